@@ -1,0 +1,57 @@
+import type { StageConfigInput } from '#shared/config.ts';
+
+/**
+ * Behaviour per stage: the one place users edit to change what the automation does.
+ * Validated by shared/config.ts; `npm test` and `sls package` fail on a bad value.
+ * Infrastructure values (subscriptions, schedules) are stage params in serverless.yml.
+ */
+export const stages: Record<string, StageConfigInput> = {
+  dev: {
+    dryRun: true,
+    defaultSeverity: 'high',
+    paging: { suppressionWindowMinutes: 60 },
+    alarmRules: [
+      {
+        name: 'restart-unresponsive-instance',
+        match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
+        runbook: {
+          document: 'AWS-RestartEC2Instance',
+          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+        },
+        severity: 'critical',
+      },
+      {
+        name: 'web-cpu',
+        match: { alarmName: 'web-cpu-*' },
+        runbook: {
+          document: 'AWS-RestartEC2Instance',
+          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+        },
+        severity: 'high',
+      },
+      {
+        name: 'page-tagged-critical',
+        match: { tag: { key: 'ops:page', value: 'critical' } },
+        severity: 'critical',
+      },
+    ],
+  },
+  prod: {
+    dryRun: false,
+    defaultSeverity: 'high',
+    paging: { suppressionWindowMinutes: 30 },
+    idempotency: { expiresAfterMinutes: 120 },
+    actionLogRetentionDays: 90,
+    alarmRules: [
+      {
+        name: 'restart-unresponsive-instance',
+        match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
+        runbook: {
+          document: 'AWS-RestartEC2Instance',
+          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+        },
+        severity: 'critical',
+      },
+    ],
+  },
+};

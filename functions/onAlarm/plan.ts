@@ -1,0 +1,122 @@
+import { type AlarmRule, type ParameterSource, type RuntimeConfig, Severity } from '#shared/config.ts';
+import { matchesFormat } from '#shared/domain/formats.ts';
+import type { PageIntent, Plan, PlanNote, RunbookIntent } from '#shared/domain/intent.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import { tokenFromKey } from '#shared/domain/tokens.ts';
+import type { AlarmGathered } from './gather.ts';
+import type { AlarmFacts } from './signal.ts';
+
+export type AlarmIntent = RunbookIntent | PageIntent;
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+export function ruleMatches(rule: AlarmRule, facts: AlarmFacts, tags: Record<string, string>): boolean {
+  const m = rule.match;
+  if (m.alarmName !== undefined && !globToRegExp(m.alarmName).test(facts.alarmName)) return false;
+  if (m.namespace !== undefined && m.namespace !== facts.namespace) return false;
+  if (m.metricName !== undefined && m.metricName !== facts.metricName) return false;
+  if (m.tag !== undefined && tags[m.tag.key] !== m.tag.value) return false;
+  return true;
+}
+
+/** The first rule that matches, in configuration order: predictable for the person who wrote them. */
+export function findRule(rules: AlarmRule[], facts: AlarmFacts, tags: Record<string, string>): AlarmRule | undefined {
+  return rules.find((r) => ruleMatches(r, facts, tags));
+}
+
+type ResolvedParameters = { ok: true; parameters: Record<string, string[]> } | { ok: false; problem: string };
+
+/** Takes each parameter from the alarm's dimensions or tags, and refuses any value not in its AWS format. */
+export function resolveParameters(
+  sources: Record<string, ParameterSource>,
+  facts: AlarmFacts,
+  tags: Record<string, string>,
+): ResolvedParameters {
+  const parameters: Record<string, string[]> = {};
+  for (const [name, source] of Object.entries(sources)) {
+    if ('value' in source) {
+      parameters[name] = [source.value];
+      continue;
+    }
+    const [origin, key] =
+      'fromDimension' in source ? (['dimension', source.fromDimension] as const) : (['tag', source.fromTag] as const);
+    const value = origin === 'dimension' ? facts.dimensions[key] : tags[key];
+    if (value === undefined) return { ok: false, problem: `parameter ${name}: the alarm has no ${origin} ${key}` };
+    if (!matchesFormat(source.format, value)) {
+      return { ok: false, problem: `parameter ${name}: ${origin} ${key} = ${JSON.stringify(value)} is not a ${source.format}` };
+    }
+    parameters[name] = [value];
+  }
+  return { ok: true, parameters };
+}
+
+/** Alarm tag `severity`, else the rule's, else the stage default. */
+export function resolveSeverity(tags: Record<string, string>, rule: AlarmRule | undefined, cfg: RuntimeConfig) {
+  const fromTag = Severity.safeParse(tags.severity?.toLowerCase());
+  if (fromTag.success) return fromTag.data;
+  return rule?.severity ?? cfg.defaultSeverity;
+}
+
+/** Pure: which runbook to start and whom to page for one alarm state change. */
+export function planAlarm(input: { signal: Signal; gathered: AlarmGathered; config: RuntimeConfig }): Plan<AlarmIntent> {
+  const { signal, gathered, config: cfg } = input;
+  const { facts, tags } = gathered;
+  const notes: PlanNote[] = [];
+
+  if (facts.state === 'INSUFFICIENT_DATA') {
+    notes.push({ decision: 'skipped', reason: 'not-paged-state', detail: 'INSUFFICIENT_DATA is not acted on' });
+    return { intents: [], notes };
+  }
+  if (facts.state === 'OK') {
+    // Whether a page went out is state, not event: the page executor sends the notice only after a page.
+    const resolve: PageIntent = {
+      kind: 'sns.page',
+      notice: 'resolve',
+      severity: 'info',
+      signal,
+      reason: `${facts.alarmName} returned to OK.`,
+    };
+    return { intents: [resolve], notes };
+  }
+  if (facts.mutedBy || facts.actionsSuppressedBy) {
+    const by = facts.mutedBy ? `mute rule ${facts.mutedBy}` : `actions suppressor (${facts.actionsSuppressedBy})`;
+    notes.push({ decision: 'skipped', reason: 'muted', detail: `alarm actions are silenced by ${by}: no runbook, no page` });
+    return { intents: [], notes };
+  }
+
+  const rule = findRule(cfg.alarmRules, facts, tags);
+  const severity = resolveSeverity(tags, rule, cfg);
+  const intents: AlarmIntent[] = [];
+  const why: string[] = [rule ? `Matched rule ${rule.name}` : 'No rule matches this alarm; paging with the default severity'];
+  if (gathered.tagsUnavailable) why.push(`alarm tags could not be read (${gathered.tagsUnavailable})`);
+
+  if (!rule) {
+    notes.push({ decision: 'skipped', reason: 'no-matching-rule', detail: 'no alarm rule matches: no runbook' });
+  } else if (rule.runbook) {
+    const resolved = resolveParameters(rule.runbook.parameters, facts, tags);
+    if (resolved.ok) {
+      intents.push({
+        kind: 'ssm.start-automation',
+        document: rule.runbook.document,
+        parameters: resolved.parameters,
+        // One execution per alarm transition and rule, however often the event is delivered.
+        clientToken: tokenFromKey(`${signal.incidentKey}|${facts.stateTimestamp}|${rule.name}`),
+        dryRun: cfg.dryRun,
+        rule: rule.name,
+        reason: `rule ${rule.name} maps ${facts.alarmName} to ${rule.runbook.document}`,
+      });
+    } else {
+      notes.push({ decision: 'skipped', reason: 'invalid-parameter', detail: `runbook ${rule.runbook.document} not started: ${resolved.problem}` });
+      why.push(`runbook ${rule.runbook.document} not started: ${resolved.problem}`);
+    }
+  }
+  if (rule?.page === false) {
+    notes.push({ decision: 'skipped', reason: 'not-paged-state', detail: `rule ${rule.name} does not page` });
+  } else {
+    intents.push({ kind: 'sns.page', notice: 'incident', severity, signal: { ...signal, severity }, reason: `${why.join('; ')}.` });
+  }
+  return { intents, notes };
+}

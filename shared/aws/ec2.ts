@@ -1,0 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { tracer } from '#shared/runtime/powertools.ts';
+
+export const ec2 = tracer.captureAWSv3Client(new EC2Client({ maxAttempts: 6 }));

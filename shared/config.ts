@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { stages } from '#config/stages.ts';
+
+/**
+ * The one place that reads process.env. Stage values live in config/stages.ts and are validated
+ * here, so a bad configuration fails `npm test` and `sls package`, never at 3 a.m.
+ */
+
+export const Severity = z.enum(['critical', 'high', 'warning', 'info']);
+export type Severity = z.infer<typeof Severity>;
+
+/** AWS formats that an event field must match before it may become a runbook parameter. */
+export const ParameterFormat = z.enum([
+  'ec2-instance-id',
+  'security-group-id',
+  's3-bucket-name',
+  'iam-role-arn',
+  'db-instance-id',
+  'name',
+]);
+export type ParameterFormat = z.infer<typeof ParameterFormat>;
+
+const ParameterSource = z.union([
+  z.strictObject({ fromDimension: z.string().min(1), format: ParameterFormat }),
+  z.strictObject({ fromTag: z.string().min(1), format: ParameterFormat }),
+  z.strictObject({ value: z.string().min(1) }),
+]);
+export type ParameterSource = z.infer<typeof ParameterSource>;
+
+const AlarmMatch = z
+  .strictObject({
+    /** Glob on the alarm name: `*` matches any run of characters. */
+    alarmName: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    metricName: z.string().min(1).optional(),
+    tag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).optional(),
+  })
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    message: 'a rule must match on at least one of alarmName, namespace, metricName, tag',
+  });
+
+const AlarmRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'rule names are kebab-case'),
+  match: AlarmMatch,
+  runbook: z
+    .strictObject({
+      document: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'not an SSM document name or ARN'),
+      parameters: z.record(z.string().regex(/^[A-Za-z0-9]+$/), ParameterSource).default({}),
+    })
+    .optional(),
+  severity: Severity.optional(),
+  page: z.boolean().default(true),
+});
+export type AlarmRule = z.infer<typeof AlarmRule>;
+
+export const StageConfig = z.strictObject({
+  /** Mutating actions (runbooks, stops, retries) only report what they would do. Paging is always live. */
+  dryRun: z.boolean(),
+  defaultSeverity: Severity.default('high'),
+  paging: z
+    .strictObject({
+      /** One page per incident key per window; repeats are counted and shown in the next page. */
+      suppressionWindowMinutes: z.number().int().min(1).max(1440).default(60),
+    })
+    .prefault({}),
+  idempotency: z
+    .strictObject({ expiresAfterMinutes: z.number().int().min(5).max(10_080).default(60) })
+    .prefault({}),
+  actionLogRetentionDays: z.number().int().min(1).max(400).default(30),
+  alarmRules: z.array(AlarmRule).default([]),
+});
+export type StageConfigInput = z.input<typeof StageConfig>;
+export type StageConfig = z.infer<typeof StageConfig>;
+
+export interface RuntimeConfig extends StageConfig {
+  stage: string;
+  functionName: string;
+  pageTopicArn: string | undefined;
+  stateTableName: string | undefined;
+}
+
+const Env = z.object({
+  STAGE: z.string().min(1).default('dev'),
+  DRY_RUN: z.enum(['true', 'false']).optional(),
+  PAGE_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  STATE_TABLE_NAME: z.string().min(3).optional(),
+  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates one stage's values; throws a ConfigError naming every bad field. */
+export function parseStageConfig(stage: string, raw: unknown): StageConfig {
+  const parsed = StageConfig.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeIssues(parsed.error)}`);
+  for (const rule of parsed.data.alarmRules) {
+    const dup = parsed.data.alarmRules.filter((r) => r.name === rule.name).length > 1;
+    if (dup) throw new ConfigError(`stage "${stage}": alarm rule name "${rule.name}" is used twice`);
+  }
+  return parsed.data;
+}
+
+/** Builds the runtime configuration from the stage values and the environment overrides. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const parsedEnv = Env.safeParse(env);
+  if (!parsedEnv.success) throw new ConfigError(`environment: ${describeIssues(parsedEnv.error)}`);
+  const e = parsedEnv.data;
+  const raw = stages[e.STAGE];
+  if (raw === undefined) {
+    throw new ConfigError(`no stage "${e.STAGE}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`);
+  }
+  const stage = parseStageConfig(e.STAGE, raw);
+  return {
+    ...stage,
+    dryRun: e.DRY_RUN === undefined ? stage.dryRun : e.DRY_RUN === 'true',
+    stage: e.STAGE,
+    functionName: e.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
+    pageTopicArn: e.PAGE_TOPIC_ARN,
+    stateTableName: e.STATE_TABLE_NAME,
+  };
+}
+
+let cached: RuntimeConfig | undefined;
+/** The configuration of this process, parsed once. */
+export function config(): RuntimeConfig {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** Tests change the environment between cases; this forgets the parsed copy. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}
+
+/** Every stage, validated: used by `sls package` and the tests. */
+export function validateAllStages(): string[] {
+  return Object.entries(stages).map(([name, raw]) => {
+    parseStageConfig(name, raw);
+    return name;
+  });
+}

@@ -1,0 +1,79 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { dynamodb } from '#shared/aws/dynamodb.ts';
+import { config } from '#shared/config.ts';
+import { stateTable } from '#shared/state/table.ts';
+import { logger, metrics, tracer } from './powertools.ts';
+
+/** A payload that is not an event this function handles. Thrown, so the delivery lands in the failure queue. */
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+  constructor(
+    readonly functionName: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(`${functionName}: invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** Parses the event with the function's schema; on failure counts InvalidEvent and throws, acting on nothing. */
+function parseEvent<S extends z.ZodType>(functionName: string, schema: S): MiddlewareObj {
+  return {
+    before: (request) => {
+      const parsed = schema.safeParse(request.event);
+      if (parsed.success) {
+        request.event = parsed.data;
+        return;
+      }
+      const issues = parsed.error.issues.map((i) => ({
+        path: i.path.length > 0 ? i.path.join('.') : '(event)',
+        message: i.message,
+      }));
+      metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
+      logger.error('invalid event', { issues });
+      throw new InvalidEventError(functionName, issues);
+    },
+  };
+}
+
+export interface HandlerOptions<S extends z.ZodType> {
+  /** The function's name in serverless.yml, also the `function` metric dimension. */
+  name: string;
+  schema: S;
+  /** Deduplicate deliveries by the EventBridge event id (Powertools idempotency on the state table). */
+  idempotencyKey?: string;
+}
+
+/** The middy stack every function uses: logger, tracer, metrics, parse, idempotency. */
+export function opsHandler<S extends z.ZodType, R>(
+  options: HandlerOptions<S>,
+  fn: (event: z.output<S>, context: Context) => Promise<R>,
+) {
+  metrics.setDefaultDimensions({ function: options.name });
+  const handler = middy(fn)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(parseEvent(options.name, options.schema));
+  if (options.idempotencyKey) {
+    handler.use(
+      makeHandlerIdempotent({
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: stateTable(), awsSdkV3Client: dynamodb }),
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: options.idempotencyKey,
+          expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
+          throwOnNoIdempotencyKey: true,
+        }),
+      }),
+    );
+  }
+  return handler;
+}

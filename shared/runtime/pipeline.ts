@@ -1,0 +1,102 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { config, type RuntimeConfig } from '#shared/config.ts';
+import type { Intent, Plan, PlanNote } from '#shared/domain/intent.ts';
+import type { Outcome } from '#shared/domain/outcome.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
+import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import { logger, metrics, tracer } from './powertools.ts';
+
+/**
+ * The one way through every function: signal (pure) -> gather (reads) -> plan (pure) ->
+ * execute (the only writes) -> report. A function supplies the four steps; this runs them.
+ */
+export interface PipelineSpec<E, G, I extends Intent> {
+  toSignal(event: E): Signal;
+  gather(signal: Signal, event: E): Promise<G>;
+  plan(input: { signal: Signal; gathered: G; config: RuntimeConfig }): Plan<I>;
+  executors: ExecutorMap<I>;
+}
+
+export interface PipelineResult {
+  correlationId: string;
+  signal: Pick<Signal, 'kind' | 'title' | 'severity' | 'incidentKey'>;
+  dryRun: boolean;
+  outcomes: Outcome[];
+  notes: PlanNote[];
+}
+
+/** Thrown after reporting when an action failed, so the delivery is retried and ends in the failure queue. */
+export class ActionFailedError extends Error {
+  override name = 'ActionFailedError';
+  constructor(readonly result: PipelineResult) {
+    const failures = result.outcomes.filter((o) => o.status === 'failed');
+    super(`${failures.length} action(s) failed: ${failures.map((f) => `${f.kind}: ${f.error?.message}`).join('; ')}`);
+  }
+}
+
+function executorFor<I extends Intent>(executors: ExecutorMap<I>, intent: I): Executor<I> {
+  // The mapped type guarantees an executor per kind; TypeScript cannot correlate the key with the value.
+  return (executors as unknown as Record<string, Executor<I>>)[intent.kind] as Executor<I>;
+}
+
+async function execute<I extends Intent>(
+  plan: Plan<I>,
+  executors: ExecutorMap<I>,
+  signal: Signal,
+  cfg: RuntimeConfig,
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  // In plan order: a page reports what the runbook before it came to.
+  for (const intent of plan.intents) {
+    const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes] };
+    outcomes.push(await executorFor(executors, intent).execute(intent, ctx));
+  }
+  return outcomes;
+}
+
+function report(signal: Signal, result: PipelineResult): void {
+  tracer.putAnnotation('signalKind', signal.kind);
+  tracer.putAnnotation('correlationId', signal.correlationId);
+  const count = (kind: string, status: Outcome['status']) =>
+    result.outcomes.filter((o) => o.kind === kind && o.status === status).length;
+  metrics.addMetric('PagesSent', MetricUnit.Count, count('sns.page', 'done'));
+  metrics.addMetric(
+    'PagesSuppressed',
+    MetricUnit.Count,
+    result.outcomes.filter((o) => o.reason === 'suppressed').length,
+  );
+  metrics.addMetric('RunbooksStarted', MetricUnit.Count, count('ssm.start-automation', 'done'));
+  metrics.addMetric('ActionsFailed', MetricUnit.Count, result.outcomes.filter((o) => o.status === 'failed').length);
+  logger.info('decision', {
+    correlationId: signal.correlationId,
+    signalKind: signal.kind,
+    incidentKey: signal.incidentKey,
+    severity: signal.severity,
+    dryRun: result.dryRun,
+    outcomes: result.outcomes.map(({ kind, status, reason, detail }) => ({ kind, status, reason, detail })),
+    notes: result.notes,
+  });
+}
+
+export async function runPipeline<E, G, I extends Intent>(spec: PipelineSpec<E, G, I>, event: E): Promise<PipelineResult> {
+  const cfg = config();
+  const signal = spec.toSignal(event);
+  logger.appendKeys({ correlationId: signal.correlationId });
+  const gathered = await spec.gather(signal, event);
+  const plan = spec.plan({ signal, gathered, config: cfg });
+  const outcomes = await execute(plan, spec.executors, signal, cfg);
+  const result: PipelineResult = {
+    correlationId: signal.correlationId,
+    signal: { kind: signal.kind, title: signal.title, severity: signal.severity, incidentKey: signal.incidentKey },
+    dryRun: cfg.dryRun,
+    outcomes,
+    notes: plan.notes,
+  };
+  report(signal, result);
+  await writeActionLog(
+    actionLogEntries(signal, cfg.functionName, cfg.dryRun, plan.notes, outcomes, cfg.actionLogRetentionDays),
+  );
+  if (outcomes.some((o) => o.status === 'failed')) throw new ActionFailedError(result);
+  return result;
+}

@@ -1,0 +1,73 @@
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documents } from '#shared/aws/dynamodb.ts';
+import type { PlanNote } from '#shared/domain/intent.ts';
+import type { Outcome } from '#shared/domain/outcome.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import { DAY, nowSeconds, stateTable } from './table.ts';
+
+/** One record per decision: what was decided, done or skipped, and why. */
+export interface ActionLogEntry {
+  id: string;
+  type: 'action';
+  correlationId: string;
+  functionName: string;
+  signalKind: string;
+  incidentKey: string;
+  decision: 'done' | 'skipped' | 'failed';
+  intentKind: string;
+  reason?: string;
+  detail: string;
+  dryRun: boolean;
+  at: string;
+  expiration: number;
+}
+
+export function actionLogEntries(
+  signal: Signal,
+  functionName: string,
+  dryRun: boolean,
+  notes: PlanNote[],
+  outcomes: Outcome[],
+  retentionDays: number,
+): ActionLogEntry[] {
+  const at = new Date().toISOString();
+  const expiration = nowSeconds() + retentionDays * DAY;
+  const base = {
+    type: 'action' as const,
+    correlationId: signal.correlationId,
+    functionName,
+    signalKind: signal.kind,
+    incidentKey: signal.incidentKey,
+    dryRun,
+    at,
+    expiration,
+  };
+  const fromOutcomes = outcomes.map((o) => ({
+    ...base,
+    decision: o.status,
+    intentKind: o.kind,
+    detail: o.detail,
+    ...(o.reason ? { reason: o.reason } : {}),
+  }));
+  const fromNotes = notes.map((n) => ({
+    ...base,
+    decision: n.decision,
+    intentKind: 'none',
+    reason: n.reason,
+    detail: n.detail,
+  }));
+  // Keyed by correlation id and position, so a retried invocation overwrites instead of duplicating.
+  return [...fromOutcomes, ...fromNotes].map((e, i) => ({ ...e, id: `action#${signal.correlationId}#${i}` }));
+}
+
+export async function writeActionLog(entries: ActionLogEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 25) {
+    let pending = entries.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
+      const res = await documents.send(new BatchWriteCommand({ RequestItems: { [stateTable()]: pending } }));
+      pending = (res.UnprocessedItems?.[stateTable()] ?? []) as typeof pending;
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+    if (pending.length > 0) throw new Error(`action log: ${pending.length} entries were not written after retries`);
+  }
+}

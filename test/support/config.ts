@@ -1,0 +1,15 @@
+import { loadConfig, type RuntimeConfig, type StageConfigInput, StageConfig } from '#shared/config.ts';
+
+/** A runtime configuration for pure tests: the dev stage with the given changes. */
+export function makeConfig(overrides: Partial<StageConfigInput> = {}, runtime: Partial<RuntimeConfig> = {}): RuntimeConfig {
+  const { stage, functionName, pageTopicArn, stateTableName, ...devValues } = loadConfig({ STAGE: 'dev' });
+  const values = StageConfig.parse({ ...devValues, ...overrides });
+  return {
+    ...values,
+    stage,
+    functionName,
+    pageTopicArn: 'arn:aws:sns:us-east-1:123456789012:pages',
+    stateTableName: 'state',
+    ...runtime,
+  };
+}

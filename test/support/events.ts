@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+export const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
+
+export function loadFixture<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(join(EVENTS_DIR, path), 'utf8')) as T;
+}
+
+/** Every fixture under events/, as paths relative to it (invalid ones included). */
+export function listFixtures(dir = EVENTS_DIR): string[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return listFixtures(full);
+      return name.endsWith('.json') ? [relative(EVENTS_DIR, full)] : [];
+    })
+    .sort();
+}
+
+type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface AlarmEventOptions {
+  id?: string;
+  alarmName?: string;
+  state?: AlarmState;
+  previousState?: AlarmState;
+  namespace?: string;
+  metricName?: string;
+  dimensions?: Record<string, string>;
+  tags?: Record<string, string>;
+  muted?: boolean;
+  timestamp?: string;
+}
+
+/** A metric alarm state change, built from the documented sample with the parts a test cares about changed. */
+export function makeAlarmEvent(options: AlarmEventOptions = {}) {
+  const base = loadFixture<{
+    id: string;
+    resources: string[];
+    detail: Record<string, unknown> & {
+      alarmName: string;
+      state: Record<string, unknown>;
+      previousState: Record<string, unknown>;
+      configuration: { metrics: { metricStat: { metric: Record<string, unknown> } }[] };
+    };
+  }>('onAlarm/metric-alarm.json');
+  const alarmName = options.alarmName ?? base.detail.alarmName;
+  const event = structuredClone(base);
+  event.id = options.id ?? crypto.randomUUID();
+  event.resources = [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`];
+  event.detail.alarmName = alarmName;
+  event.detail.state.value = options.state ?? 'ALARM';
+  if (options.timestamp) event.detail.state.timestamp = options.timestamp;
+  event.detail.previousState.value = options.previousState ?? (options.state === 'OK' ? 'ALARM' : 'OK');
+  const metric = event.detail.configuration.metrics[0]?.metricStat.metric;
+  if (metric) {
+    if (options.namespace) metric.namespace = options.namespace;
+    if (options.metricName) metric.name = options.metricName;
+    if (options.dimensions) metric.dimensions = options.dimensions;
+  }
+  if (options.tags) event.detail.alarmTags = options.tags;
+  if (options.muted) {
+    event.detail.muteDetail = {
+      mutedByArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patching',
+      muteWindowStart: '2025-06-21T02:00:00.000+0000',
+      muteWindowEnd: '2025-06-21T04:00:00.000+0000',
+    };
+  }
+  return event;
+}

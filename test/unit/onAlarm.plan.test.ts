@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import type { AlarmGathered } from '#functions/onAlarm/gather.ts';
+import { planAlarm } from '#functions/onAlarm/plan.ts';
+import { AlarmEvent } from '#functions/onAlarm/schema.ts';
+import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { PageIntent, RunbookIntent } from '#shared/domain/intent.ts';
+import { makeConfig } from '../support/config.ts';
+import { type AlarmEventOptions, loadFixture, makeAlarmEvent } from '../support/events.ts';
+
+const restartRule = {
+  name: 'restart-web',
+  match: { alarmName: 'web-*' },
+  runbook: {
+    document: 'AWS-RestartEC2Instance',
+    parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' as const } },
+  },
+  severity: 'warning' as const,
+};
+
+function planFor(options: AlarmEventOptions, config: RuntimeConfig, tags: Record<string, string> = {}) {
+  const event = AlarmEvent.parse(makeAlarmEvent(options));
+  const signal = alarmSignal(event);
+  const gathered: AlarmGathered = { facts: alarmFacts(event), tags };
+  return planAlarm({ signal, gathered, config });
+}
+
+const runbooks = (intents: { kind: string }[]) => intents.filter((i) => i.kind === 'ssm.start-automation') as RunbookIntent[];
+const pages = (intents: { kind: string }[]) => intents.filter((i) => i.kind === 'sns.page') as PageIntent[];
+
+describe('planAlarm', () => {
+  it('starts the mapped runbook with the instance id from the dimensions, then pages', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } }, config);
+    // Assert
+    expect(plan.intents.map((i) => i.kind)).toEqual(['ssm.start-automation', 'sns.page']);
+    const [runbook] = runbooks(plan.intents);
+    expect(runbook?.document).toBe('AWS-RestartEC2Instance');
+    expect(runbook?.parameters).toEqual({ InstanceId: ['i-0abc1234def567890'] });
+    expect(runbook?.dryRun).toBe(false);
+    expect(pages(plan.intents)[0]?.severity).toBe('warning');
+  });
+
+  it('marks the runbook as dry-run when the stage is in dry-run, and still pages', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: true, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor({ alarmName: 'web-cpu-high' }, config);
+    // Assert
+    expect(runbooks(plan.intents)[0]?.dryRun).toBe(true);
+    expect(pages(plan.intents)).toHaveLength(1);
+  });
+
+  it('refuses a dimension value that is not an instance id and says why in the page', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-123; rm -rf /' } }, config);
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(plan.notes).toContainEqual(expect.objectContaining({ reason: 'invalid-parameter' }));
+    expect(pages(plan.intents)[0]?.reason).toMatch(/is not a ec2-instance-id/);
+  });
+
+  it('refuses a runbook whose dimension is missing', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor({ alarmName: 'web-cpu-high', dimensions: { AutoScalingGroupName: 'web' } }, config);
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(plan.notes[0]?.detail).toMatch(/has no dimension InstanceId/);
+  });
+
+  it('takes severity from the alarm tag over the rule and the default', () => {
+    // Arrange
+    const config = makeConfig({ alarmRules: [restartRule], defaultSeverity: 'info' });
+    // Act
+    const tagged = planFor({ alarmName: 'web-cpu-high' }, config, { severity: 'CRITICAL' });
+    const untagged = planFor({ alarmName: 'web-cpu-high' }, config);
+    const unmatched = planFor({ alarmName: 'db-disk-full' }, config);
+    // Assert
+    expect(pages(tagged.intents)[0]?.severity).toBe('critical');
+    expect(pages(untagged.intents)[0]?.severity).toBe('warning');
+    expect(pages(unmatched.intents)[0]?.severity).toBe('info');
+  });
+
+  it('matches rules by namespace and metric, and by alarm tag', () => {
+    // Arrange
+    const config = makeConfig({
+      alarmRules: [
+        { name: 'by-metric', match: { namespace: 'AWS/RDS', metricName: 'FreeStorageSpace' }, severity: 'critical' },
+        { name: 'by-tag', match: { tag: { key: 'team', value: 'payments' } }, severity: 'high' },
+      ],
+      defaultSeverity: 'info',
+    });
+    // Act
+    const byMetric = planFor({ namespace: 'AWS/RDS', metricName: 'FreeStorageSpace' }, config);
+    const byTag = planFor({}, config, { team: 'payments' });
+    // Assert
+    expect(pages(byMetric.intents)[0]?.severity).toBe('critical');
+    expect(pages(byTag.intents)[0]?.severity).toBe('high');
+  });
+
+  it('pages with the default severity and notes that no rule matched', () => {
+    // Arrange
+    const config = makeConfig({ alarmRules: [restartRule], defaultSeverity: 'high' });
+    // Act
+    const plan = planFor({ alarmName: 'queue-depth' }, config);
+    // Assert
+    expect(plan.intents.map((i) => i.kind)).toEqual(['sns.page']);
+    expect(plan.notes).toContainEqual(expect.objectContaining({ reason: 'no-matching-rule' }));
+  });
+
+  it('does neither start a runbook nor page for a muted alarm', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor({ alarmName: 'web-cpu-high', muted: true }, config);
+    // Assert
+    expect(plan.intents).toEqual([]);
+    expect(plan.notes).toContainEqual(expect.objectContaining({ reason: 'muted' }));
+  });
+
+  it('does not act on a composite alarm whose actions are held by its suppressor', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false });
+    const event = AlarmEvent.parse(loadFixture('onAlarm/composite-alarm.json'));
+    // Act
+    const plan = planAlarm({ signal: alarmSignal(event), gathered: { facts: alarmFacts(event), tags: {} }, config });
+    // Assert
+    expect(plan.intents).toEqual([]);
+    expect(plan.notes[0]?.detail).toMatch(/actions suppressor/);
+  });
+
+  it('plans a resolve notice for OK and nothing for INSUFFICIENT_DATA', () => {
+    // Arrange
+    const config = makeConfig({ alarmRules: [restartRule] });
+    // Act
+    const ok = planFor({ alarmName: 'web-cpu-high', state: 'OK' }, config);
+    const unknown = planFor({ alarmName: 'web-cpu-high', state: 'INSUFFICIENT_DATA' }, config);
+    // Assert
+    expect(ok.intents).toEqual([expect.objectContaining({ kind: 'sns.page', notice: 'resolve' })]);
+    expect(unknown.intents).toEqual([]);
+  });
+
+  it('derives the same runbook token for a duplicate delivery and a new one for a new transition', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    const first = { alarmName: 'web-cpu-high', timestamp: '2025-06-21T02:17:44.533+0000' };
+    // Act
+    const a = runbooks(planFor({ ...first, id: 'delivery-1' }, config).intents)[0];
+    const b = runbooks(planFor({ ...first, id: 'delivery-2' }, config).intents)[0];
+    const c = runbooks(planFor({ ...first, timestamp: '2025-06-21T05:00:00.000+0000' }, config).intents)[0];
+    // Assert
+    expect(a?.clientToken).toBe(b?.clientToken);
+    expect(a?.clientToken).not.toBe(c?.clientToken);
+    expect(a?.clientToken).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('alarmSignal', () => {
+  it.each([
+    ['onAlarm/metric-alarm.json', 'metric'],
+    ['onAlarm/metric-math-alarm.json', 'metric-math'],
+    ['onAlarm/anomaly-detection-alarm.json', 'anomaly-detection'],
+    ['onAlarm/composite-alarm.json', 'composite'],
+    ['onAlarm/multi-time-series-alarm.json', 'multi-time-series'],
+    ['onAlarm/multi-time-series-contributor-alarm.json', 'multi-time-series'],
+  ])('recognises %s as a %s alarm', (fixture, type) => {
+    // Arrange
+    const event = AlarmEvent.parse(loadFixture(fixture));
+    // Act
+    const signal = alarmSignal(event);
+    // Assert
+    expect(signal.evidence.alarmType).toBe(type);
+    expect(signal.correlationId).toBe(event.id);
+    expect(signal.account).toBe('123456789012');
+  });
+
+  it('keys a contributor incident by alarm and contributor, and names the contributor', () => {
+    // Arrange
+    const event = AlarmEvent.parse(loadFixture('onAlarm/multi-time-series-contributor-alarm.json'));
+    // Act
+    const signal = alarmSignal(event);
+    // Assert
+    expect(signal.incidentKey).toBe(`${event.resources[0]}#8b1e4c7a2f9d0e35`);
+    expect(signal.title).toContain('TableName=payments-ledger');
+  });
+
+  it('carries the datapoints and threshold from reasonData as evidence', () => {
+    // Arrange
+    const event = AlarmEvent.parse(loadFixture('onAlarm/metric-alarm.json'));
+    // Act
+    const signal = alarmSignal(event);
+    // Assert
+    expect(signal.evidence.threshold).toBeTypeOf('number');
+    expect(String(signal.evidence.recentDatapoints)).toMatch(/\d/);
+    expect(signal.resources).toContainEqual({ type: 'ec2 instance', id: 'i-0abc1234def567890' });
+  });
+
+  it('survives reasonData that is not JSON', () => {
+    // Arrange
+    const raw = makeAlarmEvent();
+    (raw.detail.state as { reasonData: string }).reasonData = '{not json';
+    // Act
+    const signal = alarmSignal(AlarmEvent.parse(raw));
+    // Assert
+    expect(signal.evidence.threshold).toBeUndefined();
+    expect(signal.summary).toMatch(/Threshold Crossed/);
+  });
+});

@@ -1,0 +1,196 @@
+import { PutMetricAlarmCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import { makeContext } from '../support/lambda.ts';
+import { createLocalStack, type LocalStack } from '../support/localStack.ts';
+import { makeAlarmEvent } from '../support/events.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+
+// moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
+const ssm = mockClient(SSMClient);
+let moto: Moto;
+let stack: LocalStack;
+let handler: (event: unknown, context: unknown) => Promise<unknown>;
+
+const STACK = 'ops-autopilot-emulator';
+
+function setMode(dryRun: boolean) {
+  process.env.DRY_RUN = String(dryRun);
+  resetConfigForTests();
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  useMotoEnvironment(moto.endpoint);
+  process.env.STATE_TABLE_NAME = `${STACK}-state`;
+  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages`;
+  ({ handler } = await import('#functions/onAlarm/handler.ts'));
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  ssm.reset();
+  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+  setMode(false);
+});
+
+const invoke = (event: unknown) => handler(event, makeContext());
+const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
+
+describe('onAlarm against the emulator', () => {
+  it('starts the mapped runbook and delivers one readable page with its attributes', async () => {
+    // Arrange
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } });
+    // Act
+    await invoke(event);
+    // Assert
+    const pages = await stack.readPages();
+    expect(pages).toHaveLength(1);
+    const [page] = pages;
+    expect(page?.subject).toBe('[HIGH] alarm.state-change: web-cpu-high is ALARM');
+    expect(page?.body).toContain('Account 123456789012, region us-east-1');
+    expect(page?.body).toContain('ec2 instance i-0abc1234def567890');
+    expect(page?.body).toContain('DONE ssm.start-automation: started AWS-RestartEC2Instance InstanceId=i-0abc1234def567890');
+    expect(page?.body).toContain(`Correlation id: ${event.id}`);
+    expect(page?.attributes).toMatchObject({ severity: 'high', kind: 'alarm.state-change', account: '123456789012', region: 'us-east-1' });
+    const starts = runbookStarts();
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.args[0].input).toMatchObject({
+      DocumentName: 'AWS-RestartEC2Instance',
+      Parameters: { InstanceId: ['i-0abc1234def567890'] },
+    });
+    expect(starts[0]?.args[0].input.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('pages once and starts one runbook when the same event is delivered twice in a row', async () => {
+    // Arrange
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
+    // Act
+    const first = await invoke(event);
+    const second = await invoke(structuredClone(event));
+    // Assert
+    expect(await stack.readPages()).toHaveLength(1);
+    expect(runbookStarts()).toHaveLength(1);
+    expect(second).toEqual(first);
+  });
+
+  it('pages once and starts one runbook when the same event is delivered twice at once', async () => {
+    // Arrange
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
+    // Act
+    const results = await Promise.allSettled([invoke(event), invoke(structuredClone(event))]);
+    // Assert
+    expect(await stack.readPages()).toHaveLength(1);
+    expect(runbookStarts()).toHaveLength(1);
+    // The loser either sees the stored result or is told the first is still in progress (Lambda retries it).
+    for (const r of results) {
+      if (r.status === 'rejected') expect((r.reason as Error).name).toBe('IdempotencyAlreadyInProgressError');
+    }
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+  });
+
+  it('pages once per incident and counts later deliveries, which the resolve notice reports', async () => {
+    // Arrange
+    const alarm = (id: string) => makeAlarmEvent({ id, alarmName: 'web-cpu-high' });
+    // Act
+    await invoke(alarm('a-1'));
+    await invoke(alarm('a-2'));
+    await invoke(alarm('a-3'));
+    await invoke(makeAlarmEvent({ id: 'ok-1', alarmName: 'web-cpu-high', state: 'OK' }));
+    // Assert
+    const pages = await stack.readPages();
+    expect(pages.map((p) => p.subject)).toEqual([
+      '[HIGH] alarm.state-change: web-cpu-high is ALARM',
+      '[RESOLVED] alarm.state-change: web-cpu-high is OK',
+    ]);
+    expect(pages[1]?.body).toContain('Repeats during the incident: 2 further deliveries were not paged.');
+    expect(pages[1]?.attributes.severity).toBe('info');
+  });
+
+  it('sends one resolve notice for OK after ALARM, and none for a second OK', async () => {
+    // Arrange
+    await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    await stack.readPages();
+    // Act
+    await invoke(makeAlarmEvent({ id: 'ok-1', alarmName: 'web-cpu-high', state: 'OK' }));
+    await invoke(makeAlarmEvent({ id: 'ok-2', alarmName: 'web-cpu-high', state: 'OK' }));
+    // Assert
+    const pages = await stack.readPages();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.subject).toBe('[RESOLVED] alarm.state-change: web-cpu-high is OK');
+  });
+
+  it('sends no resolve notice for OK when nothing was paged', async () => {
+    // Act
+    const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high', state: 'OK' }));
+    // Assert
+    expect(await stack.readPages()).toHaveLength(0);
+    expect(result).toMatchObject({ outcomes: [{ kind: 'sns.page', status: 'skipped', reason: 'no-open-incident' }] });
+  });
+
+  it('makes no runbook call in dry-run and says in the page what it would have done', async () => {
+    // Arrange
+    setMode(true);
+    // Act
+    await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(ssm.calls()).toHaveLength(0);
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain('SKIPPED (dry-run) ssm.start-automation: would start AWS-RestartEC2Instance');
+  });
+
+  it('takes the severity from the alarm tags it reads from CloudWatch', async () => {
+    // Arrange
+    await new CloudWatchClient({}).send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'orders-latency',
+        Namespace: 'App',
+        MetricName: 'Latency',
+        Statistic: 'Average',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Tags: [{ Key: 'severity', Value: 'critical' }],
+      }),
+    );
+    // Act
+    await invoke(makeAlarmEvent({ alarmName: 'orders-latency' }));
+    // Assert
+    const [page] = await stack.readPages();
+    expect(page?.subject).toBe('[CRITICAL] alarm.state-change: orders-latency is ALARM');
+    expect(page?.attributes.severity).toBe('critical');
+  });
+
+  it('records every decision in the action log', async () => {
+    // Arrange
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
+    // Act
+    await invoke(event);
+    // Assert
+    const entries = (await stack.scanTable()).filter((i) => i.type === 'action' && i.correlationId === event.id);
+    expect(entries.map((e) => [e.intentKind, e.decision]).sort()).toEqual([
+      ['sns.page', 'done'],
+      ['ssm.start-automation', 'done'],
+    ]);
+    expect(entries.every((e) => typeof e.expiration === 'number')).toBe(true);
+  });
+
+  it('does nothing for a muted alarm but log why', async () => {
+    // Act
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high', muted: true });
+    await invoke(event);
+    // Assert
+    expect(await stack.readPages()).toHaveLength(0);
+    expect(runbookStarts()).toHaveLength(0);
+    const entries = (await stack.scanTable()).filter((i) => i.correlationId === event.id);
+    expect(entries).toEqual([expect.objectContaining({ decision: 'skipped', reason: 'muted' })]);
+  });
+});

@@ -1,0 +1,91 @@
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+/**
+ * The stack's stateful resources, created in the emulator the way serverless.yml creates them in AWS:
+ * the state table (key `id`, TTL on `expiration`) and the paging topic, with an SQS queue subscribed
+ * so tests and the demo can read every page that was sent.
+ */
+export interface LocalStack {
+  tableName: string;
+  topicArn: string;
+  pageQueueUrl: string;
+  readPages(): Promise<DeliveredPage[]>;
+  scanTable(): Promise<Record<string, unknown>[]>;
+}
+
+export interface DeliveredPage {
+  subject: string;
+  body: string;
+  attributes: Record<string, string>;
+}
+
+export async function createLocalStack(name = 'ops-autopilot-local'): Promise<LocalStack> {
+  const dynamodb = new DynamoDBClient({});
+  const sns = new SNSClient({});
+  const sqs = new SQSClient({});
+  const tableName = `${name}-state`;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    }),
+  );
+  const topic = await sns.send(new CreateTopicCommand({ Name: `${name}-pages` }));
+  const topicArn = topic.TopicArn as string;
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-page-inbox` }));
+  const pageQueueUrl = queue.QueueUrl as string;
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pageQueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attrs.Attributes?.QueueArn }));
+
+  return {
+    tableName,
+    topicArn,
+    pageQueueUrl,
+    async readPages() {
+      const pages: DeliveredPage[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: pageQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        const messages = res.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          const envelope = JSON.parse(m.Body ?? '{}') as {
+            Subject?: string;
+            Message?: string;
+            MessageAttributes?: Record<string, { Value: string }>;
+          };
+          pages.push({
+            subject: envelope.Subject ?? '',
+            body: envelope.Message ?? '',
+            attributes: Object.fromEntries(
+              Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+            ),
+          });
+        }
+        // Received messages stay invisible for the default 30 s: each test reads only new pages.
+      }
+      return pages;
+    },
+    async scanTable() {
+      const res = await dynamodb.send(new ScanCommand({ TableName: tableName }));
+      return (res.Items ?? []).map((i) => unmarshall(i));
+    },
+  };
+}

@@ -13,6 +13,20 @@ export interface RunbookIntent {
   reason: string;
 }
 
+/** One instance to stop, with the sentence that explains why (it becomes the ops:stop-reason tag). */
+export interface InstanceToStop {
+  instanceId: string;
+  reason: string;
+}
+
+/** Stop idle EC2 instances (batched) and tag them ops:stopped-by/-at/-reason. */
+export interface StopInstancesIntent {
+  kind: 'ec2.stop-instances';
+  instances: InstanceToStop[];
+  dryRun: boolean;
+  reason: string;
+}
+
 export type PageNotice = 'incident' | 'resolve';
 
 /** Page people through the SNS topic. Always live, also in dry-run. */
@@ -22,10 +36,12 @@ export interface PageIntent {
   severity: Severity;
   signal: Signal;
   reason: string;
+  /** Extra lines for the body, e.g. the verdict table of an idle scan. */
+  details?: string[];
 }
 
 /** Every action the system can take. Adding a kind without an executor does not compile. */
-export type Intent = RunbookIntent | PageIntent;
+export type Intent = RunbookIntent | PageIntent | StopInstancesIntent;
 export type IntentKind = Intent['kind'];
 
 /** A decision not to act, kept so the action log and the page can say why. */
@@ -38,6 +54,8 @@ export interface PlanNote {
 export interface Plan<I extends Intent = Intent> {
   intents: I[];
   notes: PlanNote[];
+  /** What a manual invoke returns beside the outcomes (e.g. every idle verdict). */
+  report?: Record<string, unknown>;
 }
 
 /** The closed set of reasons an action was not taken. */
@@ -48,4 +66,6 @@ export type SkipReason =
   | 'muted'
   | 'no-matching-rule'
   | 'invalid-parameter'
-  | 'not-paged-state';
+  | 'not-paged-state'
+  | 'capped'
+  | 'nothing-to-do';

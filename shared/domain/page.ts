@@ -53,6 +53,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
     lines.push('', 'Evidence');
     for (const [k, v] of evidence) lines.push(`  ${k}: ${v}`);
   }
+  if (intent.details && intent.details.length > 0) lines.push('', ...intent.details);
   if (!resolve) {
     lines.push('', ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did');
     const actions = ctx.outcomes.filter((o) => o.kind !== 'sns.page');

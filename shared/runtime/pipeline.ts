@@ -24,6 +24,7 @@ export interface PipelineResult {
   dryRun: boolean;
   outcomes: Outcome[];
   notes: PlanNote[];
+  report?: Record<string, unknown>;
 }
 
 /** Thrown after reporting when an action failed, so the delivery is retried and ends in the failure queue. */
@@ -92,6 +93,7 @@ export async function runPipeline<E, G, I extends Intent>(spec: PipelineSpec<E, 
     dryRun: cfg.dryRun,
     outcomes,
     notes: plan.notes,
+    ...(plan.report ? { report: plan.report } : {}),
   };
   report(signal, result);
   await writeActionLog(

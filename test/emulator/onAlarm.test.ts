@@ -12,7 +12,7 @@ import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
 const ssm = mockClient(SSMClient);
 let moto: Moto;
 let stack: LocalStack;
-let handler: (event: unknown, context: unknown) => Promise<unknown>;
+let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 const STACK = 'ops-autopilot-emulator';
 
@@ -41,7 +41,7 @@ beforeEach(async () => {
   setMode(false);
 });
 
-const invoke = (event: unknown) => handler(event, makeContext());
+const invoke = (event: unknown) => handler(event as never, makeContext());
 const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
 
 describe('onAlarm against the emulator', () => {

@@ -9,10 +9,14 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: {
+      // Nothing leaves the machine: an unmocked call fails fast on the discard port instead of reaching AWS.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       STAGE: 'dev',
+      STATE_TABLE_NAME: 'ops-autopilot-test-state',
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ops-autopilot-test-pages',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: 'ops-autopilot-test',

@@ -55,7 +55,7 @@ class OpsConfigPlugin {
     for (const resource of Object.values(resources)) {
       if (resource.Type !== 'AWS::Lambda::Function' || !Array.isArray(resource.DependsOn)) continue;
       const role = resource.Properties.Role;
-      const roleId = role && role['Fn::GetAtt'] ? role['Fn::GetAtt'][0] : undefined;
+      const roleId = role?.['Fn::GetAtt']?.[0];
       if (roleId) resource.DependsOn = resource.DependsOn.filter((d) => d !== roleId);
     }
   }

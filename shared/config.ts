@@ -113,7 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   const e = parsedEnv.data;
   const raw = stages[e.STAGE];
   if (raw === undefined) {
-    throw new ConfigError(`no stage "${e.STAGE}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`);
+    throw new ConfigError(
+      `no stage "${e.STAGE}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`,
+    );
   }
   const stage = parseStageConfig(e.STAGE, raw);
   return {

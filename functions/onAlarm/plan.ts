@@ -23,7 +23,11 @@ export function ruleMatches(rule: AlarmRule, facts: AlarmFacts, tags: Record<str
 }
 
 /** The first rule that matches, in configuration order: predictable for the person who wrote them. */
-export function findRule(rules: AlarmRule[], facts: AlarmFacts, tags: Record<string, string>): AlarmRule | undefined {
+export function findRule(
+  rules: AlarmRule[],
+  facts: AlarmFacts,
+  tags: Record<string, string>,
+): AlarmRule | undefined {
   return rules.find((r) => ruleMatches(r, facts, tags));
 }
 
@@ -42,11 +46,17 @@ export function resolveParameters(
       continue;
     }
     const [origin, key] =
-      'fromDimension' in source ? (['dimension', source.fromDimension] as const) : (['tag', source.fromTag] as const);
+      'fromDimension' in source
+        ? (['dimension', source.fromDimension] as const)
+        : (['tag', source.fromTag] as const);
     const value = origin === 'dimension' ? facts.dimensions[key] : tags[key];
-    if (value === undefined) return { ok: false, problem: `parameter ${name}: the alarm has no ${origin} ${key}` };
+    if (value === undefined)
+      return { ok: false, problem: `parameter ${name}: the alarm has no ${origin} ${key}` };
     if (!matchesFormat(source.format, value)) {
-      return { ok: false, problem: `parameter ${name}: ${origin} ${key} = ${JSON.stringify(value)} is not a ${source.format}` };
+      return {
+        ok: false,
+        problem: `parameter ${name}: ${origin} ${key} = ${JSON.stringify(value)} is not a ${source.format}`,
+      };
     }
     parameters[name] = [value];
   }
@@ -54,20 +64,32 @@ export function resolveParameters(
 }
 
 /** Alarm tag `severity`, else the rule's, else the stage default. */
-export function resolveSeverity(tags: Record<string, string>, rule: AlarmRule | undefined, cfg: RuntimeConfig) {
+export function resolveSeverity(
+  tags: Record<string, string>,
+  rule: AlarmRule | undefined,
+  cfg: RuntimeConfig,
+) {
   const fromTag = Severity.safeParse(tags.severity?.toLowerCase());
   if (fromTag.success) return fromTag.data;
   return rule?.severity ?? cfg.defaultSeverity;
 }
 
 /** Pure: which runbook to start and whom to page for one alarm state change. */
-export function planAlarm(input: { signal: Signal; gathered: AlarmGathered; config: RuntimeConfig }): Plan<AlarmIntent> {
+export function planAlarm(input: {
+  signal: Signal;
+  gathered: AlarmGathered;
+  config: RuntimeConfig;
+}): Plan<AlarmIntent> {
   const { signal, gathered, config: cfg } = input;
   const { facts, tags } = gathered;
   const notes: PlanNote[] = [];
 
   if (facts.state === 'INSUFFICIENT_DATA') {
-    notes.push({ decision: 'skipped', reason: 'not-paged-state', detail: 'INSUFFICIENT_DATA is not acted on' });
+    notes.push({
+      decision: 'skipped',
+      reason: 'not-paged-state',
+      detail: 'INSUFFICIENT_DATA is not acted on',
+    });
     return { intents: [], notes };
   }
   if (facts.state === 'OK') {
@@ -82,19 +104,31 @@ export function planAlarm(input: { signal: Signal; gathered: AlarmGathered; conf
     return { intents: [resolve], notes };
   }
   if (facts.mutedBy || facts.actionsSuppressedBy) {
-    const by = facts.mutedBy ? `mute rule ${facts.mutedBy}` : `actions suppressor (${facts.actionsSuppressedBy})`;
-    notes.push({ decision: 'skipped', reason: 'muted', detail: `alarm actions are silenced by ${by}: no runbook, no page` });
+    const by = facts.mutedBy
+      ? `mute rule ${facts.mutedBy}`
+      : `actions suppressor (${facts.actionsSuppressedBy})`;
+    notes.push({
+      decision: 'skipped',
+      reason: 'muted',
+      detail: `alarm actions are silenced by ${by}: no runbook, no page`,
+    });
     return { intents: [], notes };
   }
 
   const rule = findRule(cfg.alarmRules, facts, tags);
   const severity = resolveSeverity(tags, rule, cfg);
   const intents: AlarmIntent[] = [];
-  const why: string[] = [rule ? `Matched rule ${rule.name}` : 'No rule matches this alarm; paging with the default severity'];
+  const why: string[] = [
+    rule ? `Matched rule ${rule.name}` : 'No rule matches this alarm; paging with the default severity',
+  ];
   if (gathered.tagsUnavailable) why.push(`alarm tags could not be read (${gathered.tagsUnavailable})`);
 
   if (!rule) {
-    notes.push({ decision: 'skipped', reason: 'no-matching-rule', detail: 'no alarm rule matches: no runbook' });
+    notes.push({
+      decision: 'skipped',
+      reason: 'no-matching-rule',
+      detail: 'no alarm rule matches: no runbook',
+    });
   } else if (rule.runbook) {
     const resolved = resolveParameters(rule.runbook.parameters, facts, tags);
     if (resolved.ok) {
@@ -109,14 +143,24 @@ export function planAlarm(input: { signal: Signal; gathered: AlarmGathered; conf
         reason: `rule ${rule.name} maps ${facts.alarmName} to ${rule.runbook.document}`,
       });
     } else {
-      notes.push({ decision: 'skipped', reason: 'invalid-parameter', detail: `runbook ${rule.runbook.document} not started: ${resolved.problem}` });
+      notes.push({
+        decision: 'skipped',
+        reason: 'invalid-parameter',
+        detail: `runbook ${rule.runbook.document} not started: ${resolved.problem}`,
+      });
       why.push(`runbook ${rule.runbook.document} not started: ${resolved.problem}`);
     }
   }
   if (rule?.page === false) {
     notes.push({ decision: 'skipped', reason: 'not-paged-state', detail: `rule ${rule.name} does not page` });
   } else {
-    intents.push({ kind: 'sns.page', notice: 'incident', severity, signal: { ...signal, severity }, reason: `${why.join('; ')}.` });
+    intents.push({
+      kind: 'sns.page',
+      notice: 'incident',
+      severity,
+      signal: { ...signal, severity },
+      reason: `${why.join('; ')}.`,
+    });
   }
   return { intents, notes };
 }

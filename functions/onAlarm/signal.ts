@@ -59,7 +59,8 @@ function reasonEvidence(reasonData: string | undefined): Record<string, string |
     if (typeof data !== 'object' || data === null) return {};
     const d = data as Record<string, unknown>;
     const out: Record<string, string | number> = {};
-    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'number').join(', ') : undefined);
+    const list = (v: unknown) =>
+      Array.isArray(v) ? v.filter((x) => typeof x === 'number').join(', ') : undefined;
     const recent = list(d.recentDatapoints);
     if (recent) out.recentDatapoints = recent;
     if (typeof d.threshold === 'number') out.threshold = d.threshold;
@@ -80,7 +81,11 @@ function reasonEvidence(reasonData: string | undefined): Record<string, string |
 }
 
 const resourceType = (dimension: string) =>
-  dimension === 'InstanceId' ? 'ec2 instance' : dimension === 'DBInstanceIdentifier' ? 'rds instance' : dimension;
+  dimension === 'InstanceId'
+    ? 'ec2 instance'
+    : dimension === 'DBInstanceIdentifier'
+      ? 'rds instance'
+      : dimension;
 
 /** Pure: one normalized signal from a parsed alarm event. */
 export function alarmSignal(event: AlarmEvent): Signal {

@@ -46,7 +46,8 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   lines.push(resolve ? `${s.title} (resolved)` : s.title, '');
   lines.push('What happened', `  ${s.summary}`, '');
   lines.push('Where', `  Account ${s.account}, region ${s.region}`);
-  for (const r of s.resources) lines.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
+  for (const r of s.resources)
+    lines.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
   lines.push('', 'Why', `  ${intent.reason}`);
   const evidence = Object.entries(s.evidence);
   if (evidence.length > 0) {
@@ -55,9 +56,13 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   }
   if (intent.details && intent.details.length > 0) lines.push('', ...intent.details);
   if (!resolve) {
-    lines.push('', ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did');
+    lines.push(
+      '',
+      ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did',
+    );
     const actions = ctx.outcomes.filter((o) => o.kind !== 'sns.page');
-    if (actions.length === 0) lines.push('  Nothing: no runbook is configured for this signal; this page is the action.');
+    if (actions.length === 0)
+      lines.push('  Nothing: no runbook is configured for this signal; this page is the action.');
     for (const o of actions) lines.push(`  ${describeOutcome(o)}`);
   }
   if (ctx.repeats > 0) {

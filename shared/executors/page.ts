@@ -86,6 +86,8 @@ export const pageExecutor: Executor<PageIntent> = {
     if (!topicArn) {
       return failed(intent.kind, new Error('PAGE_TOPIC_ARN is not set'), 'cannot page: no topic configured');
     }
-    return intent.notice === 'incident' ? pageIncident(intent, ctx, topicArn) : pageResolve(intent, ctx, topicArn);
+    return intent.notice === 'incident'
+      ? pageIncident(intent, ctx, topicArn)
+      : pageResolve(intent, ctx, topicArn);
   },
 };

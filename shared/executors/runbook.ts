@@ -17,7 +17,11 @@ export const runbookExecutor: Executor<RunbookIntent> = {
       .map(([k, v]) => `${k}=${v.join(',')}`)
       .join(' ');
     if (intent.dryRun) {
-      return skipped(intent.kind, 'dry-run', `would start ${intent.document} ${params} (rule ${intent.rule})`);
+      return skipped(
+        intent.kind,
+        'dry-run',
+        `would start ${intent.document} ${params} (rule ${intent.rule})`,
+      );
     }
     try {
       const res = await ssm.send(

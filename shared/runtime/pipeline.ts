@@ -32,7 +32,9 @@ export class ActionFailedError extends Error {
   override name = 'ActionFailedError';
   constructor(readonly result: PipelineResult) {
     const failures = result.outcomes.filter((o) => o.status === 'failed');
-    super(`${failures.length} action(s) failed: ${failures.map((f) => `${f.kind}: ${f.error?.message}`).join('; ')}`);
+    super(
+      `${failures.length} action(s) failed: ${failures.map((f) => `${f.kind}: ${f.error?.message}`).join('; ')}`,
+    );
   }
 }
 
@@ -68,7 +70,11 @@ function report(signal: Signal, result: PipelineResult): void {
     result.outcomes.filter((o) => o.reason === 'suppressed').length,
   );
   metrics.addMetric('RunbooksStarted', MetricUnit.Count, count('ssm.start-automation', 'done'));
-  metrics.addMetric('ActionsFailed', MetricUnit.Count, result.outcomes.filter((o) => o.status === 'failed').length);
+  metrics.addMetric(
+    'ActionsFailed',
+    MetricUnit.Count,
+    result.outcomes.filter((o) => o.status === 'failed').length,
+  );
   logger.info('decision', {
     correlationId: signal.correlationId,
     signalKind: signal.kind,
@@ -80,7 +86,10 @@ function report(signal: Signal, result: PipelineResult): void {
   });
 }
 
-export async function runPipeline<E, G, I extends Intent>(spec: PipelineSpec<E, G, I>, event: E): Promise<PipelineResult> {
+export async function runPipeline<E, G, I extends Intent>(
+  spec: PipelineSpec<E, G, I>,
+  event: E,
+): Promise<PipelineResult> {
   const cfg = config();
   const signal = spec.toSignal(event);
   logger.appendKeys({ correlationId: signal.correlationId });
@@ -89,7 +98,12 @@ export async function runPipeline<E, G, I extends Intent>(spec: PipelineSpec<E, 
   const outcomes = await execute(plan, spec.executors, signal, cfg);
   const result: PipelineResult = {
     correlationId: signal.correlationId,
-    signal: { kind: signal.kind, title: signal.title, severity: signal.severity, incidentKey: signal.incidentKey },
+    signal: {
+      kind: signal.kind,
+      title: signal.title,
+      severity: signal.severity,
+      incidentKey: signal.incidentKey,
+    },
     dryRun: cfg.dryRun,
     outcomes,
     notes: plan.notes,

@@ -68,6 +68,7 @@ export async function writeActionLog(entries: ActionLogEntry[]): Promise<void> {
       pending = (res.UnprocessedItems?.[stateTable()] ?? []) as typeof pending;
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
-    if (pending.length > 0) throw new Error(`action log: ${pending.length} entries were not written after retries`);
+    if (pending.length > 0)
+      throw new Error(`action log: ${pending.length} entries were not written after retries`);
   }
 }

@@ -29,12 +29,18 @@ const keyOf = (incidentKey: string) => `page#${incidentKey}`;
 const RETENTION = 7 * DAY;
 
 async function read(id: string): Promise<SuppressionWindow | undefined> {
-  const res = await documents.send(new GetCommand({ TableName: stateTable(), Key: { id }, ConsistentRead: true }));
+  const res = await documents.send(
+    new GetCommand({ TableName: stateTable(), Key: { id }, ConsistentRead: true }),
+  );
   return res.Item as SuppressionWindow | undefined;
 }
 
 /** Opens a window and says "page", or counts a repeat inside the open window and says "suppress". */
-export async function openWindow(incidentKey: string, correlationId: string, windowSeconds: number): Promise<OpenDecision> {
+export async function openWindow(
+  incidentKey: string,
+  correlationId: string,
+  windowSeconds: number,
+): Promise<OpenDecision> {
   const id = keyOf(incidentKey);
   const now = nowSeconds();
   try {
@@ -76,7 +82,8 @@ export async function openWindow(incidentKey: string, correlationId: string, win
         Key: { id },
         ConditionExpression: 'lastCorrelationId <> :cid',
         // A repeat after a resolve notice re-opens the incident, so its end is announced again.
-        UpdateExpression: 'SET lastCorrelationId = :cid ADD repeats :one REMOVE resolvedAt, resolvedBy, resolveSentAt',
+        UpdateExpression:
+          'SET lastCorrelationId = :cid ADD repeats :one REMOVE resolvedAt, resolvedBy, resolveSentAt',
         ExpressionAttributeValues: { ':cid': correlationId, ':one': 1 },
         ReturnValues: 'ALL_NEW',
       }),
@@ -139,7 +146,8 @@ export async function claimResolve(incidentKey: string, correlationId: string): 
   if (current?.resolvedBy === correlationId && current.resolveSentAt === undefined) {
     return { action: 'resolve', repeats: current.repeats };
   }
-  if (!current || current.pageSentAt === undefined) return { action: 'skip', why: 'no page was sent for this incident' };
+  if (!current || current.pageSentAt === undefined)
+    return { action: 'skip', why: 'no page was sent for this incident' };
   return { action: 'skip', why: 'the resolve notice was already sent' };
 }
 

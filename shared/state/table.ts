@@ -3,7 +3,10 @@ import { config } from '#shared/config.ts';
 /** The state table has one string key `id` (shared with Powertools idempotency) and TTL on `expiration`. */
 export function stateTable(): string {
   const name = config().stateTableName;
-  if (!name) throw new Error('STATE_TABLE_NAME is not set: the state table is needed for suppression and the action log');
+  if (!name)
+    throw new Error(
+      'STATE_TABLE_NAME is not set: the state table is needed for suppression and the action log',
+    );
   return name;
 }
 

@@ -1,11 +1,11 @@
-import { PutMetricAlarmCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { makeAlarmEvent } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import { makeAlarmEvent } from '../support/events.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
@@ -47,7 +47,10 @@ const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
 describe('onAlarm against the emulator', () => {
   it('starts the mapped runbook and delivers one readable page with its attributes', async () => {
     // Arrange
-    const event = makeAlarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } });
+    const event = makeAlarmEvent({
+      alarmName: 'web-cpu-high',
+      dimensions: { InstanceId: 'i-0abc1234def567890' },
+    });
     // Act
     await invoke(event);
     // Assert
@@ -57,9 +60,16 @@ describe('onAlarm against the emulator', () => {
     expect(page?.subject).toBe('[HIGH] alarm.state-change: web-cpu-high is ALARM');
     expect(page?.body).toContain('Account 123456789012, region us-east-1');
     expect(page?.body).toContain('ec2 instance i-0abc1234def567890');
-    expect(page?.body).toContain('DONE ssm.start-automation: started AWS-RestartEC2Instance InstanceId=i-0abc1234def567890');
+    expect(page?.body).toContain(
+      'DONE ssm.start-automation: started AWS-RestartEC2Instance InstanceId=i-0abc1234def567890',
+    );
     expect(page?.body).toContain(`Correlation id: ${event.id}`);
-    expect(page?.attributes).toMatchObject({ severity: 'high', kind: 'alarm.state-change', account: '123456789012', region: 'us-east-1' });
+    expect(page?.attributes).toMatchObject({
+      severity: 'high',
+      kind: 'alarm.state-change',
+      account: '123456789012',
+      region: 'us-east-1',
+    });
     const starts = runbookStarts();
     expect(starts).toHaveLength(1);
     expect(starts[0]?.args[0].input).toMatchObject({
@@ -132,7 +142,9 @@ describe('onAlarm against the emulator', () => {
     const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high', state: 'OK' }));
     // Assert
     expect(await stack.readPages()).toHaveLength(0);
-    expect(result).toMatchObject({ outcomes: [{ kind: 'sns.page', status: 'skipped', reason: 'no-open-incident' }] });
+    expect(result).toMatchObject({
+      outcomes: [{ kind: 'sns.page', status: 'skipped', reason: 'no-open-incident' }],
+    });
   });
 
   it('makes no runbook call in dry-run and says in the page what it would have done', async () => {
@@ -143,7 +155,9 @@ describe('onAlarm against the emulator', () => {
     // Assert
     expect(ssm.calls()).toHaveLength(0);
     const [page] = await stack.readPages();
-    expect(page?.body).toContain('SKIPPED (dry-run) ssm.start-automation: would start AWS-RestartEC2Instance');
+    expect(page?.body).toContain(
+      'SKIPPED (dry-run) ssm.start-automation: would start AWS-RestartEC2Instance',
+    );
   });
 
   it('takes the severity from the alarm tags it reads from CloudWatch', async () => {
@@ -175,7 +189,9 @@ describe('onAlarm against the emulator', () => {
     // Act
     await invoke(event);
     // Assert
-    const entries = (await stack.scanTable()).filter((i) => i.type === 'action' && i.correlationId === event.id);
+    const entries = (await stack.scanTable()).filter(
+      (i) => i.type === 'action' && i.correlationId === event.id,
+    );
     expect(entries.map((e) => [e.intentKind, e.decision]).sort()).toEqual([
       ['sns.page', 'done'],
       ['ssm.start-automation', 'done'],

@@ -1,7 +1,10 @@
-import { loadConfig, type RuntimeConfig, type StageConfigInput, StageConfig } from '#shared/config.ts';
+import { loadConfig, type RuntimeConfig, StageConfig, type StageConfigInput } from '#shared/config.ts';
 
 /** A runtime configuration for pure tests: the dev stage with the given changes. */
-export function makeConfig(overrides: Partial<StageConfigInput> = {}, runtime: Partial<RuntimeConfig> = {}): RuntimeConfig {
+export function makeConfig(
+  overrides: Partial<StageConfigInput> = {},
+  runtime: Partial<RuntimeConfig> = {},
+): RuntimeConfig {
   const { stage, functionName, pageTopicArn, stateTableName, ...devValues } = loadConfig({ STAGE: 'dev' });
   const values = StageConfig.parse({ ...devValues, ...overrides });
   return {

@@ -5,7 +5,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /**
@@ -50,8 +55,12 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
   const topicArn = topic.TopicArn as string;
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-page-inbox` }));
   const pageQueueUrl = queue.QueueUrl as string;
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pageQueueUrl, AttributeNames: ['QueueArn'] }));
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attrs.Attributes?.QueueArn }));
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: pageQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attrs.Attributes?.QueueArn }),
+  );
 
   return {
     tableName,

@@ -25,7 +25,8 @@ function planFor(options: AlarmEventOptions, config: RuntimeConfig, tags: Record
   return planAlarm({ signal, gathered, config });
 }
 
-const runbooks = (intents: { kind: string }[]) => intents.filter((i) => i.kind === 'ssm.start-automation') as RunbookIntent[];
+const runbooks = (intents: { kind: string }[]) =>
+  intents.filter((i) => i.kind === 'ssm.start-automation') as RunbookIntent[];
 const pages = (intents: { kind: string }[]) => intents.filter((i) => i.kind === 'sns.page') as PageIntent[];
 
 describe('planAlarm', () => {
@@ -33,7 +34,10 @@ describe('planAlarm', () => {
     // Arrange
     const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
     // Act
-    const plan = planFor({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } }, config);
+    const plan = planFor(
+      { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } },
+      config,
+    );
     // Assert
     expect(plan.intents.map((i) => i.kind)).toEqual(['ssm.start-automation', 'sns.page']);
     const [runbook] = runbooks(plan.intents);
@@ -57,7 +61,10 @@ describe('planAlarm', () => {
     // Arrange
     const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
     // Act
-    const plan = planFor({ alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-123; rm -rf /' } }, config);
+    const plan = planFor(
+      { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-123; rm -rf /' } },
+      config,
+    );
     // Assert
     expect(runbooks(plan.intents)).toHaveLength(0);
     expect(plan.notes).toContainEqual(expect.objectContaining({ reason: 'invalid-parameter' }));
@@ -91,7 +98,11 @@ describe('planAlarm', () => {
     // Arrange
     const config = makeConfig({
       alarmRules: [
-        { name: 'by-metric', match: { namespace: 'AWS/RDS', metricName: 'FreeStorageSpace' }, severity: 'critical' },
+        {
+          name: 'by-metric',
+          match: { namespace: 'AWS/RDS', metricName: 'FreeStorageSpace' },
+          severity: 'critical',
+        },
         { name: 'by-tag', match: { tag: { key: 'team', value: 'payments' } }, severity: 'high' },
       ],
       defaultSeverity: 'info',
@@ -129,7 +140,11 @@ describe('planAlarm', () => {
     const config = makeConfig({ dryRun: false });
     const event = AlarmEvent.parse(loadFixture('onAlarm/composite-alarm.json'));
     // Act
-    const plan = planAlarm({ signal: alarmSignal(event), gathered: { facts: alarmFacts(event), tags: {} }, config });
+    const plan = planAlarm({
+      signal: alarmSignal(event),
+      gathered: { facts: alarmFacts(event), tags: {} },
+      config,
+    });
     // Assert
     expect(plan.intents).toEqual([]);
     expect(plan.notes[0]?.detail).toMatch(/actions suppressor/);

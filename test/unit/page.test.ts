@@ -68,7 +68,12 @@ describe('renderPage', () => {
 
   it('shows the repeats swallowed since the last page', () => {
     // Act
-    const page = renderPage(incident(makeSignal()), { outcomes: [], repeats: 4, stage: 'dev', dryRun: false });
+    const page = renderPage(incident(makeSignal()), {
+      outcomes: [],
+      repeats: 4,
+      stage: 'dev',
+      dryRun: false,
+    });
     // Assert
     expect(page.body).toContain('Repeats: 4 deliveries');
   });
@@ -77,7 +82,12 @@ describe('renderPage', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (title) => {
         // Act
-        const page = renderPage(incident(makeSignal({ title })), { outcomes: [], repeats: 0, stage: 'dev', dryRun: false });
+        const page = renderPage(incident(makeSignal({ title })), {
+          outcomes: [],
+          repeats: 0,
+          stage: 'dev',
+          dryRun: false,
+        });
         // Assert
         expect(page.subject.length).toBeLessThanOrEqual(SUBJECT_LIMIT);
         expect(page.subject).toMatch(/^[\x20-\x7e]*$/);

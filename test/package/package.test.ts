@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executors as onAlarmExecutors } from '#functions/onAlarm/handler.ts';
+import type { Intent } from '#shared/domain/intent.ts';
+import type { Executor } from '#shared/executors/types.ts';
+import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { eventRules, type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
+import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
+
+const run = promisify(execFile);
+let packaged: Packaged;
+
+beforeAll(async () => {
+  packaged = await packageStack('dev');
+}, 180_000);
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
+
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const role = template.Resources[roleId];
+  const policies = (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+const actionsOf = (statements: Statement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+/** The executors each function wires, to hold its role to what they declare. */
+const functionExecutors: Record<string, Record<string, Executor<Intent>>> = {
+  onAlarm: onAlarmExecutors as unknown as Record<string, Executor<Intent>>,
+};
+
+describe('the packaged template', () => {
+  it('passes cfn-lint with no findings', async () => {
+    // Act
+    const result = await run('cfn-lint', [packaged.templatePath]).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code?: number | string; stdout?: string; stderr?: string }) => ({
+        code: e.code,
+        out: `${e.stdout}${e.stderr}`,
+      }),
+    );
+    // Assert
+    expect(result.out).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('gives every EventBridge target a retry policy and the dead-letter queue', () => {
+    // Arrange
+    const rules = Object.values(packaged.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    // Assert
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      for (const target of rule.Properties.Targets as Record<string, unknown>[]) {
+        expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number) });
+        expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+      }
+    }
+  });
+
+  it("sends every function's failed asynchronous invocations to the failure queue", () => {
+    // Arrange
+    const resources = packaged.template.Resources;
+    const functions = Object.keys(resources).filter((id) => resources[id]?.Type === 'AWS::Lambda::Function');
+    const configs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
+    // Assert
+    for (const fn of functions) {
+      const config = configs.find((c) => (c.Properties.FunctionName as { Ref: string }).Ref === fn);
+      expect(config?.Properties.DestinationConfig).toEqual({
+        OnFailure: { Destination: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } },
+      });
+    }
+  });
+
+  it('gives each function a role of its own with no wildcard action', () => {
+    // Arrange
+    const resources = packaged.template.Resources;
+    const roles = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => (r.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    // Assert
+    expect(new Set(roles).size).toBe(roles.length);
+    for (const role of roles) {
+      for (const action of actionsOf(roleStatements(packaged.template, role))) {
+        expect(action).not.toMatch(/(^\*$|:\*$)/);
+      }
+    }
+  });
+
+  it('grants each function the actions its executors declare, and ssm:StartAutomationExecution only on configured runbooks', () => {
+    for (const [fn, executors] of Object.entries(functionExecutors)) {
+      // Arrange
+      const resource = Object.values(packaged.template.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith(`-${fn}`),
+      );
+      expect(resource, `no function ${fn} in the template`).toBeDefined();
+      const roleId =
+        (resource?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0] ??
+        '';
+      const statements = roleStatements(packaged.template, roleId);
+      const granted = new Set(actionsOf(statements));
+      // Assert
+      for (const executor of Object.values(executors)) {
+        for (const permission of executor.permissions)
+          expect(granted, `${fn} lacks ${permission}`).toContain(permission);
+      }
+      const start = statements.find((s) => actionsOf([s]).includes('ssm:StartAutomationExecution'));
+      if (start)
+        expect(JSON.stringify(start.Resource)).toContain('automation-definition/AWS-RestartEC2Instance:*');
+    }
+  });
+
+  it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {
+    // Arrange
+    const { PageTopic, StateTable } = packaged.template.Resources;
+    // Assert
+    expect(PageTopic?.Properties.KmsMasterKeyId).toEqual({ Ref: 'PageKey' });
+    expect(StateTable?.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(StateTable?.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiration',
+      Enabled: true,
+    });
+  });
+
+  it('refuses to package a stage with no configuration, naming it', async () => {
+    // Act
+    const error = await run(
+      'npx',
+      ['sls', 'package', '--stage', 'nosuchstage', '--package', `${packaged.dir}-bad`],
+      {
+        cwd: ROOT,
+      },
+    ).then(
+      () => undefined,
+      (e: { stdout?: string; stderr?: string }) => `${e.stdout}${e.stderr}`,
+    );
+    // Assert
+    expect(error).toMatch(/no stage "nosuchstage"/);
+  }, 120_000);
+});
+
+describe('routing through the packaged rules', () => {
+  let moto: Moto;
+  let router: Router;
+
+  // Fixtures that must reach no function, and why.
+  const unrouted: Record<string, string> = {
+    'onAlarm/insufficient-data.json': 'only ALARM and OK transitions are routed',
+  };
+  const expectedFunctions = (fixture: string): string[] => {
+    if (fixture.includes('/invalid/') || fixture in unrouted) return [];
+    return [fixture.split('/')[0] as string];
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+    router = await installRouter(eventRules(packaged.template));
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  const routable = listFixtures().filter((f) => isEventBridgeEvent(loadFixture(f)));
+
+  it('has fixtures to route', () => {
+    expect(routable.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(routable)('delivers %s to exactly the functions meant for it', async (fixture) => {
+    // Act
+    const reached = await router.route(loadFixture(fixture));
+    // Assert
+    expect(reached).toEqual(expectedFunctions(fixture));
+  });
+
+  it("never routes the stack's own alarms back into onAlarm", async () => {
+    // Act
+    const reached = await router.route(makeAlarmEvent({ alarmName: 'ops-autopilot-dev-onAlarm-errors' }));
+    // Assert
+    expect(reached).toEqual([]);
+  });
+
+  it('does not route an alarm configuration change', async () => {
+    // Act
+    const reached = await router.route(loadFixture('onAlarm/invalid/wrong-detail-type.json'));
+    // Assert
+    expect(reached).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown> & { [key: string]: unknown };
+  DependsOn?: string[];
+  Condition?: string;
+}
+export interface Template {
+  Resources: Record<string, CfnResource>;
+}
+
+export interface Packaged {
+  dir: string;
+  templatePath: string;
+  template: Template;
+}
+
+/** `sls package` offline into a fresh folder, as CI and a user would run it. */
+export async function packageStack(stage = 'dev'): Promise<Packaged> {
+  const dir = mkdtempSync(join(tmpdir(), 'ops-autopilot-package-'));
+  await run('npx', ['sls', 'package', '--stage', stage, '--package', dir], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+    maxBuffer: 10 * 1024 * 1024,
+  });
+  const templatePath = join(dir, 'cloudformation-template-update-stack.json');
+  return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as Template };
+}
+
+export interface PackagedRule {
+  logicalId: string;
+  name: string;
+  functionName: string;
+  pattern: Record<string, unknown>;
+}
+
+/** The event-pattern rules of a packaged template, each with the function (by its serverless.yml name) it targets. */
+export function eventRules(template: Template): PackagedRule[] {
+  const functionNames = new Map<string, string>();
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::Lambda::Function') {
+      functionNames.set(id, String(r.Properties.FunctionName).replace(/^ops-autopilot-[a-z0-9]+-/, ''));
+    }
+  }
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined)
+    .flatMap(([logicalId, r]) => {
+      const targets = r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[];
+      return targets.map((t) => ({
+        logicalId,
+        name: String(r.Properties.Name),
+        functionName: functionNames.get(t.Arn['Fn::GetAtt'][0]) ?? 'unknown',
+        pattern: r.Properties.EventPattern as Record<string, unknown>,
+      }));
+    });
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseStageConfig, validateAllStages } from '#shared/config.ts';
+
+describe('stage configuration', () => {
+  it('validates every stage in config/stages.ts', () => {
+    expect(validateAllStages()).toEqual(expect.arrayContaining(['dev', 'prod']));
+  });
+
+  it('names the field of an invalid rule', () => {
+    // Arrange
+    const bad = {
+      dryRun: false,
+      alarmRules: [{ name: 'x', match: { alarmName: 'a' }, runbook: { document: 'bad doc name!' } }],
+    };
+    // Act
+    const act = () => parseStageConfig('broken', bad);
+    // Assert
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(/stage "broken": alarmRules\.0\.runbook\.document: not an SSM document name or ARN/);
+  });
+
+  it('rejects a rule that matches nothing and an unknown key', () => {
+    expect(() => parseStageConfig('s', { dryRun: true, alarmRules: [{ name: 'r', match: {} }] })).toThrow(
+      /at least one of alarmName, namespace, metricName, tag/,
+    );
+    expect(() => parseStageConfig('s', { dryRun: true, dryrun: false })).toThrow(/dryrun/);
+  });
+
+  it('rejects two rules with one name', () => {
+    const rule = { name: 'same', match: { namespace: 'AWS/EC2' } };
+    expect(() => parseStageConfig('s', { dryRun: true, alarmRules: [rule, rule] })).toThrow(/used twice/);
+  });
+
+  it('lets DRY_RUN, PAGE_TOPIC_ARN and STATE_TABLE_NAME override the stage', () => {
+    // Act
+    const cfg = loadConfig({
+      STAGE: 'prod',
+      DRY_RUN: 'true',
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
+      STATE_TABLE_NAME: 'tbl',
+    });
+    // Assert
+    expect(cfg.dryRun).toBe(true);
+    expect(cfg.pageTopicArn).toBe('arn:aws:sns:us-east-1:123456789012:t');
+    expect(cfg.stateTableName).toBe('tbl');
+    expect(loadConfig({ STAGE: 'prod' }).dryRun).toBe(false);
+  });
+
+  it('rejects a DRY_RUN that is neither true nor false, and an unknown stage', () => {
+    expect(() => loadConfig({ STAGE: 'dev', DRY_RUN: 'yes' })).toThrow(/DRY_RUN/);
+    expect(() => loadConfig({ STAGE: 'qa' })).toThrow(/no stage "qa"/);
+  });
+});

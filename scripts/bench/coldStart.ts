@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type BuildOptions, build } from 'esbuild';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const OUT = join(ROOT, '.bench', 'coldstart');
+
+export interface BenchFunction {
+  name: string;
+  entry: string;
+  fixture: string;
+  /** Needs the EC2 client, whose code is large: its budget is 0.85 of the all-in bundle, not 0.6. */
+  heavy: boolean;
+}
+
+export interface Variant {
+  name: string;
+  format: 'esm' | 'cjs';
+  mainFields: string[];
+  treeShaking: boolean;
+}
+
+/** What serverless.yml ships (ESM, the SDK's ES builds first), and the alternatives it was chosen over. */
+export const VARIANTS: Variant[] = [
+  { name: 'esm, module first (shipped)', format: 'esm', mainFields: ['module', 'main'], treeShaking: true },
+  { name: 'esm, main first', format: 'esm', mainFields: ['main', 'module'], treeShaking: true },
+  { name: 'cjs, module first', format: 'cjs', mainFields: ['module', 'main'], treeShaking: true },
+  {
+    name: 'cjs, main first (esbuild default)',
+    format: 'cjs',
+    mainFields: ['main', 'module'],
+    treeShaking: true,
+  },
+];
+
+const ESM_BANNER =
+  "import { createRequire as __opsCreateRequire } from 'node:module'; const require = __opsCreateRequire(import.meta.url);";
+
+async function bundle(
+  entry: string,
+  outfile: string,
+  v: Variant,
+  extra: Partial<BuildOptions> = {},
+): Promise<number> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    sourcemap: false,
+    platform: 'node',
+    target: 'node22',
+    format: v.format,
+    mainFields: v.mainFields,
+    treeShaking: v.treeShaking,
+    logLevel: 'silent',
+    ...(v.format === 'esm' ? { banner: { js: ESM_BANNER } } : {}),
+    ...extra,
+  });
+  return statSync(outfile).size;
+}
+
+/**
+ * The all-in baseline: the same handler plus every package a function could pull in (logger, tracer,
+ * metrics, middy, SSM, EC2 and SNS clients), re-exported so nothing is shaken out.
+ */
+function allInEntry(handlerEntry: string): string {
+  const file = join(OUT, 'all-in-entry.ts');
+  writeFileSync(
+    file,
+    [
+      `export { handler } from '${handlerEntry}';`,
+      "export * as logger from '@aws-lambda-powertools/logger';",
+      "export * as tracer from '@aws-lambda-powertools/tracer';",
+      "export * as metrics from '@aws-lambda-powertools/metrics';",
+      "export * as middy from '@middy/core';",
+      "export * as ssm from '@aws-sdk/client-ssm';",
+      "export * as ec2 from '@aws-sdk/client-ec2';",
+      "export * as sns from '@aws-sdk/client-sns';",
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export interface ColdStartRow {
+  fn: string;
+  variant: string;
+  bytes: number;
+  importMs: number;
+  invokeMs: number;
+  totalMs: number;
+  rssMb: number;
+  failures: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+async function measure(bundlePath: string, fixture: string, runs: number, env: NodeJS.ProcessEnv) {
+  const samples: { importMs: number; invokeMs: number; rssMb: number; ok: boolean }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { stdout } = await run(
+      process.execPath,
+      [join(import.meta.dirname, 'coldstart-child.mjs'), bundlePath, fixture],
+      {
+        env,
+        maxBuffer: 1024 * 1024,
+      },
+    );
+    samples.push(JSON.parse(stdout));
+  }
+  return {
+    importMs: median(samples.map((s) => s.importMs)),
+    invokeMs: median(samples.map((s) => s.invokeMs)),
+    totalMs: median(samples.map((s) => s.importMs + s.invokeMs)),
+    rssMb: median(samples.map((s) => s.rssMb)),
+    failures: samples.filter((s) => !s.ok).length,
+  };
+}
+
+export async function benchColdStart(
+  functions: BenchFunction[],
+  env: NodeJS.ProcessEnv,
+  runs = 5,
+): Promise<ColdStartRow[]> {
+  mkdirSync(OUT, { recursive: true });
+  const rows: ColdStartRow[] = [];
+  for (const fn of functions) {
+    const entry = join(ROOT, fn.entry);
+    const fixture = join(ROOT, 'events', fn.fixture);
+    const allIn = {
+      name: 'ALL-IN baseline',
+      format: 'esm',
+      mainFields: ['main', 'module'],
+      treeShaking: false,
+    } as const;
+    for (const v of [allIn, ...VARIANTS]) {
+      const ext = v.format === 'esm' ? 'mjs' : 'cjs';
+      const out = join(OUT, `${fn.name}-${VARIANTS.indexOf(v as Variant)}.${ext}`);
+      const bytes = await bundle(v === allIn ? allInEntry(entry) : entry, out, v as Variant);
+      rows.push({ fn: fn.name, variant: v.name, bytes, ...(await measure(out, fixture, runs, env)) });
+    }
+  }
+  return rows;
+}
+
+export function printColdStartTable(rows: ColdStartRow[], functions: BenchFunction[]): void {
+  console.log('\nCold start: bundle size, median of fresh Node processes (import + first invocation)\n');
+  const header = [
+    'function',
+    'bundle',
+    'KiB',
+    'import ms',
+    '1st invoke ms',
+    'total ms',
+    'RSS MiB',
+    'vs all-in',
+    'budget',
+  ];
+  const lines: string[][] = [];
+  for (const fn of functions) {
+    const base = rows.find((r) => r.fn === fn.name && r.variant.startsWith('ALL-IN'));
+    for (const r of rows.filter((x) => x.fn === fn.name)) {
+      const ratio = base ? r.totalMs / base.totalMs : Number.NaN;
+      const budget = fn.heavy ? 0.85 : 0.6;
+      const shipped = r.variant.includes('shipped');
+      lines.push([
+        r.fn,
+        r.variant,
+        (r.bytes / 1024).toFixed(0),
+        r.importMs.toFixed(1),
+        r.invokeMs.toFixed(1),
+        r.totalMs.toFixed(1),
+        r.rssMb.toFixed(0),
+        r.variant.startsWith('ALL-IN') ? '1.00' : ratio.toFixed(2),
+        shipped ? `${budget} ${ratio <= budget ? 'ok' : 'OVER'}` : '',
+      ]);
+      if (r.failures > 0) console.log(`  note: ${r.failures} invocation(s) of ${r.fn} (${r.variant}) threw`);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(fmt(header));
+  for (const l of lines) console.log(fmt(l));
+}

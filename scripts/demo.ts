@@ -1,0 +1,191 @@
+/**
+ * npm run demo: the product's main job, locally. Starts moto_server on a free loopback port, creates
+ * the stack's stateful resources there, packages the stack offline, routes every file under events/
+ * through the packaged EventBridge rules, invokes the function each reaches, and prints what it
+ * decided, did and paged. moto has no SSM Automation: runbook starts are shown as not executable
+ * locally, never faked.
+ */
+import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Outcome } from '#shared/domain/outcome.ts';
+import { listFixtures, loadFixture } from '../test/support/events.ts';
+import { makeContext } from '../test/support/lambda.ts';
+import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
+import { eventRules, packageStack } from '../test/support/packaged.ts';
+import { installRouter, isEventBridgeEvent } from '../test/support/routing.ts';
+
+type Handler = (event: never, context: Context) => Promise<unknown>;
+
+const NOT_LOCAL = 'NotExecutableLocally';
+
+/** Functions the demo can invoke, by their serverless.yml names. */
+const handlers: Record<string, () => Promise<Handler>> = {
+  onAlarm: async () => (await import('#functions/onAlarm/handler.ts')).handler as Handler,
+};
+
+interface Row {
+  event: string;
+  fn: string;
+  decision: string;
+  actions: string;
+  pages: string;
+  unexpected: boolean;
+}
+
+function describeOutcomes(outcomes: Outcome[]): string {
+  if (outcomes.length === 0) return 'none';
+  return outcomes
+    .map((o) => {
+      if (o.error?.name === NOT_LOCAL) return `${o.kind}: not executable locally`;
+      return `${o.kind}: ${o.status}${o.reason ? ` (${o.reason})` : ''}`;
+    })
+    .join('; ');
+}
+
+function describeResult(value: unknown): { decision: string; actions: string } {
+  const r = value as { outcomes?: Outcome[]; notes?: { reason: string }[]; signal?: { severity: string } };
+  const notes = (r.notes ?? []).map((n) => n.reason).join(', ');
+  return {
+    decision: `${r.signal?.severity ?? ''}${notes ? ` [${notes}]` : ''}`.trim() || 'acted',
+    actions: describeOutcomes(r.outcomes ?? []),
+  };
+}
+
+function table(rows: Row[]): string {
+  const headers = ['event', 'function', 'decision', 'actions', 'pages'];
+  const cells = rows.map((r) => [r.event, r.fn, r.decision, r.actions, r.pages]);
+  const widths = headers.map((h, i) =>
+    Math.min(70, Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length))),
+  );
+  const line = (c: string[]) => c.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join(' | ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  let moto: Moto;
+  try {
+    moto = await startMoto();
+  } catch (error) {
+    console.error(`demo: cannot start the local AWS emulator.\n${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    useMotoEnvironment(moto.endpoint);
+    console.log(`moto_server on ${moto.endpoint}`);
+    const stack = await createLocalStack('ops-autopilot-demo');
+    process.env.STATE_TABLE_NAME = stack.tableName;
+    process.env.PAGE_TOPIC_ARN = stack.topicArn;
+    process.env.STAGE = process.env.STAGE ?? 'dev';
+    // Live mode against the emulator, so every executor really runs; nothing here reaches AWS.
+    process.env.DRY_RUN = process.env.DRY_RUN ?? 'false';
+    process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+    mockClient(SSMClient)
+      .on(StartAutomationExecutionCommand)
+      .rejects(
+        Object.assign(new Error('moto has no SSM Automation; this start was not sent'), { name: NOT_LOCAL }),
+      );
+
+    console.log('packaging the stack offline (sls package) to read its EventBridge rules...');
+    const packaged = await packageStack(process.env.STAGE);
+    const router = await installRouter(eventRules(packaged.template));
+
+    const fixtures = listFixtures();
+    // The same event delivered twice, as EventBridge may: the second delivery must change nothing.
+    const AGAIN = ' (same event delivered again)';
+    const replay = [...fixtures, `onAlarm/metric-math-alarm.json${AGAIN}`];
+    const rows: Row[] = [];
+    const allPages: DeliveredPage[] = [];
+
+    for (const name of replay) {
+      const fixture = name.replace(AGAIN, '');
+      const event = loadFixture(fixture);
+      const home = fixture.split('/')[0] as string;
+      const invalid = fixture.includes('/invalid/');
+      const reached = isEventBridgeEvent(event) ? await router.route(event) : [];
+      // Not routed: invalid fixtures are still handed to their function, as `sls invoke local` would.
+      const targets = reached.length > 0 ? reached : invalid && handlers[home] ? [home] : [];
+      if (targets.length === 0) {
+        rows.push({
+          event: name,
+          fn: '-',
+          decision: 'not routed by any rule',
+          actions: '-',
+          pages: '0',
+          unexpected: false,
+        });
+        continue;
+      }
+      for (const fn of targets) {
+        const load = handlers[fn];
+        if (!load) {
+          rows.push({
+            event: name,
+            fn,
+            decision: 'function not in this demo',
+            actions: '-',
+            pages: '-',
+            unexpected: true,
+          });
+          continue;
+        }
+        const handler = await load();
+        let decision: string;
+        let actions: string;
+        let unexpected = false;
+        try {
+          ({ decision, actions } = describeResult(
+            await handler(structuredClone(event) as never, makeContext(fn)),
+          ));
+        } catch (error) {
+          const e = error as Error & { result?: { outcomes: Outcome[] } };
+          if (e.name === 'InvalidEventError') {
+            decision = `rejected: ${e.message.replace(/^\w+: invalid event: /, '')}`;
+            actions = 'none';
+            unexpected = !invalid;
+          } else if (e.name === 'ActionFailedError' && e.result) {
+            ({ decision, actions } = describeResult(e.result));
+            unexpected = e.result.outcomes.some((o) => o.status === 'failed' && o.error?.name !== NOT_LOCAL);
+          } else {
+            decision = `error: ${e.name}: ${e.message}`;
+            actions = '-';
+            unexpected = true;
+          }
+        }
+        const pages = await stack.readPages();
+        allPages.push(...pages);
+        rows.push({
+          event: name,
+          fn,
+          decision,
+          actions,
+          pages: pages.length === 0 ? '0' : pages.map((p) => p.subject).join(' / '),
+          unexpected,
+        });
+      }
+    }
+
+    console.log(`\n${table(rows)}\n`);
+    console.log(`${allPages.length} page(s) delivered to the topic's SQS subscriber.`);
+    const first = allPages[0];
+    if (first)
+      console.log(
+        `\nThe first page, as the on-call person reads it:\n\nSubject: ${first.subject}\n\n${first.body}\n`,
+      );
+    const unexpected = rows.filter((r) => r.unexpected);
+    if (unexpected.length > 0) {
+      console.error(
+        `demo: ${unexpected.length} unexpected failure(s): ${unexpected.map((r) => r.event).join(', ')}`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    await moto.stop();
+  }
+}
+
+process.exitCode = await main();

@@ -4,6 +4,7 @@
  * `sls package` fails on an invalid stage configuration, and exposes values the template needs:
  *   ${opsConfig:runbookDocumentArns}  the automation definitions the stage's alarm rules may start
  */
+const fs = require('node:fs');
 const path = require('node:path');
 
 function loadStage(stage) {
@@ -45,8 +46,37 @@ class OpsConfigPlugin {
       },
     };
     this.hooks = {
+      initialize: () => this.keepInvokeLocalOffline(),
+      'before:invoke:local:invoke': () => this.bridgeEsmHandler(),
       'before:package:finalize': () => this.dropRedundantRoleDependencies(),
     };
+  }
+
+  /**
+   * `sls invoke local` would resolve !Ref environment values by asking CloudFormation for the stack.
+   * Locally they come from the shell instead (PAGE_TOPIC_ARN, STATE_TABLE_NAME), so it runs offline.
+   */
+  keepInvokeLocalOffline() {
+    const commands = this.serverless.processedInput?.commands ?? [];
+    if (commands[0] !== 'invoke' || commands[1] !== 'local') return;
+    const environment = this.serverless.service.provider.environment ?? {};
+    for (const [name, value] of Object.entries(environment)) {
+      if (value === null || typeof value !== 'object') continue;
+      if (process.env[name]) environment[name] = process.env[name];
+      else delete environment[name];
+    }
+  }
+
+  /**
+   * The bundles are ES modules (.mjs, measured faster to load), which osls's invoke local does not
+   * look for. Node 22 can require() an ES module, so a one-line .cjs bridge beside the bundle lets it load.
+   */
+  bridgeEsmHandler() {
+    const fn = this.serverless.service.getFunction(this.options.function);
+    const base = path.join(this.serverless.serviceDir, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+    if (fs.existsSync(`${base}.mjs`) && !fs.existsSync(`${base}.cjs`)) {
+      fs.writeFileSync(`${base}.cjs`, `module.exports = require('./${path.basename(base)}.mjs');\n`);
+    }
   }
 
   /** Each function names its own role with GetAtt, which already orders creation (cfn-lint W3005). */

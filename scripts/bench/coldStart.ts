@@ -50,6 +50,7 @@ async function bundle(
     outfile,
     bundle: true,
     minify: true,
+    keepNames: true,
     sourcemap: false,
     platform: 'node',
     target: 'node22',

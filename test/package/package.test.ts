@@ -5,6 +5,7 @@ import { executors as onAlarmExecutors } from '#functions/onAlarm/handler.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import type { Executor } from '#shared/executors/types.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
 import { eventRules, type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
 import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
@@ -148,6 +149,8 @@ describe('routing through the packaged rules', () => {
   // Fixtures that must reach no function, and why.
   const unrouted: Record<string, string> = {
     'onAlarm/insufficient-data.json': 'only ALARM and OK transitions are routed',
+    'stopIdleInstances/scheduled-event.json':
+      'its schedule rule invokes the function; no event pattern matches it',
   };
   const expectedFunctions = (fixture: string): string[] => {
     if (fixture.includes('/invalid/') || fixture in unrouted) return [];
@@ -189,4 +192,50 @@ describe('routing through the packaged rules', () => {
     // Assert
     expect(reached).toEqual([]);
   });
+});
+
+describe('sls invoke local with the fixtures', () => {
+  let moto: Moto;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+    const stack = await createLocalStack('ops-autopilot-invoke');
+    env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      STATE_TABLE_NAME: stack.tableName,
+      PAGE_TOPIC_ARN: stack.topicArn,
+      DRY_RUN: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  const invokeLocal = (fn: string, path: string) =>
+    run('npx', ['sls', 'invoke', 'local', '-f', fn, '--path', path], { cwd: ROOT, env }).then(
+      (r) => ({ ok: true, out: r.stdout }),
+      (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
+    );
+
+  it('runs onAlarm offline on a fixture and prints the decision', async () => {
+    // Act
+    const result = await invokeLocal('onAlarm', 'events/onAlarm/metric-alarm.json');
+    // Assert
+    expect(result.ok).toBe(true);
+    expect(result.out).toContain('"reason": "dry-run"');
+    expect(result.out).toContain('paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"');
+  }, 120_000);
+
+  it('fails on an invalid fixture with the error type and the field', async () => {
+    // Act
+    const result = await invokeLocal('onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json');
+    // Assert
+    expect(result.ok).toBe(false);
+    expect(result.out).toContain('"errorType": "InvalidEventError"');
+    expect(result.out).toContain('detail.alarmName');
+  }, 120_000);
 });

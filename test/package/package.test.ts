@@ -125,6 +125,17 @@ describe('the packaged template', () => {
     });
   });
 
+  it('has a dashboard whose body is valid JSON once CloudFormation substitutes it', () => {
+    // Arrange
+    const sub = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
+      'Fn::Sub': [string, unknown];
+    };
+    // Act
+    const body = JSON.parse(sub['Fn::Sub'][0].replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
+    // Assert
+    expect(body.widgets.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses to package a stage with no configuration, naming it', async () => {
     // Act
     const error = await run(

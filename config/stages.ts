@@ -5,21 +5,26 @@ import type { StageConfigInput } from '#shared/config.ts';
  * Validated by shared/config.ts; `npm test` and `sls package` fail on a bad value.
  * Infrastructure values (subscriptions, schedules) are stage params in serverless.yml.
  */
+type AlarmRuleInput = NonNullable<StageConfigInput['alarmRules']>[number];
+
+/** An instance failing its status check is restarted: AWS's own runbook, the instance id from the alarm. */
+const restartUnresponsiveInstance: AlarmRuleInput = {
+  name: 'restart-unresponsive-instance',
+  match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
+  runbook: {
+    document: 'AWS-RestartEC2Instance',
+    parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+  },
+  severity: 'critical',
+};
+
 export const stages: Record<string, StageConfigInput> = {
   dev: {
     dryRun: true,
     defaultSeverity: 'high',
     paging: { suppressionWindowMinutes: 60 },
     alarmRules: [
-      {
-        name: 'restart-unresponsive-instance',
-        match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
-        runbook: {
-          document: 'AWS-RestartEC2Instance',
-          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
-        },
-        severity: 'critical',
-      },
+      restartUnresponsiveInstance,
       {
         name: 'web-cpu',
         match: { alarmName: 'web-cpu-*' },
@@ -42,16 +47,6 @@ export const stages: Record<string, StageConfigInput> = {
     paging: { suppressionWindowMinutes: 30 },
     idempotency: { expiresAfterMinutes: 120 },
     actionLogRetentionDays: 90,
-    alarmRules: [
-      {
-        name: 'restart-unresponsive-instance',
-        match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
-        runbook: {
-          document: 'AWS-RestartEC2Instance',
-          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
-        },
-        severity: 'critical',
-      },
-    ],
+    alarmRules: [restartUnresponsiveInstance],
   },
 };

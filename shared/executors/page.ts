@@ -1,7 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '#shared/aws/sns.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
-import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { type RenderedPage, renderPage } from '#shared/domain/page.ts';
 import {
   claimResolve,
@@ -27,53 +27,50 @@ async function publish(page: RenderedPage, topicArn: string): Promise<string> {
   return res.MessageId ?? 'unknown';
 }
 
-async function pageIncident(intent: PageIntent, ctx: ExecutionContext, topicArn: string) {
-  const { incidentKey, correlationId } = intent.signal;
-  const windowSeconds = ctx.config.paging.suppressionWindowMinutes * 60;
-  const decision = await openWindow(incidentKey, correlationId, windowSeconds);
-  if (decision.action === 'suppress') {
-    return skipped(
-      intent.kind,
-      'suppressed',
-      `already paged for ${incidentKey} in this window; ${decision.repeats} repeat(s) counted${decision.counted ? '' : ' (this delivery was counted before)'}`,
-    );
-  }
-  const page = renderPage(intent, {
-    outcomes: ctx.prior,
-    repeats: decision.repeatsBefore,
-    stage: ctx.config.stage,
-    dryRun: ctx.config.dryRun,
-  });
-  try {
-    const messageId = await publish(page, topicArn);
-    await markPageSent(incidentKey, correlationId);
-    return done(intent.kind, `paged "${page.subject}"`, { messageId });
-  } catch (error) {
-    await releaseWindow(incidentKey, correlationId);
-    return failed(intent.kind, error, `could not page "${page.subject}"`);
-  }
+/** How one kind of notice claims its slot in the state table, and undoes the claim if it cannot be sent. */
+interface NoticeSlot {
+  claim(): Promise<{ send: true; repeats: number } | { send: false; outcome: Outcome }>;
+  markSent(): Promise<void>;
+  release(): Promise<void>;
+  sentVerb: string;
 }
 
-async function pageResolve(intent: PageIntent, ctx: ExecutionContext, topicArn: string) {
+function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   const { incidentKey, correlationId } = intent.signal;
-  const decision = await claimResolve(incidentKey, correlationId);
-  if (decision.action === 'skip') {
-    return skipped(intent.kind, 'no-open-incident', `no resolve notice for ${incidentKey}: ${decision.why}`);
+  if (intent.notice === 'incident') {
+    return {
+      async claim() {
+        const windowSeconds = ctx.config.paging.suppressionWindowMinutes * 60;
+        const d = await openWindow(incidentKey, correlationId, windowSeconds);
+        if (d.action === 'page') return { send: true, repeats: d.repeatsBefore };
+        const note = d.counted ? '' : ' (this delivery was counted before)';
+        return {
+          send: false,
+          outcome: skipped(
+            intent.kind,
+            'suppressed',
+            `already paged for ${incidentKey} in this window; ${d.repeats} repeat(s) counted${note}`,
+          ),
+        };
+      },
+      markSent: () => markPageSent(incidentKey, correlationId),
+      release: () => releaseWindow(incidentKey, correlationId),
+      sentVerb: 'paged',
+    };
   }
-  const page = renderPage(intent, {
-    outcomes: ctx.prior,
-    repeats: decision.repeats,
-    stage: ctx.config.stage,
-    dryRun: ctx.config.dryRun,
-  });
-  try {
-    const messageId = await publish(page, topicArn);
-    await markResolveSent(incidentKey, correlationId);
-    return done(intent.kind, `sent resolve notice "${page.subject}"`, { messageId });
-  } catch (error) {
-    await releaseResolve(incidentKey, correlationId);
-    return failed(intent.kind, error, `could not send resolve notice "${page.subject}"`);
-  }
+  return {
+    async claim() {
+      const d = await claimResolve(incidentKey, correlationId);
+      if (d.action === 'resolve') return { send: true, repeats: d.repeats };
+      return {
+        send: false,
+        outcome: skipped(intent.kind, 'no-open-incident', `no resolve notice for ${incidentKey}: ${d.why}`),
+      };
+    },
+    markSent: () => markResolveSent(incidentKey, correlationId),
+    release: () => releaseResolve(incidentKey, correlationId),
+    sentVerb: 'sent resolve notice',
+  };
 }
 
 /** Pages once per incident per window, and sends one resolve notice after a page. */
@@ -86,8 +83,23 @@ export const pageExecutor: Executor<PageIntent> = {
     if (!topicArn) {
       return failed(intent.kind, new Error('PAGE_TOPIC_ARN is not set'), 'cannot page: no topic configured');
     }
-    return intent.notice === 'incident'
-      ? pageIncident(intent, ctx, topicArn)
-      : pageResolve(intent, ctx, topicArn);
+    const slot = slotFor(intent, ctx);
+    const claim = await slot.claim();
+    if (!claim.send) return claim.outcome;
+    const page = renderPage(intent, {
+      outcomes: ctx.prior,
+      repeats: claim.repeats,
+      stage: ctx.config.stage,
+      dryRun: ctx.config.dryRun,
+    });
+    try {
+      const messageId = await publish(page, topicArn);
+      await slot.markSent();
+      return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId });
+    } catch (error) {
+      // Undo the claim so Lambda's retry of this delivery can page.
+      await slot.release();
+      return failed(intent.kind, error, `could not send "${page.subject}"`);
+    }
   },
 };

@@ -56,6 +56,8 @@ export interface Plan<I extends Intent = Intent> {
   notes: PlanNote[];
   /** What a manual invoke returns beside the outcomes (e.g. every idle verdict). */
   report?: Record<string, unknown>;
+  /** When a run decides dry-run itself (a manual payload asking for it), it says so here. */
+  dryRun?: boolean;
 }
 
 /** The closed set of reasons an action was not taken. */

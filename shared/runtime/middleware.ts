@@ -50,6 +50,8 @@ export interface HandlerOptions<S extends z.ZodType> {
   schema: S;
   /** Deduplicate deliveries by the EventBridge event id (Powertools idempotency on the state table). */
   idempotencyKey?: string;
+  /** A payload without the key (a manual invoke) runs without deduplication instead of failing. */
+  idempotencyKeyOptional?: boolean;
 }
 
 /** The middy stack every function uses: logger, tracer, metrics, parse, idempotency. */
@@ -70,7 +72,7 @@ export function opsHandler<S extends z.ZodType, R>(
         config: new IdempotencyConfig({
           eventKeyJmesPath: options.idempotencyKey,
           expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
-          throwOnNoIdempotencyKey: true,
+          throwOnNoIdempotencyKey: !options.idempotencyKeyOptional,
         }),
       }),
     );

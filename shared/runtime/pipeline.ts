@@ -16,6 +16,8 @@ export interface PipelineSpec<E, G, I extends Intent> {
   gather(signal: Signal, event: E): Promise<G>;
   plan(input: { signal: Signal; gathered: G; config: RuntimeConfig }): Plan<I>;
   executors: ExecutorMap<I>;
+  /** Function-specific metrics and logs, after the common report; also when an action failed. */
+  measure?(result: PipelineResult): void;
 }
 
 export interface PipelineResult {
@@ -95,7 +97,9 @@ export async function runPipeline<E, G, I extends Intent>(
   logger.appendKeys({ correlationId: signal.correlationId });
   const gathered = await spec.gather(signal, event);
   const plan = spec.plan({ signal, gathered, config: cfg });
-  const outcomes = await execute(plan, spec.executors, signal, cfg);
+  // A run may be in dry-run on a live stage (a manual payload asked for it): executors and pages follow the plan.
+  const runConfig = plan.dryRun === undefined ? cfg : { ...cfg, dryRun: plan.dryRun };
+  const outcomes = await execute(plan, spec.executors, signal, runConfig);
   const result: PipelineResult = {
     correlationId: signal.correlationId,
     signal: {
@@ -104,14 +108,22 @@ export async function runPipeline<E, G, I extends Intent>(
       severity: signal.severity,
       incidentKey: signal.incidentKey,
     },
-    dryRun: cfg.dryRun,
+    dryRun: runConfig.dryRun,
     outcomes,
     notes: plan.notes,
     ...(plan.report ? { report: plan.report } : {}),
   };
   report(signal, result);
+  spec.measure?.(result);
   await writeActionLog(
-    actionLogEntries(signal, cfg.functionName, cfg.dryRun, plan.notes, outcomes, cfg.actionLogRetentionDays),
+    actionLogEntries(
+      signal,
+      cfg.functionName,
+      runConfig.dryRun,
+      plan.notes,
+      outcomes,
+      cfg.actionLogRetentionDays,
+    ),
   );
   if (outcomes.some((o) => o.status === 'failed')) throw new ActionFailedError(result);
   return result;

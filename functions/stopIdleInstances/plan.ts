@@ -1,0 +1,197 @@
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { IdleScanGathered } from './gather.ts';
+import { isScheduled } from './schema.ts';
+import type { IdleScanRequest } from './settings.ts';
+import { decideFleet, type IdleVerdict, summarizeSavings } from './verdict.ts';
+
+export type IdleScanIntent = StopInstancesIntent | PageIntent;
+
+/** Pure: the run's signal. The correlation id is the event id, or the Lambda request id of a manual invoke. */
+export function idleScanSignal(request: IdleScanRequest): Signal {
+  const { event, run, invocation } = request;
+  const scheduled = isScheduled(event);
+  const correlationId = scheduled ? event.id : invocation.requestId;
+  const region = scheduled ? event.region : invocation.region;
+  return {
+    kind: 'ec2.idle-scan',
+    severity: 'info',
+    title: 'idle instance scan',
+    summary: scheduled ? 'Scheduled scan for idle EC2 instances.' : 'Manual scan for idle EC2 instances.',
+    account: scheduled ? event.account : invocation.account,
+    region,
+    resources: [],
+    correlationId,
+    // Every run is its own incident: one summary page per run that stops something.
+    incidentKey: `idle-scan#${correlationId}`,
+    occurredAt: scheduled ? event.time : new Date().toISOString(),
+    evidence: {
+      scope: run.scope,
+      lookbackHours: run.policy.lookbackHours,
+      cpuThresholdPercent: run.policy.cpuThresholdPercent,
+      networkThresholdBytesPerHour: run.policy.networkThresholdBytesPerHour,
+      minCoverage: run.policy.minCoverage,
+      maxStopsPerRun: run.maxStopsPerRun,
+    },
+    links: [
+      {
+        label: 'Instances stopped by ops-autopilot',
+        url: `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#Instances:tag:ops:stopped-by=ops-autopilot`,
+      },
+    ],
+  };
+}
+
+const usd = (n: number): string => `$${n.toFixed(2)}`;
+const pct = (n: number | null): string => (n === null ? '-' : `${Math.round(n * 100) / 100} %`);
+
+function bytes(n: number | null): string {
+  if (n === null) return '-';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${Math.round(value * 10) / 10} ${units[unit]}`;
+}
+
+function countBy(items: string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+}
+
+/** The page body's table: the stopped (or would-stop) and capped instances, then the others counted. */
+export function verdictTable(verdicts: readonly IdleVerdict[]): string[] {
+  const acted = verdicts.filter((v) => v.decision === 'stop' || v.decision === 'capped');
+  const header = ['decision', 'instance', 'type', 'max CPU', 'max net/h', 'hours', 'saving/month'];
+  const rows = acted.map((v) => [
+    v.decision,
+    v.instanceId,
+    v.instanceType,
+    pct(v.evidence?.maxCpuPercent ?? null),
+    bytes(v.evidence?.maxNetworkBytesPerHour ?? null),
+    v.evidence ? `${v.evidence.cpuHoursCovered}/${v.evidence.hoursExpected}` : '-',
+    v.decision === 'stop'
+      ? typeof v.estimatedMonthlySavingUsd === 'number'
+        ? usd(v.estimatedMonthlySavingUsd)
+        : 'unknown'
+      : '-',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ')}`.trimEnd();
+  const spared = verdicts.filter((v) => v.decision === 'spare').map((v) => v.status ?? 'spare');
+  const excluded = verdicts.filter((v) => v.decision === 'excluded').map((v) => v.exclusion ?? 'excluded');
+  return [
+    'Verdicts',
+    line(header),
+    ...rows.map(line),
+    '',
+    `Spared: ${spared.length}${spared.length > 0 ? ` (${countBy(spared)})` : ''}`,
+    `Excluded: ${excluded.length}${excluded.length > 0 ? ` (${countBy(excluded)})` : ''}`,
+  ];
+}
+
+/** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
+export function planIdleScan(input: {
+  signal: Signal;
+  gathered: IdleScanGathered;
+  config: RuntimeConfig;
+}): Plan<IdleScanIntent> {
+  const { signal, gathered } = input;
+  const { run } = gathered;
+  const verdicts = decideFleet({
+    instances: gathered.instances,
+    cpu: gathered.cpu,
+    netIn: gathered.netIn,
+    netOut: gathered.netOut,
+    policy: run.policy,
+    scope: run.scope,
+    maxStopsPerRun: run.maxStopsPerRun,
+  });
+  const summary = summarizeSavings(verdicts);
+  const stops = verdicts.filter((v) => v.decision === 'stop');
+  const notes: PlanNote[] = [];
+  const report = {
+    trigger: run.trigger,
+    dryRun: run.dryRun,
+    scope: run.scope,
+    policy: run.policy,
+    maxStopsPerRun: run.maxStopsPerRun,
+    overrides: run.overrides,
+    window: gathered.window,
+    counts: {
+      considered: summary.considered,
+      stop: summary.stopped,
+      capped: summary.capped,
+      spared: summary.spared,
+      excluded: summary.excluded,
+    },
+    stops: stops.map(({ instanceId, instanceType, reason, estimatedMonthlySavingUsd }) => ({
+      instanceId,
+      instanceType,
+      reason,
+      estimatedMonthlySavingUsd,
+    })),
+    estimatedMonthlySavingUsd: summary.estimatedMonthlySavingUsd,
+    unpricedStops: summary.unpricedStops,
+    scanStats: gathered.scanStats,
+    verdicts,
+  };
+
+  if (summary.capped > 0) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'capped',
+      detail: `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerRun} stop(s) per run`,
+    });
+  }
+  if (stops.length === 0) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'nothing-to-do',
+      detail: `no idle instance to stop among ${summary.considered} running (${summary.spared} spared, ${summary.excluded} excluded)`,
+    });
+    return { intents: [], notes, report, dryRun: run.dryRun };
+  }
+
+  const verb = run.dryRun ? 'would stop' : 'stopped';
+  const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
+  const stop: StopInstancesIntent = {
+    kind: 'ec2.stop-instances',
+    instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
+    dryRun: run.dryRun,
+    reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
+  };
+  const page: PageIntent = {
+    kind: 'sns.page',
+    notice: 'incident',
+    severity: 'warning',
+    signal: {
+      ...signal,
+      severity: 'warning',
+      title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
+      summary:
+        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'stopped'}, ` +
+        `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
+      resources: stops.map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
+      evidence: { ...signal.evidence, metricsRequested: gathered.scanStats.metricsRequested },
+    },
+    reason:
+      `Idle by the stage's rule: every hourly CPU maximum below ${run.policy.cpuThresholdPercent} % and network ` +
+      `below ${bytes(run.policy.networkThresholdBytesPerHour)} per hour over ${run.policy.lookbackHours} h, with data for ` +
+      `at least ${Math.round(run.policy.minCoverage * 100)} % of the hours.`,
+    details: [
+      ...verdictTable(verdicts),
+      `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed)`,
+    ],
+  };
+  return { intents: [stop, page], notes, report, dryRun: run.dryRun };
+}

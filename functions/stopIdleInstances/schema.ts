@@ -1,0 +1,50 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+/**
+ * Two ways in: the stage's EventBridge schedule (a `Scheduled Event`, empty detail) and a manual invoke
+ * (`sls invoke -f stopIdleInstances --data '{"dryRun": true}'`) whose payload may override a few run
+ * settings. Whether an override is allowed is a question for the stage (settings.ts), not the shape.
+ */
+export const ScheduledScanEvent = EventBridgeSchema.extend({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+  detail: z.strictObject({}),
+});
+export type ScheduledScanEvent = z.infer<typeof ScheduledScanEvent>;
+
+/** Every key is optional; any other key is an error that names it. */
+export const ManualScanPayload = z.strictObject({
+  dryRun: z.boolean().optional(),
+  lookbackHours: z.number().int().min(1).max(168).optional(),
+  cpuThresholdPercent: z.number().gt(0).max(100).optional(),
+  networkThresholdBytesPerHour: z.number().int().min(0).optional(),
+  maxStopsPerRun: z.number().int().min(0).max(1000).optional(),
+});
+export type ManualScanPayload = z.infer<typeof ManualScanPayload>;
+
+export type IdleScanEvent = ScheduledScanEvent | ManualScanPayload;
+
+// A manual payload never has these keys; an EventBridge event always has both.
+const looksLikeEventBridge = (input: unknown): boolean =>
+  typeof input === 'object' && input !== null && ('detail-type' in input || 'source' in input);
+
+/**
+ * Picks the shape by the EventBridge keys instead of a zod union, whose failure would be one
+ * "Invalid input" for both shapes; this way the error names the field that is wrong.
+ */
+export const IdleScanEvent = z.unknown().transform((input, ctx): IdleScanEvent => {
+  const schema = looksLikeEventBridge(input) ? ScheduledScanEvent : ManualScanPayload;
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const allowed = issue.path.length === 0 ? `; allowed: ${Object.keys(schema.shape).join(', ')}` : '';
+    const message =
+      keys.length > 0 ? `unknown key(s) ${keys.map((k) => `"${k}"`).join(', ')}${allowed}` : issue.message;
+    ctx.addIssue({ code: 'custom', message, path: issue.path, input });
+  }
+  return z.NEVER;
+});
+
+export const isScheduled = (event: IdleScanEvent): event is ScheduledScanEvent => 'detail-type' in event;

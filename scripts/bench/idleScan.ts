@@ -1,0 +1,231 @@
+import { pathToFileURL } from 'node:url';
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { type InstanceGroup, inParallel, seedFleet } from '../../test/support/fleet.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
+
+/**
+ * The idle scan's cost at fleet scale, against moto: our batched scan (DescribeInstances pages of 1000,
+ * GetMetricData batches of 500, network only for the CPU-idle) beside a per-instance scan (one
+ * GetMetricStatistics call per instance and metric, as Cloud Custodian's metrics filter does), on the
+ * same seeded fleet in the same process.
+ *
+ * Calls, metrics and cost do not depend on the emulator. Wall time does: moto's GetMetricData walks every
+ * datapoint in the window once per query and hour, so the seeded fleet is kept lean (busy instances get one
+ * busy hour, the window is short) and the wall times say more about moto than about AWS.
+ */
+
+export interface Row {
+  approach: 'batched' | 'per-instance';
+  instances: number;
+  inScope: number;
+  cpuIdle: number;
+  describeCalls: number;
+  metricCalls: number;
+  /** GetMetricData: queries sent; GetMetricStatistics: one metric per call */
+  metricsRequested: number;
+  /** Every API call of the scan (describe, metrics, stop-protection reads) */
+  apiCalls: number;
+  /** At an hourly schedule: 730 scans a month, $0.01 per 1000 metrics (GetMetricData) or requests (GetMetricStatistics) */
+  monthlyCloudWatchUsd: number;
+  wallMs: number;
+  seedMs: number;
+  /** Both approaches found the same CPU-idle instances */
+  agrees: boolean;
+}
+
+export interface BenchOptions {
+  lookbackHours?: number;
+  /** Requests in flight for the per-instance approach (Custodian runs its filters in a thread pool). */
+  perInstanceConcurrency?: number;
+}
+
+const SCANS_PER_MONTH = 730;
+const USD_PER_1000 = 0.01;
+const monthly = (units: number) => Math.round(((units * SCANS_PER_MONTH) / 1000) * USD_PER_1000 * 100) / 100;
+
+/** Most busy, about 10 % idle and opted in, about 10 % excluded (EKS-managed or not opted in). */
+export function benchFleet(n: number, lookbackHours: number): InstanceGroup[] {
+  const idle = Math.round(n * 0.1);
+  const excluded = Math.round(n * 0.1);
+  const optIn = { 'ops:auto-stop': 'true' };
+  return [
+    {
+      name: 'busy',
+      count: n - idle - excluded,
+      tags: optIn,
+      cpu: { hours: 1, value: 55 },
+      instanceType: 'm5.large',
+    },
+    {
+      name: 'idle',
+      count: idle,
+      tags: optIn,
+      cpu: { hours: lookbackHours, value: 1 },
+      network: { hours: lookbackHours, value: 20_000 },
+      instanceType: 't3.medium',
+    },
+    { name: 'eks', count: Math.ceil(excluded / 2), tags: { ...optIn, 'eks:cluster-name': 'main' } },
+    { name: 'untagged', count: Math.floor(excluded / 2) },
+  ].filter((g) => g.count > 0);
+}
+
+export async function benchIdleScan(sizes = [100, 1000, 5000], options: BenchOptions = {}): Promise<Row[]> {
+  const lookbackHours = options.lookbackHours ?? 3;
+  const concurrency = options.perInstanceConcurrency ?? 8;
+  const moto: Moto = await startMoto();
+  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
+  useMotoEnvironment(moto.endpoint);
+  try {
+    // Imported after the environment points at moto: the shared clients are built on import.
+    const { describeRunning, lookbackWindow, scanFleet } = await import(
+      '#functions/stopIdleInstances/gather.ts'
+    );
+    const { judgeCpu, screenInstance } = await import('#functions/stopIdleInstances/verdict.ts');
+    const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');
+    const policy = {
+      lookbackHours,
+      cpuThresholdPercent: 5,
+      networkThresholdBytesPerHour: 5_000_000,
+      minCoverage: 0.9,
+    };
+    const rows: Row[] = [];
+
+    for (const n of sizes) {
+      await moto.reset();
+      const now = new Date();
+      const seedStart = Date.now();
+      await seedFleet(benchFleet(n, lookbackHours), { now });
+      const seedMs = Date.now() - seedStart;
+
+      // Batched: our gather, as the function runs it (dry-run: nothing is stopped).
+      let start = Date.now();
+      const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerRun: 10, now });
+      const batchedMs = Date.now() - start;
+      const s = scan.scanStats;
+      const empty = { timestamps: [], values: [] };
+      const batchedIdle = scan.instances
+        .filter((i) => screenInstance(i, 'opt-in') === undefined)
+        .filter((i) => judgeCpu(scan.cpu.get(i.instanceId) ?? empty, policy).status === 'cpu-idle')
+        .map((i) => i.instanceId)
+        .sort();
+
+      // Per instance: the same describe and screening, then one GetMetricStatistics per instance and metric.
+      start = Date.now();
+      const stats = { ...s, describePages: 0, metricCalls: 0, metricsRequested: 0 };
+      const facts = await describeRunning(stats, 1000);
+      const inScope = facts.filter((i) => screenInstance(i, 'opt-in') === undefined);
+      const window = lookbackWindow(now, lookbackHours);
+      let statCalls = 0;
+      const series = async (instanceId: string, metric: string, stat: 'Maximum' | 'Sum') => {
+        statCalls++;
+        const res = await cloudwatch.send(
+          new GetMetricStatisticsCommand({
+            Namespace: 'AWS/EC2',
+            MetricName: metric,
+            Dimensions: [{ Name: 'InstanceId', Value: instanceId }],
+            StartTime: window.start,
+            EndTime: window.end,
+            Period: 3600,
+            Statistics: [stat],
+          }),
+        );
+        const points = res.Datapoints ?? [];
+        return {
+          timestamps: points.map((p) => Math.floor((p.Timestamp?.getTime() ?? 0) / 1000)),
+          values: points.map((p) => (stat === 'Maximum' ? p.Maximum : p.Sum) ?? Number.NaN),
+        };
+      };
+      const cpu = await inParallel(inScope, concurrency, (i) =>
+        series(i.instanceId, 'CPUUtilization', 'Maximum'),
+      );
+      const perInstanceIdle = inScope.filter(
+        (_, k) => judgeCpu(cpu[k] ?? empty, policy).status === 'cpu-idle',
+      );
+      await inParallel(perInstanceIdle, concurrency, async (i) => {
+        await series(i.instanceId, 'NetworkIn', 'Sum');
+        await series(i.instanceId, 'NetworkOut', 'Sum');
+      });
+      const perInstanceMs = Date.now() - start;
+      const agrees =
+        JSON.stringify(perInstanceIdle.map((i) => i.instanceId).sort()) === JSON.stringify(batchedIdle);
+
+      rows.push({
+        approach: 'batched',
+        instances: s.instancesRunning,
+        inScope: s.instancesInScope,
+        cpuIdle: s.cpuIdleCandidates,
+        describeCalls: s.describePages,
+        metricCalls: s.metricCalls,
+        metricsRequested: s.metricsRequested,
+        apiCalls: s.describePages + s.metricCalls + s.stopProtectionChecks,
+        monthlyCloudWatchUsd: monthly(s.metricsRequested),
+        wallMs: batchedMs,
+        seedMs,
+        agrees,
+      });
+      rows.push({
+        approach: 'per-instance',
+        instances: facts.length,
+        inScope: inScope.length,
+        cpuIdle: perInstanceIdle.length,
+        describeCalls: stats.describePages,
+        metricCalls: statCalls,
+        metricsRequested: statCalls,
+        apiCalls: stats.describePages + statCalls,
+        monthlyCloudWatchUsd: monthly(statCalls),
+        wallMs: perInstanceMs,
+        seedMs,
+        agrees,
+      });
+    }
+    return rows;
+  } finally {
+    await moto.stop();
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+    else process.env.AWS_ENDPOINT_URL = previousEndpoint;
+  }
+}
+
+export function printIdleScanTable(rows: Row[]): void {
+  const header = [
+    'N',
+    'approach',
+    'in scope',
+    'CPU-idle',
+    'describe',
+    'metric calls',
+    'metrics',
+    'API calls',
+    'CW $/month (hourly)',
+    'wall (moto)',
+    'seed',
+  ];
+  const cells = rows.map((r) => [
+    String(r.instances),
+    r.approach,
+    String(r.inScope),
+    String(r.cpuIdle),
+    String(r.describeCalls),
+    String(r.metricCalls),
+    String(r.metricsRequested),
+    String(r.apiCalls),
+    `$${r.monthlyCloudWatchUsd.toFixed(2)}`,
+    `${(r.wallMs / 1000).toFixed(1)} s`,
+    `${(r.seedMs / 1000).toFixed(1)} s`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => (row[c] ?? '').length)));
+  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of cells) console.log(line(row));
+  if (rows.some((r) => !r.agrees))
+    console.log('WARNING: the two approaches disagree on the CPU-idle instances');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
+  printIdleScanTable(await benchIdleScan(sizes.length > 0 ? sizes : undefined));
+}

@@ -1,0 +1,120 @@
+import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { ec2 } from '#shared/aws/ec2.ts';
+import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
+import type { Executor } from './types.ts';
+
+/** Instances per StopInstances call: small enough that one refusal costs few single retries. */
+export const STOP_BATCH_SIZE = 50;
+/** EC2 tag values hold at most 256 characters. */
+export const TAG_VALUE_LIMIT = 256;
+export const STOPPED_BY = 'ops-autopilot';
+
+type InstanceResult = { stopped: true } | { stopped: false; error: Error };
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
+  const results = new Map<string, InstanceResult>();
+  try {
+    await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
+    for (const id of ids) results.set(id, { stopped: true });
+    return results;
+  } catch (error) {
+    if (ids.length === 1) {
+      results.set(ids[0] as string, { stopped: false, error: asError(error) });
+      return results;
+    }
+  }
+  // One refusal (stop protection, wrong state, Spot) fails the whole call: retry this batch one by one,
+  // so each instance gets its own result. Stopping an instance that is already stopping is a no-op.
+  for (const id of ids) {
+    try {
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      results.set(id, { stopped: true });
+    } catch (error) {
+      results.set(id, { stopped: false, error: asError(error) });
+    }
+  }
+  return results;
+}
+
+export const truncateTagValue = (value: string): string =>
+  value.length <= TAG_VALUE_LIMIT ? value : `${value.slice(0, TAG_VALUE_LIMIT - 3)}...`;
+
+/** One CreateTags call per distinct reason (instances stopped for the same words share it). */
+async function tagStopped(stopped: InstanceToStop[], at: string): Promise<Map<string, Error>> {
+  const byReason = new Map<string, string[]>();
+  for (const i of stopped) {
+    const reason = truncateTagValue(i.reason);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), i.instanceId]);
+  }
+  const failures = new Map<string, Error>();
+  for (const [reason, ids] of byReason) {
+    try {
+      await ec2.send(
+        new CreateTagsCommand({
+          Resources: ids,
+          Tags: [
+            { Key: 'ops:stopped-by', Value: STOPPED_BY },
+            { Key: 'ops:stopped-at', Value: at },
+            { Key: 'ops:stop-reason', Value: reason },
+          ],
+        }),
+      );
+    } catch (error) {
+      for (const id of ids) failures.set(id, asError(error));
+    }
+  }
+  return failures;
+}
+
+const list = (ids: string[]): string => ids.join(', ');
+
+/**
+ * Stops idle instances in batches and tags what it stopped. A refusal is reported for that instance
+ * and does not hide the others' results; dry-run makes no AWS call at all.
+ */
+export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
+  kind: 'ec2.stop-instances',
+  permissions: ['ec2:StopInstances', 'ec2:CreateTags'],
+  mutates: true,
+  async execute(intent): Promise<Outcome> {
+    const ids = intent.instances.map((i) => i.instanceId);
+    if (intent.dryRun) {
+      return skipped(intent.kind, 'dry-run', `would stop ${ids.length} instance(s): ${list(ids)}`);
+    }
+    if (ids.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
+
+    const results = new Map<string, InstanceResult>();
+    for (let from = 0; from < ids.length; from += STOP_BATCH_SIZE) {
+      for (const [id, r] of await stopBatch(ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);
+    }
+    const stopped = intent.instances.filter((i) => results.get(i.instanceId)?.stopped === true);
+    const tagFailures = await tagStopped(stopped, new Date().toISOString());
+
+    const refs: Record<string, string> = {};
+    const problems: string[] = [];
+    let firstError: Error | undefined;
+    for (const id of ids) {
+      const r = results.get(id);
+      if (r?.stopped) {
+        const tagError = tagFailures.get(id);
+        refs[id] = tagError ? `stopped; not tagged: ${tagError.name}` : 'stopped';
+        if (tagError) {
+          problems.push(`${id} stopped but not tagged (${tagError.name})`);
+          firstError ??= tagError;
+        }
+      } else {
+        const error = r?.stopped === false ? r.error : new Error('no result');
+        refs[id] = `failed: ${error.name}`;
+        problems.push(`${id} (${error.name})`);
+        firstError ??= error;
+      }
+    }
+    const stoppedIds = stopped.map((i) => i.instanceId);
+    const stoppedPart = `stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
+    if (!firstError) return done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs);
+    return { ...failed(intent.kind, firstError, `${stoppedPart}; failed: ${problems.join(', ')}`), refs };
+  },
+};

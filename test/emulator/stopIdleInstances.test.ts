@@ -1,0 +1,373 @@
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import { loadFixture } from '../support/events.ts';
+import { type InstanceGroup, only, seedFleet } from '../support/fleet.ts';
+import { makeContext } from '../support/lambda.ts';
+import { createLocalStack, type LocalStack } from '../support/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+
+type Handler = typeof import('#functions/stopIdleInstances/handler.ts').handler;
+type ScanFleet = typeof import('#functions/stopIdleInstances/gather.ts').scanFleet;
+type StopExecutor = typeof import('#shared/executors/stopInstances.ts').stopInstancesExecutor;
+
+interface Call {
+  command: string;
+  input: Record<string, unknown>;
+}
+
+let moto: Moto;
+let stack: LocalStack;
+let handler: Handler;
+let scanFleet: ScanFleet;
+let stopExecutor: StopExecutor;
+/** Every call the code under test makes through the shared EC2 and CloudWatch clients. */
+const calls: Call[] = [];
+const STACK = 'ops-autopilot-idle';
+const MUTATING = [
+  'StopInstancesCommand',
+  'CreateTagsCommand',
+  'ModifyInstanceAttributeCommand',
+  'StartInstancesCommand',
+];
+
+function setStageDryRun(dryRun: boolean) {
+  process.env.DRY_RUN = String(dryRun);
+  resetConfigForTests();
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  useMotoEnvironment(moto.endpoint);
+  process.env.STATE_TABLE_NAME = `${STACK}-state`;
+  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages`;
+  ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
+  ({ scanFleet } = await import('#functions/stopIdleInstances/gather.ts'));
+  ({ stopInstancesExecutor: stopExecutor } = await import('#shared/executors/stopInstances.ts'));
+  const { ec2 } = await import('#shared/aws/ec2.ts');
+  const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');
+  const record = (command: string | undefined, input: unknown) =>
+    calls.push({ command: command ?? '?', input: input as Record<string, unknown> });
+  ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      record(context.commandName, args.input);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCallsForTests' },
+  );
+  cloudwatch.middlewareStack.add(
+    (next, context) => async (args) => {
+      record(context.commandName, args.input);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCallsForTests' },
+  );
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  setStageDryRun(false);
+  calls.length = 0;
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+const callsOf = (command: string) => calls.filter((c) => c.command === command);
+const stoppedIds = () => callsOf('StopInstancesCommand').flatMap((c) => c.input.InstanceIds as string[]);
+
+interface Seen {
+  state: string;
+  tags: Record<string, string>;
+}
+
+async function instances(): Promise<Map<string, Seen>> {
+  const res = await new EC2Client({}).send(new DescribeInstancesCommand({}));
+  const seen = new Map<string, Seen>();
+  for (const r of res.Reservations ?? []) {
+    for (const i of r.Instances ?? []) {
+      seen.set(i.InstanceId as string, {
+        state: i.State?.Name ?? '?',
+        tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])),
+      });
+    }
+  }
+  return seen;
+}
+
+interface Verdict {
+  instanceId: string;
+  decision: string;
+  exclusion?: string;
+  status?: string;
+  reason: string;
+}
+const verdictsOf = (result: unknown): Verdict[] =>
+  (result as { report: { verdicts: Verdict[] } }).report.verdicts;
+const decisionOf = (result: unknown, id: string) => verdictsOf(result).find((v) => v.instanceId === id);
+
+const OPT_IN = { 'ops:auto-stop': 'true' };
+const idleCpu = (percent = 1) => ({ hours: 24, value: percent });
+const quietNetwork = { hours: 24, value: 20_000 };
+const idle = (name: string, extra: Partial<InstanceGroup> = {}): InstanceGroup => ({
+  name,
+  tags: OPT_IN,
+  cpu: idleCpu(),
+  network: quietNetwork,
+  ...extra,
+});
+
+describe('stopIdleInstances against the emulator', () => {
+  it('stops and tags only the idle opted-in instances, and pages a summary with the verdicts', async () => {
+    // Arrange
+    const fleet = await seedFleet([
+      idle('idle-a', { instanceType: 't3.large' }),
+      idle('idle-b', { instanceType: 'm5.large' }),
+      idle('busy-cpu', { cpu: { hours: 24, value: 1, peakHours: [3], peak: 40 } }),
+      idle('busy-network', { network: { hours: 24, value: 8_000_000 } }),
+      idle('sparse', { cpu: { hours: 12, value: 1 } }),
+      idle('not-opted-in', { tags: {} }),
+      idle('opted-out', { tags: { 'ops:auto-stop': 'false' } }),
+      idle('asg', { tags: { ...OPT_IN, 'aws:autoscaling:groupName': 'web' } }),
+      idle('eks', { tags: { ...OPT_IN, 'eks:cluster-name': 'main' } }),
+      idle('spot', { spot: true }),
+      idle('protected', { disableApiStop: true }),
+    ]);
+    // Act
+    const result = await invoke({});
+    // Assert
+    const seen = await instances();
+    const stopped = [only(fleet, 'idle-a'), only(fleet, 'idle-b')];
+    expect(fleet.all.filter((id) => seen.get(id)?.state === 'stopped').sort()).toEqual([...stopped].sort());
+    for (const id of stopped) {
+      const tags = seen.get(id)?.tags ?? {};
+      expect(tags['ops:stopped-by']).toBe('ops-autopilot');
+      expect(Date.now() - Date.parse(tags['ops:stopped-at'] ?? '')).toBeLessThan(60_000);
+      expect(tags['ops:stop-reason']).toMatch(/^Idle over 24 h: hourly CPU max 1 %/);
+    }
+    expect(seen.get(only(fleet, 'busy-cpu'))?.tags['ops:stopped-by']).toBeUndefined();
+    expect(stoppedIds().sort()).toEqual([...stopped].sort());
+    const expected: Record<string, Partial<Verdict>> = {
+      'busy-cpu': { decision: 'spare', status: 'busy-cpu' },
+      'busy-network': { decision: 'spare', status: 'busy-network' },
+      sparse: { decision: 'spare', status: 'not-enough-data' },
+      'not-opted-in': { decision: 'excluded', exclusion: 'not-opted-in' },
+      'opted-out': { decision: 'excluded', exclusion: 'opted-out' },
+      asg: { decision: 'excluded', exclusion: 'auto-scaling-member' },
+      eks: { decision: 'excluded', exclusion: 'eks-managed' },
+      spot: { decision: 'excluded', exclusion: 'spot' },
+      protected: { decision: 'excluded', exclusion: 'stop-protection' },
+    };
+    for (const [name, verdict] of Object.entries(expected)) {
+      expect(decisionOf(result, only(fleet, name)), name).toMatchObject(verdict);
+    }
+    const [page, ...more] = await stack.readPages();
+    expect(more).toHaveLength(0);
+    expect(page?.subject).toMatch(
+      /^\[WARNING\] ec2\.idle-scan: idle scan stopped 2 instance\(s\) \(est\. \$130\.82\/month/,
+    );
+    expect(page?.body).toContain(`stop      ${only(fleet, 'idle-a')}  t3.large`);
+    expect(page?.body).toContain('Spared: 3 (busy-cpu 1, busy-network 1, not-enough-data 1)');
+    expect(page?.body).toContain('Excluded: 6 (');
+    expect(page?.body).toContain('DONE ec2.stop-instances: stopped 2 of 2 instance(s)');
+  });
+
+  it('stops nothing in a manual dry-run: no mutating call, every instance still running', async () => {
+    // Arrange
+    const fleet = await seedFleet([idle('idle', { count: 3 })]);
+    // Act
+    const result = await invoke(loadFixture('stopIdleInstances/manual-dry-run.json'));
+    // Assert
+    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
+    const seen = await instances();
+    expect(fleet.all.map((id) => seen.get(id)?.state)).toEqual(['running', 'running', 'running']);
+    expect(result).toMatchObject({
+      outcomes: [
+        { kind: 'ec2.stop-instances', status: 'skipped', reason: 'dry-run' },
+        { kind: 'sns.page', status: 'done' },
+      ],
+      report: { dryRun: true, counts: { stop: 3 } },
+    });
+    const [page] = await stack.readPages();
+    expect(page?.subject).toContain('idle scan would stop 3 instance(s)');
+    expect(page?.body).toContain('SKIPPED (dry-run) ec2.stop-instances: would stop 3 instance(s)');
+  });
+
+  it('stops nothing on a dry-run stage when the schedule fires', async () => {
+    // Arrange
+    setStageDryRun(true);
+    const fleet = await seedFleet([idle('idle')]);
+    // Act
+    await invoke(loadFixture('stopIdleInstances/scheduled-event.json'));
+    // Assert
+    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
+    expect((await instances()).get(only(fleet, 'idle'))?.state).toBe('running');
+  });
+
+  it('stops exactly the cap, the quietest first, and reports the rest as capped', async () => {
+    // Arrange
+    const fleet = await seedFleet([
+      idle('quietest', { cpu: idleCpu(0.5) }),
+      idle('quiet', { cpu: idleCpu(1) }),
+      idle('less-quiet', { cpu: idleCpu(2) }),
+      idle('least-quiet', { cpu: idleCpu(3) }),
+    ]);
+    // Act
+    const result = await invoke({ maxStopsPerRun: 2 });
+    // Assert
+    expect(stoppedIds().sort()).toEqual([only(fleet, 'quietest'), only(fleet, 'quiet')].sort());
+    const seen = await instances();
+    expect(fleet.all.filter((id) => seen.get(id)?.state === 'stopped')).toHaveLength(2);
+    expect(decisionOf(result, only(fleet, 'less-quiet'))?.decision).toBe('capped');
+    expect(decisionOf(result, only(fleet, 'least-quiet'))?.decision).toBe('capped');
+    expect(result).toMatchObject({
+      notes: [{ reason: 'capped' }],
+      report: { counts: { stop: 2, capped: 2 } },
+    });
+  });
+
+  it('pages nothing and stops nothing when no instance is idle', async () => {
+    // Arrange
+    await seedFleet([idle('busy', { cpu: { hours: 24, value: 60 } }), idle('not-opted-in', { tags: {} })]);
+    // Act
+    const result = await invoke(loadFixture('stopIdleInstances/scheduled-event.json'));
+    // Assert
+    expect(await stack.readPages()).toHaveLength(0);
+    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
+    expect(result).toMatchObject({ outcomes: [], notes: [{ reason: 'nothing-to-do' }] });
+  });
+
+  it('scans once for a scheduled event delivered twice, and again for every manual invoke', async () => {
+    // Arrange
+    setStageDryRun(true);
+    await seedFleet([idle('idle')]);
+    const event = loadFixture('stopIdleInstances/scheduled-event.json');
+    // Act
+    const first = await invoke(event);
+    const second = await invoke(structuredClone(event));
+    await invoke({});
+    await invoke({});
+    // Assert
+    expect(callsOf('DescribeInstancesCommand')).toHaveLength(3);
+    expect(second).toEqual(first);
+  });
+
+  it('reports a refused stop per instance and still stops and tags the others', async () => {
+    // Arrange: the executor is handed a protected instance, as when protection is turned on after the scan.
+    const fleet = await seedFleet([idle('a'), idle('refuses', { disableApiStop: true }), idle('b')]);
+    const ids = [only(fleet, 'a'), only(fleet, 'refuses'), only(fleet, 'b')];
+    const intent = {
+      kind: 'ec2.stop-instances' as const,
+      instances: ids.map((instanceId) => ({ instanceId, reason: `idle ${instanceId} ${'x'.repeat(300)}` })),
+      dryRun: false,
+      reason: 'test',
+    };
+    // Act
+    const outcome = await stopExecutor.execute(intent, {} as never);
+    // Assert
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { name: 'OperationNotPermitted' },
+      refs: {
+        [only(fleet, 'a')]: 'stopped',
+        [only(fleet, 'refuses')]: 'failed: OperationNotPermitted',
+        [only(fleet, 'b')]: 'stopped',
+      },
+    });
+    expect(outcome.detail).toContain('stopped 2 of 3 instance(s)');
+    const seen = await instances();
+    expect(ids.map((id) => seen.get(id)?.state)).toEqual(['stopped', 'running', 'stopped']);
+    const reason = seen.get(only(fleet, 'b'))?.tags['ops:stop-reason'] ?? '';
+    expect(reason).toHaveLength(256);
+    expect(reason).toMatch(new RegExp(`^idle ${only(fleet, 'b')} x+\\.\\.\\.$`));
+    expect(seen.get(only(fleet, 'refuses'))?.tags['ops:stopped-by']).toBeUndefined();
+  });
+
+  it('rejects an invalid payload or an override beyond the stage limits without calling AWS', async () => {
+    // Arrange
+    await seedFleet([idle('idle')]);
+    setStageDryRun(true);
+    const payloads = [
+      loadFixture('stopIdleInstances/invalid/unknown-key.json'),
+      loadFixture('stopIdleInstances/invalid/bad-threshold.json'),
+      { maxStopsPerRun: 11 },
+      { dryRun: false },
+    ];
+    // Act
+    const results = await Promise.allSettled(payloads.map(invoke));
+    // Assert
+    const errors = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
+    expect(errors.map((e) => e?.name)).toEqual(Array(4).fill('InvalidEventError'));
+    expect(errors[0]?.message).toContain('unknown key(s) "dryrun"');
+    expect(errors[2]?.message).toContain("maxStopsPerRun: 11 exceeds this stage's maxStopsPerRun of 10");
+    expect(errors[3]?.message).toContain('dryRun: false is not allowed');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('the idle scan at fleet scale', () => {
+  it('stays within ceil(N/1000) describe pages, ceil(n/500) + ceil(2k/500) metric calls and n + 2k metrics', async () => {
+    // Arrange: 1200 running in 15 reservations, 605 in scope, 4 of them CPU-idle (one busy on the network).
+    const fleet = await seedFleet([
+      { name: 'busy', count: 400, tags: OPT_IN, cpu: { hours: 1, value: 55 }, perReservation: 100 },
+      { name: 'no-data', count: 200, tags: OPT_IN, perReservation: 100 },
+      { name: 'untagged', count: 500, perReservation: 100 },
+      { name: 'eks', count: 95, tags: { ...OPT_IN, 'eks:cluster-name': 'main' }, perReservation: 100 },
+      idle('idle', { count: 3 }),
+      idle('chatty', { network: { hours: 24, value: 9_000_000 } }),
+      idle('protected', { disableApiStop: true }),
+    ]);
+    const [N, n, k] = [1200, 605, 5];
+    // Act
+    const result = await invoke({ dryRun: true });
+    // Assert
+    const describes = callsOf('DescribeInstancesCommand');
+    const metricCalls = callsOf('GetMetricDataCommand');
+    const metricsRequested = metricCalls.reduce(
+      (sum, c) => sum + (c.input.MetricDataQueries as unknown[]).length,
+      0,
+    );
+    expect(fleet.all).toHaveLength(N);
+    expect(describes.length).toBeLessThanOrEqual(Math.ceil(N / 1000));
+    expect(metricCalls).toHaveLength(Math.ceil(n / 500) + Math.ceil((2 * k) / 500));
+    expect(metricsRequested).toBe(n + 2 * k);
+    expect(metricCalls.every((c) => (c.input.MetricDataQueries as unknown[]).length <= 500)).toBe(true);
+    // Stop protection is read for the would-stop candidates only: 3 idle + the protected one.
+    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(4);
+    expect(result).toMatchObject({
+      report: {
+        scanStats: {
+          describePages: describes.length,
+          instancesRunning: N,
+          instancesInScope: n,
+          cpuIdleCandidates: k,
+        },
+        counts: { stop: 3 },
+      },
+    });
+    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
+  });
+
+  it('follows NextToken to the last page of running instances', async () => {
+    // Arrange: moto pages by reservation; 12 reservations at 5 per page make 3 pages.
+    const fleet = await seedFleet([{ name: 'busy', count: 60, tags: OPT_IN, perReservation: 5 }]);
+    // Act
+    const scan = await scanFleet({
+      scope: 'opt-in',
+      policy: {
+        lookbackHours: 24,
+        cpuThresholdPercent: 5,
+        networkThresholdBytesPerHour: 5_000_000,
+        minCoverage: 0.9,
+      },
+      maxStopsPerRun: 10,
+      describePageSize: 5,
+    });
+    // Assert
+    expect(scan.scanStats.describePages).toBe(3);
+    expect(scan.instances.map((i) => i.instanceId).sort()).toEqual([...fleet.all].sort());
+  });
+});

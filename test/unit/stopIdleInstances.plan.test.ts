@@ -1,0 +1,408 @@
+import { describe, expect, it } from 'vitest';
+import type { IdleScanGathered, ScanStats } from '#functions/stopIdleInstances/gather.ts';
+import { lookbackWindow } from '#functions/stopIdleInstances/gather.ts';
+import { idleScanSignal, planIdleScan } from '#functions/stopIdleInstances/plan.ts';
+import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
+import {
+  type IdleRun,
+  type IdleScanRequest,
+  resolveIdleRun,
+  type StageForRun,
+} from '#functions/stopIdleInstances/settings.ts';
+import type { HourlySeries, InstanceFacts } from '#functions/stopIdleInstances/verdict.ts';
+import { IdleStopSettings } from '#shared/config.ts';
+import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { makeConfig } from '../support/config.ts';
+import { loadFixture } from '../support/events.ts';
+
+const END = Date.UTC(2025, 5, 21, 10) / 1000;
+
+function hourly(value: number, hours = 24): HourlySeries {
+  const timestamps = Array.from({ length: hours }, (_, k) => END - (k + 1) * 3600);
+  return { timestamps, values: timestamps.map(() => value) };
+}
+
+const stage = (dryRun: boolean, idleStop: Record<string, unknown> = {}): StageForRun => ({
+  dryRun,
+  idleStop: IdleStopSettings.parse(idleStop),
+});
+
+function runFor(payload: unknown, s: StageForRun = stage(false)): IdleRun {
+  const resolved = resolveIdleRun(IdleScanEvent.parse(payload), s);
+  if (!resolved.ok) throw new Error(JSON.stringify(resolved.issues));
+  return resolved.run;
+}
+
+const scheduled = () => loadFixture('stopIdleInstances/scheduled-event.json');
+
+function request(payload: unknown = scheduled(), run = runFor(payload)): IdleScanRequest {
+  return {
+    event: IdleScanEvent.parse(payload),
+    run,
+    invocation: { requestId: 'req-1', account: '111122223333', region: 'eu-west-1' },
+  };
+}
+
+const instance = (instanceId: string, extra: Partial<InstanceFacts> = {}): InstanceFacts => ({
+  instanceId,
+  instanceType: 't3.large',
+  state: 'running',
+  tags: { 'ops:auto-stop': 'true' },
+  rootDeviceType: 'ebs',
+  ...extra,
+});
+
+const stats: ScanStats = {
+  describePages: 1,
+  instancesRunning: 0,
+  instancesInScope: 0,
+  cpuIdleCandidates: 0,
+  metricCalls: 2,
+  metricsRequested: 7,
+  stopProtectionChecks: 2,
+  stopProtected: 0,
+};
+
+interface Box {
+  facts: InstanceFacts;
+  cpu?: number;
+  network?: number;
+}
+
+function gathered(boxes: Box[], run: IdleRun): IdleScanGathered {
+  const series = (pick: (b: Box) => number | undefined) =>
+    new Map(
+      boxes.flatMap((b) => {
+        const v = pick(b);
+        return v === undefined ? [] : [[b.facts.instanceId, hourly(v)] as const];
+      }),
+    );
+  return {
+    instances: boxes.map((b) => b.facts),
+    cpu: series((b) => b.cpu),
+    netIn: series((b) => b.network),
+    netOut: series((b) => b.network),
+    window: { start: new Date((END - 86_400) * 1000).toISOString(), end: new Date(END * 1000).toISOString() },
+    scanStats: stats,
+    run,
+  };
+}
+
+function plan(boxes: Box[], run = runFor(scheduled())) {
+  const req = request(scheduled(), run);
+  return planIdleScan({ signal: idleScanSignal(req), gathered: gathered(boxes, run), config: makeConfig() });
+}
+
+const idleBox = (id: string, extra: Partial<InstanceFacts> = {}, cpu = 1): Box => ({
+  facts: instance(id, extra),
+  cpu,
+  network: 10_000,
+});
+
+describe('the stopIdleInstances event schema', () => {
+  it.each([
+    'stopIdleInstances/scheduled-event.json',
+    'stopIdleInstances/manual-dry-run.json',
+    'stopIdleInstances/manual-overrides.json',
+  ])('accepts %s', (path) => {
+    // Act
+    const parsed = IdleScanEvent.safeParse(loadFixture(path));
+    // Assert
+    expect(parsed.success).toBe(true);
+  });
+
+  it('accepts an empty manual payload', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse({});
+    // Assert
+    expect(parsed.data).toEqual({});
+  });
+
+  it.each([
+    [
+      'stopIdleInstances/invalid/unknown-key.json',
+      '(event)',
+      'unknown key(s) "dryrun"; allowed: dryRun, lookbackHours',
+    ],
+    ['stopIdleInstances/invalid/bad-threshold.json', 'cpuThresholdPercent', 'expected number to be <=100'],
+  ])('rejects %s, naming the field', (path, field, message) => {
+    // Act
+    const parsed = IdleScanEvent.safeParse(loadFixture(path));
+    // Assert
+    const [issue, ...rest] = parsed.error?.issues ?? [];
+    expect(rest).toEqual([]);
+    expect(issue?.path.join('.') || '(event)').toBe(field);
+    expect(issue?.message).toContain(message);
+  });
+
+  it.each([
+    [{ lookbackHours: 0 }, 'lookbackHours'],
+    [{ lookbackHours: 1.5 }, 'lookbackHours'],
+    [{ maxStopsPerRun: -1 }, 'maxStopsPerRun'],
+    [{ dryRun: 'yes' }, 'dryRun'],
+    [
+      { ...loadFixture('stopIdleInstances/scheduled-event.json'), 'detail-type': 'Object Created' },
+      'detail-type',
+    ],
+    [{ ...loadFixture('stopIdleInstances/scheduled-event.json'), detail: { dryRun: false } }, 'detail'],
+  ])('rejects %j at %s', (payload, field) => {
+    // Act
+    const parsed = IdleScanEvent.safeParse(payload);
+    // Assert
+    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual([field]);
+  });
+
+  it('rejects a payload that is not an object', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse('dryRun');
+    // Assert
+    expect(parsed.success).toBe(false);
+  });
+});
+
+describe('the limits on manual overrides', () => {
+  it('takes a scheduled run from the stage settings alone', () => {
+    // Act
+    const run = runFor(scheduled(), stage(true, { scope: 'opt-out', maxStopsPerRun: 3 }));
+    // Assert
+    expect(run).toEqual({
+      trigger: 'schedule',
+      dryRun: true,
+      scope: 'opt-out',
+      policy: {
+        lookbackHours: 24,
+        cpuThresholdPercent: 5,
+        networkThresholdBytesPerHour: 5_000_000,
+        minCoverage: 0.9,
+      },
+      maxStopsPerRun: 3,
+      overrides: {},
+    });
+  });
+
+  it('applies overrides within the ceilings and records them', () => {
+    // Act
+    const run = runFor(loadFixture('stopIdleInstances/manual-overrides.json'), stage(false));
+    // Assert
+    expect(run).toMatchObject({
+      trigger: 'manual',
+      dryRun: true,
+      policy: {
+        lookbackHours: 48,
+        cpuThresholdPercent: 2,
+        networkThresholdBytesPerHour: 1_000_000,
+        minCoverage: 0.9,
+      },
+      maxStopsPerRun: 5,
+      overrides: { dryRun: true, lookbackHours: 48, maxStopsPerRun: 5 },
+    });
+  });
+
+  it('lets a manual payload turn dry-run on always, and off only on a live stage', () => {
+    // Act
+    const onLive = resolveIdleRun({ dryRun: true }, stage(false));
+    const offLive = resolveIdleRun({ dryRun: false }, stage(false));
+    const offDry = resolveIdleRun({ dryRun: false }, stage(true));
+    // Assert
+    expect(onLive).toMatchObject({ ok: true, run: { dryRun: true } });
+    expect(offLive).toMatchObject({ ok: true, run: { dryRun: false } });
+    expect(offDry).toEqual({
+      ok: false,
+      issues: [{ path: 'dryRun', message: 'false is not allowed: this stage runs in dry-run mode' }],
+    });
+  });
+
+  it('allows fewer stops than the stage, and refuses more', () => {
+    // Act
+    const fewer = resolveIdleRun({ maxStopsPerRun: 0 }, stage(false, { maxStopsPerRun: 4 }));
+    const more = resolveIdleRun({ maxStopsPerRun: 5 }, stage(false, { maxStopsPerRun: 4 }));
+    // Assert
+    expect(fewer).toMatchObject({ ok: true, run: { maxStopsPerRun: 0 } });
+    expect(more).toMatchObject({ ok: false, issues: [{ path: 'maxStopsPerRun' }] });
+  });
+
+  it('names every override beyond the ceilings at once', () => {
+    // Arrange
+    const ceilings = {
+      overrides: { minLookbackHours: 12, maxCpuThresholdPercent: 8, maxNetworkThresholdBytesPerHour: 10 },
+    };
+    // Act
+    const resolved = resolveIdleRun(
+      { lookbackHours: 6, cpuThresholdPercent: 9, networkThresholdBytesPerHour: 11 },
+      stage(false, ceilings),
+    );
+    // Assert
+    expect(resolved.ok ? [] : resolved.issues.map((i) => i.path)).toEqual([
+      'lookbackHours',
+      'cpuThresholdPercent',
+      'networkThresholdBytesPerHour',
+    ]);
+  });
+
+  it('accepts overrides exactly at the ceilings', () => {
+    // Arrange
+    const ceilings = {
+      overrides: { minLookbackHours: 12, maxCpuThresholdPercent: 8, maxNetworkThresholdBytesPerHour: 10 },
+    };
+    // Act
+    const resolved = resolveIdleRun(
+      { lookbackHours: 12, cpuThresholdPercent: 8, networkThresholdBytesPerHour: 10, maxStopsPerRun: 10 },
+      stage(false, ceilings),
+    );
+    // Assert
+    expect(resolved.ok).toBe(true);
+  });
+});
+
+describe('the idle scan signal', () => {
+  it('threads a scheduled run by its event id', () => {
+    // Act
+    const signal = idleScanSignal(request());
+    // Assert
+    expect(signal).toMatchObject({
+      kind: 'ec2.idle-scan',
+      correlationId: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      incidentKey: 'idle-scan#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      account: '123456789012',
+      region: 'us-east-1',
+      occurredAt: '2025-06-21T10:00:00Z',
+    });
+  });
+
+  it('threads a manual run by its Lambda request id, in the account and region it runs in', () => {
+    // Act
+    const signal = idleScanSignal(request({ dryRun: true }));
+    // Assert
+    expect(signal).toMatchObject({
+      correlationId: 'req-1',
+      incidentKey: 'idle-scan#req-1',
+      account: '111122223333',
+      region: 'eu-west-1',
+    });
+  });
+});
+
+describe('planning an idle scan', () => {
+  it('plans one stop of the idle instances, then one summary page', () => {
+    // Act
+    const result = plan([
+      idleBox('i-idle1'),
+      idleBox('i-idle2', { instanceType: 'x9.huge' }),
+      { facts: instance('i-busy'), cpu: 50, network: 10 },
+      idleBox('i-eks', { tags: { 'ops:auto-stop': 'true', 'eks:cluster-name': 'main' } }),
+    ]);
+    // Assert
+    expect(result.intents.map((i) => i.kind)).toEqual(['ec2.stop-instances', 'sns.page']);
+    const stop = result.intents[0] as StopInstancesIntent;
+    expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-idle1', 'i-idle2']);
+    expect(stop.instances[0]?.reason).toMatch(/^Idle over 24 h: hourly CPU max 1 %/);
+    expect(stop.dryRun).toBe(false);
+    expect(result.report).toMatchObject({
+      dryRun: false,
+      estimatedMonthlySavingUsd: 60.74,
+      unpricedStops: ['i-idle2'],
+      stops: [
+        { instanceId: 'i-idle1', estimatedMonthlySavingUsd: 60.74 },
+        { instanceId: 'i-idle2', estimatedMonthlySavingUsd: 'unknown' },
+      ],
+      counts: { considered: 4, stop: 2, capped: 0, spared: 1, excluded: 1 },
+      scanStats: stats,
+    });
+    expect(result.report?.verdicts).toHaveLength(4);
+    expect(result.notes).toEqual([]);
+  });
+
+  it('summarizes the run in the page: the verdict table, spared and excluded counts, the saving', () => {
+    // Act
+    const result = plan([
+      idleBox('i-idle1'),
+      { facts: instance('i-busy'), cpu: 50 },
+      { facts: instance('i-nodata') },
+      idleBox('i-untagged', { tags: {} }),
+      idleBox('i-spot', { lifecycle: 'spot' }),
+    ]);
+    // Assert
+    const page = result.intents[1] as PageIntent;
+    expect(page).toMatchObject({ notice: 'incident', severity: 'warning' });
+    expect(page.signal.title).toBe('idle scan stopped 1 instance(s) (est. $60.74/month)');
+    expect(page.signal.incidentKey).toBe('idle-scan#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa');
+    expect(page.signal.resources).toEqual([{ type: 'ec2 instance', id: 'i-idle1' }]);
+    expect(page.details).toEqual([
+      'Verdicts',
+      '  decision  instance  type      max CPU  max net/h  hours  saving/month',
+      '  stop      i-idle1   t3.large  1 %      20 KB      24/24  $60.74',
+      '',
+      'Spared: 2 (busy-cpu 1, not-enough-data 1)',
+      'Excluded: 2 (not-opted-in 1, spot 1)',
+      'Estimated monthly saving: $60.74/month (on-demand compute, EBS stays billed)',
+    ]);
+  });
+
+  it('says "would stop" and keeps the stop in dry-run when the run is a dry-run', () => {
+    // Act
+    const result = plan([idleBox('i-idle1')], runFor({ dryRun: true }));
+    // Assert
+    expect((result.intents[0] as StopInstancesIntent).dryRun).toBe(true);
+    expect((result.intents[1] as PageIntent).signal.title).toContain('would stop 1 instance(s)');
+    expect(result.report).toMatchObject({ dryRun: true });
+  });
+
+  it('stops the quietest up to the cap and notes the capped ones', () => {
+    // Act
+    const result = plan(
+      [idleBox('i-a', {}, 3), idleBox('i-b', {}, 1), idleBox('i-c', {}, 2)],
+      runFor({ maxStopsPerRun: 2 }),
+    );
+    // Assert
+    expect((result.intents[0] as StopInstancesIntent).instances.map((i) => i.instanceId)).toEqual([
+      'i-b',
+      'i-c',
+    ]);
+    expect(result.notes).toEqual([
+      {
+        decision: 'skipped',
+        reason: 'capped',
+        detail: '1 idle instance(s) not stopped: the limit is 2 stop(s) per run',
+      },
+    ]);
+    expect((result.intents[1] as PageIntent).details).toContain(
+      '  capped    i-a       t3.large  3 %      20 KB      24/24  -',
+    );
+  });
+
+  it('plans nothing and pages nobody when no instance is idle', () => {
+    // Act
+    const result = plan([
+      { facts: instance('i-busy'), cpu: 50 },
+      idleBox('i-out', { tags: { 'ops:auto-stop': 'false' } }),
+    ]);
+    // Assert
+    expect(result.intents).toEqual([]);
+    expect(result.notes).toEqual([
+      {
+        decision: 'skipped',
+        reason: 'nothing-to-do',
+        detail: 'no idle instance to stop among 2 running (1 spared, 1 excluded)',
+      },
+    ]);
+    expect(result.report).toMatchObject({ stops: [], estimatedMonthlySavingUsd: 0 });
+  });
+
+  it('pages nobody when the cap is zero, and says the idle ones were capped', () => {
+    // Act
+    const result = plan([idleBox('i-idle1')], runFor({ maxStopsPerRun: 0 }));
+    // Assert
+    expect(result.intents).toEqual([]);
+    expect(result.notes.map((n) => n.reason)).toEqual(['capped', 'nothing-to-do']);
+  });
+});
+
+describe('the lookback window', () => {
+  it('ends at the last whole hour and spans the lookback', () => {
+    // Act
+    const window = lookbackWindow(new Date('2025-06-21T10:42:17Z'), 24);
+    // Assert
+    expect(window.end.toISOString()).toBe('2025-06-21T10:00:00.000Z');
+    expect(window.start.toISOString()).toBe('2025-06-20T10:00:00.000Z');
+  });
+});

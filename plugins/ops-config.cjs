@@ -3,6 +3,7 @@
  * Loads config/stages.ts through shared/config.ts (the same zod schema the functions use), so
  * `sls package` fails on an invalid stage configuration, and exposes values the template needs:
  *   ${opsConfig:runbookDocumentArns}  the automation definitions the stage's alarm rules may start
+ *   ${opsConfig:idleStopCondition}    the IAM condition that keeps stops inside the stage's scope
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,6 +42,17 @@ class OpsConfigPlugin {
             };
           }
           if (address === 'dryRun') return { value: String(stageConfig.dryRun) };
+          if (address === 'idleStopCondition') {
+            // opt-in: only instances tagged ops:auto-stop=true may be stopped or tagged by this role;
+            // opt-out: any but those tagged false (a missing tag satisfies a negated condition).
+            const key = 'aws:ResourceTag/ops:auto-stop';
+            return {
+              value:
+                stageConfig.idleStop.scope === 'opt-in'
+                  ? { StringEquals: { [key]: 'true' } }
+                  : { StringNotEqualsIgnoreCase: { [key]: 'false' } },
+            };
+          }
           throw new Error(`opsConfig: unknown address "${address}"`);
         },
       },

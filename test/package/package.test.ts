@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executors as onAlarmExecutors } from '#functions/onAlarm/handler.ts';
+import { executors as stopIdleExecutors } from '#functions/stopIdleInstances/handler.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import type { Executor } from '#shared/executors/types.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
@@ -31,7 +32,19 @@ const actionsOf = (statements: Statement[]) =>
 /** The executors each function wires, to hold its role to what they declare. */
 const functionExecutors: Record<string, Record<string, Executor<Intent>>> = {
   onAlarm: onAlarmExecutors as unknown as Record<string, Executor<Intent>>,
+  stopIdleInstances: stopIdleExecutors as unknown as Record<string, Executor<Intent>>,
 };
+
+function roleOf(template: Template, fn: string): Statement[] {
+  const resource = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith(`-${fn}`),
+  );
+  const roleId = (resource?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.[
+    'Fn::GetAtt'
+  ][0];
+  if (!roleId) throw new Error(`no function ${fn} in the template`);
+  return roleStatements(template, roleId);
+}
 
 describe('the packaged template', () => {
   it('passes cfn-lint with no findings', async () => {
@@ -93,14 +106,7 @@ describe('the packaged template', () => {
   it('grants each function the actions its executors declare, and ssm:StartAutomationExecution only on configured runbooks', () => {
     for (const [fn, executors] of Object.entries(functionExecutors)) {
       // Arrange
-      const resource = Object.values(packaged.template.Resources).find(
-        (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith(`-${fn}`),
-      );
-      expect(resource, `no function ${fn} in the template`).toBeDefined();
-      const roleId =
-        (resource?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0] ??
-        '';
-      const statements = roleStatements(packaged.template, roleId);
+      const statements = roleOf(packaged.template, fn).filter((st) => st.Effect === 'Allow');
       const granted = new Set(actionsOf(statements));
       // Assert
       for (const executor of Object.values(executors)) {
@@ -111,6 +117,29 @@ describe('the packaged template', () => {
       if (start)
         expect(JSON.stringify(start.Resource)).toContain('automation-definition/AWS-RestartEC2Instance:*');
     }
+  });
+
+  it('lets stopIdleInstances stop and tag only instances in scope, and mutate nothing else in EC2', () => {
+    // Arrange
+    const statements = roleOf(packaged.template, 'stopIdleInstances');
+    const allowed = statements.filter((st) => st.Effect === 'Allow');
+    const ec2Actions = actionsOf(allowed).filter((a) => a.startsWith('ec2:'));
+    const stop = allowed.find((st) => actionsOf([st]).includes('ec2:StopInstances')) as Statement & {
+      Condition?: unknown;
+    };
+    const tagDeny = statements.find(
+      (st) => st.Effect === 'Deny' && actionsOf([st]).includes('ec2:CreateTags'),
+    );
+    // Assert
+    expect(ec2Actions.sort()).toEqual([
+      'ec2:CreateTags',
+      'ec2:DescribeInstanceAttribute',
+      'ec2:DescribeInstances',
+      'ec2:StopInstances',
+    ]);
+    expect(stop.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' } });
+    expect(JSON.stringify(tagDeny)).toContain('ops:stop-reason');
+    expect(actionsOf(allowed)).not.toContain('ssm:StartAutomationExecution');
   });
 
   it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {

@@ -10,10 +10,11 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
+import { seedFleet } from '../test/support/fleet.ts';
 import { makeContext } from '../test/support/lambda.ts';
 import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
-import { eventRules, packageStack } from '../test/support/packaged.ts';
+import { eventRules, packageStack, scheduledFunctions } from '../test/support/packaged.ts';
 import { installRouter, isEventBridgeEvent } from '../test/support/routing.ts';
 
 type Handler = (event: never, context: Context) => Promise<unknown>;
@@ -23,7 +24,80 @@ const NOT_LOCAL = 'NotExecutableLocally';
 /** Functions the demo can invoke, by their serverless.yml names. */
 const handlers: Record<string, () => Promise<Handler>> = {
   onAlarm: async () => (await import('#functions/onAlarm/handler.ts')).handler as Handler,
+  stopIdleInstances: async () => (await import('#functions/stopIdleInstances/handler.ts')).handler as Handler,
 };
+
+/** A small fleet with one instance per case the idle rule distinguishes (48 h of hourly data). */
+async function seedDemoFleet() {
+  const optIn = { 'ops:auto-stop': 'true' };
+  const quiet = { hours: 48, value: 1.2 };
+  const quietNet = { hours: 48, value: 40_000 };
+  return seedFleet([
+    {
+      name: 'idle build box',
+      tags: { ...optIn, Name: 'build-box' },
+      instanceType: 'm5.large',
+      cpu: quiet,
+      network: quietNet,
+    },
+    {
+      name: 'idle sandbox',
+      tags: { ...optIn, Name: 'sandbox' },
+      instanceType: 't3.medium',
+      cpu: quiet,
+      network: quietNet,
+    },
+    {
+      name: 'busy api',
+      tags: { ...optIn, Name: 'api' },
+      cpu: { hours: 48, value: 3, peakHours: [5], peak: 71 },
+      network: quietNet,
+    },
+    {
+      name: 'chatty worker',
+      tags: { ...optIn, Name: 'worker' },
+      cpu: quiet,
+      network: { hours: 48, value: 90_000_000 },
+    },
+    { name: 'new instance', tags: { ...optIn, Name: 'new' }, cpu: { hours: 6, value: 1 }, network: quietNet },
+    {
+      name: 'opted out',
+      tags: { 'ops:auto-stop': 'false', Name: 'db-replica' },
+      cpu: quiet,
+      network: quietNet,
+    },
+    {
+      name: 'asg member',
+      tags: { ...optIn, 'aws:autoscaling:groupName': 'web' },
+      cpu: quiet,
+      network: quietNet,
+    },
+    { name: 'spot', tags: optIn, spot: true, cpu: quiet, network: quietNet },
+    {
+      name: 'protected',
+      tags: { ...optIn, Name: 'ledger' },
+      disableApiStop: true,
+      cpu: quiet,
+      network: quietNet,
+    },
+    { name: 'untagged', tags: { Name: 'legacy' }, cpu: quiet, network: quietNet },
+  ]);
+}
+
+interface VerdictLine {
+  instanceId: string;
+  decision: string;
+  reason: string;
+}
+
+function printVerdicts(title: string, verdicts: VerdictLine[], names: Map<string, string>): void {
+  console.log(`\n${title}`);
+  for (const v of verdicts) {
+    console.log(
+      `  ${v.decision.padEnd(8)} ${v.instanceId} ${(names.get(v.instanceId) ?? '').padEnd(15)} ${v.reason}`,
+    );
+  }
+}
 
 interface Row {
   event: string;
@@ -45,10 +119,22 @@ function describeOutcomes(outcomes: Outcome[]): string {
 }
 
 function describeResult(value: unknown): { decision: string; actions: string } {
-  const r = value as { outcomes?: Outcome[]; notes?: { reason: string }[]; signal?: { severity: string } };
+  const r = value as {
+    outcomes?: Outcome[];
+    notes?: { reason: string }[];
+    signal?: { severity: string };
+    dryRun?: boolean;
+    report?: { counts?: Record<string, number> };
+  };
   const notes = (r.notes ?? []).map((n) => n.reason).join(', ');
+  const counts = r.report?.counts;
+  const summary = counts
+    ? `${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}${r.dryRun ? ' (dry-run)' : ''}`
+    : (r.signal?.severity ?? '');
   return {
-    decision: `${r.signal?.severity ?? ''}${notes ? ` [${notes}]` : ''}`.trim() || 'acted',
+    decision: `${summary}${notes ? ` [${notes}]` : ''}`.trim() || 'acted',
     actions: describeOutcomes(r.outcomes ?? []),
   };
 }
@@ -92,6 +178,16 @@ async function main(): Promise<number> {
     console.log('packaging the stack offline (sls package) to read its EventBridge rules...');
     const packaged = await packageStack(process.env.STAGE);
     const router = await installRouter(eventRules(packaged.template));
+    const scheduled = scheduledFunctions(packaged.template);
+    const fleet = await seedDemoFleet();
+    const names = new Map(
+      Object.entries(fleet.ids).flatMap(([name, ids]) => ids.map((id) => [id, name] as const)),
+    );
+    const verdictRuns: { title: string; verdicts: VerdictLine[] }[] = [];
+    const keepVerdicts = (title: string, result: unknown) => {
+      const verdicts = (result as { report?: { verdicts?: VerdictLine[] } }).report?.verdicts;
+      if (verdicts) verdictRuns.push({ title, verdicts });
+    };
 
     const fixtures = listFixtures();
     // The same event delivered twice, as EventBridge may: the second delivery must change nothing.
@@ -105,9 +201,12 @@ async function main(): Promise<number> {
       const event = loadFixture(fixture);
       const home = fixture.split('/')[0] as string;
       const invalid = fixture.includes('/invalid/');
-      const reached = isEventBridgeEvent(event) ? await router.route(event) : [];
-      // Not routed: invalid fixtures are still handed to their function, as `sls invoke local` would.
-      const targets = reached.length > 0 ? reached : invalid && handlers[home] ? [home] : [];
+      const isEvent = isEventBridgeEvent(event);
+      const reached = isEvent ? await router.route(event) : [];
+      const bySchedule = isEvent && event['detail-type'] === 'Scheduled Event' && scheduled.includes(home);
+      // Manual payloads and invalid fixtures go straight to their function, as `sls invoke` would.
+      const direct = (!isEvent || invalid || bySchedule) && handlers[home] !== undefined;
+      const targets = reached.length > 0 ? reached : direct ? [home] : [];
       if (targets.length === 0) {
         rows.push({
           event: name,
@@ -137,9 +236,9 @@ async function main(): Promise<number> {
         let actions: string;
         let unexpected = false;
         try {
-          ({ decision, actions } = describeResult(
-            await handler(structuredClone(event) as never, makeContext(fn)),
-          ));
+          const result = await handler(structuredClone(event) as never, makeContext(fn));
+          ({ decision, actions } = describeResult(result));
+          keepVerdicts(`${fn} on ${name}`, result);
         } catch (error) {
           const e = error as Error & { result?: { outcomes: Outcome[] } };
           if (e.name === 'InvalidEventError') {
@@ -148,6 +247,7 @@ async function main(): Promise<number> {
             unexpected = !invalid;
           } else if (e.name === 'ActionFailedError' && e.result) {
             ({ decision, actions } = describeResult(e.result));
+            keepVerdicts(`${fn} on ${name}`, e.result);
             unexpected = e.result.outcomes.some((o) => o.status === 'failed' && o.error?.name !== NOT_LOCAL);
           } else {
             decision = `error: ${e.name}: ${e.message}`;
@@ -169,12 +269,17 @@ async function main(): Promise<number> {
     }
 
     console.log(`\n${table(rows)}\n`);
+    for (const run of verdictRuns) printVerdicts(run.title, run.verdicts, names);
     console.log(`${allPages.length} page(s) delivered to the topic's SQS subscriber.`);
-    const first = allPages[0];
-    if (first)
-      console.log(
-        `\nThe first page, as the on-call person reads it:\n\nSubject: ${first.subject}\n\n${first.body}\n`,
-      );
+    // One page of each kind, as the on-call person reads it.
+    const kinds = new Set<string>();
+    for (const page of allPages) {
+      const kind = `${page.attributes.kind}/${page.attributes.notice}`;
+      if (kinds.has(kind)) continue;
+      kinds.add(kind);
+      console.log(`\n---- ${kind} ----\nSubject: ${page.subject}\n\n${page.body}`);
+    }
+    console.log('');
     const unexpected = rows.filter((r) => r.unexpected);
     if (unexpected.length > 0) {
       console.error(

@@ -59,11 +59,17 @@ export function opsHandler<S extends z.ZodType, R>(
   options: HandlerOptions<S>,
   fn: (event: z.output<S>, context: Context) => Promise<R>,
 ) {
-  metrics.setDefaultDimensions({ function: options.name });
   const handler = middy(fn)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    // Per invocation, not per process: the dimension is flushed with the metrics it describes.
+    // (A before hook that returns a value ends the request in middy: this one returns nothing.)
+    .use({
+      before: () => {
+        metrics.addDimension('function', options.name);
+      },
+    })
     .use(parseEvent(options.name, options.schema));
   if (options.idempotencyKey) {
     handler.use(

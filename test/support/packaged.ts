@@ -62,3 +62,20 @@ export function eventRules(template: Template): PackagedRule[] {
       }));
     });
 }
+
+/** Functions invoked by a schedule rule (no event pattern), by their serverless.yml names. */
+export function scheduledFunctions(template: Template): string[] {
+  const names = new Map<string, string>();
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::Lambda::Function') {
+      names.set(id, String(r.Properties.FunctionName).replace(/^ops-autopilot-[a-z0-9]+-/, ''));
+    }
+  }
+  return Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression !== undefined)
+    .flatMap((r) =>
+      (r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[]).map(
+        (t) => names.get(t.Arn['Fn::GetAtt'][0]) ?? 'unknown',
+      ),
+    );
+}

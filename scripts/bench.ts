@@ -1,11 +1,14 @@
 /**
  * npm run bench: performance figures, each beside a baseline measured in the same run.
  *   cold start  per function, against an all-in bundle of the same dependencies
- * BENCH_RUNS sets the fresh processes per figure (default 5).
+ *   idle scan   batched (ours) against one metrics call per instance, on the same moto fleet
+ * BENCH_RUNS sets the fresh processes per cold-start figure (default 5); BENCH_IDLE_SIZES the fleet
+ * sizes (default 100,1000,5000; the 5000 case takes about five minutes, most of it moto).
  */
 import { createLocalStack } from '../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { type BenchFunction, benchColdStart, printColdStartTable } from './bench/coldStart.ts';
+import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 
 const FUNCTIONS: BenchFunction[] = [
   {
@@ -13,6 +16,12 @@ const FUNCTIONS: BenchFunction[] = [
     entry: 'functions/onAlarm/handler.ts',
     fixture: 'onAlarm/metric-alarm.json',
     heavy: false,
+  },
+  {
+    name: 'stopIdleInstances',
+    entry: 'functions/stopIdleInstances/handler.ts',
+    fixture: 'stopIdleInstances/manual-dry-run.json',
+    heavy: true,
   },
 ];
 
@@ -36,3 +45,12 @@ try {
 } finally {
   await moto.stop();
 }
+
+const sizes = (process.env.BENCH_IDLE_SIZES ?? '100,1000,5000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+console.log(
+  `\nIdle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)\n`,
+);
+printIdleScanTable(await benchIdleScan(sizes));

@@ -104,26 +104,20 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-async function measure(bundlePath: string, fixture: string, runs: number, env: NodeJS.ProcessEnv) {
-  const samples: { importMs: number; invokeMs: number; rssMb: number; ok: boolean }[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(
-      process.execPath,
-      [join(import.meta.dirname, 'coldstart-child.mjs'), bundlePath, fixture],
-      {
-        env,
-        maxBuffer: 1024 * 1024,
-      },
-    );
-    samples.push(JSON.parse(stdout));
-  }
-  return {
-    importMs: median(samples.map((s) => s.importMs)),
-    invokeMs: median(samples.map((s) => s.invokeMs)),
-    totalMs: median(samples.map((s) => s.importMs + s.invokeMs)),
-    rssMb: median(samples.map((s) => s.rssMb)),
-    failures: samples.filter((s) => !s.ok).length,
-  };
+interface Sample {
+  importMs: number;
+  invokeMs: number;
+  rssMb: number;
+  ok: boolean;
+}
+
+async function sample(bundlePath: string, fixture: string, env: NodeJS.ProcessEnv): Promise<Sample> {
+  const child = join(import.meta.dirname, 'coldstart-child.mjs');
+  const { stdout } = await run(process.execPath, [child, bundlePath, fixture], {
+    env,
+    maxBuffer: 1024 * 1024,
+  });
+  return JSON.parse(stdout) as Sample;
 }
 
 export async function benchColdStart(
@@ -132,24 +126,39 @@ export async function benchColdStart(
   runs = 5,
 ): Promise<ColdStartRow[]> {
   mkdirSync(OUT, { recursive: true });
-  const rows: ColdStartRow[] = [];
+  const allIn: Variant = {
+    name: 'ALL-IN baseline',
+    format: 'esm',
+    mainFields: ['main', 'module'],
+    treeShaking: false,
+  };
+  const builds: { fn: BenchFunction; variant: Variant; out: string; bytes: number; fixture: string }[] = [];
   for (const fn of functions) {
     const entry = join(ROOT, fn.entry);
-    const fixture = join(ROOT, 'events', fn.fixture);
-    const allIn = {
-      name: 'ALL-IN baseline',
-      format: 'esm',
-      mainFields: ['main', 'module'],
-      treeShaking: false,
-    } as const;
-    for (const v of [allIn, ...VARIANTS]) {
-      const ext = v.format === 'esm' ? 'mjs' : 'cjs';
-      const out = join(OUT, `${fn.name}-${VARIANTS.indexOf(v as Variant)}.${ext}`);
-      const bytes = await bundle(v === allIn ? allInEntry(entry) : entry, out, v as Variant);
-      rows.push({ fn: fn.name, variant: v.name, bytes, ...(await measure(out, fixture, runs, env)) });
+    for (const [k, v] of [allIn, ...VARIANTS].entries()) {
+      const out = join(OUT, `${fn.name}-${k}.${v.format === 'esm' ? 'mjs' : 'cjs'}`);
+      const bytes = await bundle(v === allIn ? allInEntry(entry) : entry, out, v);
+      builds.push({ fn, variant: v, out, bytes, fixture: join(ROOT, 'events', fn.fixture) });
     }
   }
-  return rows;
+  // Round-robin: every build once per round, so drift in the machine's load falls on all of them alike.
+  const samples = builds.map((): Sample[] => []);
+  for (let round = 0; round < runs; round++) {
+    for (const [k, b] of builds.entries()) samples[k]?.push(await sample(b.out, b.fixture, env));
+  }
+  return builds.map((b, k) => {
+    const s = samples[k] ?? [];
+    return {
+      fn: b.fn.name,
+      variant: b.variant.name,
+      bytes: b.bytes,
+      importMs: median(s.map((x) => x.importMs)),
+      invokeMs: median(s.map((x) => x.invokeMs)),
+      totalMs: median(s.map((x) => x.importMs + x.invokeMs)),
+      rssMb: median(s.map((x) => x.rssMb)),
+      failures: s.filter((x) => !x.ok).length,
+    };
+  });
 }
 
 export function printColdStartTable(rows: ColdStartRow[], functions: BenchFunction[]): void {

@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 
 const [bundle, fixture] = process.argv.slice(2);
 const event = JSON.parse(readFileSync(fixture, 'utf8'));
-event.id = crypto.randomUUID();
+// A fresh id per process, so a deduplicated event is really handled; manual payloads have none.
+if ('id' in event) event.id = crypto.randomUUID();
 const context = {
   functionName: 'bench',
   functionVersion: '$LATEST',

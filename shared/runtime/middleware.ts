@@ -44,6 +44,29 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
   };
 }
 
+/**
+ * Powertools 2.35's idempotency middleware deletes the record in onError even when its own before hook
+ * refused the request because another delivery holds it (IdempotencyAlreadyInProgressError): a third
+ * delivery would then run the pipeline a second time. Its onError runs here only for a request whose
+ * before hook went through, i.e. one that really holds the record.
+ */
+function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
+  const acquired = new WeakSet<object>();
+  return {
+    before: async (request) => {
+      const early = await inner.before?.(request);
+      acquired.add(request);
+      return early;
+    },
+    after: async (request) => {
+      await inner.after?.(request);
+    },
+    onError: async (request) => {
+      if (acquired.has(request)) await inner.onError?.(request);
+    },
+  };
+}
+
 export interface HandlerOptions<S extends z.ZodType> {
   /** The function's name in serverless.yml, also the `function` metric dimension. */
   name: string;
@@ -73,14 +96,19 @@ export function opsHandler<S extends z.ZodType, R>(
     .use(parseEvent(options.name, options.schema));
   if (options.idempotencyKey) {
     handler.use(
-      makeHandlerIdempotent({
-        persistenceStore: new DynamoDBPersistenceLayer({ tableName: stateTable(), awsSdkV3Client: dynamodb }),
-        config: new IdempotencyConfig({
-          eventKeyJmesPath: options.idempotencyKey,
-          expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
-          throwOnNoIdempotencyKey: !options.idempotencyKeyOptional,
+      onlyIfAcquired(
+        makeHandlerIdempotent({
+          persistenceStore: new DynamoDBPersistenceLayer({
+            tableName: stateTable(),
+            awsSdkV3Client: dynamodb,
+          }),
+          config: new IdempotencyConfig({
+            eventKeyJmesPath: options.idempotencyKey,
+            expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
+            throwOnNoIdempotencyKey: !options.idempotencyKeyOptional,
+          }),
         }),
-      }),
+      ),
     );
   }
   return handler;

@@ -106,6 +106,26 @@ describe('onAlarm against the emulator', () => {
     expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
   });
 
+  it('keeps one execution when a third delivery arrives while the first is still running', async () => {
+    // Arrange: the first delivery is slow inside its runbook start.
+    ssm.on(StartAutomationExecutionCommand).callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      return { AutomationExecutionId: 'exec-slow' };
+    });
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
+    // Act: the second delivery is refused as in progress; the third comes after that refusal.
+    const first = invoke(event);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
+    const third = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
+    await first;
+    // Assert
+    expect((second as Error).name).toBe('IdempotencyAlreadyInProgressError');
+    expect((third as Error).name).toBe('IdempotencyAlreadyInProgressError');
+    expect(runbookStarts()).toHaveLength(1);
+    expect(await stack.readPages()).toHaveLength(1);
+  });
+
   it('pages once per incident and counts later deliveries, which the resolve notice reports', async () => {
     // Arrange
     const alarm = (id: string) => makeAlarmEvent({ id, alarmName: 'web-cpu-high' });

@@ -2,6 +2,7 @@ import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
+import { claimStopList } from '#shared/state/stopRun.ts';
 import type { Executor } from './types.ts';
 
 /** Instances per StopInstances call: small enough that one refusal costs few single retries. */
@@ -77,23 +78,34 @@ const list = (ids: string[]): string => ids.join(', ');
  */
 export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
   kind: 'ec2.stop-instances',
-  permissions: ['ec2:StopInstances', 'ec2:CreateTags'],
+  permissions: ['ec2:StopInstances', 'ec2:CreateTags', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   mutates: true,
-  async execute(intent): Promise<Outcome> {
-    const ids = intent.instances.map((i) => i.instanceId);
+  async execute(intent, ctx): Promise<Outcome> {
+    const planned = intent.instances.map((i) => i.instanceId);
     if (intent.dryRun) {
-      return skipped(intent.kind, 'dry-run', `would stop ${ids.length} instance(s): ${list(ids)}`);
+      return skipped(intent.kind, 'dry-run', `would stop ${planned.length} instance(s): ${list(planned)}`);
     }
-    if (ids.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
+    if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
+    const claimed = await claimStopList(ctx.signal.correlationId, planned);
+    const beyond = planned.filter((id) => !claimed.has(id));
+    const ids = planned.filter((id) => claimed.has(id));
+    if (ids.length === 0) {
+      return skipped(
+        intent.kind,
+        'capped',
+        `a retry of this run may only finish its original decision: not stopping ${list(beyond)}`,
+      );
+    }
 
+    const refs: Record<string, string> = {};
     const results = new Map<string, InstanceResult>();
     for (let from = 0; from < ids.length; from += STOP_BATCH_SIZE) {
       for (const [id, r] of await stopBatch(ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);
     }
     const stopped = intent.instances.filter((i) => results.get(i.instanceId)?.stopped === true);
+    for (const id of beyond) refs[id] = 'not stopped: not in the original decision of this run';
     const tagFailures = await tagStopped(stopped, new Date().toISOString());
 
-    const refs: Record<string, string> = {};
     const problems: string[] = [];
     let firstError: Error | undefined;
     for (const id of ids) {

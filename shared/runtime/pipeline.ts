@@ -34,8 +34,9 @@ export class ActionFailedError extends Error {
   override name = 'ActionFailedError';
   constructor(readonly result: PipelineResult) {
     const failures = result.outcomes.filter((o) => o.status === 'failed');
+    // The details say what did happen too (e.g. which instances stopped): often all a caller sees.
     super(
-      `${failures.length} action(s) failed: ${failures.map((f) => `${f.kind}: ${f.error?.message}`).join('; ')}`,
+      `${failures.length} action(s) failed: ${failures.map((f) => `${f.kind}: ${f.detail} [${f.error?.name}: ${f.error?.message}]`).join('; ')}`,
     );
   }
 }

@@ -266,7 +266,8 @@ describe('stopIdleInstances against the emulator', () => {
       reason: 'test',
     };
     // Act
-    const outcome = await stopExecutor.execute(intent, {} as never);
+    const signal = { correlationId: 'run-partial' };
+    const outcome = await stopExecutor.execute(intent, { signal } as never);
     // Assert
     expect(outcome).toMatchObject({
       status: 'failed',
@@ -284,6 +285,30 @@ describe('stopIdleInstances against the emulator', () => {
     expect(reason).toHaveLength(256);
     expect(reason).toMatch(new RegExp(`^idle ${only(fleet, 'b')} x+\\.\\.\\.$`));
     expect(seen.get(only(fleet, 'refuses'))?.tags['ops:stopped-by']).toBeUndefined();
+  });
+
+  it('never stops beyond the first decision when a failed run is retried', async () => {
+    // Arrange: 12 idle instances, a cap of 10, and a page that cannot be published (so the run fails).
+    await seedFleet([idle('idle', { count: 12 })]);
+    const topic = process.env.PAGE_TOPIC_ARN;
+    process.env.PAGE_TOPIC_ARN = `${topic}-missing`;
+    resetConfigForTests();
+    const event = loadFixture('stopIdleInstances/scheduled-event.json');
+    try {
+      // Act: Lambda retries the same delivery after the failure.
+      const first = await invoke(event).catch((e: unknown) => e as Error);
+      const retry = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
+      // Assert
+      expect((first as Error).name).toBe('ActionFailedError');
+      expect((first as Error).message).toContain('sns.page: could not send');
+      expect((retry as Error).name).toBe('ActionFailedError');
+      const seen = [...(await instances()).values()];
+      expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
+      expect(new Set(stoppedIds()).size).toBe(10);
+    } finally {
+      process.env.PAGE_TOPIC_ARN = topic;
+      resetConfigForTests();
+    }
   });
 
   it('rejects an invalid payload or an override beyond the stage limits without calling AWS', async () => {

@@ -92,7 +92,8 @@ describe('onAlarm handler: failures are visible and retried', () => {
     )) as Error;
     // Assert
     expect(error.name).toBe('ActionFailedError');
-    expect(error.message).toContain('sns.page: topic is gone');
+    expect(error.message).toContain('sns.page: could not send');
+    expect(error.message).toContain('[NotFoundException: topic is gone]');
     const release = documents
       .commandCalls(UpdateCommand)
       .find((c) => c.args[0].input.UpdateExpression === 'SET windowEndsAt = :zero');

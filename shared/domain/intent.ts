@@ -70,4 +70,5 @@ export type SkipReason =
   | 'invalid-parameter'
   | 'not-paged-state'
   | 'capped'
-  | 'nothing-to-do';
+  | 'nothing-to-do'
+  | 'already-recovered';

@@ -1,3 +1,4 @@
+import type { Severity } from '#shared/config.ts';
 import type { PageIntent } from './intent.ts';
 import type { Outcome } from './outcome.ts';
 
@@ -27,6 +28,10 @@ export interface PageContext {
   repeats: number;
   stage: string;
   dryRun: boolean;
+  /** This page opens a new incident after the previous one's resolve notice, inside the window. */
+  reopened?: boolean;
+  /** A resolve notice carries the severity its page had, so severity-filtered subscribers get both. */
+  incidentSeverity?: Severity;
 }
 
 function describeOutcome(o: Outcome): string {
@@ -45,6 +50,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   const lines: string[] = [];
   lines.push(resolve ? `${s.title} (resolved)` : s.title, '');
   lines.push('What happened', `  ${s.summary}`, '');
+  if (ctx.reopened) lines.push('  It fired again after its resolve notice: a new incident.', '');
   lines.push('Where', `  Account ${s.account}, region ${s.region}`);
   for (const r of s.resources)
     lines.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
@@ -84,7 +90,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
     subject,
     body: lines.join('\n'),
     attributes: {
-      severity: resolve ? 'info' : intent.severity,
+      severity: resolve ? (ctx.incidentSeverity ?? intent.severity) : intent.severity,
       kind: s.kind,
       account: s.account,
       region: s.region,

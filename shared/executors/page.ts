@@ -1,8 +1,11 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '#shared/aws/sns.ts';
+import type { Severity } from '#shared/config.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { type RenderedPage, renderPage } from '#shared/domain/page.ts';
+import { parseAwsTimestamp } from '#shared/domain/time.ts';
+import { logger } from '#shared/runtime/powertools.ts';
 import {
   claimResolve,
   markPageSent,
@@ -27,9 +30,13 @@ async function publish(page: RenderedPage, topicArn: string): Promise<string> {
   return res.MessageId ?? 'unknown';
 }
 
+type Claim =
+  | { send: true; repeats: number; reopened?: boolean; incidentSeverity?: Severity }
+  | { send: false; outcome: Outcome };
+
 /** How one kind of notice claims its slot in the state table, and undoes the claim if it cannot be sent. */
 interface NoticeSlot {
-  claim(): Promise<{ send: true; repeats: number } | { send: false; outcome: Outcome }>;
+  claim(): Promise<Claim>;
   markSent(): Promise<void>;
   release(): Promise<void>;
   sentVerb: string;
@@ -37,12 +44,21 @@ interface NoticeSlot {
 
 function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   const { incidentKey, correlationId } = intent.signal;
+  const occurredAtMs = parseAwsTimestamp(intent.signal.occurredAt);
   if (intent.notice === 'incident') {
     return {
       async claim() {
-        const windowSeconds = ctx.config.paging.suppressionWindowMinutes * 60;
-        const d = await openWindow(incidentKey, correlationId, windowSeconds);
-        if (d.action === 'page') return { send: true, repeats: d.repeatsBefore };
+        const d = await openWindow({
+          incidentKey,
+          correlationId,
+          windowSeconds: ctx.config.paging.suppressionWindowMinutes * 60,
+          severity: intent.severity,
+          occurredAtMs,
+        });
+        if (d.action === 'page') return { send: true, repeats: d.repeatsBefore, reopened: d.reopened };
+        if (d.action === 'stale') {
+          return { send: false, outcome: skipped(intent.kind, 'already-recovered', `not paged: ${d.why}`) };
+        }
         const note = d.counted ? '' : ' (this delivery was counted before)';
         return {
           send: false,
@@ -60,8 +76,18 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   }
   return {
     async claim() {
-      const d = await claimResolve(incidentKey, correlationId);
-      if (d.action === 'resolve') return { send: true, repeats: d.repeats };
+      const d = await claimResolve(incidentKey, correlationId, occurredAtMs);
+      if (d.action === 'resolve') {
+        return { send: true, repeats: d.repeats, ...(d.severity ? { incidentSeverity: d.severity } : {}) };
+      }
+      if (d.action === 'retry') {
+        // Failing makes Lambda retry this OK after the page has gone out, instead of dropping it.
+        const error = Object.assign(new Error(d.why), { name: 'PageInProgress' });
+        return {
+          send: false,
+          outcome: failed(intent.kind, error, `resolve notice for ${incidentKey} deferred`),
+        };
+      }
       return {
         send: false,
         outcome: skipped(intent.kind, 'no-open-incident', `no resolve notice for ${incidentKey}: ${d.why}`),
@@ -91,15 +117,21 @@ export const pageExecutor: Executor<PageIntent> = {
       repeats: claim.repeats,
       stage: ctx.config.stage,
       dryRun: ctx.config.dryRun,
+      ...(claim.reopened ? { reopened: true } : {}),
+      ...(claim.incidentSeverity ? { incidentSeverity: claim.incidentSeverity } : {}),
     });
+    let messageId: string;
     try {
-      const messageId = await publish(page, topicArn);
-      await slot.markSent();
-      return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId });
+      messageId = await publish(page, topicArn);
     } catch (error) {
       // Undo the claim so Lambda's retry of this delivery can page.
       await slot.release();
       return failed(intent.kind, error, `could not send "${page.subject}"`);
     }
+    // The page is out: failing to record that must not undo the claim (a retry would page twice).
+    await slot.markSent().catch((error: unknown) => {
+      logger.warn('page sent but not recorded as sent', { incidentKey: intent.signal.incidentKey, error });
+    });
+    return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId });
   },
 };

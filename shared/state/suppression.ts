@@ -1,32 +1,43 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import type { Severity } from '#shared/config.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
 
 /**
- * One page per incident per window. A record per incident key holds the window, who paged, whether
- * the page went out, how many repeats were swallowed and whether a resolve notice was sent.
+ * One page per incident per window, one resolve notice per page. A record per incident key holds the
+ * window, who paged and whether the page went out, the repeats swallowed, and the resolve notice.
  * Every transition is a conditional write, so concurrent deliveries cannot both page.
+ *
+ * Ordering: EventBridge does not order deliveries. `okAt` is the state timestamp of the latest OK
+ * seen; an ALARM whose own timestamp is not later than it is stale (the alarm already recovered).
  */
 export interface SuppressionWindow {
   id: string;
-  windowEndsAt: number;
-  pagedBy: string;
+  windowEndsAt?: number;
+  pagedBy?: string;
   pageSentAt?: number;
-  repeats: number;
-  lastCorrelationId: string;
+  severity?: Severity;
+  repeats?: number;
+  lastCorrelationId?: string;
   resolvedBy?: string;
-  resolvedAt?: number;
   resolveSentAt?: number;
+  okAt?: number;
 }
 
 export type OpenDecision =
-  | { action: 'page'; repeatsBefore: number }
-  | { action: 'suppress'; repeats: number; counted: boolean };
+  | { action: 'page'; repeatsBefore: number; reopened: boolean }
+  | { action: 'suppress'; repeats: number; counted: boolean }
+  | { action: 'stale'; why: string };
 
-export type ResolveDecision = { action: 'resolve'; repeats: number } | { action: 'skip'; why: string };
+export type ResolveDecision =
+  | { action: 'resolve'; repeats: number; severity: Severity | undefined }
+  | { action: 'skip'; why: string }
+  /** A page for this incident is being sent right now (or is waiting for its retry): try again later. */
+  | { action: 'retry'; why: string };
 
 const keyOf = (incidentKey: string) => `page#${incidentKey}`;
-const RETENTION = 7 * DAY;
+/** Kept well past any window, so a long incident still gets its resolve notice. */
+const RETENTION = 14 * DAY;
 
 async function read(id: string): Promise<SuppressionWindow | undefined> {
   const res = await documents.send(
@@ -35,44 +46,66 @@ async function read(id: string): Promise<SuppressionWindow | undefined> {
   return res.Item as SuppressionWindow | undefined;
 }
 
-/** Opens a window and says "page", or counts a repeat inside the open window and says "suppress". */
-export async function openWindow(
-  incidentKey: string,
-  correlationId: string,
-  windowSeconds: number,
-): Promise<OpenDecision> {
-  const id = keyOf(incidentKey);
+export interface OpenRequest {
+  incidentKey: string;
+  correlationId: string;
+  windowSeconds: number;
+  severity: Severity;
+  /** Epoch ms of the state change, when known: an ALARM older than the last OK is stale. */
+  occurredAtMs: number | undefined;
+}
+
+/**
+ * Opens a window and says "page" when none is open, or the last one was resolved (a new incident),
+ * or the window has ended; otherwise counts a repeat and says "suppress".
+ */
+export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
+  const id = keyOf(r.incidentKey);
   const now = nowSeconds();
+  const at = r.occurredAtMs ?? Date.now();
   try {
     const res = await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
-        ConditionExpression: 'attribute_not_exists(id) OR windowEndsAt < :now',
+        ConditionExpression:
+          '(attribute_not_exists(windowEndsAt) OR windowEndsAt < :now OR attribute_exists(resolveSentAt)) AND (attribute_not_exists(okAt) OR okAt < :at)',
         UpdateExpression:
-          'SET windowEndsAt = :end, pagedBy = :cid, lastCorrelationId = :cid, repeats = :zero, expiration = :ttl REMOVE pageSentAt, resolvedAt, resolvedBy, resolveSentAt',
+          'SET windowEndsAt = :end, pagedBy = :cid, lastCorrelationId = :cid, repeats = :zero, severity = :sev, expiration = :ttl REMOVE pageSentAt, resolvedBy, resolveSentAt',
         ExpressionAttributeValues: {
           ':now': now,
-          ':end': now + windowSeconds,
-          ':cid': correlationId,
+          ':at': at,
+          ':end': now + r.windowSeconds,
+          ':cid': r.correlationId,
           ':zero': 0,
-          ':ttl': now + Math.max(windowSeconds, RETENTION),
+          ':sev': r.severity,
+          ':ttl': now + RETENTION,
         },
         ReturnValues: 'ALL_OLD',
       }),
     );
     const old = res.Attributes as SuppressionWindow | undefined;
-    return { action: 'page', repeatsBefore: old?.repeats ?? 0 };
+    return {
+      action: 'page',
+      repeatsBefore: old?.repeats ?? 0,
+      reopened: old?.resolveSentAt !== undefined && (old.windowEndsAt ?? 0) >= now,
+    };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
   }
   const current = await read(id);
+  if (current?.okAt !== undefined && current.okAt >= at) {
+    return {
+      action: 'stale',
+      why: `the alarm already returned to OK at ${new Date(current.okAt).toISOString()}`,
+    };
+  }
   // Our own earlier attempt opened the window but never sent the page (crash, timeout): send it now.
-  if (current && current.pagedBy === correlationId && current.pageSentAt === undefined) {
-    return { action: 'page', repeatsBefore: 0 };
+  if (current && current.pagedBy === r.correlationId && current.pageSentAt === undefined) {
+    return { action: 'page', repeatsBefore: 0, reopened: false };
   }
   // A retry of a delivery we already counted: do not count it twice.
-  if (!current || current.lastCorrelationId === correlationId) {
+  if (!current || current.lastCorrelationId === r.correlationId) {
     return { action: 'suppress', repeats: current?.repeats ?? 0, counted: false };
   }
   try {
@@ -81,17 +114,15 @@ export async function openWindow(
         TableName: stateTable(),
         Key: { id },
         ConditionExpression: 'lastCorrelationId <> :cid',
-        // A repeat after a resolve notice re-opens the incident, so its end is announced again.
-        UpdateExpression:
-          'SET lastCorrelationId = :cid ADD repeats :one REMOVE resolvedAt, resolvedBy, resolveSentAt',
-        ExpressionAttributeValues: { ':cid': correlationId, ':one': 1 },
+        UpdateExpression: 'SET lastCorrelationId = :cid, expiration = :ttl ADD repeats :one',
+        ExpressionAttributeValues: { ':cid': r.correlationId, ':one': 1, ':ttl': now + RETENTION },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return { action: 'suppress', repeats: (res.Attributes as SuppressionWindow).repeats, counted: true };
+    return { action: 'suppress', repeats: (res.Attributes as SuppressionWindow).repeats ?? 0, counted: true };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
-    return { action: 'suppress', repeats: current.repeats, counted: false };
+    return { action: 'suppress', repeats: current.repeats ?? 0, counted: false };
   }
 }
 
@@ -101,8 +132,12 @@ export async function markPageSent(incidentKey: string, correlationId: string): 
       TableName: stateTable(),
       Key: { id: keyOf(incidentKey) },
       ConditionExpression: 'pagedBy = :cid',
-      UpdateExpression: 'SET pageSentAt = :now',
-      ExpressionAttributeValues: { ':cid': correlationId, ':now': nowSeconds() },
+      UpdateExpression: 'SET pageSentAt = :now, expiration = :ttl',
+      ExpressionAttributeValues: {
+        ':cid': correlationId,
+        ':now': nowSeconds(),
+        ':ttl': nowSeconds() + RETENTION,
+      },
     }),
   );
 }
@@ -124,31 +159,58 @@ export async function releaseWindow(incidentKey: string, correlationId: string):
     });
 }
 
-/** Claims the resolve notice for a paged incident; only the first OK after a page resolves it. */
-export async function claimResolve(incidentKey: string, correlationId: string): Promise<ResolveDecision> {
+/**
+ * Claims the resolve notice for a paged incident: only the first OK after a page resolves it. An OK
+ * that arrives while the page is still being sent is retried rather than dropped; an OK that arrives
+ * before any ALARM leaves its timestamp, so the late ALARM is recognised as stale.
+ */
+export async function claimResolve(
+  incidentKey: string,
+  correlationId: string,
+  okAtMs: number | undefined,
+): Promise<ResolveDecision> {
   const id = keyOf(incidentKey);
+  const okAt = okAtMs ?? Date.now();
   try {
     const res = await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
         ConditionExpression: 'attribute_exists(pageSentAt) AND attribute_not_exists(resolvedBy)',
-        UpdateExpression: 'SET resolvedBy = :cid, resolvedAt = :now',
-        ExpressionAttributeValues: { ':cid': correlationId, ':now': nowSeconds() },
+        UpdateExpression: 'SET resolvedBy = :cid, okAt = :ok',
+        ExpressionAttributeValues: { ':cid': correlationId, ':ok': okAt },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return { action: 'resolve', repeats: (res.Attributes as SuppressionWindow).repeats };
+    const item = res.Attributes as SuppressionWindow;
+    return { action: 'resolve', repeats: item.repeats ?? 0, severity: item.severity };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
   }
   const current = await read(id);
   if (current?.resolvedBy === correlationId && current.resolveSentAt === undefined) {
-    return { action: 'resolve', repeats: current.repeats };
+    return { action: 'resolve', repeats: current.repeats ?? 0, severity: current.severity };
   }
-  if (!current || current.pageSentAt === undefined)
-    return { action: 'skip', why: 'no page was sent for this incident' };
-  return { action: 'skip', why: 'the resolve notice was already sent' };
+  if (current?.pagedBy !== undefined && current.pageSentAt === undefined) {
+    return { action: 'retry', why: 'the page for this incident is still being sent' };
+  }
+  if (current?.pageSentAt !== undefined)
+    return { action: 'skip', why: 'the resolve notice was already sent' };
+  // Nothing was paged (or the ALARM has not been seen yet): remember when the alarm was OK.
+  await documents
+    .send(
+      new UpdateCommand({
+        TableName: stateTable(),
+        Key: { id },
+        ConditionExpression: 'attribute_not_exists(pagedBy) AND (attribute_not_exists(okAt) OR okAt < :ok)',
+        UpdateExpression: 'SET okAt = :ok, expiration = if_not_exists(expiration, :ttl)',
+        ExpressionAttributeValues: { ':ok': okAt, ':ttl': nowSeconds() + RETENTION },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionalFailure(error)) throw error;
+    });
+  return { action: 'skip', why: 'no page was sent for this incident' };
 }
 
 export async function markResolveSent(incidentKey: string, correlationId: string): Promise<void> {
@@ -170,7 +232,7 @@ export async function releaseResolve(incidentKey: string, correlationId: string)
         TableName: stateTable(),
         Key: { id: keyOf(incidentKey) },
         ConditionExpression: 'resolvedBy = :cid AND attribute_not_exists(resolveSentAt)',
-        UpdateExpression: 'REMOVE resolvedBy, resolvedAt',
+        UpdateExpression: 'REMOVE resolvedBy',
         ExpressionAttributeValues: { ':cid': correlationId },
       }),
     )

@@ -13,6 +13,8 @@ const ssm = mockClient(SSMClient);
 let moto: Moto;
 let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
+/** Holds SNS Publish calls back this long, to catch a delivery in the middle of paging. */
+let publishDelayMs = 0;
 
 const STACK = 'ops-autopilot-emulator';
 
@@ -27,6 +29,14 @@ beforeAll(async () => {
   process.env.STATE_TABLE_NAME = `${STACK}-state`;
   process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages`;
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  const { sns } = await import('#shared/aws/sns.ts');
+  sns.middlewareStack.add(
+    (next) => async (args) => {
+      if (publishDelayMs > 0) await new Promise((r) => setTimeout(r, publishDelayMs));
+      return next(args);
+    },
+    { step: 'initialize', name: 'delayPublishForTests' },
+  );
 });
 
 afterAll(async () => {
@@ -36,6 +46,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
+  publishDelayMs = 0;
   ssm.reset();
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
   setMode(false);
@@ -141,7 +152,8 @@ describe('onAlarm against the emulator', () => {
       '[RESOLVED] alarm.state-change: web-cpu-high is OK',
     ]);
     expect(pages[1]?.body).toContain('Repeats during the incident: 2 further deliveries were not paged.');
-    expect(pages[1]?.attributes.severity).toBe('info');
+    // The resolve carries the page's severity, so a subscription filtered on it gets both.
+    expect(pages[1]?.attributes).toMatchObject({ severity: 'high', notice: 'resolve' });
   });
 
   it('sends one resolve notice for OK after ALARM, and none for a second OK', async () => {
@@ -155,6 +167,65 @@ describe('onAlarm against the emulator', () => {
     const pages = await stack.readPages();
     expect(pages).toHaveLength(1);
     expect(pages[0]?.subject).toBe('[RESOLVED] alarm.state-change: web-cpu-high is OK');
+  });
+
+  it('pages again when the alarm fires after its resolve notice, and says it is a new incident', async () => {
+    // Arrange
+    const at = (hh: string) => `2025-06-21T${hh}:00:00.000+0000`;
+    // Act
+    await invoke(makeAlarmEvent({ id: 'a-1', alarmName: 'web-cpu-high', timestamp: at('02') }));
+    await invoke(makeAlarmEvent({ id: 'ok-1', alarmName: 'web-cpu-high', state: 'OK', timestamp: at('03') }));
+    await invoke(makeAlarmEvent({ id: 'a-2', alarmName: 'web-cpu-high', timestamp: at('04') }));
+    // Assert
+    const pages = await stack.readPages();
+    expect(pages.map((p) => p.attributes.notice)).toEqual(['incident', 'resolve', 'incident']);
+    expect(pages[2]?.body).toContain('It fired again after its resolve notice');
+  });
+
+  it('does not page an ALARM delivered after the OK that ended it', async () => {
+    // Arrange: deliveries out of order, the OK (03:00) before its ALARM (02:00).
+    const at = (hh: string) => `2025-06-21T${hh}:00:00.000+0000`;
+    // Act
+    await invoke(makeAlarmEvent({ id: 'ok-1', alarmName: 'web-cpu-high', state: 'OK', timestamp: at('03') }));
+    const result = await invoke(
+      makeAlarmEvent({ id: 'a-1', alarmName: 'web-cpu-high', timestamp: at('02') }),
+    );
+    // Assert
+    expect(await stack.readPages()).toHaveLength(0);
+    expect(result).toMatchObject({
+      outcomes: expect.arrayContaining([
+        expect.objectContaining({ kind: 'sns.page', reason: 'already-recovered' }),
+      ]),
+    });
+  });
+
+  it('defers an OK that arrives while its page is being sent, and resolves on the retry', async () => {
+    // Arrange
+    setMode(true);
+    publishDelayMs = 400;
+    const alarm = makeAlarmEvent({
+      id: 'a-1',
+      alarmName: 'web-cpu-high',
+      timestamp: '2025-06-21T02:00:00.000+0000',
+    });
+    const ok = makeAlarmEvent({
+      id: 'ok-1',
+      alarmName: 'web-cpu-high',
+      state: 'OK',
+      timestamp: '2025-06-21T02:05:00.000+0000',
+    });
+    // Act
+    const paging = invoke(alarm);
+    await new Promise((r) => setTimeout(r, 150));
+    const early = await invoke(ok).catch((e: unknown) => e as Error);
+    await paging;
+    publishDelayMs = 0;
+    await invoke(structuredClone(ok)); // Lambda's retry of the same delivery
+    // Assert
+    expect((early as Error).name).toBe('ActionFailedError');
+    expect((early as Error).message).toContain('PageInProgress');
+    const pages = await stack.readPages();
+    expect(pages.map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
   });
 
   it('sends no resolve notice for OK when nothing was paged', async () => {

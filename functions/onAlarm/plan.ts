@@ -92,6 +92,14 @@ export function planAlarm(input: {
     });
     return { intents: [], notes };
   }
+  if (facts.state === 'OK' && facts.contributorId) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'not-paged-state',
+      detail: 'one time series is OK; the alarm-level OK event resolves the incident',
+    });
+    return { intents: [], notes };
+  }
   if (facts.state === 'OK') {
     // Whether a page went out is state, not event: the page executor sends the notice only after a page.
     const resolve: PageIntent = {
@@ -137,7 +145,9 @@ export function planAlarm(input: {
         document: rule.runbook.document,
         parameters: resolved.parameters,
         // One execution per alarm transition and rule, however often the event is delivered.
-        clientToken: tokenFromKey(`${signal.incidentKey}|${facts.stateTimestamp}|${rule.name}`),
+        clientToken: tokenFromKey(
+          `${signal.incidentKey}${facts.contributorId ? `#${facts.contributorId}` : ''}|${facts.stateTimestamp}|${rule.name}`,
+        ),
         dryRun: cfg.dryRun,
         rule: rule.name,
         reason: `rule ${rule.name} maps ${facts.alarmName} to ${rule.runbook.document}`,

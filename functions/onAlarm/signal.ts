@@ -12,6 +12,8 @@ export interface AlarmFacts {
   metricName?: string;
   /** Dimensions of the alarm's metric, or the attributes of a multi-time-series contributor. */
   dimensions: Record<string, string>;
+  /** The time series of a multi-time-series alarm this event is about (contributor events only). */
+  contributorId?: string;
   /** Tags carried by the event when alarm tag propagation is on; otherwise gathered. */
   eventTags?: Record<string, string>;
   mutedBy?: string;
@@ -45,6 +47,7 @@ export function alarmFacts(event: AlarmEvent): AlarmFacts {
     ...(stat?.metric.namespace ? { namespace: stat.metric.namespace } : {}),
     ...(stat ? { metricName: stat.metric.name } : {}),
     dimensions,
+    ...(detail.alarmContributor ? { contributorId: detail.alarmContributor.id } : {}),
     ...(detail.alarmTags ? { eventTags: detail.alarmTags } : {}),
     ...(detail.muteDetail ? { mutedBy: detail.muteDetail.mutedByArn } : {}),
     ...(detail.state.actionsSuppressedBy ? { actionsSuppressedBy: detail.state.actionsSuppressedBy } : {}),
@@ -123,8 +126,9 @@ export function alarmSignal(event: AlarmEvent): Signal {
       ...Object.entries(facts.dimensions).map(([name, value]) => ({ type: resourceType(name), id: value })),
     ],
     correlationId: event.id,
-    // One incident per alarm (per contributor for multi-time-series alarms); ALARM and OK share it.
-    incidentKey: contributor ? `${facts.alarmArn}#${contributor.id}` : facts.alarmArn,
+    // One incident per alarm; ALARM and OK share it. A multi-time-series alarm's contributors belong to
+    // its incident too: AWS sends the alarm-level event and one per contributor, and that is one page.
+    incidentKey: facts.alarmArn,
     occurredAt: detail.state.timestamp,
     evidence,
     links: [

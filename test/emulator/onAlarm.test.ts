@@ -3,7 +3,7 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { makeAlarmEvent } from '../support/events.ts';
+import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
@@ -226,6 +226,22 @@ describe('onAlarm against the emulator', () => {
     expect((early as Error).message).toContain('PageInProgress');
     const pages = await stack.readPages();
     expect(pages.map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  });
+
+  it('pages a multi-time-series alarm once, whatever number of contributors breach', async () => {
+    // Arrange: the alarm-level event and two contributor events, as AWS sends them.
+    const alarmLevel = loadFixture('onAlarm/multi-time-series-alarm.json');
+    const contributor = loadFixture<{ id: string; detail: { alarmContributor: { id: string } } }>(
+      'onAlarm/multi-time-series-contributor-alarm.json',
+    );
+    const second = structuredClone(contributor);
+    second.id = crypto.randomUUID();
+    second.detail.alarmContributor.id = 'another-series';
+    // Act
+    for (const e of [contributor, alarmLevel, second]) await invoke(e);
+    // Assert
+    const pages = await stack.readPages();
+    expect(pages).toHaveLength(1);
   });
 
   it('sends no resolve notice for OK when nothing was paged', async () => {

@@ -195,14 +195,56 @@ describe('alarmSignal', () => {
     expect(signal.account).toBe('123456789012');
   });
 
-  it('keys a contributor incident by alarm and contributor, and names the contributor', () => {
+  it("files a contributor under its alarm's incident, so one alarm pages once, and names the contributor", () => {
     // Arrange
-    const event = AlarmEvent.parse(loadFixture('onAlarm/multi-time-series-contributor-alarm.json'));
+    const contributor = AlarmEvent.parse(loadFixture('onAlarm/multi-time-series-contributor-alarm.json'));
     // Act
-    const signal = alarmSignal(event);
+    const signal = alarmSignal(contributor);
     // Assert
-    expect(signal.incidentKey).toBe(`${event.resources[0]}#8b1e4c7a2f9d0e35`);
+    expect(signal.incidentKey).toBe(contributor.resources[0]);
     expect(signal.title).toContain('TableName=payments-ledger');
+  });
+
+  it('starts one runbook per contributor but lets only the alarm-level OK resolve', () => {
+    // Arrange
+    const config = makeConfig({
+      dryRun: false,
+      alarmRules: [
+        {
+          name: 'ddb',
+          match: { alarmName: 'ddb-*' },
+          runbook: {
+            document: 'Scale-Table',
+            parameters: { Table: { fromDimension: 'TableName', format: 'name' } },
+          },
+        },
+      ],
+    });
+    const raw = loadFixture<{
+      detail: {
+        alarmContributor: { id: string; attributes: Record<string, string> };
+        state: { value: string };
+      };
+    }>('onAlarm/multi-time-series-contributor-alarm.json');
+    const other = structuredClone(raw);
+    other.detail.alarmContributor = { id: 'ffff', attributes: { TableName: 'orders' } };
+    const ok = structuredClone(raw);
+    ok.detail.state.value = 'OK';
+    const planOf = (e: unknown) => {
+      const event = AlarmEvent.parse(e);
+      return planAlarm({
+        signal: alarmSignal(event),
+        gathered: { facts: alarmFacts(event), tags: {} },
+        config,
+      });
+    };
+    // Act
+    const [a, b, resolve] = [planOf(raw), planOf(other), planOf(ok)];
+    // Assert
+    expect(runbooks(a.intents)[0]?.parameters).toEqual({ Table: ['payments-ledger'] });
+    expect(runbooks(b.intents)[0]?.parameters).toEqual({ Table: ['orders'] });
+    expect(runbooks(a.intents)[0]?.clientToken).not.toBe(runbooks(b.intents)[0]?.clientToken);
+    expect(resolve.intents).toEqual([]);
   });
 
   it('carries the datapoints and threshold from reasonData as evidence', () => {

@@ -65,17 +65,24 @@ class OpsConfigPlugin {
   }
 
   /**
-   * `sls invoke local` would resolve !Ref environment values by asking CloudFormation for the stack.
-   * Locally they come from the shell instead (PAGE_TOPIC_ARN, STATE_TABLE_NAME), so it runs offline.
+   * `sls invoke local` would resolve !Ref environment values by asking CloudFormation for the stack
+   * (and cannot resolve !GetAtt at all). Locally they come from the shell instead (PAGE_TOPIC_ARN,
+   * STATE_TABLE_NAME, AUTOMATION_ROLE_ARN), or are left out, so it runs offline.
    */
   keepInvokeLocalOffline() {
     const commands = this.serverless.processedInput?.commands ?? [];
     if (commands[0] !== 'invoke' || commands[1] !== 'local') return;
-    const environment = this.serverless.service.provider.environment ?? {};
-    for (const [name, value] of Object.entries(environment)) {
-      if (value === null || typeof value !== 'object') continue;
-      if (process.env[name]) environment[name] = process.env[name];
-      else delete environment[name];
+    const functions = Object.values(this.serverless.service.functions ?? {});
+    const environments = [
+      this.serverless.service.provider.environment,
+      ...functions.map((f) => f.environment),
+    ];
+    for (const environment of environments.filter(Boolean)) {
+      for (const [name, value] of Object.entries(environment)) {
+        if (value === null || typeof value !== 'object') continue;
+        if (process.env[name]) environment[name] = process.env[name];
+        else delete environment[name];
+      }
     }
   }
 

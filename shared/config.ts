@@ -104,6 +104,8 @@ export interface RuntimeConfig extends StageConfig {
   functionName: string;
   pageTopicArn: string | undefined;
   stateTableName: string | undefined;
+  /** The role runbooks run as (the stack's RunbookAutomationRole), passed as AutomationAssumeRole. */
+  automationRoleArn: string | undefined;
 }
 
 const Env = z.object({
@@ -111,6 +113,7 @@ const Env = z.object({
   DRY_RUN: z.enum(['true', 'false']).optional(),
   PAGE_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   STATE_TABLE_NAME: z.string().min(3).optional(),
+  AUTOMATION_ROLE_ARN: z.string().startsWith('arn:').optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     functionName: e.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
     pageTopicArn: e.PAGE_TOPIC_ARN,
     stateTableName: e.STATE_TABLE_NAME,
+    automationRoleArn: e.AUTOMATION_ROLE_ARN,
   };
 }
 

@@ -143,7 +143,11 @@ export function planAlarm(input: {
       intents.push({
         kind: 'ssm.start-automation',
         document: rule.runbook.document,
-        parameters: resolved.parameters,
+        // Without an AutomationAssumeRole a runbook runs with this function's own (narrow) permissions.
+        parameters:
+          cfg.automationRoleArn && resolved.parameters.AutomationAssumeRole === undefined
+            ? { ...resolved.parameters, AutomationAssumeRole: [cfg.automationRoleArn] }
+            : resolved.parameters,
         // One execution per alarm transition and rule, however often the event is delivered.
         clientToken: tokenFromKey(
           `${signal.incidentKey}${facts.contributorId ? `#${facts.contributorId}` : ''}|${facts.stateTimestamp}|${rule.name}`,

@@ -10,7 +10,7 @@ import type { Executor } from './types.ts';
  */
 export const runbookExecutor: Executor<RunbookIntent> = {
   kind: 'ssm.start-automation',
-  permissions: ['ssm:StartAutomationExecution'],
+  permissions: ['ssm:StartAutomationExecution', 'ssm:AddTagsToResource', 'iam:PassRole'],
   mutates: true,
   async execute(intent, ctx) {
     const params = Object.entries(intent.parameters)

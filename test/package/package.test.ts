@@ -114,8 +114,20 @@ describe('the packaged template', () => {
           expect(granted, `${fn} lacks ${permission}`).toContain(permission);
       }
       const start = statements.find((s) => actionsOf([s]).includes('ssm:StartAutomationExecution'));
-      if (start)
-        expect(JSON.stringify(start.Resource)).toContain('automation-definition/AWS-RestartEC2Instance:*');
+      if (fn === 'onAlarm') {
+        // Only the documents the stage's rules name, and only the runbook role may be passed.
+        expect(start?.Resource).toEqual([
+          {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+            'Fn::Sub':
+              'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/AWS-RestartEC2Instance:*',
+          },
+        ]);
+        const pass = statements.find((s) => actionsOf([s]).includes('iam:PassRole'));
+        expect(pass?.Resource).toEqual({ 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] });
+      } else {
+        expect(start).toBeUndefined();
+      }
     }
   });
 
@@ -138,6 +150,10 @@ describe('the packaged template', () => {
       'ec2:StopInstances',
     ]);
     expect(stop.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' } });
+    const tag = allowed.find((st) => actionsOf([st]).includes('ec2:CreateTags')) as Statement & {
+      Condition?: unknown;
+    };
+    expect(tag.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' } });
     expect(JSON.stringify(tagDeny)).toContain('ops:stop-reason');
     expect(actionsOf(allowed)).not.toContain('ssm:StartAutomationExecution');
   });

@@ -5,7 +5,9 @@ export function makeConfig(
   overrides: Partial<StageConfigInput> = {},
   runtime: Partial<RuntimeConfig> = {},
 ): RuntimeConfig {
-  const { stage, functionName, pageTopicArn, stateTableName, ...devValues } = loadConfig({ STAGE: 'dev' });
+  const { stage, functionName, pageTopicArn, stateTableName, automationRoleArn, ...devValues } = loadConfig({
+    STAGE: 'dev',
+  });
   const values = StageConfig.parse({ ...devValues, ...overrides });
   return {
     ...values,
@@ -13,6 +15,7 @@ export function makeConfig(
     functionName,
     pageTopicArn: 'arn:aws:sns:us-east-1:123456789012:pages',
     stateTableName: 'state',
+    automationRoleArn,
     ...runtime,
   };
 }

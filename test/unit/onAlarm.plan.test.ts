@@ -47,6 +47,22 @@ describe('planAlarm', () => {
     expect(pages(plan.intents)[0]?.severity).toBe('warning');
   });
 
+  it("runs the runbook as the stack's automation role unless the rule names one", () => {
+    // Arrange
+    const role = 'arn:aws:iam::123456789012:role/ops-autopilot-dev-runbooks';
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] }, { automationRoleArn: role });
+    // Act
+    const plan = planFor(
+      { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } },
+      config,
+    );
+    // Assert
+    expect(runbooks(plan.intents)[0]?.parameters).toEqual({
+      InstanceId: ['i-0abc1234def567890'],
+      AutomationAssumeRole: [role],
+    });
+  });
+
   it('marks the runbook as dry-run when the stage is in dry-run, and still pages', () => {
     // Arrange
     const config = makeConfig({ dryRun: true, alarmRules: [restartRule] });

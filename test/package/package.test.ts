@@ -12,6 +12,9 @@ import { eventRules, type Packaged, packageStack, ROOT, type Template } from '..
 import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
 
 const run = promisify(execFile);
+const RESTART_DEFINITION =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+  'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/AWS-RestartEC2Instance:*';
 let packaged: Packaged;
 
 beforeAll(async () => {
@@ -118,9 +121,7 @@ describe('the packaged template', () => {
         // Only the documents the stage's rules name, and only the runbook role may be passed.
         expect(start?.Resource).toEqual([
           {
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
-            'Fn::Sub':
-              'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/AWS-RestartEC2Instance:*',
+            'Fn::Sub': RESTART_DEFINITION,
           },
         ]);
         const pass = statements.find((s) => actionsOf([s]).includes('iam:PassRole'));

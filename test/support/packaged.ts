@@ -42,14 +42,20 @@ export interface PackagedRule {
   pattern: Record<string, unknown>;
 }
 
-/** The event-pattern rules of a packaged template, each with the function (by its serverless.yml name) it targets. */
-export function eventRules(template: Template): PackagedRule[] {
-  const functionNames = new Map<string, string>();
+/** Lambda logical ids to the functions' serverless.yml names (`ops-autopilot-dev-onAlarm` -> `onAlarm`). */
+function functionNamesById(template: Template): Map<string, string> {
+  const names = new Map<string, string>();
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type === 'AWS::Lambda::Function') {
-      functionNames.set(id, String(r.Properties.FunctionName).replace(/^ops-autopilot-[a-z0-9]+-/, ''));
+      names.set(id, String(r.Properties.FunctionName).replace(/^ops-autopilot-[a-z0-9]+-/, ''));
     }
   }
+  return names;
+}
+
+/** The event-pattern rules of a packaged template, each with the function (by its serverless.yml name) it targets. */
+export function eventRules(template: Template): PackagedRule[] {
+  const functionNames = functionNamesById(template);
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined)
     .flatMap(([logicalId, r]) => {
@@ -65,12 +71,7 @@ export function eventRules(template: Template): PackagedRule[] {
 
 /** Functions invoked by a schedule rule (no event pattern), by their serverless.yml names. */
 export function scheduledFunctions(template: Template): string[] {
-  const names = new Map<string, string>();
-  for (const [id, r] of Object.entries(template.Resources)) {
-    if (r.Type === 'AWS::Lambda::Function') {
-      names.set(id, String(r.Properties.FunctionName).replace(/^ops-autopilot-[a-z0-9]+-/, ''));
-    }
-  }
+  const names = functionNamesById(template);
   return Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression !== undefined)
     .flatMap((r) =>

@@ -43,7 +43,8 @@ async function freePort(): Promise<number> {
 async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${output()}`);
+    const seen = output();
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${seen}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/data.json`);
       if (res.ok) return;
@@ -61,6 +62,10 @@ export async function startMoto(): Promise<Moto> {
   const child = spawn(command as string, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
   let log = '';
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
@@ -68,7 +73,10 @@ export async function startMoto(): Promise<Moto> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitUntilUp(endpoint, child, () => log);
+  await waitUntilUp(endpoint, child, () => {
+    if (spawnError) throw new Error(`moto_server could not be started (${command}): ${spawnError.message}`);
+    return log;
+  });
   return {
     endpoint,
     async reset() {

@@ -71,4 +71,5 @@ export type SkipReason =
   | 'not-paged-state'
   | 'capped'
   | 'nothing-to-do'
-  | 'already-recovered';
+  | 'already-recovered'
+  | 'superseded';

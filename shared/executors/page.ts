@@ -16,6 +16,11 @@ import {
 } from '#shared/state/suppression.ts';
 import type { ExecutionContext, Executor } from './types.ts';
 
+const RESOLVE_WAITS = 4;
+const RESOLVE_WAIT_MS = 250;
+const MARK_ATTEMPTS = 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function publish(page: RenderedPage, topicArn: string): Promise<string> {
   const res = await sns.send(
     new PublishCommand({
@@ -76,7 +81,12 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   }
   return {
     async claim() {
-      const d = await claimResolve(incidentKey, correlationId, occurredAtMs);
+      let d = await claimResolve(incidentKey, correlationId, occurredAtMs);
+      // The page is being published right now (milliseconds): wait briefly rather than fail the OK.
+      for (let attempt = 1; d.action === 'retry' && attempt <= RESOLVE_WAITS; attempt++) {
+        await sleep(RESOLVE_WAIT_MS * attempt);
+        d = await claimResolve(incidentKey, correlationId, occurredAtMs);
+      }
       if (d.action === 'resolve') {
         return { send: true, repeats: d.repeats, ...(d.severity ? { incidentSeverity: d.severity } : {}) };
       }
@@ -90,7 +100,7 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
       }
       return {
         send: false,
-        outcome: skipped(intent.kind, 'no-open-incident', `no resolve notice for ${incidentKey}: ${d.why}`),
+        outcome: skipped(intent.kind, d.reason, `no resolve notice for ${incidentKey}: ${d.why}`),
       };
     },
     markSent: () => markResolveSent(incidentKey, correlationId),
@@ -128,10 +138,23 @@ export const pageExecutor: Executor<PageIntent> = {
       await slot.release();
       return failed(intent.kind, error, `could not send "${page.subject}"`);
     }
-    // The page is out: failing to record that must not undo the claim (a retry would page twice).
-    await slot.markSent().catch((error: unknown) => {
-      logger.warn('page sent but not recorded as sent', { incidentKey: intent.signal.incidentKey, error });
-    });
+    // The page is out: failing to record that must not undo the claim. Try hard, since an unrecorded
+    // page looks unsent to a retry (which would page again) and defers the resolve notice.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await slot.markSent();
+        break;
+      } catch (error) {
+        if (attempt >= MARK_ATTEMPTS) {
+          logger.error('page sent but not recorded as sent', {
+            incidentKey: intent.signal.incidentKey,
+            error,
+          });
+          break;
+        }
+        await sleep(100 * 2 ** attempt);
+      }
+    }
     return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId });
   },
 };

@@ -89,11 +89,14 @@ export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
     const claimed = await claimStopList(ctx.signal.correlationId, planned);
     const beyond = planned.filter((id) => !claimed.has(id));
     const ids = planned.filter((id) => claimed.has(id));
+    // A retry re-plans a fleet its first attempt changed: what that attempt stopped is not running now.
+    const earlier = [...claimed].filter((id) => !planned.includes(id));
+    const earlierPart = earlier.length > 0 ? `an earlier attempt of this run stopped ${list(earlier)}; ` : '';
     if (ids.length === 0) {
       return skipped(
         intent.kind,
-        'capped',
-        `a retry of this run may only finish its original decision: not stopping ${list(beyond)}`,
+        'nothing-to-do',
+        `${earlierPart}a retry may only finish that decision, so ${list(beyond)} stay running`,
       );
     }
 
@@ -104,6 +107,7 @@ export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
     }
     const stopped = intent.instances.filter((i) => results.get(i.instanceId)?.stopped === true);
     for (const id of beyond) refs[id] = 'not stopped: not in the original decision of this run';
+    for (const id of earlier) refs[id] = 'stopped by an earlier attempt of this run';
     const tagFailures = await tagStopped(stopped, new Date().toISOString());
 
     const problems: string[] = [];
@@ -125,7 +129,7 @@ export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
       }
     }
     const stoppedIds = stopped.map((i) => i.instanceId);
-    const stoppedPart = `stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
+    const stoppedPart = `${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
     if (!firstError) return done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs);
     return { ...failed(intent.kind, firstError, `${stoppedPart}; failed: ${problems.join(', ')}`), refs };
   },

@@ -8,8 +8,10 @@ import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
  * window, who paged and whether the page went out, the repeats swallowed, and the resolve notice.
  * Every transition is a conditional write, so concurrent deliveries cannot both page.
  *
- * Ordering: EventBridge does not order deliveries. `okAt` is the state timestamp of the latest OK
- * seen; an ALARM whose own timestamp is not later than it is stale (the alarm already recovered).
+ * Ordering: EventBridge does not order deliveries. `alarmAt` and `okAt` are the state timestamps
+ * (epoch ms) of the latest ALARM and OK seen. An ALARM not later than the last OK is stale (the alarm
+ * already recovered); an OK not later than the last ALARM is stale (the alarm fired again). Window
+ * and bookkeeping times are epoch seconds.
  */
 export interface SuppressionWindow {
   id: string;
@@ -22,6 +24,7 @@ export interface SuppressionWindow {
   resolvedBy?: string;
   resolveSentAt?: number;
   okAt?: number;
+  alarmAt?: number;
 }
 
 export type OpenDecision =
@@ -31,7 +34,7 @@ export type OpenDecision =
 
 export type ResolveDecision =
   | { action: 'resolve'; repeats: number; severity: Severity | undefined }
-  | { action: 'skip'; why: string }
+  | { action: 'skip'; why: string; reason: 'no-open-incident' | 'superseded' }
   /** A page for this incident is being sent right now (or is waiting for its retry): try again later. */
   | { action: 'retry'; why: string };
 
@@ -68,10 +71,12 @@ export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
+        // Open when no window is open, or the last incident was resolved (a new one), and this ALARM is
+        // later than the last OK.
         ConditionExpression:
-          '(attribute_not_exists(windowEndsAt) OR windowEndsAt < :now OR attribute_exists(resolveSentAt)) AND (attribute_not_exists(okAt) OR okAt < :at)',
+          '(attribute_not_exists(windowEndsAt) OR windowEndsAt < :now OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :at)',
         UpdateExpression:
-          'SET windowEndsAt = :end, pagedBy = :cid, lastCorrelationId = :cid, repeats = :zero, severity = :sev, expiration = :ttl REMOVE pageSentAt, resolvedBy, resolveSentAt',
+          'SET windowEndsAt = :end, pagedBy = :cid, lastCorrelationId = :cid, repeats = :zero, severity = :sev, alarmAt = :at, expiration = :ttl REMOVE pageSentAt, resolvedBy, resolveSentAt',
         ExpressionAttributeValues: {
           ':now': now,
           ':at': at,
@@ -85,10 +90,12 @@ export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
       }),
     );
     const old = res.Attributes as SuppressionWindow | undefined;
+    const resolved = old?.resolvedBy !== undefined;
     return {
       action: 'page',
-      repeatsBefore: old?.repeats ?? 0,
-      reopened: old?.resolveSentAt !== undefined && (old.windowEndsAt ?? 0) >= now,
+      // A resolve notice already reported the last incident's repeats.
+      repeatsBefore: resolved ? 0 : (old?.repeats ?? 0),
+      reopened: resolved && (old?.windowEndsAt ?? 0) >= now,
     };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
@@ -119,11 +126,29 @@ export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
         ReturnValues: 'ALL_NEW',
       }),
     );
+    await noteLatestAlarm(id, at);
     return { action: 'suppress', repeats: (res.Attributes as SuppressionWindow).repeats ?? 0, counted: true };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
     return { action: 'suppress', repeats: current.repeats ?? 0, counted: false };
   }
+}
+
+/** Keeps `alarmAt` at the latest ALARM of the open incident, so an older OK cannot resolve it. */
+async function noteLatestAlarm(id: string, at: number): Promise<void> {
+  await documents
+    .send(
+      new UpdateCommand({
+        TableName: stateTable(),
+        Key: { id },
+        ConditionExpression: 'attribute_not_exists(alarmAt) OR alarmAt < :at',
+        UpdateExpression: 'SET alarmAt = :at',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionalFailure(error)) throw error;
+    });
 }
 
 export async function markPageSent(incidentKey: string, correlationId: string): Promise<void> {
@@ -150,7 +175,8 @@ export async function releaseWindow(incidentKey: string, correlationId: string):
         TableName: stateTable(),
         Key: { id: keyOf(incidentKey) },
         ConditionExpression: 'pagedBy = :cid AND attribute_not_exists(pageSentAt)',
-        UpdateExpression: 'SET windowEndsAt = :zero',
+        // No page is in progress any more: an OK meanwhile is recorded, not deferred.
+        UpdateExpression: 'SET windowEndsAt = :zero REMOVE pagedBy',
         ExpressionAttributeValues: { ':cid': correlationId, ':zero': 0 },
       }),
     )
@@ -176,7 +202,8 @@ export async function claimResolve(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
-        ConditionExpression: 'attribute_exists(pageSentAt) AND attribute_not_exists(resolvedBy)',
+        ConditionExpression:
+          'attribute_exists(pageSentAt) AND attribute_not_exists(resolvedBy) AND (attribute_not_exists(alarmAt) OR alarmAt < :ok)',
         UpdateExpression: 'SET resolvedBy = :cid, okAt = :ok',
         ExpressionAttributeValues: { ':cid': correlationId, ':ok': okAt },
         ReturnValues: 'ALL_NEW',
@@ -191,18 +218,25 @@ export async function claimResolve(
   if (current?.resolvedBy === correlationId && current.resolveSentAt === undefined) {
     return { action: 'resolve', repeats: current.repeats ?? 0, severity: current.severity };
   }
+  if (current?.alarmAt !== undefined && current.alarmAt >= okAt) {
+    return {
+      action: 'skip',
+      reason: 'superseded',
+      why: `the alarm fired again at ${new Date(current.alarmAt).toISOString()}, after this OK`,
+    };
+  }
   if (current?.pagedBy !== undefined && current.pageSentAt === undefined) {
     return { action: 'retry', why: 'the page for this incident is still being sent' };
   }
-  if (current?.pageSentAt !== undefined)
-    return { action: 'skip', why: 'the resolve notice was already sent' };
-  // Nothing was paged (or the ALARM has not been seen yet): remember when the alarm was OK.
+  // Nothing to resolve (never paged, already resolved, or the ALARM not seen yet): remember when the
+  // alarm was OK, so an older ALARM delivered late is recognised as stale.
   await documents
     .send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
-        ConditionExpression: 'attribute_not_exists(pagedBy) AND (attribute_not_exists(okAt) OR okAt < :ok)',
+        ConditionExpression:
+          '(attribute_not_exists(pagedBy) OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :ok)',
         UpdateExpression: 'SET okAt = :ok, expiration = if_not_exists(expiration, :ttl)',
         ExpressionAttributeValues: { ':ok': okAt, ':ttl': nowSeconds() + RETENTION },
       }),
@@ -210,7 +244,11 @@ export async function claimResolve(
     .catch((error: unknown) => {
       if (!isConditionalFailure(error)) throw error;
     });
-  return { action: 'skip', why: 'no page was sent for this incident' };
+  const why =
+    current?.pageSentAt !== undefined
+      ? 'the resolve notice was already sent'
+      : 'no page was sent for this incident';
+  return { action: 'skip', reason: 'no-open-incident', why };
 }
 
 export async function markResolveSent(incidentKey: string, correlationId: string): Promise<void> {

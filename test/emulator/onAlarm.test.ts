@@ -53,6 +53,12 @@ beforeEach(async () => {
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const at = (hhmm: string) => `2025-06-21T${hhmm}:00.000+0000`;
+const alarmAt = (id: string, hhmm: string) =>
+  makeAlarmEvent({ id, alarmName: 'web-cpu-high', timestamp: at(hhmm) });
+const okAt = (id: string, hhmm: string) =>
+  makeAlarmEvent({ id, alarmName: 'web-cpu-high', state: 'OK', timestamp: at(hhmm) });
 const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
 
 describe('onAlarm against the emulator', () => {
@@ -199,33 +205,99 @@ describe('onAlarm against the emulator', () => {
     });
   });
 
-  it('defers an OK that arrives while its page is being sent, and resolves on the retry', async () => {
+  it('resolves an OK that arrives while its page is being published, once the page is out', async () => {
     // Arrange
     setMode(true);
     publishDelayMs = 400;
-    const alarm = makeAlarmEvent({
-      id: 'a-1',
-      alarmName: 'web-cpu-high',
-      timestamp: '2025-06-21T02:00:00.000+0000',
-    });
-    const ok = makeAlarmEvent({
-      id: 'ok-1',
-      alarmName: 'web-cpu-high',
-      state: 'OK',
-      timestamp: '2025-06-21T02:05:00.000+0000',
-    });
     // Act
-    const paging = invoke(alarm);
-    await new Promise((r) => setTimeout(r, 150));
-    const early = await invoke(ok).catch((e: unknown) => e as Error);
+    const paging = invoke(alarmAt('a-1', '02:00'));
+    await sleep(150);
+    const ok = await invoke(okAt('ok-1', '02:05'));
+    await paging;
+    // Assert
+    expect(ok).toMatchObject({ outcomes: [expect.objectContaining({ kind: 'sns.page', status: 'done' })] });
+    expect((await stack.readPages()).map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  });
+
+  it('defers an OK whose page takes too long, and resolves on the retry', async () => {
+    // Arrange
+    setMode(true);
+    publishDelayMs = 3500;
+    // Act
+    const paging = invoke(alarmAt('a-1', '02:00'));
+    await sleep(150);
+    const early = await invoke(okAt('ok-1', '02:05')).catch((e: unknown) => e as Error);
     await paging;
     publishDelayMs = 0;
-    await invoke(structuredClone(ok)); // Lambda's retry of the same delivery
+    await invoke(okAt('ok-1', '02:05')); // Lambda's retry of the same delivery
     // Assert
     expect((early as Error).name).toBe('ActionFailedError');
     expect((early as Error).message).toContain('PageInProgress');
+    expect((await stack.readPages()).map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  }, 20_000);
+
+  it('does not resolve with an OK older than an ALARM that came after it', async () => {
+    // Arrange: ALARM 02:00 pages; ALARM 04:00 is delivered before the OK of 03:00.
+    await invoke(alarmAt('a-1', '02:00'));
+    await invoke(alarmAt('a-2', '04:00'));
+    // Act
+    const stale = await invoke(okAt('ok-1', '03:00'));
+    const current = await invoke(okAt('ok-2', '05:00'));
+    // Assert
+    expect(stale).toMatchObject({ outcomes: [expect.objectContaining({ reason: 'superseded' })] });
+    expect(current).toMatchObject({ outcomes: [expect.objectContaining({ status: 'done' })] });
+    expect((await stack.readPages()).map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  });
+
+  it('recognises a late ALARM in a later incident, after the first was paged and resolved', async () => {
+    // Arrange: incident one, paged and resolved.
+    await invoke(alarmAt('a-1', '02:00'));
+    await invoke(okAt('ok-1', '03:00'));
+    // Act: incident two arrives OK (06:00) before its ALARM (05:00).
+    await invoke(okAt('ok-3', '06:00'));
+    const late = await invoke(alarmAt('a-3', '05:00'));
+    // Assert
+    expect(late).toMatchObject({
+      outcomes: expect.arrayContaining([
+        expect.objectContaining({ kind: 'sns.page', reason: 'already-recovered' }),
+      ]),
+    });
+    expect((await stack.readPages()).map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  });
+
+  it('records an OK after a failed page instead of deferring it, so the late retry is not paged', async () => {
+    // Arrange: the ALARM's page cannot be published.
+    const topic = process.env.PAGE_TOPIC_ARN;
+    process.env.PAGE_TOPIC_ARN = `${topic}-missing`;
+    resetConfigForTests();
+    const failedPage = await invoke(alarmAt('a-1', '02:00')).catch((e: unknown) => e as Error);
+    process.env.PAGE_TOPIC_ARN = topic;
+    resetConfigForTests();
+    // Act: the OK arrives, then Lambda's retry of the ALARM.
+    const ok = await invoke(okAt('ok-1', '03:00'));
+    const retried = await invoke(alarmAt('a-1', '02:00'));
+    // Assert
+    expect((failedPage as Error).name).toBe('ActionFailedError');
+    expect(ok).toMatchObject({ outcomes: [expect.objectContaining({ reason: 'no-open-incident' })] });
+    expect(retried).toMatchObject({
+      outcomes: expect.arrayContaining([
+        expect.objectContaining({ kind: 'sns.page', reason: 'already-recovered' }),
+      ]),
+    });
+    expect(await stack.readPages()).toHaveLength(0);
+  });
+
+  it('starts a re-opened incident with no repeats of its own', async () => {
+    // Arrange: one incident with one repeat, resolved.
+    await invoke(alarmAt('a-1', '02:00'));
+    await invoke(alarmAt('a-1b', '02:01'));
+    await invoke(okAt('ok-1', '03:00'));
+    // Act
+    await invoke(alarmAt('a-2', '04:00'));
+    // Assert
     const pages = await stack.readPages();
-    expect(pages.map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+    expect(pages[1]?.body).toContain('Repeats during the incident: 1');
+    expect(pages[2]?.body).not.toContain('Repeats:');
   });
 
   it('pages a multi-time-series alarm once, whatever number of contributors breach', async () => {

@@ -96,7 +96,7 @@ describe('onAlarm handler: failures are visible and retried', () => {
     expect(error.message).toContain('[NotFoundException: topic is gone]');
     const release = documents
       .commandCalls(UpdateCommand)
-      .find((c) => c.args[0].input.UpdateExpression === 'SET windowEndsAt = :zero');
+      .find((c) => c.args[0].input.UpdateExpression === 'SET windowEndsAt = :zero REMOVE pagedBy');
     expect(release).toBeDefined();
   });
 

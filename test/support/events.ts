@@ -52,6 +52,8 @@ export function makeAlarmEvent(options: AlarmEventOptions = {}) {
   event.detail.alarmName = alarmName;
   event.detail.state.value = options.state ?? 'ALARM';
   if (options.timestamp) event.detail.state.timestamp = options.timestamp;
+  // A recovery comes after the alarm: by default an OK is stamped 30 minutes after the sample's ALARM.
+  else if (options.state === 'OK') event.detail.state.timestamp = '2025-06-15T15:00:41.605+0000';
   event.detail.previousState.value = options.previousState ?? (options.state === 'OK' ? 'ALARM' : 'OK');
   const metric = event.detail.configuration.metrics[0]?.metricStat.metric;
   if (metric) {

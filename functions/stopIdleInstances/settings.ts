@@ -61,45 +61,62 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
     run.dryRun = event.dryRun;
     run.overrides.dryRun = event.dryRun;
   }
-  if (event.lookbackHours !== undefined) {
-    if (event.lookbackHours < o.minLookbackHours) {
+  // Each numeric override: the stage's limit on it (a floor or a ceiling), and where it goes in the run.
+  const limits: {
+    key: 'lookbackHours' | 'cpuThresholdPercent' | 'networkThresholdBytesPerHour' | 'maxStopsPerRun';
+    floor?: number;
+    ceiling?: number;
+    /** The stage setting that sets the limit, named in the error. */
+    setting: string;
+    unit: string;
+    apply: (value: number) => void;
+  }[] = [
+    {
+      key: 'lookbackHours',
+      floor: o.minLookbackHours,
+      setting: 'overrides.minLookbackHours',
+      unit: ' hours',
+      apply: (v) => (run.policy.lookbackHours = v),
+    },
+    {
+      key: 'cpuThresholdPercent',
+      ceiling: o.maxCpuThresholdPercent,
+      setting: 'overrides.maxCpuThresholdPercent',
+      unit: ' %',
+      apply: (v) => (run.policy.cpuThresholdPercent = v),
+    },
+    {
+      key: 'networkThresholdBytesPerHour',
+      ceiling: o.maxNetworkThresholdBytesPerHour,
+      setting: 'overrides.maxNetworkThresholdBytesPerHour',
+      unit: ' bytes per hour',
+      apply: (v) => (run.policy.networkThresholdBytesPerHour = v),
+    },
+    {
+      key: 'maxStopsPerRun',
+      ceiling: s.maxStopsPerRun,
+      setting: 'maxStopsPerRun',
+      unit: '',
+      apply: (v) => (run.maxStopsPerRun = v),
+    },
+  ];
+  for (const limit of limits) {
+    const value = event[limit.key];
+    if (value === undefined) continue;
+    if (limit.floor !== undefined && value < limit.floor) {
       issues.push({
-        path: 'lookbackHours',
-        message: `${event.lookbackHours} is below this stage's minimum of ${o.minLookbackHours} hours`,
+        path: limit.key,
+        message: `${value} is below this stage's ${limit.setting} of ${limit.floor}${limit.unit}`,
       });
     }
-    run.policy.lookbackHours = event.lookbackHours;
-    run.overrides.lookbackHours = event.lookbackHours;
-  }
-  if (event.cpuThresholdPercent !== undefined) {
-    if (event.cpuThresholdPercent > o.maxCpuThresholdPercent) {
+    if (limit.ceiling !== undefined && value > limit.ceiling) {
       issues.push({
-        path: 'cpuThresholdPercent',
-        message: `${event.cpuThresholdPercent} exceeds this stage's ceiling of ${o.maxCpuThresholdPercent} %`,
+        path: limit.key,
+        message: `${value} exceeds this stage's ${limit.setting} of ${limit.ceiling}${limit.unit}`,
       });
     }
-    run.policy.cpuThresholdPercent = event.cpuThresholdPercent;
-    run.overrides.cpuThresholdPercent = event.cpuThresholdPercent;
-  }
-  if (event.networkThresholdBytesPerHour !== undefined) {
-    if (event.networkThresholdBytesPerHour > o.maxNetworkThresholdBytesPerHour) {
-      issues.push({
-        path: 'networkThresholdBytesPerHour',
-        message: `${event.networkThresholdBytesPerHour} exceeds this stage's ceiling of ${o.maxNetworkThresholdBytesPerHour} bytes per hour`,
-      });
-    }
-    run.policy.networkThresholdBytesPerHour = event.networkThresholdBytesPerHour;
-    run.overrides.networkThresholdBytesPerHour = event.networkThresholdBytesPerHour;
-  }
-  if (event.maxStopsPerRun !== undefined) {
-    if (event.maxStopsPerRun > s.maxStopsPerRun) {
-      issues.push({
-        path: 'maxStopsPerRun',
-        message: `${event.maxStopsPerRun} exceeds this stage's maxStopsPerRun of ${s.maxStopsPerRun}`,
-      });
-    }
-    run.maxStopsPerRun = event.maxStopsPerRun;
-    run.overrides.maxStopsPerRun = event.maxStopsPerRun;
+    limit.apply(value);
+    run.overrides[limit.key] = value;
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, run };
 }

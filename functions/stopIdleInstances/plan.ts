@@ -162,7 +162,8 @@ export function planIdleScan(input: {
     return { intents: [], notes, report, dryRun: run.dryRun };
   }
 
-  const verb = run.dryRun ? 'would stop' : 'stopped';
+  // Planned before the stops run: the subject says what is attempted; the body lists each result.
+  const verb = run.dryRun ? 'would stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const stop: StopInstancesIntent = {
     kind: 'ec2.stop-instances',
@@ -179,7 +180,7 @@ export function planIdleScan(input: {
       severity: 'warning',
       title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
       summary:
-        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'stopped'}, ` +
+        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
       resources: stops.map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
       evidence: { ...signal.evidence, metricsRequested: gathered.scanStats.metricsRequested },

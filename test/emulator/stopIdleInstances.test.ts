@@ -167,7 +167,7 @@ describe('stopIdleInstances against the emulator', () => {
     const [page, ...more] = await stack.readPages();
     expect(more).toHaveLength(0);
     expect(page?.subject).toMatch(
-      /^\[WARNING\] ec2\.idle-scan: idle scan stopped 2 instance\(s\) \(est\. \$130\.82\/month/,
+      /^\[WARNING\] ec2\.idle-scan: idle scan stopping 2 instance\(s\) \(est\. \$130\.82\/month/,
     );
     expect(page?.body).toContain(`stop      ${only(fleet, 'idle-a')}  t3.large`);
     expect(page?.body).toContain('Spared: 3 (busy-cpu 1, busy-network 1, not-enough-data 1)');

@@ -324,7 +324,7 @@ describe('planning an idle scan', () => {
     // Assert
     const page = result.intents[1] as PageIntent;
     expect(page).toMatchObject({ notice: 'incident', severity: 'warning' });
-    expect(page.signal.title).toBe('idle scan stopped 1 instance(s) (est. $60.74/month)');
+    expect(page.signal.title).toBe('idle scan stopping 1 instance(s) (est. $60.74/month)');
     expect(page.signal.incidentKey).toBe('idle-scan#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa');
     expect(page.signal.resources).toEqual([{ type: 'ec2 instance', id: 'i-idle1' }]);
     expect(page.details).toEqual([

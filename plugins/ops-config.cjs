@@ -41,7 +41,6 @@ class OpsConfigPlugin {
               })),
             };
           }
-          if (address === 'dryRun') return { value: String(stageConfig.dryRun) };
           if (address === 'idleStopCondition') {
             // opt-in: only instances tagged ops:auto-stop=true may be stopped or tagged by this role;
             // opt-out: any but those tagged false (a missing tag satisfies a negated condition).

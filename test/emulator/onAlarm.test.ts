@@ -2,11 +2,11 @@ import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwa
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
+import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import type { Moto } from '../support/moto.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
 const ssm = mockClient(SSMClient);
@@ -18,16 +18,10 @@ let publishDelayMs = 0;
 
 const STACK = 'ops-autopilot-emulator';
 
-function setMode(dryRun: boolean) {
-  process.env.DRY_RUN = String(dryRun);
-  resetConfigForTests();
-}
+const setMode = setDryRun;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  useMotoEnvironment(moto.endpoint);
-  process.env.STATE_TABLE_NAME = `${STACK}-state`;
-  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages`;
+  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
@@ -267,12 +261,9 @@ describe('onAlarm against the emulator', () => {
 
   it('records an OK after a failed page instead of deferring it, so the late retry is not paged', async () => {
     // Arrange: the ALARM's page cannot be published.
-    const topic = process.env.PAGE_TOPIC_ARN;
-    process.env.PAGE_TOPIC_ARN = `${topic}-missing`;
-    resetConfigForTests();
-    const failedPage = await invoke(alarmAt('a-1', '02:00')).catch((e: unknown) => e as Error);
-    process.env.PAGE_TOPIC_ARN = topic;
-    resetConfigForTests();
+    const failedPage = await withUnreachableTopic(() =>
+      invoke(alarmAt('a-1', '02:00')).catch((e: unknown) => e as Error),
+    );
     // Act: the OK arrives, then Lambda's retry of the ALARM.
     const ok = await invoke(okAt('ok-1', '03:00'));
     const retried = await invoke(alarmAt('a-1', '02:00'));

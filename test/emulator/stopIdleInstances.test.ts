@@ -1,11 +1,11 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
+import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
 import { loadFixture } from '../support/events.ts';
 import { type InstanceGroup, only, seedFleet } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import type { Moto } from '../support/moto.ts';
 
 type Handler = typeof import('#functions/stopIdleInstances/handler.ts').handler;
 type ScanFleet = typeof import('#functions/stopIdleInstances/gather.ts').scanFleet;
@@ -31,16 +31,10 @@ const MUTATING = [
   'StartInstancesCommand',
 ];
 
-function setStageDryRun(dryRun: boolean) {
-  process.env.DRY_RUN = String(dryRun);
-  resetConfigForTests();
-}
+const setStageDryRun = setDryRun;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  useMotoEnvironment(moto.endpoint);
-  process.env.STATE_TABLE_NAME = `${STACK}-state`;
-  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages`;
+  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
   ({ scanFleet } = await import('#functions/stopIdleInstances/gather.ts'));
   ({ stopInstancesExecutor: stopExecutor } = await import('#shared/executors/stopInstances.ts'));
@@ -290,25 +284,19 @@ describe('stopIdleInstances against the emulator', () => {
   it('never stops beyond the first decision when a failed run is retried', async () => {
     // Arrange: 12 idle instances, a cap of 10, and a page that cannot be published (so the run fails).
     await seedFleet([idle('idle', { count: 12 })]);
-    const topic = process.env.PAGE_TOPIC_ARN;
-    process.env.PAGE_TOPIC_ARN = `${topic}-missing`;
-    resetConfigForTests();
     const event = loadFixture('stopIdleInstances/scheduled-event.json');
-    try {
-      // Act: Lambda retries the same delivery after the failure.
-      const first = await invoke(event).catch((e: unknown) => e as Error);
-      const retry = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
-      // Assert
-      expect((first as Error).name).toBe('ActionFailedError');
-      expect((first as Error).message).toContain('sns.page: could not send');
-      expect((retry as Error).name).toBe('ActionFailedError');
-      const seen = [...(await instances()).values()];
-      expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
-      expect(new Set(stoppedIds()).size).toBe(10);
-    } finally {
-      process.env.PAGE_TOPIC_ARN = topic;
-      resetConfigForTests();
-    }
+    // Act: Lambda retries the same delivery after the failure.
+    const [first, retry] = await withUnreachableTopic(async () => [
+      await invoke(event).catch((e: unknown) => e as Error),
+      await invoke(structuredClone(event)).catch((e: unknown) => e as Error),
+    ]);
+    // Assert
+    expect((first as Error).name).toBe('ActionFailedError');
+    expect((first as Error).message).toContain('sns.page: could not send');
+    expect((retry as Error).name).toBe('ActionFailedError');
+    const seen = [...(await instances()).values()];
+    expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
+    expect(new Set(stoppedIds()).size).toBe(10);
   });
 
   it('rejects an invalid payload or an override beyond the stage limits without calling AWS', async () => {

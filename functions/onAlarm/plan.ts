@@ -152,7 +152,6 @@ export function planAlarm(input: {
         clientToken: tokenFromKey(
           `${signal.incidentKey}${facts.contributorId ? `#${facts.contributorId}` : ''}|${facts.stateTimestamp}|${rule.name}`,
         ),
-        dryRun: cfg.dryRun,
         rule: rule.name,
         reason: `rule ${rule.name} maps ${facts.alarmName} to ${rule.runbook.document}`,
       });

@@ -168,7 +168,6 @@ export function planIdleScan(input: {
   const stop: StopInstancesIntent = {
     kind: 'ec2.stop-instances',
     instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
-    dryRun: run.dryRun,
     reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
   };
   const page: PageIntent = {

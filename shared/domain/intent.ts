@@ -8,7 +8,6 @@ export interface RunbookIntent {
   parameters: Record<string, string[]>;
   /** Derived from the incident, so a retried or duplicated delivery starts one execution. */
   clientToken: string;
-  dryRun: boolean;
   rule: string;
   reason: string;
 }
@@ -23,7 +22,6 @@ export interface InstanceToStop {
 export interface StopInstancesIntent {
   kind: 'ec2.stop-instances';
   instances: InstanceToStop[];
-  dryRun: boolean;
   reason: string;
 }
 
@@ -40,7 +38,10 @@ export interface PageIntent {
   details?: string[];
 }
 
-/** Every action the system can take. Adding a kind without an executor does not compile. */
+/**
+ * Every action the system can take. Adding a kind without an executor does not compile. No intent
+ * carries a dry-run flag: whether it runs is the runtime's decision (shared/runtime/pipeline.ts).
+ */
 export type Intent = RunbookIntent | PageIntent | StopInstancesIntent;
 export type IntentKind = Intent['kind'];
 
@@ -56,7 +57,7 @@ export interface Plan<I extends Intent = Intent> {
   notes: PlanNote[];
   /** What a manual invoke returns beside the outcomes (e.g. every idle verdict). */
   report?: Record<string, unknown>;
-  /** When a run decides dry-run itself (a manual payload asking for it), it says so here. */
+  /** A run that chose dry-run itself (a manual payload asked for it) says so; it cannot turn dry-run off. */
   dryRun?: boolean;
 }
 

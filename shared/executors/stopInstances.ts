@@ -3,7 +3,7 @@ import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { claimStopList } from '#shared/state/stopRun.ts';
-import type { Executor } from './types.ts';
+import type { MutatingExecutor } from './types.ts';
 
 /** Instances per StopInstances call: small enough that one refusal costs few single retries. */
 export const STOP_BATCH_SIZE = 50;
@@ -74,17 +74,18 @@ const list = (ids: string[]): string => ids.join(', ');
 
 /**
  * Stops idle instances in batches and tags what it stopped. A refusal is reported for that instance
- * and does not hide the others' results; dry-run makes no AWS call at all.
+ * and does not hide the others' results. Never called in dry-run (the runtime shows `preview`).
  */
-export const stopInstancesExecutor: Executor<StopInstancesIntent> = {
+export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   kind: 'ec2.stop-instances',
   permissions: ['ec2:StopInstances', 'ec2:CreateTags', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   mutates: true,
+  // Batches of 50 with per-instance fallback and tagging: well within a minute for the stop cap.
+  budgetMs: 30_000,
+  preview: (intent) =>
+    `stop ${intent.instances.length} instance(s): ${list(intent.instances.map((i) => i.instanceId))}`,
   async execute(intent, ctx): Promise<Outcome> {
     const planned = intent.instances.map((i) => i.instanceId);
-    if (intent.dryRun) {
-      return skipped(intent.kind, 'dry-run', `would stop ${planned.length} instance(s): ${list(planned)}`);
-    }
     if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
     const claimed = await claimStopList(ctx.signal.correlationId, planned);
     const beyond = planned.filter((id) => !claimed.has(id));

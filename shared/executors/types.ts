@@ -10,16 +10,33 @@ export interface ExecutionContext {
   prior: Outcome[];
 }
 
-/**
- * An executor: the only code that mutates AWS. It declares the IAM actions it needs, so a test can
- * hold serverless.yml to them, and must be idempotent: a retried delivery is normal.
- */
-export interface Executor<I extends Intent> {
+interface ExecutorBase<I extends Intent> {
   kind: I['kind'];
+  /** IAM actions it needs: a test holds serverless.yml to them. */
   permissions: readonly string[];
-  mutates: boolean;
+  /** Must be idempotent: a retried delivery is normal. Returns an outcome instead of throwing. */
   execute(intent: I, ctx: ExecutionContext): Promise<Outcome>;
 }
+
+/**
+ * Changes AWS resources (starts a runbook, stops instances). The runtime never calls `execute` in
+ * dry-run: it shows `preview` instead, so a new executor cannot forget the dry-run check.
+ */
+export interface MutatingExecutor<I extends Intent> extends ExecutorBase<I> {
+  mutates: true;
+  /** What it would do, after "would ": `start AWS-RestartEC2Instance InstanceId=i-1 (rule r)`. */
+  preview(intent: I, ctx: ExecutionContext): string;
+  /** Time it needs to finish and be recorded: with less left in the invocation it is not started. */
+  budgetMs: number;
+}
+
+/** Tells people (pages): runs in dry-run too, since a dry-run stage still pages. */
+export interface NotifyingExecutor<I extends Intent> extends ExecutorBase<I> {
+  mutates: false;
+}
+
+/** An executor: the only code that writes to AWS. */
+export type Executor<I extends Intent> = MutatingExecutor<I> | NotifyingExecutor<I>;
 
 /** One executor per intent kind a function can plan: a missing one is a compile error. */
 export type ExecutorMap<I extends Intent> = { [K in I['kind']]: Executor<Extract<I, { kind: K }>> };

@@ -1,10 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { config, type RuntimeConfig } from '#shared/config.ts';
 import type { Intent, Plan, PlanNote } from '#shared/domain/intent.ts';
-import type { Outcome } from '#shared/domain/outcome.ts';
+import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
 import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
 /**
@@ -46,19 +47,48 @@ function executorFor<I extends Intent>(executors: ExecutorMap<I>, intent: I): Ex
   return (executors as unknown as Record<string, Executor<I>>)[intent.kind] as Executor<I>;
 }
 
+/** A mutation that would not finish (and be recorded) before the invocation's deadline is not started. */
+function deadlineRefusal(budgetMs: number): DeadlineError | undefined {
+  const invocation = currentInvocation();
+  if (!invocation) return undefined;
+  if (invocation.signal.aborted) return new DeadlineError('the invocation timed out');
+  const left = invocation.remainingMs();
+  if (left >= budgetMs) return undefined;
+  return new DeadlineError(
+    `${left} ms left in the invocation; this action needs ${budgetMs} ms to finish and be recorded`,
+  );
+}
+
 async function execute<I extends Intent>(
   plan: Plan<I>,
   executors: ExecutorMap<I>,
   signal: Signal,
   cfg: RuntimeConfig,
-): Promise<Outcome[]> {
+): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
   // In plan order: a page reports what the runbook before it came to.
   for (const intent of plan.intents) {
     const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes] };
-    outcomes.push(await executorFor(executors, intent).execute(intent, ctx));
+    const executor = executorFor(executors, intent);
+    if (!executor.mutates) {
+      throwIfAborted();
+      outcomes.push(await executor.execute(intent, ctx));
+      continue;
+    }
+    // Dry-run is enforced here, once: a mutating executor is never called, it only describes itself.
+    if (cfg.dryRun) {
+      outcomes.push(skipped(intent.kind, 'dry-run', `would ${executor.preview(intent, ctx)}`));
+      continue;
+    }
+    const late = deadlineRefusal(executor.budgetMs);
+    if (late) {
+      // Stop here: the rest of the plan (its page included) runs on Lambda's retry, with time to finish.
+      outcomes.push(failed(intent.kind, late, `not started: would ${executor.preview(intent, ctx)}`));
+      return { outcomes, deadline: late };
+    }
+    outcomes.push(await executor.execute(intent, ctx));
   }
-  return outcomes;
+  return { outcomes };
 }
 
 function report(signal: Signal, result: PipelineResult): void {
@@ -97,10 +127,11 @@ export async function runPipeline<E, G, I extends Intent>(
   const signal = spec.toSignal(event);
   logger.appendKeys({ correlationId: signal.correlationId });
   const gathered = await spec.gather(signal, event);
+  throwIfAborted();
   const plan = spec.plan({ signal, gathered, config: cfg });
-  // A run may be in dry-run on a live stage (a manual payload asked for it): executors and pages follow the plan.
-  const runConfig = plan.dryRun === undefined ? cfg : { ...cfg, dryRun: plan.dryRun };
-  const outcomes = await execute(plan, spec.executors, signal, runConfig);
+  // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
+  const runConfig = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
+  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig);
   const result: PipelineResult = {
     correlationId: signal.correlationId,
     signal: {
@@ -126,6 +157,7 @@ export async function runPipeline<E, G, I extends Intent>(
       cfg.actionLogRetentionDays,
     ),
   );
+  if (deadline) throw deadline;
   if (outcomes.some((o) => o.status === 'failed')) throw new ActionFailedError(result);
   return result;
 }

@@ -43,7 +43,6 @@ describe('planAlarm', () => {
     const [runbook] = runbooks(plan.intents);
     expect(runbook?.document).toBe('AWS-RestartEC2Instance');
     expect(runbook?.parameters).toEqual({ InstanceId: ['i-0abc1234def567890'] });
-    expect(runbook?.dryRun).toBe(false);
     expect(pages(plan.intents)[0]?.severity).toBe('warning');
   });
 
@@ -63,14 +62,18 @@ describe('planAlarm', () => {
     });
   });
 
-  it('marks the runbook as dry-run when the stage is in dry-run, and still pages', () => {
+  it("plans the same runbook and page on a dry-run stage: whether it runs is the runtime's decision", () => {
     // Arrange
-    const config = makeConfig({ dryRun: true, alarmRules: [restartRule] });
+    const live = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    const dry = makeConfig({ dryRun: true, alarmRules: [restartRule] });
     // Act
-    const plan = planFor({ alarmName: 'web-cpu-high' }, config);
+    const livePlan = planFor({ alarmName: 'web-cpu-high' }, live);
+    const dryPlan = planFor({ alarmName: 'web-cpu-high' }, dry);
     // Assert
-    expect(runbooks(plan.intents)[0]?.dryRun).toBe(true);
-    expect(pages(plan.intents)).toHaveLength(1);
+    expect(dryPlan.intents.map((i) => i.kind)).toEqual(livePlan.intents.map((i) => i.kind));
+    expect(runbooks(dryPlan.intents)).toEqual(runbooks(livePlan.intents));
+    expect(runbooks(dryPlan.intents)[0]).not.toHaveProperty('dryRun');
+    expect(pages(dryPlan.intents)).toHaveLength(1);
   });
 
   it('refuses a dimension value that is not an instance id and says why in the page', () => {

@@ -296,7 +296,6 @@ describe('planning an idle scan', () => {
     const stop = result.intents[0] as StopInstancesIntent;
     expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-idle1', 'i-idle2']);
     expect(stop.instances[0]?.reason).toMatch(/^Idle over 24 h: hourly CPU max 1 %/);
-    expect(stop.dryRun).toBe(false);
     expect(result.report).toMatchObject({
       dryRun: false,
       estimatedMonthlySavingUsd: 60.74,
@@ -342,7 +341,8 @@ describe('planning an idle scan', () => {
     // Act
     const result = plan([idleBox('i-idle1')], runFor({ dryRun: true }));
     // Assert
-    expect((result.intents[0] as StopInstancesIntent).dryRun).toBe(true);
+    expect(result.intents[0]?.kind).toBe('ec2.stop-instances');
+    expect(result.dryRun).toBe(true);
     expect((result.intents[1] as PageIntent).signal.title).toContain('would stop 1 instance(s)');
     expect(result.report).toMatchObject({ dryRun: true });
   });

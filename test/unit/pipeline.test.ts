@@ -1,0 +1,180 @@
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import type { PageIntent, Plan, RunbookIntent } from '#shared/domain/intent.ts';
+import { done, type Outcome } from '#shared/domain/outcome.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { ExecutorMap } from '#shared/executors/types.ts';
+import { runInInvocation } from '#shared/runtime/invocation.ts';
+import { type PipelineSpec, runPipeline } from '#shared/runtime/pipeline.ts';
+
+// The runtime, not each executor, decides whether a mutation runs: these executors check nothing.
+const documents = mockClient(DynamoDBDocumentClient);
+
+type TestIntent = RunbookIntent | PageIntent;
+
+const signal: Signal = {
+  kind: 'test.signal',
+  severity: 'high',
+  title: 't',
+  summary: 's',
+  account: '123456789012',
+  region: 'us-east-1',
+  resources: [],
+  correlationId: 'c-1',
+  incidentKey: 'incident-1',
+  occurredAt: '2026-11-22T00:00:00Z',
+  evidence: {},
+  links: [],
+};
+
+const runbook: RunbookIntent = {
+  kind: 'ssm.start-automation',
+  document: 'AWS-RestartEC2Instance',
+  parameters: { InstanceId: ['i-0abc1234def567890'] },
+  clientToken: 'token',
+  rule: 'restart',
+  reason: 'test',
+};
+const page: PageIntent = { kind: 'sns.page', notice: 'incident', severity: 'high', signal, reason: 'test' };
+
+function specWith(plan: Plan<TestIntent>) {
+  const mutate = vi.fn(async (): Promise<Outcome> => done('ssm.start-automation', 'started'));
+  const notify = vi.fn(async (_intent: PageIntent, ctx: { prior: Outcome[] }) =>
+    done('sns.page', `paged after ${ctx.prior.map((o) => o.status).join(',')}`),
+  );
+  const executors: ExecutorMap<TestIntent> = {
+    'ssm.start-automation': {
+      kind: 'ssm.start-automation',
+      permissions: [],
+      mutates: true,
+      budgetMs: 10_000,
+      preview: (intent) => `start ${intent.document}`,
+      execute: mutate,
+    },
+    'sns.page': { kind: 'sns.page', permissions: [], mutates: false, execute: notify },
+  };
+  const spec: PipelineSpec<unknown, undefined, TestIntent> = {
+    toSignal: () => signal,
+    gather: async () => undefined,
+    plan: () => plan,
+    executors,
+  };
+  return { spec, mutate, notify };
+}
+
+const withTimeLeft = <T>(ms: number, work: () => Promise<T>, aborted = false) => {
+  const controller = new AbortController();
+  if (aborted) controller.abort();
+  return runInInvocation({ signal: controller.signal, remainingMs: () => ms }, work);
+};
+
+beforeEach(() => {
+  documents.reset();
+  documents.on(BatchWriteCommand).resolves({});
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.DRY_RUN = 'false';
+  resetConfigForTests();
+});
+
+describe('runtime dry-run', () => {
+  it('never calls a mutating executor on a dry-run stage, shows its preview, and still pages', async () => {
+    // Arrange
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const result = await runPipeline(spec, {});
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect(notify).toHaveBeenCalledOnce();
+    expect(result.dryRun).toBe(true);
+    expect(result.outcomes[0]).toMatchObject({
+      status: 'skipped',
+      reason: 'dry-run',
+      detail: 'would start AWS-RestartEC2Instance',
+    });
+  });
+
+  it('lets a plan make a live run dry (a manual payload asked), never a dry stage live', async () => {
+    // Arrange
+    const dryPlan = specWith({ intents: [runbook], notes: [], dryRun: true });
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    const livePlanOnDryStage = specWith({ intents: [runbook], notes: [], dryRun: false });
+    // Act
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+    await runPipeline(dryPlan.spec, {});
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    const forcedLive = await runPipeline(livePlanOnDryStage.spec, {});
+    // Assert
+    expect(dryPlan.mutate).not.toHaveBeenCalled();
+    expect(livePlanOnDryStage.mutate).not.toHaveBeenCalled();
+    expect(forcedLive.dryRun).toBe(true);
+  });
+
+  it('records dry-run in the action log', async () => {
+    // Arrange
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    const { spec } = specWith({ intents: [runbook], notes: [] });
+    // Act
+    await runPipeline(spec, {});
+    // Assert
+    const items = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems?.state ?? []);
+    expect(items.map((i) => i.PutRequest?.Item)).toEqual([
+      expect.objectContaining({ decision: 'skipped', reason: 'dry-run', dryRun: true }),
+    ]);
+  });
+});
+
+describe('runtime deadline', () => {
+  it('starts no mutation with less time left than it needs, records why, and fails the delivery for a retry', async () => {
+    // Arrange
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const error = await withTimeLeft(2_000, () => runPipeline(spec, {})).catch((e: unknown) => e);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    // The page waits for the retry, which can also start the runbook: one page, saying what happened.
+    expect(notify).not.toHaveBeenCalled();
+    expect((error as Error).name).toBe('DeadlineExceeded');
+    expect((error as Error).message).toMatch(/2000 ms left.*needs 10000 ms/);
+    const logged = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems?.state ?? [])
+      .map((i) => i.PutRequest?.Item);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        decision: 'failed',
+        detail: 'not started: would start AWS-RestartEC2Instance',
+      }),
+    ]);
+  });
+
+  it('runs the mutation when enough time is left', async () => {
+    // Arrange
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    await withTimeLeft(30_000, () => runPipeline(spec, {}));
+    // Assert
+    expect(mutate).toHaveBeenCalledOnce();
+    expect(notify).toHaveBeenCalledOnce();
+  });
+
+  it('stops a run whose invocation was already aborted before it plans or acts', async () => {
+    // Arrange
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const error = await withTimeLeft(30_000, () => runPipeline(spec, {}), true).catch((e: unknown) => e);
+    // Assert
+    expect((error as Error).name).toBe('DeadlineExceeded');
+    expect(mutate).not.toHaveBeenCalled();
+    expect(notify).not.toHaveBeenCalled();
+  });
+});

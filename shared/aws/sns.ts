@@ -1,4 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { tracer } from '#shared/runtime/powertools.ts';
+import { boundToInvocation } from './client.ts';
 
-export const sns = tracer.captureAWSv3Client(new SNSClient({}));
+export const sns = boundToInvocation(tracer.captureAWSv3Client(new SNSClient({})));

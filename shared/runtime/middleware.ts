@@ -11,7 +11,14 @@ import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import { stateTable } from '#shared/state/table.ts';
+import { DeadlineError, runInInvocation } from './invocation.ts';
 import { logger, metrics, tracer } from './powertools.ts';
+
+/**
+ * How long before Lambda's deadline middy gives up on the handler: time for the error path (logs,
+ * metrics, releasing the idempotency record) to finish inside the invocation.
+ */
+export const TIMEOUT_EARLY_MS = 1_000;
 
 /** A payload that is not an event this function handles. Thrown, so the delivery lands in the failure queue. */
 export class InvalidEventError extends Error {
@@ -82,7 +89,27 @@ export function opsHandler<S extends z.ZodType, R>(
   options: HandlerOptions<S>,
   fn: (event: z.output<S>, context: Context) => Promise<R>,
 ) {
-  const handler = middy(fn)
+  // The handler runs inside its invocation's scope: SDK calls carry the abort signal middy fires
+  // TIMEOUT_EARLY_MS before the deadline, and the pipeline checks the time left before each mutation.
+  const bounded = (event: z.output<S>, context: Context, { signal }: { signal: AbortSignal }) =>
+    runInInvocation(
+      {
+        signal,
+        remainingMs: () =>
+          typeof context.getRemainingTimeInMillis === 'function'
+            ? context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS
+            : Number.POSITIVE_INFINITY,
+      },
+      () => fn(event, context),
+    );
+  const handler = middy(bounded, {
+    timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
+    timeoutEarlyResponse: () => {
+      throw new DeadlineError(
+        `${options.name} ran out of time: stopped ${TIMEOUT_EARLY_MS} ms before the Lambda deadline; the delivery is retried`,
+      );
+    },
+  })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))

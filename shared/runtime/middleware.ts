@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
-import { stateTable } from '#shared/state/table.ts';
+import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
 import { DeadlineError, runInInvocation } from './invocation.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
@@ -125,6 +125,8 @@ export function opsHandler<S extends z.ZodType, R>(
     handler.use(
       onlyIfAcquired(
         makeHandlerIdempotent({
+          // The function's name, as every other key of this function starts (IAM LeadingKeys).
+          keyPrefix: stateKeyOwner(),
           persistenceStore: new DynamoDBPersistenceLayer({
             tableName: stateTable(),
             awsSdkV3Client: dynamodb,

@@ -3,7 +3,7 @@ import { documents } from '#shared/aws/dynamodb.ts';
 import type { PlanNote } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { DAY, nowSeconds, stateTable } from './table.ts';
+import { DAY, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /** One record per decision: what was decided, done or skipped, and why. */
 export interface ActionLogEntry {
@@ -57,7 +57,10 @@ export function actionLogEntries(
     detail: n.detail,
   }));
   // Keyed by correlation id and position, so a retried invocation overwrites instead of duplicating.
-  return [...fromOutcomes, ...fromNotes].map((e, i) => ({ ...e, id: `action#${signal.correlationId}#${i}` }));
+  return [...fromOutcomes, ...fromNotes].map((e, i) => ({
+    ...e,
+    id: stateKey('action', signal.correlationId, i),
+  }));
 }
 
 export async function writeActionLog(entries: ActionLogEntry[]): Promise<void> {

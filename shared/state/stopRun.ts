@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
-import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
+import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
  * The instances one run decided to stop, recorded before the first stop. A retried delivery of the same
@@ -8,7 +8,7 @@ import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
  * idle instances move up); it may only finish the original decision, never widen it past the cap.
  */
 export async function claimStopList(correlationId: string, instanceIds: string[]): Promise<Set<string>> {
-  const id = `stop-run#${correlationId}`;
+  const id = stateKey('stop-run', correlationId);
   try {
     await documents.send(
       new PutCommand({

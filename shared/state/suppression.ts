@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import type { Severity } from '#shared/config.ts';
-import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
+import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
  * One page per incident per window, one resolve notice per page. A record per incident key holds the
@@ -38,7 +38,7 @@ export type ResolveDecision =
   /** A page for this incident is being sent right now (or is waiting for its retry): try again later. */
   | { action: 'retry'; why: string };
 
-const keyOf = (incidentKey: string) => `page#${incidentKey}`;
+const keyOf = (incidentKey: string) => stateKey('page', incidentKey);
 /** Kept well past any window, so a long incident still gets its resolve notice. */
 const RETENTION = 14 * DAY;
 

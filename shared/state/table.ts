@@ -1,6 +1,10 @@
 import { config } from '#shared/config.ts';
 
-/** The state table has one string key `id` (shared with Powertools idempotency) and TTL on `expiration`. */
+/**
+ * The state table has one string key `id` (shared with Powertools idempotency) and TTL on `expiration`.
+ * Every key starts with the owning function's name, as Powertools' idempotency keys do, so each
+ * function's role is limited to its own records with `dynamodb:LeadingKeys` (serverless.yml).
+ */
 export function stateTable(): string {
   const name = config().stateTableName;
   if (!name)
@@ -15,4 +19,12 @@ export const DAY = 86_400;
 
 export function isConditionalFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** The owner of the records this process writes: the deployed function name (`local` outside Lambda). */
+export const stateKeyOwner = (): string => config().functionName;
+
+/** A state-table key owned by this function: `<function name>#<kind>#<parts...>`. */
+export function stateKey(kind: string, ...parts: (string | number)[]): string {
+  return [stateKeyOwner(), kind, ...parts].join('#');
 }

@@ -64,6 +64,26 @@ describe('the packaged template', () => {
     expect(result.code).toBe(0);
   });
 
+  it("limits each function's state-table access to the records it owns (keys starting with its name)", () => {
+    // Arrange
+    const functions = Object.values(packaged.template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && typeof r.Properties.FunctionName === 'string',
+    );
+    // Assert
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const fn of functions) {
+      const name = String(fn.Properties.FunctionName);
+      const statements = roleOf(packaged.template, name.split('-').pop() as string);
+      const dynamo = statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length, name).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        expect((st as Statement & { Condition?: unknown }).Condition, `${name} ${st.Sid}`).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] },
+        });
+      }
+    }
+  });
+
   it('gives every EventBridge target a retry policy and the dead-letter queue', () => {
     // Arrange
     const rules = Object.values(packaged.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');

@@ -1,77 +1,126 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { alarmArn } from '#shared/domain/arn.ts';
+import { boundedRecord, boundedText } from '#shared/domain/text.ts';
+import { timestampProblem } from '#shared/domain/time.ts';
 
 /**
  * CloudWatch alarm state changes as EventBridge delivers them: metric, metric-math, anomaly-detection,
  * composite and Metrics Insights (multi-time-series) alarms, and the per-contributor events of the
  * latter. Configuration-change events and anything else are rejected with the failing field named.
+ *
+ * Everything that passes can be handled to the end: strings are bounded to what AWS itself allows (or a
+ * little more), valid Unicode and free of control characters, so no key, link, page or message
+ * attribute fails after a runbook already ran.
  */
+
+/** Names AWS caps at 255 characters: alarm, namespace, metric and dimension names. */
+const name255 = boundedText({ min: 1, max: 255 });
+/** Single-line text such as ARNs, statistics and suppression states. */
+const line = (max: number) => boundedText({ max });
+/** Free text shown in pages: reasons, descriptions. */
+const prose = (max: number) => boundedText({ max, multiline: true });
+
+/** A time that orders this alarm's deliveries: readable, and not in the future beyond clock skew. */
+const notInFuture = (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const problem = timestampProblem(value, Date.now());
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
 const AlarmState = z.object({
   value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-  reason: z.string(),
+  reason: prose(4096),
   // A JSON string whose keys vary by alarm type; absent on some types. Read defensively in signal.ts.
-  reasonData: z.string().optional(),
-  timestamp: z.string().min(1),
-  actionsSuppressedBy: z.string().optional(),
-  actionsSuppressedReason: z.string().optional(),
+  // Composite alarms list their triggering alarms here, so it may be far longer than the reason.
+  reasonData: prose(65_536).optional(),
+  timestamp: z.string().min(1).max(64).superRefine(notInFuture),
+  actionsSuppressedBy: line(255).optional(),
+  actionsSuppressedReason: prose(1024).optional(),
 });
 
+/** A metric's dimensions, or a contributor's attributes (its GROUP BY values): 30 at most, as in CloudWatch. */
+const Dimensions = boundedRecord({ maxEntries: 30, key: { min: 1, max: 255 }, value: { max: 1024 } });
+
 const MetricQuery = z.object({
-  id: z.string(),
+  id: name255,
   metricStat: z
     .object({
       metric: z.object({
-        namespace: z.string().optional(),
-        name: z.string(),
-        dimensions: z.record(z.string(), z.string()).optional(),
+        namespace: name255.optional(),
+        name: name255,
+        dimensions: Dimensions.optional(),
       }),
       period: z.number().optional(),
-      stat: z.string().optional(),
+      stat: line(255).optional(),
     })
     .optional(),
-  expression: z.string().optional(),
-  label: z.string().optional(),
+  expression: prose(8192).optional(),
+  label: prose(2048).optional(),
   returnData: z.boolean().optional(),
   period: z.number().optional(),
 });
 
 const AlarmDetail = z.object({
-  alarmName: z.string().min(1),
+  alarmName: name255,
   state: AlarmState,
   previousState: AlarmState.optional(),
   configuration: z
     .object({
-      description: z.string().optional(),
-      metrics: z.array(MetricQuery).optional(),
-      alarmRule: z.string().optional(),
-      actionsSuppressor: z.string().optional(),
+      description: prose(1024).optional(),
+      metrics: z.array(MetricQuery).max(100).optional(),
+      alarmRule: prose(10_240).optional(),
+      actionsSuppressor: line(2048).optional(),
     })
     .optional(),
-  alarmTags: z.record(z.string(), z.string()).optional(),
-  alarmTagsStatus: z.string().optional(),
+  // AWS tag limits: 50 tags, keys up to 128 characters, values up to 256.
+  alarmTags: boundedRecord({ maxEntries: 50, key: { min: 1, max: 128 }, value: { max: 256 } }).optional(),
+  alarmTagsStatus: line(64).optional(),
   muteDetail: z
     .object({
-      mutedByArn: z.string(),
-      muteWindowStart: z.string().optional(),
-      muteWindowEnd: z.string().optional(),
+      mutedByArn: boundedText({ min: 1, max: 2048 }),
+      // A mute window may well end in the future: bounded, not ordered.
+      muteWindowStart: line(64).optional(),
+      muteWindowEnd: line(64).optional(),
     })
     .optional(),
   alarmContributor: z
-    .object({ id: z.string().min(1), attributes: z.record(z.string(), z.string()).default({}) })
+    .object({ id: boundedText({ min: 1, max: 1024 }), attributes: Dimensions.default({}) })
     .optional(),
 });
 
 const Envelope = EventBridgeSchema.extend({
+  // EventBridge ids are UUIDs; the idempotency record and the action log are keyed by it.
+  id: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1 to 128 printable ASCII characters, no spaces' }),
+  time: z.iso.datetime().superRefine(notInFuture),
+  account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-1' }),
   source: z.literal('aws.cloudwatch'),
-  resources: z.array(z.string().startsWith('arn:')).min(1),
+  resources: z.array(z.string().startsWith('arn:').max(2048)).min(1).max(20),
   detail: AlarmDetail,
 });
 
-export const AlarmEvent = z.discriminatedUnion('detail-type', [
-  Envelope.extend({ 'detail-type': z.literal('CloudWatch Alarm State Change') }),
-  Envelope.extend({
-    'detail-type': z.literal('CloudWatch Alarm Contributor State Change'),
-    detail: AlarmDetail.required({ alarmContributor: true }),
-  }),
-]);
+export const AlarmEvent = z
+  .discriminatedUnion('detail-type', [
+    Envelope.extend({ 'detail-type': z.literal('CloudWatch Alarm State Change') }),
+    Envelope.extend({
+      'detail-type': z.literal('CloudWatch Alarm Contributor State Change'),
+      detail: AlarmDetail.required({ alarmContributor: true }),
+    }),
+  ])
+  // The incident key is the alarm's ARN: an event must name its own alarm, in its own account and
+  // region, or it could suppress or resolve another alarm's incident.
+  .superRefine((event, ctx) => {
+    const arn = alarmArn(event.region, event.account, event.detail.alarmName);
+    if (!event.resources.includes(arn)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resources'],
+        message: `must contain the alarm's own ARN ${arn}`,
+      });
+    }
+  });
 export type AlarmEvent = z.infer<typeof AlarmEvent>;

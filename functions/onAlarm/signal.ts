@@ -1,4 +1,6 @@
+import { alarmArn } from '#shared/domain/arn.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { textProblem } from '#shared/domain/text.ts';
 import type { AlarmEvent } from './schema.ts';
 
 /** What the plan needs to know about the alarm, taken from the event alone. */
@@ -39,7 +41,8 @@ export function alarmFacts(event: AlarmEvent): AlarmFacts {
   const stat = detail.configuration?.metrics?.find((m) => m.metricStat)?.metricStat;
   const dimensions = detail.alarmContributor?.attributes ?? stat?.metric.dimensions ?? {};
   return {
-    alarmArn: event.resources[0] as string,
+    // Built from the validated fields, not read from resources: the schema requires resources to hold it.
+    alarmArn: alarmArn(event.region, event.account, detail.alarmName),
     alarmName: detail.alarmName,
     state: detail.state.value,
     stateTimestamp: detail.state.timestamp,
@@ -74,7 +77,8 @@ function reasonEvidence(reasonData: string | undefined): Record<string, string |
     if (Array.isArray(d.triggeringAlarms)) {
       const arns = d.triggeringAlarms
         .map((t: unknown) => (typeof t === 'object' && t !== null ? (t as { arn?: unknown }).arn : undefined))
-        .filter((a): a is string => typeof a === 'string');
+        // JSON escapes can smuggle what the schema refuses in raw text (e.g. a lone surrogate).
+        .filter((a): a is string => typeof a === 'string' && !textProblem(a, { min: 1, max: 2048 }));
       if (arns.length > 0) out.triggeringAlarms = arns.map((a) => a.split(':alarm:').pop()).join(', ');
     }
     return out;

@@ -80,6 +80,49 @@ describe('onAlarm handler: invalid events', () => {
     // Assert
     expect(error.message).toContain('detail.alarmName');
   });
+
+  it.each([
+    ['future-state-timestamp.json', 'detail.state.timestamp: is more than 5 minutes in the future'],
+    ['future-event-time.json', 'time: is more than 5 minutes in the future'],
+    ['unreadable-state-timestamp.json', 'detail.state.timestamp: is not a readable timestamp'],
+    [
+      'foreign-alarm-arn.json',
+      "resources: must contain the alarm's own ARN arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu-high",
+    ],
+    ['other-account-arn.json', "resources: must contain the alarm's own ARN"],
+    ['other-region-arn.json', "resources: must contain the alarm's own ARN"],
+    ['empty-id.json', 'id: must be 1 to 128 printable ASCII characters'],
+    ['oversized-id.json', 'id: must be 1 to 128 printable ASCII characters'],
+    ['lone-surrogate-name.json', 'detail.alarmName: is not valid Unicode'],
+    ['control-character-name.json', 'detail.alarmName: contains a control character'],
+    ['long-alarm-name.json', 'detail.alarmName: must be 1 to 255 characters'],
+    ['empty-account.json', 'account: must be a 12-digit AWS account id'],
+    ['empty-region.json', 'region: must be an AWS region'],
+    ['oversized-tag-value.json', 'detail.alarmTags.team: must be at most 256 characters'],
+  ])('says why invalid/%s is refused', async (fixture, expected) => {
+    // Act
+    const error = (await invoke(loadFixture(`onAlarm/invalid/${fixture}`)).catch((e: unknown) => e)) as Error;
+    // Assert
+    expect(error.name).toBe('InvalidEventError');
+    expect(error.message).toContain(expected);
+  });
+});
+
+describe('onAlarm handler: names within bounds are handled', () => {
+  it('pages an alarm whose name has spaces, slashes and colons, keyed by its ARN', async () => {
+    // Arrange
+    const alarmName = 'checkout api: p99 / eu-west';
+    // Act
+    await invoke(makeAlarmEvent({ alarmName }));
+    // Assert
+    const arn = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`;
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    const windowKeys = documents.commandCalls(UpdateCommand).map((c) => String(c.args[0].input.Key?.id));
+    expect(windowKeys).toContainEqual(expect.stringContaining(arn));
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      encodeURIComponent(alarmName),
+    );
+  });
 });
 
 describe('onAlarm handler: failures are visible and retried', () => {

@@ -72,4 +72,6 @@ export type SkipReason =
   | 'capped'
   | 'nothing-to-do'
   | 'already-recovered'
-  | 'superseded';
+  | 'superseded'
+  | 'out-of-scope'
+  | 'limit-reached';

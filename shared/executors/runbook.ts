@@ -1,16 +1,44 @@
+import { createHash } from 'node:crypto';
 import { StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '#shared/aws/ssm.ts';
+import { runbookCooldownMinutes } from '#shared/config.ts';
 import type { RunbookIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import { logger } from '#shared/runtime/powertools.ts';
+import { claimRunbookStart, type EarlierStart, recordRunbookExecution } from '#shared/state/runbookStarts.ts';
 import type { Executor } from './types.ts';
 
+/** Tag values allow few characters and an incident key is an ARN of any alarm name: tag a digest. */
+export const incidentTagValue = (incidentKey: string): string =>
+  createHash('sha256').update(incidentKey).digest('hex').slice(0, 32);
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function describeEarlier(earlier: EarlierStart[]): string {
+  if (earlier.length === 0) return 'no earlier start recorded';
+  return earlier
+    .map(
+      (e) =>
+        `${e.executionId ? `execution ${e.executionId}` : 'a start'} at ${iso(e.at)} (delivery ${e.correlationId})`,
+    )
+    .join(', ');
+}
+
 /**
- * Starts an SSM Automation runbook. The ClientToken is derived from the incident, so a retried
- * delivery gets the original execution back from SSM instead of starting a second one.
+ * Starts an SSM Automation runbook, at most `runbooks.maxStartsPerIncident` times per incident and rule
+ * within the cooldown. The ClientToken and the tags derive from the alarm transition, never from the
+ * delivery, so a retried or duplicated delivery gets the original execution back from SSM instead of
+ * starting a second one (or being refused for a mismatched request).
  */
 export const runbookExecutor: Executor<RunbookIntent> = {
   kind: 'ssm.start-automation',
-  permissions: ['ssm:StartAutomationExecution', 'ssm:AddTagsToResource', 'iam:PassRole'],
+  permissions: [
+    'ssm:StartAutomationExecution',
+    'ssm:AddTagsToResource',
+    'iam:PassRole',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+  ],
   mutates: true,
   async execute(intent, ctx) {
     const params = Object.entries(intent.parameters)
@@ -23,22 +51,53 @@ export const runbookExecutor: Executor<RunbookIntent> = {
         `would start ${intent.document} ${params} (rule ${intent.rule})`,
       );
     }
+    const { incidentKey, correlationId } = ctx.signal;
+    const maxStarts = ctx.config.runbooks.maxStartsPerIncident;
+    const cooldownMinutes = runbookCooldownMinutes(ctx.config);
+    try {
+      const claim = await claimRunbookStart({
+        incidentKey,
+        rule: intent.rule,
+        clientToken: intent.clientToken,
+        correlationId,
+        maxStarts,
+        cooldownSeconds: cooldownMinutes * 60,
+      });
+      if (!claim.allowed) {
+        return skipped(
+          intent.kind,
+          'limit-reached',
+          `did not start ${intent.document} ${params}: rule ${intent.rule} allows ${maxStarts} start(s) per incident ` +
+            `every ${cooldownMinutes} min, already used by ${describeEarlier(claim.earlier)}; ` +
+            `the limit holds until ${iso(claim.windowEndsAt)}`,
+        );
+      }
+    } catch (error) {
+      return failed(intent.kind, error, `could not check the start limit for ${intent.document} ${params}`);
+    }
     try {
       const res = await ssm.send(
         new StartAutomationExecutionCommand({
           DocumentName: intent.document,
           Parameters: intent.parameters,
           ClientToken: intent.clientToken,
-          // Tags let onRunbookResult recognise executions this system started.
+          // Tags let onRunbookResult recognise executions this system started. SSM compares the whole
+          // request for a repeated ClientToken: every value here comes from the transition.
           Tags: [
             { Key: 'ops:started-by', Value: 'ops-autopilot' },
-            { Key: 'ops:correlation-id', Value: ctx.signal.correlationId },
+            { Key: 'ops:incident', Value: incidentTagValue(incidentKey) },
+            { Key: 'ops:transition', Value: intent.clientToken },
           ],
         }),
       );
       const id = res.AutomationExecutionId ?? 'unknown';
+      await recordRunbookExecution(incidentKey, intent.rule, intent.clientToken, id).catch((error: unknown) =>
+        logger.warn('runbook execution id not recorded', { incidentKey, executionId: id, error }),
+      );
       return done(intent.kind, `started ${intent.document} ${params} (execution ${id})`, { executionId: id });
     } catch (error) {
+      // The slot stays claimed: a failed call may still have started it, and a retry of this transition
+      // keeps the slot (same ClientToken), so the limit can never be exceeded.
       return failed(intent.kind, error, `could not start ${intent.document} ${params}`);
     }
   },

@@ -172,9 +172,12 @@ describe('onAlarm handler: runbook scope', () => {
   it('does not restart an instance that is not opted in, and pages why', async () => {
     // Arrange: an alarm anyone could create, naming an instance that never opted in.
     ec2.on(DescribeInstancesCommand).resolves(instanceWithTags({ Name: 'payments-db' }));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
     // Act
     const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
     // Assert
+    expect(addMetric).toHaveBeenCalledWith('RunbooksRefused', 'Count', 1);
+    addMetric.mockRestore();
     expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
     expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
       InstanceIds: ['i-0abc1234def567890'],

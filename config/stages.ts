@@ -7,7 +7,11 @@ import type { StageConfigInput } from '#shared/config.ts';
  */
 type AlarmRuleInput = NonNullable<StageConfigInput['alarmRules']>[number];
 
-/** An instance failing its status check is restarted: AWS's own runbook, the instance id from the alarm. */
+/**
+ * An instance failing its status check is restarted: AWS's own runbook, the instance id from the alarm.
+ * Only an instance tagged ops:auto-remediate=true and not managed by Auto Scaling, EKS, ECS, Karpenter,
+ * EMR or Batch (the default runbook scope).
+ */
 const restartUnresponsiveInstance: AlarmRuleInput = {
   name: 'restart-unresponsive-instance',
   match: { namespace: 'AWS/EC2', metricName: 'StatusCheckFailed_Instance' },
@@ -48,5 +52,7 @@ export const stages: Record<string, StageConfigInput> = {
     idempotency: { expiresAfterMinutes: 120 },
     actionLogRetentionDays: 90,
     alarmRules: [restartUnresponsiveInstance],
+    // One restart per incident; a flapping alarm does not restart again within the hour.
+    runbooks: { maxStartsPerIncident: 1, cooldownMinutes: 60 },
   },
 };

@@ -4,13 +4,18 @@
  * `sls package` fails on an invalid stage configuration, and exposes values the template needs:
  *   ${opsConfig:runbookDocumentArns}  the automation definitions the stage's alarm rules may start
  *   ${opsConfig:idleStopCondition}    the IAM condition that keeps stops inside the stage's scope
+ *   ${opsConfig:runbookScopeCondition} the IAM condition that keeps runbooks to opted-in instances
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
-function loadStage(stage) {
+function loadConfigModule() {
   const { require: tsRequire } = require('tsx/cjs/api');
-  const configModule = tsRequire(path.join(__dirname, '..', 'shared', 'config.ts'), __filename);
+  return tsRequire(path.join(__dirname, '..', 'shared', 'config.ts'), __filename);
+}
+
+function loadStage(stage) {
+  const configModule = loadConfigModule();
   configModule.validateAllStages();
   return configModule.loadConfig({ STAGE: stage });
 }
@@ -50,6 +55,16 @@ class OpsConfigPlugin {
                 stageConfig.idleStop.scope === 'opt-in'
                   ? { StringEquals: { [key]: 'true' } }
                   : { StringNotEqualsIgnoreCase: { [key]: 'false' } },
+            };
+          }
+          if (address === 'runbookScopeCondition') {
+            // The runbooks' role may stop and start only instances carrying the opt-in tag of the
+            // stage's rules (one key, any of their values): a crafted alarm cannot reach other instances.
+            const { key, values } = loadConfigModule().runbookScopeTags(stageConfig);
+            return {
+              value: {
+                StringEquals: { [`aws:ResourceTag/${key}`]: values.length === 1 ? values[0] : values },
+              },
             };
           }
           throw new Error(`opsConfig: unknown address "${address}"`);

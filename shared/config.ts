@@ -39,15 +39,44 @@ const AlarmMatch = z
     message: 'a rule must match on at least one of alarmName, namespace, metricName, tag',
   });
 
+/** The tag a runbook's target instance must carry unless its rule says otherwise. */
+export const DEFAULT_REMEDIATION_TAG = { key: 'ops:auto-remediate', value: 'true' } as const;
+
+/**
+ * Which instances a runbook may act on. `'none'`: no check at all, for runbooks whose target is not an
+ * EC2 instance; the operator accepts that anyone who can create a matching alarm chooses the target.
+ */
+const RunbookScope = z.union([
+  z.literal('none'),
+  z.strictObject({
+    /** The target must carry exactly this tag (also the automation role's IAM condition). */
+    tag: z
+      .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
+      .default({ ...DEFAULT_REMEDIATION_TAG }),
+    /** true: act on instances Auto Scaling, EKS, ECS, Karpenter, EMR or Batch manage, too. */
+    ignoreManagedBy: z.boolean().default(false),
+  }),
+]);
+export type RunbookScope = z.infer<typeof RunbookScope>;
+
+const Runbook = z
+  .strictObject({
+    document: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'not an SSM document name or ARN'),
+    parameters: z.record(z.string().regex(/^[A-Za-z0-9]+$/), ParameterSource).default({}),
+    /** The parameter naming the instance acted on; default: the one whose format is ec2-instance-id. */
+    target: z.strictObject({ parameter: z.string().min(1) }).optional(),
+    scope: RunbookScope.prefault({}),
+  })
+  .refine((r) => r.target === undefined || r.parameters[r.target.parameter] !== undefined, {
+    message: 'target.parameter must name one of the runbook parameters',
+    path: ['target', 'parameter'],
+  });
+export type Runbook = z.infer<typeof Runbook>;
+
 const AlarmRule = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'rule names are kebab-case'),
   match: AlarmMatch,
-  runbook: z
-    .strictObject({
-      document: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'not an SSM document name or ARN'),
-      parameters: z.record(z.string().regex(/^[A-Za-z0-9]+$/), ParameterSource).default({}),
-    })
-    .optional(),
+  runbook: Runbook.optional(),
   severity: Severity.optional(),
   page: z.boolean().default(true),
 });
@@ -94,10 +123,33 @@ export const StageConfig = z.strictObject({
     .prefault({}),
   actionLogRetentionDays: z.number().int().min(1).max(400).default(30),
   alarmRules: z.array(AlarmRule).default([]),
+  /** Blast radius of runbooks: starts per incident and rule, within a cooldown. */
+  runbooks: z
+    .strictObject({
+      maxStartsPerIncident: z.number().int().min(1).max(100).default(1),
+      /** Default: the paging suppression window. */
+      cooldownMinutes: z.number().int().min(1).max(10_080).optional(),
+    })
+    .prefault({}),
   idleStop: IdleStopSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;
+
+/** How long the runbook start limit holds: the stage's setting, else its paging window. */
+export function runbookCooldownMinutes(cfg: StageConfig): number {
+  return cfg.runbooks.cooldownMinutes ?? cfg.paging.suppressionWindowMinutes;
+}
+
+/** The opt-in tags the stage's runbook rules require (the automation role's IAM condition). */
+export function runbookScopeTags(cfg: StageConfig): { key: string; values: string[] } {
+  const tags = cfg.alarmRules.flatMap((r) =>
+    r.runbook && r.runbook.scope !== 'none' ? [r.runbook.scope.tag] : [],
+  );
+  const key = tags[0]?.key ?? DEFAULT_REMEDIATION_TAG.key;
+  const values = tags.length > 0 ? [...new Set(tags.map((t) => t.value))] : [DEFAULT_REMEDIATION_TAG.value];
+  return { key, values };
+}
 
 export interface RuntimeConfig extends StageConfig {
   stage: string;
@@ -132,6 +184,17 @@ export function parseStageConfig(stage: string, raw: unknown): StageConfig {
   for (const rule of parsed.data.alarmRules) {
     const dup = parsed.data.alarmRules.filter((r) => r.name === rule.name).length > 1;
     if (dup) throw new ConfigError(`stage "${stage}": alarm rule name "${rule.name}" is used twice`);
+  }
+  // One IAM condition guards the automation role: it can require one tag key (with any of its values).
+  const keys = new Set(
+    parsed.data.alarmRules.flatMap((r) =>
+      r.runbook && r.runbook.scope !== 'none' ? [r.runbook.scope.tag.key] : [],
+    ),
+  );
+  if (keys.size > 1) {
+    throw new ConfigError(
+      `stage "${stage}": alarm rules use different runbook scope tag keys (${[...keys].join(', ')}); use one key`,
+    );
   }
   return parsed.data;
 }

@@ -1,30 +1,90 @@
 import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
+import { ec2 } from '#shared/aws/ec2.ts';
+import { config } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
+import { lastRecoveryAt } from '#shared/state/recovery.ts';
+import { findRule, resolveParameters, runbookTarget } from './plan.ts';
 import type { AlarmEvent } from './schema.ts';
 import { type AlarmFacts, alarmFacts } from './signal.ts';
+
+/** The instance a runbook would act on: its tags and state, or why they could not be read. */
+export type TargetFacts = { instanceId: string } & (
+  | { state: string; tags: Record<string, string> }
+  | { unavailable: string }
+);
 
 export interface AlarmGathered {
   facts: AlarmFacts;
   tags: Record<string, string>;
   /** Why tags could not be read, when they could not: the plan says so instead of guessing. */
   tagsUnavailable?: string;
+  /** The matched runbook's target instance, when the rule scopes it to one. */
+  target?: TargetFacts;
+  /** Epoch ms of the incident's latest OK, when one was seen: an older ALARM must not act. */
+  recoveredAt?: number;
 }
 
-/** Read-only: the alarm's tags, unless the event carries them (tag propagation) or the state needs none. */
-export async function gatherAlarm(_signal: Signal, event: AlarmEvent): Promise<AlarmGathered> {
-  const facts = alarmFacts(event);
-  if (facts.eventTags) return { facts, tags: facts.eventTags };
-  // OK only resolves what was paged; INSUFFICIENT_DATA is not acted on: neither needs tags.
-  if (facts.state !== 'ALARM') return { facts, tags: {} };
+const describeError = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+async function alarmTags(facts: AlarmFacts): Promise<Pick<AlarmGathered, 'tags' | 'tagsUnavailable'>> {
+  if (facts.eventTags) return { tags: facts.eventTags };
   try {
     const res = await cloudwatch.send(new ListTagsForResourceCommand({ ResourceARN: facts.alarmArn }));
-    const tags = Object.fromEntries((res.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-    return { facts, tags };
+    return { tags: Object.fromEntries((res.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) };
   } catch (error) {
-    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const why = describeError(error);
     logger.warn('alarm tags unavailable', { alarmArn: facts.alarmArn, why });
-    return { facts, tags: {}, tagsUnavailable: why };
+    return { tags: {}, tagsUnavailable: why };
   }
+}
+
+/** One DescribeInstances call; any failure is reported, never guessed around. */
+async function describeTarget(instanceId: string): Promise<TargetFacts> {
+  try {
+    const res = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = (res.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .find((i) => i.InstanceId === instanceId);
+    if (!instance) return { instanceId, unavailable: 'no such instance in this account and region' };
+    return {
+      instanceId,
+      state: instance.State?.Name ?? 'unknown',
+      tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    };
+  } catch (error) {
+    const why = describeError(error);
+    logger.warn('runbook target unavailable', { instanceId, why });
+    return { instanceId, unavailable: why };
+  }
+}
+
+/**
+ * Read-only: the alarm's tags (unless the event carries them), and for an ALARM that would start a
+ * runbook, the target instance's tags and the incident's latest OK.
+ */
+export async function gatherAlarm(signal: Signal, event: AlarmEvent): Promise<AlarmGathered> {
+  const facts = alarmFacts(event);
+  // OK only resolves what was paged; INSUFFICIENT_DATA is not acted on: neither needs tags.
+  if (facts.state !== 'ALARM') return { facts, tags: facts.eventTags ?? {} };
+  const gathered: AlarmGathered = { facts, ...(await alarmTags(facts)) };
+  if (facts.mutedBy || facts.actionsSuppressedBy) return gathered;
+
+  const runbook = findRule(config().alarmRules, facts, gathered.tags)?.runbook;
+  if (!runbook) return gathered;
+  const resolved = resolveParameters(runbook.parameters, facts, gathered.tags);
+  if (!resolved.ok) return gathered;
+  const ref = runbookTarget(runbook, resolved.parameters);
+  const [target, recoveredAt] = await Promise.all([
+    ref.kind === 'instance' ? describeTarget(ref.instanceId) : undefined,
+    lastRecoveryAt(signal.incidentKey),
+  ]);
+  return {
+    ...gathered,
+    ...(target ? { target } : {}),
+    ...(recoveredAt !== undefined ? { recoveredAt } : {}),
+  };
 }

@@ -1,9 +1,17 @@
-import { type AlarmRule, type ParameterSource, type RuntimeConfig, Severity } from '#shared/config.ts';
+import {
+  type AlarmRule,
+  type ParameterSource,
+  type Runbook,
+  type RuntimeConfig,
+  Severity,
+} from '#shared/config.ts';
 import { matchesFormat } from '#shared/domain/formats.ts';
-import type { PageIntent, Plan, PlanNote, RunbookIntent } from '#shared/domain/intent.ts';
+import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
+import { findManagedBy } from '#shared/domain/managedBy.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
-import type { AlarmGathered } from './gather.ts';
+import type { AlarmGathered, TargetFacts } from './gather.ts';
 import type { AlarmFacts } from './signal.ts';
 
 export type AlarmIntent = RunbookIntent | PageIntent;
@@ -61,6 +69,77 @@ export function resolveParameters(
     parameters[name] = [value];
   }
   return { ok: true, parameters };
+}
+
+/** The instance a runbook acts on, as far as its rule and parameters say. */
+export type RunbookTargetRef =
+  | { kind: 'instance'; parameter: string; instanceId: string }
+  /** The rule's scope is 'none': the operator accepted any target. */
+  | { kind: 'unscoped' }
+  | { kind: 'not-an-instance'; problem: string };
+
+/** The target parameter: the rule's `target`, else the one whose format is ec2-instance-id. */
+export function runbookTarget(runbook: Runbook, parameters: Record<string, string[]>): RunbookTargetRef {
+  if (runbook.scope === 'none') return { kind: 'unscoped' };
+  const name =
+    runbook.target?.parameter ??
+    Object.entries(runbook.parameters).find(([, s]) => 'format' in s && s.format === 'ec2-instance-id')?.[0];
+  if (name === undefined) {
+    return {
+      kind: 'not-an-instance',
+      problem:
+        "its target is not an EC2 instance, so its scope cannot be checked (a rule may say scope: 'none')",
+    };
+  }
+  const values = parameters[name] ?? [];
+  const [instanceId] = values;
+  if (values.length !== 1 || instanceId === undefined || !matchesFormat('ec2-instance-id', instanceId)) {
+    return {
+      kind: 'not-an-instance',
+      problem: `its target parameter ${name} = ${JSON.stringify(values.join(','))} is not one EC2 instance id`,
+    };
+  }
+  return { kind: 'instance', parameter: name, instanceId };
+}
+
+/** Why the runbook may not act on its target, or undefined when the target is in scope. */
+export function scopeProblem(
+  runbook: Runbook,
+  parameters: Record<string, string[]>,
+  target: TargetFacts | undefined,
+): string | undefined {
+  const ref = runbookTarget(runbook, parameters);
+  if (ref.kind === 'unscoped') return undefined;
+  if (ref.kind === 'not-an-instance') return ref.problem;
+  if (runbook.scope === 'none') return undefined;
+  const id = ref.instanceId;
+  // Refuse rather than guess: an unread target may be anything.
+  if (target === undefined || target.instanceId !== id) return `target ${id} was not read`;
+  if ('unavailable' in target) return `target ${id} could not be read (${target.unavailable})`;
+  if (!runbook.scope.ignoreManagedBy) {
+    const managed = findManagedBy(target.tags);
+    if (managed) {
+      return (
+        `instance ${id} is managed by ${managed.rule.owner} (tag ${managed.tagKey}=${managed.tagValue}), ` +
+        'which owns its lifecycle'
+      );
+    }
+  }
+  const { key, value } = runbook.scope.tag;
+  const actual = target.tags[key];
+  if (actual !== value) {
+    const has = actual === undefined ? 'has no such tag' : `has ${key}=${actual}`;
+    return `instance ${id} is not tagged ${key}=${value} (it ${has}); runbooks act only on instances that opt in`;
+  }
+  return undefined;
+}
+
+/** Why this ALARM is older than the incident's latest OK, or undefined when it is not. */
+export function recoveredSince(facts: AlarmFacts, recoveredAt: number | undefined): string | undefined {
+  if (recoveredAt === undefined) return undefined;
+  const at = parseAwsTimestamp(facts.stateTimestamp);
+  if (at !== undefined && at > recoveredAt) return undefined;
+  return `the alarm already returned to OK at ${new Date(recoveredAt).toISOString()}, after this ALARM (${facts.stateTimestamp})`;
 }
 
 /** Alarm tag `severity`, else the rule's, else the stage default. */
@@ -138,11 +217,26 @@ export function planAlarm(input: {
       detail: 'no alarm rule matches: no runbook',
     });
   } else if (rule.runbook) {
-    const resolved = resolveParameters(rule.runbook.parameters, facts, tags);
-    if (resolved.ok) {
+    const runbook = rule.runbook;
+    const refuse = (reason: SkipReason, problem: string) => {
+      notes.push({
+        decision: 'skipped',
+        reason,
+        detail: `runbook ${runbook.document} not started: ${problem}`,
+      });
+      why.push(`runbook ${runbook.document} not started: ${problem}`);
+    };
+    // Staleness gates every action: a late ALARM must not restart what has already recovered.
+    const stale = recoveredSince(facts, gathered.recoveredAt);
+    const resolved = resolveParameters(runbook.parameters, facts, tags);
+    const outOfScope = resolved.ok ? scopeProblem(runbook, resolved.parameters, gathered.target) : undefined;
+    if (stale) refuse('already-recovered', stale);
+    else if (!resolved.ok) refuse('invalid-parameter', resolved.problem);
+    else if (outOfScope) refuse('out-of-scope', outOfScope);
+    else {
       intents.push({
         kind: 'ssm.start-automation',
-        document: rule.runbook.document,
+        document: runbook.document,
         // Without an AutomationAssumeRole a runbook runs with this function's own (narrow) permissions.
         parameters:
           cfg.automationRoleArn && resolved.parameters.AutomationAssumeRole === undefined
@@ -153,15 +247,8 @@ export function planAlarm(input: {
           `${signal.incidentKey}${facts.contributorId ? `#${facts.contributorId}` : ''}|${facts.stateTimestamp}|${rule.name}`,
         ),
         rule: rule.name,
-        reason: `rule ${rule.name} maps ${facts.alarmName} to ${rule.runbook.document}`,
+        reason: `rule ${rule.name} maps ${facts.alarmName} to ${runbook.document}`,
       });
-    } else {
-      notes.push({
-        decision: 'skipped',
-        reason: 'invalid-parameter',
-        detail: `runbook ${rule.runbook.document} not started: ${resolved.problem}`,
-      });
-      why.push(`runbook ${rule.runbook.document} not started: ${resolved.problem}`);
     }
   }
   if (rule?.page === false) {

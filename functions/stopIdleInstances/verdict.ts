@@ -1,6 +1,8 @@
 // The plan step of stopIdleInstances: pure judgement over facts already gathered.
 // No AWS SDK and no environment here, so every rule is testable with plain data.
 
+import { findManagedBy } from '#shared/domain/managedBy.ts';
+
 export type Scope = 'opt-in' | 'opt-out';
 
 export interface InstanceFacts {
@@ -34,103 +36,6 @@ export type Exclusion =
   | 'not-opted-in';
 
 export const AUTO_STOP_TAG = 'ops:auto-stop';
-
-type ManagedBy = Extract<
-  Exclusion,
-  | 'auto-scaling-member'
-  | 'eks-managed'
-  | 'ecs-managed'
-  | 'karpenter-managed'
-  | 'emr-managed'
-  | 'batch-managed'
->;
-
-interface ManagedByRule {
-  exclusion: ManagedBy;
-  owner: string;
-  keys: readonly string[];
-  prefixes: readonly string[];
-}
-
-// Tag keys that mark an instance as owned by a service that would replace, drain or fight a stop.
-// Sources (public docs and code found with the research search tool):
-// - Auto Scaling: `aws:autoscaling:groupName`, the system tag on every group member (PRODUCT.md section 4).
-// - EKS managed node groups: `eks:cluster-name`, `eks:nodegroup-name` (IAM conditions on
-//   `aws:ResourceTag/eks:nodegroup-name` and DescribeInstances filters `tag:eks:nodegroup-name` in public
-//   Terraform and scripts); `eks:eks-cluster-name` is a reserved EC2NodeClass tag key (Karpenter docs);
-//   `aws:eks:cluster-name` is listed among AWS system tags; `kubernetes.io/cluster/<name>` = owned|shared
-//   marks any Kubernetes node (eksctl, kops, Terraform EKS modules).
-// - ECS: `AmazonECSManaged` is propagated to capacity-provider instances (Pulumi aws.ecs.CapacityProvider docs,
-//   https://www.pulumi.com/docs/reference/pkg/aws/ecs/capacityprovider); `aws:ecs:clusterName` is the ECS
-//   system tag (used as DescribeInstances filter `tag:aws:ecs:clusterName` in public scripts).
-// - Karpenter: `karpenter.sh/nodepool` (v1; its controller policy conditions TerminateInstances on
-//   `ec2:ResourceTag/karpenter.sh/nodepool`, awslabs/kubernetes-iteration-toolkit), `karpenter.sh/nodeclaim`,
-//   `karpenter.k8s.aws/ec2nodeclass` (`aws:RequestTag/karpenter.k8s.aws/ec2nodeclass` in the Karpenter
-//   getting-started policy), `karpenter.sh/provisioner-name` (before v0.32).
-// - EMR: `aws:elasticmapreduce:job-flow-id`, `aws:elasticmapreduce:instance-group-role` (MASTER/CORE/TASK),
-//   EMR system tags used as `tag:` filters in public Terraform and boto3 code.
-// - Batch: `aws:batch:compute-environment` (DescribeInstances filter in public Batch runbooks; not found in
-//   an AWS reference page, hence the `aws:batch:` prefix).
-// Prefixes catch sibling keys of the same owner; keys compare case-insensitively because missing an owner
-// costs an outage while a false match only spares an instance.
-// Order: the most specific owner first, so the reason names who would actually replace the instance
-// (an EKS node group or ECS capacity provider instance is also an Auto Scaling member).
-const MANAGED_BY_RULES: readonly ManagedByRule[] = [
-  {
-    exclusion: 'karpenter-managed',
-    owner: 'Karpenter',
-    keys: ['karpenter.sh/nodepool', 'karpenter.sh/nodeclaim', 'karpenter.sh/provisioner-name'],
-    prefixes: ['karpenter.sh/', 'karpenter.k8s.aws/'],
-  },
-  {
-    exclusion: 'eks-managed',
-    owner: 'EKS',
-    keys: ['eks:cluster-name', 'eks:nodegroup-name', 'eks:eks-cluster-name', 'aws:eks:cluster-name'],
-    prefixes: ['eks:', 'aws:eks:', 'kubernetes.io/cluster/'],
-  },
-  {
-    exclusion: 'emr-managed',
-    owner: 'EMR',
-    keys: ['aws:elasticmapreduce:job-flow-id', 'aws:elasticmapreduce:instance-group-role'],
-    prefixes: ['aws:elasticmapreduce:'],
-  },
-  // Batch before ECS: Batch compute environments run ECS container instances.
-  {
-    exclusion: 'batch-managed',
-    owner: 'AWS Batch',
-    keys: ['aws:batch:compute-environment'],
-    prefixes: ['aws:batch:'],
-  },
-  {
-    exclusion: 'ecs-managed',
-    owner: 'ECS',
-    keys: ['AmazonECSManaged', 'aws:ecs:clusterName'],
-    prefixes: ['aws:ecs:'],
-  },
-  {
-    exclusion: 'auto-scaling-member',
-    owner: 'Auto Scaling',
-    keys: ['aws:autoscaling:groupName'],
-    prefixes: [],
-  },
-];
-
-interface ManagedMatch {
-  rule: ManagedByRule;
-  tagKey: string;
-  tagValue: string;
-}
-
-function findManagedBy(tags: Record<string, string>): ManagedMatch | undefined {
-  const entries = Object.entries(tags).map(([key, value]) => ({ key, lower: key.toLowerCase(), value }));
-  for (const rule of MANAGED_BY_RULES) {
-    const keys = rule.keys.map((k) => k.toLowerCase());
-    const prefixes = rule.prefixes.map((p) => p.toLowerCase());
-    const hit = entries.find((e) => keys.includes(e.lower) || prefixes.some((p) => e.lower.startsWith(p)));
-    if (hit) return { rule, tagKey: hit.key, tagValue: hit.value };
-  }
-  return undefined;
-}
 
 type ScopeIntent = 'in' | 'out' | 'none';
 

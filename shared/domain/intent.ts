@@ -73,4 +73,6 @@ export type SkipReason =
   | 'capped'
   | 'nothing-to-do'
   | 'already-recovered'
-  | 'superseded';
+  | 'superseded'
+  | 'out-of-scope'
+  | 'limit-reached';

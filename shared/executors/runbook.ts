@@ -1,45 +1,103 @@
+import { createHash } from 'node:crypto';
 import { StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '#shared/aws/ssm.ts';
+import { runbookCooldownMinutes } from '#shared/config.ts';
 import type { RunbookIntent } from '#shared/domain/intent.ts';
-import { done, failed } from '#shared/domain/outcome.ts';
+import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import { logger } from '#shared/runtime/powertools.ts';
+import { claimRunbookStart, type EarlierStart, recordRunbookExecution } from '#shared/state/runbookStarts.ts';
 import type { MutatingExecutor } from './types.ts';
 
-const describe = (intent: RunbookIntent): string => {
-  const params = Object.entries(intent.parameters)
+/** Tag values allow few characters and an incident key is an ARN of any alarm name: tag a digest. */
+export const incidentTagValue = (incidentKey: string): string =>
+  createHash('sha256').update(incidentKey).digest('hex').slice(0, 32);
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+const describeStart = (intent: RunbookIntent): string =>
+  `${intent.document} ${Object.entries(intent.parameters)
     .map(([k, v]) => `${k}=${v.join(',')}`)
-    .join(' ');
-  return `${intent.document} ${params}`;
-};
+    .join(' ')}`;
+
+function describeEarlier(earlier: EarlierStart[]): string {
+  if (earlier.length === 0) return 'no earlier start recorded';
+  return earlier
+    .map(
+      (e) =>
+        `${e.executionId ? `execution ${e.executionId}` : 'a start'} at ${iso(e.at)} (delivery ${e.correlationId})`,
+    )
+    .join(', ');
+}
 
 /**
- * Starts an SSM Automation runbook. The ClientToken is derived from the incident, so a retried
- * delivery gets the original execution back from SSM instead of starting a second one.
+ * Starts an SSM Automation runbook, at most `runbooks.maxStartsPerIncident` times per incident and rule
+ * within the cooldown. The ClientToken and the tags derive from the alarm transition, never from the
+ * delivery, so a retried or duplicated delivery gets the original execution back from SSM instead of
+ * starting a second one (or being refused for a mismatched request).
  */
 export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
   kind: 'ssm.start-automation',
-  permissions: ['ssm:StartAutomationExecution', 'ssm:AddTagsToResource', 'iam:PassRole'],
+  permissions: [
+    'ssm:StartAutomationExecution',
+    'ssm:AddTagsToResource',
+    'iam:PassRole',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+  ],
   mutates: true,
   // SSM throttles starts at about one per second; the client retries up to 6 times with backoff.
   budgetMs: 10_000,
-  preview: (intent) => `start ${describe(intent)} (rule ${intent.rule})`,
+  // A dry run claims no start slot, so its preview cannot say whether the per-incident limit would refuse.
+  preview: (intent) => `start ${describeStart(intent)} (rule ${intent.rule})`,
   async execute(intent, ctx) {
-    const target = describe(intent);
+    const target = describeStart(intent);
+    const { incidentKey, correlationId } = ctx.signal;
+    const maxStarts = ctx.config.runbooks.maxStartsPerIncident;
+    const cooldownMinutes = runbookCooldownMinutes(ctx.config);
+    try {
+      const claim = await claimRunbookStart({
+        incidentKey,
+        rule: intent.rule,
+        clientToken: intent.clientToken,
+        correlationId,
+        maxStarts,
+        cooldownSeconds: cooldownMinutes * 60,
+      });
+      if (!claim.allowed) {
+        return skipped(
+          intent.kind,
+          'limit-reached',
+          `did not start ${target}: rule ${intent.rule} allows ${maxStarts} start(s) per incident ` +
+            `every ${cooldownMinutes} min, already used by ${describeEarlier(claim.earlier)}; ` +
+            `the limit holds until ${iso(claim.windowEndsAt)}`,
+        );
+      }
+    } catch (error) {
+      return failed(intent.kind, error, `could not check the start limit for ${target}`);
+    }
     try {
       const res = await ssm.send(
         new StartAutomationExecutionCommand({
           DocumentName: intent.document,
           Parameters: intent.parameters,
           ClientToken: intent.clientToken,
-          // Tags let onRunbookResult recognise executions this system started.
+          // Tags let onRunbookResult recognise executions this system started. SSM compares the whole
+          // request for a repeated ClientToken: every value here comes from the transition.
           Tags: [
             { Key: 'ops:started-by', Value: 'ops-autopilot' },
-            { Key: 'ops:correlation-id', Value: ctx.signal.correlationId },
+            { Key: 'ops:incident', Value: incidentTagValue(incidentKey) },
+            { Key: 'ops:transition', Value: intent.clientToken },
           ],
         }),
       );
       const id = res.AutomationExecutionId ?? 'unknown';
+      await recordRunbookExecution(incidentKey, intent.rule, intent.clientToken, id).catch((error: unknown) =>
+        logger.warn('runbook execution id not recorded', { incidentKey, executionId: id, error }),
+      );
       return done(intent.kind, `started ${target} (execution ${id})`, { executionId: id });
     } catch (error) {
+      // The slot stays claimed: a failed call may still have started it, and a retry of this transition
+      // keeps the slot (same ClientToken), so the limit can never be exceeded.
       return failed(intent.kind, error, `could not start ${target}`);
     }
   },

@@ -1,9 +1,11 @@
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { type AlarmEventOptions, makeAlarmEvent as alarmEvent, loadFixture } from '../support/events.ts';
+import { DEFAULT_AMI } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -17,6 +19,28 @@ let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let publishDelayMs = 0;
 
 const STACK = 'ops-autopilot-emulator';
+const OPTED_IN = { 'ops:auto-remediate': 'true' };
+
+/** Running instances in moto with the given tags; their ids (moto chooses them). */
+async function launch(count: number, tags: Record<string, string>): Promise<string[]> {
+  const res = await new EC2Client({}).send(
+    new RunInstancesCommand({
+      ImageId: DEFAULT_AMI,
+      InstanceType: 't3.micro',
+      MinCount: count,
+      MaxCount: count,
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      ],
+    }),
+  );
+  return (res.Instances ?? []).map((i) => i.InstanceId as string);
+}
+
+/** The alarm's instance: running and opted in to remediation, launched anew for every test. */
+let instanceId: string;
+const makeAlarmEvent = (options: AlarmEventOptions = {}) =>
+  alarmEvent({ dimensions: { InstanceId: instanceId }, ...options });
 
 const setMode = setDryRun;
 
@@ -44,6 +68,7 @@ beforeEach(async () => {
   ssm.reset();
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
   setMode(false);
+  [instanceId] = (await launch(1, OPTED_IN)) as [string];
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
@@ -58,10 +83,7 @@ const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
 describe('onAlarm against the emulator', () => {
   it('starts the mapped runbook and delivers one readable page with its attributes', async () => {
     // Arrange
-    const event = makeAlarmEvent({
-      alarmName: 'web-cpu-high',
-      dimensions: { InstanceId: 'i-0abc1234def567890' },
-    });
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
     // Act
     await invoke(event);
     // Assert
@@ -70,9 +92,9 @@ describe('onAlarm against the emulator', () => {
     const [page] = pages;
     expect(page?.subject).toBe('[HIGH] alarm.state-change: web-cpu-high is ALARM');
     expect(page?.body).toContain('Account 123456789012, region us-east-1');
-    expect(page?.body).toContain('ec2 instance i-0abc1234def567890');
+    expect(page?.body).toContain(`ec2 instance ${instanceId}`);
     expect(page?.body).toContain(
-      'DONE ssm.start-automation: started AWS-RestartEC2Instance InstanceId=i-0abc1234def567890',
+      `DONE ssm.start-automation: started AWS-RestartEC2Instance InstanceId=${instanceId}`,
     );
     expect(page?.body).toContain(`Correlation id: ${event.id}`);
     expect(page?.attributes).toMatchObject({
@@ -85,7 +107,7 @@ describe('onAlarm against the emulator', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]?.args[0].input).toMatchObject({
       DocumentName: 'AWS-RestartEC2Instance',
-      Parameters: { InstanceId: ['i-0abc1234def567890'] },
+      Parameters: { InstanceId: [instanceId] },
     });
     expect(starts[0]?.args[0].input.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -378,5 +400,88 @@ describe('onAlarm against the emulator', () => {
     expect(runbookStarts()).toHaveLength(0);
     const entries = (await stack.scanTable()).filter((i) => i.correlationId === event.id);
     expect(entries).toEqual([expect.objectContaining({ decision: 'skipped', reason: 'muted' })]);
+  });
+});
+
+/** The Metrics Insights contributor sample, regrouped by instance: one event per breaching instance. */
+function instanceContributor(alarmName: string, contributorId: string, instance: string) {
+  const event = loadFixture<{
+    id: string;
+    resources: string[];
+    detail: { alarmName: string; alarmContributor: { id: string; attributes: Record<string, string> } };
+  }>('onAlarm/multi-time-series-contributor-alarm.json');
+  event.id = crypto.randomUUID();
+  event.resources = [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`];
+  event.detail.alarmName = alarmName;
+  event.detail.alarmContributor = { id: contributorId, attributes: { InstanceId: instance } };
+  return event;
+}
+
+describe('onAlarm runbook scope and limits against the emulator', () => {
+  it('does not restart an instance that did not opt in, pages why and logs it', async () => {
+    // Arrange: a crafted alarm naming an instance that never opted in.
+    const [victim] = await launch(1, { Name: 'payments-db' });
+    const event = alarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: victim as string } });
+    // Act
+    await invoke(event);
+    // Assert
+    expect(runbookStarts()).toHaveLength(0);
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(
+      `instance ${victim} is not tagged ops:auto-remediate=true (it has no such tag)`,
+    );
+    const entries = (await stack.scanTable()).filter((i) => i.correlationId === event.id);
+    expect(entries).toContainEqual(expect.objectContaining({ decision: 'skipped', reason: 'out-of-scope' }));
+  });
+
+  it('starts no runbook for an ALARM delivered after the newer OK that ended it', async () => {
+    // Arrange: the OK (03:00) is delivered first.
+    await invoke(okAt('ok-1', '03:00'));
+    // Act: its older ALARM (02:00) arrives late.
+    const late = await invoke(alarmAt('a-1', '02:00'));
+    // Assert
+    expect(runbookStarts()).toHaveLength(0);
+    expect(await stack.readPages()).toHaveLength(0);
+    expect(late).toMatchObject({ notes: [expect.objectContaining({ reason: 'already-recovered' })] });
+  });
+
+  it('starts one runbook for 30 contributors of one alarm delivered at once, and logs every refusal', async () => {
+    // Arrange: 30 opted-in instances breach together; AWS sends one contributor event each.
+    const instances = await launch(30, OPTED_IN);
+    const events = instances.map((id, k) => instanceContributor('web-cpu-insights', `series-${k}`, id));
+    // Act
+    const results = await Promise.all(events.map((e) => invoke(e)));
+    // Assert
+    expect(runbookStarts()).toHaveLength(1);
+    const refused = results.flatMap((r) => r.outcomes).filter((o) => o.reason === 'limit-reached');
+    expect(refused).toHaveLength(29);
+    expect(refused[0]?.detail).toContain('rule web-cpu allows 1 start(s) per incident every 60 min');
+    expect(await stack.readPages()).toHaveLength(1);
+    const logged = (await stack.scanTable()).filter(
+      (i) => i.type === 'action' && i.reason === 'limit-reached',
+    );
+    expect(logged).toHaveLength(29);
+  });
+
+  it('names the limit and the earlier execution when a later contributor is refused', async () => {
+    // Arrange
+    const [a, b] = (await launch(2, OPTED_IN)) as [string, string];
+    await invoke(instanceContributor('web-cpu-insights', 'series-a', a));
+    // Act
+    const later = await invoke(instanceContributor('web-cpu-insights', 'series-b', b));
+    // Assert
+    expect(runbookStarts()).toHaveLength(1);
+    expect(later.outcomes).toContainEqual(
+      expect.objectContaining({
+        kind: 'ssm.start-automation',
+        status: 'skipped',
+        reason: 'limit-reached',
+        detail: expect.stringMatching(
+          new RegExp(
+            `did not start AWS-RestartEC2Instance InstanceId=${b}.*already used by execution exec-1`,
+          ),
+        ),
+      }),
+    );
   });
 });

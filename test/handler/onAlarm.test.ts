@@ -1,5 +1,6 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,7 @@ const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const ec2 = mockClient(EC2Client);
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 beforeAll(async () => {
@@ -25,7 +27,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch]) m.reset();
+  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, ec2]) m.reset();
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table: every conditional write succeeds, nothing is in progress.
@@ -38,7 +40,25 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
+  // The sample alarm's instance, running and opted in to remediation.
+  ec2.on(DescribeInstancesCommand).resolves(instanceWithTags({ 'ops:auto-remediate': 'true' }));
 });
+
+function instanceWithTags(tags: Record<string, string>) {
+  return {
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: 'i-0abc1234def567890',
+            State: { Name: 'running' as const },
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      },
+    ],
+  };
+}
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
 const mutatingCalls = () => [
@@ -188,5 +208,64 @@ describe('onAlarm handler: failures are visible and retried', () => {
     // Assert
     expect(ssm.calls()).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+});
+
+describe('onAlarm handler: runbook scope', () => {
+  it('does not restart an instance that is not opted in, and pages why', async () => {
+    // Arrange: an alarm anyone could create, naming an instance that never opted in.
+    ec2.on(DescribeInstancesCommand).resolves(instanceWithTags({ Name: 'payments-db' }));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    // Act
+    const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(addMetric).toHaveBeenCalledWith('RunbooksRefused', 'Count', 1);
+    addMetric.mockRestore();
+    expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
+      InstanceIds: ['i-0abc1234def567890'],
+    });
+    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message).toContain(
+      'runbook AWS-RestartEC2Instance not started: instance i-0abc1234def567890 is not tagged ops:auto-remediate=true',
+    );
+    expect(result).toMatchObject({ notes: [expect.objectContaining({ reason: 'out-of-scope' })] });
+  });
+
+  it('does not restart an instance whose tags cannot be read, and pages why', async () => {
+    // Arrange
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'UnauthorizedOperation' }));
+    // Act
+    await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
+    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message).toContain('could not be read (UnauthorizedOperation: not allowed)');
+  });
+});
+
+describe('onAlarm handler: one transition, one request', () => {
+  it('sends byte-identical StartAutomationExecution requests for two deliveries of one transition', async () => {
+    // Arrange: the same state change delivered twice under different event ids.
+    const timestamp = '2025-06-21T02:17:44.533+0000';
+    const first = makeAlarmEvent({ id: 'delivery-1', alarmName: 'web-cpu-high', timestamp });
+    const second = makeAlarmEvent({ id: 'delivery-2', alarmName: 'web-cpu-high', timestamp });
+    // Act
+    await invoke(first);
+    await invoke(second);
+    // Assert
+    const [a, b] = ssm
+      .commandCalls(StartAutomationExecutionCommand)
+      .map((c) => JSON.stringify(c.args[0].input));
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect(a).not.toContain('delivery-1');
+    expect(JSON.parse(a ?? '{}').Tags).toEqual([
+      { Key: 'ops:started-by', Value: 'ops-autopilot' },
+      { Key: 'ops:incident', Value: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { Key: 'ops:transition', Value: JSON.parse(a ?? '{}').ClientToken },
+    ]);
   });
 });

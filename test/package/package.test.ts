@@ -179,6 +179,23 @@ describe('the packaged template', () => {
     expect(actionsOf(allowed)).not.toContain('ssm:StartAutomationExecution');
   });
 
+  it('lets the runbooks stop and start only instances carrying the opt-in tag, and onAlarm only read EC2', () => {
+    // Arrange
+    const runbookRole = roleStatements(packaged.template, 'RunbookAutomationRole').filter(
+      (st) => st.Effect === 'Allow',
+    );
+    const mutating = runbookRole.filter((st) =>
+      actionsOf([st]).some((a) => a === 'ec2:StopInstances' || a === 'ec2:StartInstances'),
+    ) as (Statement & { Condition?: unknown })[];
+    const onAlarmEc2 = actionsOf(roleOf(packaged.template, 'onAlarm')).filter((a) => a.startsWith('ec2:'));
+    // Assert
+    expect(mutating).toHaveLength(1);
+    expect(mutating[0]?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/ops:auto-remediate': 'true' },
+    });
+    expect(onAlarmEc2).toEqual(['ec2:DescribeInstances']);
+  });
+
   it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {
     // Arrange
     const { PageTopic, StateTable } = packaged.template.Resources;
@@ -307,7 +324,8 @@ describe('sls invoke local with the fixtures', () => {
     const result = await invokeLocal('onAlarm', 'events/onAlarm/metric-alarm.json');
     // Assert
     expect(result.ok).toBe(true);
-    expect(result.out).toContain('"reason": "dry-run"');
+    // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
+    expect(result.out).toContain('"reason": "out-of-scope"');
     expect(result.out).toContain('paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"');
   }, 120_000);
 

@@ -3,7 +3,7 @@ import type { AlarmGathered } from '#functions/onAlarm/gather.ts';
 import { planAlarm } from '#functions/onAlarm/plan.ts';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
+import { parseStageConfig, type RuntimeConfig, runbookCooldownMinutes } from '#shared/config.ts';
 import type { PageIntent, RunbookIntent } from '#shared/domain/intent.ts';
 import { makeConfig } from '../support/config.ts';
 import { type AlarmEventOptions, loadFixture, makeAlarmEvent } from '../support/events.ts';
@@ -18,10 +18,20 @@ const restartRule = {
   severity: 'warning' as const,
 };
 
-function planFor(options: AlarmEventOptions, config: RuntimeConfig, tags: Record<string, string> = {}) {
+const OPTED_IN = { 'ops:auto-remediate': 'true' };
+
+/** Plans one event; the target instance (the InstanceId dimension) is running and opted in unless `extra` says otherwise. */
+function planFor(
+  options: AlarmEventOptions,
+  config: RuntimeConfig,
+  tags: Record<string, string> = {},
+  extra: Partial<AlarmGathered> = {},
+) {
   const event = AlarmEvent.parse(makeAlarmEvent(options));
   const signal = alarmSignal(event);
-  const gathered: AlarmGathered = { facts: alarmFacts(event), tags };
+  const facts = alarmFacts(event);
+  const target = { instanceId: facts.dimensions.InstanceId ?? 'none', state: 'running', tags: OPTED_IN };
+  const gathered: AlarmGathered = { facts, tags, target, ...extra };
   return planAlarm({ signal, gathered, config });
 }
 
@@ -195,6 +205,227 @@ describe('planAlarm', () => {
   });
 });
 
+const WEB = { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } };
+const targetWith = (tags: Record<string, string>) => ({
+  target: { instanceId: 'i-0abc1234def567890', state: 'running', tags },
+});
+
+describe('planAlarm: runbook scope', () => {
+  it('refuses a target without the opt-in tag, pages anyway and says why', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor(WEB, config, {}, targetWith({ Name: 'web-1' }));
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(plan.notes).toContainEqual(
+      expect.objectContaining({
+        reason: 'out-of-scope',
+        detail: expect.stringContaining('ops:auto-remediate=true'),
+      }),
+    );
+    expect(pages(plan.intents)[0]?.reason).toContain(
+      'instance i-0abc1234def567890 is not tagged ops:auto-remediate=true (it has no such tag)',
+    );
+  });
+
+  it('refuses a target whose opt-in tag has another value', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor(WEB, config, {}, targetWith({ 'ops:auto-remediate': 'TRUE' }));
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(plan.notes[0]?.detail).toContain('it has ops:auto-remediate=TRUE');
+  });
+
+  it("uses the rule's own opt-in tag instead of the default", () => {
+    // Arrange
+    const rule = {
+      ...restartRule,
+      runbook: { ...restartRule.runbook, scope: { tag: { key: 'team', value: 'web' } } },
+    };
+    const config = makeConfig({ dryRun: false, alarmRules: [rule] });
+    // Act
+    const inScope = planFor(WEB, config, {}, targetWith({ team: 'web' }));
+    const defaultTagOnly = planFor(WEB, config, {}, targetWith(OPTED_IN));
+    // Assert
+    expect(runbooks(inScope.intents)).toHaveLength(1);
+    expect(runbooks(defaultTagOnly.intents)).toHaveLength(0);
+  });
+
+  it.each([
+    ['aws:autoscaling:groupName', 'web-asg', 'Auto Scaling'],
+    ['eks:nodegroup-name', 'workers', 'EKS'],
+    ['AmazonECSManaged', '', 'ECS'],
+    ['karpenter.sh/nodepool', 'default', 'Karpenter'],
+    ['aws:elasticmapreduce:job-flow-id', 'j-1', 'EMR'],
+    ['aws:batch:compute-environment', 'ce', 'AWS Batch'],
+  ])('refuses an opted-in instance managed by another service (%s)', (key, value, owner) => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    // Act
+    const plan = planFor(WEB, config, {}, targetWith({ ...OPTED_IN, [key]: value }));
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(plan.notes[0]).toMatchObject({ reason: 'out-of-scope' });
+    expect(pages(plan.intents)[0]?.reason).toContain(`is managed by ${owner} (tag ${key}=${value})`);
+  });
+
+  it('acts on a managed instance when the rule opts out of the managed-by exclusions', () => {
+    // Arrange
+    const rule = { ...restartRule, runbook: { ...restartRule.runbook, scope: { ignoreManagedBy: true } } };
+    const config = makeConfig({ dryRun: false, alarmRules: [rule] });
+    // Act
+    const plan = planFor(
+      WEB,
+      config,
+      {},
+      targetWith({ ...OPTED_IN, 'aws:autoscaling:groupName': 'web-asg' }),
+    );
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(1);
+  });
+
+  it('refuses when the target could not be read, rather than guess', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    const unreadable = { instanceId: 'i-0abc1234def567890', unavailable: 'UnauthorizedOperation: denied' };
+    // Act
+    const plan = planFor(WEB, config, {}, { target: unreadable });
+    const notGathered = planFor(WEB, config, {}, { target: undefined });
+    // Assert
+    expect(runbooks(plan.intents)).toHaveLength(0);
+    expect(pages(plan.intents)[0]?.reason).toContain('could not be read (UnauthorizedOperation: denied)');
+    expect(runbooks(notGathered.intents)).toHaveLength(0);
+    expect(notGathered.notes[0]).toMatchObject({ reason: 'out-of-scope' });
+  });
+
+  it("refuses a runbook whose target is not an EC2 instance unless the rule says scope: 'none'", () => {
+    // Arrange
+    const bucketRule = (scope?: 'none') => ({
+      name: 'lock-bucket',
+      match: { alarmName: 'web-*' },
+      runbook: {
+        document: 'AWS-DisableS3BucketPublicReadWrite',
+        parameters: { S3BucketName: { fromTag: 'bucket', format: 's3-bucket-name' as const } },
+        ...(scope ? { scope } : {}),
+      },
+    });
+    const tags = { bucket: 'my-bucket' };
+    // Act
+    const scoped = planFor(WEB, makeConfig({ dryRun: false, alarmRules: [bucketRule()] }), tags);
+    const unscoped = planFor(WEB, makeConfig({ dryRun: false, alarmRules: [bucketRule('none')] }), tags);
+    // Assert
+    expect(runbooks(scoped.intents)).toHaveLength(0);
+    expect(scoped.notes[0]?.detail).toMatch(/target is not an EC2 instance/);
+    expect(runbooks(unscoped.intents)[0]?.parameters).toEqual({ S3BucketName: ['my-bucket'] });
+  });
+
+  it('checks the instance the rule names as its target', () => {
+    // Arrange
+    const rule = {
+      name: 'restart-peer',
+      match: { alarmName: 'web-*' },
+      runbook: {
+        document: 'Restart-Peer',
+        parameters: {
+          Source: { fromDimension: 'InstanceId', format: 'ec2-instance-id' as const },
+          Peer: { fromTag: 'peer', format: 'ec2-instance-id' as const },
+        },
+        target: { parameter: 'Peer' },
+      },
+    };
+    const config = makeConfig({ dryRun: false, alarmRules: [rule] });
+    const peer = { instanceId: 'i-0fedcba9876543210', state: 'running', tags: OPTED_IN };
+    // Act
+    const onPeer = planFor(WEB, config, { peer: peer.instanceId }, { target: peer });
+    const onSource = planFor(WEB, config, { peer: peer.instanceId });
+    // Assert
+    expect(runbooks(onPeer.intents)).toHaveLength(1);
+    expect(runbooks(onSource.intents)).toHaveLength(0);
+  });
+});
+
+describe('planAlarm: a late ALARM', () => {
+  it('starts no runbook for an ALARM not later than the latest OK, and says so', () => {
+    // Arrange
+    const config = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    const okAt = Date.parse('2025-06-21T03:00:00.000Z');
+    // Act
+    const late = planFor(
+      { ...WEB, timestamp: '2025-06-21T02:00:00.000+0000' },
+      config,
+      {},
+      { recoveredAt: okAt },
+    );
+    const same = planFor(
+      { ...WEB, timestamp: '2025-06-21T03:00:00.000+0000' },
+      config,
+      {},
+      { recoveredAt: okAt },
+    );
+    const newer = planFor(
+      { ...WEB, timestamp: '2025-06-21T04:00:00.000+0000' },
+      config,
+      {},
+      { recoveredAt: okAt },
+    );
+    // Assert
+    expect(runbooks(late.intents)).toHaveLength(0);
+    expect(late.notes).toContainEqual(
+      expect.objectContaining({
+        reason: 'already-recovered',
+        detail: expect.stringContaining('already returned to OK at 2025-06-21T03:00:00.000Z'),
+      }),
+    );
+    expect(runbooks(same.intents)).toHaveLength(0);
+    expect(runbooks(newer.intents)).toHaveLength(1);
+  });
+});
+
+describe('runbook rules configuration', () => {
+  it('rejects a target that names no runbook parameter', () => {
+    // Act
+    const error = (() => {
+      try {
+        parseStageConfig('t', {
+          dryRun: true,
+          alarmRules: [
+            { ...restartRule, runbook: { ...restartRule.runbook, target: { parameter: 'Nope' } } },
+          ],
+        });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    // Assert
+    expect(error?.message).toContain('alarmRules.0.runbook.target.parameter');
+  });
+
+  it('rejects rules whose scopes use different tag keys, since one IAM condition guards them', () => {
+    // Arrange
+    const withTag = (name: string, key: string) => ({
+      ...restartRule,
+      name,
+      runbook: { ...restartRule.runbook, scope: { tag: { key, value: 'true' } } },
+    });
+    // Act
+    const parse = () =>
+      parseStageConfig('t', { dryRun: true, alarmRules: [withTag('a', 'x'), withTag('b', 'y')] });
+    // Assert
+    expect(parse).toThrow(/different runbook scope tag keys \(x, y\)/);
+  });
+
+  it('defaults to one start per incident within the paging window', () => {
+    // Act
+    const cfg = parseStageConfig('t', { dryRun: true, paging: { suppressionWindowMinutes: 45 } });
+    // Assert
+    expect(cfg.runbooks.maxStartsPerIncident).toBe(1);
+    expect(runbookCooldownMinutes(cfg)).toBe(45);
+  });
+});
+
 describe('alarmSignal', () => {
   it.each([
     ['onAlarm/metric-alarm.json', 'metric'],
@@ -235,6 +466,7 @@ describe('alarmSignal', () => {
           runbook: {
             document: 'Scale-Table',
             parameters: { Table: { fromDimension: 'TableName', format: 'name' } },
+            scope: 'none',
           },
         },
       ],

@@ -1,0 +1,23 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documents } from '#shared/aws/dynamodb.ts';
+import { stateKey, stateTable } from './table.ts';
+
+/** The incident's paging record, written by the page executor; only read here. */
+const keyOf = (incidentKey: string) => stateKey('page', incidentKey);
+
+/**
+ * Epoch ms of the latest OK seen for the incident, if any. An ALARM whose state timestamp is not later
+ * than this was delivered late: the alarm already recovered, so nothing may act on it.
+ */
+export async function lastRecoveryAt(incidentKey: string): Promise<number | undefined> {
+  const res = await documents.send(
+    new GetCommand({
+      TableName: stateTable(),
+      Key: { id: keyOf(incidentKey) },
+      ConsistentRead: true,
+      ProjectionExpression: 'okAt',
+    }),
+  );
+  const okAt: unknown = res.Item?.okAt;
+  return typeof okAt === 'number' ? okAt : undefined;
+}

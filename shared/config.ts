@@ -159,6 +159,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   };
 }
 
+/**
+ * The region this process runs in, from the environment Lambda (and `sls invoke local`) sets: for the
+ * callers that have no function ARN to read it from.
+ */
+export function processRegion(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}
+
 let cached: RuntimeConfig | undefined;
 /** The configuration of this process, parsed once. */
 export function config(): RuntimeConfig {

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { IdleStopSettings } from '#shared/config.ts';
+import { type IdleStopSettings, processRegion } from '#shared/config.ts';
 import { InvalidEventError } from '#shared/runtime/middleware.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
@@ -149,7 +149,24 @@ export function toIdleScanRequest(
     metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
     throw new InvalidEventError('stopIdleInstances', resolved.issues);
   }
-  // arn:aws:lambda:<region>:<account>:function:<name>
-  const [, , , region = '', account = ''] = context.invokedFunctionArn.split(':');
-  return { event, run: resolved.run, invocation: { requestId: context.awsRequestId, account, region } };
+  return { event, run: resolved.run, invocation: invocationOf(context) };
+}
+
+/** The account `sls invoke local` stands for: its context carries no function ARN. */
+export const LOCAL_ACCOUNT = '000000000000';
+
+/**
+ * Account and region from the function ARN (arn:aws:lambda:<region>:<account>:function:<name>); a local
+ * invoke has none, so the region comes from the environment and the account is a placeholder.
+ */
+export function invocationOf(
+  context: Pick<Context, 'awsRequestId'> & { invokedFunctionArn?: string | undefined },
+  region: string | undefined = processRegion(),
+): Invocation {
+  const [, , , arnRegion, arnAccount] = (context.invokedFunctionArn ?? '').split(':');
+  return {
+    requestId: context.awsRequestId ?? 'local',
+    account: arnAccount || LOCAL_ACCOUNT,
+    region: arnRegion || region || 'unknown',
+  };
 }

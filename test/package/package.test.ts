@@ -287,6 +287,16 @@ describe('sls invoke local with the fixtures', () => {
     expect(result.out).toContain('paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"');
   }, 120_000);
 
+  it('runs stopIdleInstances offline on a fixture (no function ARN in the local context) and prints the verdicts', async () => {
+    // Act
+    const result = await invokeLocal('stopIdleInstances', 'events/stopIdleInstances/manual-dry-run.json');
+    // Assert
+    expect(result.ok, result.out).toBe(true);
+    expect(result.out).toContain('"trigger": "manual"');
+    expect(result.out).toContain('"dryRun": true');
+    expect(result.out).toContain('"verdicts": []');
+  }, 120_000);
+
   it('fails on an invalid fixture with the error type and the field', async () => {
     // Act
     const result = await invokeLocal('onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json');

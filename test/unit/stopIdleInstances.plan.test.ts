@@ -6,6 +6,7 @@ import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import {
   type IdleRun,
   type IdleScanRequest,
+  invocationOf,
   resolveIdleRun,
   type StageForRun,
 } from '#functions/stopIdleInstances/settings.ts';
@@ -279,6 +280,25 @@ describe('the idle scan signal', () => {
       account: '111122223333',
       region: 'eu-west-1',
     });
+  });
+});
+
+describe('where a run was invoked', () => {
+  it('reads the account and region from the function ARN', () => {
+    // Act
+    const invocation = invocationOf(
+      { awsRequestId: 'req-9', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:f' },
+      'us-east-1',
+    );
+    // Assert
+    expect(invocation).toEqual({ requestId: 'req-9', account: '111122223333', region: 'eu-west-1' });
+  });
+
+  it('falls back to the environment region and a placeholder account under sls invoke local', () => {
+    // Act
+    const invocation = invocationOf({ awsRequestId: 'req-9', invokedFunctionArn: undefined }, 'eu-central-1');
+    // Assert
+    expect(invocation).toEqual({ requestId: 'req-9', account: '000000000000', region: 'eu-central-1' });
   });
 });
 

@@ -6,7 +6,10 @@ import { z } from 'zod';
  * (`sls invoke -f stopIdleInstances --data '{"dryRun": true}'`) whose payload may override a few run
  * settings. Whether an override is allowed is a question for the stage (settings.ts), not the shape.
  */
-export const ScheduledScanEvent = EventBridgeSchema.extend({
+export const ScheduledScanEvent = z.strictObject({
+  // Strict: a run setting (dryRun, maxStopsPerHour) put beside the envelope would otherwise be dropped
+  // without a word, and the run would go live with the stage's values.
+  ...EventBridgeSchema.shape,
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
   detail: z.strictObject({}),

@@ -308,15 +308,17 @@ describe('stopIdleInstances against the emulator', () => {
       loadFixture('stopIdleInstances/invalid/bad-threshold.json'),
       { maxStopsPerRun: 11 },
       { dryRun: false },
+      loadFixture('stopIdleInstances/invalid/scheduled-dry-run.json'),
     ];
     // Act
     const results = await Promise.allSettled(payloads.map(invoke));
     // Assert
     const errors = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
-    expect(errors.map((e) => e?.name)).toEqual(Array(4).fill('InvalidEventError'));
+    expect(errors.map((e) => e?.name)).toEqual(Array(5).fill('InvalidEventError'));
     expect(errors[0]?.message).toContain('unknown key(s) "dryrun"');
     expect(errors[2]?.message).toContain("maxStopsPerRun: 11 exceeds this stage's maxStopsPerRun of 10");
     expect(errors[3]?.message).toContain('dryRun: false is not allowed');
+    expect(errors[4]?.message).toContain('unknown key(s) "dryRun"');
     expect(calls).toEqual([]);
   });
 });

@@ -112,6 +112,13 @@ describe('the stopIdleInstances event schema', () => {
     expect(parsed.success).toBe(true);
   });
 
+  it('accepts a replayed scheduled event (EventBridge adds replay-name)', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse({ ...scheduled(), 'replay-name': 'archive-replay' });
+    // Assert
+    expect(parsed.success).toBe(true);
+  });
+
   it('accepts an empty manual payload', () => {
     // Act
     const parsed = IdleScanEvent.safeParse({});
@@ -126,6 +133,12 @@ describe('the stopIdleInstances event schema', () => {
       'unknown key(s) "dryrun"; allowed: dryRun, lookbackHours',
     ],
     ['stopIdleInstances/invalid/bad-threshold.json', 'cpuThresholdPercent', 'expected number to be <=100'],
+    [
+      'stopIdleInstances/invalid/scheduled-dry-run.json',
+      '(event)',
+      'unknown key(s) "dryRun"; allowed: version, id, source',
+    ],
+    ['stopIdleInstances/invalid/scheduled-max-stops.json', '(event)', 'unknown key(s) "maxStopsPerRun"'],
   ])('rejects %s, naming the field', (path, field, message) => {
     // Act
     const parsed = IdleScanEvent.safeParse(loadFixture(path));

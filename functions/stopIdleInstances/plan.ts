@@ -4,7 +4,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleScanGathered } from './gather.ts';
 import { isScheduled } from './schema.ts';
 import type { IdleScanRequest } from './settings.ts';
-import { decideFleet, type IdleVerdict, summarizeSavings } from './verdict.ts';
+import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 
@@ -32,7 +32,7 @@ export function idleScanSignal(request: IdleScanRequest): Signal {
       cpuThresholdPercent: run.policy.cpuThresholdPercent,
       networkThresholdBytesPerHour: run.policy.networkThresholdBytesPerHour,
       minCoverage: run.policy.minCoverage,
-      maxStopsPerRun: run.maxStopsPerRun,
+      maxStopsPerHour: run.maxStopsPerHour,
     },
     links: [
       {
@@ -106,7 +106,7 @@ export function planIdleScan(input: {
   config: RuntimeConfig;
 }): Plan<IdleScanIntent> {
   const { signal, gathered } = input;
-  const { run } = gathered;
+  const { run, budget } = gathered;
   const verdicts = decideFleet({
     instances: gathered.instances,
     cpu: gathered.cpu,
@@ -114,17 +114,20 @@ export function planIdleScan(input: {
     netOut: gathered.netOut,
     policy: run.policy,
     scope: run.scope,
-    maxStopsPerRun: run.maxStopsPerRun,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
   });
   const summary = summarizeSavings(verdicts);
-  const stops = verdicts.filter((v) => v.decision === 'stop');
+  // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
+  const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
   const notes: PlanNote[] = [];
   const report = {
     trigger: run.trigger,
     dryRun: run.dryRun,
     scope: run.scope,
     policy: run.policy,
-    maxStopsPerRun: run.maxStopsPerRun,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
     overrides: run.overrides,
     window: gathered.window,
     counts: {
@@ -150,7 +153,9 @@ export function planIdleScan(input: {
     notes.push({
       decision: 'skipped',
       reason: 'capped',
-      detail: `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerRun} stop(s) per run`,
+      detail:
+        `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerHour} stop(s) per rolling ` +
+        `hour, ${budget.usedInLastHour} already made in the last hour`,
     });
   }
   if (stops.length === 0) {
@@ -170,6 +175,7 @@ export function planIdleScan(input: {
     instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
     dryRun: run.dryRun,
     reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
+    maxStopsPerHour: run.maxStopsPerHour,
   };
   const page: PageIntent = {
     kind: 'sns.page',
@@ -183,7 +189,11 @@ export function planIdleScan(input: {
         `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
       resources: stops.map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
-      evidence: { ...signal.evidence, metricsRequested: gathered.scanStats.metricsRequested },
+      evidence: {
+        ...signal.evidence,
+        stopsInLastHour: budget.usedInLastHour,
+        metricsRequested: gathered.scanStats.metricsRequested,
+      },
     },
     reason:
       `Idle by the stage's rule: every hourly CPU maximum below ${run.policy.cpuThresholdPercent} % and network ` +

@@ -12,7 +12,8 @@ export interface IdleRun {
   dryRun: boolean;
   scope: Scope;
   policy: IdlePolicy;
-  maxStopsPerRun: number;
+  /** Stops allowed in any rolling hour, across runs; a manual payload may lower it for its own claim. */
+  maxStopsPerHour: number;
   /** The manual overrides that were applied, as given: shown in the report. */
   overrides: Partial<Record<keyof ManualScanPayload, number | boolean>>;
 }
@@ -46,7 +47,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
       networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
       minCoverage: s.minCoverage,
     },
-    maxStopsPerRun: s.maxStopsPerRun,
+    maxStopsPerHour: s.maxStopsPerHour,
     overrides: {},
   };
   if (isScheduled(event)) return { ok: true, run: base };
@@ -63,7 +64,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
   }
   // Each numeric override: the stage's limit on it (a floor or a ceiling), and where it goes in the run.
   const limits: {
-    key: 'lookbackHours' | 'cpuThresholdPercent' | 'networkThresholdBytesPerHour' | 'maxStopsPerRun';
+    key: 'lookbackHours' | 'cpuThresholdPercent' | 'networkThresholdBytesPerHour' | 'maxStopsPerHour';
     floor?: number;
     ceiling?: number;
     /** The stage setting that sets the limit, named in the error. */
@@ -93,11 +94,11 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
       apply: (v) => (run.policy.networkThresholdBytesPerHour = v),
     },
     {
-      key: 'maxStopsPerRun',
-      ceiling: s.maxStopsPerRun,
-      setting: 'maxStopsPerRun',
+      key: 'maxStopsPerHour',
+      ceiling: s.maxStopsPerHour,
+      setting: 'maxStopsPerHour',
       unit: '',
-      apply: (v) => (run.maxStopsPerRun = v),
+      apply: (v) => (run.maxStopsPerHour = v),
     },
   ];
   for (const limit of limits) {

@@ -25,6 +25,8 @@ export interface StopInstancesIntent {
   instances: InstanceToStop[];
   dryRun: boolean;
   reason: string;
+  /** The rolling-hour limit the stops are claimed against (the stage's idleStop.maxStopsPerHour if unset). */
+  maxStopsPerHour?: number;
 }
 
 export type PageNotice = 'incident' | 'resolve';

@@ -81,7 +81,7 @@ describe('an idle scan of 5000 instances', () => {
     const n = Array.from({ length: N }, (_, k) => k).filter(inScope).length;
     const k = Array.from({ length: N }, (_, j) => j).filter(cpuIdle).length;
     // Act
-    const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerRun: 10 });
+    const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerHour: 10 });
     // Assert
     const metricCalls = cloudwatch.commandCalls(GetMetricDataCommand);
     const metricsRequested = metricCalls.reduce(
@@ -95,7 +95,7 @@ describe('an idle scan of 5000 instances', () => {
     expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(10);
     expect(scan.scanStats).toMatchObject({ instancesRunning: N, instancesInScope: n, cpuIdleCandidates: k });
     // And the plan over it stops exactly the cap, all of them CPU-idle instances in scope.
-    const verdicts = decideFleet({ ...scan, policy, scope: 'opt-in', maxStopsPerRun: 10 });
+    const verdicts = decideFleet({ ...scan, policy, scope: 'opt-in', maxStopsPerHour: 10 });
     const stops = verdicts.filter((v) => v.decision === 'stop');
     expect(stops).toHaveLength(10);
     expect(stops.every((v) => cpuIdle(Number.parseInt(v.instanceId.slice(2), 16)))).toBe(true);

@@ -70,7 +70,7 @@ interface Box {
   network?: number;
 }
 
-function gathered(boxes: Box[], run: IdleRun): IdleScanGathered {
+function gathered(boxes: Box[], run: IdleRun, stopsInLastHour = 0): IdleScanGathered {
   const series = (pick: (b: Box) => number | undefined) =>
     new Map(
       boxes.flatMap((b) => {
@@ -86,12 +86,21 @@ function gathered(boxes: Box[], run: IdleRun): IdleScanGathered {
     window: { start: new Date((END - 86_400) * 1000).toISOString(), end: new Date(END * 1000).toISOString() },
     scanStats: stats,
     run,
+    budget: {
+      limit: run.maxStopsPerHour,
+      usedInLastHour: stopsInLastHour,
+      remaining: Math.max(0, run.maxStopsPerHour - stopsInLastHour),
+    },
   };
 }
 
-function plan(boxes: Box[], run = runFor(scheduled())) {
+function plan(boxes: Box[], run = runFor(scheduled()), stopsInLastHour = 0) {
   const req = request(scheduled(), run);
-  return planIdleScan({ signal: idleScanSignal(req), gathered: gathered(boxes, run), config: makeConfig() });
+  return planIdleScan({
+    signal: idleScanSignal(req),
+    gathered: gathered(boxes, run, stopsInLastHour),
+    config: makeConfig(),
+  });
 }
 
 const idleBox = (id: string, extra: Partial<InstanceFacts> = {}, cpu = 1): Box => ({
@@ -138,7 +147,7 @@ describe('the stopIdleInstances event schema', () => {
       '(event)',
       'unknown key(s) "dryRun"; allowed: version, id, source',
     ],
-    ['stopIdleInstances/invalid/scheduled-max-stops.json', '(event)', 'unknown key(s) "maxStopsPerRun"'],
+    ['stopIdleInstances/invalid/scheduled-max-stops.json', '(event)', 'unknown key(s) "maxStopsPerHour"'],
   ])('rejects %s, naming the field', (path, field, message) => {
     // Act
     const parsed = IdleScanEvent.safeParse(loadFixture(path));
@@ -152,7 +161,7 @@ describe('the stopIdleInstances event schema', () => {
   it.each([
     [{ lookbackHours: 0 }, 'lookbackHours'],
     [{ lookbackHours: 1.5 }, 'lookbackHours'],
-    [{ maxStopsPerRun: -1 }, 'maxStopsPerRun'],
+    [{ maxStopsPerHour: -1 }, 'maxStopsPerHour'],
     [{ dryRun: 'yes' }, 'dryRun'],
     [
       { ...loadFixture('stopIdleInstances/scheduled-event.json'), 'detail-type': 'Object Created' },
@@ -166,6 +175,15 @@ describe('the stopIdleInstances event schema', () => {
     expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual([field]);
   });
 
+  it('rejects the old per-run key, naming the hourly one', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse({ maxStopsPerRun: 5 });
+    // Assert
+    expect(parsed.error?.issues[0]?.message).toContain(
+      'unknown key(s) "maxStopsPerRun"; "maxStopsPerRun" is now "maxStopsPerHour"',
+    );
+  });
+
   it('rejects a payload that is not an object', () => {
     // Act
     const parsed = IdleScanEvent.safeParse('dryRun');
@@ -177,7 +195,7 @@ describe('the stopIdleInstances event schema', () => {
 describe('the limits on manual overrides', () => {
   it('takes a scheduled run from the stage settings alone', () => {
     // Act
-    const run = runFor(scheduled(), stage(true, { scope: 'opt-out', maxStopsPerRun: 3 }));
+    const run = runFor(scheduled(), stage(true, { scope: 'opt-out', maxStopsPerHour: 3 }));
     // Assert
     expect(run).toEqual({
       trigger: 'schedule',
@@ -189,7 +207,7 @@ describe('the limits on manual overrides', () => {
         networkThresholdBytesPerHour: 5_000_000,
         minCoverage: 0.9,
       },
-      maxStopsPerRun: 3,
+      maxStopsPerHour: 3,
       overrides: {},
     });
   });
@@ -207,8 +225,8 @@ describe('the limits on manual overrides', () => {
         networkThresholdBytesPerHour: 1_000_000,
         minCoverage: 0.9,
       },
-      maxStopsPerRun: 5,
-      overrides: { dryRun: true, lookbackHours: 48, maxStopsPerRun: 5 },
+      maxStopsPerHour: 5,
+      overrides: { dryRun: true, lookbackHours: 48, maxStopsPerHour: 5 },
     });
   });
 
@@ -228,11 +246,11 @@ describe('the limits on manual overrides', () => {
 
   it('allows fewer stops than the stage, and refuses more', () => {
     // Act
-    const fewer = resolveIdleRun({ maxStopsPerRun: 0 }, stage(false, { maxStopsPerRun: 4 }));
-    const more = resolveIdleRun({ maxStopsPerRun: 5 }, stage(false, { maxStopsPerRun: 4 }));
+    const fewer = resolveIdleRun({ maxStopsPerHour: 0 }, stage(false, { maxStopsPerHour: 4 }));
+    const more = resolveIdleRun({ maxStopsPerHour: 5 }, stage(false, { maxStopsPerHour: 4 }));
     // Assert
-    expect(fewer).toMatchObject({ ok: true, run: { maxStopsPerRun: 0 } });
-    expect(more).toMatchObject({ ok: false, issues: [{ path: 'maxStopsPerRun' }] });
+    expect(fewer).toMatchObject({ ok: true, run: { maxStopsPerHour: 0 } });
+    expect(more).toMatchObject({ ok: false, issues: [{ path: 'maxStopsPerHour' }] });
   });
 
   it('names every override beyond the ceilings at once', () => {
@@ -260,7 +278,7 @@ describe('the limits on manual overrides', () => {
     };
     // Act
     const resolved = resolveIdleRun(
-      { lookbackHours: 12, cpuThresholdPercent: 8, networkThresholdBytesPerHour: 10, maxStopsPerRun: 10 },
+      { lookbackHours: 12, cpuThresholdPercent: 8, networkThresholdBytesPerHour: 10, maxStopsPerHour: 10 },
       stage(false, ceilings),
     );
     // Assert
@@ -384,7 +402,7 @@ describe('planning an idle scan', () => {
     // Act
     const result = plan(
       [idleBox('i-a', {}, 3), idleBox('i-b', {}, 1), idleBox('i-c', {}, 2)],
-      runFor({ maxStopsPerRun: 2 }),
+      runFor({ maxStopsPerHour: 2 }),
     );
     // Assert
     expect((result.intents[0] as StopInstancesIntent).instances.map((i) => i.instanceId)).toEqual([
@@ -395,12 +413,41 @@ describe('planning an idle scan', () => {
       {
         decision: 'skipped',
         reason: 'capped',
-        detail: '1 idle instance(s) not stopped: the limit is 2 stop(s) per run',
+        detail:
+          '1 idle instance(s) not stopped: the limit is 2 stop(s) per rolling hour, 0 already made in the last hour',
       },
     ]);
     expect((result.intents[1] as PageIntent).details).toContain(
       '  capped    i-a       t3.large  3 %      20 KB      24/24  -',
     );
+  });
+
+  it('plans only the stops the rolling hour has left, the quietest first, and says why the rest wait', () => {
+    // Act: a limit of 3 an hour, 2 of them spent by an earlier run.
+    const result = plan(
+      [idleBox('i-a', {}, 3), idleBox('i-b', {}, 1), idleBox('i-c', {}, 2)],
+      runFor({ maxStopsPerHour: 3 }),
+      2,
+    );
+    // Assert
+    const stop = result.intents[0] as StopInstancesIntent;
+    expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-b']);
+    expect(stop.maxStopsPerHour).toBe(3);
+    expect(result.report).toMatchObject({ maxStopsPerHour: 3, stopsInLastHour: 2, counts: { capped: 2 } });
+    const capped = (result.report?.verdicts as { instanceId: string; reason: string }[]).find(
+      (v) => v.instanceId === 'i-c',
+    );
+    expect(capped?.reason).toContain(
+      'Not stopped: the limit of 3 stops per rolling hour was reached (2 already in the last hour;',
+    );
+  });
+
+  it('plans no stop when the hour is spent, and pages nobody', () => {
+    // Act
+    const result = plan([idleBox('i-a')], runFor(scheduled()), 10);
+    // Assert
+    expect(result.intents).toEqual([]);
+    expect(result.notes.map((n) => n.reason)).toEqual(['capped', 'nothing-to-do']);
   });
 
   it('plans nothing and pages nobody when no instance is idle', () => {
@@ -423,7 +470,7 @@ describe('planning an idle scan', () => {
 
   it('pages nobody when the cap is zero, and says the idle ones were capped', () => {
     // Act
-    const result = plan([idleBox('i-idle1')], runFor({ maxStopsPerRun: 0 }));
+    const result = plan([idleBox('i-idle1')], runFor({ maxStopsPerHour: 0 }));
     // Assert
     expect(result.intents).toEqual([]);
     expect(result.notes.map((n) => n.reason)).toEqual(['capped', 'nothing-to-do']);

@@ -434,7 +434,7 @@ describe('planning an idle scan', () => {
     expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-b']);
     expect(stop.maxStopsPerHour).toBe(3);
     expect(result.report).toMatchObject({ maxStopsPerHour: 3, stopsInLastHour: 2, counts: { capped: 2 } });
-    const capped = (result.report?.verdicts as { instanceId: string; reason: string }[]).find(
+    const capped = ((result.report?.verdicts ?? []) as { instanceId: string; reason: string }[]).find(
       (v) => v.instanceId === 'i-c',
     );
     expect(capped?.reason).toContain(

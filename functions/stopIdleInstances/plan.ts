@@ -3,7 +3,7 @@ import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/do
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleScanGathered } from './gather.ts';
 import { isScheduled } from './schema.ts';
-import type { IdleScanRequest } from './settings.ts';
+import type { IdleRun, IdleScanRequest } from './settings.ts';
 import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
@@ -67,9 +67,30 @@ function countBy(items: string[]): string {
     .join(', ');
 }
 
-/** The page body's table: the stopped (or would-stop) and capped instances, then the others counted. */
-export function verdictTable(verdicts: readonly IdleVerdict[]): string[] {
-  const acted = verdicts.filter((v) => v.decision === 'stop' || v.decision === 'capped');
+/**
+ * A page must fit SNS's 256 KB whatever the fleet: it lists this many stops (the hourly limit allows up
+ * to 1000) and capped instances (a large fleet has thousands), counts the rest, and says where every
+ * verdict is.
+ */
+export const PAGE_STOP_ROWS = 200;
+export const PAGE_CAPPED_ROWS = 50;
+
+/**
+ * The page body's table: the stopped (or would-stop) and capped instances, each list bounded, then the
+ * others counted; `whereAll` says where the full verdicts are.
+ */
+export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string): string[] {
+  const stops = verdicts.filter((v) => v.decision === 'stop');
+  const capped = verdicts.filter((v) => v.decision === 'capped');
+  const acted = [...stops.slice(0, PAGE_STOP_ROWS), ...capped.slice(0, PAGE_CAPPED_ROWS)];
+  const unlisted = [
+    ...(stops.length > PAGE_STOP_ROWS
+      ? [`  ... ${stops.length - PAGE_STOP_ROWS} more to stop (not listed)`]
+      : []),
+    ...(capped.length > PAGE_CAPPED_ROWS
+      ? [`  ... ${capped.length - PAGE_CAPPED_ROWS} more capped (not listed)`]
+      : []),
+  ];
   const header = ['decision', 'instance', 'type', 'max CPU', 'max net/h', 'hours', 'saving/month'];
   const rows = acted.map((v) => [
     v.decision,
@@ -93,10 +114,19 @@ export function verdictTable(verdicts: readonly IdleVerdict[]): string[] {
     'Verdicts',
     line(header),
     ...rows.map(line),
+    ...unlisted,
     '',
     `Spared: ${spared.length}${spared.length > 0 ? ` (${countBy(spared)})` : ''}`,
     `Excluded: ${excluded.length}${excluded.length > 0 ? ` (${countBy(excluded)})` : ''}`,
+    `Every verdict with its reason: ${whereAll}`,
   ];
+}
+
+/** Where the full verdicts of a run are: a manual invoke returns them, a scheduled run logs them. */
+function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correlationId: string): string {
+  return trigger === 'manual'
+    ? 'in the result of this manual invoke (report.verdicts).'
+    : `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
 }
 
 /** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
@@ -105,7 +135,7 @@ export function planIdleScan(input: {
   gathered: IdleScanGathered;
   config: RuntimeConfig;
 }): Plan<IdleScanIntent> {
-  const { signal, gathered } = input;
+  const { signal, gathered, config } = input;
   const { run, budget } = gathered;
   const verdicts = decideFleet({
     instances: gathered.instances,
@@ -188,7 +218,7 @@ export function planIdleScan(input: {
       summary:
         `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
-      resources: stops.map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
+      resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
       evidence: {
         ...signal.evidence,
         stopsInLastHour: budget.usedInLastHour,
@@ -200,7 +230,7 @@ export function planIdleScan(input: {
       `below ${bytes(run.policy.networkThresholdBytesPerHour)} per hour over ${run.policy.lookbackHours} h, with data for ` +
       `at least ${Math.round(run.policy.minCoverage * 100)} % of the hours.`,
     details: [
-      ...verdictTable(verdicts),
+      ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed)`,
     ],
   };

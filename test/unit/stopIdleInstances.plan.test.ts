@@ -385,8 +385,18 @@ describe('planning an idle scan', () => {
       '',
       'Spared: 2 (busy-cpu 1, not-enough-data 1)',
       'Excluded: 2 (not-opted-in 1, spot 1)',
+      'Every verdict with its reason: in CloudWatch Logs, log group /aws/lambda/local, entries "idle verdicts" with correlationId 53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa.',
       'Estimated monthly saving: $60.74/month (on-demand compute, EBS stays billed)',
     ]);
+  });
+
+  it('tells the reader of a manual run that its result holds every verdict', () => {
+    // Act
+    const result = plan([idleBox('i-idle1')], runFor({ dryRun: true }));
+    // Assert
+    expect((result.intents[1] as PageIntent).details).toContain(
+      'Every verdict with its reason: in the result of this manual invoke (report.verdicts).',
+    );
   });
 
   it('says "would stop" and keeps the stop in dry-run when the run is a dry-run', () => {

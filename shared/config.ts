@@ -93,8 +93,11 @@ export const IdleStopSettings = z.strictObject({
   networkThresholdBytesPerHour: z.number().int().min(0).default(5_000_000),
   /** Share of the window's hours that need a datapoint; fewer means "not enough data", never stopped. */
   minCoverage: z.number().min(0.5).max(1).default(0.9),
-  /** Blast radius: at most this many stops per run; the other idle instances are reported as capped. */
-  maxStopsPerRun: z.number().int().min(0).max(1000).default(10),
+  /**
+   * Blast radius: at most this many stops in any rolling hour, across every run (scheduled and manual);
+   * the other idle instances are reported as capped.
+   */
+  maxStopsPerHour: z.number().int().min(0).max(1000).default(10),
   /** How far a manual payload may make a run more aggressive than the settings above. */
   overrides: z
     .strictObject({
@@ -220,6 +223,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     stateTableName: e.STATE_TABLE_NAME,
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
   };
+}
+
+/**
+ * The region this process runs in, from the environment Lambda (and `sls invoke local`) sets: for the
+ * callers that have no function ARN to read it from.
+ */
+export function processRegion(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }
 
 let cached: RuntimeConfig | undefined;

@@ -12,6 +12,7 @@ import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
+import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
 import type { IdleRun, IdleScanRequest } from './settings.ts';
 import {
   decideFleet,
@@ -58,7 +59,9 @@ export interface FleetScan {
 export interface ScanOptions {
   scope: Scope;
   policy: IdlePolicy;
-  maxStopsPerRun: number;
+  maxStopsPerHour: number;
+  /** Stops already made in the rolling hour (stop protection is read only for what may still be stopped). */
+  stopsInLastHour?: number;
   now?: Date;
   /** DescribeInstances MaxResults; 1000 unless a test needs smaller pages. */
   describePageSize?: number;
@@ -66,6 +69,8 @@ export interface ScanOptions {
 
 export interface IdleScanGathered extends FleetScan {
   run: IdleRun;
+  /** The rolling hour's stop budget as read before the scan; the stop executor claims against it again. */
+  budget: StopBudget;
 }
 
 function toFacts(i: Instance): InstanceFacts {
@@ -199,8 +204,8 @@ async function readStopProtection(instanceId: string): Promise<boolean> {
 /**
  * DescribeInstances does not return DisableApiStop, and DescribeInstanceAttribute reads one instance per
  * call. So it is read only for the instances the plan would stop: when one is protected it becomes an
- * exclusion and the next idle candidate moves up, which is read in turn. At most maxStopsPerRun plus the
- * number of protected candidates found, never the fleet.
+ * exclusion and the next idle candidate moves up, which is read in turn. At most the stops left in the
+ * hour plus the number of protected candidates found, never the fleet.
  */
 async function markStopProtection(scan: FleetScan, options: ScanOptions): Promise<void> {
   const checked = new Set<string>();
@@ -210,7 +215,8 @@ async function markStopProtection(scan: FleetScan, options: ScanOptions): Promis
       ...scan,
       policy: options.policy,
       scope: options.scope,
-      maxStopsPerRun: options.maxStopsPerRun,
+      maxStopsPerHour: options.maxStopsPerHour,
+      ...(options.stopsInLastHour === undefined ? {} : { stopsInLastHour: options.stopsInLastHour }),
     });
     const unchecked = verdicts
       .filter((v) => v.decision === 'stop' && !checked.has(v.instanceId))
@@ -292,8 +298,14 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
 }
 
 /** The pipeline's gather step. */
-export async function gatherIdleScan(_signal: Signal, request: IdleScanRequest): Promise<IdleScanGathered> {
+export async function gatherIdleScan(signal: Signal, request: IdleScanRequest): Promise<IdleScanGathered> {
   const { run } = request;
-  const scan = await scanFleet({ scope: run.scope, policy: run.policy, maxStopsPerRun: run.maxStopsPerRun });
-  return { ...scan, run };
+  const budget = await readStopBudget(run.maxStopsPerHour, signal.correlationId);
+  const scan = await scanFleet({
+    scope: run.scope,
+    policy: run.policy,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
+  });
+  return { ...scan, run, budget };
 }

@@ -3,8 +3,8 @@ import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/do
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleScanGathered } from './gather.ts';
 import { isScheduled } from './schema.ts';
-import type { IdleScanRequest } from './settings.ts';
-import { decideFleet, type IdleVerdict, summarizeSavings } from './verdict.ts';
+import type { IdleRun, IdleScanRequest } from './settings.ts';
+import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 
@@ -32,7 +32,7 @@ export function idleScanSignal(request: IdleScanRequest): Signal {
       cpuThresholdPercent: run.policy.cpuThresholdPercent,
       networkThresholdBytesPerHour: run.policy.networkThresholdBytesPerHour,
       minCoverage: run.policy.minCoverage,
-      maxStopsPerRun: run.maxStopsPerRun,
+      maxStopsPerHour: run.maxStopsPerHour,
     },
     links: [
       {
@@ -67,9 +67,30 @@ function countBy(items: string[]): string {
     .join(', ');
 }
 
-/** The page body's table: the stopped (or would-stop) and capped instances, then the others counted. */
-export function verdictTable(verdicts: readonly IdleVerdict[]): string[] {
-  const acted = verdicts.filter((v) => v.decision === 'stop' || v.decision === 'capped');
+/**
+ * A page must fit SNS's 256 KB whatever the fleet: it lists this many stops (the hourly limit allows up
+ * to 1000) and capped instances (a large fleet has thousands), counts the rest, and says where every
+ * verdict is.
+ */
+export const PAGE_STOP_ROWS = 200;
+export const PAGE_CAPPED_ROWS = 50;
+
+/**
+ * The page body's table: the stopped (or would-stop) and capped instances, each list bounded, then the
+ * others counted; `whereAll` says where the full verdicts are.
+ */
+export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string): string[] {
+  const stops = verdicts.filter((v) => v.decision === 'stop');
+  const capped = verdicts.filter((v) => v.decision === 'capped');
+  const acted = [...stops.slice(0, PAGE_STOP_ROWS), ...capped.slice(0, PAGE_CAPPED_ROWS)];
+  const unlisted = [
+    ...(stops.length > PAGE_STOP_ROWS
+      ? [`  ... ${stops.length - PAGE_STOP_ROWS} more to stop (not listed)`]
+      : []),
+    ...(capped.length > PAGE_CAPPED_ROWS
+      ? [`  ... ${capped.length - PAGE_CAPPED_ROWS} more capped (not listed)`]
+      : []),
+  ];
   const header = ['decision', 'instance', 'type', 'max CPU', 'max net/h', 'hours', 'saving/month'];
   const rows = acted.map((v) => [
     v.decision,
@@ -93,10 +114,19 @@ export function verdictTable(verdicts: readonly IdleVerdict[]): string[] {
     'Verdicts',
     line(header),
     ...rows.map(line),
+    ...unlisted,
     '',
     `Spared: ${spared.length}${spared.length > 0 ? ` (${countBy(spared)})` : ''}`,
     `Excluded: ${excluded.length}${excluded.length > 0 ? ` (${countBy(excluded)})` : ''}`,
+    `Every verdict with its reason: ${whereAll}`,
   ];
+}
+
+/** Where the full verdicts of a run are: a manual invoke returns them, a scheduled run logs them. */
+function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correlationId: string): string {
+  return trigger === 'manual'
+    ? 'in the result of this manual invoke (report.verdicts).'
+    : `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
 }
 
 /** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
@@ -105,8 +135,8 @@ export function planIdleScan(input: {
   gathered: IdleScanGathered;
   config: RuntimeConfig;
 }): Plan<IdleScanIntent> {
-  const { signal, gathered } = input;
-  const { run } = gathered;
+  const { signal, gathered, config } = input;
+  const { run, budget } = gathered;
   const verdicts = decideFleet({
     instances: gathered.instances,
     cpu: gathered.cpu,
@@ -114,17 +144,20 @@ export function planIdleScan(input: {
     netOut: gathered.netOut,
     policy: run.policy,
     scope: run.scope,
-    maxStopsPerRun: run.maxStopsPerRun,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
   });
   const summary = summarizeSavings(verdicts);
-  const stops = verdicts.filter((v) => v.decision === 'stop');
+  // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
+  const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
   const notes: PlanNote[] = [];
   const report = {
     trigger: run.trigger,
     dryRun: run.dryRun,
     scope: run.scope,
     policy: run.policy,
-    maxStopsPerRun: run.maxStopsPerRun,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
     overrides: run.overrides,
     window: gathered.window,
     counts: {
@@ -150,7 +183,9 @@ export function planIdleScan(input: {
     notes.push({
       decision: 'skipped',
       reason: 'capped',
-      detail: `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerRun} stop(s) per run`,
+      detail:
+        `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerHour} stop(s) per rolling ` +
+        `hour, ${budget.usedInLastHour} already made in the last hour`,
     });
   }
   if (stops.length === 0) {
@@ -169,6 +204,7 @@ export function planIdleScan(input: {
     kind: 'ec2.stop-instances',
     instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
     reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
+    maxStopsPerHour: run.maxStopsPerHour,
   };
   const page: PageIntent = {
     kind: 'sns.page',
@@ -181,15 +217,19 @@ export function planIdleScan(input: {
       summary:
         `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
-      resources: stops.map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
-      evidence: { ...signal.evidence, metricsRequested: gathered.scanStats.metricsRequested },
+      resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
+      evidence: {
+        ...signal.evidence,
+        stopsInLastHour: budget.usedInLastHour,
+        metricsRequested: gathered.scanStats.metricsRequested,
+      },
     },
     reason:
       `Idle by the stage's rule: every hourly CPU maximum below ${run.policy.cpuThresholdPercent} % and network ` +
       `below ${bytes(run.policy.networkThresholdBytesPerHour)} per hour over ${run.policy.lookbackHours} h, with data for ` +
       `at least ${Math.round(run.policy.minCoverage * 100)} % of the hours.`,
     details: [
-      ...verdictTable(verdicts),
+      ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed)`,
     ],
   };

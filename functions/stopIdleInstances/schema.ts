@@ -6,7 +6,10 @@ import { z } from 'zod';
  * (`sls invoke -f stopIdleInstances --data '{"dryRun": true}'`) whose payload may override a few run
  * settings. Whether an override is allowed is a question for the stage (settings.ts), not the shape.
  */
-export const ScheduledScanEvent = EventBridgeSchema.extend({
+export const ScheduledScanEvent = z.strictObject({
+  // Strict: a run setting (dryRun, maxStopsPerHour) put beside the envelope would otherwise be dropped
+  // without a word, and the run would go live with the stage's values.
+  ...EventBridgeSchema.shape,
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
   detail: z.strictObject({}),
@@ -19,11 +22,18 @@ export const ManualScanPayload = z.strictObject({
   lookbackHours: z.number().int().min(1).max(168).optional(),
   cpuThresholdPercent: z.number().gt(0).max(100).optional(),
   networkThresholdBytesPerHour: z.number().int().min(0).optional(),
-  maxStopsPerRun: z.number().int().min(0).max(1000).optional(),
+  /** A stricter rolling-hour limit for this run's stops (never above the stage's). */
+  maxStopsPerHour: z.number().int().min(0).max(1000).optional(),
 });
 export type ManualScanPayload = z.infer<typeof ManualScanPayload>;
 
 export type IdleScanEvent = ScheduledScanEvent | ManualScanPayload;
+
+/** Manual keys that were renamed: the error says what to write instead. */
+const RENAMED: Record<string, string> = {
+  // The limit holds across runs within a rolling hour, not per run.
+  maxStopsPerRun: 'maxStopsPerHour',
+};
 
 // A manual payload never has these keys; an EventBridge event always has both.
 const looksLikeEventBridge = (input: unknown): boolean =>
@@ -40,8 +50,14 @@ export const IdleScanEvent = z.unknown().transform((input, ctx): IdleScanEvent =
   for (const issue of parsed.error.issues) {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const allowed = issue.path.length === 0 ? `; allowed: ${Object.keys(schema.shape).join(', ')}` : '';
+    const renames =
+      schema === ManualScanPayload
+        ? keys.flatMap((k) => (k in RENAMED ? [`; "${k}" is now "${RENAMED[k]}"`] : []))
+        : [];
     const message =
-      keys.length > 0 ? `unknown key(s) ${keys.map((k) => `"${k}"`).join(', ')}${allowed}` : issue.message;
+      keys.length > 0
+        ? `unknown key(s) ${keys.map((k) => `"${k}"`).join(', ')}${renames.join('')}${allowed}`
+        : issue.message;
     ctx.addIssue({ code: 'custom', message, path: issue.path, input });
   }
   return z.NEVER;

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { IdleStopSettings } from '#shared/config.ts';
+import { type IdleStopSettings, processRegion } from '#shared/config.ts';
 import { InvalidEventError } from '#shared/runtime/middleware.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
@@ -12,7 +12,8 @@ export interface IdleRun {
   dryRun: boolean;
   scope: Scope;
   policy: IdlePolicy;
-  maxStopsPerRun: number;
+  /** Stops allowed in any rolling hour, across runs; a manual payload may lower it for its own claim. */
+  maxStopsPerHour: number;
   /** The manual overrides that were applied, as given: shown in the report. */
   overrides: Partial<Record<keyof ManualScanPayload, number | boolean>>;
 }
@@ -46,7 +47,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
       networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
       minCoverage: s.minCoverage,
     },
-    maxStopsPerRun: s.maxStopsPerRun,
+    maxStopsPerHour: s.maxStopsPerHour,
     overrides: {},
   };
   if (isScheduled(event)) return { ok: true, run: base };
@@ -63,7 +64,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
   }
   // Each numeric override: the stage's limit on it (a floor or a ceiling), and where it goes in the run.
   const limits: {
-    key: 'lookbackHours' | 'cpuThresholdPercent' | 'networkThresholdBytesPerHour' | 'maxStopsPerRun';
+    key: 'lookbackHours' | 'cpuThresholdPercent' | 'networkThresholdBytesPerHour' | 'maxStopsPerHour';
     floor?: number;
     ceiling?: number;
     /** The stage setting that sets the limit, named in the error. */
@@ -93,11 +94,11 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
       apply: (v) => (run.policy.networkThresholdBytesPerHour = v),
     },
     {
-      key: 'maxStopsPerRun',
-      ceiling: s.maxStopsPerRun,
-      setting: 'maxStopsPerRun',
+      key: 'maxStopsPerHour',
+      ceiling: s.maxStopsPerHour,
+      setting: 'maxStopsPerHour',
       unit: '',
-      apply: (v) => (run.maxStopsPerRun = v),
+      apply: (v) => (run.maxStopsPerHour = v),
     },
   ];
   for (const limit of limits) {
@@ -149,7 +150,24 @@ export function toIdleScanRequest(
     metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
     throw new InvalidEventError('stopIdleInstances', resolved.issues);
   }
-  // arn:aws:lambda:<region>:<account>:function:<name>
-  const [, , , region = '', account = ''] = context.invokedFunctionArn.split(':');
-  return { event, run: resolved.run, invocation: { requestId: context.awsRequestId, account, region } };
+  return { event, run: resolved.run, invocation: invocationOf(context) };
+}
+
+/** The account `sls invoke local` stands for: its context carries no function ARN. */
+export const LOCAL_ACCOUNT = '000000000000';
+
+/**
+ * Account and region from the function ARN (arn:aws:lambda:<region>:<account>:function:<name>); a local
+ * invoke has none, so the region comes from the environment and the account is a placeholder.
+ */
+export function invocationOf(
+  context: Pick<Context, 'awsRequestId'> & { invokedFunctionArn?: string | undefined },
+  region: string | undefined = processRegion(),
+): Invocation {
+  const [, , , arnRegion, arnAccount] = (context.invokedFunctionArn ?? '').split(':');
+  return {
+    requestId: context.awsRequestId ?? 'local',
+    account: arnAccount || LOCAL_ACCOUNT,
+    region: arnRegion || region || 'unknown',
+  };
 }

@@ -333,7 +333,10 @@ export interface FleetInput {
   netOut: Map<string, HourlySeries>;
   policy: IdlePolicy;
   scope: Scope;
-  maxStopsPerRun: number;
+  /** Stops allowed in any rolling hour, across runs */
+  maxStopsPerHour: number;
+  /** Stops other runs already made in the rolling hour: this run may make only the rest. */
+  stopsInLastHour?: number;
 }
 
 const formatNumber = (n: number): string => String(Math.round(n * 100) / 100);
@@ -414,7 +417,9 @@ function networkReason(
 /** One verdict per input instance, in input order. */
 export function decideFleet(input: FleetInput): IdleVerdict[] {
   const { policy, scope } = input;
-  const maxStops = Number.isFinite(input.maxStopsPerRun) ? Math.max(0, Math.floor(input.maxStopsPerRun)) : 0;
+  const limit = Number.isFinite(input.maxStopsPerHour) ? Math.max(0, Math.floor(input.maxStopsPerHour)) : 0;
+  const used = Math.max(0, Math.floor(input.stopsInLastHour ?? 0));
+  const maxStops = Math.max(0, limit - used);
   const verdicts: IdleVerdict[] = [];
   const candidates: IdleCandidate[] = [];
 
@@ -498,13 +503,22 @@ export function decideFleet(input: FleetInput): IdleVerdict[] {
             ...base,
             decision: 'capped',
             reason:
-              `${idle} Not stopped: the limit of ${maxStops} stops per run was reached ` +
-              `(idle candidate ${rank + 1} of ${ranked.length}).`,
+              `${idle} Not stopped: the limit of ${limit} stops per rolling hour was reached ` +
+              `(${used} already in the last hour; idle candidate ${rank + 1} of ${ranked.length}).`,
             estimatedMonthlySavingUsd: 0,
           };
   });
 
   return verdicts;
+}
+
+/** Quietest first, as the cap ranks them: when fewer stops are granted than planned, these go first. */
+export function quietestFirst(a: IdleVerdict, b: IdleVerdict): number {
+  const cpu = (a.evidence?.maxCpuPercent ?? 0) - (b.evidence?.maxCpuPercent ?? 0);
+  if (cpu !== 0) return cpu;
+  const net = (a.evidence?.maxNetworkBytesPerHour ?? 0) - (b.evidence?.maxNetworkBytesPerHour ?? 0);
+  if (net !== 0) return net;
+  return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
 }
 
 export interface SavingsSummary {

@@ -99,7 +99,7 @@ export async function benchIdleScan(sizes = [100, 1000, 5000], options: BenchOpt
 
       // Batched: our gather, as the function runs it (dry-run: nothing is stopped).
       let start = Date.now();
-      const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerRun: 10, now });
+      const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerHour: 10, now });
       const batchedMs = Date.now() - start;
       const s = scan.scanStats;
       const empty = { timestamps: [], values: [] };

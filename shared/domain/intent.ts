@@ -23,6 +23,8 @@ export interface StopInstancesIntent {
   kind: 'ec2.stop-instances';
   instances: InstanceToStop[];
   reason: string;
+  /** The rolling-hour limit the stops are claimed against (the stage's idleStop.maxStopsPerHour if unset). */
+  maxStopsPerHour?: number;
 }
 
 export type PageNotice = 'incident' | 'resolve';

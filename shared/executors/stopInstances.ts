@@ -2,7 +2,7 @@ import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
-import { claimStopList } from '#shared/state/stopRun.ts';
+import { claimStops, type StopClaim } from '#shared/state/stopRun.ts';
 import type { MutatingExecutor } from './types.ts';
 
 /** Instances per StopInstances call: small enough that one refusal costs few single retries. */
@@ -72,6 +72,11 @@ async function tagStopped(stopped: InstanceToStop[], at: string): Promise<Map<st
 
 const list = (ids: string[]): string => ids.join(', ');
 
+const limitRefs = (ids: string[], limit: number): Record<string, string> =>
+  Object.fromEntries(
+    ids.map((id) => [id, `not stopped: the limit of ${limit} stops per rolling hour was reached`]),
+  );
+
 /**
  * Stops idle instances in batches and tags what it stopped. A refusal is reported for that instance
  * and does not hide the others' results. Never called in dry-run (the runtime shows `preview`).
@@ -80,19 +85,38 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   kind: 'ec2.stop-instances',
   permissions: ['ec2:StopInstances', 'ec2:CreateTags', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   mutates: true,
-  // Batches of 50 with per-instance fallback and tagging: well within a minute for the stop cap.
+  // Batches of 50 with per-instance fallback and tagging: well within a minute for the hourly limit.
   budgetMs: 30_000,
+  // A dry run claims nothing from the hourly limit: it spends none of it.
   preview: (intent) =>
     `stop ${intent.instances.length} instance(s): ${list(intent.instances.map((i) => i.instanceId))}`,
   async execute(intent, ctx): Promise<Outcome> {
     const planned = intent.instances.map((i) => i.instanceId);
     if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
-    const claimed = await claimStopList(ctx.signal.correlationId, planned);
-    const beyond = planned.filter((id) => !claimed.has(id));
+    // Claimed before any stop: the rolling-hour limit holds across runs, and a retry only finishes its run.
+    const limit = intent.maxStopsPerHour ?? ctx.config.idleStop.maxStopsPerHour;
+    let claim: StopClaim;
+    try {
+      claim = await claimStops(ctx.signal.correlationId, planned, limit);
+    } catch (error) {
+      return failed(intent.kind, error, 'could not claim the stops from the hourly limit; nothing stopped');
+    }
+    const { claimed, overLimit } = claim;
+    const beyond = planned.filter((id) => !claimed.has(id) && !overLimit.includes(id));
     const ids = planned.filter((id) => claimed.has(id));
+    const limitPart =
+      overLimit.length > 0
+        ? `the limit of ${limit} stops per rolling hour was reached, so ${list(overLimit)} stay running; `
+        : '';
     // A retry re-plans a fleet its first attempt changed: what that attempt stopped is not running now.
     const earlier = [...claimed].filter((id) => !planned.includes(id));
     const earlierPart = earlier.length > 0 ? `an earlier attempt of this run stopped ${list(earlier)}; ` : '';
+    if (ids.length === 0 && overLimit.length > 0) {
+      return {
+        ...skipped(intent.kind, 'capped', limitPart.replace(/; $/, '')),
+        refs: limitRefs(overLimit, limit),
+      };
+    }
     if (ids.length === 0) {
       return skipped(
         intent.kind,
@@ -101,7 +125,7 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
       );
     }
 
-    const refs: Record<string, string> = {};
+    const refs: Record<string, string> = limitRefs(overLimit, limit);
     const results = new Map<string, InstanceResult>();
     for (let from = 0; from < ids.length; from += STOP_BATCH_SIZE) {
       for (const [id, r] of await stopBatch(ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);
@@ -130,7 +154,7 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
       }
     }
     const stoppedIds = stopped.map((i) => i.instanceId);
-    const stoppedPart = `${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
+    const stoppedPart = `${limitPart}${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
     if (!firstError) return done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs);
     return { ...failed(intent.kind, firstError, `${stoppedPart}; failed: ${problems.join(', ')}`), refs };
   },

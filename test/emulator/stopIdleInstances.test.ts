@@ -210,7 +210,7 @@ describe('stopIdleInstances against the emulator', () => {
       idle('least-quiet', { cpu: idleCpu(3) }),
     ]);
     // Act
-    const result = await invoke({ maxStopsPerRun: 2 });
+    const result = await invoke({ maxStopsPerHour: 2 });
     // Assert
     expect(stoppedIds().sort()).toEqual([only(fleet, 'quietest'), only(fleet, 'quiet')].sort());
     const seen = await instances();
@@ -221,6 +221,38 @@ describe('stopIdleInstances against the emulator', () => {
       notes: [{ reason: 'capped' }],
       report: { counts: { stop: 2, capped: 2 } },
     });
+  });
+
+  it('stops at most the hourly limit across back-to-back runs, manual and scheduled', async () => {
+    // Arrange: 25 idle instances and the stage's limit of 10 stops per rolling hour.
+    await seedFleet([idle('idle', { count: 25 })]);
+    // Act
+    const runs = [
+      await invoke({}),
+      await invoke({}),
+      await invoke({}),
+      await invoke(loadFixture('stopIdleInstances/scheduled-event.json')),
+    ];
+    // Assert
+    const seen = [...(await instances()).values()];
+    expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
+    expect(new Set(stoppedIds()).size).toBe(10);
+    const counts = runs.map((r) => (r as unknown as { report: { counts: { stop: number } } }).report.counts);
+    expect(counts.map((c) => c.stop)).toEqual([10, 0, 0, 0]);
+    const capped = verdictsOf(runs[1]).find((v) => v.decision === 'capped');
+    expect(capped?.reason).toContain('the limit of 10 stops per rolling hour was reached (10 already');
+  });
+
+  it('does not spend the hourly limit on a dry-run', async () => {
+    // Arrange
+    await seedFleet([idle('idle', { count: 4 })]);
+    // Act
+    await invoke(loadFixture('stopIdleInstances/manual-dry-run.json'));
+    await invoke(loadFixture('stopIdleInstances/manual-dry-run.json'));
+    const live = await invoke({ maxStopsPerHour: 4 });
+    // Assert
+    expect(new Set(stoppedIds()).size).toBe(4);
+    expect(live).toMatchObject({ report: { counts: { stop: 4, capped: 0 } } });
   });
 
   it('pages nothing and stops nothing when no instance is idle', async () => {
@@ -258,6 +290,7 @@ describe('stopIdleInstances against the emulator', () => {
       instances: ids.map((instanceId) => ({ instanceId, reason: `idle ${instanceId} ${'x'.repeat(300)}` })),
       dryRun: false,
       reason: 'test',
+      maxStopsPerHour: 10,
     };
     // Act
     const signal = { correlationId: 'run-partial' };
@@ -306,17 +339,21 @@ describe('stopIdleInstances against the emulator', () => {
     const payloads = [
       loadFixture('stopIdleInstances/invalid/unknown-key.json'),
       loadFixture('stopIdleInstances/invalid/bad-threshold.json'),
-      { maxStopsPerRun: 11 },
+      { maxStopsPerHour: 11 },
       { dryRun: false },
+      loadFixture('stopIdleInstances/invalid/scheduled-dry-run.json'),
+      { maxStopsPerRun: 5 },
     ];
     // Act
     const results = await Promise.allSettled(payloads.map(invoke));
     // Assert
     const errors = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
-    expect(errors.map((e) => e?.name)).toEqual(Array(4).fill('InvalidEventError'));
+    expect(errors.map((e) => e?.name)).toEqual(Array(6).fill('InvalidEventError'));
     expect(errors[0]?.message).toContain('unknown key(s) "dryrun"');
-    expect(errors[2]?.message).toContain("maxStopsPerRun: 11 exceeds this stage's maxStopsPerRun of 10");
+    expect(errors[2]?.message).toContain("maxStopsPerHour: 11 exceeds this stage's maxStopsPerHour of 10");
     expect(errors[3]?.message).toContain('dryRun: false is not allowed');
+    expect(errors[4]?.message).toContain('unknown key(s) "dryRun"');
+    expect(errors[5]?.message).toContain('"maxStopsPerRun" is now "maxStopsPerHour"');
     expect(calls).toEqual([]);
   });
 });
@@ -376,7 +413,7 @@ describe('the idle scan at fleet scale', () => {
         networkThresholdBytesPerHour: 5_000_000,
         minCoverage: 0.9,
       },
-      maxStopsPerRun: 10,
+      maxStopsPerHour: 10,
       describePageSize: 5,
     });
     // Assert

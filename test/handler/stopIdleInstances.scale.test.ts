@@ -4,27 +4,45 @@ import {
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
   EC2Client,
   type Instance,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
 import { decideFleet } from '#functions/stopIdleInstances/verdict.ts';
+import { resetConfigForTests } from '#shared/config.ts';
+import { loadFixture } from '../support/events.ts';
+import { makeContext } from '../support/lambda.ts';
 
 // A fleet of 5000 answered by mocked clients: the call and metric counts of a scan at full scale.
 const ec2 = mockClient(EC2Client);
 const cloudwatch = mockClient(CloudWatchClient);
+const sns = mockClient(SNSClient);
+const dynamodb = mockClient(DynamoDBClient);
+const documents = mockClient(DynamoDBDocumentClient);
 
 const N = 5000;
 const id = (k: number) => `i-${k.toString(16).padStart(17, '0')}`;
 /** Every 7th instance is not opted in; every 13th is spot; every 10th of the rest is CPU-idle. */
-const inScope = (k: number) => k % 7 !== 0 && k % 13 !== 0;
-const cpuIdle = (k: number) => inScope(k) && k % 10 === 3;
+let allIdle = false;
+const inScope = (k: number) => allIdle || (k % 7 !== 0 && k % 13 !== 0);
+const cpuIdle = (k: number) => allIdle || (inScope(k) && k % 10 === 3);
 
 function instance(k: number): Instance {
   return {
@@ -32,8 +50,8 @@ function instance(k: number): Instance {
     InstanceType: 't3.medium',
     State: { Name: 'running', Code: 16 },
     RootDeviceType: 'ebs',
-    ...(k % 13 === 0 ? { InstanceLifecycle: 'spot' } : {}),
-    Tags: k % 7 === 0 ? [] : [{ Key: 'ops:auto-stop', Value: 'true' }],
+    ...(!allIdle && k % 13 === 0 ? { InstanceLifecycle: 'spot' } : {}),
+    Tags: !allIdle && k % 7 === 0 ? [] : [{ Key: 'ops:auto-stop', Value: 'true' }],
   };
 }
 
@@ -62,8 +80,8 @@ function metricData(input: GetMetricDataCommandInput) {
 }
 
 beforeEach(() => {
-  ec2.reset();
-  cloudwatch.reset();
+  allIdle = false;
+  for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
   ec2.on(DescribeInstancesCommand).callsFake(describePage);
   ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiStop: { Value: false } });
   cloudwatch.on(GetMetricDataCommand).callsFake(metricData);
@@ -81,7 +99,7 @@ describe('an idle scan of 5000 instances', () => {
     const n = Array.from({ length: N }, (_, k) => k).filter(inScope).length;
     const k = Array.from({ length: N }, (_, j) => j).filter(cpuIdle).length;
     // Act
-    const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerRun: 10 });
+    const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerHour: 10 });
     // Assert
     const metricCalls = cloudwatch.commandCalls(GetMetricDataCommand);
     const metricsRequested = metricCalls.reduce(
@@ -95,10 +113,63 @@ describe('an idle scan of 5000 instances', () => {
     expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(10);
     expect(scan.scanStats).toMatchObject({ instancesRunning: N, instancesInScope: n, cpuIdleCandidates: k });
     // And the plan over it stops exactly the cap, all of them CPU-idle instances in scope.
-    const verdicts = decideFleet({ ...scan, policy, scope: 'opt-in', maxStopsPerRun: 10 });
+    const verdicts = decideFleet({ ...scan, policy, scope: 'opt-in', maxStopsPerHour: 10 });
     const stops = verdicts.filter((v) => v.decision === 'stop');
     expect(stops).toHaveLength(10);
     expect(stops.every((v) => cpuIdle(Number.parseInt(v.instanceId.slice(2), 16)))).toBe(true);
     expect(verdicts.filter((v) => v.decision === 'capped')).toHaveLength(k - 10);
+  });
+});
+
+/** What SNS counts against its 262,144-byte limit: subject, body, and every message attribute. */
+function publishedBytes(input: {
+  Subject?: string;
+  Message?: string;
+  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string }>;
+}): number {
+  const attributes = Object.entries(input.MessageAttributes ?? {}).reduce(
+    (sum, [name, v]) =>
+      sum +
+      Buffer.byteLength(name) +
+      Buffer.byteLength(v.DataType ?? '') +
+      Buffer.byteLength(v.StringValue ?? ''),
+    0,
+  );
+  return Buffer.byteLength(input.Subject ?? '') + Buffer.byteLength(input.Message ?? '') + attributes;
+}
+
+describe('the page of a scheduled scan with 5000 idle instances in scope', () => {
+  it('stays well under the SNS message limit, lists what was done, counts the rest and says where the verdicts are', async () => {
+    // Arrange: every instance in scope and idle, a live stage, an empty state table.
+    allIdle = true;
+    process.env.STATE_TABLE_NAME = 'state';
+    process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb.on(UpdateItemCommand).resolves({});
+    dynamodb.on(GetItemCommand).resolves({});
+    documents.on(GetCommand).resolves({});
+    documents.on(PutCommand).resolves({});
+    documents.on(UpdateCommand).resolves({});
+    documents.on(BatchWriteCommand).resolves({});
+    ec2.on(StopInstancesCommand).resolves({});
+    ec2.on(CreateTagsCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const { handler } = await import('#functions/stopIdleInstances/handler.ts');
+    // Act
+    await handler(loadFixture('stopIdleInstances/scheduled-event.json') as never, makeContext());
+    // Assert
+    const [publish, ...more] = sns.commandCalls(PublishCommand);
+    expect(more).toHaveLength(0);
+    const input = publish?.args[0].input ?? { Message: '' };
+    expect(publishedBytes(input)).toBeLessThan(64 * 1024);
+    const body = input.Message ?? '';
+    const stopped = ec2.commandCalls(StopInstancesCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []);
+    expect(stopped).toHaveLength(10);
+    for (const id of stopped) expect(body).toContain(`stop      ${id}`);
+    expect(body.match(/^ {2}capped /gm)).toHaveLength(50);
+    expect(body).toContain('4940 more capped (not listed)');
+    expect(body).toContain('"idle verdicts"');
   });
 });

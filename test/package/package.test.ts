@@ -249,6 +249,10 @@ describe('routing through the packaged rules', () => {
     'onAlarm/invalid/wrong-detail-type.json': 'configuration changes are not routed',
     'stopIdleInstances/scheduled-event.json':
       'its schedule rule invokes the function; no event pattern matches it',
+    'stopIdleInstances/invalid/scheduled-dry-run.json':
+      'a crafted scheduled shape: only the schedule invokes',
+    'stopIdleInstances/invalid/scheduled-max-stops.json':
+      'a crafted scheduled shape: only the schedule invokes',
   };
   const expectedFunctions = (fixture: string): string[] => {
     if (fixture in unrouted) return [];
@@ -327,6 +331,16 @@ describe('sls invoke local with the fixtures', () => {
     // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
     expect(result.out).toContain('"reason": "out-of-scope"');
     expect(result.out).toContain('paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"');
+  }, 120_000);
+
+  it('runs stopIdleInstances offline on a fixture (no function ARN in the local context) and prints the verdicts', async () => {
+    // Act
+    const result = await invokeLocal('stopIdleInstances', 'events/stopIdleInstances/manual-dry-run.json');
+    // Assert
+    expect(result.ok, result.out).toBe(true);
+    expect(result.out).toContain('"trigger": "manual"');
+    expect(result.out).toContain('"dryRun": true');
+    expect(result.out).toContain('"verdicts": []');
   }, 120_000);
 
   it('fails on an invalid fixture with the error type and the field', async () => {

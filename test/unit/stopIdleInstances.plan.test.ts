@@ -6,6 +6,7 @@ import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import {
   type IdleRun,
   type IdleScanRequest,
+  invocationOf,
   resolveIdleRun,
   type StageForRun,
 } from '#functions/stopIdleInstances/settings.ts';
@@ -69,7 +70,7 @@ interface Box {
   network?: number;
 }
 
-function gathered(boxes: Box[], run: IdleRun): IdleScanGathered {
+function gathered(boxes: Box[], run: IdleRun, stopsInLastHour = 0): IdleScanGathered {
   const series = (pick: (b: Box) => number | undefined) =>
     new Map(
       boxes.flatMap((b) => {
@@ -85,12 +86,21 @@ function gathered(boxes: Box[], run: IdleRun): IdleScanGathered {
     window: { start: new Date((END - 86_400) * 1000).toISOString(), end: new Date(END * 1000).toISOString() },
     scanStats: stats,
     run,
+    budget: {
+      limit: run.maxStopsPerHour,
+      usedInLastHour: stopsInLastHour,
+      remaining: Math.max(0, run.maxStopsPerHour - stopsInLastHour),
+    },
   };
 }
 
-function plan(boxes: Box[], run = runFor(scheduled())) {
+function plan(boxes: Box[], run = runFor(scheduled()), stopsInLastHour = 0) {
   const req = request(scheduled(), run);
-  return planIdleScan({ signal: idleScanSignal(req), gathered: gathered(boxes, run), config: makeConfig() });
+  return planIdleScan({
+    signal: idleScanSignal(req),
+    gathered: gathered(boxes, run, stopsInLastHour),
+    config: makeConfig(),
+  });
 }
 
 const idleBox = (id: string, extra: Partial<InstanceFacts> = {}, cpu = 1): Box => ({
@@ -111,6 +121,13 @@ describe('the stopIdleInstances event schema', () => {
     expect(parsed.success).toBe(true);
   });
 
+  it('accepts a replayed scheduled event (EventBridge adds replay-name)', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse({ ...scheduled(), 'replay-name': 'archive-replay' });
+    // Assert
+    expect(parsed.success).toBe(true);
+  });
+
   it('accepts an empty manual payload', () => {
     // Act
     const parsed = IdleScanEvent.safeParse({});
@@ -125,6 +142,12 @@ describe('the stopIdleInstances event schema', () => {
       'unknown key(s) "dryrun"; allowed: dryRun, lookbackHours',
     ],
     ['stopIdleInstances/invalid/bad-threshold.json', 'cpuThresholdPercent', 'expected number to be <=100'],
+    [
+      'stopIdleInstances/invalid/scheduled-dry-run.json',
+      '(event)',
+      'unknown key(s) "dryRun"; allowed: version, id, source',
+    ],
+    ['stopIdleInstances/invalid/scheduled-max-stops.json', '(event)', 'unknown key(s) "maxStopsPerHour"'],
   ])('rejects %s, naming the field', (path, field, message) => {
     // Act
     const parsed = IdleScanEvent.safeParse(loadFixture(path));
@@ -138,7 +161,7 @@ describe('the stopIdleInstances event schema', () => {
   it.each([
     [{ lookbackHours: 0 }, 'lookbackHours'],
     [{ lookbackHours: 1.5 }, 'lookbackHours'],
-    [{ maxStopsPerRun: -1 }, 'maxStopsPerRun'],
+    [{ maxStopsPerHour: -1 }, 'maxStopsPerHour'],
     [{ dryRun: 'yes' }, 'dryRun'],
     [
       { ...loadFixture('stopIdleInstances/scheduled-event.json'), 'detail-type': 'Object Created' },
@@ -152,6 +175,15 @@ describe('the stopIdleInstances event schema', () => {
     expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual([field]);
   });
 
+  it('rejects the old per-run key, naming the hourly one', () => {
+    // Act
+    const parsed = IdleScanEvent.safeParse({ maxStopsPerRun: 5 });
+    // Assert
+    expect(parsed.error?.issues[0]?.message).toContain(
+      'unknown key(s) "maxStopsPerRun"; "maxStopsPerRun" is now "maxStopsPerHour"',
+    );
+  });
+
   it('rejects a payload that is not an object', () => {
     // Act
     const parsed = IdleScanEvent.safeParse('dryRun');
@@ -163,7 +195,7 @@ describe('the stopIdleInstances event schema', () => {
 describe('the limits on manual overrides', () => {
   it('takes a scheduled run from the stage settings alone', () => {
     // Act
-    const run = runFor(scheduled(), stage(true, { scope: 'opt-out', maxStopsPerRun: 3 }));
+    const run = runFor(scheduled(), stage(true, { scope: 'opt-out', maxStopsPerHour: 3 }));
     // Assert
     expect(run).toEqual({
       trigger: 'schedule',
@@ -175,7 +207,7 @@ describe('the limits on manual overrides', () => {
         networkThresholdBytesPerHour: 5_000_000,
         minCoverage: 0.9,
       },
-      maxStopsPerRun: 3,
+      maxStopsPerHour: 3,
       overrides: {},
     });
   });
@@ -193,8 +225,8 @@ describe('the limits on manual overrides', () => {
         networkThresholdBytesPerHour: 1_000_000,
         minCoverage: 0.9,
       },
-      maxStopsPerRun: 5,
-      overrides: { dryRun: true, lookbackHours: 48, maxStopsPerRun: 5 },
+      maxStopsPerHour: 5,
+      overrides: { dryRun: true, lookbackHours: 48, maxStopsPerHour: 5 },
     });
   });
 
@@ -214,11 +246,11 @@ describe('the limits on manual overrides', () => {
 
   it('allows fewer stops than the stage, and refuses more', () => {
     // Act
-    const fewer = resolveIdleRun({ maxStopsPerRun: 0 }, stage(false, { maxStopsPerRun: 4 }));
-    const more = resolveIdleRun({ maxStopsPerRun: 5 }, stage(false, { maxStopsPerRun: 4 }));
+    const fewer = resolveIdleRun({ maxStopsPerHour: 0 }, stage(false, { maxStopsPerHour: 4 }));
+    const more = resolveIdleRun({ maxStopsPerHour: 5 }, stage(false, { maxStopsPerHour: 4 }));
     // Assert
-    expect(fewer).toMatchObject({ ok: true, run: { maxStopsPerRun: 0 } });
-    expect(more).toMatchObject({ ok: false, issues: [{ path: 'maxStopsPerRun' }] });
+    expect(fewer).toMatchObject({ ok: true, run: { maxStopsPerHour: 0 } });
+    expect(more).toMatchObject({ ok: false, issues: [{ path: 'maxStopsPerHour' }] });
   });
 
   it('names every override beyond the ceilings at once', () => {
@@ -246,7 +278,7 @@ describe('the limits on manual overrides', () => {
     };
     // Act
     const resolved = resolveIdleRun(
-      { lookbackHours: 12, cpuThresholdPercent: 8, networkThresholdBytesPerHour: 10, maxStopsPerRun: 10 },
+      { lookbackHours: 12, cpuThresholdPercent: 8, networkThresholdBytesPerHour: 10, maxStopsPerHour: 10 },
       stage(false, ceilings),
     );
     // Assert
@@ -279,6 +311,25 @@ describe('the idle scan signal', () => {
       account: '111122223333',
       region: 'eu-west-1',
     });
+  });
+});
+
+describe('where a run was invoked', () => {
+  it('reads the account and region from the function ARN', () => {
+    // Act
+    const invocation = invocationOf(
+      { awsRequestId: 'req-9', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:f' },
+      'us-east-1',
+    );
+    // Assert
+    expect(invocation).toEqual({ requestId: 'req-9', account: '111122223333', region: 'eu-west-1' });
+  });
+
+  it('falls back to the environment region and a placeholder account under sls invoke local', () => {
+    // Act
+    const invocation = invocationOf({ awsRequestId: 'req-9', invokedFunctionArn: undefined }, 'eu-central-1');
+    // Assert
+    expect(invocation).toEqual({ requestId: 'req-9', account: '000000000000', region: 'eu-central-1' });
   });
 });
 
@@ -333,8 +384,18 @@ describe('planning an idle scan', () => {
       '',
       'Spared: 2 (busy-cpu 1, not-enough-data 1)',
       'Excluded: 2 (not-opted-in 1, spot 1)',
+      'Every verdict with its reason: in CloudWatch Logs, log group /aws/lambda/local, entries "idle verdicts" with correlationId 53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa.',
       'Estimated monthly saving: $60.74/month (on-demand compute, EBS stays billed)',
     ]);
+  });
+
+  it('tells the reader of a manual run that its result holds every verdict', () => {
+    // Act
+    const result = plan([idleBox('i-idle1')], runFor({ dryRun: true }));
+    // Assert
+    expect((result.intents[1] as PageIntent).details).toContain(
+      'Every verdict with its reason: in the result of this manual invoke (report.verdicts).',
+    );
   });
 
   it('says "would stop" and keeps the stop in dry-run when the run is a dry-run', () => {
@@ -351,7 +412,7 @@ describe('planning an idle scan', () => {
     // Act
     const result = plan(
       [idleBox('i-a', {}, 3), idleBox('i-b', {}, 1), idleBox('i-c', {}, 2)],
-      runFor({ maxStopsPerRun: 2 }),
+      runFor({ maxStopsPerHour: 2 }),
     );
     // Assert
     expect((result.intents[0] as StopInstancesIntent).instances.map((i) => i.instanceId)).toEqual([
@@ -362,12 +423,41 @@ describe('planning an idle scan', () => {
       {
         decision: 'skipped',
         reason: 'capped',
-        detail: '1 idle instance(s) not stopped: the limit is 2 stop(s) per run',
+        detail:
+          '1 idle instance(s) not stopped: the limit is 2 stop(s) per rolling hour, 0 already made in the last hour',
       },
     ]);
     expect((result.intents[1] as PageIntent).details).toContain(
       '  capped    i-a       t3.large  3 %      20 KB      24/24  -',
     );
+  });
+
+  it('plans only the stops the rolling hour has left, the quietest first, and says why the rest wait', () => {
+    // Act: a limit of 3 an hour, 2 of them spent by an earlier run.
+    const result = plan(
+      [idleBox('i-a', {}, 3), idleBox('i-b', {}, 1), idleBox('i-c', {}, 2)],
+      runFor({ maxStopsPerHour: 3 }),
+      2,
+    );
+    // Assert
+    const stop = result.intents[0] as StopInstancesIntent;
+    expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-b']);
+    expect(stop.maxStopsPerHour).toBe(3);
+    expect(result.report).toMatchObject({ maxStopsPerHour: 3, stopsInLastHour: 2, counts: { capped: 2 } });
+    const capped = ((result.report?.verdicts ?? []) as { instanceId: string; reason: string }[]).find(
+      (v) => v.instanceId === 'i-c',
+    );
+    expect(capped?.reason).toContain(
+      'Not stopped: the limit of 3 stops per rolling hour was reached (2 already in the last hour;',
+    );
+  });
+
+  it('plans no stop when the hour is spent, and pages nobody', () => {
+    // Act
+    const result = plan([idleBox('i-a')], runFor(scheduled()), 10);
+    // Assert
+    expect(result.intents).toEqual([]);
+    expect(result.notes.map((n) => n.reason)).toEqual(['capped', 'nothing-to-do']);
   });
 
   it('plans nothing and pages nobody when no instance is idle', () => {
@@ -390,7 +480,7 @@ describe('planning an idle scan', () => {
 
   it('pages nobody when the cap is zero, and says the idle ones were capped', () => {
     // Act
-    const result = plan([idleBox('i-idle1')], runFor({ maxStopsPerRun: 0 }));
+    const result = plan([idleBox('i-idle1')], runFor({ maxStopsPerHour: 0 }));
     // Assert
     expect(result.intents).toEqual([]);
     expect(result.notes.map((n) => n.reason)).toEqual(['capped', 'nothing-to-do']);

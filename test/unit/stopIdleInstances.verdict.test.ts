@@ -64,7 +64,7 @@ function runFleet(
   instances: InstanceFacts[],
   metrics: FleetMetrics,
   scope: Scope = 'opt-in',
-  maxStopsPerRun = 10,
+  maxStopsPerHour = 10,
 ) {
   return decideFleet({
     instances,
@@ -73,7 +73,7 @@ function runFleet(
     netOut: new Map(Object.entries(metrics.netOut ?? {})),
     policy,
     scope,
-    maxStopsPerRun,
+    maxStopsPerHour,
   });
 }
 
@@ -601,7 +601,7 @@ describe('decideFleet over random fleets', () => {
         fc.array(instanceArb, { maxLength: 30, size: 'max' }),
         fc.constantFrom<Scope>('opt-in', 'opt-out'),
         fc.integer({ min: 0, max: 12 }),
-        (rows, scope, maxStopsPerRun) => {
+        (rows, scope, maxStopsPerHour) => {
           // Arrange
           const instances: InstanceFacts[] = rows.map((row, k) => ({
             instanceId: `i-${String(k).padStart(17, '0')}`,
@@ -638,7 +638,7 @@ describe('decideFleet over random fleets', () => {
             netOut: pick('netOut'),
             policy,
             scope,
-            maxStopsPerRun,
+            maxStopsPerHour,
           });
 
           // Assert: exactly one verdict per instance
@@ -646,7 +646,7 @@ describe('decideFleet over random fleets', () => {
 
           // Assert: the cap holds
           const stopCount = verdicts.filter((v) => v.decision === 'stop').length;
-          expect(stopCount).toBeLessThanOrEqual(maxStopsPerRun);
+          expect(stopCount).toBeLessThanOrEqual(maxStopsPerHour);
           stops += stopCount;
           capped += verdicts.filter((v) => v.decision === 'capped').length;
 

@@ -46,6 +46,8 @@ export interface PageContext {
   dryRun: boolean;
   /** Stable per notice of an incident, so subscribers can drop a duplicate delivery. */
   pageId: string;
+  /** A resolve notice names the page id of the page it resolves (a PagerDuty resolve needs it). */
+  resolvesPageId?: string;
   /** This page opens a new incident after the previous one's resolve notice, inside the window. */
   reopened?: boolean;
   /** A resolve notice carries the severity its page had, so severity-filtered subscribers get both. */
@@ -173,6 +175,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   }
   const ids = [
     `Page id: ${ctx.pageId}`,
+    ...(ctx.resolvesPageId ? [`Resolves page id: ${ctx.resolvesPageId}`] : []),
     `Correlation id: ${s.correlationId}`,
     `Incident key: ${s.incidentKey}`,
     `Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${s.occurredAt}`,
@@ -188,6 +191,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
       region: s.region,
       notice: intent.notice,
       pageId: ctx.pageId,
+      ...(ctx.resolvesPageId ? { resolvesPageId: ctx.resolvesPageId } : {}),
     },
   };
 }

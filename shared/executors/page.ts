@@ -36,7 +36,14 @@ async function publish(page: RenderedPage, topicArn: string): Promise<string> {
 }
 
 type Claim =
-  | { send: true; repeats: number; pageId: string; reopened?: boolean; incidentSeverity?: Severity }
+  | {
+      send: true;
+      repeats: number;
+      pageId: string;
+      resolvesPageId?: string;
+      reopened?: boolean;
+      incidentSeverity?: Severity;
+    }
   | { send: false; outcome: Outcome };
 
 /** How one kind of notice claims its slot in the state table, and undoes the claim if it cannot be sent. */
@@ -100,6 +107,7 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
           send: true,
           repeats: d.repeats,
           pageId: pageIdOf(incidentKey, 'resolve', d.pagedBy ?? correlationId),
+          ...(d.pagedBy ? { resolvesPageId: pageIdOf(incidentKey, 'incident', d.pagedBy) } : {}),
           ...(d.severity ? { incidentSeverity: d.severity } : {}),
         };
       }
@@ -151,6 +159,7 @@ export const pageExecutor: Executor<PageIntent> = {
       stage: ctx.config.stage,
       dryRun: ctx.config.dryRun,
       pageId: claim.pageId,
+      ...(claim.resolvesPageId ? { resolvesPageId: claim.resolvesPageId } : {}),
       ...(claim.reopened ? { reopened: true } : {}),
       ...(claim.incidentSeverity ? { incidentSeverity: claim.incidentSeverity } : {}),
     });

@@ -307,7 +307,7 @@ describe('page ids against the emulator', () => {
     });
   });
 
-  it('keeps the page id when Lambda retries a delivery whose publish did reach SNS, and gives a re-fire a new one', async () => {
+  it('keeps the page id when Lambda retries a delivery whose publish did reach SNS, gives a re-fire a new one, and ties each resolve to its page', async () => {
     // Arrange: the first publish reaches SNS, but the delivery fails before it learns so (no SDK
     // retry for this error); Lambda retries the delivery, which publishes again.
     let lost = false;
@@ -330,9 +330,12 @@ describe('page ids against the emulator', () => {
       'incident',
       'resolve',
     ]);
-    const [first, retried, ...others] = pages.map((p) => p.attributes.pageId);
+    const [first, retried, resolve1, second, resolve2] = pages.map((p) => p.attributes.pageId);
     expect(retried).toBe(first);
-    expect(new Set([first, ...others]).size).toBe(4);
+    expect(new Set([first, resolve1, second, resolve2]).size).toBe(4);
+    // Each resolve notice names the page it resolves.
+    expect(pages[2]?.attributes.resolvesPageId).toBe(first);
+    expect(pages[4]?.attributes.resolvesPageId).toBe(second);
     for (const p of pages) expect(p.body).toContain(`Page id: ${p.attributes.pageId}`);
   });
 });

@@ -102,13 +102,11 @@ describe('onAlarm handler: failures are visible and retried', () => {
 
   it('reports a page it could not claim in the state table as a failed action, so the delivery is retried', async () => {
     // Arrange
-    documents
-      .on(UpdateCommand)
-      .rejects(
-        Object.assign(new Error('Throughput exceeds the table limit'), {
-          name: 'ProvisionedThroughputExceededException',
-        }),
-      );
+    documents.on(UpdateCommand).rejects(
+      Object.assign(new Error('Throughput exceeds the table limit'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
     // Act
     const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
       (e: unknown) => e,

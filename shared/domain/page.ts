@@ -1,6 +1,7 @@
 import type { Severity } from '#shared/config.ts';
-import type { PageIntent } from './intent.ts';
+import type { PageIntent, PageNotice } from './intent.ts';
 import type { Outcome } from './outcome.ts';
+import { tokenFromKey } from './tokens.ts';
 
 /** SNS subjects: at most 100 characters, printable ASCII, no line breaks. */
 export const SUBJECT_LIMIT = 100;
@@ -13,6 +14,21 @@ export function toSubject(text: string): string {
     .replace(/[^\x20-\x7e]/g, '?')
     .trim();
   return ascii.length <= SUBJECT_LIMIT ? ascii : `${ascii.slice(0, SUBJECT_LIMIT - 3)}...`;
+}
+
+/**
+ * SNS takes at most 262,144 bytes (UTF-8) per message, subject and attributes included. A body stays
+ * well under it, so the subject and attributes always fit and a publish is never refused for size.
+ */
+export const BODY_LIMIT = 200 * 1024;
+
+/**
+ * One id per notice of one incident: the same for every delivery of it (SNS standard topics deliver at
+ * least once, and a publish whose response was lost is retried), different for the next incident of
+ * the same alarm. `openedBy` is the delivery that opened the incident.
+ */
+export function pageIdOf(incidentKey: string, notice: PageNotice, openedBy: string): string {
+  return tokenFromKey(`page|${incidentKey}|${notice}|${openedBy}`);
 }
 
 export interface RenderedPage {
@@ -28,6 +44,10 @@ export interface PageContext {
   repeats: number;
   stage: string;
   dryRun: boolean;
+  /** Stable per notice of an incident, so subscribers can drop a duplicate delivery. */
+  pageId: string;
+  /** A resolve notice names the page id of the page it resolves (a PagerDuty resolve needs it). */
+  resolvesPageId?: string;
   /** This page opens a new incident after the previous one's resolve notice, inside the window. */
   reopened?: boolean;
   /** A resolve notice carries the severity its page had, so severity-filtered subscribers get both. */
@@ -40,39 +60,109 @@ function describeOutcome(o: Outcome): string {
   return `- ${label} ${o.kind}: ${o.detail}${err}`;
 }
 
-/** The page a person on call reads: what, where, why, what was done, links, correlation id. */
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/** Cuts a text to at most `limit` UTF-8 bytes, on a character boundary. */
+function cutToBytes(text: string, limit: number): string {
+  if (bytes(text) <= limit) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = bytes(ch);
+    if (used + size > limit) break;
+    out += ch;
+    used += size;
+  }
+  return out;
+}
+
+/** A body in parts: only `evidence` and `details` may be shortened, the rest is what a person needs. */
+interface BodyParts {
+  head: string[];
+  evidence: string[];
+  details: string[];
+  tail: string[];
+  ids: string[];
+}
+
+const joinLines = (lines: string[]) => lines.join('\n');
+
+function assemble(p: BodyParts, note?: string): string {
+  const evidence = p.evidence.length > 0 ? ['', 'Evidence', ...p.evidence] : [];
+  const details = p.details.length > 0 ? ['', ...p.details] : [];
+  const shortened = note ? ['', note] : [];
+  return joinLines([...p.head, ...evidence, ...details, ...p.tail, ...shortened, '', ...p.ids]);
+}
+
+/** Keeps whole lines, in order, while they fit in `budget` bytes (each line costs its newline too). */
+function keepWithin(lines: string[], budget: number): string[] {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const cost = bytes(line) + 1;
+    if (used + cost > budget) break;
+    kept.push(line);
+    used += cost;
+  }
+  return kept;
+}
+
+/**
+ * The body within BODY_LIMIT: evidence and details lose their last lines first, and the page says it
+ * was shortened; the head (what, where, why, what was done, links) and the ids stay whole. Should the
+ * head alone be too large, it is cut too, never the ids.
+ */
+function boundedBody(p: BodyParts): string {
+  const full = assemble(p);
+  if (bytes(full) <= BODY_LIMIT) return full;
+  const noteFor = (evidence: number, details: number) =>
+    `This page was shortened to fit the SNS message size: ${p.evidence.length - evidence} of ${p.evidence.length} evidence line(s) and ${p.details.length - details} of ${p.details.length} detail line(s) left out. The function's logs under the correlation id below have the rest.`;
+  // The longest note, so the budget holds whatever is kept.
+  const worstNote = noteFor(0, 0);
+  const fixed = bytes(assemble({ ...p, evidence: [], details: [] }, worstNote));
+  // The headers "Evidence" and the blank lines around the trimmed parts.
+  const budget = BODY_LIMIT - fixed - 16;
+  const evidence = keepWithin(p.evidence, budget);
+  const used = evidence.reduce((n, l) => n + bytes(l) + 1, 0);
+  const details = keepWithin(p.details, budget - used);
+  const body = assemble({ ...p, evidence, details }, noteFor(evidence.length, details.length));
+  if (bytes(body) <= BODY_LIMIT) return body;
+  // Only an enormous head gets here: keep its start, the note and the ids.
+  const end = joinLines(['', '', noteFor(0, 0), '', ...p.ids]);
+  const headOnly = joinLines([...p.head, ...p.tail]);
+  return `${cutToBytes(headOnly, BODY_LIMIT - bytes(end) - 4)} ...${end}`;
+}
+
+/** The page a person on call reads: what, where, why, what was done, links, ids. */
 export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   const s = intent.signal;
   const resolve = intent.notice === 'resolve';
   const tag = resolve ? 'RESOLVED' : intent.severity.toUpperCase();
   const subject = toSubject(`[${tag}] ${s.kind}: ${s.title}`);
 
-  const lines: string[] = [];
-  lines.push(resolve ? `${s.title} (resolved)` : s.title, '');
-  lines.push('What happened', `  ${s.summary}`, '');
-  if (ctx.reopened) lines.push('  It fired again after its resolve notice: a new incident.', '');
-  lines.push('Where', `  Account ${s.account}, region ${s.region}`);
+  const head: string[] = [];
+  head.push(resolve ? `${s.title} (resolved)` : s.title, '');
+  head.push('What happened', `  ${s.summary}`, '');
+  if (ctx.reopened) head.push('  It fired again after its resolve notice: a new incident.', '');
+  head.push('Where', `  Account ${s.account}, region ${s.region}`);
   for (const r of s.resources)
-    lines.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
-  lines.push('', 'Why', `  ${intent.reason}`);
-  const evidence = Object.entries(s.evidence);
-  if (evidence.length > 0) {
-    lines.push('', 'Evidence');
-    for (const [k, v] of evidence) lines.push(`  ${k}: ${v}`);
-  }
-  if (intent.details && intent.details.length > 0) lines.push('', ...intent.details);
+    head.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
+  head.push('', 'Why', `  ${intent.reason}`);
+  const evidence = Object.entries(s.evidence).map(([k, v]) => `  ${k}: ${v}`);
+  const details = intent.details ?? [];
+  const tail: string[] = [];
   if (!resolve) {
-    lines.push(
+    tail.push(
       '',
       ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did',
     );
     const actions = ctx.outcomes.filter((o) => o.kind !== 'sns.page');
     if (actions.length === 0)
-      lines.push('  Nothing: no runbook is configured for this signal; this page is the action.');
-    for (const o of actions) lines.push(`  ${describeOutcome(o)}`);
+      tail.push('  Nothing: no runbook is configured for this signal; this page is the action.');
+    for (const o of actions) tail.push(`  ${describeOutcome(o)}`);
   }
   if (ctx.repeats > 0) {
-    lines.push(
+    tail.push(
       '',
       resolve
         ? `Repeats during the incident: ${ctx.repeats} further deliveries were not paged.`
@@ -80,21 +170,28 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
     );
   }
   if (s.links.length > 0) {
-    lines.push('', 'Links');
-    for (const l of s.links) lines.push(`  ${l.label}: ${l.url}`);
+    tail.push('', 'Links');
+    for (const l of s.links) tail.push(`  ${l.label}: ${l.url}`);
   }
-  lines.push('', `Correlation id: ${s.correlationId}`, `Incident key: ${s.incidentKey}`);
-  lines.push(`Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${s.occurredAt}`);
+  const ids = [
+    `Page id: ${ctx.pageId}`,
+    ...(ctx.resolvesPageId ? [`Resolves page id: ${ctx.resolvesPageId}`] : []),
+    `Correlation id: ${s.correlationId}`,
+    `Incident key: ${s.incidentKey}`,
+    `Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${s.occurredAt}`,
+  ];
 
   return {
     subject,
-    body: lines.join('\n'),
+    body: boundedBody({ head, evidence, details, tail, ids }),
     attributes: {
       severity: resolve ? (ctx.incidentSeverity ?? intent.severity) : intent.severity,
       kind: s.kind,
       account: s.account,
       region: s.region,
       notice: intent.notice,
+      pageId: ctx.pageId,
+      ...(ctx.resolvesPageId ? { resolvesPageId: ctx.resolvesPageId } : {}),
     },
   };
 }

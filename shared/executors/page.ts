@@ -3,7 +3,7 @@ import { sns } from '#shared/aws/sns.ts';
 import type { Severity } from '#shared/config.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
-import { type RenderedPage, renderPage } from '#shared/domain/page.ts';
+import { pageIdOf, type RenderedPage, renderPage } from '#shared/domain/page.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import {
@@ -36,7 +36,14 @@ async function publish(page: RenderedPage, topicArn: string): Promise<string> {
 }
 
 type Claim =
-  | { send: true; repeats: number; reopened?: boolean; incidentSeverity?: Severity }
+  | {
+      send: true;
+      repeats: number;
+      pageId: string;
+      resolvesPageId?: string;
+      reopened?: boolean;
+      incidentSeverity?: Severity;
+    }
   | { send: false; outcome: Outcome };
 
 /** How one kind of notice claims its slot in the state table, and undoes the claim if it cannot be sent. */
@@ -60,7 +67,15 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
           severity: intent.severity,
           occurredAtMs,
         });
-        if (d.action === 'page') return { send: true, repeats: d.repeatsBefore, reopened: d.reopened };
+        if (d.action === 'page') {
+          return {
+            send: true,
+            repeats: d.repeatsBefore,
+            // This delivery opened the incident (or is the retry of the one that did).
+            pageId: pageIdOf(incidentKey, 'incident', correlationId),
+            reopened: d.reopened,
+          };
+        }
         if (d.action === 'stale') {
           return { send: false, outcome: skipped(intent.kind, 'already-recovered', `not paged: ${d.why}`) };
         }
@@ -88,7 +103,13 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
         d = await claimResolve(incidentKey, correlationId, occurredAtMs);
       }
       if (d.action === 'resolve') {
-        return { send: true, repeats: d.repeats, ...(d.severity ? { incidentSeverity: d.severity } : {}) };
+        return {
+          send: true,
+          repeats: d.repeats,
+          pageId: pageIdOf(incidentKey, 'resolve', d.pagedBy ?? correlationId),
+          ...(d.pagedBy ? { resolvesPageId: pageIdOf(incidentKey, 'incident', d.pagedBy) } : {}),
+          ...(d.severity ? { incidentSeverity: d.severity } : {}),
+        };
       }
       if (d.action === 'retry') {
         // Failing makes Lambda retry this OK after the page has gone out, instead of dropping it.
@@ -120,13 +141,25 @@ export const pageExecutor: Executor<PageIntent> = {
       return failed(intent.kind, new Error('PAGE_TOPIC_ARN is not set'), 'cannot page: no topic configured');
     }
     const slot = slotFor(intent, ctx);
-    const claim = await slot.claim();
+    let claim: Claim;
+    try {
+      claim = await slot.claim();
+    } catch (error) {
+      // The state table could not decide (unreachable, or the record kept changing): Lambda retries.
+      return failed(
+        intent.kind,
+        error,
+        `could not claim the ${intent.notice} notice for ${intent.signal.incidentKey}`,
+      );
+    }
     if (!claim.send) return claim.outcome;
     const page = renderPage(intent, {
       outcomes: ctx.prior,
       repeats: claim.repeats,
       stage: ctx.config.stage,
       dryRun: ctx.config.dryRun,
+      pageId: claim.pageId,
+      ...(claim.resolvesPageId ? { resolvesPageId: claim.resolvesPageId } : {}),
       ...(claim.reopened ? { reopened: true } : {}),
       ...(claim.incidentSeverity ? { incidentSeverity: claim.incidentSeverity } : {}),
     });
@@ -155,6 +188,6 @@ export const pageExecutor: Executor<PageIntent> = {
         await sleep(100 * 2 ** attempt);
       }
     }
-    return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId });
+    return done(intent.kind, `${slot.sentVerb} "${page.subject}"`, { messageId, pageId: claim.pageId });
   },
 };

@@ -33,7 +33,13 @@ export type OpenDecision =
   | { action: 'stale'; why: string };
 
 export type ResolveDecision =
-  | { action: 'resolve'; repeats: number; severity: Severity | undefined }
+  | {
+      action: 'resolve';
+      repeats: number;
+      severity: Severity | undefined;
+      /** The delivery that opened the incident being resolved: part of the resolve notice's page id. */
+      pagedBy: string | undefined;
+    }
   | { action: 'skip'; why: string; reason: 'no-open-incident' | 'superseded' }
   /** A page for this incident is being sent right now (or is waiting for its retry): try again later. */
   | { action: 'retry'; why: string };
@@ -59,13 +65,60 @@ export interface OpenRequest {
 }
 
 /**
+ * How often a decision looks again after the record changed between its read and its write (another
+ * delivery of the incident moved it on). Each round is a conditional write that lost to a real change,
+ * so a few are plenty; running out fails the delivery, which Lambda retries.
+ */
+const ROUNDS = 5;
+
+/** The record kept changing under a decision: fail the delivery so Lambda retries it, never guess. */
+export class IncidentBusyError extends Error {
+  override name = 'IncidentBusy';
+}
+
+/**
  * Opens a window and says "page" when none is open, or the last one was resolved (a new incident),
  * or the window has ended; otherwise counts a repeat and says "suppress".
  */
 export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
   const id = keyOf(r.incidentKey);
-  const now = nowSeconds();
   const at = r.occurredAtMs ?? Date.now();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const now = nowSeconds();
+    const opened = await tryOpen(id, r, at, now);
+    if (opened) return opened;
+    const current = await read(id);
+    if (current?.okAt !== undefined && current.okAt >= at) {
+      return {
+        action: 'stale',
+        why: `the alarm already returned to OK at ${new Date(current.okAt).toISOString()}`,
+      };
+    }
+    // Our own earlier attempt opened the window but never sent the page (crash, timeout): send it now.
+    if (current && current.pagedBy === r.correlationId && current.pageSentAt === undefined) {
+      return { action: 'page', repeatsBefore: 0, reopened: false };
+    }
+    // Resolved or ended since the open failed (or the record expired): this ALARM opens a new window.
+    if (!current || isOpenable(current, now)) continue;
+    // A retry of a delivery we already counted: do not count it twice.
+    if (current.lastCorrelationId === r.correlationId) {
+      return { action: 'suppress', repeats: current.repeats ?? 0, counted: false };
+    }
+    const repeats = await tryCountRepeat(id, r.correlationId, at, current, now);
+    if (repeats !== undefined) return { action: 'suppress', repeats, counted: true };
+  }
+  throw new IncidentBusyError(`the record of ${r.incidentKey} kept changing; not paged yet`);
+}
+
+const isOpenable = (w: SuppressionWindow, now: number) =>
+  w.windowEndsAt === undefined || w.windowEndsAt < now || w.resolvedBy !== undefined;
+
+async function tryOpen(
+  id: string,
+  r: OpenRequest,
+  at: number,
+  now: number,
+): Promise<OpenDecision | undefined> {
   try {
     const res = await documents.send(
       new UpdateCommand({
@@ -99,56 +152,45 @@ export async function openWindow(r: OpenRequest): Promise<OpenDecision> {
     };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
+    return undefined;
   }
-  const current = await read(id);
-  if (current?.okAt !== undefined && current.okAt >= at) {
-    return {
-      action: 'stale',
-      why: `the alarm already returned to OK at ${new Date(current.okAt).toISOString()}`,
-    };
-  }
-  // Our own earlier attempt opened the window but never sent the page (crash, timeout): send it now.
-  if (current && current.pagedBy === r.correlationId && current.pageSentAt === undefined) {
-    return { action: 'page', repeatsBefore: 0, reopened: false };
-  }
-  // A retry of a delivery we already counted: do not count it twice.
-  if (!current || current.lastCorrelationId === r.correlationId) {
-    return { action: 'suppress', repeats: current?.repeats ?? 0, counted: false };
-  }
+}
+
+/**
+ * Counts a repeat of the open, unresolved incident and keeps `alarmAt` at its latest ALARM, in one
+ * write: counted separately, an OK could resolve in between and this ALARM, which came after that
+ * resolve, would be swallowed. Undefined when the record changed (resolved, ended, a later OK).
+ */
+async function tryCountRepeat(
+  id: string,
+  correlationId: string,
+  at: number,
+  current: SuppressionWindow,
+  now: number,
+): Promise<number | undefined> {
+  const later = current.alarmAt === undefined || current.alarmAt < at;
   try {
     const res = await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
-        ConditionExpression: 'lastCorrelationId <> :cid',
-        UpdateExpression: 'SET lastCorrelationId = :cid, expiration = :ttl ADD repeats :one',
-        ExpressionAttributeValues: { ':cid': r.correlationId, ':one': 1, ':ttl': now + RETENTION },
+        ConditionExpression: `lastCorrelationId <> :cid AND attribute_not_exists(resolvedBy) AND windowEndsAt >= :now AND (attribute_not_exists(okAt) OR okAt < :at) AND ${later ? '(attribute_not_exists(alarmAt) OR alarmAt < :at)' : 'alarmAt >= :at'}`,
+        UpdateExpression: `SET lastCorrelationId = :cid, expiration = :ttl${later ? ', alarmAt = :at' : ''} ADD repeats :one`,
+        ExpressionAttributeValues: {
+          ':cid': correlationId,
+          ':now': now,
+          ':at': at,
+          ':one': 1,
+          ':ttl': now + RETENTION,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    await noteLatestAlarm(id, at);
-    return { action: 'suppress', repeats: (res.Attributes as SuppressionWindow).repeats ?? 0, counted: true };
+    return (res.Attributes as SuppressionWindow).repeats ?? 0;
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
-    return { action: 'suppress', repeats: current.repeats ?? 0, counted: false };
+    return undefined;
   }
-}
-
-/** Keeps `alarmAt` at the latest ALARM of the open incident, so an older OK cannot resolve it. */
-async function noteLatestAlarm(id: string, at: number): Promise<void> {
-  await documents
-    .send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id },
-        ConditionExpression: 'attribute_not_exists(alarmAt) OR alarmAt < :at',
-        UpdateExpression: 'SET alarmAt = :at',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalFailure(error)) throw error;
-    });
 }
 
 export async function markPageSent(incidentKey: string, correlationId: string): Promise<void> {
@@ -188,7 +230,9 @@ export async function releaseWindow(incidentKey: string, correlationId: string):
 /**
  * Claims the resolve notice for a paged incident: only the first OK after a page resolves it. An OK
  * that arrives while the page is still being sent is retried rather than dropped; an OK that arrives
- * before any ALARM leaves its timestamp, so the late ALARM is recognised as stale.
+ * before any ALARM leaves its timestamp, so the late ALARM is recognised as stale. When the record
+ * changes between a failed claim and the read that explains it (the page marked sent, a window
+ * opened), the claim is tried again: no interleaving drops a resolve notice.
  */
 export async function claimResolve(
   incidentKey: string,
@@ -197,6 +241,50 @@ export async function claimResolve(
 ): Promise<ResolveDecision> {
   const id = keyOf(incidentKey);
   const okAt = okAtMs ?? Date.now();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const claimed = await tryClaimResolve(id, correlationId, okAt);
+    if (claimed) return resolveOf(claimed);
+    const current = await read(id);
+    if (current?.resolvedBy === correlationId && current.resolveSentAt === undefined) {
+      return resolveOf(current);
+    }
+    if (current?.alarmAt !== undefined && current.alarmAt >= okAt) {
+      return {
+        action: 'skip',
+        reason: 'superseded',
+        why: `the alarm fired again at ${new Date(current.alarmAt).toISOString()}, after this OK`,
+      };
+    }
+    if (current?.pagedBy !== undefined && current.pageSentAt === undefined) {
+      return { action: 'retry', why: 'the page for this incident is still being sent' };
+    }
+    // The page went out after the claim failed: claim again.
+    if (current?.pageSentAt !== undefined && current.resolvedBy === undefined) continue;
+    // Nothing to resolve (never paged, or already resolved): remember when the alarm was OK, so an
+    // older ALARM delivered late is recognised as stale. If a window opened meanwhile, look again.
+    if (await noteOk(id, okAt, current)) {
+      const why =
+        current?.pageSentAt !== undefined
+          ? 'the resolve notice was already sent'
+          : 'no page was sent for this incident';
+      return { action: 'skip', reason: 'no-open-incident', why };
+    }
+  }
+  return { action: 'retry', why: 'the incident record kept changing' };
+}
+
+const resolveOf = (w: SuppressionWindow): ResolveDecision => ({
+  action: 'resolve',
+  repeats: w.repeats ?? 0,
+  severity: w.severity,
+  pagedBy: w.pagedBy,
+});
+
+async function tryClaimResolve(
+  id: string,
+  correlationId: string,
+  okAt: number,
+): Promise<SuppressionWindow | undefined> {
   try {
     const res = await documents.send(
       new UpdateCommand({
@@ -209,29 +297,21 @@ export async function claimResolve(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const item = res.Attributes as SuppressionWindow;
-    return { action: 'resolve', repeats: item.repeats ?? 0, severity: item.severity };
+    return res.Attributes as SuppressionWindow;
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
+    return undefined;
   }
-  const current = await read(id);
-  if (current?.resolvedBy === correlationId && current.resolveSentAt === undefined) {
-    return { action: 'resolve', repeats: current.repeats ?? 0, severity: current.severity };
-  }
-  if (current?.alarmAt !== undefined && current.alarmAt >= okAt) {
-    return {
-      action: 'skip',
-      reason: 'superseded',
-      why: `the alarm fired again at ${new Date(current.alarmAt).toISOString()}, after this OK`,
-    };
-  }
-  if (current?.pagedBy !== undefined && current.pageSentAt === undefined) {
-    return { action: 'retry', why: 'the page for this incident is still being sent' };
-  }
-  // Nothing to resolve (never paged, already resolved, or the ALARM not seen yet): remember when the
-  // alarm was OK, so an older ALARM delivered late is recognised as stale.
-  await documents
-    .send(
+}
+
+/**
+ * Records `okAt` on a record with no incident in progress. True when recorded, or when a later OK
+ * already was; false when an incident opened since `current` was read.
+ */
+async function noteOk(id: string, okAt: number, current: SuppressionWindow | undefined): Promise<boolean> {
+  if (current?.okAt !== undefined && current.okAt >= okAt) return true;
+  try {
+    await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
@@ -240,15 +320,12 @@ export async function claimResolve(
         UpdateExpression: 'SET okAt = :ok, expiration = if_not_exists(expiration, :ttl)',
         ExpressionAttributeValues: { ':ok': okAt, ':ttl': nowSeconds() + RETENTION },
       }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalFailure(error)) throw error;
-    });
-  const why =
-    current?.pageSentAt !== undefined
-      ? 'the resolve notice was already sent'
-      : 'no page was sent for this incident';
-  return { action: 'skip', reason: 'no-open-incident', why };
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    return false;
+  }
 }
 
 export async function markResolveSent(incidentKey: string, correlationId: string): Promise<void> {

@@ -163,6 +163,24 @@ describe('onAlarm handler: failures are visible and retried', () => {
     expect(release).toBeDefined();
   });
 
+  it('reports a page it could not claim in the state table as a failed action, so the delivery is retried', async () => {
+    // Arrange
+    documents.on(UpdateCommand).rejects(
+      Object.assign(new Error('Throughput exceeds the table limit'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
+    // Act
+    const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
+      (e: unknown) => e,
+    )) as Error;
+    // Assert
+    expect(error.name).toBe('ActionFailedError');
+    expect(error.message).toContain('sns.page: could not claim the incident notice');
+    expect(error.message).toContain('ProvisionedThroughputExceededException');
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
   it('pages the runbook failure and then throws so the delivery is retried', async () => {
     // Arrange
     ssm

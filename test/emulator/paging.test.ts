@@ -22,6 +22,8 @@ interface TableCall {
   command: string;
   key: string;
   updateExpression: string;
+  /** Set on gather's read of the incident's last OK; the paging reads fetch the whole record. */
+  projection: string;
 }
 type Hook = (call: TableCall, error?: unknown) => Promise<void> | void;
 /** Runs before a state-table call is sent, and after it answers; outside the one-at-a-time lock. */
@@ -50,12 +52,13 @@ beforeAll(async () => {
   const { sns } = await import('#shared/aws/sns.ts');
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { Key?: unknown; UpdateExpression?: string };
+      const input = args.input as { Key?: unknown; UpdateExpression?: string; ProjectionExpression?: string };
       const call: TableCall = {
         command: context.commandName ?? '',
         // Marshalled or not, depending on where the document client stands in the stack.
         key: JSON.stringify(input.Key ?? {}),
         updateExpression: input.UpdateExpression ?? '',
+        projection: input.ProjectionExpression ?? '',
       };
       if (jitter) await sleep(jitter());
       await beforeCall?.(call);
@@ -123,9 +126,10 @@ function signal() {
   return { fire, fired };
 }
 
-const isIncidentRecord = (c: TableCall) => c.key.includes('"page#');
-/** A GetItem, sent through the document client (GetCommand) or not. */
-const isRead = (c: TableCall) => /^Get(Item)?Command$/.test(c.command);
+/** Keys start with the owning function's name: `<function>#page#<incident>`. */
+const isIncidentRecord = (c: TableCall) => c.key.includes('#page#');
+/** A paging read of the whole record (GetItem, through the document client or not), not gather's. */
+const isRead = (c: TableCall) => /^Get(Item)?Command$/.test(c.command) && c.projection === '';
 const isResolveClaim = (c: TableCall) => c.updateExpression === 'SET resolvedBy = :cid, okAt = :ok';
 const isMarkPageSent = (c: TableCall) => c.updateExpression.startsWith('SET pageSentAt');
 const isOpen = (c: TableCall) => c.updateExpression.startsWith('SET windowEndsAt = :end');

@@ -294,7 +294,7 @@ describe('AlarmEvent schema: bounds, so whatever passes can be handled', () => {
           const signal = alarmSignal(parsed.data);
           const page = renderPage(
             { kind: 'sns.page', notice: 'incident', severity: 'high', signal, reason: 'r' },
-            { outcomes: [], repeats: 0, stage: 'dev', dryRun: false },
+            { outcomes: [], repeats: 0, stage: 'dev', dryRun: false, pageId: 'p-1' },
           );
           // Assert (accepted)
           expect(signal.incidentKey.endsWith(`:alarm:${alarmName}`)).toBe(true);

@@ -8,7 +8,15 @@ import type { Executor } from '#shared/executors/types.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { eventRules, type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
+import {
+  eventRules,
+  type Packaged,
+  packageStack,
+  ROOT,
+  selfAlarms,
+  type Template,
+  wouldAlarm,
+} from '../support/packaged.ts';
 import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
 
 const run = promisify(execFile);
@@ -180,6 +188,66 @@ describe('the packaged template', () => {
     const body = JSON.parse(sub['Fn::Sub'][0].replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
     // Assert
     expect(body.widgets.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('shows every alarm of its own on the dashboard', () => {
+    // Arrange
+    const body = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
+      'Fn::Sub': [string, Record<string, unknown>];
+    };
+    const shown = Object.values(body['Fn::Sub'][1]).map((v) => JSON.stringify(v));
+    // Assert
+    for (const [id] of selfAlarms(packaged.template)) {
+      expect(shown, `${id} is not on the dashboard`).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+    }
+  });
+
+  it('pages the topic when one of its own alarms fires and again when it clears', () => {
+    // Arrange
+    const alarms = selfAlarms(packaged.template);
+    // Assert
+    expect(alarms.length).toBeGreaterThanOrEqual(8);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'PageTopic' }]);
+      expect(alarm.Properties.OKActions, id).toEqual(alarm.Properties.AlarmActions);
+    }
+  });
+
+  it('does not page on a single function error, only on errors that repeat', () => {
+    // Arrange
+    const errors = selfAlarms(packaged.template).filter(([, a]) => a.Properties.MetricName === 'Errors');
+    // Assert
+    expect(errors.map(([id]) => id).sort()).toEqual(['OnAlarmErrorsAlarm', 'StopIdleInstancesErrorsAlarm']);
+    for (const [id, alarm] of errors) {
+      // A refused duplicate or a mistyped manual invoke: one errored period, whatever came before.
+      for (let at = 0; at < 4; at++) {
+        const periods = [0, 0, 0, 0].map((v, i) => (i === at ? 3 : v));
+        expect(wouldAlarm(alarm, periods), `${id} paged on ${periods.join(',')}`).toBe(false);
+      }
+      expect(wouldAlarm(alarm, [undefined, undefined, undefined, 5]), id).toBe(false);
+      // Errors in consecutive periods: something is failing for real.
+      expect(wouldAlarm(alarm, [0, 0, 1, 1]), id).toBe(true);
+    }
+  });
+
+  it('pages on the first message in the failure queue or the events DLQ, the first throttle and the first failed rule invocation', () => {
+    // Arrange
+    const prompt = selfAlarms(packaged.template).filter(([, a]) => a.Properties.MetricName !== 'Errors');
+    const queues = prompt.map(([, a]) => JSON.stringify(a.Properties.Dimensions));
+    // Assert
+    expect(queues.some((d) => d.includes('"FailureQueue"'))).toBe(true);
+    expect(queues.some((d) => d.includes('"EventsDeadLetterQueue"'))).toBe(true);
+    expect(prompt.map(([, a]) => a.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'FailedInvocations',
+      'FailedInvocations',
+      'Throttles',
+      'Throttles',
+    ]);
+    for (const [id, alarm] of prompt) {
+      expect(wouldAlarm(alarm, [undefined, undefined, 1]), id).toBe(true);
+    }
   });
 
   it('refuses to package a stage with no configuration, naming it', async () => {

@@ -80,3 +80,29 @@ export function scheduledFunctions(template: Template): string[] {
       ),
     );
 }
+
+/** The stack's CloudWatch alarms on itself, by logical id. */
+export function selfAlarms(template: Template): [string, CfnResource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+}
+
+/**
+ * Whether CloudWatch would put this alarm in ALARM after these per-period values (oldest first,
+ * `undefined` for a period without data): "M out of N", M = DatapointsToAlarm (default N), over the
+ * last N = EvaluationPeriods periods. Only what this stack's alarms use is supported.
+ */
+export function wouldAlarm(alarm: CfnResource, values: (number | undefined)[]): boolean {
+  const p = alarm.Properties as {
+    ComparisonOperator: string;
+    Threshold: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm?: number;
+    TreatMissingData?: string;
+  };
+  if (p.ComparisonOperator !== 'GreaterThanThreshold' || p.TreatMissingData !== 'notBreaching') {
+    throw new Error(`wouldAlarm does not model ${p.ComparisonOperator} with ${p.TreatMissingData}`);
+  }
+  const window = values.slice(-p.EvaluationPeriods);
+  const breaching = window.filter((v) => v !== undefined && v > p.Threshold).length;
+  return breaching >= (p.DatapointsToAlarm ?? p.EvaluationPeriods);
+}

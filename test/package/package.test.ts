@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executors as onAlarmExecutors } from '#functions/onAlarm/handler.ts';
@@ -13,6 +14,7 @@ import {
   type Packaged,
   packageStack,
   ROOT,
+  runSls,
   selfAlarms,
   type Template,
   wouldAlarm,
@@ -362,5 +364,93 @@ describe('sls invoke local with the fixtures', () => {
     expect(result.ok).toBe(false);
     expect(result.out).toContain('"errorType": "InvalidEventError"');
     expect(result.out).toContain('detail.alarmName');
+  }, 120_000);
+});
+
+describe('sls invoke local after a start-up error or without credentials', () => {
+  let moto: Moto;
+  let env: NodeJS.ProcessEnv;
+  const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+    const stack = await createLocalStack('ops-autopilot-startup');
+    env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      STATE_TABLE_NAME: stack.tableName,
+      PAGE_TOPIC_ARN: stack.topicArn,
+      DRY_RUN: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {
+    // Arrange
+    const { STATE_TABLE_NAME: _unset, ...withoutTable } = env;
+    // Act
+    const result = await runSls(invoke, withoutTable);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('STATE_TABLE_NAME is not set');
+  }, 120_000);
+
+  it('exits non-zero naming PAGE_TOPIC_ARN when it holds a placeholder instead of an ARN', async () => {
+    // Act
+    const result = await runSls(invoke, { ...env, PAGE_TOPIC_ARN: '<your-page-topic-arn>' });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('PAGE_TOPIC_ARN: must be an SNS topic ARN');
+    expect(result.out).toContain('got "<your-page-topic-arn>"');
+  }, 120_000);
+
+  it('exits non-zero saying the page could not be sent when PAGE_TOPIC_ARN names no topic', async () => {
+    // Act
+    const result = await runSls(invoke, {
+      ...env,
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:REPLACE_ME',
+    });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('sns.page: could not send');
+  }, 120_000);
+
+  it('exits non-zero saying there are no AWS credentials, not only that the idempotency store failed', async () => {
+    // Arrange: no credentials anywhere the SDK looks (environment, profile files, instance metadata).
+    const noCredentials: NodeJS.ProcessEnv = {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: join(packaged.dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(packaged.dir, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_DEFAULT_PROFILE',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_ROLE_ARN',
+    ]) {
+      delete noCredentials[name];
+    }
+    // Act
+    const result = await runSls(invoke, noCredentials);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(
+      '"errorMessage": "Failed to save in progress record to idempotency store: no AWS credentials:',
+    );
+    expect(result.out).toContain('set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   }, 120_000);
 });

@@ -74,6 +74,7 @@ class OpsConfigPlugin {
     this.hooks = {
       initialize: () => this.keepInvokeLocalOffline(),
       'before:invoke:local:invoke': () => this.bridgeEsmHandler(),
+      error: () => this.exitInvokeLocalAfterError(),
       'before:package:finalize': () => this.dropRedundantRoleDependencies(),
     };
   }
@@ -84,8 +85,7 @@ class OpsConfigPlugin {
    * STATE_TABLE_NAME, AUTOMATION_ROLE_ARN), or are left out, so it runs offline.
    */
   keepInvokeLocalOffline() {
-    const commands = this.serverless.processedInput?.commands ?? [];
-    if (commands[0] !== 'invoke' || commands[1] !== 'local') return;
+    if (!this.isInvokeLocal()) return;
     const functions = Object.values(this.serverless.service.functions ?? {});
     const environments = [
       this.serverless.service.provider.environment,
@@ -110,6 +110,23 @@ class OpsConfigPlugin {
     if (fs.existsSync(`${base}.mjs`) && !fs.existsSync(`${base}.cjs`)) {
       fs.writeFileSync(`${base}.cjs`, `module.exports = require('./${path.basename(base)}.mjs');\n`);
     }
+  }
+
+  /**
+   * A handler that throws while it loads (a start-up error: STATE_TABLE_NAME unset, PAGE_TOPIC_ARN not
+   * an ARN) aborts invoke local before serverless-esbuild disposes its build context, and esbuild's
+   * service process would keep node alive after the error is printed. Stop it so the command exits
+   * with osls's non-zero code; anything else left open gets a few seconds, then the process exits 1.
+   */
+  async exitInvokeLocalAfterError() {
+    if (!this.isInvokeLocal()) return;
+    setTimeout(() => process.exit(1), 5000).unref();
+    await require('esbuild').stop();
+  }
+
+  isInvokeLocal() {
+    const commands = this.serverless.processedInput?.commands ?? [];
+    return commands[0] === 'invoke' && commands[1] === 'local';
   }
 
   /** Each function names its own role with GetAtt, which already orders creation (cfn-lint W3005). */

@@ -163,12 +163,29 @@ export interface RuntimeConfig extends StageConfig {
   automationRoleArn: string | undefined;
 }
 
+/** A start-up error says what the variable must hold and what it got (a placeholder, an empty value). */
+const got = (issue: { input?: unknown }) => `got ${JSON.stringify(issue.input)}`;
+
 const Env = z.object({
   STAGE: z.string().min(1).default('dev'),
   DRY_RUN: z.enum(['true', 'false']).optional(),
-  PAGE_TOPIC_ARN: z.string().startsWith('arn:').optional(),
-  STATE_TABLE_NAME: z.string().min(3).optional(),
-  AUTOMATION_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  PAGE_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
+      error: (issue) =>
+        `must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic> (the stack output PageTopicArn); ${got(issue)}`,
+    })
+    .optional(),
+  STATE_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, {
+      error: (issue) => `must be a DynamoDB table name (the stack output StateTableName); ${got(issue)}`,
+    })
+    .optional(),
+  AUTOMATION_ROLE_ARN: z
+    .string()
+    .startsWith('arn:', { error: (issue) => `must be an IAM role ARN; ${got(issue)}` })
+    .optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 

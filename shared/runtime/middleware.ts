@@ -1,4 +1,4 @@
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyConfig, IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -51,25 +51,55 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
   };
 }
 
+/** What went wrong under a state-table failure, with what to do about missing credentials. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  if (cause.name === 'CredentialsProviderError') {
+    return `no AWS credentials: ${cause.message} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`;
+  }
+  return `${cause.name}: ${cause.message}`;
+}
+
+/**
+ * The idempotency layer reports any state-table failure as "Failed to save in progress record..." and
+ * keeps the reason (missing credentials, a wrong table name, an unreachable endpoint) in `cause`. The
+ * error thrown names it, and keeps its type so retries and the failure queue see no change.
+ */
+function explainStateTableError(error: unknown): unknown {
+  if (!(error instanceof IdempotencyPersistenceLayerError) || error.cause === undefined) return error;
+  const reason = describeCause(error.cause);
+  logger.error('state table unavailable', { table: config().stateTableName, reason, error: error.cause });
+  return new IdempotencyPersistenceLayerError(`${error.message}: ${reason}`, { cause: error.cause });
+}
+
 /**
  * Powertools 2.35's idempotency middleware deletes the record in onError even when its own before hook
  * refused the request because another delivery holds it (IdempotencyAlreadyInProgressError): a third
  * delivery would then run the pipeline a second time. Its onError runs here only for a request whose
- * before hook went through, i.e. one that really holds the record.
+ * before hook went through, i.e. one that really holds the record. Upstream: issue #5675 of
+ * aws-powertools/powertools-lambda-typescript, fixed by PR #5676 (not in 2.35): drop this wrapper once
+ * a release with the fix is pinned. State-table failures name their cause.
  */
 function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   const acquired = new WeakSet<object>();
+  const explained = async <T>(hook: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await hook();
+    } catch (error) {
+      throw explainStateTableError(error);
+    }
+  };
   return {
     before: async (request) => {
-      const early = await inner.before?.(request);
+      const early = await explained(() => inner.before?.(request));
       acquired.add(request);
       return early;
     },
     after: async (request) => {
-      await inner.after?.(request);
+      await explained(() => inner.after?.(request));
     },
     onError: async (request) => {
-      if (acquired.has(request)) await inner.onError?.(request);
+      if (acquired.has(request)) await explained(() => inner.onError?.(request));
     },
   };
 }

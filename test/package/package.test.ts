@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executors as onAlarmExecutors } from '#functions/onAlarm/handler.ts';
@@ -8,7 +9,16 @@ import type { Executor } from '#shared/executors/types.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { eventRules, type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
+import {
+  eventRules,
+  type Packaged,
+  packageStack,
+  ROOT,
+  runSls,
+  selfAlarms,
+  type Template,
+  wouldAlarm,
+} from '../support/packaged.ts';
 import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
 
 const run = promisify(execFile);
@@ -219,6 +229,66 @@ describe('the packaged template', () => {
     expect(body.widgets.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('shows every alarm of its own on the dashboard', () => {
+    // Arrange
+    const body = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
+      'Fn::Sub': [string, Record<string, unknown>];
+    };
+    const shown = Object.values(body['Fn::Sub'][1]).map((v) => JSON.stringify(v));
+    // Assert
+    for (const [id] of selfAlarms(packaged.template)) {
+      expect(shown, `${id} is not on the dashboard`).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+    }
+  });
+
+  it('pages the topic when one of its own alarms fires and again when it clears', () => {
+    // Arrange
+    const alarms = selfAlarms(packaged.template);
+    // Assert
+    expect(alarms.length).toBeGreaterThanOrEqual(8);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'PageTopic' }]);
+      expect(alarm.Properties.OKActions, id).toEqual(alarm.Properties.AlarmActions);
+    }
+  });
+
+  it('does not page on a single function error, only on errors that repeat', () => {
+    // Arrange
+    const errors = selfAlarms(packaged.template).filter(([, a]) => a.Properties.MetricName === 'Errors');
+    // Assert
+    expect(errors.map(([id]) => id).sort()).toEqual(['OnAlarmErrorsAlarm', 'StopIdleInstancesErrorsAlarm']);
+    for (const [id, alarm] of errors) {
+      // A refused duplicate or a mistyped manual invoke: one errored period, whatever came before.
+      for (let at = 0; at < 4; at++) {
+        const periods = [0, 0, 0, 0].map((v, i) => (i === at ? 3 : v));
+        expect(wouldAlarm(alarm, periods), `${id} paged on ${periods.join(',')}`).toBe(false);
+      }
+      expect(wouldAlarm(alarm, [undefined, undefined, undefined, 5]), id).toBe(false);
+      // Errors in consecutive periods: something is failing for real.
+      expect(wouldAlarm(alarm, [0, 0, 1, 1]), id).toBe(true);
+    }
+  });
+
+  it('pages on the first message in the failure queue or the events DLQ, the first throttle and the first failed rule invocation', () => {
+    // Arrange
+    const prompt = selfAlarms(packaged.template).filter(([, a]) => a.Properties.MetricName !== 'Errors');
+    const queues = prompt.map(([, a]) => JSON.stringify(a.Properties.Dimensions));
+    // Assert
+    expect(queues.some((d) => d.includes('"FailureQueue"'))).toBe(true);
+    expect(queues.some((d) => d.includes('"EventsDeadLetterQueue"'))).toBe(true);
+    expect(prompt.map(([, a]) => a.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'FailedInvocations',
+      'FailedInvocations',
+      'Throttles',
+      'Throttles',
+    ]);
+    for (const [id, alarm] of prompt) {
+      expect(wouldAlarm(alarm, [undefined, undefined, 1]), id).toBe(true);
+    }
+  });
+
   it('refuses to package a stage with no configuration, naming it', async () => {
     // Act
     const error = await run(
@@ -350,5 +420,93 @@ describe('sls invoke local with the fixtures', () => {
     expect(result.ok).toBe(false);
     expect(result.out).toContain('"errorType": "InvalidEventError"');
     expect(result.out).toContain('detail.alarmName');
+  }, 120_000);
+});
+
+describe('sls invoke local after a start-up error or without credentials', () => {
+  let moto: Moto;
+  let env: NodeJS.ProcessEnv;
+  const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+    const stack = await createLocalStack('ops-autopilot-startup');
+    env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      STATE_TABLE_NAME: stack.tableName,
+      PAGE_TOPIC_ARN: stack.topicArn,
+      DRY_RUN: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {
+    // Arrange
+    const { STATE_TABLE_NAME: _unset, ...withoutTable } = env;
+    // Act
+    const result = await runSls(invoke, withoutTable);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('STATE_TABLE_NAME is not set');
+  }, 120_000);
+
+  it('exits non-zero naming PAGE_TOPIC_ARN when it holds a placeholder instead of an ARN', async () => {
+    // Act
+    const result = await runSls(invoke, { ...env, PAGE_TOPIC_ARN: '<your-page-topic-arn>' });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('PAGE_TOPIC_ARN: must be an SNS topic ARN');
+    expect(result.out).toContain('got "<your-page-topic-arn>"');
+  }, 120_000);
+
+  it('exits non-zero saying the page could not be sent when PAGE_TOPIC_ARN names no topic', async () => {
+    // Act
+    const result = await runSls(invoke, {
+      ...env,
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:REPLACE_ME',
+    });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('sns.page: could not send');
+  }, 120_000);
+
+  it('exits non-zero saying there are no AWS credentials, not only that the idempotency store failed', async () => {
+    // Arrange: no credentials anywhere the SDK looks (environment, profile files, instance metadata).
+    const noCredentials: NodeJS.ProcessEnv = {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: join(packaged.dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(packaged.dir, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_DEFAULT_PROFILE',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_ROLE_ARN',
+    ]) {
+      delete noCredentials[name];
+    }
+    // Act
+    const result = await runSls(invoke, noCredentials);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(
+      '"errorMessage": "Failed to save in progress record to idempotency store: no AWS credentials:',
+    );
+    expect(result.out).toContain('set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   }, 120_000);
 });

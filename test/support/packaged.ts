@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,51 @@ export async function packageStack(stage = 'dev'): Promise<Packaged> {
   });
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   return { dir, templatePath, template: JSON.parse(readFileSync(templatePath, 'utf8')) as Template };
+}
+
+export interface SlsRun {
+  /** The exit code; null when the run was killed. */
+  code: number | null;
+  /** stdout and stderr together. */
+  out: string;
+  /** Still running after the time allowed: killed, with everything it started. */
+  hung: boolean;
+}
+
+/**
+ * `npx sls <args>` in the repository, bounded: a run still going after `timeoutMs` is killed with its
+ * whole process group (npx, osls, esbuild's service) and reported as hung, so a test fails instead of
+ * waiting forever.
+ */
+export function runSls(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<SlsRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['sls', ...args], {
+      cwd: ROOT,
+      env: { ...env, SLS_TELEMETRY_DISABLED: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, hung });
+    });
+  });
 }
 
 export interface PackagedRule {
@@ -79,4 +124,30 @@ export function scheduledFunctions(template: Template): string[] {
         (t) => names.get(t.Arn['Fn::GetAtt'][0]) ?? 'unknown',
       ),
     );
+}
+
+/** The stack's CloudWatch alarms on itself, by logical id. */
+export function selfAlarms(template: Template): [string, CfnResource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+}
+
+/**
+ * Whether CloudWatch would put this alarm in ALARM after these per-period values (oldest first,
+ * `undefined` for a period without data): "M out of N", M = DatapointsToAlarm (default N), over the
+ * last N = EvaluationPeriods periods. Only what this stack's alarms use is supported.
+ */
+export function wouldAlarm(alarm: CfnResource, values: (number | undefined)[]): boolean {
+  const p = alarm.Properties as {
+    ComparisonOperator: string;
+    Threshold: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm?: number;
+    TreatMissingData?: string;
+  };
+  if (p.ComparisonOperator !== 'GreaterThanThreshold' || p.TreatMissingData !== 'notBreaching') {
+    throw new Error(`wouldAlarm does not model ${p.ComparisonOperator} with ${p.TreatMissingData}`);
+  }
+  const window = values.slice(-p.EvaluationPeriods);
+  const breaching = window.filter((v) => v !== undefined && v > p.Threshold).length;
+  return breaching >= (p.DatapointsToAlarm ?? p.EvaluationPeriods);
 }

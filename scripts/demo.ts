@@ -28,6 +28,10 @@ const handlers: Record<string, () => Promise<Handler>> = {
 };
 
 /** A small fleet with one instance per case the idle rule distinguishes (48 h of hourly data). */
+/** The instance id the alarm fixtures name; the demo plays it as a seeded instance moto knows. */
+const FIXTURE_INSTANCE = 'i-0abc1234def567890';
+const REMEDIABLE = 'web server (opted in to remediation)';
+
 async function seedDemoFleet() {
   const optIn = { 'ops:auto-stop': 'true' };
   const quiet = { hours: 48, value: 1.2 };
@@ -60,6 +64,13 @@ async function seedDemoFleet() {
       network: { hours: 48, value: 90_000_000 },
     },
     { name: 'new instance', tags: { ...optIn, Name: 'new' }, cpu: { hours: 6, value: 1 }, network: quietNet },
+    {
+      // The instance the alarm fixtures are about: opted in to remediation, busy, so never idle.
+      name: REMEDIABLE,
+      tags: { 'ops:auto-remediate': 'true', Name: 'web-1' },
+      cpu: { hours: 48, value: 60 },
+      network: { hours: 48, value: 90_000_000 },
+    },
     {
       name: 'opted out',
       tags: { 'ops:auto-stop': 'false', Name: 'db-replica' },
@@ -189,6 +200,14 @@ async function main(): Promise<number> {
       if (verdicts) verdictRuns.push({ title, verdicts });
     };
 
+    // moto makes its own instance ids: the fixtures' instance becomes the seeded, opted-in web server,
+    // so the runbook rules reach their scope check and the (mocked) start.
+    const remediable = fleet.ids[REMEDIABLE]?.[0] ?? FIXTURE_INSTANCE;
+    console.log(
+      `alarm fixtures' instance ${FIXTURE_INSTANCE} is played as the seeded ${REMEDIABLE}: ${remediable}`,
+    );
+    const retarget = (event: unknown): unknown =>
+      JSON.parse(JSON.stringify(event).replaceAll(FIXTURE_INSTANCE, remediable));
     const fixtures = listFixtures();
     // The same event delivered twice, as EventBridge may: the second delivery must change nothing.
     const AGAIN = ' (same event delivered again)';
@@ -198,7 +217,7 @@ async function main(): Promise<number> {
 
     for (const name of replay) {
       const fixture = name.replace(AGAIN, '');
-      const event = loadFixture(fixture);
+      const event = retarget(loadFixture(fixture)) as Record<string, unknown>;
       const home = fixture.split('/')[0] as string;
       const invalid = fixture.includes('/invalid/');
       const isEvent = isEventBridgeEvent(event);

@@ -10,6 +10,13 @@ import { findRule, resolveParameters, runbookTarget } from './plan.ts';
 import type { AlarmEvent } from './schema.ts';
 import { type AlarmFacts, alarmFacts } from './signal.ts';
 
+/** The reads gather makes: the alarm's tags, the runbook target, the incident's last OK. */
+export const gatherPermissions = [
+  'cloudwatch:ListTagsForResource',
+  'ec2:DescribeInstances',
+  'dynamodb:GetItem',
+] as const;
+
 /** The instance a runbook would act on: its tags and state, or why they could not be read. */
 export type TargetFacts = { instanceId: string } & (
   | { state: string; tags: Record<string, string> }

@@ -24,6 +24,14 @@ import {
   screenInstance,
 } from './verdict.ts';
 
+/** The reads gather makes: the fleet, stop protection, the metrics, and the hour's stop budget. */
+export const gatherPermissions = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceAttribute',
+  'cloudwatch:GetMetricData',
+  'dynamodb:GetItem',
+] as const;
+
 /** AWS limits that shape the scan (PRODUCT.md section 6). */
 export const DESCRIBE_PAGE_SIZE = 1000;
 export const METRIC_QUERIES_PER_CALL = 500;

@@ -133,7 +133,14 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
 /** Pages once per incident per window, and sends one resolve notice after a page. */
 export const pageExecutor: Executor<PageIntent> = {
   kind: 'sns.page',
-  permissions: ['sns:Publish', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  // The topic is encrypted with the stack's key: publishing needs the key too.
+  permissions: [
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+  ],
   mutates: false,
   async execute(intent, ctx) {
     const topicArn = ctx.config.pageTopicArn;

@@ -135,10 +135,10 @@ function describeResult(value: unknown): { decision: string; actions: string } {
     notes?: { reason: string }[];
     signal?: { severity: string };
     dryRun?: boolean;
-    report?: { counts?: Record<string, number> };
+    findings?: { counts?: Record<string, number> };
   };
   const notes = (r.notes ?? []).map((n) => n.reason).join(', ');
-  const counts = r.report?.counts;
+  const counts = r.findings?.counts;
   const summary = counts
     ? `${Object.entries(counts)
         .map(([k, v]) => `${k} ${v}`)
@@ -196,7 +196,7 @@ async function main(): Promise<number> {
     );
     const verdictRuns: { title: string; verdicts: VerdictLine[] }[] = [];
     const keepVerdicts = (title: string, result: unknown) => {
-      const verdicts = (result as { report?: { verdicts?: VerdictLine[] } }).report?.verdicts;
+      const verdicts = (result as { findings?: { verdicts?: VerdictLine[] } }).findings?.verdicts;
       if (verdicts) verdictRuns.push({ title, verdicts });
     };
 

@@ -2,13 +2,12 @@ import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
-import { config } from '#shared/config.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { lastRecoveryAt } from '#shared/state/recovery.ts';
 import { findRule, resolveParameters, runbookTarget } from './plan.ts';
-import type { AlarmEvent } from './schema.ts';
-import { type AlarmFacts, alarmFacts } from './signal.ts';
+import type { AlarmFacts } from './signal.ts';
 
 /** The reads gather makes: the alarm's tags, the runbook target, the incident's last OK. */
 export const gatherPermissions = [
@@ -24,7 +23,6 @@ export type TargetFacts = { instanceId: string } & (
 );
 
 export interface AlarmGathered {
-  facts: AlarmFacts;
   tags: Record<string, string>;
   /** Why tags could not be read, when they could not: the plan says so instead of guessing. */
   tagsUnavailable?: string;
@@ -73,14 +71,20 @@ async function describeTarget(instanceId: string): Promise<TargetFacts> {
  * Read-only: the alarm's tags (unless the event carries them), and for an ALARM that would start a
  * runbook, the target instance's tags and the incident's latest OK.
  */
-export async function gatherAlarm(signal: Signal, event: AlarmEvent): Promise<AlarmGathered> {
-  const facts = alarmFacts(event);
+export async function gatherAlarm(input: {
+  signal: Signal;
+  facts: AlarmFacts;
+  config: RuntimeConfig;
+}): Promise<AlarmGathered> {
+  const { signal, facts, config: cfg } = input;
   // OK only resolves what was paged; INSUFFICIENT_DATA is not acted on: neither needs tags.
-  if (facts.state !== 'ALARM') return { facts, tags: facts.eventTags ?? {} };
-  const gathered: AlarmGathered = { facts, ...(await alarmTags(facts)) };
+  if (facts.state !== 'ALARM') return { tags: facts.eventTags ?? {} };
+  const gathered: AlarmGathered = await alarmTags(facts);
   if (facts.mutedBy || facts.actionsSuppressedBy) return gathered;
 
-  const runbook = findRule(config().alarmRules, facts, gathered.tags)?.runbook;
+  // The plan's rule choice, made early for cost: only an ALARM that would start a runbook reads its
+  // target and the incident's last OK. The plan decides again from the same data.
+  const runbook = findRule(cfg.alarmRules, facts, gathered.tags)?.runbook;
   if (!runbook) return gathered;
   const resolved = resolveParameters(runbook.parameters, facts, gathered.tags);
   if (!resolved.ok) return gathered;

@@ -8,6 +8,7 @@ import {
 import { matchesFormat } from '#shared/domain/formats.ts';
 import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
 import { findManagedBy } from '#shared/domain/managedBy.ts';
+import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
@@ -156,11 +157,12 @@ export function resolveSeverity(
 /** Pure: which runbook to start and whom to page for one alarm state change. */
 export function planAlarm(input: {
   signal: Signal;
+  facts: AlarmFacts;
   gathered: AlarmGathered;
   config: RuntimeConfig;
 }): Plan<AlarmIntent> {
-  const { signal, gathered, config: cfg } = input;
-  const { facts, tags } = gathered;
+  const { signal, facts, gathered, config: cfg } = input;
+  const { tags } = gathered;
   const notes: PlanNote[] = [];
 
   if (facts.state === 'INSUFFICIENT_DATA') {
@@ -181,13 +183,11 @@ export function planAlarm(input: {
   }
   if (facts.state === 'OK') {
     // Whether a page went out is state, not event: the page executor sends the notice only after a page.
-    const resolve: PageIntent = {
-      kind: 'sns.page',
+    const resolve = pageIntent(signal, {
       notice: 'resolve',
       severity: 'info',
-      signal,
       reason: `${facts.alarmName} returned to OK.`,
-    };
+    });
     return { intents: [resolve], notes };
   }
   if (facts.mutedBy || facts.actionsSuppressedBy) {
@@ -223,6 +223,7 @@ export function planAlarm(input: {
         decision: 'skipped',
         reason,
         detail: `runbook ${runbook.document} not started: ${problem}`,
+        withheld: 'ssm.start-automation',
       });
       why.push(`runbook ${runbook.document} not started: ${problem}`);
     };
@@ -254,13 +255,16 @@ export function planAlarm(input: {
   if (rule?.page === false) {
     notes.push({ decision: 'skipped', reason: 'not-paged-state', detail: `rule ${rule.name} does not page` });
   } else {
-    intents.push({
-      kind: 'sns.page',
-      notice: 'incident',
-      severity,
-      signal: { ...signal, severity },
-      reason: `${why.join('; ')}.`,
-    });
+    intents.push(
+      pageIntent(signal, {
+        notice: 'incident',
+        severity,
+        reason: `${why.join('; ')}.`,
+        nothingDone: rule?.runbook
+          ? 'Nothing: the runbook was not started (see Why); this page is the action.'
+          : 'Nothing: no runbook is configured for this signal; this page is the action.',
+      }),
+    );
   }
   return { intents, notes };
 }

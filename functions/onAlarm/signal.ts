@@ -1,6 +1,7 @@
 import { alarmArn } from '#shared/domain/arn.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { textProblem } from '#shared/domain/text.ts';
+import type { Observation } from '#shared/runtime/functionSpec.ts';
 import type { AlarmEvent } from './schema.ts';
 
 /** What the plan needs to know about the alarm, taken from the event alone. */
@@ -94,9 +95,14 @@ const resourceType = (dimension: string) =>
       ? 'rds instance'
       : dimension;
 
-/** Pure: one normalized signal from a parsed alarm event. */
-export function alarmSignal(event: AlarmEvent): Signal {
+/** Pure: what an alarm event says, computed once: its facts, and the signal built from them. */
+export function observeAlarm(event: AlarmEvent): Observation<AlarmFacts> {
   const facts = alarmFacts(event);
+  return { facts, signal: alarmSignal(event, facts) };
+}
+
+/** Pure: one normalized signal from a parsed alarm event and its facts. */
+export function alarmSignal(event: AlarmEvent, facts: AlarmFacts = alarmFacts(event)): Signal {
   const { detail } = event;
   const contributor = detail.alarmContributor;
   const contributorLabel = contributor

@@ -13,7 +13,7 @@ import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
-import type { IdleRun, IdleScanRequest } from './settings.ts';
+import type { IdleRun } from './settings.ts';
 import {
   decideFleet,
   type HourlySeries,
@@ -76,7 +76,6 @@ export interface ScanOptions {
 }
 
 export interface IdleScanGathered extends FleetScan {
-  run: IdleRun;
   /** The rolling hour's stop budget as read before the scan; the stop executor claims against it again. */
   budget: StopBudget;
 }
@@ -306,8 +305,8 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
 }
 
 /** The pipeline's gather step. */
-export async function gatherIdleScan(signal: Signal, request: IdleScanRequest): Promise<IdleScanGathered> {
-  const { run } = request;
+export async function gatherIdleScan(input: { signal: Signal; facts: IdleRun }): Promise<IdleScanGathered> {
+  const { signal, facts: run } = input;
   const budget = await readStopBudget(run.maxStopsPerHour, signal.correlationId);
   const scan = await scanFleet({
     scope: run.scope,
@@ -315,5 +314,5 @@ export async function gatherIdleScan(signal: Signal, request: IdleScanRequest): 
     maxStopsPerHour: run.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
   });
-  return { ...scan, run, budget };
+  return { ...scan, budget };
 }

@@ -1,70 +1,31 @@
 import type { RuntimeConfig } from '#shared/config.ts';
+import { decimalBytes as bytes, countBy, percent as pct, textTable, usd } from '#shared/domain/format.ts';
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleScanGathered } from './gather.ts';
-import { isScheduled } from './schema.ts';
-import type { IdleRun, IdleScanRequest } from './settings.ts';
+import type { IdleRun } from './settings.ts';
 import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 
-/** Pure: the run's signal. The correlation id is the event id, or the Lambda request id of a manual invoke. */
-export function idleScanSignal(request: IdleScanRequest): Signal {
-  const { event, run, invocation } = request;
-  const scheduled = isScheduled(event);
-  const correlationId = scheduled ? event.id : invocation.requestId;
-  const region = scheduled ? event.region : invocation.region;
-  return {
-    kind: 'ec2.idle-scan',
-    severity: 'info',
-    title: 'idle instance scan',
-    summary: scheduled ? 'Scheduled scan for idle EC2 instances.' : 'Manual scan for idle EC2 instances.',
-    account: scheduled ? event.account : invocation.account,
-    region,
-    resources: [],
-    correlationId,
-    // Every run is its own incident: one summary page per run that stops something.
-    incidentKey: `idle-scan#${correlationId}`,
-    occurredAt: scheduled ? event.time : new Date().toISOString(),
-    evidence: {
-      scope: run.scope,
-      lookbackHours: run.policy.lookbackHours,
-      cpuThresholdPercent: run.policy.cpuThresholdPercent,
-      networkThresholdBytesPerHour: run.policy.networkThresholdBytesPerHour,
-      minCoverage: run.policy.minCoverage,
-      maxStopsPerHour: run.maxStopsPerHour,
-    },
-    links: [
-      {
-        label: 'Instances stopped by ops-autopilot',
-        url: `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#Instances:tag:ops:stopped-by=ops-autopilot`,
-      },
-    ],
-  };
-}
-
-const usd = (n: number): string => `$${n.toFixed(2)}`;
-const pct = (n: number | null): string => (n === null ? '-' : `${Math.round(n * 100) / 100} %`);
-
-function bytes(n: number | null): string {
-  if (n === null) return '-';
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${Math.round(value * 10) / 10} ${units[unit]}`;
-}
-
-function countBy(items: string[]): string {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
-  return [...counts]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ');
+/** What a run found: its settings, counts, stops and every verdict (a manual invoke returns them all). */
+export interface IdleScanFindings {
+  trigger: IdleRun['trigger'];
+  dryRun: boolean;
+  scope: IdleRun['scope'];
+  policy: IdleRun['policy'];
+  maxStopsPerHour: number;
+  stopsInLastHour: number;
+  overrides: IdleRun['overrides'];
+  window: IdleScanGathered['window'];
+  counts: { considered: number; stop: number; capped: number; spared: number; excluded: number };
+  stops: Pick<IdleVerdict, 'instanceId' | 'instanceType' | 'reason' | 'estimatedMonthlySavingUsd'>[];
+  estimatedMonthlySavingUsd: number;
+  unpricedStops: string[];
+  scanStats: IdleScanGathered['scanStats'];
+  /** Every verdict; a scheduled run's response leaves them out (they are logged). */
+  verdicts?: IdleVerdict[];
 }
 
 /**
@@ -105,15 +66,11 @@ export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string)
         : 'unknown'
       : '-',
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) =>
-    `  ${cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ')}`.trimEnd();
   const spared = verdicts.filter((v) => v.decision === 'spare').map((v) => v.status ?? 'spare');
   const excluded = verdicts.filter((v) => v.decision === 'excluded').map((v) => v.exclusion ?? 'excluded');
   return [
     'Verdicts',
-    line(header),
-    ...rows.map(line),
+    ...textTable(header, rows),
     ...unlisted,
     '',
     `Spared: ${spared.length}${spared.length > 0 ? ` (${countBy(spared)})` : ''}`,
@@ -125,18 +82,19 @@ export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string)
 /** Where the full verdicts of a run are: a manual invoke returns them, a scheduled run logs them. */
 function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correlationId: string): string {
   return trigger === 'manual'
-    ? 'in the result of this manual invoke (report.verdicts).'
+    ? 'in the result of this manual invoke (findings.verdicts).'
     : `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
 }
 
 /** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
 export function planIdleScan(input: {
   signal: Signal;
+  facts: IdleRun;
   gathered: IdleScanGathered;
   config: RuntimeConfig;
-}): Plan<IdleScanIntent> {
-  const { signal, gathered, config } = input;
-  const { run, budget } = gathered;
+}): Plan<IdleScanIntent, IdleScanFindings> {
+  const { signal, facts: run, gathered, config } = input;
+  const { budget } = gathered;
   const verdicts = decideFleet({
     instances: gathered.instances,
     cpu: gathered.cpu,
@@ -151,7 +109,7 @@ export function planIdleScan(input: {
   // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
   const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
   const notes: PlanNote[] = [];
-  const report = {
+  const findings: IdleScanFindings = {
     trigger: run.trigger,
     dryRun: run.dryRun,
     scope: run.scope,
@@ -194,7 +152,7 @@ export function planIdleScan(input: {
       reason: 'nothing-to-do',
       detail: `no idle instance to stop among ${summary.considered} running (${summary.spared} spared, ${summary.excluded} excluded)`,
     });
-    return { intents: [], notes, report, dryRun: run.dryRun };
+    return { intents: [], notes, findings, dryRun: run.dryRun };
   }
 
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
@@ -206,13 +164,11 @@ export function planIdleScan(input: {
     reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
     maxStopsPerHour: run.maxStopsPerHour,
   };
-  const page: PageIntent = {
-    kind: 'sns.page',
+  const page = pageIntent(signal, {
     notice: 'incident',
     severity: 'warning',
-    signal: {
-      ...signal,
-      severity: 'warning',
+    // The page summarizes the run: its title, summary and resources are the decision's, not the scan's.
+    say: {
       title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
       summary:
         `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
@@ -232,6 +188,6 @@ export function planIdleScan(input: {
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed)`,
     ],
-  };
-  return { intents: [stop, page], notes, report, dryRun: run.dryRun };
+  });
+  return { intents: [stop, page], notes, findings, dryRun: run.dryRun };
 }

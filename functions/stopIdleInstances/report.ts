@@ -1,19 +1,22 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { PipelineResult } from '#shared/runtime/pipeline.ts';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
-import type { IdleVerdict } from './verdict.ts';
+import type { IdleScanFindings } from './plan.ts';
 
 /** Verdicts per log entry: a CloudWatch Logs event holds 256 KB, a fleet of 5000 needs several. */
 const VERDICTS_PER_LOG_ENTRY = 200;
 
 /** The run's EMF metrics (what was looked at, actually stopped, and what that saves) and its verdict log. */
-export function measureIdleScan(result: PipelineResult): void {
-  const verdicts = (result.report?.verdicts ?? []) as IdleVerdict[];
+export function measureIdleScan(result: PipelineResult<IdleScanFindings>): void {
+  const verdicts = result.findings?.verdicts ?? [];
   const refs = result.outcomes.find((o) => o.kind === 'ec2.stop-instances')?.refs ?? {};
   const stopped = new Set(Object.keys(refs).filter((id) => refs[id]?.startsWith('stopped')));
   const saving = verdicts
     .filter((v) => stopped.has(v.instanceId) && typeof v.estimatedMonthlySavingUsd === 'number')
-    .reduce((sum, v) => sum + (v.estimatedMonthlySavingUsd as number), 0);
+    .reduce(
+      (sum, v) => sum + (typeof v.estimatedMonthlySavingUsd === 'number' ? v.estimatedMonthlySavingUsd : 0),
+      0,
+    );
   metrics.addMetric('InstancesConsidered', MetricUnit.Count, verdicts.length);
   metrics.addMetric('InstancesStopped', MetricUnit.Count, stopped.size);
   metrics.addMetric('EstimatedMonthlySavings', MetricUnit.NoUnit, Math.round(saving * 100) / 100);
@@ -31,8 +34,8 @@ export function measureIdleScan(result: PipelineResult): void {
  * A scheduled run's stored idempotency record must stay under DynamoDB's 400 KB item limit: its
  * result keeps the counts and stops, and the verdicts go to the log. A manual invoke returns them all.
  */
-export function withoutVerdicts(result: PipelineResult): PipelineResult {
-  if (!result.report) return result;
-  const { verdicts: _logged, ...report } = result.report;
-  return { ...result, report };
+export function withoutVerdicts(result: PipelineResult<IdleScanFindings>): PipelineResult<IdleScanFindings> {
+  if (!result.findings) return result;
+  const { verdicts: _logged, ...findings } = result.findings;
+  return { ...result, findings };
 }

@@ -1,8 +1,4 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
-import { type IdleStopSettings, processRegion } from '#shared/config.ts';
-import { InvalidEventError } from '#shared/runtime/middleware.ts';
-import { metrics } from '#shared/runtime/powertools.ts';
+import type { IdleStopSettings } from '#shared/config.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
 import type { IdlePolicy, Scope } from './verdict.ts';
 
@@ -120,54 +116,4 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
     run.overrides[limit.key] = value;
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, run };
-}
-
-/** Where a run was invoked, from the Lambda context: a manual payload carries no account or region. */
-export interface Invocation {
-  requestId: string;
-  account: string;
-  region: string;
-}
-
-/** What the pipeline runs on: the parsed event, the run it resolved to, and where it runs. */
-export interface IdleScanRequest {
-  event: IdleScanEvent;
-  run: IdleRun;
-  invocation: Invocation;
-}
-
-/**
- * The request a run works on: the stage settings with the payload's overrides applied within their
- * limits. A payload beyond them is an invalid event (counted, named, nothing done).
- */
-export function toIdleScanRequest(
-  event: IdleScanEvent,
-  context: Context,
-  stage: StageForRun,
-): IdleScanRequest {
-  const resolved = resolveIdleRun(event, stage);
-  if (!resolved.ok) {
-    metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
-    throw new InvalidEventError('stopIdleInstances', resolved.issues);
-  }
-  return { event, run: resolved.run, invocation: invocationOf(context) };
-}
-
-/** The account `sls invoke local` stands for: its context carries no function ARN. */
-export const LOCAL_ACCOUNT = '000000000000';
-
-/**
- * Account and region from the function ARN (arn:aws:lambda:<region>:<account>:function:<name>); a local
- * invoke has none, so the region comes from the environment and the account is a placeholder.
- */
-export function invocationOf(
-  context: Pick<Context, 'awsRequestId'> & { invokedFunctionArn?: string | undefined },
-  region: string | undefined = processRegion(),
-): Invocation {
-  const [, , , arnRegion, arnAccount] = (context.invokedFunctionArn ?? '').split(':');
-  return {
-    requestId: context.awsRequestId ?? 'local',
-    account: arnAccount || LOCAL_ACCOUNT,
-    region: arnRegion || region || 'unknown',
-  };
 }

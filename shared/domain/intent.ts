@@ -1,5 +1,5 @@
 import type { Severity } from '#shared/config.ts';
-import type { Signal } from './signal.ts';
+import type { EvidenceLink, ResourceRef } from './signal.ts';
 
 /** Start an SSM Automation runbook. Parameters were validated during planning. */
 export interface RunbookIntent {
@@ -29,15 +29,37 @@ export interface StopInstancesIntent {
 
 export type PageNotice = 'incident' | 'resolve';
 
+/** What a person on call reads: the page's own content, decided by the plan (see `pageIntent`). */
+export interface PageContent {
+  /** The signal kind (`alarm.state-change`): the subject's prefix and the `kind` attribute. */
+  source: string;
+  title: string;
+  summary: string;
+  account: string;
+  region: string;
+  resources: ResourceRef[];
+  evidence: Record<string, string | number | boolean>;
+  links: EvidenceLink[];
+  /** Why it pages (and why other actions were or were not taken). */
+  reason: string;
+  /** Extra lines for the body, e.g. the verdict table of an idle scan. */
+  details?: string[];
+  /** Said under "What the automation did" when the decision took no other action. */
+  nothingDone: string;
+}
+
 /** Page people through the SNS topic. Always live, also in dry-run. */
 export interface PageIntent {
   kind: 'sns.page';
   notice: PageNotice;
   severity: Severity;
-  signal: Signal;
-  reason: string;
-  /** Extra lines for the body, e.g. the verdict table of an idle scan. */
-  details?: string[];
+  /** The incident it belongs to: suppression and the page id key on it. */
+  incidentKey: string;
+  /** The delivery that asks for it: it claims the suppression window. */
+  correlationId: string;
+  /** When the reported state began (an alarm's state timestamp): orders late ALARMs and OKs. */
+  occurredAt: string;
+  content: PageContent;
 }
 
 /**
@@ -52,13 +74,15 @@ export interface PlanNote {
   decision: 'skipped';
   reason: SkipReason;
   detail: string;
+  /** The kind of action withheld, when there is one: its executor's metrics count the refusal. */
+  withheld?: IntentKind;
 }
 
-export interface Plan<I extends Intent = Intent> {
+export interface Plan<I extends Intent = Intent, F = undefined> {
   intents: I[];
   notes: PlanNote[];
-  /** What a manual invoke returns beside the outcomes (e.g. every idle verdict). */
-  report?: Record<string, unknown>;
+  /** What the plan found beside its intents (e.g. every idle verdict): typed per function. */
+  findings?: F;
   /** A run that chose dry-run itself (a manual payload asked for it) says so; it cannot turn dry-run off. */
   dryRun?: boolean;
 }

@@ -1,6 +1,7 @@
 import type { Severity } from '#shared/config.ts';
-import type { PageIntent, PageNotice } from './intent.ts';
+import type { PageContent, PageIntent, PageNotice } from './intent.ts';
 import type { Outcome } from './outcome.ts';
+import type { Signal } from './signal.ts';
 import { tokenFromKey } from './tokens.ts';
 
 /** SNS subjects: at most 100 characters, printable ASCII, no line breaks. */
@@ -29,6 +30,42 @@ export const BODY_LIMIT = 200 * 1024;
  */
 export function pageIdOf(incidentKey: string, notice: PageNotice, openedBy: string): string {
   return tokenFromKey(`page|${incidentKey}|${notice}|${openedBy}`);
+}
+
+export interface PageIntentOptions {
+  notice: PageNotice;
+  severity: Severity;
+  reason: string;
+  details?: string[];
+  /** Said when the decision took no other action; by default, that this page is the action. */
+  nothingDone?: string;
+  /** Where the page says something other than the signal's own words (an idle scan's summary). */
+  say?: Partial<Pick<PageContent, 'title' | 'summary' | 'resources' | 'evidence'>>;
+}
+
+/** The one way a plan asks for a page: the signal's words, and what the plan decides to say. */
+export function pageIntent(signal: Signal, o: PageIntentOptions): PageIntent {
+  return {
+    kind: 'sns.page',
+    notice: o.notice,
+    severity: o.severity,
+    incidentKey: signal.incidentKey,
+    correlationId: signal.correlationId,
+    occurredAt: signal.occurredAt,
+    content: {
+      source: signal.kind,
+      title: o.say?.title ?? signal.title,
+      summary: o.say?.summary ?? signal.summary,
+      account: signal.account,
+      region: signal.region,
+      resources: o.say?.resources ?? signal.resources,
+      evidence: o.say?.evidence ?? signal.evidence,
+      links: signal.links,
+      reason: o.reason,
+      ...(o.details ? { details: o.details } : {}),
+      nothingDone: o.nothingDone ?? 'Nothing else: this page is the action.',
+    },
+  };
 }
 
 export interface RenderedPage {
@@ -135,10 +172,10 @@ function boundedBody(p: BodyParts): string {
 
 /** The page a person on call reads: what, where, why, what was done, links, ids. */
 export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
-  const s = intent.signal;
+  const s = intent.content;
   const resolve = intent.notice === 'resolve';
   const tag = resolve ? 'RESOLVED' : intent.severity.toUpperCase();
-  const subject = toSubject(`[${tag}] ${s.kind}: ${s.title}`);
+  const subject = toSubject(`[${tag}] ${s.source}: ${s.title}`);
 
   const head: string[] = [];
   head.push(resolve ? `${s.title} (resolved)` : s.title, '');
@@ -147,9 +184,9 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   head.push('Where', `  Account ${s.account}, region ${s.region}`);
   for (const r of s.resources)
     head.push(`  ${r.type} ${r.id}${r.arn && r.arn !== r.id ? ` (${r.arn})` : ''}`);
-  head.push('', 'Why', `  ${intent.reason}`);
+  head.push('', 'Why', `  ${s.reason}`);
   const evidence = Object.entries(s.evidence).map(([k, v]) => `  ${k}: ${v}`);
-  const details = intent.details ?? [];
+  const details = s.details ?? [];
   const tail: string[] = [];
   if (!resolve) {
     tail.push(
@@ -157,8 +194,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
       ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did',
     );
     const actions = ctx.outcomes.filter((o) => o.kind !== 'sns.page');
-    if (actions.length === 0)
-      tail.push('  Nothing: no runbook is configured for this signal; this page is the action.');
+    if (actions.length === 0) tail.push(`  ${s.nothingDone}`);
     for (const o of actions) tail.push(`  ${describeOutcome(o)}`);
   }
   if (ctx.repeats > 0) {
@@ -176,9 +212,9 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
   const ids = [
     `Page id: ${ctx.pageId}`,
     ...(ctx.resolvesPageId ? [`Resolves page id: ${ctx.resolvesPageId}`] : []),
-    `Correlation id: ${s.correlationId}`,
-    `Incident key: ${s.incidentKey}`,
-    `Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${s.occurredAt}`,
+    `Correlation id: ${intent.correlationId}`,
+    `Incident key: ${intent.incidentKey}`,
+    `Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${intent.occurredAt}`,
   ];
 
   return {
@@ -186,7 +222,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
     body: boundedBody({ head, evidence, details, tail, ids }),
     attributes: {
       severity: resolve ? (ctx.incidentSeverity ?? intent.severity) : intent.severity,
-      kind: s.kind,
+      kind: s.source,
       account: s.account,
       region: s.region,
       notice: intent.notice,

@@ -55,8 +55,8 @@ interface NoticeSlot {
 }
 
 function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
-  const { incidentKey, correlationId } = intent.signal;
-  const occurredAtMs = parseAwsTimestamp(intent.signal.occurredAt);
+  const { incidentKey, correlationId } = intent;
+  const occurredAtMs = parseAwsTimestamp(intent.occurredAt);
   if (intent.notice === 'incident') {
     return {
       async claim() {
@@ -134,6 +134,7 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
 export const pageExecutor: Executor<PageIntent> = {
   kind: 'sns.page',
   // The topic is encrypted with the stack's key: publishing needs the key too.
+  metrics: { done: 'PagesSent', refused: { suppressed: 'PagesSuppressed' } },
   permissions: [
     'sns:Publish',
     'kms:Decrypt',
@@ -156,7 +157,7 @@ export const pageExecutor: Executor<PageIntent> = {
       return failed(
         intent.kind,
         error,
-        `could not claim the ${intent.notice} notice for ${intent.signal.incidentKey}`,
+        `could not claim the ${intent.notice} notice for ${intent.incidentKey}`,
       );
     }
     if (!claim.send) return claim.outcome;
@@ -187,7 +188,7 @@ export const pageExecutor: Executor<PageIntent> = {
       } catch (error) {
         if (attempt >= MARK_ATTEMPTS) {
           logger.error('page sent but not recorded as sent', {
-            incidentKey: intent.signal.incidentKey,
+            incidentKey: intent.incidentKey,
             error,
           });
           break;

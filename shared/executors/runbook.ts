@@ -37,6 +37,15 @@ function describeEarlier(earlier: EarlierStart[]): string {
  */
 export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
   kind: 'ssm.start-automation',
+  metrics: {
+    done: 'RunbooksStarted',
+    // Out of scope or recovered (the plan withholds it) or over the per-incident limit (refused here).
+    refused: {
+      'out-of-scope': 'RunbooksRefused',
+      'already-recovered': 'RunbooksRefused',
+      'limit-reached': 'RunbooksRefused',
+    },
+  },
   permissions: [
     'ssm:StartAutomationExecution',
     'ssm:AddTagsToResource',

@@ -1,5 +1,5 @@
 import type { RuntimeConfig } from '#shared/config.ts';
-import type { Intent } from '#shared/domain/intent.ts';
+import type { Intent, SkipReason } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 
@@ -10,10 +10,20 @@ export interface ExecutionContext {
   prior: Outcome[];
 }
 
+/**
+ * The EMF metrics an executor's outcomes count, so the runtime needs to know no intent kind: `done`
+ * counts what it did; `refused` counts skips by reason, its own or a plan note that withheld it.
+ */
+export interface ExecutorMetrics {
+  done?: string;
+  refused?: Partial<Record<SkipReason, string>>;
+}
+
 interface ExecutorBase<I extends Intent> {
   kind: I['kind'];
   /** IAM actions it needs: a test holds serverless.yml to them. */
   permissions: readonly string[];
+  metrics?: ExecutorMetrics;
   /** Must be idempotent: a retried delivery is normal. Returns an outcome instead of throwing. */
   execute(intent: I, ctx: ExecutionContext): Promise<Outcome>;
 }

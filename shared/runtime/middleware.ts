@@ -10,8 +10,11 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
+import { type EventIssue, EventRejected, type FunctionSpec, invocationSiteOf } from './functionSpec.ts';
 import { DeadlineError, runInInvocation } from './invocation.ts';
+import { runFunction } from './pipeline.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
 /**
@@ -25,10 +28,17 @@ export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
   constructor(
     readonly functionName: string,
-    readonly issues: { path: string; message: string }[],
+    readonly issues: EventIssue[],
   ) {
     super(`${functionName}: invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
+}
+
+/** The one way an event is refused, by its schema or by the stage's rules: counted, logged, named. */
+function rejectEvent(functionName: string, issues: EventIssue[]): InvalidEventError {
+  metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
+  logger.error('invalid event', { issues });
+  return new InvalidEventError(functionName, issues);
 }
 
 /** Parses the event with the function's schema; on failure counts InvalidEvent and throws, acting on nothing. */
@@ -40,13 +50,13 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
         request.event = parsed.data;
         return;
       }
-      const issues = parsed.error.issues.map((i) => ({
-        path: i.path.length > 0 ? i.path.join('.') : '(event)',
-        message: i.message,
-      }));
-      metrics.addMetric('InvalidEvent', MetricUnit.Count, 1);
-      logger.error('invalid event', { issues });
-      throw new InvalidEventError(functionName, issues);
+      throw rejectEvent(
+        functionName,
+        parsed.error.issues.map((i) => ({
+          path: i.path.length > 0 ? i.path.join('.') : '(event)',
+          message: i.message,
+        })),
+      );
     },
   };
 }
@@ -104,21 +114,22 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   };
 }
 
-export interface HandlerOptions<S extends z.ZodType> {
-  /** The function's name in serverless.yml, also the `function` metric dimension. */
-  name: string;
-  schema: S;
-  /** Deduplicate deliveries by the EventBridge event id (Powertools idempotency on the state table). */
-  idempotencyKey?: string;
-  /** A payload without the key (a manual invoke) runs without deduplication instead of failing. */
-  idempotencyKeyOptional?: boolean;
-}
-
-/** The middy stack every function uses: logger, tracer, metrics, parse, idempotency. */
-export function opsHandler<S extends z.ZodType, R>(
-  options: HandlerOptions<S>,
-  fn: (event: z.output<S>, context: Context) => Promise<R>,
+/**
+ * The Lambda handler of a function spec: the middy stack every function uses (logger, tracer, metrics,
+ * parse, idempotency) around the pipeline, inside the invocation's deadline.
+ */
+export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
 ) {
+  const fn = async (event: z.output<S>, context: Context): Promise<unknown> => {
+    try {
+      const result = await runFunction(spec, event, invocationSiteOf(context));
+      return spec.respond ? spec.respond(result, event) : result;
+    } catch (error) {
+      if (error instanceof EventRejected) throw rejectEvent(spec.name, error.issues);
+      throw error;
+    }
+  };
   // The handler runs inside its invocation's scope: SDK calls carry the abort signal middy fires
   // TIMEOUT_EARLY_MS before the deadline, and the pipeline checks the time left before each mutation.
   const bounded = (event: z.output<S>, context: Context, { signal }: { signal: AbortSignal }) =>
@@ -136,7 +147,7 @@ export function opsHandler<S extends z.ZodType, R>(
     timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
     timeoutEarlyResponse: () => {
       throw new DeadlineError(
-        `${options.name} ran out of time: stopped ${TIMEOUT_EARLY_MS} ms before the Lambda deadline; the delivery is retried`,
+        `${spec.name} ran out of time: stopped ${TIMEOUT_EARLY_MS} ms before the Lambda deadline; the delivery is retried`,
       );
     },
   })
@@ -147,11 +158,11 @@ export function opsHandler<S extends z.ZodType, R>(
     // (A before hook that returns a value ends the request in middy: this one returns nothing.)
     .use({
       before: () => {
-        metrics.addDimension('function', options.name);
+        metrics.addDimension('function', spec.name);
       },
     })
-    .use(parseEvent(options.name, options.schema));
-  if (options.idempotencyKey) {
+    .use(parseEvent(spec.name, spec.schema));
+  if (spec.idempotency) {
     handler.use(
       onlyIfAcquired(
         makeHandlerIdempotent({
@@ -162,9 +173,9 @@ export function opsHandler<S extends z.ZodType, R>(
             awsSdkV3Client: dynamodb,
           }),
           config: new IdempotencyConfig({
-            eventKeyJmesPath: options.idempotencyKey,
+            eventKeyJmesPath: spec.idempotency.key,
             expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
-            throwOnNoIdempotencyKey: !options.idempotencyKeyOptional,
+            throwOnNoIdempotencyKey: spec.idempotency.optional !== true,
           }),
         }),
       ),

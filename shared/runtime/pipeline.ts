@@ -1,34 +1,21 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
 import { config, type RuntimeConfig } from '#shared/config.ts';
 import type { Intent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
 import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
-/**
- * The one way through every function: signal (pure) -> gather (reads) -> plan (pure) ->
- * execute (the only writes) -> report. A function supplies the four steps; this runs them.
- */
-export interface PipelineSpec<E, G, I extends Intent> {
-  toSignal(event: E): Signal;
-  gather(signal: Signal, event: E): Promise<G>;
-  plan(input: { signal: Signal; gathered: G; config: RuntimeConfig }): Plan<I>;
-  executors: ExecutorMap<I>;
-  /** Function-specific metrics and logs, after the common report; also when an action failed. */
-  measure?(result: PipelineResult): void;
-}
+export type { PipelineResult } from './functionSpec.ts';
 
-export interface PipelineResult {
-  correlationId: string;
-  signal: Pick<Signal, 'kind' | 'title' | 'severity' | 'incidentKey'>;
-  dryRun: boolean;
-  outcomes: Outcome[];
-  notes: PlanNote[];
-  report?: Record<string, unknown>;
-}
+/**
+ * The one way through every function: observe (pure: signal and facts) -> gather (reads) -> plan
+ * (pure) -> execute (the only writes) -> report. A function's spec supplies the steps; this runs them.
+ */
 
 /** Thrown after reporting when an action failed, so the delivery is retried and ends in the failure queue. */
 export class ActionFailedError extends Error {
@@ -42,9 +29,9 @@ export class ActionFailedError extends Error {
   }
 }
 
-function executorFor<I extends Intent>(executors: ExecutorMap<I>, intent: I): Executor<I> {
+function executorFor<I extends Intent>(executors: ExecutorMap<I>, kind: I['kind']): Executor<I> {
   // The mapped type guarantees an executor per kind; TypeScript cannot correlate the key with the value.
-  return (executors as unknown as Record<string, Executor<I>>)[intent.kind] as Executor<I>;
+  return (executors as unknown as Record<string, Executor<I>>)[kind] as Executor<I>;
 }
 
 /** A mutation that would not finish (and be recorded) before the invocation's deadline is not started. */
@@ -60,7 +47,7 @@ function deadlineRefusal(budgetMs: number): DeadlineError | undefined {
 }
 
 async function execute<I extends Intent>(
-  plan: Plan<I>,
+  plan: Plan<I, unknown>,
   executors: ExecutorMap<I>,
   signal: Signal,
   cfg: RuntimeConfig,
@@ -69,7 +56,7 @@ async function execute<I extends Intent>(
   // In plan order: a page reports what the runbook before it came to.
   for (const intent of plan.intents) {
     const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes] };
-    const executor = executorFor(executors, intent);
+    const executor = executorFor(executors, intent.kind);
     if (!executor.mutates) {
       throwIfAborted();
       outcomes.push(await executor.execute(intent, ctx));
@@ -91,18 +78,41 @@ async function execute<I extends Intent>(
   return { outcomes };
 }
 
-function report(signal: Signal, result: PipelineResult): void {
+/**
+ * The counts each executor declares (done; refused by reason, by itself or by a plan note that withheld
+ * it), every declared metric included at zero, so dashboards see a steady series.
+ */
+export function executorCounts<I extends Intent>(
+  executors: ExecutorMap<I>,
+  outcomes: readonly Outcome[],
+  notes: readonly PlanNote[],
+): Map<string, number> {
+  const counts = new Map<string, number>();
+  const all = Object.values(executors) as Executor<I>[];
+  for (const e of all) {
+    if (e.metrics?.done) counts.set(e.metrics.done, 0);
+    for (const name of Object.values(e.metrics?.refused ?? {})) if (name) counts.set(name, 0);
+  }
+  const add = (name: string | undefined) => {
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  };
+  for (const o of outcomes) {
+    const m = executorFor(executors, o.kind as I['kind'])?.metrics;
+    if (o.status === 'done') add(m?.done);
+    if (o.status === 'skipped' && o.reason) add(m?.refused?.[o.reason]);
+  }
+  for (const n of notes) {
+    if (n.withheld) add(executorFor(executors, n.withheld as I['kind'])?.metrics?.refused?.[n.reason]);
+  }
+  return counts;
+}
+
+function report<I extends Intent>(signal: Signal, result: PipelineResult, executors: ExecutorMap<I>): void {
   tracer.putAnnotation('signalKind', signal.kind);
   tracer.putAnnotation('correlationId', signal.correlationId);
-  const count = (kind: string, status: Outcome['status']) =>
-    result.outcomes.filter((o) => o.kind === kind && o.status === status).length;
-  metrics.addMetric('PagesSent', MetricUnit.Count, count('sns.page', 'done'));
-  metrics.addMetric(
-    'PagesSuppressed',
-    MetricUnit.Count,
-    result.outcomes.filter((o) => o.reason === 'suppressed').length,
-  );
-  metrics.addMetric('RunbooksStarted', MetricUnit.Count, count('ssm.start-automation', 'done'));
+  for (const [name, n] of executorCounts(executors, result.outcomes, result.notes)) {
+    metrics.addMetric(name, MetricUnit.Count, n);
+  }
   metrics.addMetric(
     'ActionsFailed',
     MetricUnit.Count,
@@ -119,20 +129,23 @@ function report(signal: Signal, result: PipelineResult): void {
   });
 }
 
-export async function runPipeline<E, G, I extends Intent>(
-  spec: PipelineSpec<E, G, I>,
-  event: E,
-): Promise<PipelineResult> {
+/** Runs one event through a function's steps and reports it; throws when an action failed. */
+export async function runFunction<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
+  event: z.output<S>,
+  site: InvocationSite,
+): Promise<PipelineResult<Findings>> {
   const cfg = config();
-  const signal = spec.toSignal(event);
+  const observation = spec.observe(event, { site, config: cfg });
+  const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });
-  const gathered = await spec.gather(signal, event);
+  const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
-  const plan = spec.plan({ signal, gathered, config: cfg });
+  const plan = spec.plan({ ...observation, gathered, config: cfg });
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
   const runConfig = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig);
-  const result: PipelineResult = {
+  const result: PipelineResult<Findings> = {
     correlationId: signal.correlationId,
     signal: {
       kind: signal.kind,
@@ -143,9 +156,9 @@ export async function runPipeline<E, G, I extends Intent>(
     dryRun: runConfig.dryRun,
     outcomes,
     notes: plan.notes,
-    ...(plan.report ? { report: plan.report } : {}),
+    ...(plan.findings !== undefined ? { findings: plan.findings } : {}),
   };
-  report(signal, result);
+  report(signal, result, spec.executors);
   spec.measure?.(result);
   await writeActionLog(
     actionLogEntries(

@@ -3,7 +3,13 @@ import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import {
+  sendStateTableCallsOneAtATime,
+  setDryRun,
+  startEmulatedStack,
+  withUnreachableTopic,
+} from '../support/emulator.ts';
 import { type AlarmEventOptions, makeAlarmEvent as alarmEvent, loadFixture } from '../support/events.ts';
 import { DEFAULT_AMI } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
@@ -47,6 +53,8 @@ const setMode = setDryRun;
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  // Concurrent deliveries race here: each state-table write must be atomic, as in DynamoDB.
+  await sendStateTableCallsOneAtATime();
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
     (next) => async (args) => {
@@ -71,7 +79,7 @@ beforeEach(async () => {
   [instanceId] = (await launch(1, OPTED_IN)) as [string];
 });
 
-const invoke = (event: unknown) => handler(event as never, makeContext());
+const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const at = (hhmm: string) => `2025-06-21T${hhmm}:00.000+0000`;
 const alarmAt = (id: string, hhmm: string) =>

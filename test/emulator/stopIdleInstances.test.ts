@@ -100,7 +100,7 @@ interface Verdict {
   reason: string;
 }
 const verdictsOf = (result: unknown): Verdict[] =>
-  (result as { report: { verdicts: Verdict[] } }).report.verdicts;
+  (result as { findings: { verdicts: Verdict[] } }).findings.verdicts;
 const decisionOf = (result: unknown, id: string) => verdictsOf(result).find((v) => v.instanceId === id);
 
 const OPT_IN = { 'ops:auto-stop': 'true' };
@@ -183,7 +183,7 @@ describe('stopIdleInstances against the emulator', () => {
         { kind: 'ec2.stop-instances', status: 'skipped', reason: 'dry-run' },
         { kind: 'sns.page', status: 'done' },
       ],
-      report: { dryRun: true, counts: { stop: 3 } },
+      findings: { dryRun: true, counts: { stop: 3 } },
     });
     const [page] = await stack.readPages();
     expect(page?.subject).toContain('idle scan would stop 3 instance(s)');
@@ -219,7 +219,7 @@ describe('stopIdleInstances against the emulator', () => {
     expect(decisionOf(result, only(fleet, 'least-quiet'))?.decision).toBe('capped');
     expect(result).toMatchObject({
       notes: [{ reason: 'capped' }],
-      report: { counts: { stop: 2, capped: 2 } },
+      findings: { counts: { stop: 2, capped: 2 } },
     });
   });
 
@@ -237,7 +237,9 @@ describe('stopIdleInstances against the emulator', () => {
     const seen = [...(await instances()).values()];
     expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
     expect(new Set(stoppedIds()).size).toBe(10);
-    const counts = runs.map((r) => (r as unknown as { report: { counts: { stop: number } } }).report.counts);
+    const counts = runs.map(
+      (r) => (r as unknown as { findings: { counts: { stop: number } } }).findings.counts,
+    );
     expect(counts.map((c) => c.stop)).toEqual([10, 0, 0, 0]);
     const capped = verdictsOf(runs[1]).find((v) => v.decision === 'capped');
     expect(capped?.reason).toContain('the limit of 10 stops per rolling hour was reached (10 already');
@@ -252,7 +254,7 @@ describe('stopIdleInstances against the emulator', () => {
     const live = await invoke({ maxStopsPerHour: 4 });
     // Assert
     expect(new Set(stoppedIds()).size).toBe(4);
-    expect(live).toMatchObject({ report: { counts: { stop: 4, capped: 0 } } });
+    expect(live).toMatchObject({ findings: { counts: { stop: 4, capped: 0 } } });
   });
 
   it('pages nothing and stops nothing when no instance is idle', async () => {
@@ -388,7 +390,7 @@ describe('the idle scan at fleet scale', () => {
     // Stop protection is read for the would-stop candidates only: 3 idle + the protected one.
     expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(4);
     expect(result).toMatchObject({
-      report: {
+      findings: {
         scanStats: {
           describePages: describes.length,
           instancesRunning: N,

@@ -32,3 +32,25 @@ export async function withUnreachableTopic<T>(work: () => Promise<T>): Promise<T
     resetConfigForTests();
   }
 }
+
+/**
+ * moto applies DynamoDB conditional writes non-atomically under concurrent requests, while DynamoDB
+ * applies the writes to one item one at a time. A race test sends this process's state-table calls to
+ * moto one at a time, so it proves what DynamoDB guarantees: the interleavings between deliveries vary,
+ * each write is atomic. Call after the handler is imported (the client is built on import).
+ */
+export async function sendStateTableCallsOneAtATime(): Promise<void> {
+  const { dynamodb } = await import('#shared/aws/dynamodb.ts');
+  let queue: Promise<unknown> = Promise.resolve();
+  dynamodb.middlewareStack.add(
+    (next) => (args) => {
+      const run = queue.then(
+        () => next(args),
+        () => next(args),
+      );
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'stateTableOneAtATimeForTests' },
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { executors } from '#functions/onAlarm/handler.ts';
 import type { AlarmIntent } from '#functions/onAlarm/plan.ts';
+import { executors } from '#functions/onAlarm/spec.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 

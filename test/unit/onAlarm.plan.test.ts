@@ -31,8 +31,8 @@ function planFor(
   const signal = alarmSignal(event);
   const facts = alarmFacts(event);
   const target = { instanceId: facts.dimensions.InstanceId ?? 'none', state: 'running', tags: OPTED_IN };
-  const gathered: AlarmGathered = { facts, tags, target, ...extra };
-  return planAlarm({ signal, gathered, config });
+  const gathered: AlarmGathered = { tags, target, ...extra };
+  return planAlarm({ signal, facts, gathered, config });
 }
 
 const runbooks = (intents: { kind: string }[]) =>
@@ -97,7 +97,7 @@ describe('planAlarm', () => {
     // Assert
     expect(runbooks(plan.intents)).toHaveLength(0);
     expect(plan.notes).toContainEqual(expect.objectContaining({ reason: 'invalid-parameter' }));
-    expect(pages(plan.intents)[0]?.reason).toMatch(/is not a ec2-instance-id/);
+    expect(pages(plan.intents)[0]?.content.reason).toMatch(/is not a ec2-instance-id/);
   });
 
   it('refuses a runbook whose dimension is missing', () => {
@@ -171,7 +171,8 @@ describe('planAlarm', () => {
     // Act
     const plan = planAlarm({
       signal: alarmSignal(event),
-      gathered: { facts: alarmFacts(event), tags: {} },
+      facts: alarmFacts(event),
+      gathered: { tags: {} },
       config,
     });
     // Assert
@@ -224,7 +225,7 @@ describe('planAlarm: runbook scope', () => {
         detail: expect.stringContaining('ops:auto-remediate=true'),
       }),
     );
-    expect(pages(plan.intents)[0]?.reason).toContain(
+    expect(pages(plan.intents)[0]?.content.reason).toContain(
       'instance i-0abc1234def567890 is not tagged ops:auto-remediate=true (it has no such tag)',
     );
   });
@@ -269,7 +270,7 @@ describe('planAlarm: runbook scope', () => {
     // Assert
     expect(runbooks(plan.intents)).toHaveLength(0);
     expect(plan.notes[0]).toMatchObject({ reason: 'out-of-scope' });
-    expect(pages(plan.intents)[0]?.reason).toContain(`is managed by ${owner} (tag ${key}=${value})`);
+    expect(pages(plan.intents)[0]?.content.reason).toContain(`is managed by ${owner} (tag ${key}=${value})`);
   });
 
   it('acts on a managed instance when the rule opts out of the managed-by exclusions', () => {
@@ -296,7 +297,9 @@ describe('planAlarm: runbook scope', () => {
     const notGathered = planFor(WEB, config, {}, { target: undefined });
     // Assert
     expect(runbooks(plan.intents)).toHaveLength(0);
-    expect(pages(plan.intents)[0]?.reason).toContain('could not be read (UnauthorizedOperation: denied)');
+    expect(pages(plan.intents)[0]?.content.reason).toContain(
+      'could not be read (UnauthorizedOperation: denied)',
+    );
     expect(runbooks(notGathered.intents)).toHaveLength(0);
     expect(notGathered.notes[0]).toMatchObject({ reason: 'out-of-scope' });
   });
@@ -485,7 +488,8 @@ describe('alarmSignal', () => {
       const event = AlarmEvent.parse(e);
       return planAlarm({
         signal: alarmSignal(event),
-        gathered: { facts: alarmFacts(event), tags: {} },
+        facts: alarmFacts(event),
+        gathered: { tags: {} },
         config,
       });
     };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmSignal } from '#functions/onAlarm/signal.ts';
-import { renderPage } from '#shared/domain/page.ts';
+import { pageIntent, renderPage } from '#shared/domain/page.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 
 type RawEvent = ReturnType<typeof makeAlarmEvent> & Record<string, unknown>;
@@ -292,10 +292,13 @@ describe('AlarmEvent schema: bounds, so whatever passes can be handled', () => {
           }
           // Act
           const signal = alarmSignal(parsed.data);
-          const page = renderPage(
-            { kind: 'sns.page', notice: 'incident', severity: 'high', signal, reason: 'r' },
-            { outcomes: [], repeats: 0, stage: 'dev', dryRun: false, pageId: 'p-1' },
-          );
+          const page = renderPage(pageIntent(signal, { notice: 'incident', severity: 'high', reason: 'r' }), {
+            outcomes: [],
+            repeats: 0,
+            stage: 'dev',
+            dryRun: false,
+            pageId: 'p-1',
+          });
           // Assert (accepted)
           expect(signal.incidentKey.endsWith(`:alarm:${alarmName}`)).toBe(true);
           expect(Buffer.from(page.body, 'utf8').toString('utf8')).toBe(page.body);

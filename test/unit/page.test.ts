@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, skipped } from '#shared/domain/outcome.ts';
-import { BODY_LIMIT, pageIdOf, renderPage, SUBJECT_LIMIT, toSubject } from '#shared/domain/page.ts';
+import {
+  BODY_LIMIT,
+  pageIdOf,
+  pageIntent,
+  renderPage,
+  SUBJECT_LIMIT,
+  toSubject,
+} from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 
 function makeSignal(overrides: Partial<Signal> = {}): Signal {
@@ -23,13 +30,13 @@ function makeSignal(overrides: Partial<Signal> = {}): Signal {
   };
 }
 
-const incident = (signal: Signal): PageIntent => ({
-  kind: 'sns.page',
-  notice: 'incident',
-  severity: 'critical',
-  signal,
-  reason: 'Matched rule web-cpu',
-});
+const incident = (signal: Signal, extra: { details?: string[]; reason?: string } = {}): PageIntent =>
+  pageIntent(signal, {
+    notice: 'incident',
+    severity: 'critical',
+    reason: extra.reason ?? 'Matched rule web-cpu',
+    ...(extra.details ? { details: extra.details } : {}),
+  });
 
 const ctx = { outcomes: [], repeats: 0, stage: 'prod', dryRun: false, pageId: 'p-1' };
 /** What a person on call needs whatever the size: what, where, why, links and the ids. */
@@ -135,7 +142,7 @@ describe('renderPage', () => {
     // Arrange
     const details = Array.from({ length: 50 }, (_, i) => `  i-${i} spared: busy`);
     // Act
-    const page = renderPage({ ...incident(makeSignal()), details }, ctx);
+    const page = renderPage(incident(makeSignal(), { details }), ctx);
     // Assert
     expect(page.body).toContain('  i-49 spared: busy');
     expect(page.body).not.toContain('shortened');
@@ -147,7 +154,7 @@ describe('renderPage', () => {
       { length: 20_000 },
       (_, i) => `  i-${String(i).padStart(17, '0')}  spared  CPU max 43.2 % over 24 h, network 812 MB/h`,
     );
-    const intent = { ...incident(makeSignal()), details };
+    const intent = incident(makeSignal(), { details });
     const outcomes = [done('ssm.start-automation', 'started AWS-RestartEC2Instance (execution e-1)')];
     // Act
     const page = renderPage(intent, { ...ctx, outcomes });
@@ -173,7 +180,7 @@ describe('renderPage', () => {
         (details, evidence, padding) => {
           // Arrange: random details and evidence, padded towards and past the bound.
           const big = details.concat(padding > 0 ? ['x'.repeat(padding), '€'.repeat(padding)] : []);
-          const intent = { ...incident(makeSignal({ evidence })), details: big };
+          const intent = incident(makeSignal({ evidence }), { details: big });
           // Act
           const page = renderPage(intent, ctx);
           // Assert
@@ -187,7 +194,7 @@ describe('renderPage', () => {
 
   it('cuts an oversized head rather than exceed the bound, and keeps the ids', () => {
     // Arrange: a reason of 300 KB, far beyond any real one.
-    const intent = { ...incident(makeSignal()), reason: 'é'.repeat(150_000) };
+    const intent = incident(makeSignal(), { reason: 'é'.repeat(150_000) });
     // Act
     const page = renderPage(intent, ctx);
     // Assert

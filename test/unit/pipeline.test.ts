@@ -1,18 +1,25 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PageIntent, Plan, RunbookIntent } from '#shared/domain/intent.ts';
 import { done, type Outcome } from '#shared/domain/outcome.ts';
+import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { runInInvocation } from '#shared/runtime/invocation.ts';
-import { type PipelineSpec, runPipeline } from '#shared/runtime/pipeline.ts';
+import { executorCounts, runFunction } from '#shared/runtime/pipeline.ts';
 
 // The runtime, not each executor, decides whether a mutation runs: these executors check nothing.
 const documents = mockClient(DynamoDBDocumentClient);
 
 type TestIntent = RunbookIntent | PageIntent;
+
+const site = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
+const runPipeline = (spec: FunctionSpec<z.ZodUnknown, undefined, undefined, TestIntent>) =>
+  runFunction(spec, {}, site);
 
 const signal: Signal = {
   kind: 'test.signal',
@@ -37,7 +44,7 @@ const runbook: RunbookIntent = {
   rule: 'restart',
   reason: 'test',
 };
-const page: PageIntent = { kind: 'sns.page', notice: 'incident', severity: 'high', signal, reason: 'test' };
+const page: PageIntent = pageIntent(signal, { notice: 'incident', severity: 'high', reason: 'test' });
 
 function specWith(plan: Plan<TestIntent>) {
   const mutate = vi.fn(async (): Promise<Outcome> => done('ssm.start-automation', 'started'));
@@ -55,9 +62,11 @@ function specWith(plan: Plan<TestIntent>) {
     },
     'sns.page': { kind: 'sns.page', permissions: [], mutates: false, execute: notify },
   };
-  const spec: PipelineSpec<unknown, undefined, TestIntent> = {
-    toSignal: () => signal,
-    gather: async () => undefined,
+  const spec: FunctionSpec<z.ZodUnknown, undefined, undefined, TestIntent> = {
+    name: 'test',
+    schema: z.unknown(),
+    observe: () => ({ signal, facts: undefined }),
+    gather: { permissions: [], read: async () => undefined },
     plan: () => plan,
     executors,
   };
@@ -85,7 +94,7 @@ describe('runtime dry-run', () => {
     resetConfigForTests();
     const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
     // Act
-    const result = await runPipeline(spec, {});
+    const result = await runPipeline(spec);
     // Assert
     expect(mutate).not.toHaveBeenCalled();
     expect(notify).toHaveBeenCalledOnce();
@@ -106,10 +115,10 @@ describe('runtime dry-run', () => {
     // Act
     process.env.DRY_RUN = 'false';
     resetConfigForTests();
-    await runPipeline(dryPlan.spec, {});
+    await runPipeline(dryPlan.spec);
     process.env.DRY_RUN = 'true';
     resetConfigForTests();
-    const forcedLive = await runPipeline(livePlanOnDryStage.spec, {});
+    const forcedLive = await runPipeline(livePlanOnDryStage.spec);
     // Assert
     expect(dryPlan.mutate).not.toHaveBeenCalled();
     expect(livePlanOnDryStage.mutate).not.toHaveBeenCalled();
@@ -122,7 +131,7 @@ describe('runtime dry-run', () => {
     resetConfigForTests();
     const { spec } = specWith({ intents: [runbook], notes: [] });
     // Act
-    await runPipeline(spec, {});
+    await runPipeline(spec);
     // Assert
     const items = documents
       .commandCalls(BatchWriteCommand)
@@ -138,7 +147,7 @@ describe('runtime deadline', () => {
     // Arrange
     const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
     // Act
-    const error = await withTimeLeft(2_000, () => runPipeline(spec, {})).catch((e: unknown) => e);
+    const error = await withTimeLeft(2_000, () => runPipeline(spec)).catch((e: unknown) => e);
     // Assert
     expect(mutate).not.toHaveBeenCalled();
     // The page waits for the retry, which can also start the runbook: one page, saying what happened.
@@ -161,7 +170,7 @@ describe('runtime deadline', () => {
     // Arrange
     const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
     // Act
-    await withTimeLeft(30_000, () => runPipeline(spec, {}));
+    await withTimeLeft(30_000, () => runPipeline(spec));
     // Assert
     expect(mutate).toHaveBeenCalledOnce();
     expect(notify).toHaveBeenCalledOnce();
@@ -171,10 +180,51 @@ describe('runtime deadline', () => {
     // Arrange
     const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
     // Act
-    const error = await withTimeLeft(30_000, () => runPipeline(spec, {}), true).catch((e: unknown) => e);
+    const error = await withTimeLeft(30_000, () => runPipeline(spec), true).catch((e: unknown) => e);
     // Assert
     expect((error as Error).name).toBe('DeadlineExceeded');
     expect(mutate).not.toHaveBeenCalled();
     expect(notify).not.toHaveBeenCalled();
+  });
+});
+
+describe('runtime metrics', () => {
+  it('counts what each executor declares, refusals by plan notes included, and knows no intent kind', () => {
+    // Arrange: a runbook executor that counts starts and refusals; a note withholding a start
+    const executors = {
+      'ssm.start-automation': {
+        kind: 'ssm.start-automation' as const,
+        permissions: [],
+        mutates: true as const,
+        budgetMs: 0,
+        metrics: { done: 'Started', refused: { 'out-of-scope': 'Refused', 'limit-reached': 'Refused' } },
+        preview: () => 'start',
+        execute: async () => done('ssm.start-automation', 'started'),
+      },
+      'sns.page': {
+        kind: 'sns.page' as const,
+        permissions: [],
+        mutates: false as const,
+        metrics: { done: 'Paged' },
+        execute: async () => done('sns.page', 'paged'),
+      },
+    } satisfies ExecutorMap<TestIntent>;
+    const outcomes: Outcome[] = [
+      done('ssm.start-automation', 'started'),
+      { kind: 'ssm.start-automation', status: 'skipped', reason: 'limit-reached', detail: 'over the limit' },
+    ];
+    const notes = [
+      {
+        decision: 'skipped' as const,
+        reason: 'out-of-scope' as const,
+        detail: 'not opted in',
+        withheld: 'ssm.start-automation' as const,
+      },
+      { decision: 'skipped' as const, reason: 'muted' as const, detail: 'muted' },
+    ];
+    // Act
+    const counts = executorCounts<TestIntent>(executors, outcomes, notes);
+    // Assert
+    expect(Object.fromEntries(counts)).toEqual({ Started: 1, Refused: 2, Paged: 0 });
   });
 });

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { IdleScanGathered, ScanStats } from '#functions/stopIdleInstances/gather.ts';
 import { lookbackWindow } from '#functions/stopIdleInstances/gather.ts';
-import { idleScanSignal, planIdleScan } from '#functions/stopIdleInstances/plan.ts';
+import { planIdleScan } from '#functions/stopIdleInstances/plan.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
-import {
-  type IdleRun,
-  type IdleScanRequest,
-  invocationOf,
-  resolveIdleRun,
-  type StageForRun,
-} from '#functions/stopIdleInstances/settings.ts';
+import { type IdleRun, resolveIdleRun, type StageForRun } from '#functions/stopIdleInstances/settings.ts';
+import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
 import type { HourlySeries, InstanceFacts } from '#functions/stopIdleInstances/verdict.ts';
 import { IdleStopSettings } from '#shared/config.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { invocationSiteOf as invocationOf } from '#shared/runtime/functionSpec.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
@@ -36,12 +32,13 @@ function runFor(payload: unknown, s: StageForRun = stage(false)): IdleRun {
 
 const scheduled = () => loadFixture('stopIdleInstances/scheduled-event.json');
 
-function request(payload: unknown = scheduled(), run = runFor(payload)): IdleScanRequest {
-  return {
-    event: IdleScanEvent.parse(payload),
-    run,
-    invocation: { requestId: 'req-1', account: '111122223333', region: 'eu-west-1' },
-  };
+/** The signal of a run, invoked as `req-1` in account 111122223333, eu-west-1. */
+function signalOf(payload: unknown = scheduled(), run = runFor(payload)) {
+  return idleScanSignal(IdleScanEvent.parse(payload), run, {
+    requestId: 'req-1',
+    account: '111122223333',
+    region: 'eu-west-1',
+  });
 }
 
 const instance = (instanceId: string, extra: Partial<InstanceFacts> = {}): InstanceFacts => ({
@@ -85,7 +82,6 @@ function gathered(boxes: Box[], run: IdleRun, stopsInLastHour = 0): IdleScanGath
     netOut: series((b) => b.network),
     window: { start: new Date((END - 86_400) * 1000).toISOString(), end: new Date(END * 1000).toISOString() },
     scanStats: stats,
-    run,
     budget: {
       limit: run.maxStopsPerHour,
       usedInLastHour: stopsInLastHour,
@@ -95,9 +91,9 @@ function gathered(boxes: Box[], run: IdleRun, stopsInLastHour = 0): IdleScanGath
 }
 
 function plan(boxes: Box[], run = runFor(scheduled()), stopsInLastHour = 0) {
-  const req = request(scheduled(), run);
   return planIdleScan({
-    signal: idleScanSignal(req),
+    signal: signalOf(scheduled(), run),
+    facts: run,
     gathered: gathered(boxes, run, stopsInLastHour),
     config: makeConfig(),
   });
@@ -289,7 +285,7 @@ describe('the limits on manual overrides', () => {
 describe('the idle scan signal', () => {
   it('threads a scheduled run by its event id', () => {
     // Act
-    const signal = idleScanSignal(request());
+    const signal = signalOf();
     // Assert
     expect(signal).toMatchObject({
       kind: 'ec2.idle-scan',
@@ -303,7 +299,7 @@ describe('the idle scan signal', () => {
 
   it('threads a manual run by its Lambda request id, in the account and region it runs in', () => {
     // Act
-    const signal = idleScanSignal(request({ dryRun: true }));
+    const signal = signalOf({ dryRun: true });
     // Assert
     expect(signal).toMatchObject({
       correlationId: 'req-1',
@@ -347,7 +343,7 @@ describe('planning an idle scan', () => {
     const stop = result.intents[0] as StopInstancesIntent;
     expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-idle1', 'i-idle2']);
     expect(stop.instances[0]?.reason).toMatch(/^Idle over 24 h: hourly CPU max 1 %/);
-    expect(result.report).toMatchObject({
+    expect(result.findings).toMatchObject({
       dryRun: false,
       estimatedMonthlySavingUsd: 60.74,
       unpricedStops: ['i-idle2'],
@@ -358,7 +354,7 @@ describe('planning an idle scan', () => {
       counts: { considered: 4, stop: 2, capped: 0, spared: 1, excluded: 1 },
       scanStats: stats,
     });
-    expect(result.report?.verdicts).toHaveLength(4);
+    expect(result.findings?.verdicts).toHaveLength(4);
     expect(result.notes).toEqual([]);
   });
 
@@ -374,10 +370,10 @@ describe('planning an idle scan', () => {
     // Assert
     const page = result.intents[1] as PageIntent;
     expect(page).toMatchObject({ notice: 'incident', severity: 'warning' });
-    expect(page.signal.title).toBe('idle scan stopping 1 instance(s) (est. $60.74/month)');
-    expect(page.signal.incidentKey).toBe('idle-scan#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa');
-    expect(page.signal.resources).toEqual([{ type: 'ec2 instance', id: 'i-idle1' }]);
-    expect(page.details).toEqual([
+    expect(page.content.title).toBe('idle scan stopping 1 instance(s) (est. $60.74/month)');
+    expect(page.incidentKey).toBe('idle-scan#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa');
+    expect(page.content.resources).toEqual([{ type: 'ec2 instance', id: 'i-idle1' }]);
+    expect(page.content.details).toEqual([
       'Verdicts',
       '  decision  instance  type      max CPU  max net/h  hours  saving/month',
       '  stop      i-idle1   t3.large  1 %      20 KB      24/24  $60.74',
@@ -393,8 +389,8 @@ describe('planning an idle scan', () => {
     // Act
     const result = plan([idleBox('i-idle1')], runFor({ dryRun: true }));
     // Assert
-    expect((result.intents[1] as PageIntent).details).toContain(
-      'Every verdict with its reason: in the result of this manual invoke (report.verdicts).',
+    expect((result.intents[1] as PageIntent).content.details).toContain(
+      'Every verdict with its reason: in the result of this manual invoke (findings.verdicts).',
     );
   });
 
@@ -404,8 +400,8 @@ describe('planning an idle scan', () => {
     // Assert
     expect(result.intents[0]?.kind).toBe('ec2.stop-instances');
     expect(result.dryRun).toBe(true);
-    expect((result.intents[1] as PageIntent).signal.title).toContain('would stop 1 instance(s)');
-    expect(result.report).toMatchObject({ dryRun: true });
+    expect((result.intents[1] as PageIntent).content.title).toContain('would stop 1 instance(s)');
+    expect(result.findings).toMatchObject({ dryRun: true });
   });
 
   it('stops the quietest up to the cap and notes the capped ones', () => {
@@ -427,7 +423,7 @@ describe('planning an idle scan', () => {
           '1 idle instance(s) not stopped: the limit is 2 stop(s) per rolling hour, 0 already made in the last hour',
       },
     ]);
-    expect((result.intents[1] as PageIntent).details).toContain(
+    expect((result.intents[1] as PageIntent).content.details).toContain(
       '  capped    i-a       t3.large  3 %      20 KB      24/24  -',
     );
   });
@@ -443,8 +439,8 @@ describe('planning an idle scan', () => {
     const stop = result.intents[0] as StopInstancesIntent;
     expect(stop.instances.map((i) => i.instanceId)).toEqual(['i-b']);
     expect(stop.maxStopsPerHour).toBe(3);
-    expect(result.report).toMatchObject({ maxStopsPerHour: 3, stopsInLastHour: 2, counts: { capped: 2 } });
-    const capped = ((result.report?.verdicts ?? []) as { instanceId: string; reason: string }[]).find(
+    expect(result.findings).toMatchObject({ maxStopsPerHour: 3, stopsInLastHour: 2, counts: { capped: 2 } });
+    const capped = ((result.findings?.verdicts ?? []) as { instanceId: string; reason: string }[]).find(
       (v) => v.instanceId === 'i-c',
     );
     expect(capped?.reason).toContain(
@@ -475,7 +471,7 @@ describe('planning an idle scan', () => {
         detail: 'no idle instance to stop among 2 running (1 spared, 1 excluded)',
       },
     ]);
-    expect(result.report).toMatchObject({ stops: [], estimatedMonthlySavingUsd: 0 });
+    expect(result.findings).toMatchObject({ stops: [], estimatedMonthlySavingUsd: 0 });
   });
 
   it('pages nobody when the cap is zero, and says the idle ones were capped', () => {

@@ -1,0 +1,52 @@
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import { EventRejected, type InvocationSite, type Observation } from '#shared/runtime/functionSpec.ts';
+import { type IdleScanEvent, isScheduled } from './schema.ts';
+import { type IdleRun, resolveIdleRun } from './settings.ts';
+
+/**
+ * Pure: the run an event asks for (the stage settings, with a manual payload's overrides applied within
+ * their limits) and its signal. A payload beyond the limits is refused like an invalid event.
+ */
+export function observeIdleScan(
+  event: IdleScanEvent,
+  env: { site: InvocationSite; config: RuntimeConfig },
+): Observation<IdleRun> {
+  const resolved = resolveIdleRun(event, env.config);
+  if (!resolved.ok) throw new EventRejected(resolved.issues);
+  return { facts: resolved.run, signal: idleScanSignal(event, resolved.run, env.site) };
+}
+
+/** Pure: the run's signal. The correlation id is the event id, or the Lambda request id of a manual invoke. */
+export function idleScanSignal(event: IdleScanEvent, run: IdleRun, invocation: InvocationSite): Signal {
+  const scheduled = isScheduled(event);
+  const correlationId = scheduled ? event.id : invocation.requestId;
+  const region = scheduled ? event.region : invocation.region;
+  return {
+    kind: 'ec2.idle-scan',
+    severity: 'info',
+    title: 'idle instance scan',
+    summary: scheduled ? 'Scheduled scan for idle EC2 instances.' : 'Manual scan for idle EC2 instances.',
+    account: scheduled ? event.account : invocation.account,
+    region,
+    resources: [],
+    correlationId,
+    // Every run is its own incident: one summary page per run that stops something.
+    incidentKey: `idle-scan#${correlationId}`,
+    occurredAt: scheduled ? event.time : new Date().toISOString(),
+    evidence: {
+      scope: run.scope,
+      lookbackHours: run.policy.lookbackHours,
+      cpuThresholdPercent: run.policy.cpuThresholdPercent,
+      networkThresholdBytesPerHour: run.policy.networkThresholdBytesPerHour,
+      minCoverage: run.policy.minCoverage,
+      maxStopsPerHour: run.maxStopsPerHour,
+    },
+    links: [
+      {
+        label: 'Instances stopped by ops-autopilot',
+        url: `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#Instances:tag:ops:stopped-by=ops-autopilot`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,38 @@
+import { pageExecutor } from '#shared/executors/page.ts';
+import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
+import type { ExecutorMap } from '#shared/executors/types.ts';
+import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from './gather.ts';
+import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
+import { measureIdleScan, withoutVerdicts } from './report.ts';
+import { IdleScanEvent, isScheduled } from './schema.ts';
+import type { IdleRun } from './settings.ts';
+import { observeIdleScan } from './signal.ts';
+
+export const executors: ExecutorMap<IdleScanIntent> = {
+  'ec2.stop-instances': stopInstancesExecutor,
+  'sns.page': pageExecutor,
+};
+
+/**
+ * Hourly schedule or manual invoke -> stop the idle instances within the hourly limit, page one summary.
+ * Scheduled deliveries are deduplicated by event id; a manual payload has none and always runs.
+ */
+export const stopIdleInstances: FunctionSpec<
+  typeof IdleScanEvent,
+  IdleRun,
+  IdleScanGathered,
+  IdleScanIntent,
+  IdleScanFindings
+> = {
+  name: 'stopIdleInstances',
+  schema: IdleScanEvent,
+  idempotency: { key: 'id', optional: true },
+  observe: observeIdleScan,
+  gather: { permissions: gatherPermissions, read: gatherIdleScan },
+  plan: planIdleScan,
+  executors,
+  measure: measureIdleScan,
+  // A manual invoke returns every verdict; a scheduled run's stored result stays small (they are logged).
+  respond: (result, event) => (isScheduled(event) ? withoutVerdicts(result) : result),
+};

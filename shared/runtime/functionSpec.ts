@@ -1,0 +1,97 @@
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { processRegion, type RuntimeConfig } from '#shared/config.ts';
+import type { Intent, Plan } from '#shared/domain/intent.ts';
+import type { Outcome } from '#shared/domain/outcome.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { ExecutorMap } from '#shared/executors/types.ts';
+
+/** Where an invocation runs, from its Lambda context: a manual payload carries no account or region. */
+export interface InvocationSite {
+  requestId: string;
+  account: string;
+  region: string;
+}
+
+/** The account `sls invoke local` stands for: its context carries no function ARN. */
+export const LOCAL_ACCOUNT = '000000000000';
+
+/**
+ * Account and region from the function ARN (arn:aws:lambda:<region>:<account>:function:<name>); a local
+ * invoke has none, so the region comes from the environment and the account is a placeholder.
+ */
+export function invocationSiteOf(
+  context: Pick<Context, 'awsRequestId'> & { invokedFunctionArn?: string | undefined },
+  region: string | undefined = processRegion(),
+): InvocationSite {
+  const [, , , arnRegion, arnAccount] = (context.invokedFunctionArn ?? '').split(':');
+  return {
+    requestId: context.awsRequestId ?? 'local',
+    account: arnAccount || LOCAL_ACCOUNT,
+    region: arnRegion || region || 'unknown',
+  };
+}
+
+/** What an event says, computed once: the normalized signal, and the facts the later steps need. */
+export interface Observation<F> {
+  signal: Signal;
+  facts: F;
+}
+
+/** One field of an event that the function refuses, named for the person who sent it. */
+export interface EventIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * Thrown by `observe` when an event passes the schema but not the stage's rules (a manual override
+ * beyond its limit): the runtime rejects it like a schema failure, counted and named, nothing done.
+ */
+export class EventRejected extends Error {
+  override name = 'EventRejected';
+  constructor(readonly issues: EventIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  }
+}
+
+export interface PipelineResult<F = unknown> {
+  correlationId: string;
+  signal: Pick<Signal, 'kind' | 'title' | 'severity' | 'incidentKey'>;
+  dryRun: boolean;
+  outcomes: Outcome[];
+  notes: Plan['notes'];
+  findings?: F;
+}
+
+/**
+ * A function, described once: its event, how the event becomes a signal, what it reads, how it
+ * decides, what it may do, and what an invocation returns. The runtime builds the handler from it
+ * (`lambdaHandler`), and the registry derives its deployment and its declared permissions.
+ */
+export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings = undefined> {
+  /** The function's name in the stack, also the `function` metric dimension. */
+  name: string;
+  schema: S;
+  /** Deduplicate deliveries by this JMESPath (the EventBridge event id); `optional` lets a manual payload run. */
+  idempotency?: { key: string; optional?: boolean };
+  /** Pure: the signal and facts of one event. Throws EventRejected for an event the stage refuses. */
+  observe(event: z.output<S>, env: { site: InvocationSite; config: RuntimeConfig }): Observation<Facts>;
+  gather: {
+    /** The IAM actions `read` needs. */
+    permissions: readonly string[];
+    /** Read-only calls; nothing here changes AWS. */
+    read(input: Observation<Facts> & { config: RuntimeConfig }): Promise<Gathered>;
+  };
+  /** Pure: the intents and notes for one observation and what was gathered. */
+  plan(input: Observation<Facts> & { gathered: Gathered; config: RuntimeConfig }): Plan<I, Findings>;
+  executors: ExecutorMap<I>;
+  /** Function-specific metrics and logs, after the common report; also when an action failed. */
+  measure?(result: PipelineResult<Findings>): void;
+  /** What the invocation returns (a manual invoke prints it); the whole result by default. */
+  respond?(result: PipelineResult<Findings>, event: z.output<S>): unknown;
+}
+
+// A spec of any function, for the registry and the runtime, which treat every function alike.
+// biome-ignore lint/suspicious/noExplicitAny: each spec's own types are checked where it is written.
+export type AnyFunctionSpec = FunctionSpec<z.ZodType, any, any, Intent, any>;

@@ -4,6 +4,7 @@ import { ssm } from '#shared/aws/ssm.ts';
 import { runbookCooldownMinutes } from '#shared/config.ts';
 import type { RunbookIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { claimRunbookStart, type EarlierStart, recordRunbookExecution } from '#shared/state/runbookStarts.ts';
 import type { MutatingExecutor } from './types.ts';
@@ -52,6 +53,8 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
     'iam:PassRole',
     'dynamodb:UpdateItem',
     'dynamodb:GetItem',
+    // The start's claim checks the incident record in the same transaction.
+    'dynamodb:ConditionCheckItem',
   ],
   mutates: true,
   // SSM throttles starts at about one per second; the client retries up to 6 times with backoff.
@@ -71,7 +74,17 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
         correlationId,
         maxStarts,
         cooldownSeconds: cooldownMinutes * 60,
+        // Unreadable times were refused by the schema; now is the conservative fallback.
+        alarmAtMs: parseAwsTimestamp(ctx.signal.occurredAt) ?? Date.now(),
       });
+      if (!claim.allowed && 'recoveredAt' in claim) {
+        // The OK was handled after this delivery's gather: staleness gates the start too, atomically.
+        return skipped(
+          intent.kind,
+          'already-recovered',
+          `did not start ${target}: the alarm returned to OK at ${new Date(claim.recoveredAt).toISOString()}, after this ALARM`,
+        );
+      }
       if (!claim.allowed) {
         return skipped(
           intent.kind,

@@ -1,9 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
-import { stateKey, stateTable } from './table.ts';
-
-/** The incident's paging record, written by the page executor; only read here. */
-const keyOf = (incidentKey: string) => stateKey('page', incidentKey);
+import { incidentRecordKey as keyOf } from './suppression.ts';
+import { stateTable } from './table.ts';
 
 /**
  * Epoch ms of the latest OK seen for the incident, if any. An ALARM whose state timestamp is not later

@@ -1,5 +1,11 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import { incidentRecordKey } from './suppression.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
@@ -25,6 +31,8 @@ interface StartsRecord {
 
 export type StartClaim =
   | { allowed: true }
+  /** The alarm returned to OK at or after this ALARM's state change (checked in the same write). */
+  | { allowed: false; recoveredAt: number }
   | { allowed: false; starts: number; windowEndsAt: number; earlier: EarlierStart[] };
 
 export interface StartRequest {
@@ -34,6 +42,54 @@ export interface StartRequest {
   correlationId: string;
   maxStarts: number;
   cooldownSeconds: number;
+  /** Epoch ms of the ALARM's state change: no start once the incident has an OK at or after it. */
+  alarmAtMs: number;
+}
+
+type Update = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
+
+/**
+ * The start's update, written only if the incident has had no OK at or after this ALARM: one
+ * transaction, so an OK handled between gather and here cannot let a late ALARM act.
+ */
+async function claimUnlessRecovered(update: Update, incidentKey: string, alarmAtMs: number): Promise<void> {
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: stateTable(),
+            Key: { id: incidentRecordKey(incidentKey) },
+            ConditionExpression: 'attribute_not_exists(okAt) OR okAt < :alarmAt',
+            ExpressionAttributeValues: { ':alarmAt': alarmAtMs },
+          },
+        },
+        { Update: update },
+      ],
+    }),
+  );
+}
+
+/** Which part of the claim's transaction failed its condition: the incident (recovered) or the limit. */
+function cancelledBy(error: unknown): 'recovered' | 'limit' | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'recovered';
+  if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'limit';
+  return undefined;
+}
+
+async function recoveredAt(incidentKey: string): Promise<number | undefined> {
+  const res = await documents.send(
+    new GetCommand({
+      TableName: stateTable(),
+      Key: { id: incidentRecordKey(incidentKey) },
+      ConsistentRead: true,
+      ProjectionExpression: 'okAt',
+    }),
+  );
+  const okAt: unknown = res.Item?.okAt;
+  return typeof okAt === 'number' ? okAt : undefined;
 }
 
 const keyOf = (incidentKey: string, rule: string) => stateKey('runbook-starts', incidentKey, rule);
@@ -43,60 +99,66 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
   const now = nowSeconds();
   const entry: EarlierStart = { correlationId: r.correlationId, at: now };
   const tokenSet = new Set([r.clientToken]);
-  try {
-    // No record, or its cooldown is over: this start opens a new window.
-    await documents.send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id },
-        ConditionExpression: 'attribute_not_exists(windowEndsAt) OR windowEndsAt < :now',
-        UpdateExpression:
-          'SET #type = :type, windowEndsAt = :end, starts = :one, tokens = :token, earlier = :earlier, expiration = :ttl',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':type': 'runbook-starts',
-          ':now': now,
-          ':end': now + r.cooldownSeconds,
-          ':one': 1,
-          ':token': tokenSet,
-          ':earlier': { [r.clientToken]: entry },
-          ':ttl': now + r.cooldownSeconds + DAY,
-        },
-      }),
-    );
-    return { allowed: true };
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-  }
-  try {
-    // Inside the window: one more start while under the limit, unless this transition already has one.
-    await documents.send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id },
-        ConditionExpression: 'windowEndsAt >= :now AND starts < :max AND NOT contains(tokens, :tokenValue)',
-        UpdateExpression: 'SET earlier.#token = :entry ADD starts :one, tokens :token',
-        ExpressionAttributeNames: { '#token': r.clientToken },
-        ExpressionAttributeValues: {
-          ':now': now,
-          ':max': r.maxStarts,
-          ':one': 1,
-          ':token': tokenSet,
-          ':tokenValue': r.clientToken,
-          ':entry': entry,
-        },
-      }),
-    );
-    return { allowed: true };
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-  }
+  /** Allowed, refused as recovered, or undefined when the limit's condition failed. */
+  const attempt = async (update: Update): Promise<StartClaim | undefined> => {
+    try {
+      await claimUnlessRecovered(update, r.incidentKey, r.alarmAtMs);
+      return { allowed: true };
+    } catch (error) {
+      const by = cancelledBy(error);
+      if (by === 'recovered') {
+        return { allowed: false, recoveredAt: (await recoveredAt(r.incidentKey)) ?? r.alarmAtMs };
+      }
+      if (by === 'limit') return undefined;
+      throw error;
+    }
+  };
+  // No record, or its cooldown is over: this start opens a new window.
+  const opened = await attempt({
+    TableName: stateTable(),
+    Key: { id },
+    ConditionExpression: 'attribute_not_exists(windowEndsAt) OR windowEndsAt < :now',
+    UpdateExpression:
+      'SET #type = :type, windowEndsAt = :end, starts = :one, tokens = :token, earlier = :earlier, expiration = :ttl',
+    ExpressionAttributeNames: { '#type': 'type' },
+    ExpressionAttributeValues: {
+      ':type': 'runbook-starts',
+      ':now': now,
+      ':end': now + r.cooldownSeconds,
+      ':one': 1,
+      ':token': tokenSet,
+      ':earlier': { [r.clientToken]: entry },
+      ':ttl': now + r.cooldownSeconds + DAY,
+    },
+  });
+  if (opened) return opened;
+  // Inside the window: one more start while under the limit, unless this transition already has one.
+  const added = await attempt({
+    TableName: stateTable(),
+    Key: { id },
+    ConditionExpression: 'windowEndsAt >= :now AND starts < :max AND NOT contains(tokens, :tokenValue)',
+    UpdateExpression: 'SET earlier.#token = :entry ADD starts :one, tokens :token',
+    ExpressionAttributeNames: { '#token': r.clientToken },
+    ExpressionAttributeValues: {
+      ':now': now,
+      ':max': r.maxStarts,
+      ':one': 1,
+      ':token': tokenSet,
+      ':tokenValue': r.clientToken,
+      ':entry': entry,
+    },
+  });
+  if (added) return added;
   const res = await documents.send(
     new GetCommand({ TableName: stateTable(), Key: { id }, ConsistentRead: true }),
   );
   const current = res.Item as StartsRecord | undefined;
-  // The same transition claimed this slot before (a retry, or another delivery of it).
-  if (current?.tokens?.has(r.clientToken)) return { allowed: true };
+  // The same transition claimed this slot before (a retry, or another delivery of it): it may go on
+  // to SSM (the same ClientToken returns the same execution), unless the alarm has recovered since.
+  if (current?.tokens?.has(r.clientToken)) {
+    const okAt = await recoveredAt(r.incidentKey);
+    return okAt !== undefined && okAt >= r.alarmAtMs ? { allowed: false, recoveredAt: okAt } : { allowed: true };
+  }
   return {
     allowed: false,
     starts: current?.starts ?? 0,

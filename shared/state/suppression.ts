@@ -45,6 +45,8 @@ export type ResolveDecision =
   | { action: 'retry'; why: string };
 
 const keyOf = (incidentKey: string) => stateKey('page', incidentKey);
+/** The incident's paging record (its window, timeline and notices), which runbook claims check too. */
+export const incidentRecordKey = keyOf;
 /** Kept well past any window, so a long incident still gets its resolve notice. */
 const RETENTION = 14 * DAY;
 

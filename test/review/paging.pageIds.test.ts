@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
+import { loadFixture } from '../support/events.ts';
+import { makeContext } from '../support/lambda.ts';
+import { createLocalStack, type LocalStack } from '../support/localStack.ts';
+import type { Moto } from '../support/moto.ts';
+
+// Review of issue 6 item 12: a page id is derived from the delivery that opened the incident. When a
+// publish reaches SNS but the delivery fails (response lost), the window is released; another delivery
+// of the same incident (a Metrics Insights alarm's next contributor) then opens it again and pages under
+// a new id. Subscribers get two pages for one incident that no dedup key can merge, and the resolve
+// notice names only the second (the first PagerDuty incident is never resolved).
+
+let moto: Moto;
+let stack: LocalStack;
+let handler: typeof import('#functions/onAlarm/handler.ts').handler;
+/** Runs after a publish reached SNS: may throw to lose the response. */
+let afterPublish: (() => void) | undefined;
+const STACK = 'ops-autopilot-review-pageids';
+
+beforeAll(async () => {
+  moto = await startEmulatedStack(STACK);
+  ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  const { sns } = await import('#shared/aws/sns.ts');
+  sns.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      afterPublish?.();
+      return result;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'reviewAfterPublish' },
+  );
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  afterPublish = undefined;
+  setDryRun(true);
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+
+function contributor(id: string, contributorId: string, table: string, state: 'ALARM' | 'OK' = 'ALARM') {
+  const event = loadFixture<{
+    id: string;
+    detail: {
+      alarmContributor: { id: string; attributes: Record<string, string> };
+      state: { value: string; timestamp: string };
+    };
+  }>('onAlarm/multi-time-series-contributor-alarm.json');
+  event.id = id;
+  event.detail.alarmContributor = { id: contributorId, attributes: { TableName: table } };
+  event.detail.state.value = state;
+  return event;
+}
+
+function alarmLevelOk(id: string) {
+  const event = loadFixture<{
+    id: string;
+    'detail-type': string;
+    detail: Record<string, unknown> & { state: { value: string; timestamp: string } };
+  }>('onAlarm/multi-time-series-contributor-alarm.json');
+  event.id = id;
+  event['detail-type'] = 'CloudWatch Alarm State Change';
+  delete event.detail.alarmContributor;
+  event.detail.state.value = 'OK';
+  event.detail.state.timestamp = '2025-06-19T08:00:00.000+0000';
+  return event;
+}
+
+describe('page ids of one incident across deliveries', () => {
+  it('gives every incident page of one incident the same page id, and the resolve names it', async () => {
+    // Arrange: contributor A's publish reaches SNS, but its response is lost and A fails.
+    let lost = false;
+    afterPublish = () => {
+      if (lost) return;
+      lost = true;
+      throw Object.assign(new Error('connection closed before the response'), { name: 'ResponseLost' });
+    };
+    const a = contributor('delivery-a', 'series-a', 'payments-ledger');
+    const first = await invoke(structuredClone(a)).catch((e: unknown) => e as Error);
+    expect((first as Error).name).toBe('ActionFailedError');
+
+    // Act: contributor B of the same alarm arrives before Lambda retries A; then A's retry; then OK.
+    await invoke(contributor('delivery-b', 'series-b', 'orders'));
+    await invoke(structuredClone(a));
+    await invoke(alarmLevelOk('delivery-ok'));
+
+    // Assert
+    const pages = await stack.readPages();
+    const incidentIds = pages
+      .filter((p) => p.attributes.notice === 'incident')
+      .map((p) => p.attributes.pageId);
+    const resolves = pages.filter((p) => p.attributes.notice === 'resolve');
+    expect(incidentIds.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(incidentIds).size).toBe(1);
+    expect(resolves.map((p) => p.attributes.resolvesPageId)).toEqual([incidentIds[0]]);
+  });
+});

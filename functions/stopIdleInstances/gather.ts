@@ -13,16 +13,10 @@ import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
+import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
+import { decideFleet } from './fleet.ts';
+import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
 import type { IdleRun, IdleScanRequest } from './settings.ts';
-import {
-  decideFleet,
-  type HourlySeries,
-  type IdlePolicy,
-  type InstanceFacts,
-  judgeCpu,
-  type Scope,
-  screenInstance,
-} from './verdict.ts';
 
 /** The reads gather makes: the fleet, stop protection, the metrics, and the hour's stop budget. */
 export const gatherPermissions = [

@@ -1,10 +1,10 @@
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './fleet.ts';
 import type { IdleScanGathered } from './gather.ts';
 import { isScheduled } from './schema.ts';
 import type { IdleRun, IdleScanRequest } from './settings.ts';
-import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 

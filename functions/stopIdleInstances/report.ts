@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { PipelineResult } from '#shared/runtime/pipeline.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
-import type { IdleVerdict } from './verdict.ts';
+import type { IdleVerdict } from './fleet.ts';
 
 /** Verdicts per log entry: a CloudWatch Logs event holds 256 KB, a fleet of 5000 needs several. */
 const VERDICTS_PER_LOG_ENTRY = 200;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { InstanceFacts } from '#functions/stopIdleInstances/exclusions.ts';
 import type { IdleScanGathered, ScanStats } from '#functions/stopIdleInstances/gather.ts';
 import { lookbackWindow } from '#functions/stopIdleInstances/gather.ts';
+import type { HourlySeries } from '#functions/stopIdleInstances/idleness.ts';
 import { idleScanSignal, planIdleScan } from '#functions/stopIdleInstances/plan.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import {
@@ -10,7 +12,6 @@ import {
   resolveIdleRun,
   type StageForRun,
 } from '#functions/stopIdleInstances/settings.ts';
-import type { HourlySeries, InstanceFacts } from '#functions/stopIdleInstances/verdict.ts';
 import { IdleStopSettings } from '#shared/config.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { makeConfig } from '../support/config.ts';

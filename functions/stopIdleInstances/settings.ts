@@ -1,11 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { type IdleStopSettings, processRegion } from '#shared/config.ts';
+import { processRegion } from '#shared/config.ts';
 import { InvalidEventError } from '#shared/runtime/middleware.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import type { Scope } from './exclusions.ts';
 import type { IdlePolicy } from './idleness.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
+import type { IdleStopSettings } from './stageSettings.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
 export interface IdleRun {

@@ -1,4 +1,4 @@
-import type { Severity } from '#shared/config.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 import type { PageIntent, PageNotice } from './intent.ts';
 import type { Outcome } from './outcome.ts';
 import { tokenFromKey } from './tokens.ts';

@@ -12,7 +12,7 @@ import {
   resolveIdleRun,
   type StageForRun,
 } from '#functions/stopIdleInstances/settings.ts';
-import { IdleStopSettings } from '#shared/config.ts';
+import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';

@@ -1,5 +1,6 @@
 // Which instances stopIdleInstances must never stop, whatever their metrics say: pure judgement over the
-// instance's own facts (state, tags, lifecycle, root device, stop protection).
+// instance's own facts (state, tags, lifecycle, root device, stop protection). What stopping does to an
+// instance: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html
 
 import { findManagedBy } from '#shared/domain/managedBy.ts';
 

@@ -26,7 +26,11 @@ export const gatherPermissions = [
   'dynamodb:GetItem',
 ] as const;
 
-/** AWS limits that shape the scan (PRODUCT.md section 6). */
+/**
+ * AWS limits that shape the scan: DescribeInstances returns at most 1000 instances a page
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), GetMetricData
+ * takes at most 500 queries a call (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+ */
 export const DESCRIBE_PAGE_SIZE = 1000;
 export const METRIC_QUERIES_PER_CALL = 500;
 const HOUR_MS = 3_600_000;

@@ -1,18 +1,14 @@
-import {
-  type AlarmRule,
-  type ParameterSource,
-  type Runbook,
-  type RuntimeConfig,
-  Severity,
-} from '#shared/config.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { matchesFormat } from '#shared/domain/formats.ts';
 import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
 import { findManagedBy } from '#shared/domain/managedBy.ts';
 import { pageIntent } from '#shared/domain/page.ts';
+import { Severity } from '#shared/domain/severity.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
 import type { AlarmGathered, TargetFacts } from './gather.ts';
+import type { AlarmRule, ParameterSource, Runbook } from './settings.ts';
 import type { AlarmFacts } from './signal.ts';
 
 export type AlarmIntent = RunbookIntent | PageIntent;

@@ -8,6 +8,8 @@ import { timestampProblem } from '#shared/domain/time.ts';
  * CloudWatch alarm state changes as EventBridge delivers them: metric, metric-math, anomaly-detection,
  * composite and Metrics Insights (multi-time-series) alarms, and the per-contributor events of the
  * latter. Configuration-change events and anything else are rejected with the failing field named.
+ * The shapes are AWS's: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ * (what each fixture under events/onAlarm/ is based on is in its README).
  *
  * Everything that passes can be handled to the end: strings are bounded to what AWS itself allows (or a
  * little more), valid Unicode and free of control characters, so no key, link, page or message

@@ -13,16 +13,10 @@ import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
+import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
+import { decideFleet } from './fleet.ts';
+import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
 import type { IdleRun } from './settings.ts';
-import {
-  decideFleet,
-  type HourlySeries,
-  type IdlePolicy,
-  type InstanceFacts,
-  judgeCpu,
-  type Scope,
-  screenInstance,
-} from './verdict.ts';
 
 /** The reads gather makes: the fleet, stop protection, the metrics, and the hour's stop budget. */
 export const gatherPermissions = [
@@ -32,7 +26,11 @@ export const gatherPermissions = [
   'dynamodb:GetItem',
 ] as const;
 
-/** AWS limits that shape the scan (PRODUCT.md section 6). */
+/**
+ * AWS limits that shape the scan: DescribeInstances returns at most 1000 instances a page
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), GetMetricData
+ * takes at most 500 queries a call (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+ */
 export const DESCRIBE_PAGE_SIZE = 1000;
 export const METRIC_QUERIES_PER_CALL = 500;
 const HOUR_MS = 3_600_000;

@@ -3,9 +3,9 @@ import { decimalBytes as bytes, countBy, percent as pct, textTable, usd } from '
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './fleet.ts';
 import type { IdleScanGathered } from './gather.ts';
 import type { IdleRun } from './settings.ts';
-import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './verdict.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 

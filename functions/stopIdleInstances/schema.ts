@@ -5,6 +5,7 @@ import { z } from 'zod';
  * Two ways in: the stage's EventBridge schedule (a `Scheduled Event`, empty detail) and a manual invoke
  * (`sls invoke -f stopIdleInstances --data '{"dryRun": true}'`) whose payload may override a few run
  * settings. Whether an override is allowed is a question for the stage (settings.ts), not the shape.
+ * The scheduled shape is AWS's: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
  */
 export const ScheduledScanEvent = z.strictObject({
   // Strict: a run setting (dryRun, maxStopsPerHour) put beside the envelope would otherwise be dropped

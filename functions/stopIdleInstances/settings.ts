@@ -1,6 +1,7 @@
-import type { IdleStopSettings } from '#shared/config.ts';
+import type { Scope } from './exclusions.ts';
+import type { IdlePolicy } from './idleness.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
-import type { IdlePolicy, Scope } from './verdict.ts';
+import type { IdleStopSettings } from './stageSettings.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
 export interface IdleRun {

@@ -80,7 +80,8 @@ export async function benchIdleScan(sizes = [100, 1000, 5000], options: BenchOpt
     const { describeRunning, lookbackWindow, scanFleet } = await import(
       '#functions/stopIdleInstances/gather.ts'
     );
-    const { judgeCpu, screenInstance } = await import('#functions/stopIdleInstances/verdict.ts');
+    const { screenInstance } = await import('#functions/stopIdleInstances/exclusions.ts');
+    const { judgeCpu } = await import('#functions/stopIdleInstances/idleness.ts');
     const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');
     const policy = {
       lookbackHours,

@@ -2,19 +2,24 @@
 
 export const usd = (n: number): string => `$${n.toFixed(2)}`;
 
-export const percent = (n: number | null): string => (n === null ? '-' : `${Math.round(n * 100) / 100} %`);
+/** A number as a person reads it in a sentence: at most two decimals. */
+export const plainNumber = (n: number): string => String(Math.round(n * 100) / 100);
 
-/** Decimal units, as CloudWatch reports network bytes. */
-export function decimalBytes(n: number | null): string {
+export const percent = (n: number | null): string => (n === null ? '-' : `${plainNumber(n)} %`);
+
+const round = (n: number, decimals: number): number => Math.round(n * 10 ** decimals) / 10 ** decimals;
+
+/** Decimal units, as CloudWatch reports network bytes; one decimal in tables, two in sentences. */
+export function decimalBytes(n: number | null, decimals = 1): string {
   if (n === null) return '-';
-  const units = ['B', 'KB', 'MB', 'GB'];
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = n;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit++;
   }
-  return `${Math.round(value * 10) / 10} ${units[unit]}`;
+  return `${round(value, decimals)} ${units[unit]}`;
 }
 
 /** `a 2, b 1`: how many of each, in name order. */

@@ -1,4 +1,15 @@
-import type { ParameterFormat } from '#shared/config.ts';
+import { z } from 'zod';
+
+/** AWS formats that an event field must match before it may become a runbook parameter. */
+export const ParameterFormat = z.enum([
+  'ec2-instance-id',
+  'security-group-id',
+  's3-bucket-name',
+  'iam-role-arn',
+  'db-instance-id',
+  'name',
+]);
+export type ParameterFormat = z.infer<typeof ParameterFormat>;
 
 /**
  * AWS identifier formats. Anything taken from an event must match one before it reaches a runbook:

@@ -1,4 +1,4 @@
-import type { Severity } from '#shared/config.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 import type { EvidenceLink, ResourceRef } from './signal.ts';
 
 /** Start an SSM Automation runbook. Parameters were validated during planning. */

@@ -27,6 +27,12 @@ export interface ManagedByRule {
 //   `karpenter.sh/provisioner-name` (older releases).
 // - EMR: `aws:elasticmapreduce:job-flow-id`, `aws:elasticmapreduce:instance-group-role`.
 // - Batch: `aws:batch:compute-environment` (hence the `aws:batch:` prefix).
+// AWS documents these in https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html,
+// https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html,
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html,
+// https://docs.aws.amazon.com/eks/latest/best-practices/karpenter.html,
+// https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-plan-tags.html and
+// https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html.
 // Prefixes catch sibling keys of the same owner; keys compare case-insensitively because missing an owner
 // costs an outage while a false match only spares an instance.
 // Order: the most specific owner first, so the reason names who would actually replace the instance

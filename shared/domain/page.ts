@@ -1,4 +1,4 @@
-import type { Severity } from '#shared/config.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 import type { PageContent, PageIntent, PageNotice } from './intent.ts';
 import type { Outcome } from './outcome.ts';
 import type { Signal } from './signal.ts';
@@ -18,8 +18,9 @@ export function toSubject(text: string): string {
 }
 
 /**
- * SNS takes at most 262,144 bytes (UTF-8) per message, subject and attributes included. A body stays
- * well under it, so the subject and attributes always fit and a publish is never refused for size.
+ * SNS takes at most 262,144 bytes (UTF-8) per message, subject and attributes included
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). A body stays well under it, so the
+ * subject and attributes always fit and a publish is never refused for size.
  */
 export const BODY_LIMIT = 200 * 1024;
 

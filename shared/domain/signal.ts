@@ -1,4 +1,4 @@
-import type { Severity } from '#shared/config.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 
 /** A resource the signal is about, as an on-call person would name it. */
 export interface ResourceRef {

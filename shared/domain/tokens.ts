@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A UUID-shaped token derived from a key (SSM ClientToken requires the UUID format). The same key
- * always gives the same token, so a duplicate delivery cannot start a second execution.
+ * A UUID-shaped token derived from a key (StartAutomationExecution's ClientToken must be a UUID:
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_StartAutomationExecution.html).
+ * The same key always gives the same token, so a duplicate delivery cannot start a second execution.
  */
 export function tokenFromKey(key: string): string {
   const h = createHash('sha256').update(key).digest('hex');

@@ -1,9 +1,9 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '#shared/aws/sns.ts';
-import type { Severity } from '#shared/config.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { pageIdOf, type RenderedPage, renderPage } from '#shared/domain/page.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import {

@@ -157,7 +157,9 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
   // to SSM (the same ClientToken returns the same execution), unless the alarm has recovered since.
   if (current?.tokens?.has(r.clientToken)) {
     const okAt = await recoveredAt(r.incidentKey);
-    return okAt !== undefined && okAt >= r.alarmAtMs ? { allowed: false, recoveredAt: okAt } : { allowed: true };
+    return okAt !== undefined && okAt >= r.alarmAtMs
+      ? { allowed: false, recoveredAt: okAt }
+      : { allowed: true };
   }
   return {
     allowed: false,

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
-import type { Severity } from '#shared/config.ts';
+import type { Severity } from '#shared/domain/severity.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**

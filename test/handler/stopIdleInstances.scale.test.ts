@@ -24,8 +24,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { decideFleet } from '#functions/stopIdleInstances/fleet.ts';
 import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
-import { decideFleet } from '#functions/stopIdleInstances/verdict.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, parseStageConfig, validateAllStages } from '#shared/config.ts';
 
 describe('stage configuration', () => {
@@ -49,5 +49,42 @@ describe('stage configuration', () => {
   it('rejects a DRY_RUN that is neither true nor false, and an unknown stage', () => {
     expect(() => loadConfig({ STAGE: 'dev', DRY_RUN: 'yes' })).toThrow(/DRY_RUN/);
     expect(() => loadConfig({ STAGE: 'qa' })).toThrow(/no stage "qa"/);
+  });
+
+  it("names the field of a bad value in each function's settings, composed into the stage", () => {
+    // Arrange
+    const badIdleStop = { dryRun: true, idleStop: { cpuThresholdPercent: 150 } };
+    const badRunbooks = { dryRun: true, runbooks: { maxStartsPerIncident: 0 } };
+    const badScope = {
+      dryRun: true,
+      alarmRules: [
+        {
+          name: 'r',
+          match: { namespace: 'AWS/EC2' },
+          runbook: { document: 'AWS-RestartEC2Instance', scope: { tag: { key: '', value: 'true' } } },
+        },
+      ],
+    };
+    // Act + Assert
+    expect(() => parseStageConfig('s', badIdleStop)).toThrow(/stage "s": idleStop\.cpuThresholdPercent: /);
+    expect(() => parseStageConfig('s', badRunbooks)).toThrow(/stage "s": runbooks\.maxStartsPerIncident: /);
+    expect(() => parseStageConfig('s', badScope)).toThrow(/alarmRules\.0\.runbook\.scope/);
+  });
+
+  it("loads a function's settings before the configuration that composes them", async () => {
+    // Arrange: a fresh module graph entered from the function's side, the order in which a settings file
+    // importing the configuration back would meet a schema not yet initialized.
+    vi.resetModules();
+    const onAlarmSettings = await import('#functions/onAlarm/settings.ts');
+    const idleSettings = await import('#functions/stopIdleInstances/stageSettings.ts');
+    // Act
+    const { parseStageConfig: parse } = await import('#shared/config.ts');
+    const cfg = parse('s', { dryRun: true, alarmRules: [{ name: 'r', match: { namespace: 'AWS/EC2' } }] });
+    // Assert
+    expect(onAlarmSettings.AlarmRule.parse({ name: 'r', match: { namespace: 'AWS/EC2' } }).page).toBe(true);
+    expect(idleSettings.IdleStopSettings.parse({}).maxStopsPerHour).toBe(10);
+    expect(cfg.alarmRules[0]?.name).toBe('r');
+    expect(cfg.idleStop.scope).toBe('opt-in');
+    expect(cfg.runbooks.maxStartsPerIncident).toBe(1);
   });
 });

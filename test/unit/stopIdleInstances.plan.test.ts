@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { InstanceFacts } from '#functions/stopIdleInstances/exclusions.ts';
 import type { IdleScanGathered, ScanStats } from '#functions/stopIdleInstances/gather.ts';
 import { lookbackWindow } from '#functions/stopIdleInstances/gather.ts';
+import type { HourlySeries } from '#functions/stopIdleInstances/idleness.ts';
 import { planIdleScan } from '#functions/stopIdleInstances/plan.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { type IdleRun, resolveIdleRun, type StageForRun } from '#functions/stopIdleInstances/settings.ts';
 import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
-import type { HourlySeries, InstanceFacts } from '#functions/stopIdleInstances/verdict.ts';
-import { IdleStopSettings } from '#shared/config.ts';
+import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { invocationSiteOf as invocationOf } from '#shared/runtime/functionSpec.ts';
 import { makeConfig } from '../support/config.ts';

@@ -1,21 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type {
-  Exclusion,
-  HourlySeries,
-  IdlePolicy,
-  InstanceFacts,
-  Scope,
-} from '#functions/stopIdleInstances/verdict.ts';
 import {
-  decideFleet,
-  estimateMonthlySavingUsd,
+  type Exclusion,
+  type InstanceFacts,
+  type Scope,
+  screenInstance,
+} from '#functions/stopIdleInstances/exclusions.ts';
+import { decideFleet, summarizeSavings } from '#functions/stopIdleInstances/fleet.ts';
+import {
+  type HourlySeries,
+  type IdlePolicy,
   judgeCpu,
   judgeNetwork,
-  onDemandMonthlyUsd,
-  screenInstance,
-  summarizeSavings,
-} from '#functions/stopIdleInstances/verdict.ts';
+} from '#functions/stopIdleInstances/idleness.ts';
+import { estimateMonthlySavingUsd, onDemandMonthlyUsd } from '#functions/stopIdleInstances/pricing.ts';
 
 // 2026-01-01T00:00:00Z, an hour boundary, so hour k starts at WINDOW_START + k * 3600.
 const WINDOW_START = 1_767_225_600;

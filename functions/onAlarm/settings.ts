@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ParameterFormat } from '#shared/domain/formats.ts';
+import { Severity } from '#shared/domain/severity.ts';
+
+/**
+ * onAlarm's stage settings: the alarm rules and the runbook limits. `shared/config.ts` composes them
+ * into a stage's configuration. Only zod and pure domain modules here: the configuration imports this
+ * file while it loads, so nothing here may import the configuration back.
+ */
+
+const ParameterSource = z.union([
+  z.strictObject({ fromDimension: z.string().min(1), format: ParameterFormat }),
+  z.strictObject({ fromTag: z.string().min(1), format: ParameterFormat }),
+  z.strictObject({ value: z.string().min(1) }),
+]);
+export type ParameterSource = z.infer<typeof ParameterSource>;
+
+const AlarmMatch = z
+  .strictObject({
+    /** Glob on the alarm name: `*` matches any run of characters. */
+    alarmName: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    metricName: z.string().min(1).optional(),
+    tag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).optional(),
+  })
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    message: 'a rule must match on at least one of alarmName, namespace, metricName, tag',
+  });
+
+/** The tag a runbook's target instance must carry unless its rule says otherwise. */
+export const DEFAULT_REMEDIATION_TAG = { key: 'ops:auto-remediate', value: 'true' } as const;
+
+/**
+ * Which instances a runbook may act on. `'none'`: no check at all, for runbooks whose target is not an
+ * EC2 instance; the operator accepts that anyone who can create a matching alarm chooses the target.
+ */
+const RunbookScope = z.union([
+  z.literal('none'),
+  z.strictObject({
+    /** The target must carry exactly this tag (also the automation role's IAM condition). */
+    tag: z
+      .strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })
+      .default({ ...DEFAULT_REMEDIATION_TAG }),
+    /** true: act on instances Auto Scaling, EKS, ECS, Karpenter, EMR or Batch manage, too. */
+    ignoreManagedBy: z.boolean().default(false),
+  }),
+]);
+export type RunbookScope = z.infer<typeof RunbookScope>;
+
+const Runbook = z
+  .strictObject({
+    document: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'not an SSM document name or ARN'),
+    parameters: z.record(z.string().regex(/^[A-Za-z0-9]+$/), ParameterSource).default({}),
+    /** The parameter naming the instance acted on; default: the one whose format is ec2-instance-id. */
+    target: z.strictObject({ parameter: z.string().min(1) }).optional(),
+    scope: RunbookScope.prefault({}),
+  })
+  .refine((r) => r.target === undefined || r.parameters[r.target.parameter] !== undefined, {
+    message: 'target.parameter must name one of the runbook parameters',
+    path: ['target', 'parameter'],
+  });
+export type Runbook = z.infer<typeof Runbook>;
+
+export const AlarmRule = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'rule names are kebab-case'),
+  match: AlarmMatch,
+  runbook: Runbook.optional(),
+  severity: Severity.optional(),
+  page: z.boolean().default(true),
+});
+export type AlarmRule = z.infer<typeof AlarmRule>;
+
+/** Blast radius of runbooks: starts per incident and rule, within a cooldown. */
+export const RunbookLimits = z.strictObject({
+  maxStartsPerIncident: z.number().int().min(1).max(100).default(1),
+  /** Default: the paging suppression window. */
+  cooldownMinutes: z.number().int().min(1).max(10_080).optional(),
+});
+export type RunbookLimits = z.infer<typeof RunbookLimits>;
+
+/** The opt-in tag each rule's runbook requires of its target (none for `scope: 'none'`). */
+export function scopeTagsOf(rules: readonly AlarmRule[]): { key: string; value: string }[] {
+  return rules.flatMap((r) => (r.runbook && r.runbook.scope !== 'none' ? [r.runbook.scope.tag] : []));
+}
+
+/** What a list of rules gets wrong as a whole, beyond each rule's own schema; undefined when nothing. */
+export function alarmRulesIssue(rules: readonly AlarmRule[]): string | undefined {
+  for (const rule of rules) {
+    const dup = rules.filter((r) => r.name === rule.name).length > 1;
+    if (dup) return `alarm rule name "${rule.name}" is used twice`;
+  }
+  // One IAM condition guards the automation role: it can require one tag key (with any of its values).
+  const keys = new Set(scopeTagsOf(rules).map((t) => t.key));
+  if (keys.size > 1) {
+    return `alarm rules use different runbook scope tag keys (${[...keys].join(', ')}); use one key`;
+  }
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * stopIdleInstances' stage settings; a stage that says nothing gets these defaults. `shared/config.ts`
+ * composes them into a stage's configuration, so only zod here: nothing that imports the configuration.
+ * How a manual payload may override them is `settings.ts`.
+ */
+export const IdleStopSettings = z.strictObject({
+  /** `opt-in`: only instances tagged ops:auto-stop=true; `opt-out`: all but those tagged false. */
+  scope: z.enum(['opt-in', 'opt-out']).default('opt-in'),
+  lookbackHours: z.number().int().min(1).max(168).default(24),
+  /** Every hourly CPUUtilization maximum must stay below this. */
+  cpuThresholdPercent: z.number().gt(0).max(100).default(5),
+  /** NetworkIn + NetworkOut per hour must stay below this (5 MB: heartbeats and agents, no real traffic). */
+  networkThresholdBytesPerHour: z.number().int().min(0).default(5_000_000),
+  /** Share of the window's hours that need a datapoint; fewer means "not enough data", never stopped. */
+  minCoverage: z.number().min(0.5).max(1).default(0.9),
+  /**
+   * Blast radius: at most this many stops in any rolling hour, across every run (scheduled and manual);
+   * the other idle instances are reported as capped.
+   */
+  maxStopsPerHour: z.number().int().min(0).max(1000).default(10),
+  /** How far a manual payload may make a run more aggressive than the settings above. */
+  overrides: z
+    .strictObject({
+      /** A shorter window is less evidence: a manual lookback may not go below this. */
+      minLookbackHours: z.number().int().min(1).max(168).default(6),
+      /** A higher CPU threshold calls more instances idle: a manual value may not exceed this. */
+      maxCpuThresholdPercent: z.number().gt(0).max(100).default(10),
+      maxNetworkThresholdBytesPerHour: z.number().int().min(0).default(50_000_000),
+    })
+    .prefault({}),
+});
+export type IdleStopSettings = z.infer<typeof IdleStopSettings>;

@@ -1,8 +1,7 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { alarmArn } from '#shared/domain/arn.ts';
+import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
 import { boundedRecord, boundedText } from '#shared/domain/text.ts';
-import { timestampProblem } from '#shared/domain/time.ts';
 
 /**
  * CloudWatch alarm state changes as EventBridge delivers them: metric, metric-math, anomaly-detection,
@@ -22,12 +21,6 @@ const name255 = boundedText({ min: 1, max: 255 });
 const line = (max: number) => boundedText({ max });
 /** Free text shown in pages: reasons, descriptions. */
 const prose = (max: number) => boundedText({ max, multiline: true });
-
-/** A time that orders this alarm's deliveries: readable, and not in the future beyond clock skew. */
-const notInFuture = (value: string, ctx: z.core.$RefinementCtx<string>) => {
-  const problem = timestampProblem(value, Date.now());
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-};
 
 const AlarmState = z.object({
   value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
@@ -90,16 +83,7 @@ const AlarmDetail = z.object({
     .optional(),
 });
 
-const Envelope = EventBridgeSchema.extend({
-  // EventBridge ids are UUIDs; the idempotency record and the action log are keyed by it.
-  id: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1 to 128 printable ASCII characters, no spaces' }),
-  time: z.iso.datetime().superRefine(notInFuture),
-  account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-1' }),
+const Envelope = BoundedEnvelope.extend({
   source: z.literal('aws.cloudwatch'),
   resources: z.array(z.string().startsWith('arn:').max(2048)).min(1).max(20),
   detail: AlarmDetail,

@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { BoundedEnvelope } from '#shared/domain/eventBridge.ts';
 
 /**
  * Two ways in: the stage's EventBridge schedule (a `Scheduled Event`, empty detail) and a manual invoke
@@ -10,7 +10,8 @@ import { z } from 'zod';
 export const ScheduledScanEvent = z.strictObject({
   // Strict: a run setting (dryRun, maxStopsPerHour) put beside the envelope would otherwise be dropped
   // without a word, and the run would go live with the stage's values.
-  ...EventBridgeSchema.shape,
+  // Bounded like every event's envelope: the id keys the run's stop list and its page.
+  ...BoundedEnvelope.shape,
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
   detail: z.strictObject({}),

@@ -321,6 +321,8 @@ describe('routing through the packaged rules', () => {
       'its schedule rule invokes the function; no event pattern matches it',
     'stopIdleInstances/invalid/scheduled-dry-run.json':
       'a crafted scheduled shape: only the schedule invokes',
+    'stopIdleInstances/invalid/scheduled-oversized-id.json':
+      'a crafted scheduled shape: only the schedule invokes',
     'stopIdleInstances/invalid/scheduled-max-stops.json':
       'a crafted scheduled shape: only the schedule invokes',
   };

@@ -1,0 +1,28 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+import { timestampProblem } from './time.ts';
+
+/**
+ * The EventBridge envelope with every field bounded, so whatever passes can be handled: the id keys
+ * idempotency records, stop lists and pages (DynamoDB keys hold 2 KB), the time orders deliveries.
+ * Envelope fields: https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+ */
+
+/** A time that orders deliveries: readable, and not in the future beyond clock skew. */
+export const notInFuture = (value: string, ctx: z.core.$RefinementCtx<string>) => {
+  const problem = timestampProblem(value, Date.now());
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+
+export const BoundedEnvelope = EventBridgeSchema.extend({
+  // EventBridge ids are UUIDs.
+  id: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1 to 128 printable ASCII characters, no spaces' }),
+  time: z.iso.datetime().superRefine(notInFuture),
+  account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-1' }),
+  resources: z.array(z.string().startsWith('arn:').max(2048)).max(20),
+});

@@ -1,23 +1,263 @@
 'use strict';
 /**
  * Loads config/stages.ts through shared/config.ts (the same zod schema the functions use), so
- * `sls package` fails on an invalid stage configuration, and exposes values the template needs:
- *   ${opsConfig:runbookDocumentArns}  the automation definitions the stage's alarm rules may start
- *   ${opsConfig:idleStopCondition}    the IAM condition that keeps stops inside the stage's scope
+ * `sls package` fails on an invalid stage configuration, and builds from the function registry
+ * (functions/index.ts) what every function needs in the stack:
+ *   ${opsConfig:functions}             the function entries: handler, role, retries, failure queue, rule
+ *   its role (the runtime's statements written once below, plus its deployment's own), its alarms on
+ *   itself (Errors, Throttles, its rule's FailedInvocations) and the dashboard: added to the compiled
+ *   template before it is written.
  *   ${opsConfig:runbookScopeCondition} the IAM condition that keeps runbooks to opted-in instances
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
-function loadConfigModule() {
-  const { require: tsRequire } = require('tsx/cjs/api');
-  return tsRequire(path.join(__dirname, '..', 'shared', 'config.ts'), __filename);
+const ROOT = path.join(__dirname, '..');
+
+function tsRequire(file) {
+  const { require: load } = require('tsx/cjs/api');
+  return load(path.join(ROOT, file), __filename);
 }
+
+const loadConfigModule = () => tsRequire('shared/config.ts');
+const loadRegistry = () => tsRequire('functions/index.ts').registry;
 
 function loadStage(stage) {
   const configModule = loadConfigModule();
   configModule.validateAllStages();
   return configModule.loadConfig({ STAGE: stage });
+}
+
+const pascal = (name) =>
+  name
+    .replace(/(^|-)([a-z0-9])/g, (_m, _dash, c) => c.toUpperCase())
+    .replace(/^[a-z]/, (c) => c.toUpperCase());
+const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const deployedName = (stage, fn) => `ops-autopilot-${stage}-${fn}`;
+const ruleName = (stage, deployment) => `ops-autopilot-${stage}-${deployment.trigger.rule}`;
+const roleId = (fn) => `${pascal(fn)}Role`;
+
+/** What every function's runtime needs, whatever it does; its own statements follow these. */
+function runtimeStatements(stage, fn, deployment) {
+  return [
+    {
+      Sid: 'Logs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${deployedName(stage, fn)}:*`,
+      },
+    },
+    {
+      Sid: 'Traces',
+      Effect: 'Allow',
+      Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      Resource: '*',
+    },
+    // Only this function's records: every key starts with its name (idempotency, pages, action log).
+    {
+      Sid: 'StateTable',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        // Whatever else the function's steps do with its own records (a transaction's condition check).
+        ...(deployment.stateTableActions ?? []),
+      ],
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${deployedName(stage, fn)}#*`] },
+      },
+    },
+    { Sid: 'Page', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'PageTopic' } },
+    {
+      Sid: 'PageKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: { 'Fn::GetAtt': ['PageKey', 'Arn'] },
+    },
+    {
+      Sid: 'FailureQueue',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] },
+    },
+  ];
+}
+
+/** The serverless.yml entry of one function; the name is set so a plugin-made entry deploys as any other. */
+async function functionEntry(stage, { name, deployment }, resolveVariable) {
+  const { trigger } = deployment;
+  const source =
+    'patternFile' in trigger
+      ? { pattern: JSON.parse(fs.readFileSync(path.join(ROOT, trigger.patternFile), 'utf8')) }
+      : { schedule: await resolveVariable(`param:${trigger.scheduleParam}`) };
+  return {
+    name: deployedName(stage, name),
+    handler: `functions/${name}/handler.handler`,
+    description: deployment.description,
+    role: roleId(name),
+    ...(deployment.timeout ? { timeout: deployment.timeout } : {}),
+    ...(deployment.memorySize ? { memorySize: deployment.memorySize } : {}),
+    ...(deployment.environment ? { environment: { ...deployment.environment } } : {}),
+    maximumRetryAttempts: deployment.maximumRetryAttempts,
+    maximumEventAge: deployment.maximumEventAge,
+    destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } } },
+    events: [
+      {
+        eventBridge: {
+          name: ruleName(stage, deployment),
+          ...source,
+          retryPolicy: { ...deployment.ruleRetryPolicy },
+          deadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
+        },
+      },
+    ],
+  };
+}
+
+const pageOnChange = { AlarmActions: [{ Ref: 'PageTopic' }], OKActions: [{ Ref: 'PageTopic' }] };
+const PERIOD_WORDS = { 300: 'five-minute', 3600: 'hourly' };
+const periodWord = (period) => PERIOD_WORDS[period] ?? `${period}-second`;
+const repeated = ({ evaluationPeriods, datapointsToAlarm }, period) =>
+  datapointsToAlarm === evaluationPeriods
+    ? `${datapointsToAlarm} ${periodWord(period)} periods running`
+    : `${datapointsToAlarm} of the last ${evaluationPeriods} ${periodWord(period)} periods`;
+
+/**
+ * A function's alarms on itself. Throttles and a rule's failed invocation page at once (something is
+ * stuck or lost); errors only when they repeat, since a single one (a refused duplicate, a mistyped
+ * manual invoke) is harmless and an event that keeps failing reaches the failure queue, which pages.
+ */
+function selfAlarms(stage, { name, deployment }, lambdaId) {
+  const { period, errors } = deployment.monitoring;
+  const rule = ruleName(stage, deployment);
+  const common = {
+    Statistic: 'Sum',
+    Period: period,
+    Threshold: 0,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+    ...pageOnChange,
+  };
+  const lambda = {
+    Namespace: 'AWS/Lambda',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: lambdaId } }],
+  };
+  const alarm = (Properties) => ({ Type: 'AWS::CloudWatch::Alarm', Properties });
+  return {
+    [`${pascal(name)}ErrorsAlarm`]: alarm({
+      AlarmName: `${deployedName(stage, name)}-errors`,
+      AlarmDescription: `${name} failed in ${repeated(errors, period)} (a single error does not page)`,
+      ...lambda,
+      MetricName: 'Errors',
+      ...common,
+      EvaluationPeriods: errors.evaluationPeriods,
+      DatapointsToAlarm: errors.datapointsToAlarm,
+    }),
+    [`${pascal(name)}ThrottlesAlarm`]: alarm({
+      AlarmName: `${deployedName(stage, name)}-throttles`,
+      AlarmDescription: `${name} was throttled (its invocations wait, retry, or end in the failure queue)`,
+      ...lambda,
+      MetricName: 'Throttles',
+      ...common,
+      EvaluationPeriods: 1,
+    }),
+    [`${pascal(deployment.trigger.rule)}RuleFailedInvocationsAlarm`]: alarm({
+      AlarmName: `${rule}-rule-failed-invocations`,
+      AlarmDescription: `EventBridge gave up invoking ${name} from its rule (see the events DLQ)`,
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: rule }],
+      ...common,
+      EvaluationPeriods: 1,
+    }),
+  };
+}
+
+/**
+ * One dashboard: each function's own metrics, then every function's errors and throttles, the
+ * queues, every rule's failed invocations and the state of every alarm the template holds.
+ */
+function dashboard(stage, region, entries, lambdaIds, alarmIds) {
+  const vars = { Stage: stage };
+  const metric = (title, stat, period, metrics) => ({
+    type: 'metric',
+    properties: { title, region: `\${AWS::Region}`, stat, period, metrics },
+  });
+  const widgets = [];
+  for (const { name, deployment } of entries) {
+    for (const w of deployment.monitoring.widgets) {
+      const [first, ...rest] = w.metrics;
+      widgets.push(
+        metric(w.title, 'Sum', w.period ?? deployment.monitoring.period, [
+          ['OpsAutopilot', first, 'service', 'ops-autopilot', 'function', name],
+          ...rest.map((m) => ['.', m, '.', '.', '.', '.']),
+        ]),
+      );
+    }
+  }
+  widgets.push(
+    metric(
+      'Function errors and throttles',
+      'Sum',
+      300,
+      entries.flatMap(({ name }) => {
+        vars[`${pascal(name)}Fn`] = { Ref: lambdaIds.get(name) };
+        return [
+          ['AWS/Lambda', 'Errors', 'FunctionName', `\${${pascal(name)}Fn}`],
+          ['.', 'Throttles', '.', '.'],
+        ];
+      }),
+    ),
+    metric('Queues (dead letters, failures)', 'Maximum', 300, [
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `\${DlqName}`],
+      ['...', `\${FailureQueueName}`],
+    ]),
+    metric(
+      'EventBridge failed invocations',
+      'Sum',
+      300,
+      entries.map(({ deployment }) => [
+        'AWS/Events',
+        'FailedInvocations',
+        'RuleName',
+        `ops-autopilot-\${Stage}-${deployment.trigger.rule}`,
+      ]),
+    ),
+  );
+  vars.DlqName = { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] };
+  vars.FailureQueueName = { 'Fn::GetAtt': ['FailureQueue', 'QueueName'] };
+  // Two charts a row, then the alarms across the width.
+  const placed = widgets.map((w, i) => ({
+    ...w,
+    x: (i % 2) * 12,
+    y: Math.floor(i / 2) * 6,
+    width: 12,
+    height: 6,
+  }));
+  for (const id of alarmIds) vars[id] = { 'Fn::GetAtt': [id, 'Arn'] };
+  placed.push({
+    type: 'alarm',
+    x: 0,
+    y: Math.ceil(widgets.length / 2) * 6,
+    width: 24,
+    height: 3,
+    properties: {
+      title: 'Self-monitoring alarms (each pages the topic)',
+      alarms: alarmIds.map((id) => `\${${id}}`),
+    },
+  });
+  return {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: {
+      DashboardName: `ops-autopilot-${stage}-${region}`,
+      DashboardBody: { 'Fn::Sub': [JSON.stringify({ widgets: placed }), vars] },
+    },
+  };
 }
 
 class OpsConfigPlugin {
@@ -34,28 +274,14 @@ class OpsConfigPlugin {
           } catch (error) {
             throw new Error(`ops-autopilot configuration is invalid: ${error.message}`);
           }
-          if (address === 'runbookDocumentArns') {
-            const docs = [
-              ...new Set(stageConfig.alarmRules.flatMap((r) => (r.runbook ? [r.runbook.document] : []))),
-            ];
-            // IAM needs at least one resource; this name matches no document, so nothing may start.
-            const names = docs.length > 0 ? docs : ['none-configured'];
-            return {
-              value: names.map((doc) => ({
-                'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:automation-definition/${doc}:*`,
-              })),
-            };
-          }
-          if (address === 'idleStopCondition') {
-            // opt-in: only instances tagged ops:auto-stop=true may be stopped or tagged by this role;
-            // opt-out: any but those tagged false (a missing tag satisfies a negated condition).
-            const key = 'aws:ResourceTag/ops:auto-stop';
-            return {
-              value:
-                stageConfig.idleStop.scope === 'opt-in'
-                  ? { StringEquals: { [key]: 'true' } }
-                  : { StringNotEqualsIgnoreCase: { [key]: 'false' } },
-            };
+          if (address === 'functions') {
+            const entries = await Promise.all(
+              loadRegistry().map(async (entry) => [
+                entry.name,
+                await functionEntry(stage, entry, resolveVariable),
+              ]),
+            );
+            return { value: Object.fromEntries(entries) };
           }
           if (address === 'runbookScopeCondition') {
             // The runbooks' role may stop and start only instances carrying the opt-in tag of the
@@ -74,9 +300,57 @@ class OpsConfigPlugin {
     this.hooks = {
       initialize: () => this.keepInvokeLocalOffline(),
       'before:invoke:local:invoke': () => this.bridgeEsmHandler(),
+      'after:invoke:local:invoke': () => this.removeEsmBridge(),
       error: () => this.exitInvokeLocalAfterError(),
-      'before:package:finalize': () => this.dropRedundantRoleDependencies(),
+      'before:package:finalize': () => {
+        this.addFunctionResources();
+        this.dropRedundantRoleDependencies();
+      },
     };
+  }
+
+  /** Each registered function's role and alarms, and the dashboard, into the compiled template. */
+  addFunctionResources() {
+    const provider = this.serverless.getProvider('aws');
+    const stage = provider.getStage();
+    const region = provider.getRegion();
+    const stageConfig = loadStage(stage);
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const entries = loadRegistry();
+    const lambdaIds = new Map(entries.map(({ name }) => [name, provider.naming.getLambdaLogicalId(name)]));
+    for (const entry of entries) {
+      const { name, deployment } = entry;
+      if (!resources[lambdaIds.get(name)]) throw new Error(`ops-autopilot: ${name} is not in the template`);
+      resources[roleId(name)] = {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: `ops-autopilot-${stage}-${deployment.roleName}-${region}`,
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: kebab(name),
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  ...runtimeStatements(stage, name, deployment),
+                  ...deployment.statements(stageConfig),
+                ],
+              },
+            },
+          ],
+        },
+      };
+      Object.assign(resources, selfAlarms(stage, entry, lambdaIds.get(name)));
+    }
+    // serverless.yml's own resources (the queue alarms) are merged after this hook: include them.
+    const all = { ...resources, ...this.serverless.service.resources?.Resources };
+    const alarmIds = Object.keys(all).filter((id) => all[id].Type === 'AWS::CloudWatch::Alarm');
+    resources.Dashboard = dashboard(stage, region, entries, lambdaIds, alarmIds);
   }
 
   /**
@@ -105,11 +379,21 @@ class OpsConfigPlugin {
    * look for. Node 22 can require() an ES module, so a one-line .cjs bridge beside the bundle lets it load.
    */
   bridgeEsmHandler() {
-    const fn = this.serverless.service.getFunction(this.options.function);
-    const base = path.join(this.serverless.serviceDir, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
+    const base = this.handlerBase();
     if (fs.existsSync(`${base}.mjs`) && !fs.existsSync(`${base}.cjs`)) {
       fs.writeFileSync(`${base}.cjs`, `module.exports = require('./${path.basename(base)}.mjs');\n`);
+      this.bridge = `${base}.cjs`;
     }
+  }
+
+  /** The build folder is reused: a bridge left in it would be zipped into the next package. */
+  removeEsmBridge() {
+    if (this.bridge) fs.rmSync(this.bridge, { force: true });
+  }
+
+  handlerBase() {
+    const fn = this.serverless.service.getFunction(this.options.function);
+    return path.join(this.serverless.serviceDir, fn.handler.slice(0, fn.handler.lastIndexOf('.')));
   }
 
   /**
@@ -120,6 +404,7 @@ class OpsConfigPlugin {
    */
   async exitInvokeLocalAfterError() {
     if (!this.isInvokeLocal()) return;
+    this.removeEsmBridge();
     setTimeout(() => process.exit(1), 5000).unref();
     await require('esbuild').stop();
   }

@@ -5,25 +5,18 @@
  * BENCH_RUNS sets the fresh processes per cold-start figure (default 5); BENCH_IDLE_SIZES the fleet
  * sizes (default 100,1000,5000; the 5000 case takes about five minutes, most of it moto).
  */
+import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { type BenchFunction, benchColdStart, printColdStartTable } from './bench/coldStart.ts';
 import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 
-const FUNCTIONS: BenchFunction[] = [
-  {
-    name: 'onAlarm',
-    entry: 'functions/onAlarm/handler.ts',
-    fixture: 'onAlarm/metric-alarm.json',
-    heavy: false,
-  },
-  {
-    name: 'stopIdleInstances',
-    entry: 'functions/stopIdleInstances/handler.ts',
-    fixture: 'stopIdleInstances/manual-dry-run.json',
-    heavy: true,
-  },
-];
+const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
+  name,
+  entry: `functions/${name}/handler.ts`,
+  fixture: deployment.sampleFixture,
+  heavy: deployment.heavyBundle,
+}));
 
 const moto = await startMoto();
 try {

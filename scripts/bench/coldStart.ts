@@ -12,7 +12,7 @@ export interface BenchFunction {
   name: string;
   entry: string;
   fixture: string;
-  /** Needs the EC2 client, whose code is large: its budget is 0.85 of the all-in bundle, not 0.6. */
+  /** A heavy bundle (the EC2 client): its budget is 0.85 of the all-in bundle, not 0.6. */
   heavy: boolean;
 }
 

@@ -1,20 +1,21 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executors as onAlarmExecutors } from '#functions/onAlarm/spec.ts';
-import { executors as stopIdleExecutors } from '#functions/stopIdleInstances/spec.ts';
-import type { Intent } from '#shared/domain/intent.ts';
-import type { Executor } from '#shared/executors/types.ts';
+import { registry } from '#functions/index.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
 import {
+  dashboardOf,
   eventRules,
+  functionLogicalId,
   type Packaged,
   packageStack,
   ROOT,
   runSls,
+  scheduledFunctions,
   selfAlarms,
   type Template,
   wouldAlarm,
@@ -42,11 +43,7 @@ function roleStatements(template: Template, roleId: string): Statement[] {
 const actionsOf = (statements: Statement[]) =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-/** The executors each function wires, to hold its role to what they declare. */
-const functionExecutors: Record<string, Record<string, Executor<Intent>>> = {
-  onAlarm: onAlarmExecutors as unknown as Record<string, Executor<Intent>>,
-  stopIdleInstances: stopIdleExecutors as unknown as Record<string, Executor<Intent>>,
-};
+const functions = registry.map((entry) => [entry.name, entry] as const);
 
 function roleOf(template: Template, fn: string): Statement[] {
   const resource = Object.values(template.Resources).find(
@@ -136,29 +133,29 @@ describe('the packaged template', () => {
     }
   });
 
-  it('grants each function the actions its executors declare, and ssm:StartAutomationExecution only on configured runbooks', () => {
-    for (const [fn, executors] of Object.entries(functionExecutors)) {
+  it.each(functions)(
+    'grants %s exactly the actions it declares (runtime, gather, executors): none missing, none left over',
+    async (name, entry) => {
       // Arrange
-      const statements = roleOf(packaged.template, fn).filter((st) => st.Effect === 'Allow');
-      const granted = new Set(actionsOf(statements));
+      const declared = await entry.permissions();
+      // Act
+      const granted = actionsOf(roleOf(packaged.template, name).filter((st) => st.Effect === 'Allow'));
       // Assert
-      for (const executor of Object.values(executors)) {
-        for (const permission of executor.permissions)
-          expect(granted, `${fn} lacks ${permission}`).toContain(permission);
-      }
-      const start = statements.find((s) => actionsOf([s]).includes('ssm:StartAutomationExecution'));
-      if (fn === 'onAlarm') {
-        // Only the documents the stage's rules name, and only the runbook role may be passed.
-        expect(start?.Resource).toEqual([
-          {
-            'Fn::Sub': RESTART_DEFINITION,
-          },
-        ]);
-        const pass = statements.find((s) => actionsOf([s]).includes('iam:PassRole'));
-        expect(pass?.Resource).toEqual({ 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] });
-      } else {
-        expect(start).toBeUndefined();
-      }
+      expect([...new Set(granted)].sort()).toEqual(declared);
+    },
+  );
+
+  it('lets onAlarm start only the runbooks the stage configures, as the runbook role alone, and no other function start any', () => {
+    // Arrange
+    const startersOf = (fn: string) =>
+      roleOf(packaged.template, fn).filter((s) => actionsOf([s]).includes('ssm:StartAutomationExecution'));
+    const onAlarm = roleOf(packaged.template, 'onAlarm');
+    const pass = onAlarm.find((s) => actionsOf([s]).includes('iam:PassRole'));
+    // Assert
+    expect(startersOf('onAlarm').map((s) => s.Resource)).toEqual([[{ 'Fn::Sub': RESTART_DEFINITION }]]);
+    expect(pass?.Resource).toEqual({ 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] });
+    for (const { name } of registry.filter((e) => e.name !== 'onAlarm')) {
+      expect(startersOf(name), name).toEqual([]);
     }
   });
 
@@ -218,6 +215,64 @@ describe('the packaged template', () => {
     });
   });
 
+  it.each(functions)(
+    'watches %s: errors that repeat, throttles and its rule failing to invoke it each page when they fire and when they clear',
+    (name, entry) => {
+      // Arrange
+      const lambda = { Ref: functionLogicalId(packaged.template, name) };
+      const rule = `ops-autopilot-dev-${entry.deployment.trigger.rule}`;
+      const alarms = selfAlarms(packaged.template).map(([, a]) => a.Properties);
+      const onFunction = (metric: string) =>
+        alarms.filter(
+          (a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(JSON.stringify(lambda)),
+        );
+      const onRule = alarms.filter(
+        (a) =>
+          a.MetricName === 'FailedInvocations' &&
+          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'RuleName', Value: rule }]),
+      );
+      // Assert
+      for (const [what, found] of [
+        ['Errors', onFunction('Errors')],
+        ['Throttles', onFunction('Throttles')],
+        ['FailedInvocations', onRule],
+      ] as const) {
+        expect(found, `${name} ${what}`).toHaveLength(1);
+        expect(found[0]?.AlarmActions, `${name} ${what}`).toEqual([{ Ref: 'PageTopic' }]);
+        expect(found[0]?.OKActions, `${name} ${what}`).toEqual([{ Ref: 'PageTopic' }]);
+        expect(found[0]?.Period, `${name} ${what}`).toBe(entry.deployment.monitoring.period);
+      }
+      expect(onFunction('Errors')[0]?.DatapointsToAlarm, name).toBeGreaterThan(1);
+    },
+  );
+
+  it.each(functions)(
+    "charts %s on the dashboard: its own metrics, its errors and throttles, its rule's failed invocations",
+    (name, entry) => {
+      // Arrange
+      const { body, values } = dashboardOf(packaged.template);
+      const charts = body.widgets.flatMap((w) => (w.properties.metrics ?? []) as string[][]);
+      const fnVar = Object.entries(values).find(
+        ([, v]) => JSON.stringify(v) === JSON.stringify({ Ref: functionLogicalId(packaged.template, name) }),
+      )?.[0];
+      // Assert
+      for (const widget of entry.deployment.monitoring.widgets) {
+        const shown = body.widgets.find((w) => w.properties.title === widget.title);
+        expect(shown, `${name}: ${widget.title}`).toBeDefined();
+        expect(JSON.stringify(shown?.properties.metrics)).toContain(`"function","${name}"`);
+        for (const m of widget.metrics) expect(JSON.stringify(shown?.properties.metrics)).toContain(`"${m}"`);
+      }
+      expect(fnVar, `${name} has no errors chart`).toBeDefined();
+      expect(charts).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', `\${${fnVar}}`]);
+      expect(charts).toContainEqual([
+        'AWS/Events',
+        'FailedInvocations',
+        'RuleName',
+        `ops-autopilot-\${Stage}-${entry.deployment.trigger.rule}`,
+      ]);
+    },
+  );
+
   it('has a dashboard whose body is valid JSON once CloudFormation substitutes it', () => {
     // Arrange
     const sub = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
@@ -245,7 +300,7 @@ describe('the packaged template', () => {
     // Arrange
     const alarms = selfAlarms(packaged.template);
     // Assert
-    expect(alarms.length).toBeGreaterThanOrEqual(8);
+    expect(alarms.length).toBe(3 * registry.length + 2);
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'PageTopic' }]);
       expect(alarm.Properties.OKActions, id).toEqual(alarm.Properties.AlarmActions);
@@ -256,7 +311,7 @@ describe('the packaged template', () => {
     // Arrange
     const errors = selfAlarms(packaged.template).filter(([, a]) => a.Properties.MetricName === 'Errors');
     // Assert
-    expect(errors.map(([id]) => id).sort()).toEqual(['OnAlarmErrorsAlarm', 'StopIdleInstancesErrorsAlarm']);
+    expect(errors).toHaveLength(registry.length);
     for (const [id, alarm] of errors) {
       // A refused duplicate or a mistyped manual invoke: one errored period, whatever came before.
       for (let at = 0; at < 4; at++) {
@@ -279,10 +334,8 @@ describe('the packaged template', () => {
     expect(prompt.map(([, a]) => a.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
-      'FailedInvocations',
-      'FailedInvocations',
-      'Throttles',
-      'Throttles',
+      ...registry.map(() => 'FailedInvocations'),
+      ...registry.map(() => 'Throttles'),
     ]);
     for (const [id, alarm] of prompt) {
       expect(wouldAlarm(alarm, [undefined, undefined, 1]), id).toBe(true);
@@ -342,6 +395,31 @@ describe('routing through the packaged rules', () => {
 
   const routable = listFixtures().filter((f) => isEventBridgeEvent(loadFixture(f)));
 
+  it.each(functions)('invokes %s from its own rule: its event pattern or its schedule', (name, entry) => {
+    // Arrange
+    const { trigger } = entry.deployment;
+    const byPattern = eventRules(packaged.template).filter((r) => r.functionName === name);
+    // Assert
+    if ('patternFile' in trigger) {
+      expect(byPattern.map((r) => r.name)).toEqual([`ops-autopilot-dev-${trigger.rule}`]);
+      expect(byPattern[0]?.pattern).toEqual(
+        JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8')),
+      );
+      expect(router.functions).toContain(name);
+    } else {
+      expect(byPattern).toEqual([]);
+      expect(scheduledFunctions(packaged.template)).toContain(name);
+    }
+  });
+
+  it('has fixtures for registered functions only, each with its sample', () => {
+    // Arrange
+    const folders = new Set(listFixtures().map((f) => f.split('/')[0]));
+    // Assert
+    expect([...folders].sort()).toEqual(registry.map((e) => e.name).sort());
+    for (const { deployment } of registry) expect(listFixtures()).toContain(deployment.sampleFixture);
+  });
+
   it('has fixtures to route', () => {
     expect(routable.length).toBeGreaterThanOrEqual(10);
   });
@@ -395,25 +473,26 @@ describe('sls invoke local with the fixtures', () => {
       (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
     );
 
-  it('runs onAlarm offline on a fixture and prints the decision', async () => {
-    // Act
-    const result = await invokeLocal('onAlarm', 'events/onAlarm/metric-alarm.json');
-    // Assert
-    expect(result.ok).toBe(true);
+  /** What each function's sample prints, beyond a successful run. */
+  const printed: Record<string, string[]> = {
     // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
-    expect(result.out).toContain('"reason": "out-of-scope"');
-    expect(result.out).toContain('paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"');
-  }, 120_000);
+    onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
+    // No function ARN in the local context; the empty emulator has no instances.
+    stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
+  };
 
-  it('runs stopIdleInstances offline on a fixture (no function ARN in the local context) and prints the verdicts', async () => {
-    // Act
-    const result = await invokeLocal('stopIdleInstances', 'events/stopIdleInstances/manual-dry-run.json');
-    // Assert
-    expect(result.ok, result.out).toBe(true);
-    expect(result.out).toContain('"trigger": "manual"');
-    expect(result.out).toContain('"dryRun": true');
-    expect(result.out).toContain('"verdicts": []');
-  }, 120_000);
+  it.each(registry.map((e) => [e.name, e.deployment.sampleFixture] as const))(
+    'runs %s offline on its sample %s and prints the decision',
+    async (name, fixture) => {
+      // Act
+      const result = await invokeLocal(name, `events/${fixture}`);
+      // Assert
+      expect(result.ok, result.out).toBe(true);
+      expect(result.out).toContain('"outcomes"');
+      for (const text of printed[name] ?? []) expect(result.out).toContain(text);
+    },
+    120_000,
+  );
 
   it('fails on an invalid fixture with the error type and the field', async () => {
     // Act

@@ -151,3 +151,28 @@ export function wouldAlarm(alarm: CfnResource, values: (number | undefined)[]): 
   const breaching = window.filter((v) => v !== undefined && v > p.Threshold).length;
   return breaching >= (p.DatapointsToAlarm ?? p.EvaluationPeriods);
 }
+
+/** The logical id of a function (by its registry name) in a packaged template. */
+export function functionLogicalId(template: Template, name: string): string {
+  const id = [...functionNamesById(template)].find(([, fn]) => fn === name)?.[0];
+  if (!id) throw new Error(`no function ${name} in the template`);
+  return id;
+}
+
+export interface DashboardWidget {
+  type: string;
+  properties: { title?: string; metrics?: unknown[]; alarms?: string[] };
+}
+
+/** The dashboard's widgets as CloudFormation will substitute them, and the values it substitutes. */
+export function dashboardOf(template: Template): {
+  body: { widgets: DashboardWidget[] };
+  values: Record<string, unknown>;
+} {
+  const sub = template.Resources.Dashboard?.Properties.DashboardBody as
+    | { 'Fn::Sub': [string, Record<string, unknown>] }
+    | undefined;
+  if (!sub) throw new Error('no dashboard in the template');
+  const [body, values] = sub['Fn::Sub'];
+  return { body: JSON.parse(body) as { widgets: DashboardWidget[] }, values };
+}

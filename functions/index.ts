@@ -1,0 +1,95 @@
+/**
+ * The registry: every function the stack deploys, once. The stack (serverless.yml through
+ * plugins/ops-config.cjs), the package and routing tests and the bench iterate it, so a new function is
+ * its folder, one entry here and its settings in config/stages.ts.
+ */
+import type { StageConfig } from '#shared/config.ts';
+import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
+
+/** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
+export type CfnValue = string | number | boolean | CfnValue[] | { [key: string]: CfnValue };
+
+export interface IamStatement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: CfnValue;
+  Condition?: CfnValue;
+}
+
+/** A chart on the stack's dashboard: the function's own metrics (EMF, namespace OpsAutopilot). */
+export interface MetricWidget {
+  title: string;
+  metrics: string[];
+  /** Seconds per datapoint; the function's monitoring period unless set. */
+  period?: number;
+}
+
+/** How a function is deployed and watched: pure data, turned into the stack by the package-time plugin. */
+export interface Deployment {
+  description: string;
+  /** Seconds; the provider's 60 unless set. */
+  timeout?: number;
+  /** MB; the provider's 256 unless set. */
+  memorySize?: number;
+  /** Lambda's retries of a failed asynchronous invocation before the failure queue. */
+  maximumRetryAttempts: number;
+  maximumEventAge: number;
+  /** Short name in the role's name (`ops-autopilot-<stage>-<roleName>-<region>`, at most 64 characters). */
+  roleName: string;
+  /**
+   * The EventBridge rule that invokes it (`ops-autopilot-<stage>-<rule>`): an event pattern file
+   * (relative to the repository) or a schedule held by a stage param of serverless.yml.
+   */
+  trigger: { rule: string } & ({ patternFile: string } | { scheduleParam: string });
+  ruleRetryPolicy: { maximumEventAge: number; maximumRetryAttempts: number };
+  monitoring: {
+    /** Seconds per evaluated period of its alarms: 300 when event-driven, 3600 when hourly. */
+    period: 300 | 3600;
+    /** Errors page when they repeat: in `datapointsToAlarm` of the last `evaluationPeriods` periods. */
+    errors: { evaluationPeriods: number; datapointsToAlarm: number };
+    widgets: MetricWidget[];
+  };
+  /** A fixture under events/ that runs it end to end (bench, sls invoke local). */
+  sampleFixture: string;
+  /** The bundle needs the EC2 client, whose code is large: a looser cold-start budget in the bench. */
+  heavyBundle: boolean;
+  /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
+  stateTableActions?: string[];
+  /** Environment beyond the provider's. */
+  environment?: Record<string, CfnValue>;
+  /**
+   * Its own IAM statements; the runtime's (logs, traces, state table, page topic and key, failure
+   * queue) are added to every role by the plugin.
+   */
+  statements(stage: StageConfig): IamStatement[];
+}
+
+export interface RegistryEntry {
+  name: string;
+  deployment: Deployment;
+  /** Every IAM action it declares (runtime, gather, executors): its role must hold exactly these. */
+  permissions(): Promise<string[]>;
+}
+
+// The runtime modules load only when permissions are asked for: the plugin reads deployments alone.
+export const registry: RegistryEntry[] = [
+  {
+    name: 'onAlarm',
+    deployment: onAlarm,
+    permissions: async () => {
+      const { onAlarm: spec } = await import('./onAlarm/spec.ts');
+      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'stopIdleInstances',
+    deployment: stopIdleInstances,
+    permissions: async () => {
+      const { stopIdleInstances: spec } = await import('./stopIdleInstances/spec.ts');
+      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+];

@@ -3,6 +3,7 @@
  * plugins/ops-config.cjs), the package and routing tests and the bench iterate it, so a new function is
  * its folder, one entry here and its settings in config/stages.ts.
  */
+import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
@@ -72,13 +73,19 @@ export interface RegistryEntry {
   deployment: Deployment;
   /** Every IAM action it declares (runtime, gather, executors): its role must hold exactly these. */
   permissions(): Promise<string[]>;
+  /** Its Lambda handler, loaded on demand (the demo and the bench invoke it in-process). */
+  loadHandler(): Promise<LambdaHandler>;
 }
+
+/** A function's handler as the demo and tests call it: an event and a Lambda context in, a result out. */
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 // The runtime modules load only when permissions are asked for: the plugin reads deployments alone.
 export const registry: RegistryEntry[] = [
   {
     name: 'onAlarm',
     deployment: onAlarm,
+    loadHandler: async () => (await import('./onAlarm/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { onAlarm: spec } = await import('./onAlarm/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
@@ -87,6 +94,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'stopIdleInstances',
     deployment: stopIdleInstances,
+    loadHandler: async () => (await import('./stopIdleInstances/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { stopIdleInstances: spec } = await import('./stopIdleInstances/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });

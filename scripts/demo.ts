@@ -5,9 +5,11 @@
  * decided, did and paged. moto has no SSM Automation: runbook starts are shown as not executable
  * locally, never faked.
  */
+
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
 import { seedFleet } from '../test/support/fleet.ts';
@@ -22,15 +24,16 @@ type Handler = (event: never, context: Context) => Promise<unknown>;
 const NOT_LOCAL = 'NotExecutableLocally';
 
 /** Functions the demo can invoke, by their serverless.yml names. */
-const handlers: Record<string, () => Promise<Handler>> = {
-  onAlarm: async () => (await import('#functions/onAlarm/handler.ts')).handler as Handler,
-  stopIdleInstances: async () => (await import('#functions/stopIdleInstances/handler.ts')).handler as Handler,
-};
+/** Every registered function, loaded when an event reaches it. */
+const handlers: Record<string, () => Promise<Handler>> = Object.fromEntries(
+  registry.map((entry) => [entry.name, entry.loadHandler as () => Promise<Handler>]),
+);
 
-/** A small fleet with one instance per case the idle rule distinguishes (48 h of hourly data). */
 /** The instance id the alarm fixtures name; the demo plays it as a seeded instance moto knows. */
 const FIXTURE_INSTANCE = 'i-0abc1234def567890';
 const REMEDIABLE = 'web server (opted in to remediation)';
+
+/** A small fleet with one instance per case the idle rule distinguishes (48 h of hourly data). */
 
 async function seedDemoFleet() {
   const optIn = { 'ops:auto-stop': 'true' };

@@ -46,6 +46,16 @@ type Claim =
     }
   | { send: false; outcome: Outcome };
 
+/**
+ * Whether a failed Publish may still have reached SNS: no answer at all (connection lost, timeout,
+ * aborted) or a server error. A 4xx answer (throttled, not found, not authorized) means it was not sent.
+ */
+export function mayHaveBeenPublished(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
 /** How one kind of notice claims its slot in the state table, and undoes the claim if it cannot be sent. */
 interface NoticeSlot {
   claim(): Promise<Claim>;
@@ -175,7 +185,12 @@ export const pageExecutor: Executor<PageIntent> = {
     try {
       messageId = await publish(page, topicArn);
     } catch (error) {
-      // Undo the claim so Lambda's retry of this delivery can page.
+      if (mayHaveBeenPublished(error)) {
+        // SNS may have sent it (a lost response, a timeout): keep the claim, so only this delivery's
+        // retry pages again, under the same page id, and subscribers can drop the copy.
+        return failed(intent.kind, error, `may not have sent "${page.subject}" (page id ${claim.pageId})`);
+      }
+      // SNS refused it: undo the claim, so whichever delivery comes next can page.
       await slot.release();
       return failed(intent.kind, error, `could not send "${page.subject}"`);
     }

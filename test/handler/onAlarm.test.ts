@@ -148,7 +148,15 @@ describe('onAlarm handler: names within bounds are handled', () => {
 describe('onAlarm handler: failures are visible and retried', () => {
   it('throws after reporting when the page cannot be published, and releases the window so a retry pages', async () => {
     // Arrange
-    sns.on(PublishCommand).rejects(Object.assign(new Error('topic is gone'), { name: 'NotFoundException' }));
+    // As the SDK reports SNS's answer: a 404 means the message was not sent.
+    sns
+      .on(PublishCommand)
+      .rejects(
+        Object.assign(new Error('topic is gone'), {
+          name: 'NotFoundException',
+          $metadata: { httpStatusCode: 404 },
+        }),
+      );
     // Act
     const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
       (e: unknown) => e,
@@ -161,6 +169,22 @@ describe('onAlarm handler: failures are visible and retried', () => {
       .commandCalls(UpdateCommand)
       .find((c) => c.args[0].input.UpdateExpression === 'SET windowEndsAt = :zero REMOVE pagedBy');
     expect(release).toBeDefined();
+  });
+
+  it('keeps the claim when a publish got no answer (it may have been sent), so only its retry pages, under the same page id', async () => {
+    // Arrange: the connection drops before SNS answers: no HTTP status
+    sns.on(PublishCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    // Act
+    const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
+      (e: unknown) => e,
+    )) as Error;
+    // Assert
+    expect(error.name).toBe('ActionFailedError');
+    expect(error.message).toMatch(/sns\.page: may not have sent .* \(page id [0-9a-f-]{36}\)/);
+    const release = documents
+      .commandCalls(UpdateCommand)
+      .find((c) => c.args[0].input.UpdateExpression === 'SET windowEndsAt = :zero REMOVE pagedBy');
+    expect(release).toBeUndefined();
   });
 
   it('reports a page it could not claim in the state table as a failed action, so the delivery is retried', async () => {

@@ -13,6 +13,7 @@ import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
+import { readStopList } from '#shared/state/stopRun.ts';
 import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
 import { decideFleet } from './fleet.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
@@ -74,6 +75,8 @@ export interface ScanOptions {
 }
 
 export interface IdleScanGathered extends FleetScan {
+  /** The stop list an earlier attempt of this run recorded: a retry finishes that decision. */
+  recordedStops?: string[];
   /** The rolling hour's stop budget as read before the scan; the stop executor claims against it again. */
   budget: StopBudget;
 }
@@ -305,12 +308,15 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
 /** The pipeline's gather step. */
 export async function gatherIdleScan(input: { signal: Signal; facts: IdleRun }): Promise<IdleScanGathered> {
   const { signal, facts: run } = input;
-  const budget = await readStopBudget(run.maxStopsPerHour, signal.correlationId);
+  const [budget, recorded] = await Promise.all([
+    readStopBudget(run.maxStopsPerHour, signal.correlationId),
+    readStopList(signal.correlationId),
+  ]);
   const scan = await scanFleet({
     scope: run.scope,
     policy: run.policy,
     maxStopsPerHour: run.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
   });
-  return { ...scan, budget };
+  return { ...scan, budget, ...(recorded ? { recordedStops: [...recorded] } : {}) };
 }

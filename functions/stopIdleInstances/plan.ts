@@ -86,6 +86,42 @@ function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correl
     : `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
 }
 
+/**
+ * A retried run finishes the decision its first attempt recorded before stopping anything: what that
+ * attempt stopped is no longer running (so the scan no longer sees it), and nothing new may join. The
+ * recorded instances are stops again (stopping a stopped instance changes nothing; it gets its tags
+ * and its page), and any other idle instance waits for the next run.
+ */
+export function finishFirstDecision(
+  verdicts: readonly IdleVerdict[],
+  recorded: readonly string[],
+): IdleVerdict[] {
+  const inDecision = new Set(recorded);
+  const seen = new Set(verdicts.map((v) => v.instanceId));
+  const rest = verdicts.map(
+    (v): IdleVerdict =>
+      v.decision === 'stop' && !inDecision.has(v.instanceId)
+        ? {
+            ...v,
+            decision: 'capped',
+            reason: "Not in this run's first decision: a retried run only finishes that.",
+          }
+        : v,
+  );
+  const earlier = recorded
+    .filter((id) => !seen.has(id))
+    .map(
+      (instanceId): IdleVerdict => ({
+        instanceId,
+        instanceType: 'unknown',
+        decision: 'stop',
+        reason: 'In the first decision of this run, whose earlier attempt already stopped it.',
+        estimatedMonthlySavingUsd: 'unknown',
+      }),
+    );
+  return [...earlier, ...rest];
+}
+
 /** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
 export function planIdleScan(input: {
   signal: Signal;
@@ -95,7 +131,7 @@ export function planIdleScan(input: {
 }): Plan<IdleScanIntent, IdleScanFindings> {
   const { signal, facts: run, gathered, config } = input;
   const { budget } = gathered;
-  const verdicts = decideFleet({
+  const fresh = decideFleet({
     instances: gathered.instances,
     cpu: gathered.cpu,
     netIn: gathered.netIn,
@@ -105,6 +141,7 @@ export function planIdleScan(input: {
     maxStopsPerHour: run.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
   });
+  const verdicts = gathered.recordedStops ? finishFirstDecision(fresh, gathered.recordedStops) : fresh;
   const summary = summarizeSavings(verdicts);
   // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
   const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);

@@ -149,14 +149,12 @@ describe('onAlarm handler: failures are visible and retried', () => {
   it('throws after reporting when the page cannot be published, and releases the window so a retry pages', async () => {
     // Arrange
     // As the SDK reports SNS's answer: a 404 means the message was not sent.
-    sns
-      .on(PublishCommand)
-      .rejects(
-        Object.assign(new Error('topic is gone'), {
-          name: 'NotFoundException',
-          $metadata: { httpStatusCode: 404 },
-        }),
-      );
+    sns.on(PublishCommand).rejects(
+      Object.assign(new Error('topic is gone'), {
+        name: 'NotFoundException',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
     // Act
     const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
       (e: unknown) => e,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceFacts } from '#functions/stopIdleInstances/exclusions.ts';
+import { decideFleet } from '#functions/stopIdleInstances/fleet.ts';
 import type { IdleScanGathered, ScanStats } from '#functions/stopIdleInstances/gather.ts';
 import { lookbackWindow } from '#functions/stopIdleInstances/gather.ts';
 import type { HourlySeries } from '#functions/stopIdleInstances/idleness.ts';
-import { planIdleScan } from '#functions/stopIdleInstances/plan.ts';
+import { finishFirstDecision, planIdleScan } from '#functions/stopIdleInstances/plan.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { type IdleRun, resolveIdleRun, type StageForRun } from '#functions/stopIdleInstances/settings.ts';
 import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
@@ -491,5 +492,28 @@ describe('the lookback window', () => {
     // Assert
     expect(window.end.toISOString()).toBe('2025-06-21T10:00:00.000Z');
     expect(window.start.toISOString()).toBe('2025-06-20T10:00:00.000Z');
+  });
+});
+
+const decideFleetFor = (boxes: Box[]) => {
+  const run = runFor(scheduled());
+  const g = gathered(boxes, run);
+  return decideFleet({ ...g, policy: run.policy, scope: run.scope, maxStopsPerHour: run.maxStopsPerHour });
+};
+
+describe('a retried run', () => {
+  it('finishes its first decision: the recorded instances are stops again, other idle ones wait', () => {
+    // Arrange: the first attempt recorded i-a and i-b and stopped i-a (no longer running, so unseen)
+    const verdicts = decideFleetFor([idleBox('i-b'), idleBox('i-new')]);
+    // Act
+    const finished = finishFirstDecision(verdicts, ['i-a', 'i-b']);
+    // Assert
+    const byId = new Map(finished.map((v) => [v.instanceId, v]));
+    expect(byId.get('i-a')?.decision).toBe('stop');
+    expect(byId.get('i-b')?.decision).toBe('stop');
+    expect(byId.get('i-new')).toMatchObject({
+      decision: 'capped',
+      reason: expect.stringMatching(/first decision/),
+    });
   });
 });

@@ -5,6 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import { lastRecoveryAt } from './recovery.ts';
 import { incidentRecordKey } from './suppression.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
@@ -79,19 +80,6 @@ function cancelledBy(error: unknown): 'recovered' | 'limit' | undefined {
   return undefined;
 }
 
-async function recoveredAt(incidentKey: string): Promise<number | undefined> {
-  const res = await documents.send(
-    new GetCommand({
-      TableName: stateTable(),
-      Key: { id: incidentRecordKey(incidentKey) },
-      ConsistentRead: true,
-      ProjectionExpression: 'okAt',
-    }),
-  );
-  const okAt: unknown = res.Item?.okAt;
-  return typeof okAt === 'number' ? okAt : undefined;
-}
-
 const keyOf = (incidentKey: string, rule: string) => stateKey('runbook-starts', incidentKey, rule);
 
 export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
@@ -107,7 +95,7 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
     } catch (error) {
       const by = cancelledBy(error);
       if (by === 'recovered') {
-        return { allowed: false, recoveredAt: (await recoveredAt(r.incidentKey)) ?? r.alarmAtMs };
+        return { allowed: false, recoveredAt: (await lastRecoveryAt(r.incidentKey)) ?? r.alarmAtMs };
       }
       if (by === 'limit') return undefined;
       throw error;
@@ -156,7 +144,7 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
   // The same transition claimed this slot before (a retry, or another delivery of it): it may go on
   // to SSM (the same ClientToken returns the same execution), unless the alarm has recovered since.
   if (current?.tokens?.has(r.clientToken)) {
-    const okAt = await recoveredAt(r.incidentKey);
+    const okAt = await lastRecoveryAt(r.incidentKey);
     return okAt !== undefined && okAt >= r.alarmAtMs
       ? { allowed: false, recoveredAt: okAt }
       : { allowed: true };

@@ -1,9 +1,4 @@
-import {
-  CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
@@ -24,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
+import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // A Lambda deadline, shortened: the handler must end cleanly and nothing may mutate after it ended.
@@ -37,18 +33,8 @@ let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDLE_ID = 'i-0abc1234def567890';
 
-function idleMetrics(input: GetMetricDataCommandInput) {
-  const start = (input.StartTime as Date).getTime();
-  const hours = Math.round(((input.EndTime as Date).getTime() - start) / 3_600_000);
-  const times = Array.from({ length: hours }, (_, h) => new Date(start + h * 3_600_000));
-  const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => ({
-    Id: q.Id,
-    StatusCode: 'Complete',
-    Timestamps: times,
-    Values: times.map(() => 1),
-  }));
-  return { MetricDataResults: results };
-}
+/** Every instance answers 1 (% CPU, bytes of network) every hour: idle. */
+const idleMetrics = hourlyMetricAnswer(() => 1);
 
 /** One opted-in idle instance, described after `describeDelayMs` (a slow or throttled EC2 API). */
 function fleetAnsweringAfter(describeDelayMs: number) {

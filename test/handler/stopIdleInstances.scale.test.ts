@@ -1,9 +1,4 @@
-import {
-  CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
@@ -28,6 +23,7 @@ import { decideFleet } from '#functions/stopIdleInstances/fleet.ts';
 import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
+import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // A fleet of 5000 answered by mocked clients: the call and metric counts of a scan at full scale.
@@ -65,19 +61,11 @@ function describePage(input: DescribeInstancesCommandInput) {
   };
 }
 
-function metricData(input: GetMetricDataCommandInput) {
-  const start = (input.StartTime as Date).getTime();
-  const hours = Math.round(((input.EndTime as Date).getTime() - start) / 3_600_000);
-  const times = Array.from({ length: hours }, (_, h) => new Date(start + h * 3_600_000));
-  const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
-    const instanceId = q.MetricStat?.Metric?.Dimensions?.[0]?.Value ?? '';
-    const k = Number.parseInt(instanceId.slice(2), 16);
-    const cpu = q.MetricStat?.Metric?.MetricName === 'CPUUtilization';
-    const value = cpu ? (cpuIdle(k) ? 1 : 60) : 1000;
-    return { Id: q.Id, StatusCode: 'Complete', Timestamps: times, Values: times.map(() => value) };
-  });
-  return { MetricDataResults: results };
-}
+/** Every CPU-idle instance answers 1 % CPU, the rest 60 %; network is always 1 KB an hour. */
+const metricData = hourlyMetricAnswer((metric, instanceId) => {
+  const k = Number.parseInt(instanceId.slice(2), 16);
+  return metric === 'CPUUtilization' ? (cpuIdle(k) ? 1 : 60) : 1000;
+});
 
 beforeEach(() => {
   allIdle = false;

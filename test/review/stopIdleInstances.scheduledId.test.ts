@@ -1,9 +1,4 @@
-import {
-  CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
@@ -25,6 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
+import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Review of issue 6 item 11, on the other handler: onAlarm bounds its event id (1 to 128 printable
@@ -53,18 +49,8 @@ function checkKey(id: unknown): void {
   }
 }
 
-function idleMetrics(input: GetMetricDataCommandInput) {
-  const start = (input.StartTime as Date).getTime();
-  const hours = Math.round(((input.EndTime as Date).getTime() - start) / 3_600_000);
-  const times = Array.from({ length: hours }, (_, h) => new Date(start + h * 3_600_000));
-  const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => ({
-    Id: q.Id,
-    StatusCode: 'Complete',
-    Timestamps: times,
-    Values: times.map(() => 1),
-  }));
-  return { MetricDataResults: results };
-}
+/** Every instance answers 1 (% CPU, bytes of network) every hour: idle. */
+const idleMetrics = hourlyMetricAnswer(() => 1);
 
 beforeAll(async () => {
   process.env.STATE_TABLE_NAME = 'state';

@@ -1,4 +1,10 @@
-import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  type GetMetricDataCommandInput,
+  type MetricDataResult,
+  type MetricDatum,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { type _InstanceType, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 
 /**
@@ -166,4 +172,24 @@ export function only(fleet: SeededFleet, name: string): string {
   if (!id || rest.length > 0)
     throw new Error(`group ${name} has ${(fleet.ids[name] ?? []).length} instances, not one`);
   return id;
+}
+
+/**
+ * A GetMetricData answer for client mocks: one datapoint per hour of the asked window for every query,
+ * valued by `hourlyValue(metric name, instance id)`, as CloudWatch answers an instance's hourly metrics.
+ */
+export function hourlyMetricAnswer(hourlyValue: (metricName: string, instanceId: string) => number) {
+  return (input: GetMetricDataCommandInput) => {
+    const start = (input.StartTime as Date).getTime();
+    const hours = Math.round(((input.EndTime as Date).getTime() - start) / 3_600_000);
+    const times = Array.from({ length: hours }, (_, h) => new Date(start + h * 3_600_000));
+    const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
+      const value = hourlyValue(
+        q.MetricStat?.Metric?.MetricName ?? '',
+        q.MetricStat?.Metric?.Dimensions?.[0]?.Value ?? '',
+      );
+      return { Id: q.Id, StatusCode: 'Complete', Timestamps: times, Values: times.map(() => value) };
+    });
+    return { MetricDataResults: results };
+  };
 }

@@ -24,3 +24,10 @@ export function timestampProblem(value: string, nowMs: number): string | undefin
   }
   return undefined;
 }
+
+/**
+ * The latest time a stored state timestamp may hold: a later one (written before events were bounded,
+ * or by a skewed clock) is treated as absent, so it cannot silence an alarm until it expires.
+ */
+export const futureHorizonMs = (nowMs: number = Date.now()): number =>
+  nowMs + MAX_FUTURE_SKEW_MINUTES * 60_000;

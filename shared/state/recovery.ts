@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import { futureHorizonMs } from '#shared/domain/time.ts';
 import { incidentRecordKey as keyOf } from './suppression.ts';
 import { stateTable } from './table.ts';
 
@@ -17,5 +18,6 @@ export async function lastRecoveryAt(incidentKey: string): Promise<number | unde
     }),
   );
   const okAt: unknown = res.Item?.okAt;
-  return typeof okAt === 'number' ? okAt : undefined;
+  // A stored time beyond the clock-skew horizon is no time at all: it must not gate every later ALARM.
+  return typeof okAt === 'number' && okAt <= futureHorizonMs() ? okAt : undefined;
 }

@@ -5,6 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import { futureHorizonMs } from '#shared/domain/time.ts';
 import { lastRecoveryAt } from './recovery.ts';
 import { incidentRecordKey } from './suppression.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
@@ -61,8 +62,8 @@ async function claimUnlessRecovered(update: Update, incidentKey: string, alarmAt
           ConditionCheck: {
             TableName: stateTable(),
             Key: { id: incidentRecordKey(incidentKey) },
-            ConditionExpression: 'attribute_not_exists(okAt) OR okAt < :alarmAt',
-            ExpressionAttributeValues: { ':alarmAt': alarmAtMs },
+            ConditionExpression: 'attribute_not_exists(okAt) OR okAt < :alarmAt OR okAt > :horizon',
+            ExpressionAttributeValues: { ':alarmAt': alarmAtMs, ':horizon': futureHorizonMs() },
           },
         },
         { Update: update },

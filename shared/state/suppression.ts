@@ -1,6 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import type { Severity } from '#shared/domain/severity.ts';
+import { futureHorizonMs } from '#shared/domain/time.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
@@ -50,11 +51,24 @@ export const incidentRecordKey = keyOf;
 /** Kept well past any window, so a long incident still gets its resolve notice. */
 const RETENTION = 14 * DAY;
 
+/** A stored state time beyond the clock-skew horizon is no time at all (see futureHorizonMs). */
+const believable = (ms: number | undefined): number | undefined =>
+  ms !== undefined && ms <= futureHorizonMs() ? ms : undefined;
+
 async function read(id: string): Promise<SuppressionWindow | undefined> {
   const res = await documents.send(
     new GetCommand({ TableName: stateTable(), Key: { id }, ConsistentRead: true }),
   );
-  return res.Item as SuppressionWindow | undefined;
+  const item = res.Item as SuppressionWindow | undefined;
+  if (!item) return undefined;
+  const { okAt, alarmAt, ...rest } = item;
+  const ok = believable(okAt);
+  const alarm = believable(alarmAt);
+  return {
+    ...rest,
+    ...(ok !== undefined ? { okAt: ok } : {}),
+    ...(alarm !== undefined ? { alarmAt: alarm } : {}),
+  };
 }
 
 export interface OpenRequest {
@@ -129,12 +143,13 @@ async function tryOpen(
         // Open when no window is open, or the last incident was resolved (a new one), and this ALARM is
         // later than the last OK.
         ConditionExpression:
-          '(attribute_not_exists(windowEndsAt) OR windowEndsAt < :now OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :at)',
+          '(attribute_not_exists(windowEndsAt) OR windowEndsAt < :now OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :at OR okAt > :horizon)',
         UpdateExpression:
           'SET windowEndsAt = :end, pagedBy = :cid, lastCorrelationId = :cid, repeats = :zero, severity = :sev, alarmAt = :at, expiration = :ttl REMOVE pageSentAt, resolvedBy, resolveSentAt',
         ExpressionAttributeValues: {
           ':now': now,
           ':at': at,
+          ':horizon': futureHorizonMs(),
           ':end': now + r.windowSeconds,
           ':cid': r.correlationId,
           ':zero': 0,
@@ -176,12 +191,13 @@ async function tryCountRepeat(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id },
-        ConditionExpression: `lastCorrelationId <> :cid AND attribute_not_exists(resolvedBy) AND windowEndsAt >= :now AND (attribute_not_exists(okAt) OR okAt < :at) AND ${later ? '(attribute_not_exists(alarmAt) OR alarmAt < :at)' : 'alarmAt >= :at'}`,
+        ConditionExpression: `lastCorrelationId <> :cid AND attribute_not_exists(resolvedBy) AND windowEndsAt >= :now AND (attribute_not_exists(okAt) OR okAt < :at OR okAt > :horizon) AND ${later ? '(attribute_not_exists(alarmAt) OR alarmAt < :at OR alarmAt > :horizon)' : '(alarmAt >= :at AND alarmAt <= :horizon)'}`,
         UpdateExpression: `SET lastCorrelationId = :cid, expiration = :ttl${later ? ', alarmAt = :at' : ''} ADD repeats :one`,
         ExpressionAttributeValues: {
           ':cid': correlationId,
           ':now': now,
           ':at': at,
+          ':horizon': futureHorizonMs(),
           ':one': 1,
           ':ttl': now + RETENTION,
         },
@@ -293,9 +309,9 @@ async function tryClaimResolve(
         TableName: stateTable(),
         Key: { id },
         ConditionExpression:
-          'attribute_exists(pageSentAt) AND attribute_not_exists(resolvedBy) AND (attribute_not_exists(alarmAt) OR alarmAt < :ok)',
+          'attribute_exists(pageSentAt) AND attribute_not_exists(resolvedBy) AND (attribute_not_exists(alarmAt) OR alarmAt < :ok OR alarmAt > :horizon)',
         UpdateExpression: 'SET resolvedBy = :cid, okAt = :ok',
-        ExpressionAttributeValues: { ':cid': correlationId, ':ok': okAt },
+        ExpressionAttributeValues: { ':cid': correlationId, ':ok': okAt, ':horizon': futureHorizonMs() },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -318,9 +334,13 @@ async function noteOk(id: string, okAt: number, current: SuppressionWindow | und
         TableName: stateTable(),
         Key: { id },
         ConditionExpression:
-          '(attribute_not_exists(pagedBy) OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :ok)',
+          '(attribute_not_exists(pagedBy) OR attribute_exists(resolvedBy)) AND (attribute_not_exists(okAt) OR okAt < :ok OR okAt > :horizon)',
         UpdateExpression: 'SET okAt = :ok, expiration = if_not_exists(expiration, :ttl)',
-        ExpressionAttributeValues: { ':ok': okAt, ':ttl': nowSeconds() + RETENTION },
+        ExpressionAttributeValues: {
+          ':ok': okAt,
+          ':ttl': nowSeconds() + RETENTION,
+          ':horizon': futureHorizonMs(),
+        },
       }),
     );
     return true;

@@ -343,3 +343,32 @@ describe('page ids against the emulator', () => {
     for (const p of pages) expect(p.body).toContain(`Page id: ${p.attributes.pageId}`);
   });
 });
+
+describe('state timestamps from before events were bounded', () => {
+  it('do not silence an alarm: a stored OK stamped 2099 neither marks a new ALARM stale nor blocks its resolve', async () => {
+    // Arrange: the incident record holds an OK (and an ALARM) stamped 2099, as a crafted event once could write
+    const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { stateKey } = await import('#shared/state/table.ts');
+    const alarm = alarmAt('a-now', '02:00');
+    const y2099 = Date.UTC(2099, 0, 1);
+    await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { id: stateKey('page', alarm.resources[0] as string), okAt: y2099, alarmAt: y2099 },
+      }),
+    );
+    // Act
+    const paged = await invoke(alarm);
+    const resolved = await invoke(okAt('ok-now', '03:00'));
+    // Assert
+    expect(paged).toMatchObject({
+      outcomes: [expect.objectContaining({ kind: 'sns.page', status: 'done' })],
+    });
+    expect(resolved).toMatchObject({
+      outcomes: [expect.objectContaining({ kind: 'sns.page', status: 'done' })],
+    });
+    const pages = await stack.readPages();
+    expect(pages.map((p) => p.attributes.notice)).toEqual(['incident', 'resolve']);
+  });
+});

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
 /** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
@@ -97,6 +98,15 @@ export const registry: RegistryEntry[] = [
     loadHandler: async () => (await import('./stopIdleInstances/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { stopIdleInstances: spec } = await import('./stopIdleInstances/spec.ts');
+      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'onCostAnomaly',
+    deployment: onCostAnomaly,
+    loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
+    permissions: async () => {
+      const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
     },
   },

@@ -7,6 +7,7 @@ import {
   RunbookLimits,
   scopeTagsOf,
 } from '#functions/onAlarm/settings.ts';
+import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
 
@@ -37,6 +38,7 @@ export const StageConfig = z.strictObject({
   alarmRules: z.array(AlarmRule).default([]),
   runbooks: RunbookLimits.prefault({}),
   idleStop: IdleStopSettings.prefault({}),
+  costAnomaly: CostAnomalySettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

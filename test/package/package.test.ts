@@ -479,6 +479,8 @@ describe('sls invoke local with the fixtures', () => {
     onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
     // No function ARN in the local context; the empty emulator has no instances.
     stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
+    // The documented sample is above the default thresholds: it pages, with its root cause.
+    onCostAnomaly: ['paged \\"[WARNING] cost.anomaly: Amazon Elastic Compute Cloud - Compute: +$1,001.00'],
   };
 
   it.each(registry.map((e) => [e.name, e.deployment.sampleFixture] as const))(

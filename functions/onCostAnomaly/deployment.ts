@@ -1,0 +1,29 @@
+import type { Deployment, IamStatement } from '#functions/index.ts';
+
+export const deployment: Deployment = {
+  description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
+  maximumRetryAttempts: 2,
+  maximumEventAge: 3600,
+  roleName: 'on-cost-anomaly',
+  trigger: { rule: 'on-cost-anomaly', patternFile: 'functions/onCostAnomaly/pattern.json' },
+  ruleRetryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
+  monitoring: {
+    period: 300,
+    errors: { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    widgets: [
+      {
+        title: 'Cost anomalies',
+        metrics: [
+          'PagesSent',
+          'PagesSuppressed',
+          'CostAnomaliesBelowThreshold',
+          'ActionsFailed',
+          'InvalidEvent',
+        ],
+      },
+    ],
+  },
+  sampleFixture: 'onCostAnomaly/anomaly-detected.json',
+  heavyBundle: false,
+  statements: (): IamStatement[] => [],
+};

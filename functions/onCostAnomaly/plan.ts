@@ -1,16 +1,17 @@
 import type { RuntimeConfig } from '#shared/config.ts';
-import type { PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
+import type { Plan, PlanNote } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { CostAnomalyGathered } from './gather.ts';
+import { type AnomalyPageIntent, cents } from './incident.ts';
 import type { CostAnomalySettings } from './settings.ts';
 import { type CostAnomalyFacts, describeRootCause, dollars, percent } from './signal.ts';
 
-export type CostAnomalyIntent = PageIntent;
+export type CostAnomalyIntent = AnomalyPageIntent;
 
 /** What became of the anomaly: the metric and the manual invoke's result say it. */
 export interface CostAnomalyFindings {
-  decision: 'page' | 'below-threshold';
+  decision: 'page' | 'update' | 'below-threshold' | 'not-larger';
   thresholds: string;
 }
 
@@ -36,7 +37,7 @@ export function planCostAnomaly(input: {
   gathered: CostAnomalyGathered;
   config: RuntimeConfig;
 }): Plan<CostAnomalyIntent, CostAnomalyFindings> {
-  const { signal, facts, config: cfg } = input;
+  const { signal, facts, gathered, config: cfg } = input;
   const settings = cfg.costAnomaly;
   const notes: PlanNote[] = [];
   const verdict = thresholdVerdict(facts, settings);
@@ -49,17 +50,60 @@ export function planCostAnomaly(input: {
     });
     return { intents: [], notes, findings: { decision: 'below-threshold', thresholds: verdict.why } };
   }
+  const impactCents = cents(facts.totalImpact);
+  const last = gathered.lastPaged;
+  // One incident per anomaly: an update pages only when its impact grew; this delivery's own retry
+  // pages again until its page is recorded as sent.
+  const ownRetry = last !== undefined && last.pagedBy === signal.correlationId;
+  if (last && (ownRetry ? last.sent : impactCents <= last.impactCents)) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'suppressed',
+      detail: ownRetry
+        ? `this delivery already paged anomaly ${facts.anomalyId}`
+        : `anomaly ${facts.anomalyId} was paged at ${dollars(last.impactCents / 100)}; this update (${dollars(facts.totalImpact)}) is not larger: counted, not paged`,
+      withheld: 'sns.page',
+    });
+    return { intents: [], notes, findings: { decision: 'not-larger', thresholds: verdict.why } };
+  }
+  const previous = last && !ownRetry ? last.impactCents / 100 : undefined;
   const rootCauses =
     facts.rootCauses.length > 0
       ? facts.rootCauses.map((c) => `  - ${describeRootCause(c)}`)
       : ['  - none reported by Cost Anomaly Detection'];
   const details = [`Root causes (${facts.rootCauses.length})`, ...rootCauses];
+  const change =
+    previous === undefined
+      ? ''
+      : `Update: the total impact rose from ${dollars(previous)} (paged before) to ${dollars(facts.totalImpact)} (+${dollars(facts.totalImpact - previous)}). `;
   const page = pageIntent(signal, {
     notice: 'incident',
     severity: settings.severity,
-    reason: `Above the stage's cost anomaly thresholds: ${verdict.why}.`,
+    reason: `${change}Above the stage's cost anomaly thresholds: ${verdict.why}.`,
     details,
     nothingDone: 'Nothing: this page is the action; look at the root causes and the links below.',
+    ...(previous === undefined
+      ? {}
+      : {
+          say: {
+            title: `Update: ${signal.title}`,
+            evidence: {
+              ...signal.evidence,
+              previouslyPaged: dollars(previous),
+              change: `+${dollars(facts.totalImpact - previous)}`,
+            },
+          },
+        }),
   });
-  return { intents: [page], notes, findings: { decision: 'page', thresholds: verdict.why } };
+  const intent: AnomalyPageIntent = {
+    ...page,
+    // Each larger impact is its own notice: its own page id, not suppressed by the last one's window.
+    incidentKey: `${signal.incidentKey}#${impactCents}`,
+    anomaly: { id: facts.anomalyId, impactCents },
+  };
+  return {
+    intents: [intent],
+    notes,
+    findings: { decision: previous === undefined ? 'page' : 'update', thresholds: verdict.why },
+  };
 }

@@ -1,15 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from './gather.ts';
+import { anomalyPageExecutor } from './incident.ts';
 import { type CostAnomalyFindings, type CostAnomalyIntent, planCostAnomaly } from './plan.ts';
 import { CostAnomalyEvent } from './schema.ts';
 import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
 export const executors: ExecutorMap<CostAnomalyIntent> = {
-  'sns.page': pageExecutor,
+  'sns.page': anomalyPageExecutor,
 };
 
 /** Cost Anomaly Detection "Anomaly Detected" -> one page per anomaly above the stage's thresholds. */

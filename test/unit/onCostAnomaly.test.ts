@@ -187,3 +187,42 @@ describe('onCostAnomaly page', () => {
     );
   });
 });
+
+describe('onCostAnomaly plan: one incident per anomaly', () => {
+  const planWith = (fixture: string, lastPaged: { impactCents: number; pagedBy: string; sent: boolean }) =>
+    planCostAnomaly({
+      ...observeCostAnomaly(parse(fixture)),
+      gathered: { lastPaged },
+      config: makeConfig(),
+    });
+
+  it('pages a larger impact as an update, keyed by its impact so it has its own page id', () => {
+    // Act
+    const plan = planWith('anomaly-updated.json', { impactCents: 100_100, pagedBy: 'other', sent: true });
+    // Assert
+    const [page] = plan.intents;
+    expect(plan.findings?.decision).toBe('update');
+    expect(page?.content.title).toMatch(/^Update: /);
+    expect(page?.content.evidence).toMatchObject({ previouslyPaged: '$1,001.00', change: '+$1,101.00' });
+    expect(page?.incidentKey).toBe('cost-anomaly:123456789012:12345678-abcd-ef12-3456-987654321a12#210200');
+  });
+
+  it('counts the same impact from another delivery without paging', () => {
+    // Act
+    const plan = planWith('anomaly-detected.json', { impactCents: 100_100, pagedBy: 'other', sent: true });
+    // Assert
+    expect(plan.intents).toEqual([]);
+    expect(plan.notes).toEqual([expect.objectContaining({ reason: 'suppressed', withheld: 'sns.page' })]);
+  });
+
+  it("pages again on its own delivery's retry while its page is not recorded as sent", () => {
+    // Arrange
+    const id = parse('anomaly-detected.json').id;
+    // Act
+    const plan = planWith('anomaly-detected.json', { impactCents: 100_100, pagedBy: id, sent: false });
+    // Assert
+    expect(plan.intents.map((i) => i.content.title)).toEqual([
+      'Amazon Elastic Compute Cloud - Compute: +$1,001.00 (333.67 %) above expected',
+    ]);
+  });
+});

@@ -25,5 +25,13 @@ export const deployment: Deployment = {
   },
   sampleFixture: 'onCostAnomaly/anomaly-detected.json',
   heavyBundle: false,
-  statements: (): IamStatement[] => [],
+  statements: (): IamStatement[] => [
+    {
+      // DescribeBudgets: the budgets a cost anomaly endangers, for its page.
+      Sid: 'ReadBudgets',
+      Effect: 'Allow',
+      Action: 'budgets:ViewBudget',
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:budgets::\${AWS::AccountId}:budget/*` },
+    },
+  ],
 };

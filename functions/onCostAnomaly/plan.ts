@@ -2,6 +2,7 @@ import type { RuntimeConfig } from '#shared/config.ts';
 import type { Plan, PlanNote } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { budgetLines } from './budgets.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { type AnomalyPageIntent, cents } from './incident.ts';
 import type { CostAnomalySettings } from './settings.ts';
@@ -71,7 +72,12 @@ export function planCostAnomaly(input: {
     facts.rootCauses.length > 0
       ? facts.rootCauses.map((c) => `  - ${describeRootCause(c)}`)
       : ['  - none reported by Cost Anomaly Detection'];
-  const details = [`Root causes (${facts.rootCauses.length})`, ...rootCauses];
+  const budgets = budgetLines(gathered.budgets, facts.totalImpact, facts.affectedAccounts);
+  const details = [
+    `Root causes (${facts.rootCauses.length})`,
+    ...rootCauses,
+    ...(budgets.length > 0 ? ['', ...budgets] : []),
+  ];
   const change =
     previous === undefined
       ? ''

@@ -1,3 +1,4 @@
+import { BudgetsClient, CreateBudgetCommand } from '@aws-sdk/client-budgets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
@@ -11,11 +12,35 @@ let stack: LocalStack;
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 
 const STACK = 'ops-autopilot-cost';
+/** How the Budgets API misbehaves for the next calls, if it does. */
+let budgetsFault: 'throttled' | 'denied' | 'silent' | undefined;
+let budgetCalls = 0;
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onCostAnomaly/handler.ts'));
   await sendStateTableCallsOneAtATime();
+  const { budgets } = await import('#functions/onCostAnomaly/budgets.ts');
+  budgets.middlewareStack.add(
+    (next) => async (args) => {
+      budgetCalls++;
+      const fault = budgetsFault;
+      if (fault === 'throttled' || fault === 'denied') {
+        const [name, status] =
+          fault === 'throttled' ? ['ThrottlingException', 400] : ['AccessDeniedException', 403];
+        throw Object.assign(new Error(`Budgets says ${name}`), {
+          name,
+          $metadata: { httpStatusCode: status },
+        });
+      }
+      if (fault === 'silent') {
+        // Answers far too late: the function must not wait for it.
+        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'budgetsFaultsForTests' },
+  );
 });
 
 afterAll(async () => {
@@ -26,7 +51,35 @@ beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
   setDryRun(true);
+  budgetsFault = undefined;
+  budgetCalls = 0;
 });
+
+/** A monthly cost budget in moto, with the spend AWS would have calculated for it. */
+async function createBudget(
+  name: string,
+  limit: number,
+  actual: number,
+  forecasted: number,
+  linkedAccounts?: string[],
+) {
+  await new BudgetsClient({}).send(
+    new CreateBudgetCommand({
+      AccountId: '123456789012',
+      Budget: {
+        BudgetName: name,
+        BudgetType: 'COST',
+        TimeUnit: 'MONTHLY',
+        BudgetLimit: { Amount: String(limit), Unit: 'USD' },
+        CalculatedSpend: {
+          ActualSpend: { Amount: String(actual), Unit: 'USD' },
+          ForecastedSpend: { Amount: String(forecasted), Unit: 'USD' },
+        },
+        ...(linkedAccounts ? { CostFilters: { LinkedAccount: linkedAccounts } } : {}),
+      },
+    }),
+  );
+}
 
 const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
 const fixture = (name: string) => loadFixture<{ id: string }>(`onCostAnomaly/${name}`);
@@ -137,5 +190,54 @@ describe('onCostAnomaly against the emulator', () => {
     await Promise.allSettled([invoke(delivery(2000)), invoke(delivery(2000))]);
     // Assert
     expect(await stack.readPages()).toHaveLength(2);
+  });
+
+  it('shows the budgets that cover the affected account, from the Budgets API', async () => {
+    // Arrange
+    await createBudget('company-monthly', 10_000, 6_000, 9_500);
+    await createBudget('analytics-dev-monthly', 2_000, 900, 1_800, ['210987654321']);
+    await createBudget('payments-monthly', 5_000, 4_000, 5_500, ['123456789012']);
+    // Act
+    await invoke(fixture('linked-account.json'));
+    // Assert
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain('Budgets covering account 210987654321 (2)');
+    expect(page?.body).toContain(
+      '  - company-monthly (monthly): limit $10,000.00, actual $6,000.00 (60 %), forecast $9,500.00 (95 %); this anomaly is 8.4 % of the limit',
+    );
+    expect(page?.body).toContain(
+      '  - analytics-dev-monthly (monthly): limit $2,000.00, actual $900.00 (45 %), forecast $1,800.00 (90 %); this anomaly is 42 % of the limit',
+    );
+    expect(page?.body).not.toContain('payments-monthly');
+  });
+
+  it.each([
+    ['throttled', 'ThrottlingException: Budgets says ThrottlingException'],
+    ['denied', 'AccessDeniedException: Budgets says AccessDeniedException'],
+    ['silent', 'the Budgets API did not answer within 3 s'],
+  ] as const)(
+    'still pages when the Budgets API is %s, saying the budget context is missing and why',
+    async (fault, why) => {
+      // Arrange
+      await createBudget('company-monthly', 10_000, 6_000, 9_500);
+      budgetsFault = fault;
+      // Act
+      const result = await invoke(fixture('anomaly-detected.json'));
+      // Assert
+      expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'sns.page', status: 'done' })]);
+      const pages = await stack.readPages();
+      expect(pages).toHaveLength(1);
+      expect(pages[0]?.body).toContain(`Budget context missing: the Budgets API could not be read (${why}).`);
+      expect(pages[0]?.body).toContain('Root causes (1)');
+      // A throttled call is retried once, not until the page is late.
+      expect(budgetCalls).toBeLessThanOrEqual(2);
+    },
+  );
+
+  it('asks the Budgets API nothing for an anomaly below the thresholds', async () => {
+    // Act
+    await invoke(fixture('below-threshold.json'));
+    // Assert
+    expect(budgetCalls).toBe(0);
   });
 });

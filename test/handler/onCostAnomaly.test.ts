@@ -1,0 +1,99 @@
+import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import { metrics } from '#shared/runtime/powertools.ts';
+import { listFixtures, loadFixture } from '../support/events.ts';
+import { makeContext } from '../support/lambda.ts';
+
+// Handler layer: every AWS client mocked, so failure paths can be forced.
+const sns = mockClient(SNSClient);
+const dynamodb = mockClient(DynamoDBClient);
+const documents = mockClient(DynamoDBDocumentClient);
+const budgets = mockClient(BudgetsClient);
+let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
+
+beforeAll(async () => {
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  ({ handler } = await import('#functions/onCostAnomaly/handler.ts'));
+});
+
+beforeEach(() => {
+  for (const m of [sns, dynamodb, documents, budgets]) m.reset();
+  process.env.DRY_RUN = 'false';
+  resetConfigForTests();
+  // An empty table: every conditional write succeeds, nothing is in progress.
+  dynamodb.on(PutItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  documents.on(GetCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  budgets.on(DescribeBudgetsCommand).resolves({ Budgets: [] });
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+
+describe('onCostAnomaly handler: invalid events', () => {
+  const invalid = listFixtures().filter((f) => f.startsWith('onCostAnomaly/invalid/'));
+
+  it('has invalid fixtures to check', () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(invalid)(
+    'rejects %s with an error naming the field, reads and pages nothing, counts InvalidEvent',
+    async (fixture) => {
+      // Arrange
+      const addMetric = vi.spyOn(metrics, 'addMetric');
+      // Act
+      const error = await invoke(loadFixture(fixture)).catch((e: unknown) => e);
+      // Assert
+      expect((error as Error).name).toBe('InvalidEventError');
+      expect((error as Error).message).toMatch(/^onCostAnomaly: invalid event: detail\.\S+: /);
+      expect(sns.calls()).toHaveLength(0);
+      expect(budgets.calls()).toHaveLength(0);
+      expect(documents.calls()).toHaveLength(0);
+      expect(addMetric).toHaveBeenCalledWith('InvalidEvent', 'Count', 1);
+      addMetric.mockRestore();
+    },
+  );
+});
+
+describe('onCostAnomaly handler: budgets and metrics', () => {
+  it('pages on time when DescribeBudgets is throttled, saying the budget context is missing and why', async () => {
+    // Arrange
+    budgets
+      .on(DescribeBudgetsCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    // Act
+    await invoke(loadFixture('onCostAnomaly/anomaly-detected.json'));
+    // Assert
+    const published = sns.commandCalls(PublishCommand);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.args[0].input.Message).toContain(
+      'Budget context missing: the Budgets API could not be read (ThrottlingException: Rate exceeded).',
+    );
+  });
+
+  it('counts an anomaly below the thresholds as CostAnomaliesBelowThreshold, without a page', async () => {
+    // Arrange
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    // Act
+    await invoke(loadFixture('onCostAnomaly/below-threshold.json'));
+    // Assert
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(addMetric).toHaveBeenCalledWith('CostAnomaliesBelowThreshold', 'Count', 1);
+    addMetric.mockRestore();
+  });
+});

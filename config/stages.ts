@@ -54,5 +54,7 @@ export const stages: Record<string, StageConfigInput> = {
     alarmRules: [restartUnresponsiveInstance],
     // One restart per incident; a flapping alarm does not restart again within the hour.
     runbooks: { maxStartsPerIncident: 1, cooldownMinutes: 60 },
+    // Page a cost anomaly from $250 and 20 % over the expected spend; smaller ones are only recorded.
+    costAnomaly: { minImpactDollars: 250, minImpactPercent: 20, require: 'both' },
   },
 };

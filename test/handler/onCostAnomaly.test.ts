@@ -68,14 +68,12 @@ describe('onCostAnomaly handler: invalid events', () => {
 describe('onCostAnomaly handler: budgets and metrics', () => {
   it('pages on time when DescribeBudgets is throttled, saying the budget context is missing and why', async () => {
     // Arrange
-    budgets
-      .on(DescribeBudgetsCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    budgets.on(DescribeBudgetsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     // Act
     await invoke(loadFixture('onCostAnomaly/anomaly-detected.json'));
     // Assert

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
 /** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
@@ -88,6 +89,15 @@ export const registry: RegistryEntry[] = [
     loadHandler: async () => (await import('./onAlarm/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { onAlarm: spec } = await import('./onAlarm/spec.ts');
+      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'onCloudTrail',
+    deployment: onCloudTrail,
+    loadHandler: async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
+    permissions: async () => {
+      const { onCloudTrail: spec } = await import('./onCloudTrail/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
     },
   },

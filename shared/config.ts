@@ -7,6 +7,7 @@ import {
   RunbookLimits,
   scopeTagsOf,
 } from '#functions/onAlarm/settings.ts';
+import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
 
@@ -37,6 +38,7 @@ export const StageConfig = z.strictObject({
   alarmRules: z.array(AlarmRule).default([]),
   runbooks: RunbookLimits.prefault({}),
   idleStop: IdleStopSettings.prefault({}),
+  cloudTrail: CloudTrailSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;
@@ -103,6 +105,8 @@ export function parseStageConfig(stage: string, raw: unknown): StageConfig {
   if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeIssues(parsed.error)}`);
   const issue = alarmRulesIssue(parsed.data.alarmRules);
   if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
+  const detectionIssue = cloudTrailSettingsIssue(parsed.data.cloudTrail);
+  if (detectionIssue !== undefined) throw new ConfigError(`stage "${stage}": cloudTrail: ${detectionIssue}`);
   return parsed.data;
 }
 

@@ -101,4 +101,6 @@ export type SkipReason =
   | 'already-recovered'
   | 'superseded'
   | 'out-of-scope'
-  | 'limit-reached';
+  | 'limit-reached'
+  /** A detection set to record: the action log and a metric, no page. */
+  | 'record-only';

@@ -370,6 +370,9 @@ describe('routing through the packaged rules', () => {
     'onAlarm/invalid/bad-state.json': 'only ALARM and OK transitions are routed',
     'onAlarm/invalid/missing-alarm-name.json': 'the rule needs an alarm name (not ours)',
     'onAlarm/invalid/wrong-detail-type.json': 'configuration changes are not routed',
+    'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
+    'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
+    'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
     'stopIdleInstances/scheduled-event.json':
       'its schedule rule invokes the function; no event pattern matches it',
     'stopIdleInstances/invalid/scheduled-dry-run.json':
@@ -438,6 +441,23 @@ describe('routing through the packaged rules', () => {
     expect(reached).toEqual([]);
   });
 
+  it("never routes a failed call, or a call by this stack's own roles, into onCloudTrail", async () => {
+    // Arrange
+    const opened = loadFixture<{ detail: Record<string, unknown> }>(
+      'onCloudTrail/security-group-open-world.json',
+    );
+    const failed = structuredClone(opened);
+    failed.detail.errorCode = 'Client.InvalidPermission.Duplicate';
+    // Act
+    const reached = {
+      opened: await router.route(opened),
+      failed: await router.route(failed),
+      ownRole: await router.route(loadFixture('onCloudTrail/security-group-open-world-by-own-role.json')),
+    };
+    // Assert
+    expect(reached).toEqual({ opened: ['onCloudTrail'], failed: [], ownRole: [] });
+  });
+
   it('does not route an alarm configuration change', async () => {
     // Act
     const reached = await router.route(loadFixture('onAlarm/invalid/wrong-detail-type.json'));
@@ -478,6 +498,11 @@ describe('sls invoke local with the fixtures', () => {
     // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
     onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
     // No function ARN in the local context; the empty emulator has no instances.
+    // Dry-run: the world-open ingress rule is paged.
+    onCloudTrail: [
+      '"action": "page"',
+      'paged \\"[CRITICAL] cloudtrail.detection: sg-0123456789abcdef0 opened',
+    ],
     stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
   };
 

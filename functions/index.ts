@@ -72,8 +72,11 @@ export interface Deployment {
 export interface RegistryEntry {
   name: string;
   deployment: Deployment;
-  /** Every IAM action it declares (runtime, gather, executors): its role must hold exactly these. */
-  permissions(): Promise<string[]>;
+  /**
+   * Every IAM action it declares on a stage (runtime, gather, executors): its role must hold exactly
+   * these. An executor a stage never runs (a remediation left off) declares nothing there.
+   */
+  permissions(stage: StageConfig): Promise<string[]>;
   /** Its Lambda handler, loaded on demand (the demo and the bench invoke it in-process). */
   loadHandler(): Promise<LambdaHandler>;
 }
@@ -96,9 +99,14 @@ export const registry: RegistryEntry[] = [
     name: 'onCloudTrail',
     deployment: onCloudTrail,
     loadHandler: async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
-      const { onCloudTrail: spec } = await import('./onCloudTrail/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    permissions: async (stage) => {
+      const { onCloudTrail: spec, remediationExecutors } = await import('./onCloudTrail/spec.ts');
+      const { enabledRemediations } = await import('./onCloudTrail/settings.ts');
+      const on = enabledRemediations(stage.cloudTrail).map((r) => remediationExecutors[r]);
+      return declaredPermissions({
+        executors: { page: spec.executors['sns.page'], ...Object.fromEntries(on.map((e) => [e.kind, e])) },
+        readPermissions: spec.gather.permissions,
+      });
     },
   },
   {

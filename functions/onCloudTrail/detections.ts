@@ -1,3 +1,4 @@
+import type { IngressPermission } from '#shared/domain/intent.ts';
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import type { DetectionName } from './settings.ts';
@@ -18,14 +19,6 @@ export type RemediationTarget =
     }
   | { kind: 'restore-public-access-block'; bucket: string }
   | { kind: 'start-logging'; trail: string };
-
-export interface IngressPermission {
-  ipProtocol: string;
-  fromPort?: number;
-  toPort?: number;
-  cidrIpv4?: string;
-  cidrIpv6?: string;
-}
 
 export interface Finding {
   detection: DetectionName;

@@ -1,6 +1,6 @@
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import type { Observation } from '#shared/runtime/functionSpec.ts';
+import { type InvocationSite, LOCAL_ACCOUNT, type Observation } from '#shared/runtime/functionSpec.ts';
 import { detect, type Finding } from './detections.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
@@ -12,6 +12,33 @@ export interface CloudTrailFacts {
   decided?: { finding: Finding; settings: DetectionSettings };
   /** Detections that matched but were off, or came after the deciding one. */
   alsoMatched: string[];
+  /** Why a remediation may not act here: the record is from another account or region. */
+  outOfScope?: string;
+}
+
+/**
+ * A remediation acts only in the account and region the function runs in: a forwarded record, or a
+ * trail whose home region is elsewhere, is paged but not touched. A local invoke knows no account.
+ */
+export function scopeProblem(
+  event: CloudTrailEvent,
+  site: InvocationSite,
+  trail?: string,
+): string | undefined {
+  const region = event.detail.awsRegion;
+  if (region !== site.region)
+    return `the record is from region ${region}; this function runs in ${site.region}`;
+  if (site.account !== LOCAL_ACCOUNT && event.account !== site.account) {
+    return `the record is from account ${event.account}; this function runs in ${site.account}`;
+  }
+  const [, , , trailRegion, trailAccount] = (trail ?? '').split(':');
+  if (
+    trail?.startsWith('arn:') &&
+    (trailRegion !== site.region || (site.account !== LOCAL_ACCOUNT && trailAccount !== site.account))
+  ) {
+    return `trail ${trail} is not in this account and region`;
+  }
+  return undefined;
 }
 
 /** Who made the call, as a page line: the principal, and for an assumed role the role behind it. */
@@ -50,7 +77,7 @@ export const eventHistoryLink = (region: string, eventId: string) =>
 /** Pure: the decided detection for this stage, and the signal built from it. */
 export function observeCloudTrail(
   event: CloudTrailEvent,
-  env: { config: Pick<RuntimeConfig, 'cloudTrail'> },
+  env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail'> },
 ): Observation<CloudTrailFacts> {
   const findings = detect(event, DETECTION_NAMES);
   const all = findings.map((finding) => ({
@@ -58,7 +85,12 @@ export function observeCloudTrail(
     settings: detectionSettings(env.config.cloudTrail, finding.detection),
   }));
   const decided = all.find((f) => f.settings.action !== 'off');
+  const target = decided?.finding.remediation;
+  const outOfScope = target
+    ? scopeProblem(event, env.site, target.kind === 'start-logging' ? target.trail : undefined)
+    : undefined;
   const facts: CloudTrailFacts = {
+    ...(outOfScope ? { outOfScope } : {}),
     eventId: event.detail.eventID,
     eventName: event.detail.eventName,
     ...(decided ? { decided } : {}),

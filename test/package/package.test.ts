@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
+import { parseStageConfig } from '#shared/config.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
@@ -137,7 +139,7 @@ describe('the packaged template', () => {
     'grants %s exactly the actions it declares (runtime, gather, executors): none missing, none left over',
     async (name, entry) => {
       // Arrange
-      const declared = await entry.permissions();
+      const declared = await entry.permissions(parseStageConfig('dev', stages.dev));
       // Act
       const granted = actionsOf(roleOf(packaged.template, name).filter((st) => st.Effect === 'Allow'));
       // Assert
@@ -498,9 +500,10 @@ describe('sls invoke local with the fixtures', () => {
     // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
     onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
     // No function ARN in the local context; the empty emulator has no instances.
-    // Dry-run: the world-open ingress rule is paged.
+    // Dry-run: the world-open ingress rule is paged, and the page says what would be revoked.
     onCloudTrail: [
-      '"action": "page"',
+      '"reason": "dry-run"',
+      'would revoke tcp 22 from 0.0.0.0/0 on sg-0123456789abcdef0',
       'paged \\"[CRITICAL] cloudtrail.detection: sg-0123456789abcdef0 opened',
     ],
     stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],

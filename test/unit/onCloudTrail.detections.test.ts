@@ -11,6 +11,7 @@ import { renderPage } from '#shared/domain/page.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
+const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
 const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/${name}.json`);
 const parse = (raw: unknown) => CloudTrailEvent.parse(raw);
@@ -18,7 +19,7 @@ const parse = (raw: unknown) => CloudTrailEvent.parse(raw);
 /** What the function decides for one record on a stage: the detection, and page, record or nothing. */
 function decide(raw: unknown, overrides: Parameters<typeof makeConfig>[0] = {}) {
   const config = makeConfig(overrides);
-  const observation = observeCloudTrail(parse(raw), { config });
+  const observation = observeCloudTrail(parse(raw), { config, site: SITE });
   const plan = planCloudTrail({ ...observation, gathered: {}, config });
   return { observation, plan, decision: [plan.findings?.detection ?? null, plan.findings?.action] };
 }
@@ -63,7 +64,7 @@ describe('onCloudTrail detections on the fixtures, with the default catalogue', 
     const { decision, plan } = decide(fixture(name));
     // Assert
     expect(decision).toEqual([detection, action]);
-    expect(plan.intents.map((i) => i.kind)).toEqual(action === 'page' ? ['sns.page'] : []);
+    expect(plan.intents.filter((i) => i.kind === 'sns.page')).toHaveLength(action === 'page' ? 1 : 0);
   });
 
   it('covers every CIS monitoring control 4.1 to 4.15 with a detection', () => {
@@ -199,7 +200,9 @@ describe('onCloudTrail: the catalogue per stage', () => {
       cloudTrail: { detections: { 'nacl-change': { action: 'page', severity: 'warning' } } },
     });
     // Assert
-    expect(plan.intents.map((i) => [i.kind, i.severity])).toEqual([['sns.page', 'warning']]);
+    expect(plan.intents.map((i) => [i.kind, i.kind === 'sns.page' ? i.severity : undefined])).toEqual([
+      ['sns.page', 'warning'],
+    ]);
   });
 
   it('refuses a stage that would page failed calls or remediate what has no remediation, naming it', () => {
@@ -230,7 +233,7 @@ describe('onCloudTrail page: who, what, where, when', () => {
   it('names the principal, its role, key and MFA, the opened range, the source address and the console link', () => {
     // Arrange
     const { plan } = decide(fixture('security-group-open-world'));
-    const [intent] = plan.intents;
+    const intent = plan.intents.find((i) => i.kind === 'sns.page');
     if (!intent) throw new Error('no page planned');
     // Act
     const page = renderPage(intent, { outcomes: [], repeats: 0, stage: 'dev', dryRun: true, pageId: 'p-1' });

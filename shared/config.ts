@@ -63,6 +63,8 @@ export interface RuntimeConfig extends StageConfig {
   stateTableName: string | undefined;
   /** The role runbooks run as (the stack's RunbookAutomationRole), passed as AutomationAssumeRole. */
   automationRoleArn: string | undefined;
+  /** Set on a us-east-1 stack that forwards IAM, STS, sign-in and Organizations events to this region. */
+  globalEventsHomeRegion: string | undefined;
 }
 
 /** A start-up error says what the variable must hold and what it got (a placeholder, an empty value). */
@@ -87,6 +89,12 @@ const Env = z.object({
   AUTOMATION_ROLE_ARN: z
     .string()
     .startsWith('arn:', { error: (issue) => `must be an IAM role ARN; ${got(issue)}` })
+    .optional(),
+  GLOBAL_EVENTS_HOME_REGION: z
+    .string()
+    .regex(/^([a-z]{2}(-[a-z]+)+-\d{1,2})?$/, {
+      error: (issue) => `must be an AWS region such as eu-west-1, or empty; ${got(issue)}`,
+    })
     .optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
@@ -130,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     pageTopicArn: e.PAGE_TOPIC_ARN,
     stateTableName: e.STATE_TABLE_NAME,
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
+    globalEventsHomeRegion: e.GLOBAL_EVENTS_HOME_REGION || undefined,
   };
 }
 

@@ -62,6 +62,14 @@ export function planCloudTrail(input: {
   const notes: PlanNote[] = [];
   const also = facts.alsoMatched.length > 0 ? ` (also matched: ${facts.alsoMatched.join(', ')})` : '';
   const decided = facts.decided;
+  if (decided && facts.forwardedTo) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'out-of-scope',
+      detail: `${facts.eventName} ${facts.eventId} is forwarded to ${facts.forwardedTo}, whose stack decides on it`,
+    });
+    return { intents: [], notes, findings: { detection: decided.finding.detection, action: 'none' } };
+  }
   if (!decided) {
     notes.push({
       decision: 'skipped',

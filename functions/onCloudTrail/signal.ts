@@ -14,7 +14,12 @@ export interface CloudTrailFacts {
   alsoMatched: string[];
   /** Why a remediation may not act here: the record is from another account or region. */
   outOfScope?: string;
+  /** A global service's record this stack forwards to the home region, whose stack pages it. */
+  forwardedTo?: string;
 }
+
+/** Services whose events reach EventBridge in us-east-1 only. */
+export const GLOBAL_SOURCES = new Set(['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations']);
 
 /**
  * A remediation acts only in the account and region the function runs in: a forwarded record, or a
@@ -77,7 +82,7 @@ export const eventHistoryLink = (region: string, eventId: string) =>
 /** Pure: the decided detection for this stage, and the signal built from it. */
 export function observeCloudTrail(
   event: CloudTrailEvent,
-  env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail'> },
+  env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
 ): Observation<CloudTrailFacts> {
   const findings = detect(event, DETECTION_NAMES);
   const all = findings.map((finding) => ({
@@ -89,8 +94,11 @@ export function observeCloudTrail(
   const outOfScope = target
     ? scopeProblem(event, env.site, target.kind === 'start-logging' ? target.trail : undefined)
     : undefined;
+  const home = env.config.globalEventsHomeRegion;
+  const forwarded = home !== undefined && home !== env.site.region && GLOBAL_SOURCES.has(event.source);
   const facts: CloudTrailFacts = {
     ...(outOfScope ? { outOfScope } : {}),
+    ...(forwarded ? { forwardedTo: home } : {}),
     eventId: event.detail.eventID,
     eventName: event.detail.eventName,
     ...(decided ? { decided } : {}),

@@ -76,6 +76,20 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     expect(plan.notes[0]?.detail).toContain('names nothing it can undo exactly');
   });
 
+  it('leaves a forwarded global record to the home region on a us-east-1 stack that forwards it', () => {
+    // Arrange
+    const config = makeConfig({}, { globalEventsHomeRegion: 'eu-west-1' });
+    const signIn = CloudTrailEvent.parse(loadFixture('onCloudTrail/root-console-sign-in.json'));
+    const regional = CloudTrailEvent.parse(loadFixture('onCloudTrail/security-group-open-world.json'));
+    // Act
+    const plans = [signIn, regional].map((event) =>
+      planCloudTrail({ ...observeCloudTrail(event, { config, site: SITE }), gathered: {}, config }),
+    );
+    // Assert
+    expect(plans.map((p) => p.intents.map((i) => i.kind))).toEqual([[], ['ec2.revoke-ingress', 'sns.page']]);
+    expect(plans[0]?.notes[0]?.detail).toContain('forwarded to eu-west-1');
+  });
+
   it('grants exactly the IAM the enabled remediations need, and none when they are off', async () => {
     // Arrange
     const entry = registry.find((e) => e.name === 'onCloudTrail');

@@ -205,6 +205,30 @@ describe('the packaged template', () => {
     expect(onAlarmEc2).toEqual(['ec2:DescribeInstances']);
   });
 
+  it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
+    // Arrange
+    const resources = packaged.template.Resources;
+    const rule = resources.GlobalEventsForwardRule;
+    const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
+      .ForwardGlobalEvents;
+    const onCloudTrail = JSON.parse(readFileSync(join(ROOT, 'functions/onCloudTrail/pattern.json'), 'utf8'));
+    // Assert
+    expect(rule?.Condition).toBe('ForwardGlobalEvents');
+    expect(resources.GlobalEventsForwardRole?.Condition).toBe('ForwardGlobalEvents');
+    expect(condition).toEqual({
+      'Fn::And': [
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, ''] }] },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, 'us-east-1'] }] },
+      ],
+    });
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
+      'detail-type': onCloudTrail['detail-type'],
+      detail: onCloudTrail.detail,
+    });
+  });
+
   it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {
     // Arrange
     const { PageTopic, StateTable } = packaged.template.Resources;

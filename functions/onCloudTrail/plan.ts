@@ -87,8 +87,8 @@ export function planCloudTrail(input: {
     if (!target) {
       notes.push({
         decision: 'skipped',
-        reason: 'invalid-parameter',
-        detail: `${named} remediates, but this record names nothing it can undo exactly; nothing changed`,
+        reason: 'nothing-to-do',
+        detail: `${named} remediates, but this record has no exact undo (${facts.eventName}, or a value not in its AWS format); nothing changed`,
         withheld,
       });
     } else if (facts.outOfScope) {

@@ -37,6 +37,7 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
   async execute(intent) {
     const revoked: string[] = [];
     const gone: string[] = [];
+    let groupGone = false;
     for (const p of intent.permissions) {
       try {
         const res = await ec2.send(
@@ -49,6 +50,7 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
         const name = (error as { name?: string }).name ?? '';
         if (GONE.has(name)) {
           gone.push(describe(p));
+          groupGone ||= name === 'InvalidGroup.NotFound';
           continue;
         }
         const before = revoked.length > 0 ? ` (revoked before it: ${revoked.join('; ')})` : '';
@@ -57,11 +59,8 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
     }
     const already = gone.length > 0 ? `; already gone: ${gone.join('; ')}` : '';
     if (revoked.length === 0) {
-      return skipped(
-        intent.kind,
-        'already-remediated',
-        `${intent.groupId} no longer allows ${gone.join('; ')}`,
-      );
+      const why = groupGone ? 'no longer exists' : `no longer allows ${gone.join('; ')}`;
+      return skipped(intent.kind, 'already-remediated', `${intent.groupId} ${why}`);
     }
     return done(intent.kind, `revoked ${revoked.join('; ')} on ${intent.groupId}${already}`, {
       securityGroup: intent.groupId,

@@ -73,7 +73,7 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     const plan = planFor(loadFixture<Raw>('onCloudTrail/cloudtrail-delete-trail.json'));
     // Assert
     expect(plan.intents.map((i) => i.kind)).toEqual(['sns.page']);
-    expect(plan.notes[0]?.detail).toContain('names nothing it can undo exactly');
+    expect(plan.notes[0]?.detail).toContain('has no exact undo (DeleteTrail');
   });
 
   it('leaves a forwarded global record to the home region on a us-east-1 stack that forwards it', () => {

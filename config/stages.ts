@@ -44,6 +44,14 @@ export const stages: Record<string, StageConfigInput> = {
         severity: 'critical',
       },
     ],
+    // A dry-run stage: the pages show what each remediation would undo, and nothing is changed.
+    cloudTrail: {
+      detections: {
+        'security-group-open-to-world': { remediate: true },
+        's3-bucket-public': { remediate: true },
+        'cloudtrail-tampering': { remediate: true },
+      },
+    },
   },
   prod: {
     dryRun: false,

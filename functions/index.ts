@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
 import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
@@ -72,8 +73,11 @@ export interface Deployment {
 export interface RegistryEntry {
   name: string;
   deployment: Deployment;
-  /** Every IAM action it declares (runtime, gather, executors): its role must hold exactly these. */
-  permissions(): Promise<string[]>;
+  /**
+   * Every IAM action it declares on a stage (runtime, gather, executors): its role must hold exactly
+   * these. An executor a stage never runs (a remediation left off) declares nothing there.
+   */
+  permissions(stage: StageConfig): Promise<string[]>;
   /** Its Lambda handler, loaded on demand (the demo and the bench invoke it in-process). */
   loadHandler(): Promise<LambdaHandler>;
 }
@@ -90,6 +94,20 @@ export const registry: RegistryEntry[] = [
     permissions: async () => {
       const { onAlarm: spec } = await import('./onAlarm/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'onCloudTrail',
+    deployment: onCloudTrail,
+    loadHandler: async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
+    permissions: async (stage) => {
+      const { onCloudTrail: spec, remediationExecutors } = await import('./onCloudTrail/spec.ts');
+      const { enabledRemediations } = await import('./onCloudTrail/settings.ts');
+      const on = enabledRemediations(stage.cloudTrail).map((r) => remediationExecutors[r]);
+      return declaredPermissions({
+        executors: { page: spec.executors['sns.page'], ...Object.fromEntries(on.map((e) => [e.kind, e])) },
+        readPermissions: spec.gather.permissions,
+      });
     },
   },
   {

@@ -7,6 +7,7 @@ import {
   RunbookLimits,
   scopeTagsOf,
 } from '#functions/onAlarm/settings.ts';
+import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
@@ -38,6 +39,7 @@ export const StageConfig = z.strictObject({
   alarmRules: z.array(AlarmRule).default([]),
   runbooks: RunbookLimits.prefault({}),
   idleStop: IdleStopSettings.prefault({}),
+  cloudTrail: CloudTrailSettings.prefault({}),
   costAnomaly: CostAnomalySettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
@@ -63,6 +65,8 @@ export interface RuntimeConfig extends StageConfig {
   stateTableName: string | undefined;
   /** The role runbooks run as (the stack's RunbookAutomationRole), passed as AutomationAssumeRole. */
   automationRoleArn: string | undefined;
+  /** Set on a us-east-1 stack that forwards IAM, STS, sign-in and Organizations events to this region. */
+  globalEventsHomeRegion: string | undefined;
 }
 
 /** A start-up error says what the variable must hold and what it got (a placeholder, an empty value). */
@@ -88,6 +92,12 @@ const Env = z.object({
     .string()
     .startsWith('arn:', { error: (issue) => `must be an IAM role ARN; ${got(issue)}` })
     .optional(),
+  GLOBAL_EVENTS_HOME_REGION: z
+    .string()
+    .regex(/^([a-z]{2}(-[a-z]+)+-\d{1,2})?$/, {
+      error: (issue) => `must be an AWS region such as eu-west-1, or empty; ${got(issue)}`,
+    })
+    .optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -105,6 +115,8 @@ export function parseStageConfig(stage: string, raw: unknown): StageConfig {
   if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeIssues(parsed.error)}`);
   const issue = alarmRulesIssue(parsed.data.alarmRules);
   if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
+  const detectionIssue = cloudTrailSettingsIssue(parsed.data.cloudTrail);
+  if (detectionIssue !== undefined) throw new ConfigError(`stage "${stage}": cloudTrail: ${detectionIssue}`);
   return parsed.data;
 }
 
@@ -128,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     pageTopicArn: e.PAGE_TOPIC_ARN,
     stateTableName: e.STATE_TABLE_NAME,
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
+    globalEventsHomeRegion: e.GLOBAL_EVENTS_HOME_REGION || undefined,
   };
 }
 

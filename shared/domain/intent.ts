@@ -27,6 +27,39 @@ export interface StopInstancesIntent {
   maxStopsPerHour?: number;
 }
 
+/** One ingress range exactly as a call added it: the revoke names nothing else of the group. */
+export interface IngressPermission {
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+}
+
+/** Revoke the world-open ingress ranges a recorded call added to a security group, and only those. */
+export interface RevokeIngressIntent {
+  kind: 'ec2.revoke-ingress';
+  groupId: string;
+  permissions: IngressPermission[];
+  reason: string;
+}
+
+/** Turn all four settings of a bucket's public access block back on. */
+export interface RestorePublicAccessBlockIntent {
+  kind: 's3.restore-public-access-block';
+  bucket: string;
+  /** The account the record is from: S3 refuses the call if another account owns the bucket. */
+  expectedOwner: string;
+  reason: string;
+}
+
+/** Start logging again on a trail a recorded call stopped. */
+export interface StartLoggingIntent {
+  kind: 'cloudtrail.start-logging';
+  trail: string;
+  reason: string;
+}
+
 export type PageNotice = 'incident' | 'resolve';
 
 /** What a person on call reads: the page's own content, decided by the plan (see `pageIntent`). */
@@ -66,7 +99,13 @@ export interface PageIntent {
  * Every action the system can take. Adding a kind without an executor does not compile. No intent
  * carries a dry-run flag: whether it runs is the runtime's decision (shared/runtime/pipeline.ts).
  */
-export type Intent = RunbookIntent | PageIntent | StopInstancesIntent;
+export type Intent =
+  | RunbookIntent
+  | PageIntent
+  | StopInstancesIntent
+  | RevokeIngressIntent
+  | RestorePublicAccessBlockIntent
+  | StartLoggingIntent;
 export type IntentKind = Intent['kind'];
 
 /** A decision not to act, kept so the action log and the page can say why. */
@@ -101,4 +140,8 @@ export type SkipReason =
   | 'already-recovered'
   | 'superseded'
   | 'out-of-scope'
-  | 'limit-reached';
+  | 'limit-reached'
+  /** A detection set to record: the action log and a metric, no page. */
+  | 'record-only'
+  /** What a remediation would undo is already undone (the rule is gone, logging is on). */
+  | 'already-remediated';

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
+import { parseStageConfig } from '#shared/config.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
@@ -137,7 +139,7 @@ describe('the packaged template', () => {
     'grants %s exactly the actions it declares (runtime, gather, executors): none missing, none left over',
     async (name, entry) => {
       // Arrange
-      const declared = await entry.permissions();
+      const declared = await entry.permissions(parseStageConfig('dev', stages.dev));
       // Act
       const granted = actionsOf(roleOf(packaged.template, name).filter((st) => st.Effect === 'Allow'));
       // Assert
@@ -201,6 +203,30 @@ describe('the packaged template', () => {
       StringEquals: { 'aws:ResourceTag/ops:auto-remediate': 'true' },
     });
     expect(onAlarmEc2).toEqual(['ec2:DescribeInstances']);
+  });
+
+  it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
+    // Arrange
+    const resources = packaged.template.Resources;
+    const rule = resources.GlobalEventsForwardRule;
+    const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
+      .ForwardGlobalEvents;
+    const onCloudTrail = JSON.parse(readFileSync(join(ROOT, 'functions/onCloudTrail/pattern.json'), 'utf8'));
+    // Assert
+    expect(rule?.Condition).toBe('ForwardGlobalEvents');
+    expect(resources.GlobalEventsForwardRole?.Condition).toBe('ForwardGlobalEvents');
+    expect(condition).toEqual({
+      'Fn::And': [
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, ''] }] },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, 'us-east-1'] }] },
+      ],
+    });
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
+      'detail-type': onCloudTrail['detail-type'],
+      detail: onCloudTrail.detail,
+    });
   });
 
   it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {
@@ -370,6 +396,9 @@ describe('routing through the packaged rules', () => {
     'onAlarm/invalid/bad-state.json': 'only ALARM and OK transitions are routed',
     'onAlarm/invalid/missing-alarm-name.json': 'the rule needs an alarm name (not ours)',
     'onAlarm/invalid/wrong-detail-type.json': 'configuration changes are not routed',
+    'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
+    'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
+    'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
     'stopIdleInstances/scheduled-event.json':
       'its schedule rule invokes the function; no event pattern matches it',
     'stopIdleInstances/invalid/scheduled-dry-run.json':
@@ -438,6 +467,23 @@ describe('routing through the packaged rules', () => {
     expect(reached).toEqual([]);
   });
 
+  it("never routes a failed call, or a call by this stack's own roles, into onCloudTrail", async () => {
+    // Arrange
+    const opened = loadFixture<{ detail: Record<string, unknown> }>(
+      'onCloudTrail/security-group-open-world.json',
+    );
+    const failed = structuredClone(opened);
+    failed.detail.errorCode = 'Client.InvalidPermission.Duplicate';
+    // Act
+    const reached = {
+      opened: await router.route(opened),
+      failed: await router.route(failed),
+      ownRole: await router.route(loadFixture('onCloudTrail/security-group-open-world-by-own-role.json')),
+    };
+    // Assert
+    expect(reached).toEqual({ opened: ['onCloudTrail'], failed: [], ownRole: [] });
+  });
+
   it('does not route an alarm configuration change', async () => {
     // Act
     const reached = await router.route(loadFixture('onAlarm/invalid/wrong-detail-type.json'));
@@ -478,6 +524,12 @@ describe('sls invoke local with the fixtures', () => {
     // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
     onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
     // No function ARN in the local context; the empty emulator has no instances.
+    // Dry-run: the world-open ingress rule is paged, and the page says what would be revoked.
+    onCloudTrail: [
+      '"reason": "dry-run"',
+      'would revoke tcp 22 from 0.0.0.0/0 on sg-0123456789abcdef0',
+      'paged \\"[CRITICAL] cloudtrail.detection: sg-0123456789abcdef0 opened',
+    ],
     stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
     // The documented sample is above the default thresholds: it pages, with its root cause.
     onCostAnomaly: ['paged \\"[WARNING] cost.anomaly: Amazon Elastic Compute Cloud - Compute: +$1,001.00'],

@@ -5,7 +5,15 @@ export function makeConfig(
   overrides: Partial<StageConfigInput> = {},
   runtime: Partial<RuntimeConfig> = {},
 ): RuntimeConfig {
-  const { stage, functionName, pageTopicArn, stateTableName, automationRoleArn, ...devValues } = loadConfig({
+  const {
+    stage,
+    functionName,
+    pageTopicArn,
+    stateTableName,
+    automationRoleArn,
+    globalEventsHomeRegion,
+    ...devValues
+  } = loadConfig({
     STAGE: 'dev',
   });
   const values = StageConfig.parse({ ...devValues, ...overrides });
@@ -16,6 +24,7 @@ export function makeConfig(
     pageTopicArn: 'arn:aws:sns:us-east-1:123456789012:pages',
     stateTableName: 'state',
     automationRoleArn,
+    globalEventsHomeRegion,
     ...runtime,
   };
 }

@@ -104,7 +104,10 @@ export function eventRules(template: Template): PackagedRule[] {
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined)
     .flatMap(([logicalId, r]) => {
-      const targets = r.Properties.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[];
+      // Function targets only: a rule forwarding to another region's bus invokes no function here.
+      const targets = (r.Properties.Targets as { Arn: { 'Fn::GetAtt'?: [string, string] } }[]).filter(
+        (t): t is { Arn: { 'Fn::GetAtt': [string, string] } } => t.Arn['Fn::GetAtt'] !== undefined,
+      );
       return targets.map((t) => ({
         logicalId,
         name: String(r.Properties.Name),

@@ -1,0 +1,49 @@
+import type { Deployment, IamStatement } from '#functions/index.ts';
+import { enabledRemediations, type RemediationKind } from './settings.ts';
+
+export const deployment: Deployment = {
+  description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
+  maximumRetryAttempts: 2,
+  maximumEventAge: 3600,
+  roleName: 'on-cloudtrail',
+  trigger: { rule: 'on-cloudtrail', patternFile: 'functions/onCloudTrail/pattern.json' },
+  ruleRetryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
+  monitoring: {
+    period: 300,
+    errors: { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    widgets: [
+      {
+        title: 'Detections and pages',
+        metrics: ['DetectionsPaged', 'DetectionsRecorded', 'PagesSent', 'PagesSuppressed', 'InvalidEvent'],
+      },
+    ],
+  },
+  sampleFixture: 'onCloudTrail/security-group-open-world.json',
+  heavyBundle: false,
+  // Only the remediations the stage turns on, on this account and region's resources only.
+  statements: (stage): IamStatement[] =>
+    [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATION_STATEMENTS[r]),
+};
+
+const REMEDIATION_STATEMENTS: Record<RemediationKind, IamStatement> = {
+  'revoke-world-ingress': {
+    Sid: 'RevokeWorldOpenIngress',
+    Effect: 'Allow',
+    Action: 'ec2:RevokeSecurityGroupIngress',
+    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/*` },
+  },
+  'restore-public-access-block': {
+    Sid: 'RestoreBucketPublicAccessBlock',
+    Effect: 'Allow',
+    Action: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' },
+    // Buckets of this account only, whatever name a record carries.
+    Condition: { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+  },
+  'start-logging': {
+    Sid: 'StartStoppedTrails',
+    Effect: 'Allow',
+    Action: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
+    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:cloudtrail:\${AWS::Region}:\${AWS::AccountId}:trail/*` },
+  },
+};

@@ -1,0 +1,126 @@
+import type { RuntimeConfig } from '#shared/config.ts';
+import type {
+  PageIntent,
+  Plan,
+  PlanNote,
+  RestorePublicAccessBlockIntent,
+  RevokeIngressIntent,
+  StartLoggingIntent,
+} from '#shared/domain/intent.ts';
+import { pageIntent } from '#shared/domain/page.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { RemediationTarget } from './detections.ts';
+import type { CloudTrailGathered } from './gather.ts';
+import type { CloudTrailFacts } from './signal.ts';
+
+export type RemediationIntent = RevokeIngressIntent | RestorePublicAccessBlockIntent | StartLoggingIntent;
+export type CloudTrailIntent = RemediationIntent | PageIntent;
+
+const KIND_OF = {
+  'revoke-world-ingress': 'ec2.revoke-ingress',
+  'restore-public-access-block': 's3.restore-public-access-block',
+  'start-logging': 'cloudtrail.start-logging',
+} as const;
+
+/** The intent that undoes exactly what the record did, from its validated fields only. */
+function remediationIntent(target: RemediationTarget, account: string, reason: string): RemediationIntent {
+  switch (target.kind) {
+    case 'revoke-world-ingress':
+      return { kind: 'ec2.revoke-ingress', groupId: target.groupId, permissions: target.permissions, reason };
+    case 'restore-public-access-block':
+      return {
+        kind: 's3.restore-public-access-block',
+        bucket: target.bucket,
+        expectedOwner: account,
+        reason,
+      };
+    case 'start-logging':
+      // Scope has checked that an ARN's account and region are this function's: there its name alone
+      // names the same trail.
+      return {
+        kind: 'cloudtrail.start-logging',
+        trail: target.trail.split('/').pop() ?? target.trail,
+        reason,
+      };
+  }
+}
+
+/** What one record came to, for the metrics and a manual invoke's result. */
+export interface CloudTrailFindings {
+  detection?: string;
+  action: 'page' | 'record' | 'none';
+}
+
+/** Pure: page or record the deciding detection; nothing for a record no detection claims. */
+export function planCloudTrail(input: {
+  signal: Signal;
+  facts: CloudTrailFacts;
+  gathered: CloudTrailGathered;
+  config: RuntimeConfig;
+}): Plan<CloudTrailIntent, CloudTrailFindings> {
+  const { signal, facts } = input;
+  const notes: PlanNote[] = [];
+  const also = facts.alsoMatched.length > 0 ? ` (also matched: ${facts.alsoMatched.join(', ')})` : '';
+  const decided = facts.decided;
+  if (decided && facts.forwardedTo) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'out-of-scope',
+      detail: `${facts.eventName} ${facts.eventId} is forwarded to ${facts.forwardedTo}, whose stack decides on it`,
+    });
+    return { intents: [], notes, findings: { detection: decided.finding.detection, action: 'none' } };
+  }
+  if (!decided) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'no-matching-rule',
+      detail: `${facts.eventName} ${facts.eventId} matches no detection that is on${also}`,
+    });
+    return { intents: [], notes, findings: { action: 'none' } };
+  }
+  const { finding, settings } = decided;
+  const named = `detection ${finding.detection}${settings.cis ? ` (CIS ${settings.cis})` : ''}`;
+  const intents: CloudTrailIntent[] = [];
+  if (settings.remediate && settings.remediation) {
+    const target = finding.remediation;
+    const withheld = KIND_OF[settings.remediation];
+    if (!target) {
+      notes.push({
+        decision: 'skipped',
+        reason: 'nothing-to-do',
+        detail: `${named} remediates, but this record has no exact undo (${facts.eventName}, or a value not in its AWS format); nothing changed`,
+        withheld,
+      });
+    } else if (facts.outOfScope) {
+      notes.push({
+        decision: 'skipped',
+        reason: 'out-of-scope',
+        detail: `not remediated: ${facts.outOfScope}`,
+        withheld,
+      });
+    } else {
+      intents.push(remediationIntent(target, signal.account, `${named}: ${finding.what}`));
+    }
+  }
+  const action = settings.action === 'page' ? 'page' : 'record';
+  if (action === 'record') {
+    notes.push({
+      decision: 'skipped',
+      reason: 'record-only',
+      detail: `${named} is set to record: ${finding.what}${also}`,
+      withheld: 'sns.page',
+    });
+  } else {
+    intents.push(
+      pageIntent(signal, {
+        notice: 'incident',
+        severity: settings.severity,
+        reason: `${named} matched: ${finding.what}${also}.`,
+        nothingDone: notes.some((n) => n.withheld && n.withheld !== 'sns.page')
+          ? 'Nothing: the remediation was not run (see the notes in the action log); this page is the action.'
+          : 'Nothing: no remediation is on for this detection; this page is the action.',
+      }),
+    );
+  }
+  return { intents, notes, findings: { detection: finding.detection, action } };
+}

@@ -1,0 +1,142 @@
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import { type InvocationSite, LOCAL_ACCOUNT, type Observation } from '#shared/runtime/functionSpec.ts';
+import { detect, type Finding } from './detections.ts';
+import type { CloudTrailEvent } from './schema.ts';
+import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
+
+/** What the plan needs: the detection that decides (the first matching one not `off`), and the rest. */
+export interface CloudTrailFacts {
+  eventId: string;
+  eventName: string;
+  decided?: { finding: Finding; settings: DetectionSettings };
+  /** Detections that matched but were off, or came after the deciding one. */
+  alsoMatched: string[];
+  /** Why a remediation may not act here: the record is from another account or region. */
+  outOfScope?: string;
+  /** A global service's record this stack forwards to the home region, whose stack pages it. */
+  forwardedTo?: string;
+}
+
+/** Services whose events reach EventBridge in us-east-1 only. */
+export const GLOBAL_SOURCES = new Set(['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations']);
+
+/**
+ * A remediation acts only in the account and region the function runs in: a forwarded record, or a
+ * trail whose home region is elsewhere, is paged but not touched. A local invoke knows no account.
+ */
+export function scopeProblem(
+  event: CloudTrailEvent,
+  site: InvocationSite,
+  trail?: string,
+): string | undefined {
+  const region = event.detail.awsRegion;
+  if (region !== site.region)
+    return `the record is from region ${region}; this function runs in ${site.region}`;
+  if (site.account !== LOCAL_ACCOUNT && event.account !== site.account) {
+    return `the record is from account ${event.account}; this function runs in ${site.account}`;
+  }
+  const [, , , trailRegion, trailAccount] = (trail ?? '').split(':');
+  if (
+    trail?.startsWith('arn:') &&
+    (trailRegion !== site.region || (site.account !== LOCAL_ACCOUNT && trailAccount !== site.account))
+  ) {
+    return `trail ${trail} is not in this account and region`;
+  }
+  return undefined;
+}
+
+/** Who made the call, as a page line: the principal, and for an assumed role the role behind it. */
+export function who(e: CloudTrailEvent): Record<string, string> {
+  const id = e.detail.userIdentity;
+  const issuer = id.sessionContext?.sessionIssuer;
+  const mfa =
+    id.sessionContext?.attributes?.mfaAuthenticated ??
+    (e.detail.eventName === 'ConsoleLogin' ? readMfaUsed(e.detail.additionalEventData) : undefined);
+  return {
+    principalType: id.type,
+    ...(id.arn ? { principal: id.arn } : {}),
+    ...(issuer?.arn ? { sessionIssuer: issuer.arn } : {}),
+    ...(id.accessKeyId ? { accessKeyId: id.accessKeyId } : {}),
+    mfaUsed: mfa ?? 'unknown',
+  };
+}
+
+function readMfaUsed(data: unknown): string | undefined {
+  const v = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).MFAUsed : undefined;
+  return typeof v === 'string' && /^[A-Za-z]{1,8}$/.test(v) ? v : undefined;
+}
+
+/** A short name for the principal in a title: the session's user, or the principal's last path part. */
+function actor(e: CloudTrailEvent): string {
+  const id = e.detail.userIdentity;
+  if (id.type === 'Root') return 'root';
+  const tail = (id.arn ?? '').split(':').pop() ?? '';
+  return tail.replace(/^(assumed-role|user|federated-user)\//, '') || id.principalId || id.type;
+}
+
+/** The record in the CloudTrail console's event history. */
+export const eventHistoryLink = (region: string, eventId: string) =>
+  `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${encodeURIComponent(eventId)}`;
+
+/** Pure: the decided detection for this stage, and the signal built from it. */
+export function observeCloudTrail(
+  event: CloudTrailEvent,
+  env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
+): Observation<CloudTrailFacts> {
+  const findings = detect(event, DETECTION_NAMES);
+  const all = findings.map((finding) => ({
+    finding,
+    settings: detectionSettings(env.config.cloudTrail, finding.detection),
+  }));
+  const decided = all.find((f) => f.settings.action !== 'off');
+  const target = decided?.finding.remediation;
+  const outOfScope = target
+    ? scopeProblem(event, env.site, target.kind === 'start-logging' ? target.trail : undefined)
+    : undefined;
+  const home = env.config.globalEventsHomeRegion;
+  const forwarded = home !== undefined && home !== env.site.region && GLOBAL_SOURCES.has(event.source);
+  const facts: CloudTrailFacts = {
+    ...(outOfScope ? { outOfScope } : {}),
+    ...(forwarded ? { forwardedTo: home } : {}),
+    eventId: event.detail.eventID,
+    eventName: event.detail.eventName,
+    ...(decided ? { decided } : {}),
+    alsoMatched: all.filter((f) => f !== decided).map((f) => f.finding.detection),
+  };
+  return { facts, signal: cloudTrailSignal(event, facts) };
+}
+
+export function cloudTrailSignal(event: CloudTrailEvent, facts: CloudTrailFacts): Signal {
+  const d = event.detail;
+  const finding = facts.decided?.finding;
+  const region = d.awsRegion && /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(d.awsRegion) ? d.awsRegion : event.region;
+  return {
+    kind: 'cloudtrail.detection',
+    severity: facts.decided?.settings.severity ?? 'info',
+    // The subject holds 100 characters: what happened first; who and the detection are in the body.
+    title: finding ? finding.what : `${d.eventName} by ${actor(event)}`,
+    summary: finding
+      ? `${d.eventName} (${d.eventSource}) by ${actor(event)} at ${d.eventTime}: ${finding.what}.`
+      : `${d.eventName} (${d.eventSource}) matched no detection.`,
+    account: event.account,
+    region,
+    resources: finding?.resource ? [finding.resource] : [],
+    correlationId: event.id,
+    // One incident per CloudTrail record: its id is the same in every delivery, forwarded ones too.
+    incidentKey: `cloudtrail:${event.account}:${d.eventID}`,
+    occurredAt: d.eventTime,
+    evidence: {
+      ...(finding ? { detection: finding.detection } : {}),
+      ...(facts.decided?.settings.cis ? { cis: facts.decided.settings.cis } : {}),
+      event: `${d.eventSource} ${d.eventName}`,
+      ...(finding?.evidence ?? {}),
+      ...who(event),
+      ...(d.sourceIPAddress ? { sourceIPAddress: d.sourceIPAddress } : {}),
+      ...(d.userAgent ? { userAgent: d.userAgent } : {}),
+      eventTime: d.eventTime,
+      eventId: d.eventID,
+    },
+    links: [{ label: 'CloudTrail event', url: eventHistoryLink(region, d.eventID) }],
+  };
+}

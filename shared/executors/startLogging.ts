@@ -1,0 +1,34 @@
+import { GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { cloudtrail } from '#shared/aws/cloudtrail.ts';
+import type { StartLoggingIntent } from '#shared/domain/intent.ts';
+import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import type { MutatingExecutor } from './types.ts';
+
+/** Starts logging on the stopped trail; a trail that logs again already is left alone. */
+export const startLoggingExecutor: MutatingExecutor<StartLoggingIntent> = {
+  kind: 'cloudtrail.start-logging',
+  permissions: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
+  metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
+  mutates: true,
+  budgetMs: 10_000,
+  preview: (intent) => `start logging on trail ${intent.trail}`,
+  async execute(intent) {
+    try {
+      const status = await cloudtrail.send(new GetTrailStatusCommand({ Name: intent.trail }));
+      if (status.IsLogging === true) {
+        return skipped(intent.kind, 'already-remediated', `trail ${intent.trail} is logging already`);
+      }
+      await cloudtrail.send(new StartLoggingCommand({ Name: intent.trail }));
+      return done(intent.kind, `started logging on trail ${intent.trail}`, { trail: intent.trail });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TrailNotFoundException') {
+        return skipped(
+          intent.kind,
+          'nothing-to-do',
+          `trail ${intent.trail} no longer exists: nothing to start`,
+        );
+      }
+      return failed(intent.kind, error, `could not start logging on trail ${intent.trail}`);
+    }
+  },
+};

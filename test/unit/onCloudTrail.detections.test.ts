@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detect, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
+import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
+import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
+import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
+import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
+import { parseStageConfig } from '#shared/config.ts';
+import { renderPage } from '#shared/domain/page.ts';
+import { makeConfig } from '../support/config.ts';
+import { loadFixture } from '../support/events.ts';
+
+const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
+type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
+const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/${name}.json`);
+const parse = (raw: unknown) => CloudTrailEvent.parse(raw);
+
+/** What the function decides for one record on a stage: the detection, and page, record or nothing. */
+function decide(raw: unknown, overrides: Parameters<typeof makeConfig>[0] = {}) {
+  const config = makeConfig(overrides);
+  const observation = observeCloudTrail(parse(raw), { config, site: SITE });
+  const plan = planCloudTrail({ ...observation, gathered: {}, config });
+  return { observation, plan, decision: [plan.findings?.detection ?? null, plan.findings?.action] };
+}
+
+describe('onCloudTrail detections on the fixtures, with the default catalogue', () => {
+  it.each([
+    ['security-group-open-world', 'security-group-open-to-world', 'page'],
+    ['security-group-open-world-ipv6', 'security-group-open-to-world', 'page'],
+    ['security-group-open-world-flat', 'security-group-open-to-world', 'page'],
+    ['security-group-modify-rules-world', 'security-group-open-to-world', 'page'],
+    ['s3-bucket-policy-public', 's3-bucket-public', 'page'],
+    ['s3-bucket-acl-all-users', 's3-bucket-public', 'page'],
+    ['s3-public-access-block-deleted', 's3-bucket-public', 'page'],
+    ['s3-public-access-block-off', 's3-bucket-public', 'page'],
+    ['cloudtrail-stop-logging', 'cloudtrail-tampering', 'page'],
+    ['cloudtrail-delete-trail', 'cloudtrail-tampering', 'page'],
+    ['cloudtrail-event-selectors-read-only', 'cloudtrail-tampering', 'page'],
+    ['iam-attach-admin-to-role', 'admin-policy-attached', 'page'],
+    ['iam-put-user-policy-star', 'admin-policy-attached', 'page'],
+    ['root-create-access-key', 'root-access-key-created', 'page'],
+    ['root-console-sign-in', 'root-console-sign-in', 'page'],
+    ['console-sign-in-no-mfa', 'console-sign-in-without-mfa', 'page'],
+    ['guardduty-delete-detector', 'guardduty-disabled', 'page'],
+    ['vpc-delete-flow-logs', 'vpc-flow-logs-deleted', 'page'],
+    ['config-stop-recorder', 'config-recorder-stopped', 'page'],
+    ['kms-schedule-key-deletion', 'kms-key-disabled', 'page'],
+    // Negative fixtures: recorded by their wider CIS detection, or nothing at all.
+    ['security-group-ingress-32', 'security-group-change', 'record'],
+    ['security-group-ingress-slash16', 'security-group-change', 'record'],
+    ['s3-bucket-policy-private', 's3-bucket-policy-change', 'record'],
+    ['iam-attach-read-only-to-role', 'iam-policy-change', 'record'],
+    ['console-sign-in-failure', 'console-sign-in-failure', 'record'],
+    ['unauthorized-api-call', 'unauthorized-api-call', 'record'],
+    ['nacl-entry-created', 'nacl-change', 'record'],
+    ['organizations-leave', 'organizations-change', 'record'],
+    ['console-sign-in-mfa-upper-case', null, 'none'],
+    ['console-sign-in-saml', null, 'none'],
+    ['console-sign-in-identity-center', null, 'none'],
+    ['security-group-open-world-failed', null, 'none'],
+  ])('%s -> %s, %s', (name, detection, action) => {
+    // Act
+    const { decision, plan } = decide(fixture(name));
+    // Assert
+    expect(decision).toEqual([detection, action]);
+    expect(plan.intents.filter((i) => i.kind === 'sns.page')).toHaveLength(action === 'page' ? 1 : 0);
+  });
+
+  it('covers every CIS monitoring control 4.1 to 4.15 with a detection', () => {
+    // Arrange
+    const controls = Array.from({ length: 15 }, (_, i) => `4.${i + 1}`);
+    // Act
+    const covered = new Set(Object.values(CATALOGUE).map((d) => ('cis' in d ? d.cis : undefined)));
+    // Assert
+    for (const control of controls) expect(covered, control).toContain(control);
+  });
+
+  it('lists the default-page detections first, so a specific one decides before its wider CIS detection', () => {
+    // Act
+    const actions = DETECTION_NAMES.map((n) => CATALOGUE[n].action);
+    // Assert
+    expect(actions.indexOf('record')).toBe(actions.lastIndexOf('page') + 1);
+  });
+});
+
+describe('onCloudTrail: the holes other rule suites have', () => {
+  it('pages nothing for a failed call, whatever it asked for', () => {
+    // Arrange
+    const failed = fixture('s3-bucket-policy-public');
+    failed.detail.errorCode = 'MalformedPolicy';
+    // Act
+    const found = detect(parse(failed), DETECTION_NAMES);
+    // Assert
+    expect(found).toEqual([]);
+  });
+
+  it('reads MFAUsed without regard to case, and calls an IAM user without it "without MFA"', () => {
+    // Arrange
+    const lower = fixture('console-sign-in-no-mfa');
+    (lower.detail.additionalEventData as Record<string, string>).MFAUsed = 'yes';
+    // Act
+    const withMfa = decide(lower).decision;
+    const without = decide(fixture('console-sign-in-no-mfa')).decision;
+    // Assert
+    expect(withMfa).toEqual([null, 'none']);
+    expect(without).toEqual(['console-sign-in-without-mfa', 'page']);
+  });
+
+  it('finds ::/0 in the IPv6 field and 0.0.0.0/0 in the flat cidrIp form, and names the ports', () => {
+    // Act
+    const v6 = decide(fixture('security-group-open-world-ipv6')).observation.signal.evidence.opened;
+    const flat = decide(fixture('security-group-open-world-flat')).observation.signal.evidence.opened;
+    // Assert
+    expect(v6).toBe('tcp 3389 from ::/0');
+    expect(flat).toBe('tcp 5432 from 0.0.0.0/0');
+  });
+
+  it('takes only the world-open ranges of a call that adds several as what to revoke', () => {
+    // Arrange
+    const mixed = fixture('security-group-open-world');
+    mixed.detail.requestParameters = {
+      groupId: 'sg-0123456789abcdef0',
+      ipPermissions: {
+        items: [
+          {
+            ipProtocol: 'tcp',
+            fromPort: 22,
+            toPort: 22,
+            ipRanges: { items: [{ cidrIp: '10.0.0.0/8' }, { cidrIp: '0.0.0.0/0' }] },
+          },
+          {
+            ipProtocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            ipRanges: { items: [{ cidrIp: '203.0.113.0/24' }] },
+          },
+        ],
+      },
+    };
+    // Act
+    const [finding] = detect(parse(mixed), DETECTION_NAMES);
+    // Assert
+    expect(finding?.remediation).toEqual({
+      kind: 'revoke-world-ingress',
+      groupId: 'sg-0123456789abcdef0',
+      permissions: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' }],
+    });
+  });
+
+  it('lets a crafted group id, CIDR or bucket name reach no remediation parameter', () => {
+    // Arrange
+    const sg = fixture('security-group-open-world');
+    sg.detail.requestParameters = {
+      groupId: 'sg-0123456789abcdef0 --dry-run; aws ec2 delete-vpc',
+      ipPermissions: {
+        items: [
+          { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } },
+        ],
+      },
+    };
+    const cidr = fixture('security-group-open-world');
+    cidr.detail.requestParameters = {
+      groupId: 'sg-0123456789abcdef0',
+      ipPermissions: {
+        items: [
+          { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0\n' }] } },
+        ],
+      },
+    };
+    const bucket = fixture('s3-public-access-block-deleted');
+    (bucket.detail.requestParameters as Record<string, unknown>).bucketName = '../other-bucket';
+    // Act
+    const [sgFinding] = detect(parse(sg), DETECTION_NAMES);
+    const cidrFindings = detect(parse(cidr), DETECTION_NAMES).map((f) => f.detection);
+    const [bucketFinding] = detect(parse(bucket), DETECTION_NAMES);
+    // Assert
+    expect(sgFinding?.detection).toBe('security-group-open-to-world');
+    expect(sgFinding?.remediation).toBeUndefined();
+    expect(sgFinding?.what).not.toContain('delete-vpc');
+    expect(cidrFindings).toEqual(['security-group-change']);
+    expect(bucketFinding?.remediation).toBeUndefined();
+    expect(bucketFinding?.what).toBe('bucket (unreadable) public access block deleted');
+  });
+});
+
+describe('onCloudTrail: the catalogue per stage', () => {
+  it('lets a stage turn a detection off, so the next matching one decides', () => {
+    // Act
+    const { decision } = decide(fixture('security-group-open-world'), {
+      cloudTrail: { detections: { 'security-group-open-to-world': { action: 'off' } } },
+    });
+    // Assert
+    expect(decision).toEqual(['security-group-change', 'record']);
+  });
+
+  it('lets a stage page a record detection, with its own severity', () => {
+    // Act
+    const { plan } = decide(fixture('nacl-entry-created'), {
+      cloudTrail: { detections: { 'nacl-change': { action: 'page', severity: 'warning' } } },
+    });
+    // Assert
+    expect(plan.intents.map((i) => [i.kind, i.kind === 'sns.page' ? i.severity : undefined])).toEqual([
+      ['sns.page', 'warning'],
+    ]);
+  });
+
+  it('refuses a stage that would page failed calls or remediate what has no remediation, naming it', () => {
+    // Act
+    const paging = () =>
+      parseStageConfig('x', {
+        dryRun: true,
+        cloudTrail: { detections: { 'unauthorized-api-call': { action: 'page' } } },
+      });
+    const remediating = () =>
+      parseStageConfig('x', {
+        dryRun: true,
+        cloudTrail: { detections: { 'kms-key-disabled': { remediate: true } } },
+      });
+    const unknown = () =>
+      parseStageConfig('x', {
+        dryRun: true,
+        cloudTrail: { detections: { 'no-such-detection': { action: 'page' } } },
+      });
+    // Assert
+    expect(paging).toThrow('unauthorized-api-call may only record or be off');
+    expect(remediating).toThrow('kms-key-disabled has no remediation');
+    expect(unknown).toThrow('cloudTrail.detections');
+  });
+});
+
+describe('onCloudTrail page: who, what, where, when', () => {
+  it('names the principal, its role, key and MFA, the opened range, the source address and the console link', () => {
+    // Arrange
+    const { plan } = decide(fixture('security-group-open-world'));
+    const intent = plan.intents.find((i) => i.kind === 'sns.page');
+    if (!intent) throw new Error('no page planned');
+    // Act
+    const page = renderPage(intent, { outcomes: [], repeats: 0, stage: 'dev', dryRun: true, pageId: 'p-1' });
+    // Assert
+    expect(page.subject).toBe(
+      '[CRITICAL] cloudtrail.detection: sg-0123456789abcdef0 opened to the world: tcp 22 from 0.0.0.0/0',
+    );
+    for (const line of [
+      'detection: security-group-open-to-world',
+      'by DevOps/jdoe',
+      'arn:aws:sts::123456789012:assumed-role/DevOps/jdoe',
+      'arn:aws:iam::123456789012:role/DevOps',
+      'ASIAEXAMPLEKEYID1234',
+      'mfaUsed: false',
+      'opened: tcp 22 from 0.0.0.0/0',
+      'Account 123456789012, region us-east-1',
+      'sourceIPAddress: 203.0.113.10',
+      'eventTime: 2025-06-03T10:15:42Z',
+      'https://us-east-1.console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/',
+    ]) {
+      expect(page.body).toContain(line);
+    }
+    expect(intent.incidentKey).toBe(
+      `cloudtrail:123456789012:${fixture('security-group-open-world').detail.eventID}`,
+    );
+  });
+});
+
+describe('onCloudTrail event pattern', () => {
+  const pattern = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'onCloudTrail', 'pattern.json'), 'utf8'),
+  );
+
+  it('lists exactly the calls the detections read', () => {
+    // Act
+    const listed = pattern.detail.$or[0].eventName;
+    // Assert
+    expect(listed).toEqual(WATCHED_CALLS);
+  });
+});

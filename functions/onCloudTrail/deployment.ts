@@ -36,6 +36,7 @@ const REMEDIATION_STATEMENTS: Record<RemediationKind, IamStatement> = {
     Sid: 'RestoreBucketPublicAccessBlock',
     Effect: 'Allow',
     Action: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
     Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' },
     // Buckets of this account only, whatever name a record carries.
     Condition: { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } },

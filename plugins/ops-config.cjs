@@ -34,7 +34,21 @@ const pascal = (name) =>
     .replace(/^[a-z]/, (c) => c.toUpperCase());
 const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const deployedName = (stage, fn) => `ops-autopilot-${stage}-${fn}`;
-const ruleName = (stage, deployment) => `ops-autopilot-${stage}-${deployment.trigger.rule}`;
+/** A pattern file holds one event pattern, or several (one rule each: a rule's pattern holds 2,048 characters). */
+function patternsOf(deployment) {
+  if (!('patternFile' in deployment.trigger)) return [undefined];
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, deployment.trigger.patternFile), 'utf8'));
+  return Array.isArray(json) ? json : [json];
+}
+
+/** The rule suffixes of a function: `<rule>` for its first pattern (or schedule), `<rule>-2`... for the others. */
+const ruleSuffixes = (deployment) =>
+  patternsOf(deployment).map((_, i) =>
+    i === 0 ? deployment.trigger.rule : `${deployment.trigger.rule}-${i + 1}`,
+  );
+
+const ruleName = (stage, deployment, index = 0) =>
+  `ops-autopilot-${stage}-${ruleSuffixes(deployment)[index]}`;
 const roleId = (fn) => `${pascal(fn)}Role`;
 
 /** What every function's runtime needs, whatever it does; its own statements follow these. */
@@ -91,10 +105,10 @@ function runtimeStatements(stage, fn, deployment) {
 /** The serverless.yml entry of one function; the name is set so a plugin-made entry deploys as any other. */
 async function functionEntry(stage, { name, deployment }, resolveVariable) {
   const { trigger } = deployment;
-  const source =
+  const sources =
     'patternFile' in trigger
-      ? { pattern: JSON.parse(fs.readFileSync(path.join(ROOT, trigger.patternFile), 'utf8')) }
-      : { schedule: await resolveVariable(`param:${trigger.scheduleParam}`) };
+      ? patternsOf(deployment).map((pattern) => ({ pattern }))
+      : [{ schedule: await resolveVariable(`param:${trigger.scheduleParam}`) }];
   return {
     name: deployedName(stage, name),
     handler: `functions/${name}/handler.handler`,
@@ -106,16 +120,14 @@ async function functionEntry(stage, { name, deployment }, resolveVariable) {
     maximumRetryAttempts: deployment.maximumRetryAttempts,
     maximumEventAge: deployment.maximumEventAge,
     destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } } },
-    events: [
-      {
-        eventBridge: {
-          name: ruleName(stage, deployment),
-          ...source,
-          retryPolicy: { ...deployment.ruleRetryPolicy },
-          deadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
-        },
+    events: sources.map((source, i) => ({
+      eventBridge: {
+        name: ruleName(stage, deployment, i),
+        ...source,
+        retryPolicy: { ...deployment.ruleRetryPolicy },
+        deadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
       },
-    ],
+    })),
   };
 }
 
@@ -134,7 +146,6 @@ const repeated = ({ evaluationPeriods, datapointsToAlarm }, period) =>
  */
 function selfAlarms(stage, { name, deployment }, lambdaId) {
   const { period, errors } = deployment.monitoring;
-  const rule = ruleName(stage, deployment);
   const common = {
     Statistic: 'Sum',
     Period: period,
@@ -166,15 +177,23 @@ function selfAlarms(stage, { name, deployment }, lambdaId) {
       ...common,
       EvaluationPeriods: 1,
     }),
-    [`${pascal(deployment.trigger.rule)}RuleFailedInvocationsAlarm`]: alarm({
-      AlarmName: `${rule}-rule-failed-invocations`,
-      AlarmDescription: `EventBridge gave up invoking ${name} from its rule (see the events DLQ)`,
-      Namespace: 'AWS/Events',
-      MetricName: 'FailedInvocations',
-      Dimensions: [{ Name: 'RuleName', Value: rule }],
-      ...common,
-      EvaluationPeriods: 1,
-    }),
+    ...Object.fromEntries(
+      ruleSuffixes(deployment).map((suffix) => {
+        const rule = `ops-autopilot-${stage}-${suffix}`;
+        return [
+          `${pascal(suffix)}RuleFailedInvocationsAlarm`,
+          alarm({
+            AlarmName: `${rule}-rule-failed-invocations`,
+            AlarmDescription: `EventBridge gave up invoking ${name} from its rule (see the events DLQ)`,
+            Namespace: 'AWS/Events',
+            MetricName: 'FailedInvocations',
+            Dimensions: [{ Name: 'RuleName', Value: rule }],
+            ...common,
+            EvaluationPeriods: 1,
+          }),
+        ];
+      }),
+    ),
   };
 }
 
@@ -221,12 +240,14 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
       'EventBridge failed invocations',
       'Sum',
       300,
-      entries.map(({ deployment }) => [
-        'AWS/Events',
-        'FailedInvocations',
-        'RuleName',
-        `ops-autopilot-\${Stage}-${deployment.trigger.rule}`,
-      ]),
+      entries.flatMap(({ deployment }) =>
+        ruleSuffixes(deployment).map((suffix) => [
+          'AWS/Events',
+          'FailedInvocations',
+          'RuleName',
+          `ops-autopilot-\${Stage}-${suffix}`,
+        ]),
+      ),
     ),
   );
   vars.DlqName = { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] };

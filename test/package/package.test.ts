@@ -58,6 +58,17 @@ function roleOf(template: Template, fn: string): Statement[] {
   return roleStatements(template, roleId);
 }
 
+/** Every EventBridge rule that invokes one of the functions (pattern or schedule), by name. */
+function functionRuleNames(template: Template): string[] {
+  return Object.values(template.Resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::Events::Rule' &&
+        JSON.stringify(r.Properties.Targets ?? []).includes('LambdaFunction'),
+    )
+    .map((r) => String(r.Properties.Name));
+}
+
 describe('the packaged template', () => {
   it('passes cfn-lint with no findings', async () => {
     // Act
@@ -90,6 +101,19 @@ describe('the packaged template', () => {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] },
         });
       }
+    }
+  });
+
+  it("keeps every rule's event pattern within EventBridge's default 2,048 characters", () => {
+    // Arrange
+    const rules = Object.values(packaged.template.Resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined,
+    );
+    // Assert
+    expect(rules.length).toBeGreaterThanOrEqual(4);
+    for (const rule of rules) {
+      const size = JSON.stringify(rule.Properties.EventPattern).length;
+      expect(size, String(rule.Properties.Name)).toBeLessThanOrEqual(2048);
     }
   });
 
@@ -208,7 +232,8 @@ describe('the packaged template', () => {
   it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
     // Arrange
     const resources = packaged.template.Resources;
-    const rule = resources.GlobalEventsForwardRule;
+    const rules = [resources.GlobalEventsForwardRule, resources.GlobalEventsForwardRule2];
+    const rule = rules[0];
     const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
       .ForwardGlobalEvents;
     const onCloudTrail = JSON.parse(readFileSync(join(ROOT, 'functions/onCloudTrail/pattern.json'), 'utf8'));
@@ -222,11 +247,14 @@ describe('the packaged template', () => {
         { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, 'us-east-1'] }] },
       ],
     });
-    expect(rule?.Properties.EventPattern).toEqual({
-      source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
-      'detail-type': onCloudTrail['detail-type'],
-      detail: onCloudTrail.detail,
-    });
+    expect(rules.map((r) => r?.Condition)).toEqual(['ForwardGlobalEvents', 'ForwardGlobalEvents']);
+    expect(rules.map((r) => r?.Properties.EventPattern)).toEqual(
+      (onCloudTrail as { 'detail-type': string[]; detail: unknown }[]).map((p) => ({
+        source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
+        'detail-type': p['detail-type'],
+        detail: p.detail,
+      })),
+    );
   });
 
   it('encrypts the paging topic with a KMS key and expires state-table items by TTL', () => {
@@ -325,8 +353,9 @@ describe('the packaged template', () => {
   it('pages the topic when one of its own alarms fires and again when it clears', () => {
     // Arrange
     const alarms = selfAlarms(packaged.template);
-    // Assert
-    expect(alarms.length).toBe(3 * registry.length + 2);
+    const functionRules = functionRuleNames(packaged.template);
+    // Assert: errors and throttles per function, failed invocations per rule, the two queues
+    expect(alarms.length).toBe(2 * registry.length + functionRules.length + 2);
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'PageTopic' }]);
       expect(alarm.Properties.OKActions, id).toEqual(alarm.Properties.AlarmActions);
@@ -360,7 +389,7 @@ describe('the packaged template', () => {
     expect(prompt.map(([, a]) => a.Properties.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
-      ...registry.map(() => 'FailedInvocations'),
+      ...functionRuleNames(packaged.template).map(() => 'FailedInvocations'),
       ...registry.map(() => 'Throttles'),
     ]);
     for (const [id, alarm] of prompt) {
@@ -430,10 +459,13 @@ describe('routing through the packaged rules', () => {
     const byPattern = eventRules(packaged.template).filter((r) => r.functionName === name);
     // Assert
     if ('patternFile' in trigger) {
-      expect(byPattern.map((r) => r.name)).toEqual([`ops-autopilot-dev-${trigger.rule}`]);
-      expect(byPattern[0]?.pattern).toEqual(
-        JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8')),
+      // A file holds one pattern or several (one rule each, named <rule>, <rule>-2, ...).
+      const file: unknown = JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8'));
+      const patterns = Array.isArray(file) ? file : [file];
+      expect(byPattern.map((r) => r.name)).toEqual(
+        patterns.map((_, i) => `ops-autopilot-dev-${trigger.rule}${i === 0 ? '' : `-${i + 1}`}`),
       );
+      expect(byPattern.map((r) => r.pattern)).toEqual(patterns);
       expect(router.functions).toContain(name);
     } else {
       expect(byPattern).toEqual([]);

@@ -399,6 +399,11 @@ const changed = (what: string, id?: string): Found => ({
   what: `${what}${id ? ` ${id}` : ''}`,
   evidence: {},
 });
+/** A detector that records any call of a set from one service (the CIS change controls). */
+const callIn =
+  (source: string, calls: ReadonlySet<string>): Detector =>
+  (e) =>
+    from(source, e) && calls.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined;
 
 /** The detectors, keyed like the catalogue; each sees only calls that succeeded (see `detect`). */
 const DETECTORS: Record<DetectionName, Detector> = {
@@ -593,18 +598,13 @@ const DETECTORS: Record<DetectionName, Detector> = {
       : undefined,
   // Only reached by refused calls: see detect().
   'unauthorized-api-call': () => undefined,
-  'iam-policy-change': (e) =>
-    from('iam', e) && EVENTS.iamPolicy.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
-  'cloudtrail-change': (e) =>
-    from('cloudtrail', e) && EVENTS.cloudTrail.has(e.detail.eventName)
-      ? changed(e.detail.eventName)
-      : undefined,
+  'iam-policy-change': callIn('iam', EVENTS.iamPolicy),
+  'cloudtrail-change': callIn('cloudtrail', EVENTS.cloudTrail),
   's3-bucket-policy-change': (e) =>
     from('s3', e) && EVENTS.s3.has(e.detail.eventName)
       ? changed(e.detail.eventName, `on ${shown('bucket', field(e.detail.requestParameters, 'bucketName'))}`)
       : undefined,
-  'config-change': (e) =>
-    from('config', e) && EVENTS.config.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
+  'config-change': callIn('config', EVENTS.config),
   'security-group-change': (e) =>
     from('ec2', e) && EVENTS.securityGroup.has(e.detail.eventName)
       ? changed(
@@ -612,18 +612,11 @@ const DETECTORS: Record<DetectionName, Detector> = {
           `on ${shown('securityGroupId', field(e.detail.requestParameters, 'groupId') ?? field(field(e.detail.requestParameters, 'ModifySecurityGroupRulesRequest'), 'GroupId'))}`,
         )
       : undefined,
-  'nacl-change': (e) =>
-    from('ec2', e) && EVENTS.nacl.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
-  'network-gateway-change': (e) =>
-    from('ec2', e) && EVENTS.gateway.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
-  'route-table-change': (e) =>
-    from('ec2', e) && EVENTS.route.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
-  'vpc-change': (e) =>
-    from('ec2', e) && EVENTS.vpc.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
-  'organizations-change': (e) =>
-    from('organizations', e) && EVENTS.organizations.has(e.detail.eventName)
-      ? changed(e.detail.eventName)
-      : undefined,
+  'nacl-change': callIn('ec2', EVENTS.nacl),
+  'network-gateway-change': callIn('ec2', EVENTS.gateway),
+  'route-table-change': callIn('ec2', EVENTS.route),
+  'vpc-change': callIn('ec2', EVENTS.vpc),
+  'organizations-change': callIn('organizations', EVENTS.organizations),
 };
 
 /**

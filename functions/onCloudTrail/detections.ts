@@ -69,8 +69,48 @@ const port = (v: Json): number | undefined => {
 /** A value for a page line: its format checked, else marked, so a crafted string shows as nothing worse. */
 const shown = (format: keyof typeof FORMATS, v: Json) => valid(format, v) ?? '(unreadable)';
 
-/** Any address: a /0 prefix, in either family (`0.0.0.0/16` is a private-looking range, not the world). */
-export const isWorld = (cidr: string) => cidr.endsWith('/0');
+const IPV4_PRIVATE: [number, number][] = [
+  [0x0a000000, 8], // 10.0.0.0/8
+  [0xac100000, 12], // 172.16.0.0/12
+  [0xc0a80000, 16], // 192.168.0.0/16
+  [0x64400000, 10], // 100.64.0.0/10 (carrier-grade NAT)
+  [0x7f000000, 8], // 127.0.0.0/8
+  [0xa9fe0000, 16], // 169.254.0.0/16
+];
+
+function ipv4Within(base: number, prefix: number, [net, bits]: [number, number]): boolean {
+  if (prefix < bits) return false;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return (base & mask) >>> 0 === net;
+}
+
+/**
+ * The internet in practice: a /0 in either family, or a public range so wide that splitting the world
+ * into pieces cannot hide it (two /1 halves are the world too): IPv4 /8 or shorter outside the private
+ * ranges, IPv6 /16 or shorter outside unique-local and link-local space. `0.0.0.0/16` and
+ * `10.0.0.0/8` are not the world.
+ */
+export function isWorld(cidr: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (v4) {
+    const [a, b, c, d, p] = v4.slice(1).map(Number) as [number, number, number, number, number];
+    if (p > 32 || [a, b, c, d].some((o) => o > 255)) return false;
+    if (p === 0) return true;
+    if (p > 8) return false;
+    const base = (((a << 24) | (b << 16) | (c << 8) | d) >>> 0) & ((0xffffffff << (32 - p)) >>> 0);
+    return !IPV4_PRIVATE.some((range) => ipv4Within(base >>> 0, p, range));
+  }
+  const v6 = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(cidr);
+  if (v6) {
+    const p = Number(v6[2]);
+    if (p === 0) return true;
+    if (p > 16) return false;
+    const first = Number.parseInt((v6[1] as string).split(':')[0] || '0', 16);
+    // fc00::/7 unique-local, fe80::/10 link-local
+    return !((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80);
+  }
+  return false;
+}
 
 const portsOf = (p: { ipProtocol: string; fromPort?: number; toPort?: number }) => {
   if (p.ipProtocol === '-1' || p.ipProtocol.toLowerCase() === 'all') return 'all traffic';
@@ -166,6 +206,44 @@ const excerpt = (v: Json) => {
   return s.length > 1000 ? `${s.slice(0, 997)}...` : s;
 };
 
+/** Condition keys that narrow who may act (to an account, organization, ARN, VPC or endpoint). */
+const WHO_KEYS = new Set([
+  'aws:sourcearn',
+  'aws:sourceaccount',
+  'aws:sourceowner',
+  'aws:principalaccount',
+  'aws:principalorgid',
+  'aws:principalorgpaths',
+  'aws:principalarn',
+  'aws:sourcevpc',
+  'aws:sourcevpce',
+  'aws:userid',
+  's3:dataaccesspointaccount',
+  's3:dataaccesspointarn',
+]);
+/** Operators whose match narrows the request; negated and ...IfExists operators let others through. */
+const NARROWING = /^(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike|IpAddress)$/;
+
+/**
+ * Whether a statement's Condition keeps the public out, as S3's own public-policy check reads it: a
+ * narrowing operator on a who-key with a value that is not a wildcard, or a source IP range that is
+ * not the world. Any other condition (secure transport, a /0 source) leaves the statement public.
+ */
+function restrictsWho(condition: Json): boolean {
+  if (!isObj(condition)) return false;
+  for (const [operator, keys] of Object.entries(condition)) {
+    if (!NARROWING.test(operator) || !isObj(keys)) continue;
+    for (const [key, value] of Object.entries(keys)) {
+      const vs = values(value as Json).map((v) => String(v));
+      if (vs.length === 0) continue;
+      const k = key.toLowerCase();
+      if (k === 'aws:sourceip' && operator === 'IpAddress' && vs.every((v) => !isWorld(v))) return true;
+      if (WHO_KEYS.has(k) && vs.every((v) => v !== '*' && v !== '')) return true;
+    }
+  }
+  return false;
+}
+
 function publicBucket(
   name: string,
   req: Json,
@@ -173,7 +251,7 @@ function publicBucket(
   const bucket = shown('bucket', field(req, 'bucketName'));
   if (name === 'PutBucketPolicy') {
     const open = statements(policyDocument(field(req, 'bucketPolicy'))).filter(
-      (s) => s.Effect === 'Allow' && isPublicPrincipal(s.Principal) && s.Condition === undefined,
+      (s) => s.Effect === 'Allow' && isPublicPrincipal(s.Principal) && !restrictsWho(s.Condition),
     );
     if (open.length === 0) return undefined;
     return {

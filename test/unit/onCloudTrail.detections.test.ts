@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detect, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
+import { detect, isWorld, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
@@ -273,5 +273,26 @@ describe('onCloudTrail event pattern', () => {
     const listed = [...first.detail.$or[0].eventName, ...second.detail.eventName];
     // Assert
     expect(listed).toEqual(WATCHED_CALLS);
+  });
+});
+
+describe('what counts as the world', () => {
+  it.each([
+    ['0.0.0.0/0', true],
+    ['::/0', true],
+    ['0.0.0.0/1', true],
+    ['128.0.0.0/1', true],
+    ['11.0.0.0/8', true],
+    ['2000::/3', true],
+    ['0.0.0.0/16', false],
+    ['10.0.0.0/8', false],
+    ['172.16.0.0/12', false],
+    ['203.0.113.0/24', false],
+    ['fd00::/8', false],
+    ['2001:db8::/32', false],
+    ['999.0.0.0/0', false],
+    ['not-a-cidr', false],
+  ])('%s is the world: %s', (cidr, world) => {
+    expect(isWorld(cidr)).toBe(world);
   });
 });

@@ -302,7 +302,8 @@ function violation(name: string, verdict: Verdict): string | undefined {
   if (!(error instanceof Error)) return `rejected with a non-Error: ${String(error)}`;
   if (!ALLOWED_ERRORS.has(error.name)) return `crashed: ${error.name}: ${error.message.slice(0, 300)}`;
   const issues = (error as Error & { issues?: { path: string }[] }).issues ?? [];
-  if (!error.message.startsWith(`${name}: invalid event: `) || !issues.every((i) => i.path.length > 0)) {
+  const named = issues.length > 0 && issues.every((i) => i.path.length > 0);
+  if (!error.message.startsWith(`${name}: invalid event: `) || !named) {
     return `rejected without naming a field: ${error.message.slice(0, 300)}`;
   }
   if (verdict.mutations.length > 0) return `acted on an invalid event: ${verdict.mutations.join(', ')}`;

@@ -524,22 +524,28 @@ describe('routing through the packaged rules', () => {
   });
 });
 
+/** A moto with a stack's table and topic, and the shell environment `sls invoke local` runs with against it. */
+async function invokeLocalEnvironment(stackName: string): Promise<{ moto: Moto; env: NodeJS.ProcessEnv }> {
+  const moto = await startMoto();
+  useMotoEnvironment(moto.endpoint);
+  const stack = await createLocalStack(stackName);
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    STATE_TABLE_NAME: stack.tableName,
+    PAGE_TOPIC_ARN: stack.topicArn,
+    DRY_RUN: 'true',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  return { moto, env };
+}
+
 describe('sls invoke local with the fixtures', () => {
   let moto: Moto;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const stack = await createLocalStack('ops-autopilot-invoke');
-    env = {
-      ...process.env,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      STATE_TABLE_NAME: stack.tableName,
-      PAGE_TOPIC_ARN: stack.topicArn,
-      DRY_RUN: 'true',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    };
+    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-invoke'));
   });
   afterAll(async () => {
     await moto?.stop();
@@ -596,17 +602,7 @@ describe('sls invoke local after a start-up error or without credentials', () =>
   const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
 
   beforeAll(async () => {
-    moto = await startMoto();
-    useMotoEnvironment(moto.endpoint);
-    const stack = await createLocalStack('ops-autopilot-startup');
-    env = {
-      ...process.env,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      STATE_TABLE_NAME: stack.tableName,
-      PAGE_TOPIC_ARN: stack.topicArn,
-      DRY_RUN: 'true',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    };
+    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-startup'));
   });
   afterAll(async () => {
     await moto?.stop();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
+import { AccountId, BoundedEnvelope, notInFuture, RecordId } from '#shared/domain/eventBridge.ts';
 import { boundedText } from '#shared/domain/text.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 
@@ -16,7 +16,6 @@ import { parseAwsTimestamp } from '#shared/domain/time.ts';
 
 const name = (max: number) => boundedText({ min: 1, max });
 const line = (max: number) => boundedText({ max });
-const accountId = z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' });
 
 /** Dollar amounts and percentages: finite, non-negative, and no larger than any real bill. */
 const amount = z.number().finite().min(0).max(1e12);
@@ -39,7 +38,7 @@ const awsConsoleLink = z
 const RootCause = z.object({
   service: line(255).optional(),
   region: line(64).optional(),
-  linkedAccount: accountId.optional(),
+  linkedAccount: AccountId.optional(),
   linkedAccountName: line(255).optional(),
   usageType: line(255).optional(),
   impact: z.object({ contribution: amount }).optional(),
@@ -48,12 +47,10 @@ const RootCause = z.object({
 const AnomalyDetail = z
   .object({
     // Anomaly ids are UUIDs: printable ASCII bounds them for keys, pages and page ids.
-    anomalyId: z.string().regex(/^[\x21-\x7e]{1,128}$/, {
-      message: 'must be 1 to 128 printable ASCII characters, no spaces',
-    }),
+    anomalyId: RecordId,
     anomalyStartDate: z.string().min(1).max(64).superRefine(notInFuture),
     anomalyEndDate: z.string().min(1).max(64).superRefine(notInFuture),
-    accountId: accountId,
+    accountId: AccountId,
     accountName: line(255).optional(),
     dimensionValue: line(1024).optional(),
     anomalyScore: z.object({ currentScore: amount, maxScore: amount }).optional(),

@@ -14,13 +14,18 @@ export const notInFuture = (value: string, ctx: z.core.$RefinementCtx<string>) =
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 };
 
+/** An id that keys state-table records, page ids and idempotency: UUIDs and the like, bounded. */
+export const RecordId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1 to 128 printable ASCII characters, no spaces' });
+
+export const AccountId = z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' });
+
 export const BoundedEnvelope = EventBridgeSchema.extend({
   // EventBridge ids are UUIDs.
-  id: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1 to 128 printable ASCII characters, no spaces' }),
+  id: RecordId,
   time: z.iso.datetime().superRefine(notInFuture),
-  account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
+  account: AccountId,
   region: z
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-1' }),

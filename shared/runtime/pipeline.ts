@@ -10,8 +10,6 @@ import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpe
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
-export type { PipelineResult } from './functionSpec.ts';
-
 /**
  * The one way through every function: observe (pure: signal and facts) -> gather (reads) -> plan
  * (pure) -> execute (the only writes) -> report. A function's spec supplies the steps; this runs them.

@@ -1,7 +1,7 @@
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { makeAlarmEvent } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
@@ -36,18 +36,12 @@ let beforePublish: (() => Promise<void>) | undefined;
 /** Runs after a publish reached SNS, below the SDK's retries: may throw to lose the response. */
 let afterPublish: (() => void) | undefined;
 
-let tableQueue: Promise<unknown> = Promise.resolve();
-function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const run = tableQueue.then(work, work);
-  tableQueue = run.catch(() => undefined);
-  return run;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  await sendStateTableCallsOneAtATime();
   const { dynamodb } = await import('#shared/aws/dynamodb.ts');
   const { sns } = await import('#shared/aws/sns.ts');
   dynamodb.middlewareStack.add(
@@ -63,7 +57,8 @@ beforeAll(async () => {
       if (jitter) await sleep(jitter());
       await beforeCall?.(call);
       try {
-        const result = await oneAtATime(() => next(args));
+        // Sent one at a time further down the stack (sendStateTableCallsOneAtATime), below these hooks.
+        const result = await next(args);
         await afterCall?.(call);
         return result;
       } catch (error) {

@@ -10,6 +10,7 @@ import { createLocalStack } from '../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { type BenchFunction, benchColdStart, printColdStartTable } from './bench/coldStart.ts';
 import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
+import { benchStopTagging, printStopTaggingTable } from './bench/stopTagging.ts';
 
 const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
   name,
@@ -47,3 +48,6 @@ console.log(
   `\nIdle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)\n`,
 );
 printIdleScanTable(await benchIdleScan(sizes));
+
+console.log('\nCalls per stop: a run of idle instances, each with its own CPU figures (moto)\n');
+printStopTaggingTable(await benchStopTagging());

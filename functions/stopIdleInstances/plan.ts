@@ -5,6 +5,7 @@ import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './fleet.ts';
 import type { IdleScanGathered } from './gather.ts';
+import type { IdlePolicy } from './idleness.ts';
 import type { IdleRun } from './settings.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
@@ -40,6 +41,18 @@ export const PAGE_CAPPED_ROWS = 50;
  * The page body's table: the stopped (or would-stop) and capped instances, each list bounded, then the
  * others counted; `whereAll` says where the full verdicts are.
  */
+/**
+ * The ops:stop-reason tag: the rule and its thresholds, which every instance of the run met, and where
+ * its own figures are. The same for the run, so its stops are tagged in one call (at most 256 characters).
+ */
+export function stopTagReason(policy: IdlePolicy, correlationId: string): string {
+  return (
+    `idle-stop: hourly CPU max < ${policy.cpuThresholdPercent} %, network < ${bytes(policy.networkThresholdBytesPerHour)}/h ` +
+    `over ${policy.lookbackHours} h (${Math.round(policy.minCoverage * 100)} % of hours with data); ` +
+    `own figures in the action log, run ${correlationId.slice(0, 100)}`
+  );
+}
+
 export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string): string[] {
   const stops = verdicts.filter((v) => v.decision === 'stop');
   const capped = verdicts.filter((v) => v.decision === 'capped');
@@ -199,6 +212,7 @@ export function planIdleScan(input: {
     kind: 'ec2.stop-instances',
     instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
     reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
+    tagReason: stopTagReason(run.policy, signal.correlationId),
     maxStopsPerHour: run.maxStopsPerHour,
   };
   const page = pageIntent(signal, {

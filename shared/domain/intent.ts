@@ -12,7 +12,7 @@ export interface RunbookIntent {
   reason: string;
 }
 
-/** One instance to stop, with the sentence that explains why (it becomes the ops:stop-reason tag). */
+/** One instance to stop, with its own evidence (its figures go to the action log, not to a tag). */
 export interface InstanceToStop {
   instanceId: string;
   reason: string;
@@ -23,6 +23,11 @@ export interface StopInstancesIntent {
   kind: 'ec2.stop-instances';
   instances: InstanceToStop[];
   reason: string;
+  /**
+   * The ops:stop-reason tag of every instance the run stops: the rule and its thresholds, the same for
+   * the whole run, so tagging costs one CreateTags call per 1000 stops instead of one per instance.
+   */
+  tagReason: string;
   /** The rolling-hour limit the stops are claimed against (the stage's idleStop.maxStopsPerHour if unset). */
   maxStopsPerHour?: number;
 }

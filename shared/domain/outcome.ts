@@ -11,6 +11,8 @@ export interface Outcome {
   reason?: SkipReason;
   /** Ids AWS returned (execution id, message id), for links and audit. */
   refs?: Record<string, string>;
+  /** Per resource, the evidence behind the action (an instance's own figures): one action-log entry each. */
+  evidence?: Record<string, string>;
   error?: { name: string; message: string };
 }
 

@@ -7,6 +7,8 @@ import type { MutatingExecutor } from './types.ts';
 
 /** Instances per StopInstances call: small enough that one refusal costs few single retries. */
 export const STOP_BATCH_SIZE = 50;
+/** CreateTags takes at most 1000 resource ids per call (EC2 API reference, CreateTags). */
+export const TAG_BATCH_SIZE = 1000;
 /** EC2 tag values hold at most 256 characters. */
 export const TAG_VALUE_LIMIT = 256;
 export const STOPPED_BY = 'ops-autopilot';
@@ -43,15 +45,19 @@ async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
 export const truncateTagValue = (value: string): string =>
   value.length <= TAG_VALUE_LIMIT ? value : `${value.slice(0, TAG_VALUE_LIMIT - 3)}...`;
 
-/** One CreateTags call per distinct reason (instances stopped for the same words share it). */
-async function tagStopped(stopped: InstanceToStop[], at: string): Promise<Map<string, Error>> {
-  const byReason = new Map<string, string[]>();
-  for (const i of stopped) {
-    const reason = truncateTagValue(i.reason);
-    byReason.set(reason, [...(byReason.get(reason) ?? []), i.instanceId]);
-  }
+/**
+ * One tag value for the whole run (the rule and its thresholds), so a run's stops are tagged in one
+ * CreateTags call per 1000 instances; each instance's own figures are in the action log.
+ */
+async function tagStopped(
+  stopped: InstanceToStop[],
+  tagReason: string,
+  at: string,
+): Promise<Map<string, Error>> {
+  const reason = truncateTagValue(tagReason);
   const failures = new Map<string, Error>();
-  for (const [reason, ids] of byReason) {
+  for (let from = 0; from < stopped.length; from += TAG_BATCH_SIZE) {
+    const ids = stopped.slice(from, from + TAG_BATCH_SIZE).map((i) => i.instanceId);
     try {
       await ec2.send(
         new CreateTagsCommand({
@@ -133,7 +139,7 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
     const stopped = intent.instances.filter((i) => results.get(i.instanceId)?.stopped === true);
     for (const id of beyond) refs[id] = 'not stopped: not in the original decision of this run';
     for (const id of earlier) refs[id] = 'stopped by an earlier attempt of this run';
-    const tagFailures = await tagStopped(stopped, new Date().toISOString());
+    const tagFailures = await tagStopped(stopped, intent.tagReason, new Date().toISOString());
 
     const problems: string[] = [];
     let firstError: Error | undefined;
@@ -154,8 +160,18 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
       }
     }
     const stoppedIds = stopped.map((i) => i.instanceId);
+    // Each attempted instance's own figures: the action log keeps them, one entry per instance.
+    const attempted = new Set(ids);
+    const evidence = Object.fromEntries(
+      intent.instances.filter((i) => attempted.has(i.instanceId)).map((i) => [i.instanceId, i.reason]),
+    );
     const stoppedPart = `${limitPart}${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
-    if (!firstError) return done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs);
-    return { ...failed(intent.kind, firstError, `${stoppedPart}; failed: ${problems.join(', ')}`), refs };
+    if (!firstError)
+      return { ...done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs), evidence };
+    return {
+      ...failed(intent.kind, firstError, `${stoppedPart}; failed: ${problems.join(', ')}`),
+      refs,
+      evidence,
+    };
   },
 };

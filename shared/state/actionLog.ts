@@ -16,6 +16,8 @@ export interface ActionLogEntry {
   decision: 'done' | 'skipped' | 'failed';
   intentKind: string;
   reason?: string;
+  /** The one resource this entry is about, when an action covered many. */
+  resource?: string;
   detail: string;
   dryRun: boolean;
   at: string;
@@ -49,6 +51,16 @@ export function actionLogEntries(
     detail: o.detail,
     ...(o.reason ? { reason: o.reason } : {}),
   }));
+  // An action on many resources (a run's stops) keeps each one's evidence as its own entry.
+  const perResource = outcomes.flatMap((o) =>
+    Object.entries(o.evidence ?? {}).map(([resource, evidence]) => ({
+      ...base,
+      decision: o.status,
+      intentKind: o.kind,
+      resource,
+      detail: evidence,
+    })),
+  );
   const fromNotes = notes.map((n) => ({
     ...base,
     decision: n.decision,
@@ -57,7 +69,7 @@ export function actionLogEntries(
     detail: n.detail,
   }));
   // Keyed by correlation id and position, so a retried invocation overwrites instead of duplicating.
-  return [...fromOutcomes, ...fromNotes].map((e, i) => ({
+  return [...fromOutcomes, ...perResource, ...fromNotes].map((e, i) => ({
     ...e,
     id: stateKey('action', signal.correlationId, i),
   }));

@@ -119,7 +119,8 @@ describe('stopIdleInstances against the emulator', () => {
     // Arrange
     const fleet = await seedFleet([
       idle('idle-a', { instanceType: 't3.large' }),
-      idle('idle-b', { instanceType: 'm5.large' }),
+      // Its own figures differ from idle-a's: the tag still costs one call, the figures go to the action log.
+      idle('idle-b', { instanceType: 'm5.large', cpu: { hours: 24, value: 2 } }),
       idle('busy-cpu', { cpu: { hours: 24, value: 1, peakHours: [3], peak: 40 } }),
       idle('busy-network', { network: { hours: 24, value: 8_000_000 } }),
       idle('sparse', { cpu: { hours: 12, value: 1 } }),
@@ -140,8 +141,15 @@ describe('stopIdleInstances against the emulator', () => {
       const tags = seen.get(id)?.tags ?? {};
       expect(tags['ops:stopped-by']).toBe('ops-autopilot');
       expect(Date.now() - Date.parse(tags['ops:stopped-at'] ?? '')).toBeLessThan(60_000);
-      expect(tags['ops:stop-reason']).toMatch(/^Idle over 24 h: hourly CPU max 1 %/);
+      expect(tags['ops:stop-reason']).toMatch(
+        /^idle-stop: hourly CPU max < 5 %, network < [\d.]+ MB\/h over 24 h/,
+      );
     }
+    const tagOf = (name: string) => seen.get(only(fleet, name))?.tags['ops:stop-reason'];
+    expect(tagOf('idle-a')).toBe(tagOf('idle-b'));
+    const evidence = (await stack.scanTable()).filter((r) => String(r.id).includes('#action#') && r.resource);
+    expect(evidence.find((r) => r.resource === only(fleet, 'idle-a'))?.detail).toMatch(/hourly CPU max 1 %/);
+    expect(evidence.find((r) => r.resource === only(fleet, 'idle-b'))?.detail).toMatch(/hourly CPU max 2 %/);
     expect(seen.get(only(fleet, 'busy-cpu'))?.tags['ops:stopped-by']).toBeUndefined();
     expect(stoppedIds().sort()).toEqual([...stopped].sort());
     const expected: Record<string, Partial<Verdict>> = {
@@ -289,9 +297,10 @@ describe('stopIdleInstances against the emulator', () => {
     const ids = [only(fleet, 'a'), only(fleet, 'refuses'), only(fleet, 'b')];
     const intent = {
       kind: 'ec2.stop-instances' as const,
-      instances: ids.map((instanceId) => ({ instanceId, reason: `idle ${instanceId} ${'x'.repeat(300)}` })),
+      instances: ids.map((instanceId) => ({ instanceId, reason: `idle ${instanceId}` })),
       dryRun: false,
       reason: 'test',
+      tagReason: `idle-stop ${'x'.repeat(300)}`,
       maxStopsPerHour: 10,
     };
     // Act
@@ -312,7 +321,8 @@ describe('stopIdleInstances against the emulator', () => {
     expect(ids.map((id) => seen.get(id)?.state)).toEqual(['stopped', 'running', 'stopped']);
     const reason = seen.get(only(fleet, 'b'))?.tags['ops:stop-reason'] ?? '';
     expect(reason).toHaveLength(256);
-    expect(reason).toMatch(new RegExp(`^idle ${only(fleet, 'b')} x+\\.\\.\\.$`));
+    expect(reason).toMatch(/^idle-stop x+\.\.\.$/);
+    expect(seen.get(only(fleet, 'a'))?.tags['ops:stop-reason']).toBe(reason);
     expect(seen.get(only(fleet, 'refuses'))?.tags['ops:stopped-by']).toBeUndefined();
   });
 

@@ -161,3 +161,45 @@ describe('the page of a scheduled scan with 5000 idle instances in scope', () =>
     expect(body).toContain('"idle verdicts"');
   });
 });
+
+describe('tagging the stops of a run whose instances each have their own figures', () => {
+  it('costs one CreateTags call for the run and keeps each instance figures in the action log', async () => {
+    // Arrange: every CPU-idle instance answers its own CPU figure (0.1 % to 4.9 %), a live stage.
+    process.env.STATE_TABLE_NAME = 'state';
+    process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+    cloudwatch.on(GetMetricDataCommand).callsFake(
+      hourlyMetricAnswer((metric, instanceId) => {
+        const k = Number.parseInt(instanceId.slice(2), 16);
+        if (metric !== 'CPUUtilization') return 1000;
+        return cpuIdle(k) ? 0.1 + (k % 49) / 10 : 60;
+      }),
+    );
+    for (const m of [dynamodb, documents]) m.onAnyCommand().resolves({});
+    ec2.on(StopInstancesCommand).resolves({});
+    ec2.on(CreateTagsCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const { handler } = await import('#functions/stopIdleInstances/handler.ts');
+    // Act
+    await handler(loadFixture('stopIdleInstances/scheduled-event.json') as never, makeContext());
+    // Assert
+    const stopped = ec2.commandCalls(StopInstancesCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []);
+    expect(stopped).toHaveLength(10);
+    const tagCalls = ec2.commandCalls(CreateTagsCommand);
+    expect(tagCalls).toHaveLength(1);
+    expect(tagCalls[0]?.args[0].input.Resources?.sort()).toEqual([...stopped].sort());
+    const stopReason = tagCalls[0]?.args[0].input.Tags?.find((t) => t.Key === 'ops:stop-reason')?.Value;
+    expect(stopReason).toMatch(/^idle-stop: hourly CPU max < 5 %/);
+    const logged = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+      .map((r) => r.PutRequest?.Item ?? {})
+      .filter((item) => typeof item.resource === 'string');
+    expect(logged.map((item) => item.resource).sort()).toEqual([...stopped].sort());
+    const figures = new Set(
+      logged.map((item) => String(item.detail).match(/hourly CPU max ([\d.]+) %/)?.[1]),
+    );
+    expect(figures.size).toBeGreaterThan(1);
+  });
+});

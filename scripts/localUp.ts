@@ -4,6 +4,7 @@
  * to read the pages (`npm run local:pages`). Prints the `export` lines that make the README's
  * `sls invoke local` commands run against it, and stays in the foreground until Ctrl-C.
  */
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createLocalStack } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
@@ -19,6 +20,14 @@ const { values } = parseArgs({
 const port = Number(values.port);
 const stage = values.stage;
 
+function portIsFree(candidate: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 async function main(): Promise<number> {
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
     console.error(`local:up: --port must be a TCP port; got "${values.port}"`);
@@ -26,6 +35,11 @@ async function main(): Promise<number> {
   }
   if (!/^[a-z0-9]+$/.test(stage)) {
     console.error(`local:up: --stage must be a stage of config/stages.ts such as dev; got "${stage}"`);
+    return 2;
+  }
+  // Another emulator on the port would answer for the one started here: refuse instead.
+  if (!(await portIsFree(port))) {
+    console.error(`local:up: 127.0.0.1:${port} is in use; try npm run local:up -- --port ${port + 1}`);
     return 2;
   }
   let moto: Moto;

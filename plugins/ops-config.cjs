@@ -7,7 +7,10 @@
  *   its role (the runtime's statements written once below, plus its deployment's own), its alarms on
  *   itself (Errors, Throttles, its rule's FailedInvocations) and the dashboard: added to the compiled
  *   template before it is written.
- *   ${opsConfig:runbookScopeCondition} the IAM condition that keeps runbooks to opted-in instances
+ *   ${opsConfig:runbookPolicies}       the automation role's policy: what the configured runbooks need
+ *   ${opsConfig:stateTableDeletionPolicy} Retain, or Delete when the stage param retainStateTable is false
+ * A bad configuration stops the command with one message and no stack trace. `sls deploy` checks that
+ * every configured runbook document exists (ssm:DescribeDocument); `sls package` says it did not.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,6 +24,7 @@ function tsRequire(file) {
 
 const loadConfigModule = () => tsRequire('shared/config.ts');
 const loadRegistry = () => tsRequire('functions/index.ts').registry;
+const loadOnAlarmDeployment = () => tsRequire('functions/onAlarm/deployment.ts');
 
 function loadStage(stage) {
   const configModule = loadConfigModule();
@@ -282,19 +286,17 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
 }
 
 class OpsConfigPlugin {
-  constructor(serverless, options) {
+  constructor(serverless, options, { log } = {}) {
     this.serverless = serverless;
     this.options = options;
+    this.log = log;
     this.configurationVariablesSources = {
       opsConfig: {
         resolve: async ({ address, resolveVariable }) => {
           const stage = this.options.stage ?? (await resolveVariable('sls:stage'));
-          let stageConfig;
-          try {
-            stageConfig = loadStage(stage);
-          } catch (error) {
-            throw new Error(`ops-autopilot configuration is invalid: ${error.message}`);
-          }
+          const stageConfig = this.stageConfigOnce(stage);
+          // The error was thrown once, for the first variable: the command stops with that message alone.
+          if (stageConfig === undefined) return { value: 'not-resolved-configuration-invalid' };
           if (address === 'functions') {
             const entries = await Promise.all(
               loadRegistry().map(async (entry) => [
@@ -304,15 +306,21 @@ class OpsConfigPlugin {
             );
             return { value: Object.fromEntries(entries) };
           }
-          if (address === 'runbookScopeCondition') {
-            // The runbooks' role may stop and start only instances carrying the opt-in tag of the
-            // stage's rules (one key, any of their values): a crafted alarm cannot reach other instances.
-            const { key, values } = loadConfigModule().runbookScopeTags(stageConfig);
-            return {
-              value: {
-                StringEquals: { [`aws:ResourceTag/${key}`]: values.length === 1 ? values[0] : values },
-              },
-            };
+          if (address === 'runbookPolicies') {
+            const statements = loadOnAlarmDeployment().automationRoleStatements(stageConfig);
+            // A stage without runbooks: a role with no policy may do nothing.
+            if (statements.length === 0) return { value: [] };
+            const PolicyDocument = { Version: '2012-10-17', Statement: statements };
+            return { value: [{ PolicyName: 'configured-runbooks', PolicyDocument }] };
+          }
+          if (address === 'stateTableDeletionPolicy') {
+            const retain = String(await resolveVariable('param:retainStateTable'));
+            if (retain !== 'true' && retain !== 'false') {
+              throw new this.serverless.classes.Error(
+                `ops-autopilot: stage param retainStateTable must be true or false; got "${retain}"`,
+              );
+            }
+            return { value: retain === 'true' ? 'Retain' : 'Delete' };
           }
           throw new Error(`opsConfig: unknown address "${address}"`);
         },
@@ -320,6 +328,8 @@ class OpsConfigPlugin {
     };
     this.hooks = {
       initialize: () => this.keepInvokeLocalOffline(),
+      'before:deploy:deploy': () => this.checkRunbookDocuments(),
+      'after:package:finalize': () => this.sayDocumentsNotChecked(),
       'before:invoke:local:invoke': () => this.bridgeEsmHandler(),
       'after:invoke:local:invoke': () => this.removeEsmBridge(),
       error: () => this.exitInvokeLocalAfterError(),
@@ -330,12 +340,63 @@ class OpsConfigPlugin {
     };
   }
 
+  /**
+   * The stage's validated configuration, loaded once per command. The first caller gets the error, as
+   * the Serverless error class osls prints without a stack trace; later callers get undefined.
+   */
+  stageConfigOnce(stage) {
+    if (this.loaded?.stage !== stage) {
+      try {
+        this.loaded = { stage, config: loadStage(stage) };
+      } catch (error) {
+        this.loaded = { stage, error };
+      }
+    }
+    if (!this.loaded.error) return this.loaded.config;
+    if (this.loaded.reported) return undefined;
+    this.loaded.reported = true;
+    throw new this.serverless.classes.Error(
+      `ops-autopilot: config/stages.ts is invalid: ${this.loaded.error.message}`,
+    );
+  }
+
+  /** `sls deploy`: every runbook document the stage starts must exist where the stack goes. */
+  async checkRunbookDocuments() {
+    const provider = this.serverless.getProvider('aws');
+    const stageConfig = this.stageConfigOnce(provider.getStage());
+    const documents = loadOnAlarmDeployment().configuredRunbookDocuments(stageConfig);
+    const { SSMClient } = require('@aws-sdk/client-ssm');
+    const profile = this.options['aws-profile'];
+    const client = new SSMClient({ region: provider.getRegion(), ...(profile ? { profile } : {}) });
+    const problems = await tsRequire('functions/onAlarm/runbookDocuments.ts').runbookDocumentProblems(
+      client,
+      documents,
+    );
+    if (problems.length > 0) {
+      throw new this.serverless.classes.Error(
+        `ops-autopilot: a runbook in config/stages.ts cannot start: ${problems.join('; ')}`,
+      );
+    }
+    this.log?.notice?.(
+      `ops-autopilot: runbook documents found: ${documents.join(', ') || 'none configured'}`,
+    );
+  }
+
+  /** `sls package` runs offline: it says what it could not check. */
+  sayDocumentsNotChecked() {
+    const commands = this.serverless.processedInput?.commands ?? [];
+    if (commands[0] !== 'package') return;
+    this.log?.notice?.(
+      'ops-autopilot: runbook documents not checked (offline package); sls deploy checks them with ssm:DescribeDocument',
+    );
+  }
+
   /** Each registered function's role and alarms, and the dashboard, into the compiled template. */
   addFunctionResources() {
     const provider = this.serverless.getProvider('aws');
     const stage = provider.getStage();
     const region = provider.getRegion();
-    const stageConfig = loadStage(stage);
+    const stageConfig = this.stageConfigOnce(stage);
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
     const entries = loadRegistry();
     const lambdaIds = new Map(entries.map(({ name }) => [name, provider.naming.getLambdaLogicalId(name)]));

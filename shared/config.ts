@@ -109,10 +109,47 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
+/**
+ * A union reports every alternative's issues; the alternative with the fewest is the one meant (a
+ * parameter `{ fromDimension, format }` with a mistyped format fails only on its format there).
+ */
+function closestIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const branch = issue.errors.reduce((best, b) => (b.length < best.length ? b : best));
+  return branch.flatMap((inner) => closestIssues({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
+const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** An alarm rule is named by its `name` beside its index, so a person finds it in config/stages.ts. */
+function whereInStage(path: PropertyKey[], raw: unknown): string {
+  const at = path.map(String).join('.') || '(root)';
+  const [list, index] = path;
+  if (list !== 'alarmRules' || typeof index !== 'number') return at;
+  const rules = (raw as { alarmRules?: unknown } | undefined)?.alarmRules;
+  const name = Array.isArray(rules) ? (rules[index] as { name?: unknown } | undefined)?.name : undefined;
+  return typeof name === 'string' ? `${at} (alarm rule "${name}")` : at;
+}
+
+/** One line per bad field: where (the rule by its name), what was wrong, the value given and what is allowed. */
+function describeStageIssues(error: z.ZodError, raw: unknown): string {
+  return error.issues
+    .flatMap(closestIssues)
+    .map((i) => {
+      const where = whereInStage(i.path, raw);
+      if (i.code === 'invalid_value') {
+        return `${where}: ${shown(i.input)} is not one of ${i.values.map(shown).join(' | ')}`;
+      }
+      const got = i.code !== 'unrecognized_keys' && i.input !== undefined ? ` (got ${shown(i.input)})` : '';
+      return `${where}: ${i.message}${got}`;
+    })
+    .join('; ');
+}
+
 /** Validates one stage's values; throws a ConfigError naming every bad field. */
 export function parseStageConfig(stage: string, raw: unknown): StageConfig {
-  const parsed = StageConfig.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeIssues(parsed.error)}`);
+  const parsed = StageConfig.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeStageIssues(parsed.error, raw)}`);
   const issue = alarmRulesIssue(parsed.data.alarmRules);
   if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
   const detectionIssue = cloudTrailSettingsIssue(parsed.data.cloudTrail);

@@ -1,4 +1,69 @@
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import { RESTART_INSTANCE_DOCUMENT, type RunbookPermission } from '#functions/onAlarm/settings.ts';
+import { runbookScopeTags, type StageConfig } from '#shared/config.ts';
+
+/** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
+export function configuredRunbookDocuments(stage: StageConfig): string[] {
+  return [...new Set(stage.alarmRules.flatMap((r) => (r.runbook ? [r.runbook.document] : [])))];
+}
+
+const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase());
+
+/**
+ * AWS-RestartEC2Instance stops and starts an instance and watches its state
+ * (https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-restartec2instance.html):
+ * only an instance carrying the rules' opt-in tag, whatever alarm names it.
+ */
+function restartInstanceStatements(stage: StageConfig): IamStatement[] {
+  const { key, values } = runbookScopeTags(stage);
+  return [
+    {
+      Sid: 'RestartInstances',
+      Effect: 'Allow',
+      Action: ['ec2:StopInstances', 'ec2:StartInstances'],
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/*` },
+      Condition: {
+        StringEquals: { [`aws:ResourceTag/${key}`]: values.length === 1 ? (values[0] as string) : values },
+      },
+    },
+    {
+      Sid: 'WatchInstances',
+      Effect: 'Allow',
+      Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus'],
+      Resource: '*',
+    },
+  ];
+}
+
+/** A declared resource may name pseudo parameters (`${AWS::Region}`): CloudFormation substitutes them. */
+const declaredResource = (resource: string): CfnValue =>
+  resource.includes('${') ? { 'Fn::Sub': resource } : resource;
+
+function declaredStatements(rule: string, permissions: RunbookPermission[]): IamStatement[] {
+  return permissions.map((p, i) => ({
+    Sid: `${pascal(rule)}${i + 1}`,
+    Effect: 'Allow',
+    Action: p.actions,
+    Resource: p.resources.map(declaredResource),
+    ...(p.condition ? { Condition: p.condition } : {}),
+  }));
+}
+
+/**
+ * The automation role's statements: what each configured document needs, and nothing for a document
+ * no rule names. AWS-RestartEC2Instance's are built in; any rule may declare its document's own
+ * (`runbook.permissions`), which replace the built-in ones for that rule.
+ */
+export function automationRoleStatements(stage: StageConfig): IamStatement[] {
+  const rules = stage.alarmRules.flatMap((r) => (r.runbook ? [{ name: r.name, runbook: r.runbook }] : []));
+  const restartBuiltIn = rules.some(
+    (r) => r.runbook.permissions === undefined && r.runbook.document === RESTART_INSTANCE_DOCUMENT,
+  );
+  return [
+    ...(restartBuiltIn ? restartInstanceStatements(stage) : []),
+    ...rules.flatMap((r) => (r.runbook.permissions ? declaredStatements(r.name, r.runbook.permissions) : [])),
+  ];
+}
 
 const runbookDefinitions = (documents: string[]): CfnValue[] =>
   // IAM needs at least one resource; this name matches no document, so nothing may start.
@@ -50,9 +115,7 @@ export const deployment: Deployment = {
       Sid: 'StartConfiguredRunbooks',
       Effect: 'Allow',
       Action: 'ssm:StartAutomationExecution',
-      Resource: runbookDefinitions([
-        ...new Set(stage.alarmRules.flatMap((r) => (r.runbook ? [r.runbook.document] : []))),
-      ]),
+      Resource: runbookDefinitions(configuredRunbookDocuments(stage)),
     },
     {
       Sid: 'RunbooksRunAsTheAutomationRole',

@@ -47,6 +47,30 @@ const RunbookScope = z.union([
 ]);
 export type RunbookScope = z.infer<typeof RunbookScope>;
 
+/**
+ * One IAM statement the runbook's document needs, granted to the automation role it runs as. Resources
+ * may use CloudFormation pseudo parameters (`arn:${AWS::Partition}:ec2:${AWS::Region}:...`). No `*`
+ * action: a runbook is granted what its document does, by name.
+ */
+const RunbookPermission = z.strictObject({
+  actions: z
+    .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+\*?$/, 'an IAM action such as ec2:RebootInstances'))
+    .min(1)
+    .max(50),
+  resources: z
+    .array(z.string().regex(/^(\*|arn:\S{1,2000})$/, 'an ARN or *'))
+    .min(1)
+    .max(50)
+    .default(['*']),
+  condition: z
+    .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())])))
+    .optional(),
+});
+export type RunbookPermission = z.infer<typeof RunbookPermission>;
+
+/** The document whose permissions the stack knows: a rule using it need not declare them. */
+export const RESTART_INSTANCE_DOCUMENT = 'AWS-RestartEC2Instance';
+
 const Runbook = z
   .strictObject({
     document: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'not an SSM document name or ARN'),
@@ -54,6 +78,12 @@ const Runbook = z
     /** The parameter naming the instance acted on; default: the one whose format is ec2-instance-id. */
     target: z.strictObject({ parameter: z.string().min(1) }).optional(),
     scope: RunbookScope.prefault({}),
+    /**
+     * What the document needs, added to the automation role it runs as. Unset on
+     * AWS-RestartEC2Instance: its own (stop and start opted-in instances, read their state). Unset on
+     * any other document: nothing, so its steps fail with AccessDenied until they are declared here.
+     */
+    permissions: z.array(RunbookPermission).max(20).optional(),
   })
   .refine((r) => r.target === undefined || r.parameters[r.target.parameter] !== undefined, {
     message: 'target.parameter must name one of the runbook parameters',

@@ -61,11 +61,18 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
   };
 }
 
-/** What went wrong under a state-table failure, with what to do about missing credentials. */
+/** Network errors that mean no AWS endpoint answered (an emulator not started, a wrong URL). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH']);
+
+/** What went wrong under a state-table failure, with what to do about it when the fix is known. */
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   if (cause.name === 'CredentialsProviderError') {
     return `no AWS credentials: ${cause.message} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`;
+  }
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    return `no AWS endpoint answered: ${cause.message} (check AWS_ENDPOINT_URL, or start the emulator: npm run local:up)`;
   }
   return `${cause.name}: ${cause.message}`;
 }
@@ -73,13 +80,16 @@ function describeCause(cause: unknown): string {
 /**
  * The idempotency layer reports any state-table failure as "Failed to save in progress record..." and
  * keeps the reason (missing credentials, a wrong table name, an unreachable endpoint) in `cause`. The
- * error thrown names it, and keeps its type so retries and the failure queue see no change.
+ * error thrown leads with it, and keeps its type so retries and the failure queue see no change.
  */
 function explainStateTableError(error: unknown): unknown {
   if (!(error instanceof IdempotencyPersistenceLayerError) || error.cause === undefined) return error;
   const reason = describeCause(error.cause);
   logger.error('state table unavailable', { table: config().stateTableName, reason, error: error.cause });
-  return new IdempotencyPersistenceLayerError(`${error.message}: ${reason}`, { cause: error.cause });
+  // The cause first: "no AWS credentials" is what a person acts on, not the layer that met it.
+  return new IdempotencyPersistenceLayerError(`${reason} (state table: ${error.message})`, {
+    cause: error.cause,
+  });
 }
 
 /**

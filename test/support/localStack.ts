@@ -1,22 +1,28 @@
 import {
+  type AttributeDefinition,
+  type BillingMode,
   CreateTableCommand,
   DynamoDBClient,
+  type KeySchemaElement,
   ScanCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import stateTable from '../../deploy/state-table.json' with { type: 'json' };
 
 /**
  * The stack's stateful resources, created in the emulator the way serverless.yml creates them in AWS:
- * the state table (key `id`, TTL on `expiration`) and the paging topic, with an SQS queue subscribed
- * so tests and the demo can read every page that was sent.
+ * the state table (from deploy/state-table.json, the definition serverless.yml reads too) and the
+ * paging topic, with an SQS queue subscribed so tests, the demo and `npm run local:up` can read every
+ * page that was sent.
  */
 export interface LocalStack {
   tableName: string;
@@ -40,15 +46,18 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
   await dynamodb.send(
     new CreateTableCommand({
       TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: stateTable.BillingMode as BillingMode,
+      AttributeDefinitions: stateTable.AttributeDefinitions as AttributeDefinition[],
+      KeySchema: stateTable.KeySchema as KeySchemaElement[],
+      // CloudFormation spells it SSEEnabled, the API Enabled.
+      SSESpecification: { Enabled: stateTable.SSESpecification.SSEEnabled },
     }),
   );
+  // CreateTable takes no TTL; CloudFormation sets it after the table, as here.
   await dynamodb.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      TimeToLiveSpecification: stateTable.TimeToLiveSpecification,
     }),
   );
   const topic = await sns.send(new CreateTopicCommand({ Name: `${name}-pages` }));
@@ -66,35 +75,52 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
     tableName,
     topicArn,
     pageQueueUrl,
-    async readPages() {
-      const pages: DeliveredPage[] = [];
-      for (let i = 0; i < 20; i++) {
-        const res = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: pageQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        const messages = res.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) {
-          const envelope = JSON.parse(m.Body ?? '{}') as {
-            Subject?: string;
-            Message?: string;
-            MessageAttributes?: Record<string, { Value: string }>;
-          };
-          pages.push({
-            subject: envelope.Subject ?? '',
-            body: envelope.Message ?? '',
-            attributes: Object.fromEntries(
-              Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
-            ),
-          });
-        }
-        // Received messages stay invisible for the default 30 s: each test reads only new pages.
-      }
-      return pages;
-    },
+    readPages: () => receivePages(sqs, pageQueueUrl),
     async scanTable() {
       const res = await dynamodb.send(new ScanCommand({ TableName: tableName }));
       return (res.Items ?? []).map((i) => unmarshall(i));
     },
   };
+}
+
+/**
+ * The pages waiting in a subscribed queue. Kept, they stay invisible for the queue's default 30 s, so a
+ * test reads only new pages; `remove` deletes them (`npm run local:pages` shows each page once).
+ */
+export async function receivePages(
+  sqs: SQSClient,
+  queueUrl: string,
+  remove = false,
+): Promise<DeliveredPage[]> {
+  const pages: DeliveredPage[] = [];
+  for (let i = 0; i < 20; i++) {
+    const res = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = res.Messages ?? [];
+    if (messages.length === 0) break;
+    for (const m of messages) {
+      const envelope = JSON.parse(m.Body ?? '{}') as {
+        Subject?: string;
+        Message?: string;
+        MessageAttributes?: Record<string, { Value: string }>;
+      };
+      pages.push({
+        subject: envelope.Subject ?? '',
+        body: envelope.Message ?? '',
+        attributes: Object.fromEntries(
+          Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+        ),
+      });
+    }
+    if (remove) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+  return pages;
 }

@@ -56,9 +56,10 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => 
   throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${output()}`);
 }
 
-export async function startMoto(): Promise<Moto> {
+/** On a free loopback port, or on `port` (`npm run local:up` keeps a fixed one to paste into shells). */
+export async function startMoto(port?: number): Promise<Moto> {
   const [command, ...args] = findMotoCommand();
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn(command as string, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

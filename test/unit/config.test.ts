@@ -16,7 +16,40 @@ describe('stage configuration', () => {
     const act = () => parseStageConfig('broken', bad);
     // Assert
     expect(act).toThrow(ConfigError);
-    expect(act).toThrow(/stage "broken": alarmRules\.0\.runbook\.document: not an SSM document name or ARN/);
+    expect(act).toThrow(
+      /stage "broken": alarmRules\.0\.runbook\.document \(alarm rule "x"\): not an SSM document name or ARN \(got "bad doc name!"\)/,
+    );
+  });
+
+  it('names a mistyped parameter format once, by its rule, with the value given and the values allowed', () => {
+    // Arrange: the restart rule of config/stages.ts with one letter dropped from its format.
+    const typo = {
+      dryRun: true,
+      alarmRules: [
+        { name: 'page-only', match: { namespace: 'AWS/EC2' } },
+        {
+          name: 'web-cpu',
+          match: { alarmName: 'web-cpu-*' },
+          runbook: {
+            document: 'AWS-RestartEC2Instance',
+            parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instanceid' } },
+          },
+        },
+      ],
+    };
+    // Act
+    const message = (() => {
+      try {
+        parseStageConfig('dev', typo);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    // Assert
+    expect(message).toBe(
+      'stage "dev": alarmRules.1.runbook.parameters.InstanceId.format (alarm rule "web-cpu"): "ec2-instanceid" is not one of "ec2-instance-id" | "security-group-id" | "s3-bucket-name" | "iam-role-arn" | "db-instance-id" | "name"',
+    );
   });
 
   it('rejects a rule that matches nothing and an unknown key', () => {

@@ -1,0 +1,82 @@
+/**
+ * `npm run local:up [-- --port 5055 --stage dev]`: a local AWS (moto_server on loopback) holding the
+ * stack's state table (deploy/state-table.json, as deployed) and paging topic, with a queue subscribed
+ * to read the pages (`npm run local:pages`). Prints the `export` lines that make the README's
+ * `sls invoke local` commands run against it, and stays in the foreground until Ctrl-C.
+ */
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { createLocalStack } from '../test/support/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
+
+export const DEFAULT_LOCAL_PORT = 5055;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.LOCAL_PORT ?? String(DEFAULT_LOCAL_PORT) },
+    stage: { type: 'string', default: 'dev' },
+  },
+});
+const port = Number(values.port);
+const stage = values.stage;
+
+function portIsFree(candidate: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<number> {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`local:up: --port must be a TCP port; got "${values.port}"`);
+    return 2;
+  }
+  if (!/^[a-z0-9]+$/.test(stage)) {
+    console.error(`local:up: --stage must be a stage of config/stages.ts such as dev; got "${stage}"`);
+    return 2;
+  }
+  // Another emulator on the port would answer for the one started here: refuse instead.
+  if (!(await portIsFree(port))) {
+    console.error(`local:up: 127.0.0.1:${port} is in use; try npm run local:up -- --port ${port + 1}`);
+    return 2;
+  }
+  let moto: Moto;
+  try {
+    moto = await startMoto(port);
+  } catch (error) {
+    console.error(
+      `local:up: cannot start moto_server on 127.0.0.1:${port} (in use? try npm run local:up -- --port ${port + 1}).\n${(error as Error).message}`,
+    );
+    return 2;
+  }
+  const stop = async () => {
+    await moto.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // Dummy credentials: moto accepts any, and the SDK needs some to sign its requests.
+  useMotoEnvironment(moto.endpoint);
+  const stack = await createLocalStack(`ops-autopilot-${stage}`);
+  const exports = {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    STATE_TABLE_NAME: stack.tableName,
+    PAGE_TOPIC_ARN: stack.topicArn,
+    // Only a live run (DRY_RUN=false) starts a runbook; moto has no SSM Automation, so it fails visibly.
+    AUTOMATION_ROLE_ARN: `arn:aws:iam::123456789012:role/ops-autopilot-${stage}-runbooks-us-east-1`,
+  };
+  console.log(`# ops-autopilot ${stage}: moto_server on ${moto.endpoint}, table and topic created.`);
+  console.log('# Paste into the shell you run `npx sls invoke local` from:');
+  for (const [name, value] of Object.entries(exports)) console.log(`export ${name}=${value}`);
+  console.log(`# Pages sent: npm run local:pages${stage === 'dev' ? '' : ` -- --stage ${stage}`}`);
+  console.log('# Ctrl-C stops the emulator (its data is gone with it).');
+  // Held open by moto's child process until a signal stops it.
+  return new Promise<number>(() => undefined);
+}
+
+process.exitCode = await main();

@@ -1,0 +1,386 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '#functions/index.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { ROOT, type Template } from '../support/packaged.ts';
+
+/**
+ * Deploying, as docs/DEPLOY.md walks through it: the deployer policy, the outputs it shows, the rule it
+ * adds with its runbook's permissions, the state table kept on remove, one readable message for a bad
+ * configuration, and the runbook documents checked at deploy time only.
+ */
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+/** `npx sls <args>` in `cwd`, stdout and stderr together, killed with its group after 3 minutes. */
+function sls(cwd: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['sls', ...args], {
+      cwd,
+      env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 180_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+const copies: string[] = [];
+afterAll(() => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The repository as a user has it (tracked and new files, node_modules linked), to edit its config. */
+function copyOfRepository(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ops-autopilot-copy-'));
+  copies.push(dir);
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((f) => f !== '' && existsSync(join(ROOT, f)));
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(dir, file));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function editStages(dir: string, edit: (source: string) => string): void {
+  const path = join(dir, 'config', 'stages.ts');
+  const before = readFileSync(path, 'utf8');
+  const after = edit(before);
+  if (after === before) throw new Error('the edit changed nothing in config/stages.ts');
+  writeFileSync(path, after);
+}
+
+const deployDoc = readFileSync(join(ROOT, 'docs', 'DEPLOY.md'), 'utf8');
+
+/** The fenced block of a given language that follows a heading of docs/DEPLOY.md. */
+function blockAfter(heading: string, language: string): string {
+  const from = deployDoc.indexOf(heading);
+  const open = deployDoc.indexOf(`\`\`\`${language}\n`, from);
+  if (from === -1 || open === -1) throw new Error(`no ${language} block after "${heading}" in DEPLOY.md`);
+  const start = open + language.length + 4;
+  return deployDoc.slice(start, deployDoc.indexOf('\n```', start));
+}
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat());
+
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const policies = (template.Resources[roleId]?.Properties.Policies ?? []) as {
+    PolicyDocument: { Statement: Statement[] };
+  }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+const templateIn = (dir: string): Template & { Outputs: Record<string, unknown> } =>
+  JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+
+let dev: { run: Run; template: Template & { Outputs: Record<string, unknown> } };
+
+beforeAll(async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ops-autopilot-deploy-'));
+  const run = await sls(ROOT, ['package', '--stage', 'dev', '--package', out]);
+  if (run.code !== 0) throw new Error(run.out);
+  dev = { run, template: templateIn(out) };
+}, 240_000);
+
+describe('the deployer policy (deploy/deployer-policy.json)', () => {
+  const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'deployer-policy.json'), 'utf8')) as {
+    Statement: Statement[];
+  };
+  const granted = new Set(actionsOf(policy.Statement));
+
+  /** What CloudFormation calls to create and delete each resource type the stack holds. */
+  const needs: Record<string, string[]> = {
+    'AWS::CloudWatch::Alarm': ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+    'AWS::CloudWatch::Dashboard': ['cloudwatch:PutDashboard', 'cloudwatch:DeleteDashboards'],
+    'AWS::DynamoDB::Table': ['dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTimeToLive'],
+    'AWS::Events::Rule': ['events:PutRule', 'events:PutTargets', 'events:DeleteRule'],
+    'AWS::IAM::Role': ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRole', 'iam:PassRole'],
+    'AWS::KMS::Key': ['kms:CreateKey', 'kms:EnableKeyRotation', 'kms:ScheduleKeyDeletion'],
+    'AWS::Lambda::EventInvokeConfig': ['lambda:PutFunctionEventInvokeConfig'],
+    'AWS::Lambda::Function': ['lambda:CreateFunction', 'lambda:DeleteFunction'],
+    'AWS::Lambda::Permission': ['lambda:AddPermission', 'lambda:RemovePermission'],
+    'AWS::Lambda::Version': ['lambda:PublishVersion'],
+    'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteLogGroup'],
+    'AWS::S3::Bucket': ['s3:CreateBucket', 's3:DeleteBucket', 's3:PutEncryptionConfiguration'],
+    'AWS::S3::BucketPolicy': ['s3:PutBucketPolicy'],
+    'AWS::SNS::Subscription': ['sns:Subscribe', 'sns:Unsubscribe'],
+    'AWS::SNS::Topic': ['sns:CreateTopic', 'sns:DeleteTopic'],
+    'AWS::SQS::Queue': ['sqs:CreateQueue', 'sqs:DeleteQueue'],
+    'AWS::SQS::QueuePolicy': ['sqs:SetQueueAttributes'],
+  };
+
+  it('grants what every resource type of the packaged stack needs', () => {
+    // Arrange
+    const types = [...new Set(Object.values(dev.template.Resources).map((r) => r.Type))].sort();
+    // Assert: a new resource type needs its actions in the policy and in this table.
+    for (const type of types) {
+      expect(needs[type], `${type}: add its actions to deploy/deployer-policy.json and here`).toBeDefined();
+      for (const action of needs[type] ?? []) expect(granted, `${type} needs ${action}`).toContain(action);
+    }
+    expect(granted).toContain('ssm:DescribeDocument');
+    expect(granted).toContain('cloudformation:CreateChangeSet');
+  });
+
+  it('has no wildcard action and keeps every statement with resources to the stack by name where IAM can', () => {
+    // Assert
+    for (const action of granted) expect(action, action).not.toMatch(/\*/);
+    const unscoped = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(unscoped.sort()).toEqual([
+      'cloudformation:ListExports',
+      'cloudformation:ValidateTemplate',
+      'kms:CreateKey',
+      'logs:DescribeLogGroups',
+    ]);
+  });
+});
+
+describe('the walkthrough (docs/DEPLOY.md) against sls package', () => {
+  it('names stack outputs the packaged template has, and every registered function', () => {
+    // Arrange
+    const outputs = blockAfter('A successful deploy prints', 'text');
+    const stackOutputs = outputs.slice(outputs.indexOf('Stack Outputs:'));
+    const functions = outputs.slice(outputs.indexOf('functions:'), outputs.indexOf('Stack Outputs:'));
+    // Act
+    const outputNames = [...stackOutputs.matchAll(/^ {2}(\w+): /gm)].map((m) => m[1]);
+    const functionNames = [...functions.matchAll(/^ {2}(\w+): ops-autopilot-prod-(\w+) /gm)];
+    // Assert
+    expect(outputNames.length).toBeGreaterThan(0);
+    for (const name of outputNames) expect(Object.keys(dev.template.Outputs), name).toContain(name);
+    expect(functionNames.map((m) => m[1]).sort()).toEqual(registry.map((e) => e.name).sort());
+    for (const m of functionNames) expect(m[2]).toBe(m[1]);
+  });
+
+  it('shows the line sls package prints when it skips the document check', () => {
+    // Assert
+    expect(dev.run.out).toContain(
+      'ops-autopilot: runbook documents not checked (offline package); sls deploy checks them with ssm:DescribeDocument',
+    );
+    expect(deployDoc).toContain(
+      'ops-autopilot: runbook documents not checked (offline package); sls deploy checks them with ssm:DescribeDocument',
+    );
+  });
+
+  it('keeps the state table on remove and on replacement by default', () => {
+    // Assert
+    const table = dev.template.Resources.StateTable as unknown as Record<string, unknown>;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it("fits the automation role to AWS-RestartEC2Instance when that is the stage's only runbook", () => {
+    // Assert
+    const actions = actionsOf(roleStatements(dev.template, 'RunbookAutomationRole'));
+    expect(actions.sort()).toEqual([
+      'ec2:DescribeInstanceStatus',
+      'ec2:DescribeInstances',
+      'ec2:StartInstances',
+      'ec2:StopInstances',
+    ]);
+  });
+});
+
+describe('a stage edited as the walkthrough says', () => {
+  let copy: string;
+  let packaged: { run: Run; template: Template & { Outputs: Record<string, unknown> } };
+
+  beforeAll(async () => {
+    // Arrange: a stage holding only the rule of DEPLOY.md step 6, packaged with retainStateTable=false.
+    copy = copyOfRepository();
+    const rule = blockAfter('## 6. Add a rule', 'ts');
+    editStages(copy, (source) =>
+      source.replace(
+        'export const stages: Record<string, StageConfigInput> = {\n',
+        `export const stages: Record<string, StageConfigInput> = {\n  walkthrough: { dryRun: true, alarmRules: [${rule}] },\n`,
+      ),
+    );
+    const out = join(copy, '.serverless');
+    const run = await sls(copy, [
+      'package',
+      '--stage',
+      'walkthrough',
+      '--param=retainStateTable=false',
+      '--package',
+      out,
+    ]);
+    if (run.code !== 0) throw new Error(run.out);
+    packaged = { run, template: templateIn(out) };
+  }, 240_000);
+
+  it("gives the automation role the rule's declared actions and nothing else", () => {
+    // Act
+    const statements = roleStatements(packaged.template, 'RunbookAutomationRole');
+    // Assert
+    expect(statements).toEqual([
+      {
+        Sid: 'RebootOrdersDatabase1',
+        Effect: 'Allow',
+        Action: ['rds:RebootDBInstance', 'rds:DescribeDBInstances'],
+        Resource: [
+          {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+            'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:orders-db-*',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('lets onAlarm start that document only', () => {
+    // Arrange
+    const onAlarmRole = Object.entries(packaged.template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('OnAlarm'),
+    )?.[0] as string;
+    // Act
+    const start = roleStatements(packaged.template, onAlarmRole).find(
+      (s) => s.Sid === 'StartConfiguredRunbooks',
+    );
+    // Assert
+    expect(JSON.stringify(start?.Resource)).toContain('automation-definition/AWS-RebootRdsInstance:*');
+    expect(JSON.stringify(start?.Resource)).not.toContain('AWS-RestartEC2Instance');
+  });
+
+  it('lets sls remove delete the state table when retainStateTable is false', () => {
+    // Assert
+    const table = packaged.template.Resources.StateTable as unknown as Record<string, unknown>;
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.UpdateReplacePolicy).toBe('Delete');
+  });
+
+  it('passes cfn-lint', () => {
+    // Act
+    const lint = (() => {
+      try {
+        execFileSync('cfn-lint', [join(copy, '.serverless', 'cloudformation-template-update-stack.json')], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${process.env.HOME}/.pyenv/shims:${process.env.PATH}` },
+        });
+        return '';
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout ?? error);
+      }
+    })();
+    // Assert
+    expect(lint).toBe('');
+  }, 120_000);
+});
+
+describe('a typo in config/stages.ts', () => {
+  it('stops sls package with one message naming the rule, the value and the values allowed, without a stack trace', async () => {
+    // Arrange: web-cpu's parameter format with one letter missing.
+    const copy = copyOfRepository();
+    editStages(copy, (source) => {
+      const at = source.indexOf("name: 'web-cpu'");
+      const format = source.indexOf("format: 'ec2-instance-id'", at);
+      return `${source.slice(0, format)}format: 'ec2-instanceid'${source.slice(format + 25)}`;
+    });
+    // Act
+    const run = await sls(copy, ['package', '--stage', 'dev', '--package', join(copy, '.serverless')]);
+    // Assert
+    expect(run.code).toBe(1);
+    expect(run.out).toContain(
+      'ops-autopilot: config/stages.ts is invalid: stage "dev": alarmRules.1.runbook.parameters.InstanceId.format (alarm rule "web-cpu"): "ec2-instanceid" is not one of "ec2-instance-id" | "security-group-id" |',
+    );
+    expect(run.out.split('config/stages.ts is invalid').length - 1).toBe(1);
+    expect(run.out).not.toMatch(/^\s+at /m);
+    expect(run.out).not.toContain('Invalid input');
+  }, 240_000);
+});
+
+describe('the runbook documents, at deploy time', () => {
+  let moto: Moto;
+  const OpsConfigPlugin = createRequire(import.meta.url)(join(ROOT, 'plugins', 'ops-config.cjs')) as new (
+    serverless: unknown,
+    options: Record<string, string>,
+    utils: { log: { notice: (m: string) => void } },
+  ) => { hooks: Record<string, () => Promise<void> | void>; checkRunbookDocuments(): Promise<void> };
+  class ServerlessError extends Error {}
+  const notices: string[] = [];
+  const plugin = () =>
+    new OpsConfigPlugin(
+      {
+        classes: { Error: ServerlessError },
+        getProvider: () => ({ getStage: () => 'dev', getRegion: () => 'us-east-1' }),
+        processedInput: { commands: ['deploy'] },
+      },
+      {},
+      { log: { notice: (m) => notices.push(m) } },
+    );
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useMotoEnvironment(moto.endpoint);
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('runs on deploy, not on package', () => {
+    // Assert
+    expect(Object.keys(plugin().hooks)).toContain('before:deploy:deploy');
+    expect(String(plugin().hooks['before:package:finalize'])).not.toContain('checkRunbookDocuments');
+  });
+
+  it('fails the deploy naming a document that does not exist, in the error osls prints without a trace', async () => {
+    // Act
+    const check = plugin().checkRunbookDocuments();
+    // Assert
+    await expect(check).rejects.toBeInstanceOf(ServerlessError);
+    await expect(plugin().checkRunbookDocuments()).rejects.toThrow(
+      'ops-autopilot: a runbook in config/stages.ts cannot start: AWS-RestartEC2Instance: no such SSM document in this account and region',
+    );
+  });
+
+  it('lets the deploy go on when every configured document exists', async () => {
+    // Arrange: the emulator holds no AWS-owned documents; one of the same name stands in.
+    await new SSMClient({}).send(
+      new CreateDocumentCommand({
+        Name: 'AWS-RestartEC2Instance',
+        DocumentType: 'Automation',
+        DocumentFormat: 'JSON',
+        Content: JSON.stringify({
+          schemaVersion: '0.3',
+          mainSteps: [{ name: 'wait', action: 'aws:sleep', inputs: { Duration: 'PT1S' } }],
+        }),
+      }),
+    );
+    // Act
+    await plugin().checkRunbookDocuments();
+    // Assert
+    expect(notices).toContain('ops-autopilot: runbook documents found: AWS-RestartEC2Instance');
+  });
+});

@@ -1,0 +1,173 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '#functions/index.ts';
+import { ROOT } from '../support/packaged.ts';
+
+/**
+ * The README's "Run locally" section, run as a newcomer would: `npm run local:up`, its `export` lines,
+ * then every `sls invoke local` line of the README exactly as written, then `npm run local:pages`.
+ */
+
+/** The commands of the README's "Run locally" section, as written. */
+function readmeInvokeLines(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('### Run locally');
+  const end = readme.slice(start + 1).search(/\n##/);
+  const section = end === -1 ? readme.slice(start) : readme.slice(start, start + 1 + end);
+  return section
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('npx sls invoke local '));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+/** A shell command in the repository with only `env` (and PATH, HOME), killed with its group after `ms`. */
+function sh(command: string, env: Record<string, string>, ms = 120_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        SLS_TELEMETRY_DISABLED: '1',
+        ...env,
+      },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), ms);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+let localUp: ChildProcess | undefined;
+let exported: Record<string, string> = {};
+let printed = '';
+
+beforeAll(async () => {
+  const port = await freePort();
+  localUp = spawn('npm', ['run', 'local:up', '--', '--port', String(port)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child = localUp;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`local:up printed no exports in 60 s:\n${printed}`)),
+      60_000,
+    );
+    const take = (c: Buffer) => {
+      printed += c.toString();
+      if (printed.includes('# Ctrl-C')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
+    child.on('exit', (code) => reject(new Error(`local:up exited with ${code}:\n${printed}`)));
+  });
+  exported = Object.fromEntries(
+    [...printed.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+}, 90_000);
+
+afterAll(() => {
+  // Its whole group: npm, tsx and the moto_server it started.
+  if (localUp?.pid !== undefined && localUp.exitCode === null) process.kill(-localUp.pid, 'SIGINT');
+});
+
+describe('npm run local:up and the README commands', () => {
+  it('prints the exports a local invoke needs, dummy credentials included, on loopback', () => {
+    // Assert
+    expect(exported.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(exported).toMatchObject({
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      STATE_TABLE_NAME: 'ops-autopilot-dev-state',
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ops-autopilot-dev-pages',
+    });
+  });
+
+  it('has a README invoke line for every registered function', () => {
+    // Act
+    const invoked = readmeInvokeLines().map((l) => /-f (\S+)/.exec(l)?.[1]);
+    // Assert
+    expect([...new Set(invoked)].sort()).toEqual(registry.map((e) => e.name).sort());
+  });
+
+  const paged: string[] = [];
+
+  it.each(registry.map((e) => e.name))(
+    'runs the README line for %s as written against it, and it decides',
+    async (name) => {
+      // Arrange
+      const line = readmeInvokeLines().find((l) => l.includes(` -f ${name} `));
+      expect(line, `no README line for ${name}`).toBeDefined();
+      // Act
+      const result = await sh(line as string, exported);
+      // Assert
+      expect(result.code, result.out).toBe(0);
+      expect(result.out).toContain('"outcomes"');
+      for (const m of result.out.matchAll(/paged \\"(.+?)\\"/g)) paged.push(m[1] as string);
+    },
+    150_000,
+  );
+
+  it('shows the pages the README lines sent with npm run local:pages, once each', async () => {
+    // Act
+    const first = await sh('npm run local:pages', {
+      LOCAL_PORT: new URL(exported.AWS_ENDPOINT_URL ?? '').port,
+    });
+    const second = await sh('npm run local:pages', {
+      LOCAL_PORT: new URL(exported.AWS_ENDPOINT_URL ?? '').port,
+    });
+    // Assert
+    expect(first.code, first.out).toBe(0);
+    expect(paged.length).toBeGreaterThan(0);
+    for (const subject of paged) expect(first.out).toContain(`=== ${subject}`);
+    expect(second.out).toContain('no new pages');
+  }, 60_000);
+
+  it('names the unreachable endpoint, not the idempotency store, when nothing listens there', async () => {
+    // Arrange: the exports, with the endpoint moved to a port nothing listens on.
+    const line = readmeInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    // Act
+    const result = await sh(line, { ...exported, AWS_ENDPOINT_URL: closed });
+    // Assert
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('"errorMessage": "no AWS endpoint answered: connect ECONNREFUSED');
+    expect(result.out).toContain('npm run local:up');
+  }, 150_000);
+});

@@ -89,13 +89,13 @@ export function planRunbookResult(input: {
     originalStateChange: original.occurredAt,
     originalReason: original.summary,
     startedBy: execution.correlationId,
-    earlierPageId: earlier ?? 'none (the incident was not paged)',
+    earlierPageId: earlier ?? 'none recorded',
   };
   const resources = [...(original.resource ? [original.resource] : []), ...signal.resources];
   const links = [...signal.links, ...original.links];
   const earlierLine = earlier
     ? `Earlier page id: ${earlier} (the incident's page).`
-    : 'No earlier page: the incident was not paged.';
+    : 'No earlier page is recorded for this incident (its rule does not page, or its page had not gone out when the runbook ended).';
 
   if (facts.status === 'Success') {
     if (!earlier || !settings.notifySuccess) {
@@ -104,7 +104,7 @@ export function planRunbookResult(input: {
           decision: 'skipped',
           reason: 'nothing-to-do',
           detail: `runbook ${facts.document} (execution ${facts.executionId}) succeeded for ${original.title}; ${
-            earlier ? "the stage's runbookResult.notifySuccess is off" : 'its incident was not paged'
+            earlier ? "the stage's runbookResult.notifySuccess is off" : 'no page of its incident is recorded'
           }: recorded, no notice`,
         },
       ];

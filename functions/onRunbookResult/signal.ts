@@ -78,7 +78,10 @@ export function observeRunbookResult(
       {
         type: 'automation execution',
         id: facts.executionId,
-        arn: `arn:aws:ssm:${event.region}:${event.account}:automation-execution/${facts.executionId}`,
+        // The schema holds that resources name it, in its own partition.
+        arn:
+          event.resources.find((r) => r.endsWith(`:automation-execution/${facts.executionId}`)) ??
+          facts.executionId,
       },
     ],
     correlationId: event.id,

@@ -210,11 +210,11 @@ describe('onRunbookResult plan', () => {
     expect(timedOut.intents[0]?.result.pageId).not.toBe('page-of-the-alarm');
   });
 
-  it('escalates a failure whose incident was not paged, saying there is no earlier page', () => {
+  it('escalates a failure whose incident has no page recorded, saying so', () => {
     // Act
     const page = rendered('execution-failed.json', record({ pageId: undefined }));
     // Assert
-    expect(page.body).toContain('No earlier page: the incident was not paged.');
+    expect(page.body).toContain('No earlier page is recorded for this incident');
     expect(page.attributes.earlierPageId).toBeUndefined();
   });
 

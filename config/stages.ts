@@ -64,5 +64,7 @@ export const stages: Record<string, StageConfigInput> = {
     runbooks: { maxStartsPerIncident: 1, cooldownMinutes: 60 },
     // Page a cost anomaly from $250 and 20 % over the expected spend; smaller ones are only recorded.
     costAnomaly: { minImpactDollars: 250, minImpactPercent: 20, require: 'both' },
+    // A restart that did not fix a critical alarm stays critical; anything else escalates as high at least.
+    runbookResult: { minEscalationSeverity: 'high', notifySuccess: true },
   },
 };

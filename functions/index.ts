@@ -9,6 +9,7 @@ import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
 import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
+import { deployment as onRunbookResult } from './onRunbookResult/deployment.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
 /** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
@@ -61,6 +62,12 @@ export interface Deployment {
   heavyBundle: boolean;
   /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
   stateTableActions?: string[];
+  /**
+   * State-table records shared with another function (`ops-autopilot-<stage>#shared#<kind>#...`): the
+   * actions it may take on exactly that prefix, beside its own records (e.g. the runbook execution
+   * records onAlarm writes and onRunbookResult reads).
+   */
+  sharedStateRecords?: { kind: string; actions: string[] }[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
@@ -125,6 +132,15 @@ export const registry: RegistryEntry[] = [
     loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
+      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'onRunbookResult',
+    deployment: onRunbookResult,
+    loadHandler: async () => (await import('./onRunbookResult/handler.ts')).handler as LambdaHandler,
+    permissions: async () => {
+      const { onRunbookResult: spec } = await import('./onRunbookResult/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
     },
   },

@@ -90,6 +90,16 @@ function runtimeStatements(stage, fn, deployment) {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${deployedName(stage, fn)}#*`] },
       },
     },
+    // Records shared with another function: exactly their prefix, and only the actions declared.
+    ...(deployment.sharedStateRecords ?? []).map(({ kind, actions }) => ({
+      Sid: `SharedState${pascal(kind)}`,
+      Effect: 'Allow',
+      Action: actions,
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`ops-autopilot-${stage}#shared#${kind}#*`] },
+      },
+    })),
     { Sid: 'Page', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'PageTopic' } },
     {
       Sid: 'PageKey',

@@ -98,6 +98,47 @@ async function seedDemoFleet() {
   ]);
 }
 
+/** The execution the onRunbookResult fixtures report on (AWS's sample). */
+const FIXTURE_EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
+
+/**
+ * moto has no SSM Automation, so no runbook really starts here: the demo records the sample's execution
+ * as onAlarm would have after starting it for a paged alarm, so its failure fixtures escalate and its
+ * success notifies; `unknown-execution-failed.json` names an execution with no record, and is ignored.
+ */
+async function seedRunbookExecution(): Promise<void> {
+  const { recordAutomationExecution, linkAutomationPage } = await import(
+    '#shared/state/automationExecutions.ts'
+  );
+  const { pageIdOf } = await import('#shared/domain/page.ts');
+  const alarm = 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check';
+  await recordAutomationExecution({
+    executionId: FIXTURE_EXECUTION,
+    document: 'runcommand1',
+    rule: 'restart-unresponsive-instance',
+    incidentKey: alarm,
+    correlationId: 'demo-alarm-delivery',
+    account: '123456789012',
+    region: 'us-east-2',
+    signal: {
+      kind: 'alarm.state-change',
+      title: 'web-status-check is ALARM',
+      summary:
+        'Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than the threshold (0.0).',
+      occurredAt: '2016-11-29T19:43:00.000+0000',
+      resource: { type: 'cloudwatch alarm', id: 'web-status-check', arn: alarm },
+      links: [],
+    },
+    severity: 'critical',
+    startedAt: Math.floor(Date.parse('2016-11-29T19:43:20Z') / 1000),
+  });
+  const pageId = pageIdOf(alarm, 'incident', 'demo-alarm-delivery');
+  await linkAutomationPage(FIXTURE_EXECUTION, pageId, 'critical');
+  console.log(
+    `runbook execution ${FIXTURE_EXECUTION} recorded as started by onAlarm for web-status-check (its page ${pageId})`,
+  );
+}
+
 interface VerdictLine {
   instanceId: string;
   decision: string;
@@ -138,7 +179,7 @@ function describeResult(value: unknown): { decision: string; actions: string } {
     notes?: { reason: string }[];
     signal?: { severity: string };
     dryRun?: boolean;
-    findings?: { counts?: Record<string, number> };
+    findings?: { counts?: Record<string, number>; decision?: unknown };
   };
   const notes = (r.notes ?? []).map((n) => n.reason).join(', ');
   const counts = r.findings?.counts;
@@ -146,7 +187,8 @@ function describeResult(value: unknown): { decision: string; actions: string } {
     ? `${Object.entries(counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}${r.dryRun ? ' (dry-run)' : ''}`
-    : (r.signal?.severity ?? '');
+    : // A function whose findings name its decision (e.g. onRunbookResult's escalate, ignored) says it.
+      `${r.signal?.severity ?? ''}${typeof r.findings?.decision === 'string' ? ` ${r.findings.decision}` : ''}`;
   return {
     decision: `${summary}${notes ? ` [${notes}]` : ''}`.trim() || 'acted',
     actions: describeOutcomes(r.outcomes ?? []),
@@ -211,6 +253,7 @@ async function main(): Promise<number> {
     );
     const retarget = (event: unknown): unknown =>
       JSON.parse(JSON.stringify(event).replaceAll(FIXTURE_INSTANCE, remediable));
+    await seedRunbookExecution();
     const fixtures = listFixtures();
     // The same event delivered twice, as EventBridge may: the second delivery must change nothing.
     const AGAIN = ' (same event delivered again)';

@@ -9,6 +9,7 @@ import {
 } from '#functions/onAlarm/settings.ts';
 import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
+import { RunbookResultSettings } from '#functions/onRunbookResult/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
 
@@ -41,6 +42,7 @@ export const StageConfig = z.strictObject({
   idleStop: IdleStopSettings.prefault({}),
   cloudTrail: CloudTrailSettings.prefault({}),
   costAnomaly: CostAnomalySettings.prefault({}),
+  runbookResult: RunbookResultSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

@@ -100,6 +100,8 @@ export const deployment: Deployment = {
   environment: { AUTOMATION_ROLE_ARN: { 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] } },
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
+  // The record of each runbook it starts, and the link to its page, for onRunbookResult.
+  sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
   statements: (stage): IamStatement[] => [
     {
       Sid: 'AlarmTags',

@@ -1,15 +1,15 @@
-import { pageExecutor } from '#shared/executors/page.ts';
 import { runbookExecutor } from '#shared/executors/runbook.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts';
+import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
 import { AlarmEvent } from './schema.ts';
 import { type AlarmFacts, observeAlarm } from './signal.ts';
 
 export const executors: ExecutorMap<AlarmIntent> = {
   'ssm.start-automation': runbookExecutor,
-  'sns.page': pageExecutor,
+  'sns.page': linkedPageExecutor,
 };
 
 /** CloudWatch alarm state change -> runbook (per configuration, in scope, within limits) and one page per incident. */

@@ -4,8 +4,13 @@ import { ssm } from '#shared/aws/ssm.ts';
 import { runbookCooldownMinutes } from '#shared/config.ts';
 import type { RunbookIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
+import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { logger } from '#shared/runtime/powertools.ts';
+import {
+  type AutomationExecutionRecord,
+  recordAutomationExecution,
+} from '#shared/state/automationExecutions.ts';
 import { claimRunbookStart, type EarlierStart, recordRunbookExecution } from '#shared/state/runbookStarts.ts';
 import type { MutatingExecutor } from './types.ts';
 
@@ -28,6 +33,34 @@ function describeEarlier(earlier: EarlierStart[]): string {
         `${e.executionId ? `execution ${e.executionId}` : 'a start'} at ${iso(e.at)} (delivery ${e.correlationId})`,
     )
     .join(', ');
+}
+
+/** What onRunbookResult needs to know about an execution this system started. */
+export function executionRecordOf(
+  intent: RunbookIntent,
+  signal: Signal,
+  executionId: string,
+): AutomationExecutionRecord {
+  const [resource] = signal.resources;
+  return {
+    executionId,
+    document: intent.document,
+    rule: intent.rule,
+    incidentKey: signal.incidentKey,
+    correlationId: signal.correlationId,
+    account: signal.account,
+    region: signal.region,
+    signal: {
+      kind: signal.kind,
+      title: signal.title,
+      summary: signal.summary,
+      occurredAt: signal.occurredAt,
+      ...(resource ? { resource } : {}),
+      links: signal.links,
+    },
+    severity: signal.severity,
+    startedAt: Math.floor(Date.now() / 1000),
+  };
 }
 
 /**
@@ -53,6 +86,8 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
     'iam:PassRole',
     'dynamodb:UpdateItem',
     'dynamodb:GetItem',
+    // The execution record onRunbookResult reads (a shared key, see automationExecutions.ts).
+    'dynamodb:PutItem',
     // The start's claim checks the incident record in the same transaction.
     'dynamodb:ConditionCheckItem',
   ],
@@ -97,13 +132,15 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
     } catch (error) {
       return failed(intent.kind, error, `could not check the start limit for ${target}`);
     }
+    let started: string;
     try {
       const res = await ssm.send(
         new StartAutomationExecutionCommand({
           DocumentName: intent.document,
           Parameters: intent.parameters,
           ClientToken: intent.clientToken,
-          // Tags let onRunbookResult recognise executions this system started. SSM compares the whole
+          // Tags show people which executions this system started (the result event does not carry
+          // them: the execution record below is what onRunbookResult reads). SSM compares the whole
           // request for a repeated ClientToken: every value here comes from the transition.
           Tags: [
             { Key: 'ops:started-by', Value: 'ops-autopilot' },
@@ -116,11 +153,28 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
       await recordRunbookExecution(incidentKey, intent.rule, intent.clientToken, id).catch((error: unknown) =>
         logger.warn('runbook execution id not recorded', { incidentKey, executionId: id, error }),
       );
-      return done(intent.kind, `started ${target} (execution ${id})`, { executionId: id });
+      started = id;
     } catch (error) {
       // The slot stays claimed: a failed call may still have started it, and a retry of this transition
       // keeps the slot (same ClientToken), so the limit can never be exceeded.
       return failed(intent.kind, error, `could not start ${target}`);
     }
+    if (started === 'unknown') {
+      return done(intent.kind, `started ${target} (SSM returned no execution id)`);
+    }
+    try {
+      // The result event carries no tags: this record is how onRunbookResult knows the execution is
+      // ours, and what to escalate if it fails.
+      await recordAutomationExecution(executionRecordOf(intent, ctx.signal, started));
+    } catch (error) {
+      // Unrecorded, a failure of this execution would be ignored: the retry (same ClientToken, same
+      // execution) records it.
+      return failed(
+        intent.kind,
+        error,
+        `started ${target} (execution ${started}) but could not record it for its result; the delivery is retried`,
+      );
+    }
+    return done(intent.kind, `started ${target} (execution ${started})`, { executionId: started });
   },
 };

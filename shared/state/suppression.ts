@@ -377,3 +377,8 @@ export async function releaseResolve(incidentKey: string, correlationId: string)
       if (!isConditionalFailure(error)) throw error;
     });
 }
+
+/** The delivery that opened the incident's current page (its page id derives from it), if one did. */
+export async function incidentOpenedBy(incidentKey: string): Promise<string | undefined> {
+  return (await read(keyOf(incidentKey)))?.pagedBy;
+}

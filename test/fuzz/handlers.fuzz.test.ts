@@ -85,6 +85,8 @@ function mutatingCalls(): string[] {
   return commands.map((call) => call.args[0].constructor.name);
 }
 
+const FIXTURE_EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
+
 function answerEverything(): void {
   for (const m of mocks) m.reset();
   // An empty table and an empty account: every conditional write succeeds, every read finds nothing.
@@ -93,6 +95,31 @@ function answerEverything(): void {
   dynamodb.on(GetItemCommand).resolves({});
   dynamodb.on(DeleteItemCommand).resolves({});
   documents.on(GetCommand).resolves({});
+  // The runbook execution the onRunbookResult fixtures report on is one onAlarm started, so a valid
+  // result goes on to its claim and page instead of stopping at "not ours".
+  documents
+    .on(GetCommand, { Key: { id: `ops-autopilot-dev#shared#automation#${FIXTURE_EXECUTION}` } })
+    .resolves({
+      Item: {
+        executionId: FIXTURE_EXECUTION,
+        incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+        document: 'runcommand1',
+        rule: 'restart-unresponsive-instance',
+        correlationId: 'alarm-delivery',
+        account: '123456789012',
+        region: 'us-east-2',
+        signal: {
+          kind: 'alarm.state-change',
+          title: 'web-status-check is ALARM',
+          summary: '',
+          occurredAt: '',
+          links: [],
+        },
+        severity: 'high',
+        pageId: 'page-of-the-alarm',
+        startedAt: 1,
+      },
+    });
   documents.on(PutCommand).resolves({});
   documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
   documents.on(DeleteCommand).resolves({});

@@ -3,22 +3,37 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { makeAlarmEvent } from '../support/events.ts';
+import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Each role may only touch keys that start with its function's name (dynamodb:LeadingKeys): every key
 // a function reads or writes, its idempotency records included, must start with that name.
 const FUNCTION_NAME = 'ops-autopilot-dev-onAlarm';
+/** The prefix of the runbook execution records onAlarm writes and onRunbookResult reads. */
+const SHARED_AUTOMATION = 'ops-autopilot-dev#shared#automation#';
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
 mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
 mockClient(SSMClient).on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
 mockClient(CloudWatchClient).on(ListTagsForResourceCommand).resolves({ Tags: [] });
-mockClient(EC2Client).resolves({});
+mockClient(EC2Client).resolves({
+  // The sample alarm's instance, opted in: the runbook starts, so its execution record is written too.
+  Reservations: [
+    {
+      Instances: [
+        {
+          InstanceId: 'i-0abc1234def567890',
+          State: { Name: 'running' },
+          Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
+        },
+      ],
+    },
+  ],
+});
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 beforeAll(async () => {
@@ -26,11 +41,14 @@ beforeAll(async () => {
   process.env.STATE_TABLE_NAME = 'state';
   process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
   process.env.DRY_RUN = 'false';
+  process.env.STAGE = 'dev';
   resetConfigForTests();
   dynamodb.resolves({});
   documents.resolves({ Attributes: { repeats: 0 } });
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
 });
+
+const RESULT_FUNCTION = 'ops-autopilot-dev-onRunbookResult';
 
 /** Every `id` in a DynamoDB request: Key.id, Item.id, and the items of a batch write. */
 function idsIn(input: unknown): string[] {
@@ -48,14 +66,51 @@ function idsIn(input: unknown): string[] {
 }
 
 describe('state-table keys', () => {
-  it("all start with the function's name: idempotency, suppression and the action log", async () => {
+  it("all start with the function's name (idempotency, suppression, the action log), but the shared execution record", async () => {
     // Act
     await handler(makeAlarmEvent({ alarmName: 'web-cpu-high' }) as never, makeContext(FUNCTION_NAME));
     // Assert
     const ids = [...dynamodb.calls(), ...documents.calls()].flatMap((c) => idsIn(c.args[0].input));
     expect(ids.length).toBeGreaterThanOrEqual(3);
-    for (const id of ids) expect(id.startsWith(`${FUNCTION_NAME}#`), id).toBe(true);
+    const own = ids.filter((id) => id !== `${SHARED_AUTOMATION}e-1`);
+    for (const id of own) expect(id.startsWith(`${FUNCTION_NAME}#`), id).toBe(true);
+    // The record of the runbook it started, which onRunbookResult reads: the one prefix IAM shares.
+    expect(ids).toContain(`${SHARED_AUTOMATION}e-1`);
     expect(ids.some((id) => id.startsWith(`${FUNCTION_NAME}#page#`))).toBe(true);
     expect(ids.some((id) => id.startsWith(`${FUNCTION_NAME}#action#`))).toBe(true);
+  });
+
+  it("onRunbookResult's start with its name, but the execution record it reads and claims results on", async () => {
+    // Arrange: a process of its own function (its keys are named when the handler is built)
+    process.env.AWS_LAMBDA_FUNCTION_NAME = RESULT_FUNCTION;
+    resetConfigForTests();
+    const { handler: onRunbookResult } = await import('#functions/onRunbookResult/handler.ts');
+    const event = loadFixture<{ detail: { ExecutionId: string } }>('onRunbookResult/execution-failed.json');
+    const shared = `${SHARED_AUTOMATION}${event.detail.ExecutionId}`;
+    documents.on(GetCommand, { Key: { id: shared } }).resolves({
+      Item: {
+        id: shared,
+        executionId: event.detail.ExecutionId,
+        incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web',
+        account: '123456789012',
+        region: 'us-east-2',
+        document: 'runcommand1',
+        rule: 'restart',
+        correlationId: 'c-1',
+        signal: { kind: 'alarm.state-change', title: 'web is ALARM', summary: '', occurredAt: '', links: [] },
+        severity: 'high',
+        startedAt: 1,
+      },
+    });
+    dynamodb.resetHistory();
+    documents.resetHistory();
+    // Act
+    await onRunbookResult(event as never, makeContext(RESULT_FUNCTION));
+    // Assert
+    const ids = [...dynamodb.calls(), ...documents.calls()].flatMap((c) => idsIn(c.args[0].input));
+    const own = ids.filter((id) => id !== shared);
+    expect(own.length).toBeGreaterThanOrEqual(2);
+    for (const id of own) expect(id.startsWith(`${RESULT_FUNCTION}#`), id).toBe(true);
+    expect(ids.filter((id) => id === shared).length).toBeGreaterThanOrEqual(2);
   });
 });

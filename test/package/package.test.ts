@@ -96,11 +96,41 @@ describe('the packaged template', () => {
       const statements = roleOf(packaged.template, name.split('-').pop() as string);
       const dynamo = statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')));
       expect(dynamo.length, name).toBeGreaterThan(0);
-      for (const st of dynamo) {
+      // Its own records, or the runbook execution records shared by name (the next test holds who).
+      for (const st of dynamo.filter((d) => d.Sid !== 'SharedStateAutomation')) {
         expect((st as Statement & { Condition?: unknown }).Condition, `${name} ${st.Sid}`).toEqual({
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] },
         });
       }
+    }
+  });
+
+  it('shares the runbook execution records: onAlarm writes them, onRunbookResult reads and updates them, on exactly their prefix, no other function', () => {
+    // Arrange
+    const shared = (fn: string) =>
+      roleOf(packaged.template, fn).filter((st) =>
+        JSON.stringify((st as Statement & { Condition?: unknown }).Condition ?? {}).includes('#shared#'),
+      );
+    const condition = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ops-autopilot-dev#shared#automation#*'] },
+    };
+    // Assert
+    expect(shared('onAlarm')).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        Condition: condition,
+      }),
+    ]);
+    expect(shared('onRunbookResult')).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+        Condition: condition,
+      }),
+    ]);
+    for (const [name] of functions.filter(([n]) => n !== 'onAlarm' && n !== 'onRunbookResult')) {
+      expect(shared(name), name).toEqual([]);
     }
   });
 
@@ -428,6 +458,9 @@ describe('routing through the packaged rules', () => {
     'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
     'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
     'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
+    'onRunbookResult/invalid/in-progress.json':
+      'only results (Failed, TimedOut, Cancelled, Success) are routed',
+    'onRunbookResult/invalid/step-status-change.json': 'step events are not routed, only executions',
     'stopIdleInstances/scheduled-event.json':
       'its schedule rule invokes the function; no event pattern matches it',
     'stopIdleInstances/invalid/scheduled-dry-run.json':
@@ -514,6 +547,41 @@ describe('routing through the packaged rules', () => {
     };
     // Assert
     expect(reached).toEqual({ opened: ['onCloudTrail'], failed: [], ownRole: [] });
+  });
+
+  it('routes the results of automation executions to onRunbookResult, and no step event or other status', async () => {
+    // Arrange
+    const sample = loadFixture<{ 'detail-type': string; detail: Record<string, unknown> }>(
+      'onRunbookResult/execution-success.json',
+    );
+    const withStatus = (status: string, detailType = sample['detail-type']) => {
+      const event = structuredClone(sample);
+      event['detail-type'] = detailType;
+      event.detail.Status = status;
+      return event;
+    };
+    const results = ['Failed', 'TimedOut', 'Cancelled', 'Success'];
+    const others = ['Pending', 'InProgress', 'Waiting', 'Cancelling', 'Approved', 'Rejected', 'Exited'];
+    // Act
+    // One at a time: each route reads every function's queue.
+    const reached = async (events: Record<string, unknown>[]) => {
+      const out: string[][] = [];
+      for (const e of events) out.push(await router.route(e));
+      return out;
+    };
+    const routed = {
+      results: await reached(results.map((s) => withStatus(s))),
+      others: await reached(others.map((s) => withStatus(s))),
+      steps: await reached(
+        results.map((s) => withStatus(s, 'EC2 Automation Step Status-change Notification')),
+      ),
+    };
+    // Assert
+    expect(routed).toEqual({
+      results: results.map(() => ['onRunbookResult']),
+      others: others.map(() => []),
+      steps: results.map(() => []),
+    });
   });
 
   it('does not route an alarm configuration change', async () => {

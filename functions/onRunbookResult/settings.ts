@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { Severity } from '#shared/domain/severity.ts';
+
+/**
+ * onRunbookResult's stage settings (`runbookResult`). `shared/config.ts` composes them into a stage's
+ * configuration, so only zod and pure domain modules here.
+ */
+export const RunbookResultSettings = z.strictObject({
+  /** The least severity of an escalation: the original page's, raised to this when it was lower. */
+  minEscalationSeverity: Severity.default('high'),
+  /** Tell a paged incident that its runbook succeeded (one notice); off: the action log only. */
+  notifySuccess: z.boolean().default(true),
+});
+export type RunbookResultSettings = z.infer<typeof RunbookResultSettings>;

@@ -52,6 +52,8 @@ export const stages: Record<string, StageConfigInput> = {
         'cloudtrail-tampering': { remediate: true },
       },
     },
+    // A dry-run stage: failed backup jobs page with the retry that would be started.
+    backupFailure: { retry: true },
   },
   prod: {
     dryRun: false,
@@ -64,5 +66,8 @@ export const stages: Record<string, StageConfigInput> = {
     runbooks: { maxStartsPerIncident: 1, cooldownMinutes: 60 },
     // Page a cost anomaly from $250 and 20 % over the expected spend; smaller ones are only recorded.
     costAnomaly: { minImpactDollars: 250, minImpactPercent: 20, require: 'both' },
+    // Failed backups page; "completed with issues" is recorded, not paged (often noise in prod).
+    // Retries stay off until the account's backup roles are reviewed (README, Backup failures).
+    backupFailure: { completedWithIssues: 'record' },
   },
 };

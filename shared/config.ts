@@ -7,6 +7,7 @@ import {
   RunbookLimits,
   scopeTagsOf,
 } from '#functions/onAlarm/settings.ts';
+import { BackupFailureSettings } from '#functions/onBackupFailure/settings.ts';
 import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
@@ -41,6 +42,7 @@ export const StageConfig = z.strictObject({
   idleStop: IdleStopSettings.prefault({}),
   cloudTrail: CloudTrailSettings.prefault({}),
   costAnomaly: CostAnomalySettings.prefault({}),
+  backupFailure: BackupFailureSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

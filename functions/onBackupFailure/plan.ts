@@ -5,7 +5,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
 import type { BackupFailureGathered } from './gather.ts';
 import { retryVerdict } from './retry.ts';
-import { type BackupFailureFacts, type BackupJob, jobEvidence, unquote } from './signal.ts';
+import { asSentence, type BackupFailureFacts, type BackupJob, jobEvidence, unquote } from './signal.ts';
 
 export type BackupFailureIntent = RetryBackupIntent | PageIntent;
 
@@ -136,8 +136,8 @@ export function planBackupFailure(input: {
   const severity = facts.outcome === 'failed' ? settings.severity : settings.completedWithIssuesSeverity;
   const what =
     facts.outcome === 'failed'
-      ? `The ${job.type} job ended ${job.state}: ${job.statusMessage ?? 'AWS Backup gave no status message'}.`
-      : `The ${job.type} job completed with issues: ${job.statusMessage}. Check that its recovery point holds what it should.`;
+      ? `The ${job.type} job ended ${job.state}: ${asSentence(job.statusMessage ?? 'AWS Backup gave no status message')}`
+      : `The ${job.type} job completed with issues: ${asSentence(job.statusMessage ?? '')} Check that its recovery point holds what it should.`;
   const retried = failedRetry
     ? ` This job is the retry this function started for failed job ${gathered.retryOf}, and it failed too.`
     : '';

@@ -121,7 +121,8 @@ export function jobOf(event: BackupFailureEvent): BackupJob {
 export function shortResource(arn: string | undefined): string | undefined {
   if (!arn) return undefined;
   const resource = arn.split(':').slice(5).join(':');
-  return resource.split('/').at(-1) || resource;
+  // `volume/vol-1`, `table/orders`, `db:billing`: the name is the last part either way.
+  return resource.split(/[/:]/).at(-1) || resource;
 }
 
 /** The job in the AWS Backup console of its region (and partition). */
@@ -137,6 +138,9 @@ export function consoleLink(job: BackupJob, region: string, partition: string): 
 
 const describeState = (job: BackupJob): string =>
   job.state === 'COMPLETED' ? (job.statusMessage ? 'COMPLETED with issues' : 'COMPLETED') : job.state;
+
+/** A message as the end of a sentence: one final full stop, whether or not AWS wrote it. */
+export const asSentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 /** A size people read: `1.5 GiB (1610612736 bytes)`. */
 export function describeSize(n: number): string {
@@ -186,7 +190,9 @@ export function observeBackupFailure(event: BackupFailureEvent): Observation<Bac
   const outcome =
     job.state !== 'COMPLETED' ? 'failed' : job.statusMessage ? 'completed-with-issues' : 'completed';
   const partition = event.resources[0]?.split(':')[1] ?? job.resourceArn?.split(':')[1] ?? 'aws';
-  const what = shortResource(job.resourceArn ?? job.createdResourceArn) ?? job.resourceType;
+  // A restore names the resource it creates, if any; else the recovery point it restores.
+  const named = shortResource(job.resourceArn ?? job.createdResourceArn ?? job.recoveryPointArn);
+  const what = named ? `${job.resourceType} ${named}` : job.resourceType;
   const where = job.destination
     ? ` to ${job.destination.name} (${job.destination.region})`
     : job.vault
@@ -194,7 +200,9 @@ export function observeBackupFailure(event: BackupFailureEvent): Observation<Bac
       : '';
   const resources: ResourceRef[] = [
     { type: `${job.type} job`, id: job.id },
-    ...(job.resourceArn ? [{ type: job.resourceType, id: what, arn: job.resourceArn }] : []),
+    ...(job.resourceArn
+      ? [{ type: job.resourceType, id: named ?? job.resourceArn, arn: job.resourceArn }]
+      : []),
     ...(job.vault ? [{ type: 'backup vault', id: job.vault.name, arn: job.vault.arn }] : []),
     ...(job.source ? [{ type: 'source vault', id: job.source.name, arn: job.source.arn }] : []),
     ...(job.destination
@@ -210,10 +218,10 @@ export function observeBackupFailure(event: BackupFailureEvent): Observation<Bac
   const signal: Signal = {
     kind: 'backup.job',
     severity: outcome === 'failed' ? 'high' : 'warning',
-    title: `${TYPE_WORD[job.type]} job ${describeState(job)}: ${job.resourceType} ${what}${where}`,
+    title: `${TYPE_WORD[job.type]} job ${describeState(job)}: ${what}${where}`,
     summary:
       `AWS Backup reports ${job.type} job ${job.id} of ${job.resourceType} ${job.resourceArn ?? job.createdResourceArn ?? ''}`.trimEnd() +
-      ` as ${describeState(job)}: ${job.statusMessage ?? 'no status message given'}.`,
+      ` as ${describeState(job)}: ${asSentence(job.statusMessage ?? 'no status message given')}`,
     account: event.account,
     region: event.region,
     resources,

@@ -81,6 +81,16 @@ describe('onBackupFailure schema and signal', () => {
     );
   });
 
+  it('names an RDS database and a restore by their names, once, and ends the summary with one full stop', () => {
+    // Act
+    const expired = observe('backup-job-expired.json');
+    const restore = observe('restore-job-failed.json');
+    // Assert
+    expect(expired.signal.title).toBe('Backup job EXPIRED: RDS billing (vault Default)');
+    expect(restore.signal.title).toBe('Restore job FAILED: RDS job-7b8c9d0e (vault Default)');
+    expect(restore.signal.summary).toMatch(/DB instance billing-restore already exists\.$/);
+  });
+
   it('names the source and destination vaults and regions of a copy job', () => {
     // Act
     const { signal } = observe('copy-job-failed.json');

@@ -52,6 +52,8 @@ export const stages: Record<string, StageConfigInput> = {
         'cloudtrail-tampering': { remediate: true },
       },
     },
+    // A dry-run stage: failed backup jobs page with the retry that would be started.
+    backupFailure: { retry: true },
   },
   prod: {
     dryRun: false,
@@ -66,5 +68,8 @@ export const stages: Record<string, StageConfigInput> = {
     costAnomaly: { minImpactDollars: 250, minImpactPercent: 20, require: 'both' },
     // A restart that did not fix a critical alarm stays critical; anything else escalates as high at least.
     runbookResult: { minEscalationSeverity: 'high', notifySuccess: true },
+    // Failed backups page; "completed with issues" is recorded, not paged (often noise in prod).
+    // Retries stay off until the account's backup roles are reviewed (README, Backup failures).
+    backupFailure: { completedWithIssues: 'record' },
   },
 };

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
 import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
 import { deployment as onRunbookResult } from './onRunbookResult/deployment.ts';
@@ -142,6 +143,20 @@ export const registry: RegistryEntry[] = [
     permissions: async () => {
       const { onRunbookResult: spec } = await import('./onRunbookResult/spec.ts');
       return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+    },
+  },
+  {
+    name: 'onBackupFailure',
+    deployment: onBackupFailure,
+    loadHandler: async () => (await import('./onBackupFailure/handler.ts')).handler as LambdaHandler,
+    permissions: async (stage) => {
+      const { onBackupFailure: spec } = await import('./onBackupFailure/spec.ts');
+      // The retry executor's actions only on a stage that retries (deployment.ts grants them then).
+      const { 'backup.retry-job': retry, ...always } = spec.executors;
+      return declaredPermissions({
+        executors: stage.backupFailure.retry ? { ...always, retry } : always,
+        readPermissions: spec.gather.permissions,
+      });
     },
   },
 ];

@@ -6,6 +6,7 @@
  * locally, never faked.
  */
 
+import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -230,6 +231,17 @@ async function main(): Promise<number> {
       .rejects(
         Object.assign(new Error('moto has no SSM Automation; this start was not sent'), { name: NOT_LOCAL }),
       );
+
+    // moto has no AWS Backup jobs either: a failed backup pages saying its job could not be read back,
+    // so no retry is started on the event's word.
+    const noBackupJobs = Object.assign(new Error('moto has no AWS Backup jobs; nothing was sent'), {
+      name: NOT_LOCAL,
+    });
+    mockClient(BackupClient)
+      .on(DescribeBackupJobCommand)
+      .rejects(noBackupJobs)
+      .on(StartBackupJobCommand)
+      .rejects(noBackupJobs);
 
     console.log('packaging the stack offline (sls package) to read its EventBridge rules...');
     const packaged = await packageStack(process.env.STAGE);

@@ -7,6 +7,7 @@ import {
   RunbookLimits,
   scopeTagsOf,
 } from '#functions/onAlarm/settings.ts';
+import { BackupFailureSettings } from '#functions/onBackupFailure/settings.ts';
 import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { RunbookResultSettings } from '#functions/onRunbookResult/settings.ts';
@@ -43,6 +44,7 @@ export const StageConfig = z.strictObject({
   cloudTrail: CloudTrailSettings.prefault({}),
   costAnomaly: CostAnomalySettings.prefault({}),
   runbookResult: RunbookResultSettings.prefault({}),
+  backupFailure: BackupFailureSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

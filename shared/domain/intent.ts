@@ -65,6 +65,24 @@ export interface StartLoggingIntent {
   reason: string;
 }
 
+/**
+ * Retry a failed AWS Backup job once, with AWS's own answer (DescribeBackupJob) for what to back up,
+ * where and as which role: never the event's fields.
+ */
+export interface RetryBackupIntent {
+  kind: 'backup.retry-job';
+  /** The failed job: the retry is claimed under it, so it is retried at most once. */
+  failedJobId: string;
+  backupVaultName: string;
+  resourceArn: string;
+  iamRoleArn: string;
+  /** Derived from the failed job id: a repeated request returns the same retry job. */
+  idempotencyToken: string;
+  /** Days the retry's recovery point is kept (StartBackupJob's Lifecycle.DeleteAfterDays). */
+  deleteAfterDays: number;
+  reason: string;
+}
+
 export type PageNotice = 'incident' | 'resolve';
 
 /** What a person on call reads: the page's own content, decided by the plan (see `pageIntent`). */
@@ -110,7 +128,8 @@ export type Intent =
   | StopInstancesIntent
   | RevokeIngressIntent
   | RestorePublicAccessBlockIntent
-  | StartLoggingIntent;
+  | StartLoggingIntent
+  | RetryBackupIntent;
 export type IntentKind = Intent['kind'];
 
 /** A decision not to act, kept so the action log and the page can say why. */

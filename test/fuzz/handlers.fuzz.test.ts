@@ -1,3 +1,4 @@
+import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
@@ -7,6 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   DeleteItemCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -16,6 +18,7 @@ import {
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeVolumesCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
@@ -50,7 +53,8 @@ const ec2 = mockClient(EC2Client);
 const s3 = mockClient(S3Client);
 const cloudtrail = mockClient(CloudTrailClient);
 const budgets = mockClient(BudgetsClient);
-const mocks = [ssm, sns, dynamodb, documents, cloudwatch, ec2, s3, cloudtrail, budgets];
+const backup = mockClient(BackupClient);
+const mocks = [ssm, sns, dynamodb, documents, cloudwatch, ec2, s3, cloudtrail, budgets, backup];
 
 /**
  * Inputs per function: mutations of its own valid fixtures, other sources' events and plain junk.
@@ -73,6 +77,7 @@ function mutatingCalls(): string[] {
     ...ec2.commandCalls(RevokeSecurityGroupIngressCommand),
     ...s3.commandCalls(PutPublicAccessBlockCommand),
     ...cloudtrail.commandCalls(StartLoggingCommand),
+    ...backup.commandCalls(StartBackupJobCommand),
     ...dynamodb.commandCalls(PutItemCommand),
     ...dynamodb.commandCalls(UpdateItemCommand),
     ...dynamodb.commandCalls(DeleteItemCommand),
@@ -134,6 +139,10 @@ function answerEverything(): void {
   s3.on(GetPublicAccessBlockCommand).resolves({});
   cloudtrail.on(GetTrailStatusCommand).resolves({ IsLogging: true });
   budgets.on(DescribeBudgetsCommand).resolves({ Budgets: [] });
+  backup.on(DescribeBackupJobCommand).resolves({});
+  backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'j-1' });
+  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+  dynamodb.on(DescribeTableCommand).resolves({});
 }
 
 const ENV_KEYS = ['STATE_TABLE_NAME', 'PAGE_TOPIC_ARN', 'DRY_RUN'] as const;

@@ -94,7 +94,12 @@ describe('the packaged template', () => {
     for (const fn of functions) {
       const name = String(fn.Properties.FunctionName);
       const statements = roleOf(packaged.template, name.split('-').pop() as string);
-      const dynamo = statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')));
+      // DescribeTable reads a table's metadata, no records (onBackupFailure: does a backed-up table
+      // still exist?): its statement holds nothing else, so every record access is still held below.
+      const metadataOnly = (st: Statement) => actionsOf([st]).every((a) => a === 'dynamodb:DescribeTable');
+      const dynamo = statements.filter(
+        (st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')) && !metadataOnly(st),
+      );
       expect(dynamo.length, name).toBeGreaterThan(0);
       // Its own records, or the runbook execution records shared by name (the next test holds who).
       for (const st of dynamo.filter((d) => d.Sid !== 'SharedStateAutomation')) {
@@ -257,6 +262,25 @@ describe('the packaged template', () => {
       StringEquals: { 'aws:ResourceTag/ops:auto-remediate': 'true' },
     });
     expect(onAlarmEc2).toEqual(['ec2:DescribeInstances']);
+  });
+
+  it("lets onBackupFailure start backups only into this account's vaults, passing roles only to AWS Backup", () => {
+    // Arrange
+    const allowed = roleOf(packaged.template, 'onBackupFailure').filter((st) => st.Effect === 'Allow');
+    const find = (action: string) =>
+      allowed.find((st) => actionsOf([st]).includes(action)) as Statement & { Condition?: unknown };
+    // Assert
+    expect(find('backup:StartBackupJob').Resource).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+      'Fn::Sub': 'arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:backup-vault:*',
+    });
+    expect(find('iam:PassRole').Resource).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+      'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*',
+    });
+    expect(find('iam:PassRole').Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' },
+    });
   });
 
   it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
@@ -469,6 +493,10 @@ describe('routing through the packaged rules', () => {
       'a crafted scheduled shape: only the schedule invokes',
     'stopIdleInstances/invalid/scheduled-max-stops.json':
       'a crafted scheduled shape: only the schedule invokes',
+    'onBackupFailure/backup-job-completed.json': 'a plain COMPLETED job is not a failure',
+    'onBackupFailure/backup-job-running.json': 'a running job is not a failure',
+    'onBackupFailure/copy-job-completed.json': 'a plain COMPLETED copy is not a failure',
+    'onBackupFailure/restore-job-pending.json': 'a pending restore is not a failure',
   };
   const expectedFunctions = (fixture: string): string[] => {
     if (fixture in unrouted) return [];
@@ -584,6 +612,43 @@ describe('routing through the packaged rules', () => {
     });
   });
 
+  it('routes to onBackupFailure only failed, aborted, expired and completed-with-issues jobs', async () => {
+    // Arrange: each job type in every state AWS Backup reports, with and without a status message.
+    const base = {
+      backup: loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/backup-job-failed-ebs.json'),
+      copy: loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/copy-job-failed.json'),
+      restore: loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/restore-job-failed.json'),
+    };
+    const states = ['CREATED', 'PENDING', 'RUNNING', 'ABORTING', 'COMPLETED', 'FAILED', 'ABORTED', 'EXPIRED'];
+    const reached: string[] = [];
+    // Act
+    for (const [type, event] of Object.entries(base)) {
+      const field = type === 'restore' ? 'status' : 'state';
+      for (const state of states) {
+        for (const message of [undefined, 'Windows VSS Backup Job Error encountered']) {
+          const variant = structuredClone(event);
+          variant.detail[field] = state;
+          if (message === undefined) delete variant.detail.statusMessage;
+          else variant.detail.statusMessage = message;
+          if ((await router.route(variant)).includes('onBackupFailure')) {
+            reached.push(`${type} ${state}${message ? ' with a message' : ''}`);
+          }
+        }
+      }
+    }
+    // Assert: "completed with issues" is a backup (and copy) job state; restores page on failure only.
+    const failures = ['FAILED', 'ABORTED', 'EXPIRED'];
+    expect(reached.sort()).toEqual(
+      [
+        ...['backup', 'copy', 'restore'].flatMap((t) =>
+          failures.flatMap((s) => [`${t} ${s}`, `${t} ${s} with a message`]),
+        ),
+        'backup COMPLETED with a message',
+        'copy COMPLETED with a message',
+      ].sort(),
+    );
+  });
+
   it('does not route an alarm configuration change', async () => {
     // Act
     const reached = await router.route(loadFixture('onAlarm/invalid/wrong-detail-type.json'));
@@ -639,6 +704,8 @@ describe('sls invoke local with the fixtures', () => {
     stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
     // The documented sample is above the default thresholds: it pages, with its root cause.
     onCostAnomaly: ['paged \\"[WARNING] cost.anomaly: Amazon Elastic Compute Cloud - Compute: +$1,001.00'],
+    // The documented sample: its vault "does not exist", so it pages and is not retried.
+    onBackupFailure: ['paged \\"[HIGH] backup.job: Backup job FAILED: type resource-id'],
   };
 
   it.each(registry.map((e) => [e.name, e.deployment.sampleFixture] as const))(

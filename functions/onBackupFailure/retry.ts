@@ -1,0 +1,123 @@
+import type { BackupFailureSettings } from './settings.ts';
+import type { BackupFailureFacts } from './signal.ts';
+
+/**
+ * Whether a failed backup job may be retried: pure, so gather (to skip reads a refusal makes useless)
+ * and plan (to decide) agree. The event is only a hint: what a retry backs up, where and as whom is
+ * AWS's answer to DescribeBackupJob, so a crafted event cannot make this function back up (and pass a
+ * role to) something else.
+ */
+
+/** What AWS Backup answers about the job (DescribeBackupJob). */
+export interface AwsBackupJob {
+  accountId?: string;
+  state?: string;
+  statusMessage?: string;
+  backupVaultName?: string;
+  resourceArn?: string;
+  resourceType?: string;
+  iamRoleArn?: string;
+  backupPlanId?: string;
+  backupPlanArn?: string;
+  backupRuleId?: string;
+}
+
+export type AwsJobRead = { job: AwsBackupJob } | { unreadable: string };
+
+/** Status messages no retry can fix: the page says which kind it is. */
+const UNFIXABLE: { kind: string; pattern: RegExp }[] = [
+  {
+    kind: 'a backup vault access policy',
+    pattern: /vault access policy|access policy of the (backup )?vault|vault lock/i,
+  },
+  {
+    kind: 'missing permissions',
+    pattern:
+      /access ?denied|not authori[sz]ed|unauthori[sz]ed|permission|passrole|assume (the )?role|insufficient privileges/i,
+  },
+  {
+    kind: 'a deleted or missing resource or vault',
+    pattern: /does ?n[o']t exist|not found|no longer exists|deleted|terminated/i,
+  },
+];
+
+/** Which kind of failure a status message reports that a retry cannot fix, if any. */
+export function unfixableBy(message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  return UNFIXABLE.find((u) => u.pattern.test(message))?.kind;
+}
+
+export type RetryVerdict =
+  /** Not a job this function retries (a copy or restore, a completed or expired job). */
+  | { candidate: false }
+  /** Retries are off on this stage. */
+  | { candidate: true; off: true }
+  | { candidate: true; blocked: string }
+  | {
+      candidate: true;
+      allowed: { backupVaultName: string; resourceArn: string; resourceType: string; iamRoleArn: string };
+    };
+
+const RETRIED_STATES = new Set(['FAILED', 'ABORTED']);
+
+const accountOf = (arn: string) => arn.split(':')[4];
+
+/**
+ * The verdict from what is known before the existence check: the job, the stage, whether the job is
+ * one of our retries, and AWS's answer about it.
+ */
+export function retryVerdict(input: {
+  facts: BackupFailureFacts;
+  settings: BackupFailureSettings;
+  account: string;
+  retryOf?: string | undefined;
+  aws?: AwsJobRead | undefined;
+}): RetryVerdict {
+  const { facts, settings, account } = input;
+  const { job } = facts;
+  if (job.type !== 'backup' || !RETRIED_STATES.has(job.state)) return { candidate: false };
+  if (input.retryOf !== undefined) {
+    return {
+      candidate: true,
+      blocked: `this job is the retry this function started for failed job ${input.retryOf}; a job is retried at most once`,
+    };
+  }
+  if (!settings.retry) return { candidate: true, off: true };
+  if (input.aws === undefined)
+    return { candidate: true, blocked: 'the job was not read back from AWS Backup' };
+  if ('unreadable' in input.aws) {
+    return {
+      candidate: true,
+      blocked: `the job could not be read back from AWS Backup (${input.aws.unreadable}); the event alone is not trusted to start a backup`,
+    };
+  }
+  const aws = input.aws.job;
+  if (!aws.state || !RETRIED_STATES.has(aws.state)) {
+    return {
+      candidate: true,
+      blocked: `AWS Backup reports the job as ${aws.state ?? 'in no state'}, not FAILED or ABORTED`,
+    };
+  }
+  if (aws.accountId !== undefined && aws.accountId !== account) {
+    return {
+      candidate: true,
+      blocked: `AWS Backup reports the job in account ${aws.accountId}, not ${account}`,
+    };
+  }
+  const unfixable = unfixableBy(aws.statusMessage ?? job.statusMessage);
+  if (unfixable) {
+    return { candidate: true, blocked: `its status message reports ${unfixable}, which a retry cannot fix` };
+  }
+  const { backupVaultName, resourceArn, iamRoleArn } = aws;
+  const resourceType = aws.resourceType ?? job.resourceType;
+  if (!backupVaultName || !resourceArn || !iamRoleArn) {
+    return {
+      candidate: true,
+      blocked: 'AWS Backup did not name the job’s vault, resource and role, all of which a retry needs',
+    };
+  }
+  if (accountOf(iamRoleArn) !== account) {
+    return { candidate: true, blocked: `the job's role ${iamRoleArn} is not in account ${account}` };
+  }
+  return { candidate: true, allowed: { backupVaultName, resourceArn, resourceType, iamRoleArn } };
+}

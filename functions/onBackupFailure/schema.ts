@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { AccountId, BoundedEnvelope, notInFuture, RecordId } from '#shared/domain/eventBridge.ts';
+import { boundedText } from '#shared/domain/text.ts';
+
+/**
+ * AWS Backup's job state-change events as EventBridge delivers them:
+ * https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html (each fixture's source is in
+ * events/onBackupFailure/README.md). Backup and copy jobs carry `state`, restore jobs `status`; backup
+ * jobs give sizes as strings, copy jobs as numbers: both are read into one shape by signal.ts.
+ *
+ * Every field that reaches a decision or a page is bounded: the job id keys the incident and the retry
+ * claim, the times must be readable and not in the future, ARNs and names have AWS's lengths. The event
+ * is only a hint for a retry: what it would back up, where and as whom is read back from AWS.
+ */
+
+const name = (max: number) => boundedText({ min: 1, max });
+
+const Arn = z
+  .string()
+  .max(2048)
+  .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+$/, {
+    message: 'must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)',
+  });
+
+/** The ARN of a backup vault: the page names its vault and region. */
+const VaultArn = z
+  .string()
+  .max(2048)
+  .regex(/^arn:aws[a-z-]*:backup:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:backup-vault:[A-Za-z0-9._-]{1,50}$/, {
+    message: 'must be a backup vault ARN (arn:<partition>:backup:<region>:<account>:backup-vault:<name>)',
+  });
+
+const VaultName = z.string().regex(/^[A-Za-z0-9._-]{1,50}$/, {
+  message: 'must be a backup vault name (1 to 50 letters, digits, . _ -)',
+});
+
+/** A job time: readable, and not in the future (it is shown as when the job ran). */
+const JobTime = z.string().min(1).max(64).superRefine(notInFuture);
+
+/** Bytes: backup jobs send a string of digits, copy jobs a number. */
+const Bytes = z.union([
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  z.string().regex(/^\d{1,15}$/, { message: 'must be a whole number of bytes' }),
+]);
+
+const Percent = z.union([
+  z.number().finite().min(0).max(100),
+  z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, { message: 'must be a percentage' }),
+]);
+
+/** AWS's own words about the job: shown in the page, and read for what a retry cannot fix. */
+const StatusMessage = boundedText({ max: 4096, multiline: true });
+
+const CreatedBy = z.object({
+  backupPlanId: name(128).optional(),
+  backupPlanArn: Arn.optional(),
+  backupPlanVersion: name(128).optional(),
+  backupRuleId: name(128).optional(),
+});
+
+/** The states the rules route: anything else is not this function's (see pattern.json). */
+const RoutedState = z.enum(['FAILED', 'ABORTED', 'EXPIRED', 'COMPLETED'], {
+  message: 'must be FAILED, ABORTED, EXPIRED or COMPLETED (the rules route no other state)',
+});
+
+const JobCommon = {
+  accountId: AccountId.optional(),
+  creationDate: JobTime,
+  completionDate: JobTime.optional(),
+  iamRoleArn: Arn.optional(),
+  resourceType: name(64),
+  statusMessage: StatusMessage.optional(),
+  backupSizeInBytes: Bytes.optional(),
+  percentDone: Percent.optional(),
+  createdBy: CreatedBy.optional(),
+};
+
+const BackupJobDetail = z.object({
+  ...JobCommon,
+  backupJobId: RecordId,
+  backupVaultArn: VaultArn,
+  backupVaultName: VaultName,
+  bytesTransferred: Bytes.optional(),
+  resourceArn: Arn,
+  recoveryPointArn: Arn.optional(),
+  state: RoutedState,
+  // A deadline, normally in the future: shown only.
+  startBy: z.string().max(64).optional(),
+  // AWS's own attempts within the job's start window; shown, never used to decide (README).
+  retryCount: z.number().int().min(0).max(1000).optional(),
+});
+
+const CopyJobDetail = z.object({
+  ...JobCommon,
+  copyJobId: RecordId,
+  resourceArn: Arn,
+  sourceBackupVaultArn: VaultArn,
+  sourceRecoveryPointArn: Arn.optional(),
+  destinationBackupVaultArn: VaultArn,
+  destinationRecoveryPointArn: Arn.optional(),
+  state: RoutedState,
+});
+
+const RestoreJobDetail = z.object({
+  ...JobCommon,
+  restoreJobId: RecordId,
+  backupVaultArn: VaultArn.optional(),
+  recoveryPointArn: Arn.optional(),
+  createdResourceArn: Arn.optional(),
+  status: RoutedState,
+});
+
+const Envelope = BoundedEnvelope.extend({ source: z.literal('aws.backup') });
+
+export const BackupJobEvent = Envelope.extend({
+  'detail-type': z.literal('Backup Job State Change'),
+  detail: BackupJobDetail,
+});
+export const CopyJobEvent = Envelope.extend({
+  'detail-type': z.literal('Copy Job State Change'),
+  detail: CopyJobDetail,
+});
+export const RestoreJobEvent = Envelope.extend({
+  'detail-type': z.literal('Restore Job State Change'),
+  detail: RestoreJobDetail,
+});
+
+export const BackupFailureEvent = z.discriminatedUnion('detail-type', [
+  BackupJobEvent,
+  CopyJobEvent,
+  RestoreJobEvent,
+]);
+export type BackupFailureEvent = z.infer<typeof BackupFailureEvent>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { Severity } from '#shared/domain/severity.ts';
+
+/**
+ * onBackupFailure's stage settings (`backupFailure`). `shared/config.ts` composes them into a stage's
+ * configuration, so only zod and pure domain modules here.
+ */
+export const BackupFailureSettings = z.strictObject({
+  /** A FAILED, ABORTED or EXPIRED backup, copy or restore job. */
+  severity: Severity.default('high'),
+  /**
+   * A COMPLETED job with a status message (the console's "Completed with issues"): `page` it at
+   * `completedWithIssuesSeverity`, or `record` it (action log and metric) without a page.
+   */
+  completedWithIssues: z.enum(['page', 'record']).default('page'),
+  completedWithIssuesSeverity: Severity.default('warning'),
+  /**
+   * Retry a FAILED or ABORTED backup job once with StartBackupJob. Off unless a stage turns it on:
+   * the role holds backup:StartBackupJob and iam:PassRole only then.
+   */
+  retry: z.boolean().default(false),
+  /** Days the retry's recovery point is kept: StartBackupJob does not inherit the plan rule's lifecycle. */
+  retryDeleteAfterDays: z.number().int().min(1).max(36_500).default(35),
+});
+export type BackupFailureSettings = z.infer<typeof BackupFailureSettings>;

@@ -1,0 +1,5 @@
+import { BackupClient } from '@aws-sdk/client-backup';
+import { tracer } from '#shared/runtime/powertools.ts';
+import { boundToInvocation } from './client.ts';
+
+export const backup = boundToInvocation(tracer.captureAWSv3Client(new BackupClient({ maxAttempts: 3 })));

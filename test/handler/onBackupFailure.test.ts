@@ -1,0 +1,230 @@
+import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import { metrics } from '#shared/runtime/powertools.ts';
+import { listFixtures, loadFixture } from '../support/events.ts';
+import { makeContext } from '../support/lambda.ts';
+
+// Handler layer: every AWS client mocked, so failure paths can be forced.
+const sns = mockClient(SNSClient);
+const dynamodb = mockClient(DynamoDBClient);
+const documents = mockClient(DynamoDBDocumentClient);
+const backup = mockClient(BackupClient);
+const ec2 = mockClient(EC2Client);
+let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
+
+const FAILED_JOB = '8f1e4a2c-6b7d-4c1e-9f3a-2d5b7c9e1a40';
+/** AWS's answer for the EBS fixture's job: another vault and role than the event names. */
+const AWS_JOB = {
+  AccountId: '123456789012',
+  BackupJobId: FAILED_JOB,
+  State: 'FAILED' as const,
+  StatusMessage: 'An internal error occurred while creating the snapshot. Please retry the backup job.',
+  BackupVaultName: 'vault-aws-knows',
+  ResourceArn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60718',
+  ResourceType: 'EBS',
+  IamRoleArn: 'arn:aws:iam::123456789012:role/backup-role-aws-knows',
+};
+
+beforeAll(async () => {
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
+});
+
+beforeEach(() => {
+  for (const m of [sns, dynamodb, documents, backup, ec2]) m.reset();
+  process.env.DRY_RUN = 'false';
+  resetConfigForTests();
+  // An empty table: every conditional write succeeds, nothing is in progress.
+  dynamodb.on(PutItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  documents.on(GetCommand).resolves({});
+  documents.on(PutCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  backup.on(DescribeBackupJobCommand).resolves(AWS_JOB);
+  backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'retry-job-1' });
+  ec2
+    .on(DescribeVolumesCommand)
+    .resolves({ Volumes: [{ VolumeId: 'vol-0a1b2c3d4e5f60718', State: 'in-use' }] });
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+const ebsFailure = () => loadFixture('onBackupFailure/backup-job-failed-ebs.json');
+const pageBody = () => sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+
+describe('onBackupFailure handler: invalid events', () => {
+  const invalid = listFixtures().filter((f) => f.startsWith('onBackupFailure/invalid/'));
+
+  it('has invalid fixtures to check', () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(invalid)(
+    'rejects %s with an error naming the field, reads and pages nothing, counts InvalidEvent',
+    async (fixture) => {
+      // Arrange
+      const addMetric = vi.spyOn(metrics, 'addMetric');
+      // Act
+      const error = await invoke(loadFixture(fixture)).catch((e: unknown) => e);
+      // Assert
+      expect((error as Error).name).toBe('InvalidEventError');
+      expect((error as Error).message).toMatch(/^onBackupFailure: invalid event: detail\.\S+: /);
+      expect(sns.calls()).toHaveLength(0);
+      expect(backup.calls()).toHaveLength(0);
+      expect(documents.calls()).toHaveLength(0);
+      expect(addMetric).toHaveBeenCalledWith('InvalidEvent', 'Count', 1);
+      addMetric.mockRestore();
+    },
+  );
+});
+
+describe('onBackupFailure handler: retry', () => {
+  it('in dry-run, starts no backup and pages what it would start', async () => {
+    // Arrange
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(documents.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).not.toContainEqual(
+      expect.stringContaining('#backup-retry#'),
+    );
+    expect(pageBody()).toContain(
+      `SKIPPED (dry-run) backup.retry-job: would start a backup of ${AWS_JOB.ResourceArn} into vault vault-aws-knows`,
+    );
+  });
+
+  it("live, retries once with AWS's vault, resource and role and a token from the job, and pages the retry's job id", async () => {
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    const starts = backup.commandCalls(StartBackupJobCommand);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.args[0].input).toMatchObject({
+      BackupVaultName: 'vault-aws-knows',
+      ResourceArn: AWS_JOB.ResourceArn,
+      IamRoleArn: AWS_JOB.IamRoleArn,
+      IdempotencyToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      Lifecycle: { DeleteAfterDays: 35 },
+    });
+    expect(pageBody()).toContain('DONE backup.retry-job: started backup job retry-job-1');
+    // The retry job is recorded as ours, so its own failure is not retried.
+    expect(documents.commandCalls(PutCommand).map((c) => c.args[0].input.Item)).toContainEqual(
+      expect.objectContaining({ id: 'ops-autopilot-test#backup-retry-job#retry-job-1', retryOf: FAILED_JOB }),
+    );
+  });
+
+  it('pages a retry that fails to start, saying so, and fails the delivery so Lambda retries it', async () => {
+    // Arrange
+    backup
+      .on(StartBackupJobCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    // Act
+    const error = await invoke(ebsFailure()).catch((e: unknown) => e);
+    // Assert
+    expect((error as Error).name).toBe('ActionFailedError');
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(pageBody()).toContain(
+      'FAILED backup.retry-job: could not start a backup of arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60718',
+    );
+    expect(pageBody()).toContain('[ThrottlingException: Rate exceeded]');
+  });
+
+  it('pages a failed retry of ours as "Retry failed" and starts no other', async () => {
+    // Arrange: the state table knows this job as the retry of another.
+    documents
+      .on(GetCommand, { Key: { id: `ops-autopilot-test#backup-retry-job#${FAILED_JOB}` } })
+      .resolves({ Item: { retryOf: 'the-original-job' } });
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toMatch(
+      /^\[HIGH\] backup\.job: Retry failed: Backup job FAILED: EBS vol-0a1b2c3d4e5f60718/,
+    );
+    expect(pageBody()).toContain('the retry this function started for failed job the-original-job');
+  });
+
+  it('starts no retry for a duplicate delivery of a failure another delivery already retried', async () => {
+    // Arrange: the claim of this job's retry is held by another delivery.
+    documents
+      .on(UpdateCommand, { Key: { id: `ops-autopilot-test#backup-retry#${FAILED_JOB}` } })
+      .rejects(Object.assign(new Error('held'), { name: 'ConditionalCheckFailedException' }));
+    documents.on(GetCommand, { Key: { id: `ops-autopilot-test#backup-retry#${FAILED_JOB}` } }).resolves({
+      Item: { claimedBy: 'first-delivery', claimedAt: 1_750_000_000, retryJobId: 'retry-job-1' },
+    });
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(pageBody()).toContain(
+      `SKIPPED (limit-reached) backup.retry-job: did not retry job ${FAILED_JOB} again: it is retried at most once, already as job retry-job-1`,
+    );
+  });
+
+  it('does not retry when the volume is gone, and the page says why', async () => {
+    // Arrange
+    ec2
+      .on(DescribeVolumesCommand)
+      .rejects(Object.assign(new Error('no such volume'), { name: 'InvalidVolume.NotFound', $metadata: {} }));
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(pageBody()).toContain(
+      'Not retried: its resource no longer exists: volume vol-0a1b2c3d4e5f60718 no longer exists.',
+    );
+  });
+
+  it('does not retry a resource type it cannot check, and the page says why', async () => {
+    // Arrange
+    backup.on(DescribeBackupJobCommand).resolves({
+      ...AWS_JOB,
+      ResourceType: 'EFS',
+      ResourceArn: 'arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1',
+    });
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(pageBody()).toContain(
+      'Not retried: resource type EFS is not one this function can check still exists',
+    );
+  });
+
+  it('does not retry on the event alone when AWS cannot be asked about the job', async () => {
+    // Arrange
+    backup
+      .on(DescribeBackupJobCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} }));
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(ec2.calls()).toHaveLength(0);
+    expect(pageBody()).toContain('could not be read back from AWS Backup (AccessDeniedException: denied)');
+  });
+});

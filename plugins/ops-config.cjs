@@ -99,6 +99,15 @@ function runtimeStatements(stage, fn, deployment) {
       Action: 'sqs:SendMessage',
       Resource: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] },
     },
+    // The kill switch (shared/runtime/killSwitch.ts): this stage's mode parameter and nothing else.
+    {
+      Sid: 'KillSwitch',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ops-autopilot/${stage}/mode`,
+      },
+    },
   ];
 }
 

@@ -11,6 +11,7 @@ import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudT
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { RateGuardSettings } from '#shared/runtime/rateGuardSettings.ts';
 
 /**
  * The one place that reads process.env. Stage values live in config/stages.ts and are validated
@@ -41,6 +42,8 @@ export const StageConfig = z.strictObject({
   idleStop: IdleStopSettings.prefault({}),
   cloudTrail: CloudTrailSettings.prefault({}),
   costAnomaly: CostAnomalySettings.prefault({}),
+  /** At most N mutating actions per rule or detection per window (shared/runtime/pipeline.ts). */
+  rateGuard: RateGuardSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

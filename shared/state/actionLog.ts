@@ -18,6 +18,8 @@ export interface ActionLogEntry {
   reason?: string;
   detail: string;
   dryRun: boolean;
+  /** Why the kill switch made the run dry, when it did. */
+  forcedDryRun?: string;
   at: string;
   expiration: number;
 }
@@ -29,6 +31,7 @@ export function actionLogEntries(
   notes: PlanNote[],
   outcomes: Outcome[],
   retentionDays: number,
+  forcedDryRun?: string,
 ): ActionLogEntry[] {
   const at = new Date().toISOString();
   const expiration = nowSeconds() + retentionDays * DAY;
@@ -39,6 +42,7 @@ export function actionLogEntries(
     signalKind: signal.kind,
     incidentKey: signal.incidentKey,
     dryRun,
+    ...(forcedDryRun ? { forcedDryRun } : {}),
     at,
     expiration,
   };

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,9 +12,11 @@ import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { runInInvocation } from '#shared/runtime/invocation.ts';
 import { executorCounts, runFunction } from '#shared/runtime/pipeline.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 
 // The runtime, not each executor, decides whether a mutation runs: these executors check nothing.
 const documents = mockClient(DynamoDBDocumentClient);
+const ssm = mockClient(SSMClient);
 
 type TestIntent = RunbookIntent | PageIntent;
 
@@ -58,6 +61,7 @@ function specWith(plan: Plan<TestIntent>) {
       mutates: true,
       budgetMs: 10_000,
       preview: (intent) => `start ${intent.document}`,
+      rateGuard: (intent) => ({ rule: intent.rule, actionId: intent.clientToken }),
       execute: mutate,
     },
     'sns.page': { kind: 'sns.page', permissions: [], mutates: false, execute: notify },
@@ -82,6 +86,8 @@ const withTimeLeft = <T>(ms: number, work: () => Promise<T>, aborted = false) =>
 beforeEach(() => {
   documents.reset();
   documents.on(BatchWriteCommand).resolves({});
+  ssm.reset();
+  withoutKillSwitch(ssm);
   process.env.STATE_TABLE_NAME = 'state';
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -199,6 +205,7 @@ describe('runtime metrics', () => {
         budgetMs: 0,
         metrics: { done: 'Started', refused: { 'out-of-scope': 'Refused', 'limit-reached': 'Refused' } },
         preview: () => 'start',
+        rateGuard: () => ({ rule: 'r', actionId: 'a' }),
         execute: async () => done('ssm.start-automation', 'started'),
       },
       'sns.page': {

@@ -126,6 +126,8 @@ async function functionEntry(stage, { name, deployment }, resolveVariable) {
     ...(deployment.timeout ? { timeout: deployment.timeout } : {}),
     ...(deployment.memorySize ? { memorySize: deployment.memorySize } : {}),
     ...(deployment.environment ? { environment: { ...deployment.environment } } : {}),
+    // Sized per function in its deployment.ts: a storm of one source throttles only that function.
+    reservedConcurrency: deployment.reservedConcurrency,
     maximumRetryAttempts: deployment.maximumRetryAttempts,
     maximumEventAge: deployment.maximumEventAge,
     destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } } },

@@ -243,6 +243,16 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
         ];
       }),
     ),
+    // The runtime's guards, emitted by every function: the kill switch forcing dry-run, the rate guard refusing.
+    metric(
+      'Forced dry-runs and rate-limited actions',
+      'Sum',
+      300,
+      entries.flatMap(({ name }) => [
+        ['OpsAutopilot', 'ForcedDryRun', 'service', 'ops-autopilot', 'function', name],
+        ['.', 'ActionsRateLimited', '.', '.', '.', '.'],
+      ]),
+    ),
     metric('Queues (dead letters, failures)', 'Maximum', 300, [
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `\${DlqName}`],
       ['...', `\${FailureQueueName}`],

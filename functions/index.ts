@@ -13,6 +13,14 @@ import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
 import { deployment as onRunbookResult } from './onRunbookResult/deployment.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
+/**
+ * The most the stack's functions may reserve between them: 5 % of the default account quota of 1,000
+ * concurrent executions, so the account keeps 950 for everything else (Lambda refuses a reservation
+ * that leaves under 100 unreserved:
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). The package test holds it.
+ */
+export const RESERVED_CONCURRENCY_CAP = 50;
+
 /** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
 export type CfnValue = string | number | boolean | CfnValue[] | { [key: string]: CfnValue };
 
@@ -39,6 +47,12 @@ export interface Deployment {
   timeout?: number;
   /** MB; the provider's 256 unless set. */
   memorySize?: number;
+  /**
+   * Concurrent executions reserved for it, and its ceiling: a storm of its source throttles only it (its
+   * invocations wait in Lambda's queue) and never takes the account's or the other functions'
+   * concurrency. Required, so a new function must choose; the sum stays within RESERVED_CONCURRENCY_CAP.
+   */
+  reservedConcurrency: number;
   /** Lambda's retries of a failed asynchronous invocation before the failure queue. */
   maximumRetryAttempts: number;
   maximumEventAge: number;

@@ -113,6 +113,15 @@ function runtimeStatements(stage, fn, deployment) {
       Action: 'sqs:SendMessage',
       Resource: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] },
     },
+    // The kill switch (shared/runtime/killSwitch.ts): this stage's mode parameter and nothing else.
+    {
+      Sid: 'KillSwitch',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ops-autopilot/${stage}/mode`,
+      },
+    },
   ];
 }
 
@@ -131,6 +140,8 @@ async function functionEntry(stage, { name, deployment }, resolveVariable) {
     ...(deployment.timeout ? { timeout: deployment.timeout } : {}),
     ...(deployment.memorySize ? { memorySize: deployment.memorySize } : {}),
     ...(deployment.environment ? { environment: { ...deployment.environment } } : {}),
+    // Sized per function in its deployment.ts: a storm of one source throttles only that function.
+    reservedConcurrency: deployment.reservedConcurrency,
     maximumRetryAttempts: deployment.maximumRetryAttempts,
     maximumEventAge: deployment.maximumEventAge,
     destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } } },
@@ -245,6 +256,16 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
           ['.', 'Throttles', '.', '.'],
         ];
       }),
+    ),
+    // The runtime's guards, emitted by every function: the kill switch forcing dry-run, the rate guard refusing.
+    metric(
+      'Forced dry-runs and rate-limited actions',
+      'Sum',
+      300,
+      entries.flatMap(({ name }) => [
+        ['OpsAutopilot', 'ForcedDryRun', 'service', 'ops-autopilot', 'function', name],
+        ['.', 'ActionsRateLimited', '.', '.', '.', '.'],
+      ]),
     ),
     metric('Queues (dead letters, failures)', 'Maximum', 300, [
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `\${DlqName}`],

@@ -14,6 +14,7 @@ import { registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
 import { seedFleet } from '../test/support/fleet.ts';
+import { killSwitchFromEmulator } from '../test/support/killSwitch.ts';
 import { makeContext } from '../test/support/lambda.ts';
 import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
@@ -226,7 +227,10 @@ async function main(): Promise<number> {
     process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-    mockClient(SSMClient)
+    const ssm = mockClient(SSMClient);
+    // The kill switch is read from moto (no parameter: the stage decides); only the runbook start is mocked.
+    killSwitchFromEmulator(ssm);
+    ssm
       .on(StartAutomationExecutionCommand)
       .rejects(
         Object.assign(new Error('moto has no SSM Automation; this start was not sent'), { name: NOT_LOCAL }),

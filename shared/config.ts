@@ -13,6 +13,7 @@ import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { RunbookResultSettings } from '#functions/onRunbookResult/settings.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { RateGuardSettings } from '#shared/runtime/rateGuardSettings.ts';
 
 /**
  * The one place that reads process.env. Stage values live in config/stages.ts and are validated
@@ -45,6 +46,8 @@ export const StageConfig = z.strictObject({
   costAnomaly: CostAnomalySettings.prefault({}),
   runbookResult: RunbookResultSettings.prefault({}),
   backupFailure: BackupFailureSettings.prefault({}),
+  /** At most N mutating actions per rule or detection per window (shared/runtime/pipeline.ts). */
+  rateGuard: RateGuardSettings.prefault({}),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;

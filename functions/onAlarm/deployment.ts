@@ -73,6 +73,8 @@ const runbookDefinitions = (documents: string[]): CfnValue[] =>
 
 export const deployment: Deployment = {
   description: 'CloudWatch alarm state change -> runbook and one page per incident',
+  // An alarm storm (an AZ event fires dozens of alarms) runs 10 at a time; SSM starts ~1/s anyway.
+  reservedConcurrency: 10,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-alarm',

@@ -3,6 +3,8 @@ import type { Deployment, IamStatement } from '#functions/index.ts';
 export const deployment: Deployment = {
   description:
     'AWS Backup jobs failed or completed with issues -> one page per job, a failed backup retried once',
+  // A plan failing for every resource at once (a vault policy, a role) sends a burst: it queues.
+  reservedConcurrency: 3,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-backup-failure',

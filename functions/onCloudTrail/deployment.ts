@@ -3,6 +3,8 @@ import { enabledRemediations, type RemediationKind } from './settings.ts';
 
 export const deployment: Deployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
+  // Mostly one record at a time; a burst of changes (a script, an attack) queues rather than fans out.
+  reservedConcurrency: 5,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-cloudtrail',

@@ -23,15 +23,27 @@ const KIND_OF = {
 } as const;
 
 /** The intent that undoes exactly what the record did, from its validated fields only. */
-function remediationIntent(target: RemediationTarget, account: string, reason: string): RemediationIntent {
+function remediationIntent(
+  target: RemediationTarget,
+  account: string,
+  detection: string,
+  reason: string,
+): RemediationIntent {
   switch (target.kind) {
     case 'revoke-world-ingress':
-      return { kind: 'ec2.revoke-ingress', groupId: target.groupId, permissions: target.permissions, reason };
+      return {
+        kind: 'ec2.revoke-ingress',
+        groupId: target.groupId,
+        permissions: target.permissions,
+        detection,
+        reason,
+      };
     case 'restore-public-access-block':
       return {
         kind: 's3.restore-public-access-block',
         bucket: target.bucket,
         expectedOwner: account,
+        detection,
         reason,
       };
     case 'start-logging':
@@ -40,6 +52,7 @@ function remediationIntent(target: RemediationTarget, account: string, reason: s
       return {
         kind: 'cloudtrail.start-logging',
         trail: target.trail.split('/').pop() ?? target.trail,
+        detection,
         reason,
       };
   }
@@ -99,7 +112,7 @@ export function planCloudTrail(input: {
         withheld,
       });
     } else {
-      intents.push(remediationIntent(target, signal.account, `${named}: ${finding.what}`));
+      intents.push(remediationIntent(target, signal.account, finding.detection, `${named}: ${finding.what}`));
     }
   }
   const action = settings.action === 'page' ? 'page' : 'record';

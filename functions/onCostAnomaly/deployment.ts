@@ -2,6 +2,8 @@ import type { Deployment, IamStatement } from '#functions/index.ts';
 
 export const deployment: Deployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
+  // A few anomalies a day: 2 lets a retry run beside a new event.
+  reservedConcurrency: 2,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-cost-anomaly',

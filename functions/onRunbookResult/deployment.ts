@@ -3,6 +3,8 @@ import type { Deployment, IamStatement } from '#functions/index.ts';
 export const deployment: Deployment = {
   description:
     'SSM Automation result of a runbook this system started -> escalation, or a notice on its incident',
+  // At most one result per runbook start, and onAlarm's starts are limited per incident and rule.
+  reservedConcurrency: 2,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-runbook-result',

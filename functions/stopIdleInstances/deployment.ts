@@ -21,6 +21,8 @@ export const deployment: Deployment = {
   timeout: 300,
   memorySize: 512,
   // One retry: scheduled runs are deduplicated by event id, and the next run comes within the hour.
+  // The hourly scan and a manual invoke at once; one more would only race for the same stop budget.
+  reservedConcurrency: 2,
   maximumRetryAttempts: 1,
   maximumEventAge: 3600,
   roleName: 'stop-idle',

@@ -46,6 +46,8 @@ export interface RevokeIngressIntent {
   kind: 'ec2.revoke-ingress';
   groupId: string;
   permissions: IngressPermission[];
+  /** The detection that asks for it: the rate guard counts its actions. */
+  detection: string;
   reason: string;
 }
 
@@ -55,6 +57,8 @@ export interface RestorePublicAccessBlockIntent {
   bucket: string;
   /** The account the record is from: S3 refuses the call if another account owns the bucket. */
   expectedOwner: string;
+  /** The detection that asks for it: the rate guard counts its actions. */
+  detection: string;
   reason: string;
 }
 
@@ -62,6 +66,8 @@ export interface RestorePublicAccessBlockIntent {
 export interface StartLoggingIntent {
   kind: 'cloudtrail.start-logging';
   trail: string;
+  /** The detection that asks for it: the rate guard counts its actions. */
+  detection: string;
   reason: string;
 }
 
@@ -168,4 +174,6 @@ export type SkipReason =
   /** A detection set to record: the action log and a metric, no page. */
   | 'record-only'
   /** What a remediation would undo is already undone (the rule is gone, logging is on). */
-  | 'already-remediated';
+  | 'already-remediated'
+  /** The rule or detection used its mutating actions for the window (shared/runtime/pipeline.ts). */
+  | 'rate-limited';

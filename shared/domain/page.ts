@@ -90,6 +90,8 @@ export interface PageContext {
   reopened?: boolean;
   /** A resolve notice carries the severity its page had, so severity-filtered subscribers get both. */
   incidentSeverity?: Severity;
+  /** Why the kill switch made this run dry: said in the page, so nobody mistakes it for the stage's mode. */
+  forcedDryRun?: string;
 }
 
 function describeOutcome(o: Outcome): string {
@@ -194,6 +196,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
       '',
       ctx.dryRun ? 'What the automation would do (dry-run: nothing was changed)' : 'What the automation did',
     );
+    if (ctx.forcedDryRun) tail.push(`  ${ctx.forcedDryRun}.`);
     const actions = ctx.outcomes.filter((o) => o.kind !== 'sns.page');
     if (actions.length === 0) tail.push(`  ${s.nothingDone}`);
     for (const o of actions) tail.push(`  ${describeOutcome(o)}`);
@@ -215,7 +218,7 @@ export function renderPage(intent: PageIntent, ctx: PageContext): RenderedPage {
     ...(ctx.resolvesPageId ? [`Resolves page id: ${ctx.resolvesPageId}`] : []),
     `Correlation id: ${intent.correlationId}`,
     `Incident key: ${intent.incidentKey}`,
-    `Stage: ${ctx.stage}${ctx.dryRun ? ' (dry-run)' : ''} | occurred ${intent.occurredAt}`,
+    `Stage: ${ctx.stage}${ctx.forcedDryRun ? ' (forced dry-run)' : ctx.dryRun ? ' (dry-run)' : ''} | occurred ${intent.occurredAt}`,
   ];
 
   return {

@@ -180,6 +180,7 @@ export const pageExecutor: Executor<PageIntent> = {
       ...(claim.resolvesPageId ? { resolvesPageId: claim.resolvesPageId } : {}),
       ...(claim.reopened ? { reopened: true } : {}),
       ...(claim.incidentSeverity ? { incidentSeverity: claim.incidentSeverity } : {}),
+      ...(ctx.forcedDryRun ? { forcedDryRun: ctx.forcedDryRun } : {}),
     });
     let messageId: string;
     try {

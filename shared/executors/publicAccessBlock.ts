@@ -18,6 +18,11 @@ export const restorePublicAccessBlockExecutor: MutatingExecutor<RestorePublicAcc
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,
+  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
+  rateGuard: (intent, ctx) => ({
+    rule: intent.detection,
+    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
+  }),
   preview: (intent) => `turn on all four public access block settings of bucket ${intent.bucket}`,
   async execute(intent) {
     const bucket = { Bucket: intent.bucket, ExpectedBucketOwner: intent.expectedOwner };

@@ -33,6 +33,8 @@ export const retryBackupExecutor: MutatingExecutor<RetryBackupIntent> = {
   ],
   mutates: true,
   budgetMs: 10_000,
+  // One slot per failed job: a duplicate or retried delivery of its failure holds the same one.
+  rateGuard: (intent) => ({ rule: 'backup-retry', actionId: intent.failedJobId }),
   preview: (intent) => `start ${describeRetry(intent)}`,
   async execute(intent, ctx) {
     try {

@@ -33,6 +33,11 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,
+  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
+  rateGuard: (intent, ctx) => ({
+    rule: intent.detection,
+    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
+  }),
   preview: (intent) => `revoke ${intent.permissions.map(describe).join('; ')} on ${intent.groupId}`,
   async execute(intent) {
     const revoked: string[] = [];

@@ -94,6 +94,10 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
   mutates: true,
   // SSM throttles starts at about one per second; the client retries up to 6 times with backoff.
   budgetMs: 10_000,
+  // One slot per incident and rule, the key of its start limit: the rate guard bounds how many incidents
+  // a rule acts on (retries, duplicates and a Metrics Insights alarm's contributors share the slot), and
+  // runbooks.maxStartsPerIncident bounds the starts within one.
+  rateGuard: (intent, ctx) => ({ rule: intent.rule, actionId: `${ctx.signal.incidentKey}|${intent.rule}` }),
   // A dry run claims no start slot, so its preview cannot say whether the per-incident limit would refuse.
   preview: (intent) => `start ${describeStart(intent)} (rule ${intent.rule})`,
   async execute(intent, ctx) {

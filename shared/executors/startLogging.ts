@@ -11,6 +11,11 @@ export const startLoggingExecutor: MutatingExecutor<StartLoggingIntent> = {
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,
+  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
+  rateGuard: (intent, ctx) => ({
+    rule: intent.detection,
+    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
+  }),
   preview: (intent) => `start logging on trail ${intent.trail}`,
   async execute(intent) {
     try {

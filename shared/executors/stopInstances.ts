@@ -12,6 +12,8 @@ export const TAG_BATCH_SIZE = 1000;
 /** EC2 tag values hold at most 256 characters. */
 export const TAG_VALUE_LIMIT = 256;
 export const STOPPED_BY = 'ops-autopilot';
+/** The rate guard's rule for idle stops (a stage may override its limit under `rateGuard.rules`). */
+export const IDLE_STOP_RULE = 'idle-stop';
 
 type InstanceResult = { stopped: true } | { stopped: false; error: Error };
 
@@ -93,6 +95,8 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   mutates: true,
   // Batches of 50 with per-instance fallback and tagging: well within a minute for the hourly limit.
   budgetMs: 30_000,
+  // One action per scan run: a retry of the run only finishes its own decision.
+  rateGuard: (_intent, ctx) => ({ rule: IDLE_STOP_RULE, actionId: ctx.signal.correlationId }),
   // A dry run claims nothing from the hourly limit: it spends none of it.
   preview: (intent) =>
     `stop ${intent.instances.length} instance(s): ${list(intent.instances.map((i) => i.instanceId))}`,

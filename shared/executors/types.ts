@@ -8,6 +8,17 @@ export interface ExecutionContext {
   signal: Signal;
   /** Outcomes of the intents executed before this one, in plan order. */
   prior: Outcome[];
+  /** Why the kill switch made this run dry (`Forced dry-run by /ops-autopilot/<stage>/mode: set to dry-run`), when it did. */
+  forcedDryRun?: string;
+}
+
+/**
+ * What the rate guard counts an action against: the rule or detection that asks for it, and the
+ * action's own idempotency id, so a retry or a duplicate of the same action is not counted twice.
+ */
+export interface RateGuardKey {
+  rule: string;
+  actionId: string;
 }
 
 /**
@@ -38,6 +49,8 @@ export interface MutatingExecutor<I extends Intent> extends ExecutorBase<I> {
   preview(intent: I, ctx: ExecutionContext): string;
   /** Time it needs to finish and be recorded: with less left in the invocation it is not started. */
   budgetMs: number;
+  /** Required, so no mutation escapes the per-rule rate guard (shared/runtime/pipeline.ts). */
+  rateGuard(intent: I, ctx: ExecutionContext): RateGuardKey;
 }
 
 /** Tells people (pages): runs in dry-run too, since a dry-run stage still pages. */

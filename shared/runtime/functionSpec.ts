@@ -59,6 +59,8 @@ export interface PipelineResult<F = unknown> {
   correlationId: string;
   signal: Pick<Signal, 'kind' | 'title' | 'severity' | 'incidentKey'>;
   dryRun: boolean;
+  /** Why the kill switch made a live run dry, when it did (`Forced dry-run by /ops-autopilot/<stage>/mode: set to dry-run`). */
+  forcedDryRun?: string;
   outcomes: Outcome[];
   notes: Plan['notes'];
   findings?: F;

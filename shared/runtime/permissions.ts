@@ -1,6 +1,7 @@
 /**
  * The IAM actions a function's runtime needs whatever it does: its logs and traces, its idempotency
- * records and action log in the state table, and its failure queue (Lambda's on-failure destination).
+ * records, action log and rate guard in the state table, its failure queue (Lambda's on-failure
+ * destination), the kill switch parameter, and the page topic (the rate guard pages when it trips).
  */
 export const RUNTIME_PERMISSIONS = [
   'logs:CreateLogStream',
@@ -13,6 +14,10 @@ export const RUNTIME_PERMISSIONS = [
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
   'sqs:SendMessage',
+  'ssm:GetParameter',
+  'sns:Publish',
+  'kms:Decrypt',
+  'kms:GenerateDataKey',
 ] as const;
 
 interface DeclaresPermissions {

@@ -1,14 +1,24 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { config, type RuntimeConfig } from '#shared/config.ts';
-import type { Intent, Plan, PlanNote } from '#shared/domain/intent.ts';
+import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
+import { pageExecutor } from '#shared/executors/page.ts';
+import type {
+  ExecutionContext,
+  Executor,
+  ExecutorMap,
+  MutatingExecutor,
+  RateGuardKey,
+} from '#shared/executors/types.ts';
 import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import { claimRateSlot, claimTripNotice, type RateClaim } from '#shared/state/rateGuard.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
+import { readKillSwitch } from './killSwitch.ts';
 import { logger, metrics, tracer } from './powertools.ts';
+import { rateLimitFor } from './rateGuardSettings.ts';
 
 /**
  * The one way through every function: observe (pure: signal and facts) -> gather (reads) -> plan
@@ -44,16 +54,95 @@ function deadlineRefusal(budgetMs: number): DeadlineError | undefined {
   );
 }
 
+/** The one "rate guard tripped" page of a rule's window: its own incident, so it is paged once. */
+function tripPage(
+  signal: Signal,
+  cfg: RuntimeConfig,
+  key: RateGuardKey,
+  claim: RateClaim,
+  refused: string,
+): PageIntent {
+  const { maxActions, windowMinutes } = rateLimitFor(cfg.rateGuard, key.rule);
+  const start = new Date(claim.windowStart * 1000).toISOString();
+  const end = new Date(claim.windowEnd * 1000).toISOString();
+  return {
+    kind: 'sns.page',
+    notice: 'incident',
+    severity: 'high',
+    incidentKey: `rate-guard:${key.rule}:${start}`,
+    correlationId: signal.correlationId,
+    occurredAt: signal.occurredAt,
+    content: {
+      source: 'ops.rate-guard',
+      title: `rate guard tripped for ${key.rule}`,
+      summary:
+        `${cfg.functionName} has taken ${maxActions} mutating action(s) for ${key.rule} since ${start}, ` +
+        `its limit per ${windowMinutes} min: further actions of ${key.rule} are refused until ${end}. ` +
+        'Pages continue as usual; this is the only page about the limit in this window.',
+      account: signal.account,
+      region: signal.region,
+      resources: signal.resources,
+      evidence: { rule: key.rule, maxActions, windowMinutes, windowStart: start, windowEnd: end },
+      links: signal.links,
+      reason: `refused: would ${refused} (delivery ${signal.correlationId}, ${signal.title})`,
+      nothingDone: `Nothing: ${key.rule} acts again from ${end}, or once rateGuard in config/stages.ts allows more.`,
+    },
+  };
+}
+
+/**
+ * The per-rule rate guard, before a live mutation: a slot is claimed in the state table (atomic, keyed
+ * by the action's idempotency id). Refused: the action is `rate-limited`, and the first refused delivery
+ * of the window pages that the guard tripped.
+ */
+async function guardRate<I extends Intent>(
+  executor: MutatingExecutor<I>,
+  intent: I,
+  ctx: ExecutionContext,
+): Promise<Outcome[] | undefined> {
+  const key = executor.rateGuard(intent, ctx);
+  const { maxActions, windowMinutes } = rateLimitFor(ctx.config.rateGuard, key.rule);
+  let claim: RateClaim;
+  try {
+    claim = await claimRateSlot(
+      { rule: key.rule, maxActions, windowSeconds: windowMinutes * 60, atMs: Date.now() },
+      key.actionId,
+    );
+  } catch (error) {
+    return [failed(intent.kind, error, `could not claim a rate guard slot for ${key.rule}; nothing done`)];
+  }
+  if (claim.allowed) return undefined;
+  const preview = executor.preview(intent, ctx);
+  const refusedAt = new Date(claim.windowEnd * 1000).toISOString();
+  const refusal = skipped(
+    intent.kind,
+    'rate-limited',
+    `not done: would ${preview}; the rate guard allows ${maxActions} action(s) of ${key.rule} per ${windowMinutes} min, all used until ${refusedAt}`,
+  );
+  let notify: boolean;
+  try {
+    notify = await claimTripNotice(key.rule, claim.windowStart, ctx.signal.correlationId);
+  } catch (error) {
+    return [refusal, failed('sns.page', error, `could not claim the rate guard page for ${key.rule}`)];
+  }
+  if (!notify) return [refusal];
+  logger.warn('rate guard tripped', { rule: key.rule, maxActions, windowMinutes });
+  const page = tripPage(ctx.signal, ctx.config, key, claim, preview);
+  return [refusal, await pageExecutor.execute(page, { ...ctx, prior: [...ctx.prior, refusal] })];
+}
+
 async function execute<I extends Intent>(
   plan: Plan<I, unknown>,
   executors: ExecutorMap<I>,
   signal: Signal,
   cfg: RuntimeConfig,
+  forcedDryRun: string | undefined,
 ): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
+  const forced = forcedDryRun ? { forcedDryRun } : {};
   // In plan order: a page reports what the runbook before it came to.
   for (const intent of plan.intents) {
-    const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes] };
+    const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes], ...forced };
     const executor = executorFor(executors, intent.kind);
     if (!executor.mutates) {
       throwIfAborted();
@@ -62,7 +151,8 @@ async function execute<I extends Intent>(
     }
     // Dry-run is enforced here, once: a mutating executor is never called, it only describes itself.
     if (cfg.dryRun) {
-      outcomes.push(skipped(intent.kind, 'dry-run', `would ${executor.preview(intent, ctx)}`));
+      const by = forcedDryRun ? ` (${forcedDryRun})` : '';
+      outcomes.push(skipped(intent.kind, 'dry-run', `would ${executor.preview(intent, ctx)}${by}`));
       continue;
     }
     const late = deadlineRefusal(executor.budgetMs);
@@ -71,9 +161,30 @@ async function execute<I extends Intent>(
       outcomes.push(failed(intent.kind, late, `not started: would ${executor.preview(intent, ctx)}`));
       return { outcomes, deadline: late };
     }
+    const refused = await guardRate(executor, intent, ctx);
+    if (refused) {
+      outcomes.push(...refused);
+      continue;
+    }
     outcomes.push(await executor.execute(intent, ctx));
   }
   return { outcomes };
+}
+
+/**
+ * The kill switch, read only when it could change something: a live run with a mutation planned. A
+ * forced run is dry for every mutating intent of the plan, and says why.
+ */
+async function forcedDryRunOf<I extends Intent>(
+  plan: Plan<I, unknown>,
+  executors: ExecutorMap<I>,
+  cfg: RuntimeConfig,
+): Promise<string | undefined> {
+  if (cfg.dryRun || !plan.intents.some((i) => executorFor(executors, i.kind).mutates)) return undefined;
+  const mode = await readKillSwitch(cfg.stage);
+  if (!mode.forced) return undefined;
+  logger.warn('forced dry-run', { parameter: mode.parameter, why: mode.why });
+  return `Forced dry-run by ${mode.parameter}: ${mode.why}`;
 }
 
 /**
@@ -111,6 +222,13 @@ function report<I extends Intent>(signal: Signal, result: PipelineResult, execut
   for (const [name, n] of executorCounts(executors, result.outcomes, result.notes)) {
     metrics.addMetric(name, MetricUnit.Count, n);
   }
+  // Runtime guards, for every function: always emitted, so dashboards see a steady series.
+  metrics.addMetric('ForcedDryRun', MetricUnit.Count, result.forcedDryRun ? 1 : 0);
+  metrics.addMetric(
+    'ActionsRateLimited',
+    MetricUnit.Count,
+    result.outcomes.filter((o) => o.reason === 'rate-limited').length,
+  );
   metrics.addMetric(
     'ActionsFailed',
     MetricUnit.Count,
@@ -122,6 +240,7 @@ function report<I extends Intent>(signal: Signal, result: PipelineResult, execut
     incidentKey: signal.incidentKey,
     severity: signal.severity,
     dryRun: result.dryRun,
+    ...(result.forcedDryRun ? { forcedDryRun: result.forcedDryRun } : {}),
     outcomes: result.outcomes.map(({ kind, status, reason, detail }) => ({ kind, status, reason, detail })),
     notes: result.notes,
   });
@@ -141,8 +260,11 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
   throwIfAborted();
   const plan = spec.plan({ ...observation, gathered, config: cfg });
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
-  const runConfig = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
-  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig);
+  const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
+  // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
+  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
+  const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
+  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun);
   const result: PipelineResult<Findings> = {
     correlationId: signal.correlationId,
     signal: {
@@ -152,6 +274,7 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
       incidentKey: signal.incidentKey,
     },
     dryRun: runConfig.dryRun,
+    ...(forcedDryRun ? { forcedDryRun } : {}),
     outcomes,
     notes: plan.notes,
     ...(plan.findings !== undefined ? { findings: plan.findings } : {}),
@@ -166,6 +289,7 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
       plan.notes,
       outcomes,
       cfg.actionLogRetentionDays,
+      forcedDryRun,
     ),
   );
   if (deadline) throw deadline;

@@ -20,6 +20,8 @@ export interface ActionLogEntry {
   resource?: string;
   detail: string;
   dryRun: boolean;
+  /** Why the kill switch made the run dry, when it did. */
+  forcedDryRun?: string;
   at: string;
   expiration: number;
 }
@@ -31,6 +33,7 @@ export function actionLogEntries(
   notes: PlanNote[],
   outcomes: Outcome[],
   retentionDays: number,
+  forcedDryRun?: string,
 ): ActionLogEntry[] {
   const at = new Date().toISOString();
   const expiration = nowSeconds() + retentionDays * DAY;
@@ -41,6 +44,7 @@ export function actionLogEntries(
     signalKind: signal.kind,
     incidentKey: signal.incidentKey,
     dryRun,
+    ...(forcedDryRun ? { forcedDryRun } : {}),
     at,
     expiration,
   };

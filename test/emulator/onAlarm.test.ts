@@ -12,6 +12,7 @@ import {
 } from '../support/emulator.ts';
 import { type AlarmEventOptions, makeAlarmEvent as alarmEvent, loadFixture } from '../support/events.ts';
 import { DEFAULT_AMI } from '../support/fleet.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -74,6 +75,7 @@ beforeEach(async () => {
   stack = await createLocalStack(STACK);
   publishDelayMs = 0;
   ssm.reset();
+  killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
   setMode(false);
   [instanceId] = (await launch(1, OPTED_IN)) as [string];

@@ -6,6 +6,7 @@ import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { DEFAULT_AMI } from '../support/fleet.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type DeliveredPage, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -45,6 +46,7 @@ beforeEach(async () => {
   stack = await createLocalStack(STACK);
   setDryRun(false);
   ssm.reset();
+  killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   const res = await new EC2Client({}).send(
     new RunInstancesCommand({
@@ -189,6 +191,7 @@ describe('onRunbookResult against the emulator', () => {
   it('pages exactly once per execution result, each delivered 1 to 5 times, some at once, some redelivered with the same id', async () => {
     // Arrange: four alarms, four runbooks, four results
     ssm.reset();
+    killSwitchFromEmulator(ssm);
     let started = 0;
     ssm
       .on(StartAutomationExecutionCommand)

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { makeAlarmEvent } from '../support/events.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -101,6 +102,7 @@ beforeEach(async () => {
   beforePublish = undefined;
   afterPublish = undefined;
   ssm.reset();
+  killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
   setDryRun(true);
 });

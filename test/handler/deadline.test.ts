@@ -8,6 +8,7 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -20,9 +21,12 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // A Lambda deadline, shortened: the handler must end cleanly and nothing may mutate after it ended.
+// Only the kill switch's GetParameter: no parameter, so the stage decides.
+const ssm = mockClient(SSMClient);
 const ec2 = mockClient(EC2Client);
 const cloudwatch = mockClient(CloudWatchClient);
 const sns = mockClient(SNSClient);
@@ -79,6 +83,8 @@ beforeAll(async () => {
 
 beforeEach(() => {
   for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
+  ssm.reset();
+  withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiStop: { Value: false } });

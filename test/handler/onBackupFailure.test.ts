@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -20,9 +21,11 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
+const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
@@ -50,7 +53,8 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, dynamodb, documents, backup, ec2]) m.reset();
+  for (const m of [ssm, sns, dynamodb, documents, backup, ec2]) m.reset();
+  withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table: every conditional write succeeds, nothing is in progress.

@@ -16,6 +16,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
@@ -64,6 +65,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   for (const m of [ssm, sns, dynamodb, documents, cloudwatch, ec2]) m.reset();
+  withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table (idempotency): every conditional write succeeds, nothing is in progress.

@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Each role may only touch keys that start with its function's name (dynamodb:LeadingKeys): every key
@@ -18,7 +19,9 @@ const SHARED_AUTOMATION = 'ops-autopilot-dev#shared#automation#';
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
 mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
-mockClient(SSMClient).on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
+const ssm = mockClient(SSMClient);
+withoutKillSwitch(ssm);
+ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
 mockClient(CloudWatchClient).on(ListTagsForResourceCommand).resolves({ Tags: [] });
 mockClient(EC2Client).resolves({
   // The sample alarm's instance, opted in: the runbook starts, so its execution record is written too.

@@ -10,6 +10,7 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -24,9 +25,12 @@ import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // A fleet of 5000 answered by mocked clients: the call and metric counts of a scan at full scale.
+// Only the kill switch's GetParameter: no parameter, so the stage decides.
+const ssm = mockClient(SSMClient);
 const ec2 = mockClient(EC2Client);
 const cloudwatch = mockClient(CloudWatchClient);
 const sns = mockClient(SNSClient);
@@ -70,6 +74,8 @@ const metricData = hourlyMetricAnswer((metric, instanceId) => {
 beforeEach(() => {
   allIdle = false;
   for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
+  ssm.reset();
+  withoutKillSwitch(ssm);
   ec2.on(DescribeInstancesCommand).callsFake(describePage);
   ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiStop: { Value: false } });
   cloudwatch.on(GetMetricDataCommand).callsFake(metricData);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
-import { registry } from '#functions/index.ts';
+import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { parseStageConfig } from '#shared/config.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
@@ -28,6 +28,9 @@ const run = promisify(execFile);
 const RESTART_DEFINITION =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
   'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/AWS-RestartEC2Instance:*';
+const KILL_SWITCH_PARAMETER =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+  'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/ops-autopilot/dev/mode';
 let packaged: Packaged;
 
 beforeAll(async () => {
@@ -177,6 +180,43 @@ describe('the packaged template', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } },
       });
     }
+  });
+
+  it('reserves concurrency for every function, within the documented cap, leaving the account its unreserved pool', () => {
+    // Arrange
+    const lambdas = Object.values(packaged.template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
+    // Act
+    const reserved = lambdas.map((r) => r.Properties.ReservedConcurrentExecutions);
+    const total = reserved.reduce((sum: number, n) => sum + Number(n), 0);
+    // Assert
+    expect(lambdas).toHaveLength(registry.length);
+    for (const n of reserved) {
+      expect(Number.isInteger(n)).toBe(true);
+      expect(n).toBeGreaterThanOrEqual(1);
+    }
+    expect(total).toBeLessThanOrEqual(RESERVED_CONCURRENCY_CAP);
+    // Lambda keeps at least 100 of the default 1,000 unreserved.
+    expect(1000 - RESERVED_CONCURRENCY_CAP).toBeGreaterThanOrEqual(100);
+  });
+
+  it.each(functions)("lets %s read the stage's kill switch parameter, and no other parameter", (name) => {
+    // Arrange
+    const statements = roleOf(packaged.template, name).filter((st) =>
+      actionsOf([st]).some((a) => a.startsWith('ssm:GetParameter')),
+    );
+    // Assert
+    expect(statements).toEqual([
+      {
+        Sid: 'KillSwitch',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: {
+          'Fn::Sub': KILL_SWITCH_PARAMETER,
+        },
+      },
+    ]);
   });
 
   it('gives each function a role of its own with no wildcard action', () => {

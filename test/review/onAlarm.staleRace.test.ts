@@ -6,6 +6,7 @@ import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { makeAlarmEvent } from '../support/events.ts';
 import { DEFAULT_AMI } from '../support/fleet.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -37,6 +38,7 @@ beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
   ssm.reset();
+  killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
   setDryRun(false);
   const res = await new EC2Client({}).send(

@@ -1,4 +1,5 @@
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -11,9 +12,11 @@ import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { runInInvocation } from '#shared/runtime/invocation.ts';
 import { executorCounts, runFunction } from '#shared/runtime/pipeline.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
 
 // The runtime, not each executor, decides whether a mutation runs: these executors check nothing.
 const documents = mockClient(DynamoDBDocumentClient);
+const ssm = mockClient(SSMClient);
 
 type TestIntent = RunbookIntent | PageIntent;
 
@@ -58,6 +61,7 @@ function specWith(plan: Plan<TestIntent>) {
       mutates: true,
       budgetMs: 10_000,
       preview: (intent) => `start ${intent.document}`,
+      rateGuard: (intent) => ({ rule: intent.rule, actionId: intent.clientToken }),
       execute: mutate,
     },
     'sns.page': { kind: 'sns.page', permissions: [], mutates: false, execute: notify },
@@ -82,6 +86,8 @@ const withTimeLeft = <T>(ms: number, work: () => Promise<T>, aborted = false) =>
 beforeEach(() => {
   documents.reset();
   documents.on(BatchWriteCommand).resolves({});
+  ssm.reset();
+  withoutKillSwitch(ssm);
   process.env.STATE_TABLE_NAME = 'state';
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -142,6 +148,144 @@ describe('runtime dry-run', () => {
   });
 });
 
+const modeIs = (value: string) => {
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/ops-autopilot/dev/mode', Value: value } });
+};
+const loggedItems = () =>
+  documents
+    .commandCalls(BatchWriteCommand)
+    .flatMap((c) => c.args[0].input.RequestItems?.state ?? [])
+    .map((i) => i.PutRequest?.Item);
+
+describe('runtime kill switch (/ops-autopilot/<stage>/mode)', () => {
+  it('makes a live run dry when set to dry-run, says so in the result and the action log, and still pages', async () => {
+    // Arrange
+    modeIs('dry-run');
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const result = await runPipeline(spec);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect(notify).toHaveBeenCalledOnce();
+    expect(notify.mock.calls[0]?.[1]).toMatchObject({
+      forcedDryRun: 'Forced dry-run by /ops-autopilot/dev/mode: set to dry-run',
+    });
+    expect(result).toMatchObject({
+      dryRun: true,
+      forcedDryRun: 'Forced dry-run by /ops-autopilot/dev/mode: set to dry-run',
+    });
+    expect(loggedItems()[0]).toMatchObject({
+      reason: 'dry-run',
+      dryRun: true,
+      forcedDryRun: 'Forced dry-run by /ops-autopilot/dev/mode: set to dry-run',
+    });
+  });
+
+  it('fails safe to dry-run when the parameter cannot be read, and says why', async () => {
+    // Arrange
+    ssm
+      .on(GetParameterCommand)
+      .rejects(
+        Object.assign(new Error('not authorized to perform ssm:GetParameter'), {
+          name: 'AccessDeniedException',
+        }),
+      );
+    const { spec, mutate } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const result = await runPipeline(spec);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect(result.forcedDryRun).toBe(
+      'Forced dry-run by /ops-autopilot/dev/mode: it could not be read (AccessDeniedException: not authorized to perform ssm:GetParameter), and an unknown mode never acts',
+    );
+  });
+
+  it('follows the stage when set to live, and reads the parameter once per cache period, not per run', async () => {
+    // Arrange
+    modeIs('live');
+    const first = specWith({ intents: [runbook], notes: [] });
+    const second = specWith({ intents: [runbook], notes: [] });
+    // Act
+    await runPipeline(first.spec);
+    await runPipeline(second.spec);
+    // Assert
+    expect(first.mutate).toHaveBeenCalledOnce();
+    expect(second.mutate).toHaveBeenCalledOnce();
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+  });
+
+  it('is not read on a dry-run stage or when nothing would mutate', async () => {
+    // Arrange
+    modeIs('dry-run');
+    process.env.DRY_RUN = 'true';
+    resetConfigForTests();
+    const dryStage = specWith({ intents: [runbook, page], notes: [] });
+    const pageOnly = specWith({ intents: [page], notes: [] });
+    // Act
+    await runPipeline(dryStage.spec);
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+    const paged = await runPipeline(pageOnly.spec);
+    // Assert
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+    expect(paged.forcedDryRun).toBeUndefined();
+  });
+});
+
+describe('runtime rate guard', () => {
+  it('claims a slot keyed by the rule and the action id before a live mutation', async () => {
+    // Arrange
+    const { spec, mutate } = specWith({ intents: [runbook], notes: [] });
+    // Act
+    await runPipeline(spec);
+    // Assert
+    const [claim] = documents.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(claim?.Key?.id).toMatch(/^ops-autopilot-test#rate-guard#restart#\d+$/);
+    expect(claim?.ExpressionAttributeValues?.[':action']).toEqual(new Set(['token']));
+    expect(claim?.ExpressionAttributeValues?.[':max']).toBe(10);
+    expect(mutate).toHaveBeenCalledOnce();
+  });
+
+  it('refuses a mutation whose rule has used its window, as rate-limited, and pages the trip only once per window', async () => {
+    // Arrange: the window is full, and another delivery has already paged the trip.
+    documents
+      .on(UpdateCommand)
+      .rejects(
+        Object.assign(new Error('The conditional request failed'), {
+          name: 'ConditionalCheckFailedException',
+        }),
+      );
+    const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const result = await runPipeline(spec);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect(result.outcomes[0]).toMatchObject({
+      kind: 'ssm.start-automation',
+      status: 'skipped',
+      reason: 'rate-limited',
+      detail: expect.stringContaining('the rate guard allows 10 action(s) of restart per 60 min'),
+    });
+    // Only the plan's own page: the trip page belongs to the delivery that claimed it.
+    expect(notify).toHaveBeenCalledOnce();
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['ssm.start-automation', 'sns.page']);
+  });
+
+  it('fails the delivery (for a retry) when the slot cannot be claimed, without acting', async () => {
+    // Arrange
+    documents
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    const { spec, mutate } = specWith({ intents: [runbook, page], notes: [] });
+    // Act
+    const error = await runPipeline(spec).catch((e: unknown) => e);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect((error as Error).name).toBe('ActionFailedError');
+    expect((error as Error).message).toContain('could not claim a rate guard slot for restart');
+  });
+});
+
 describe('runtime deadline', () => {
   it('starts no mutation with less time left than it needs, records why, and fails the delivery for a retry', async () => {
     // Arrange
@@ -199,6 +343,7 @@ describe('runtime metrics', () => {
         budgetMs: 0,
         metrics: { done: 'Started', refused: { 'out-of-scope': 'Refused', 'limit-reached': 'Refused' } },
         preview: () => 'start',
+        rateGuard: () => ({ rule: 'r', actionId: 'a' }),
         execute: async () => done('ssm.start-automation', 'started'),
       },
       'sns.page': {

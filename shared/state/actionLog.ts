@@ -18,7 +18,10 @@ export interface ActionLogEntry {
   reason?: string;
   detail: string;
   dryRun: boolean;
+  /** ISO 8601 UTC time of the decision: the sort key of both action-log indexes (tableDefinition.ts). */
   at: string;
+  /** The UTC date of `at` (YYYY-MM-DD): the partition of the `byDay` index, so recent decisions need no scan. */
+  day: string;
   expiration: number;
 }
 
@@ -40,6 +43,7 @@ export function actionLogEntries(
     incidentKey: signal.incidentKey,
     dryRun,
     at,
+    day: at.slice(0, 10),
     expiration,
   };
   const fromOutcomes = outcomes.map((o) => ({

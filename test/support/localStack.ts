@@ -12,10 +12,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { STATE_TABLE_TTL_ATTRIBUTE, stateTableDefinition } from '#shared/state/tableDefinition.ts';
 
 /**
  * The stack's stateful resources, created in the emulator the way serverless.yml creates them in AWS:
- * the state table (key `id`, TTL on `expiration`) and the paging topic, with an SQS queue subscribed
+ * the state table (shared/state/tableDefinition.ts: key `id`, TTL on `expiration`, the action-log
+ * indexes) and the paging topic, with an SQS queue subscribed
  * so tests and the demo can read every page that was sent.
  */
 export interface LocalStack {
@@ -41,14 +43,14 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      // The deployed table's keys and indexes (the package test holds serverless.yml to the same).
+      ...stateTableDefinition,
     }),
   );
   await dynamodb.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
     }),
   );
   const topic = await sns.send(new CreateTopicCommand({ Name: `${name}-pages` }));

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '#shared/state/tableDefinition.ts';
-import { type Packaged, packageStack, type Template } from '../support/packaged.ts';
+import { type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
 
 /**
  * What each paging stage param creates, and the state table's indexes, read from one template packaged
@@ -181,5 +183,20 @@ describe('the state table', () => {
     const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = table?.Properties ?? {};
     // Assert
     expect({ AttributeDefinitions, KeySchema, GlobalSecondaryIndexes }).toEqual(stateTableDefinition);
+  });
+});
+
+describe('docs/EMERGENCY.md', () => {
+  it('lists every EventBridge rule the stack creates, so the emergency page disables them all', () => {
+    // Arrange
+    const doc = readFileSync(join(ROOT, 'docs', 'EMERGENCY.md'), 'utf8');
+    const listed = /<!-- rules -->\n([\s\S]*?)<!-- \/rules -->/.exec(doc)?.[1] ?? '';
+    // Act
+    const rules = Object.values(packaged.template.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => String(r.Properties.Name).replace(/^ops-autopilot-dev-/, 'ops-autopilot-<stage>-'))
+      .sort();
+    // Assert
+    expect(listed.trim().split('\n')).toEqual(rules.map((name) => `- \`${name}\``));
   });
 });

@@ -157,6 +157,18 @@ function channelTopics(ctx: ExecutionContext, textTopic: string): ChannelTopic[]
   ];
 }
 
+/**
+ * The channel has the page: failing to record it must not fail the delivery (a retry would then page
+ * the other channels' missing ones and this one again, under the same page id, which its dedup drops).
+ */
+async function recordChannel(pageId: string, channel: PageChannel, messageId: string): Promise<void> {
+  try {
+    await markChannelSent(pageId, channel, messageId);
+  } catch (error) {
+    logger.warn('page sent on a channel but not recorded as sent there', { pageId, channel, error });
+  }
+}
+
 type Delivery =
   | { ok: true; messageId: string }
   | { ok: false; error: unknown; anySent: boolean; channel: PageChannel };
@@ -185,7 +197,7 @@ async function deliver(
       const messageId = await publish(page, topicArn, message);
       messageIds.push(several ? `${channel}:${messageId}` : messageId);
       anySent = true;
-      if (several) await markChannelSent(pageCtx.pageId, channel, messageId);
+      if (several) await recordChannel(pageCtx.pageId, channel, messageId);
     } catch (error) {
       return { ok: false, error, anySent, channel };
     }

@@ -53,14 +53,3 @@ export function consoleLink(
   const url = consoleUrl(region, service, fragment);
   return url ? [{ label, url }] : [];
 }
-
-/** An ARN in the partition of `region` (pass '' for the region and account of a global resource). */
-export function arnIn(
-  region: string,
-  service: string,
-  arnRegion: string,
-  account: string,
-  resource: string,
-): string {
-  return `arn:${partitionOf(region)}:${service}:${arnRegion}:${account}:${resource}`;
-}

@@ -175,14 +175,44 @@ describe('paging stage params', () => {
   });
 });
 
+/** A template value with its Fn::If resolved for these parameter values. */
+function resolved(t: Cfn, v: unknown, values: Record<string, string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => resolved(t, x, values));
+  if (typeof v !== 'object' || v === null) return v;
+  const branch = (v as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+  if (branch) return resolved(t, holds(t, t.Conditions[branch[0]], values) ? branch[1] : branch[2], values);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolved(t, x, values)]));
+}
+
 describe('the state table', () => {
   it('has the keys and action-log indexes of shared/state/tableDefinition.ts, which the emulator tests create', () => {
     // Arrange
-    const table = packaged.template.Resources.StateTable;
+    const t = packaged.template as Cfn;
     // Act
-    const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = table?.Properties ?? {};
+    const table = resolved(t, t.Resources.StateTable?.Properties, defaults(t)) as Record<string, unknown>;
     // Assert
-    expect({ AttributeDefinitions, KeySchema, GlobalSecondaryIndexes }).toEqual(stateTableDefinition);
+    expect(defaults(t).ActionLogIndexes).toBe('all');
+    expect({
+      AttributeDefinitions: table.AttributeDefinitions,
+      KeySchema: table.KeySchema,
+      GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
+    }).toEqual(stateTableDefinition);
+  });
+
+  it('upgrades a table made before the indexes one index per deploy (CloudFormation adds one per update)', () => {
+    // Arrange
+    const t = packaged.template as Cfn;
+    // Act
+    const first = resolved(t, t.Resources.StateTable?.Properties, {
+      ...defaults(t),
+      ActionLogIndexes: 'incident',
+    }) as {
+      AttributeDefinitions: { AttributeName: string }[];
+      GlobalSecondaryIndexes: { IndexName: string }[];
+    };
+    // Assert: the first deploy adds byIncident alone, with no attribute definition left unused.
+    expect(first.GlobalSecondaryIndexes.map((i) => i.IndexName)).toEqual(['byIncident']);
+    expect(first.AttributeDefinitions.map((a) => a.AttributeName)).toEqual(['id', 'incidentKey', 'at']);
   });
 });
 

@@ -100,7 +100,17 @@ function runtimeStatements(stage, fn, deployment) {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`ops-autopilot-${stage}#shared#${kind}#*`] },
       },
     })),
-    { Sid: 'Page', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'PageTopic' } },
+    {
+      Sid: 'Page',
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      // The chat and pager topics exist only when the stage subscribes a chat channel or a pager.
+      Resource: [
+        { Ref: 'PageTopic' },
+        { 'Fn::If': ['HasChatPages', { Ref: 'PageChatTopic' }, { Ref: 'AWS::NoValue' }] },
+        { 'Fn::If': ['HasPager', { Ref: 'PagePagerTopic' }, { Ref: 'AWS::NoValue' }] },
+      ],
+    },
     {
       Sid: 'PageKey',
       Effect: 'Allow',

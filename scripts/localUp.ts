@@ -1,6 +1,6 @@
 /**
  * `npm run local:up [-- --port 5055 --stage dev]`: a local AWS (moto_server on loopback) holding the
- * stack's state table (deploy/state-table.json, as deployed) and paging topic, with a queue subscribed
+ * stack's state table (shared/state/tableDefinition.ts, as deployed) and paging topic, with a queue subscribed
  * to read the pages (`npm run local:pages`). Prints the `export` lines that make the README's
  * `sls invoke local` commands run against it, and stays in the foreground until Ctrl-C.
  */

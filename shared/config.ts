@@ -69,6 +69,9 @@ export interface RuntimeConfig extends StageConfig {
   stage: string;
   functionName: string;
   pageTopicArn: string | undefined;
+  /** The chat topic (Amazon Q Developer's format) and the pager topic (Events API v2): unset, not used. */
+  pageChatTopicArn: string | undefined;
+  pagePagerTopicArn: string | undefined;
   stateTableName: string | undefined;
   /** The role runbooks run as (the stack's RunbookAutomationRole), passed as AutomationAssumeRole. */
   automationRoleArn: string | undefined;
@@ -87,6 +90,21 @@ const Env = z.object({
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
       error: (issue) =>
         `must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic> (the stack output PageTopicArn); ${got(issue)}`,
+    })
+    .optional(),
+  // Empty when the stage subscribes no chat channel or pager (the stack makes no such topic).
+  PAGE_CHAT_TOPIC_ARN: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})?$/, {
+      error: (issue) =>
+        `must be an SNS topic ARN (the stack output PageChatTopicArn) or empty; ${got(issue)}`,
+    })
+    .optional(),
+  PAGE_PAGER_TOPIC_ARN: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256})?$/, {
+      error: (issue) =>
+        `must be an SNS topic ARN (the stack output PagePagerTopicArn) or empty; ${got(issue)}`,
     })
     .optional(),
   STATE_TABLE_NAME: z
@@ -182,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     stage: e.STAGE,
     functionName: e.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
     pageTopicArn: e.PAGE_TOPIC_ARN,
+    pageChatTopicArn: e.PAGE_CHAT_TOPIC_ARN || undefined,
+    pagePagerTopicArn: e.PAGE_PAGER_TOPIC_ARN || undefined,
     stateTableName: e.STATE_TABLE_NAME,
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
     globalEventsHomeRegion: e.GLOBAL_EVENTS_HOME_REGION || undefined,

@@ -1,4 +1,5 @@
 import { alarmArn } from '#shared/domain/arn.ts';
+import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { textProblem } from '#shared/domain/text.ts';
 import type { Observation } from '#shared/runtime/functionSpec.ts';
@@ -141,11 +142,11 @@ export function alarmSignal(event: AlarmEvent, facts: AlarmFacts = alarmFacts(ev
     incidentKey: facts.alarmArn,
     occurredAt: detail.state.timestamp,
     evidence,
-    links: [
-      {
-        label: 'Alarm',
-        url: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(facts.alarmName)}`,
-      },
-    ],
+    links: consoleLink(
+      'Alarm',
+      region,
+      'cloudwatch',
+      `#alarmsV2:alarm/${encodeURIComponent(facts.alarmName)}`,
+    ),
   };
 }

@@ -1,4 +1,5 @@
 import type { IngressPermission } from '#shared/domain/intent.ts';
+import { partitionOf } from '#shared/domain/partition.ts';
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import type { DetectionName } from './settings.ts';
@@ -526,7 +527,9 @@ const DETECTORS: Record<DetectionName, Detector> = {
     const bucket = valid('bucket', field(req, 'bucketName'));
     return {
       ...found,
-      ...(bucket ? { resource: { type: 's3 bucket', id: bucket, arn: `arn:aws:s3:::${bucket}` } } : {}),
+      ...(bucket
+        ? { resource: { type: 's3 bucket', id: bucket, arn: `arn:${partitionOf(e.region)}:s3:::${bucket}` } }
+        : {}),
       ...(bucket ? { remediation: { kind: 'restore-public-access-block' as const, bucket } } : {}),
     };
   },

@@ -1,4 +1,5 @@
 import type { RuntimeConfig } from '#shared/config.ts';
+import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { type InvocationSite, LOCAL_ACCOUNT, type Observation } from '#shared/runtime/functionSpec.ts';
 import { detect, type Finding } from './detections.ts';
@@ -76,8 +77,8 @@ function actor(e: CloudTrailEvent): string {
 }
 
 /** The record in the CloudTrail console's event history. */
-export const eventHistoryLink = (region: string, eventId: string) =>
-  `https://${region}.console.aws.amazon.com/cloudtrail/home?region=${region}#/events/${encodeURIComponent(eventId)}`;
+export const eventHistoryLinks = (region: string, eventId: string) =>
+  consoleLink('CloudTrail event', region, 'cloudtrail', `#/events/${encodeURIComponent(eventId)}`);
 
 /** Pure: the decided detection for this stage, and the signal built from it. */
 export function observeCloudTrail(
@@ -137,6 +138,6 @@ export function cloudTrailSignal(event: CloudTrailEvent, facts: CloudTrailFacts)
       eventTime: d.eventTime,
       eventId: d.eventID,
     },
-    links: [{ label: 'CloudTrail event', url: eventHistoryLink(region, d.eventID) }],
+    links: eventHistoryLinks(region, d.eventID),
   };
 }

@@ -48,6 +48,8 @@ export interface FleetInput {
   maxStopsPerHour: number;
   /** Stops other runs already made in the rolling hour: this run may make only the rest. */
   stopsInLastHour?: number;
+  /** The region the instances run in, which prices their savings (the price table's region by default). */
+  region?: string;
 }
 
 const formatNumber = plainNumber;
@@ -197,7 +199,7 @@ export function decideFleet(input: FleetInput): IdleVerdict[] {
             ...base,
             decision: 'stop',
             reason: idle,
-            estimatedMonthlySavingUsd: estimateMonthlySavingUsd(instanceType),
+            estimatedMonthlySavingUsd: estimateMonthlySavingUsd(instanceType, input.region),
           }
         : {
             ...base,
@@ -235,7 +237,8 @@ export interface SavingsSummary {
   cappedMonthlySavingUsd: number;
 }
 
-export function summarizeSavings(verdicts: readonly IdleVerdict[]): SavingsSummary {
+/** `region` prices the capped instances as the stops were priced (the table's region by default). */
+export function summarizeSavings(verdicts: readonly IdleVerdict[], region?: string): SavingsSummary {
   const summary: SavingsSummary = {
     considered: verdicts.length,
     stopped: 0,
@@ -253,7 +256,7 @@ export function summarizeSavings(verdicts: readonly IdleVerdict[]): SavingsSumma
       else summary.estimatedMonthlySavingUsd += v.estimatedMonthlySavingUsd;
     } else if (v.decision === 'capped') {
       summary.capped++;
-      const potential = estimateMonthlySavingUsd(v.instanceType);
+      const potential = estimateMonthlySavingUsd(v.instanceType, region);
       if (potential !== 'unknown') summary.cappedMonthlySavingUsd += potential;
     } else if (v.decision === 'spare') {
       summary.spared++;

@@ -6,6 +6,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './fleet.ts';
 import type { IdleScanGathered } from './gather.ts';
 import type { IdlePolicy } from './idleness.ts';
+import { priceBasis } from './pricing.ts';
 import type { IdleRun } from './settings.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
@@ -24,6 +25,8 @@ export interface IdleScanFindings {
   stops: Pick<IdleVerdict, 'instanceId' | 'instanceType' | 'reason' | 'estimatedMonthlySavingUsd'>[];
   estimatedMonthlySavingUsd: number;
   unpricedStops: string[];
+  /** How the savings were priced: the region and the basis of the estimate. */
+  priceBasis: string;
   scanStats: IdleScanGathered['scanStats'];
   /** Every verdict; a scheduled run's response leaves them out (they are logged). */
   verdicts?: IdleVerdict[];
@@ -153,9 +156,11 @@ export function planIdleScan(input: {
     scope: run.scope,
     maxStopsPerHour: run.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
+    region: signal.region,
   });
   const verdicts = gathered.recordedStops ? finishFirstDecision(fresh, gathered.recordedStops) : fresh;
-  const summary = summarizeSavings(verdicts);
+  const summary = summarizeSavings(verdicts, signal.region);
+  const pricing = priceBasis(signal.region);
   // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
   const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
   const notes: PlanNote[] = [];
@@ -183,6 +188,7 @@ export function planIdleScan(input: {
     })),
     estimatedMonthlySavingUsd: summary.estimatedMonthlySavingUsd,
     unpricedStops: summary.unpricedStops,
+    priceBasis: pricing.label,
     scanStats: gathered.scanStats,
     verdicts,
   };
@@ -237,7 +243,7 @@ export function planIdleScan(input: {
       `at least ${Math.round(run.policy.minCoverage * 100)} % of the hours.`,
     details: [
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
-      `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed)`,
+      `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
     ],
   });
   return { intents: [stop, page], notes, findings, dryRun: run.dryRun };

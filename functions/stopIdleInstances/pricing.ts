@@ -1,4 +1,9 @@
-// What a stop saves: on-demand list prices for common instance types. Used to report, never to decide.
+// What a stop saves: on-demand list prices for common instance types, scaled to the stack's region.
+// Used to report, never to decide. The Price List API would be exact but needs another SDK client and
+// a cache; a labelled estimate says what it is instead.
+
+/** The region the price table below is for. */
+export const PRICE_TABLE_REGION = 'us-east-1';
 
 // us-east-1, Linux, on-demand, USD per hour: approximate public list prices (2024-2025) from
 // https://aws.amazon.com/ec2/pricing/on-demand/, good enough for an estimate in a report.
@@ -64,9 +69,90 @@ export const onDemandMonthlyUsd: Readonly<Record<string, number>> = Object.fromE
   Object.entries(onDemandHourlyUsd).map(([type, hourly]) => [type, roundCents(hourly * HOURS_PER_MONTH)]),
 );
 
-/** Compute cost saved by a stop; EBS volumes stay billed, so this is an upper bound of the real saving. */
-export function estimateMonthlySavingUsd(instanceType: string): number | 'unknown' {
+/**
+ * A region's on-demand Linux prices relative to us-east-1: the m5.large list price there over
+ * us-east-1's ($0.096/h), rounded to two decimals, read from https://aws.amazon.com/ec2/pricing/on-demand/
+ * in 2025. Families differ by a few percent around it, so a priced saving is an estimate within about
+ * ±10 %. China's regions are priced in CNY by another company (https://www.amazonaws.cn/en/ec2/pricing/):
+ * not listed, so their savings are `unknown` rather than a dollar figure that does not exist.
+ */
+export const regionPriceRatio: Readonly<Record<string, number>> = {
+  'us-east-1': 1,
+  'us-east-2': 1,
+  'us-west-1': 1.17,
+  'us-west-2': 1,
+  'ca-central-1': 1.11,
+  'sa-east-1': 1.59,
+  'eu-west-1': 1.11,
+  'eu-west-2': 1.16,
+  'eu-west-3': 1.17,
+  'eu-central-1': 1.2,
+  'eu-central-2': 1.32,
+  'eu-north-1': 1.06,
+  'eu-south-1': 1.17,
+  'eu-south-2': 1.11,
+  'ap-south-1': 1.05,
+  'ap-southeast-1': 1.25,
+  'ap-southeast-2': 1.25,
+  'ap-southeast-3': 1.25,
+  'ap-northeast-1': 1.29,
+  'ap-northeast-2': 1.23,
+  'ap-northeast-3': 1.29,
+  'ap-east-1': 1.38,
+  'me-south-1': 1.22,
+  'me-central-1': 1.22,
+  'af-south-1': 1.32,
+  'il-central-1': 1.16,
+  'us-gov-west-1': 1.26,
+  'us-gov-east-1': 1.26,
+};
+
+/** How a region's savings are priced, said beside every figure: region, basis and its date. */
+export interface PriceBasis {
+  region: string;
+  /** undefined: the region's prices are not in dollars (China), so savings are unknown. */
+  ratio: number | undefined;
+  label: string;
+}
+
+export function priceBasis(region: string): PriceBasis {
+  if (region.startsWith('cn-')) {
+    return {
+      region,
+      ratio: undefined,
+      label: `no estimate for ${region}: its prices are in CNY (amazonaws.cn), not in this table`,
+    };
+  }
+  const known = Object.hasOwn(regionPriceRatio, region) ? regionPriceRatio[region] : undefined;
+  if (known === undefined) {
+    return {
+      region,
+      ratio: 1,
+      label: `estimate for ${region}, basis: us-east-1 on-demand Linux list prices (2025), no ratio known for ${region}`,
+    };
+  }
+  return {
+    region,
+    ratio: known,
+    label:
+      known === 1
+        ? `estimate for ${region}, basis: us-east-1 on-demand Linux list prices (2025)`
+        : `estimate for ${region}, basis: us-east-1 on-demand Linux list prices (2025) x ${known} (${region}'s m5.large ratio)`,
+  };
+}
+
+/**
+ * Compute cost saved by a stop in `region`; EBS volumes stay billed, so this is an upper bound of the
+ * real saving. `unknown` for a type not in the table or a region not priced in dollars.
+ */
+export function estimateMonthlySavingUsd(
+  instanceType: string,
+  region: string = PRICE_TABLE_REGION,
+): number | 'unknown' {
   // Object.hasOwn so a type named like a prototype key ('constructor') is unknown, not a function.
-  if (!Object.hasOwn(onDemandMonthlyUsd, instanceType)) return 'unknown';
-  return onDemandMonthlyUsd[instanceType] ?? 'unknown';
+  if (!Object.hasOwn(onDemandHourlyUsd, instanceType)) return 'unknown';
+  const hourly = onDemandHourlyUsd[instanceType];
+  const { ratio } = priceBasis(region);
+  if (hourly === undefined || ratio === undefined) return 'unknown';
+  return roundCents(hourly * ratio * HOURS_PER_MONTH);
 }

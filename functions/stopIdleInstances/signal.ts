@@ -1,4 +1,5 @@
 import type { RuntimeConfig } from '#shared/config.ts';
+import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { EventRejected, type InvocationSite, type Observation } from '#shared/runtime/functionSpec.ts';
 import { type IdleScanEvent, isScheduled } from './schema.ts';
@@ -42,11 +43,11 @@ export function idleScanSignal(event: IdleScanEvent, run: IdleRun, invocation: I
       minCoverage: run.policy.minCoverage,
       maxStopsPerHour: run.maxStopsPerHour,
     },
-    links: [
-      {
-        label: 'Instances stopped by ops-autopilot',
-        url: `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#Instances:tag:ops:stopped-by=ops-autopilot`,
-      },
-    ],
+    links: consoleLink(
+      'Instances stopped by ops-autopilot',
+      region,
+      'ec2',
+      '#Instances:tag:ops:stopped-by=ops-autopilot',
+    ),
   };
 }

@@ -1,13 +1,6 @@
-/** The partition of a region: ARNs of resources there start `arn:<partition>:`. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
-  if (region.startsWith('us-isof-')) return 'aws-iso-f';
-  return 'aws';
-}
+import { partitionOf } from './partition.ts';
+
+export { partitionOf } from './partition.ts';
 
 /**
  * The ARN of a CloudWatch alarm (metric or composite) in this account and region. The name goes in raw:

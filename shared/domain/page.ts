@@ -94,7 +94,7 @@ export interface PageContext {
   forcedDryRun?: string;
 }
 
-function describeOutcome(o: Outcome): string {
+export function describeOutcome(o: Outcome): string {
   const label = o.status === 'done' ? 'DONE' : o.status === 'skipped' ? `SKIPPED (${o.reason})` : 'FAILED';
   const err = o.error ? ` [${o.error.name}: ${o.error.message}]` : '';
   return `- ${label} ${o.kind}: ${o.detail}${err}`;

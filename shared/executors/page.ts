@@ -1,11 +1,13 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '#shared/aws/sns.ts';
+import { type PageChannel, renderForChannel } from '#shared/domain/channels.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
-import { pageIdOf, type RenderedPage, renderPage } from '#shared/domain/page.ts';
+import { type PageContext, pageIdOf, type RenderedPage, renderPage } from '#shared/domain/page.ts';
 import type { Severity } from '#shared/domain/severity.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { logger } from '#shared/runtime/powertools.ts';
+import { channelSent, markChannelSent } from '#shared/state/pageChannels.ts';
 import {
   claimResolve,
   markPageSent,
@@ -21,12 +23,12 @@ const RESOLVE_WAIT_MS = 250;
 const MARK_ATTEMPTS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function publish(page: RenderedPage, topicArn: string): Promise<string> {
+async function publish(page: RenderedPage, topicArn: string, message = page.body): Promise<string> {
   const res = await sns.send(
     new PublishCommand({
       TopicArn: topicArn,
       Subject: page.subject,
-      Message: page.body,
+      Message: message,
       MessageAttributes: Object.fromEntries(
         Object.entries(page.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
       ),
@@ -140,6 +142,69 @@ function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   };
 }
 
+interface ChannelTopic {
+  channel: PageChannel;
+  topicArn: string;
+}
+
+/** The topics a page goes to: the text topic, and the chat and pager topics when the stack has them. */
+function channelTopics(ctx: ExecutionContext, textTopic: string): ChannelTopic[] {
+  const { pageChatTopicArn, pagePagerTopicArn } = ctx.config;
+  return [
+    { channel: 'text', topicArn: textTopic },
+    ...(pageChatTopicArn ? [{ channel: 'chat' as const, topicArn: pageChatTopicArn }] : []),
+    ...(pagePagerTopicArn ? [{ channel: 'pager' as const, topicArn: pagePagerTopicArn }] : []),
+  ];
+}
+
+/**
+ * The channel has the page: failing to record it must not fail the delivery (a retry would then page
+ * the other channels' missing ones and this one again, under the same page id, which its dedup drops).
+ */
+async function recordChannel(pageId: string, channel: PageChannel, messageId: string): Promise<void> {
+  try {
+    await markChannelSent(pageId, channel, messageId);
+  } catch (error) {
+    logger.warn('page sent on a channel but not recorded as sent there', { pageId, channel, error });
+  }
+}
+
+type Delivery =
+  | { ok: true; messageId: string }
+  | { ok: false; error: unknown; anySent: boolean; channel: PageChannel };
+
+/**
+ * One page to every channel, each in its format. With several channels, each records that it got the
+ * page: a retry of this delivery (same page id) sends only to the channels that did not, so a failure on
+ * one channel never pages another twice. One channel needs no record: the claim already covers it.
+ */
+async function deliver(
+  topics: ChannelTopic[],
+  page: RenderedPage,
+  intent: PageIntent,
+  pageCtx: PageContext,
+): Promise<Delivery> {
+  const several = topics.length > 1;
+  const messageIds: string[] = [];
+  let anySent = false;
+  for (const { channel, topicArn } of topics) {
+    try {
+      if (several && (await channelSent(pageCtx.pageId, channel))) {
+        anySent = true;
+        continue;
+      }
+      const message = channel === 'text' ? page.body : renderForChannel(channel, intent, pageCtx);
+      const messageId = await publish(page, topicArn, message);
+      messageIds.push(several ? `${channel}:${messageId}` : messageId);
+      anySent = true;
+      if (several) await recordChannel(pageCtx.pageId, channel, messageId);
+    } catch (error) {
+      return { ok: false, error, anySent, channel };
+    }
+  }
+  return { ok: true, messageId: messageIds.join(' ') || 'already sent' };
+}
+
 /** Pages once per incident per window, and sends one resolve notice after a page. */
 export const pageExecutor: Executor<PageIntent> = {
   kind: 'sns.page',
@@ -151,6 +216,8 @@ export const pageExecutor: Executor<PageIntent> = {
     'kms:GenerateDataKey',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
+    // The per-channel records of a page sent to several topics.
+    'dynamodb:PutItem',
   ],
   mutates: false,
   async execute(intent, ctx) {
@@ -171,7 +238,7 @@ export const pageExecutor: Executor<PageIntent> = {
       );
     }
     if (!claim.send) return claim.outcome;
-    const page = renderPage(intent, {
+    const pageCtx: PageContext = {
       outcomes: ctx.prior,
       repeats: claim.repeats,
       stage: ctx.config.stage,
@@ -181,20 +248,36 @@ export const pageExecutor: Executor<PageIntent> = {
       ...(claim.reopened ? { reopened: true } : {}),
       ...(claim.incidentSeverity ? { incidentSeverity: claim.incidentSeverity } : {}),
       ...(ctx.forcedDryRun ? { forcedDryRun: ctx.forcedDryRun } : {}),
-    });
-    let messageId: string;
-    try {
-      messageId = await publish(page, topicArn);
-    } catch (error) {
+    };
+    const page = renderPage(intent, pageCtx);
+    const topics = channelTopics(ctx, topicArn);
+    const delivery = await deliver(topics, page, intent, pageCtx);
+    if (!delivery.ok) {
+      const { error } = delivery;
+      const where = topics.length > 1 ? ` to the ${delivery.channel} topic` : '';
+      if (delivery.anySent) {
+        // Another channel has it: keep the claim, so this delivery's retry (same page id) sends only
+        // to the channels still missing it.
+        return failed(
+          intent.kind,
+          error,
+          `sent "${page.subject}" only in part: not${where} (page id ${claim.pageId})`,
+        );
+      }
       if (mayHaveBeenPublished(error)) {
         // SNS may have sent it (a lost response, a timeout): keep the claim, so only this delivery's
         // retry pages again, under the same page id, and subscribers can drop the copy.
-        return failed(intent.kind, error, `may not have sent "${page.subject}" (page id ${claim.pageId})`);
+        return failed(
+          intent.kind,
+          error,
+          `may not have sent "${page.subject}"${where} (page id ${claim.pageId})`,
+        );
       }
-      // SNS refused it: undo the claim, so whichever delivery comes next can page.
+      // SNS refused it and no channel has it: undo the claim, so whichever delivery comes next can page.
       await slot.release();
-      return failed(intent.kind, error, `could not send "${page.subject}"`);
+      return failed(intent.kind, error, `could not send "${page.subject}"${where}`);
     }
+    const { messageId } = delivery;
     // The page is out: failing to record that must not undo the claim. Try hard, since an unrecorded
     // page looks unsent to a retry (which would page again) and defers the resolve notice.
     for (let attempt = 1; ; attempt++) {

@@ -22,7 +22,10 @@ export interface ActionLogEntry {
   dryRun: boolean;
   /** Why the kill switch made the run dry, when it did. */
   forcedDryRun?: string;
+  /** ISO 8601 UTC time of the decision: the sort key of both action-log indexes (tableDefinition.ts). */
   at: string;
+  /** The UTC date of `at` (YYYY-MM-DD): the partition of the `byDay` index, so recent decisions need no scan. */
+  day: string;
   expiration: number;
 }
 
@@ -46,6 +49,7 @@ export function actionLogEntries(
     dryRun,
     ...(forcedDryRun ? { forcedDryRun } : {}),
     at,
+    day: at.slice(0, 10),
     expiration,
   };
   const fromOutcomes = outcomes.map((o) => ({

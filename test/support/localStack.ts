@@ -1,9 +1,6 @@
 import {
-  type AttributeDefinition,
-  type BillingMode,
   CreateTableCommand,
   DynamoDBClient,
-  type KeySchemaElement,
   ScanCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -16,13 +13,13 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import stateTable from '../../deploy/state-table.json' with { type: 'json' };
+import { STATE_TABLE_TTL_ATTRIBUTE, stateTableDefinition } from '#shared/state/tableDefinition.ts';
 
 /**
  * The stack's stateful resources, created in the emulator the way serverless.yml creates them in AWS:
- * the state table (from deploy/state-table.json, the definition serverless.yml reads too) and the
- * paging topic, with an SQS queue subscribed so tests, the demo and `npm run local:up` can read every
- * page that was sent.
+ * the state table (shared/state/tableDefinition.ts: key `id`, TTL on `expiration`, the action-log
+ * indexes) and the paging topic, with an SQS queue subscribed
+ * so tests, the demo and `npm run local:up` can read every page that was sent.
  */
 export interface LocalStack {
   tableName: string;
@@ -46,18 +43,16 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
   await dynamodb.send(
     new CreateTableCommand({
       TableName: tableName,
-      BillingMode: stateTable.BillingMode as BillingMode,
-      AttributeDefinitions: stateTable.AttributeDefinitions as AttributeDefinition[],
-      KeySchema: stateTable.KeySchema as KeySchemaElement[],
-      // CloudFormation spells it SSEEnabled, the API Enabled.
-      SSESpecification: { Enabled: stateTable.SSESpecification.SSEEnabled },
+      BillingMode: 'PAY_PER_REQUEST',
+      // The deployed table's keys and indexes (the package test holds serverless.yml to the same).
+      ...stateTableDefinition,
     }),
   );
   // CreateTable takes no TTL; CloudFormation sets it after the table, as here.
   await dynamodb.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
-      TimeToLiveSpecification: stateTable.TimeToLiveSpecification,
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL_ATTRIBUTE, Enabled: true },
     }),
   );
   const topic = await sns.send(new CreateTopicCommand({ Name: `${name}-pages` }));

@@ -23,10 +23,11 @@ export interface Packaged {
   template: Template;
 }
 
-/** `sls package` offline into a fresh folder, as CI and a user would run it. */
-export async function packageStack(stage = 'dev'): Promise<Packaged> {
+/** `sls package` offline into a fresh folder, as CI and a user would run it, with optional stage params. */
+export async function packageStack(stage = 'dev', params: Record<string, string> = {}): Promise<Packaged> {
   const dir = mkdtempSync(join(tmpdir(), 'ops-autopilot-package-'));
-  await run('npx', ['sls', 'package', '--stage', stage, '--package', dir], {
+  const paramArgs = Object.entries(params).map(([k, v]) => `--param=${k}=${v}`);
+  await run('npx', ['sls', 'package', '--stage', stage, '--package', dir, ...paramArgs], {
     cwd: ROOT,
     env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
     maxBuffer: 10 * 1024 * 1024,

@@ -183,13 +183,11 @@ describe('runtime kill switch (/ops-autopilot/<stage>/mode)', () => {
 
   it('fails safe to dry-run when the parameter cannot be read, and says why', async () => {
     // Arrange
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        Object.assign(new Error('not authorized to perform ssm:GetParameter'), {
-          name: 'AccessDeniedException',
-        }),
-      );
+    ssm.on(GetParameterCommand).rejects(
+      Object.assign(new Error('not authorized to perform ssm:GetParameter'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     const { spec, mutate } = specWith({ intents: [runbook, page], notes: [] });
     // Act
     const result = await runPipeline(spec);
@@ -248,13 +246,11 @@ describe('runtime rate guard', () => {
 
   it('refuses a mutation whose rule has used its window, as rate-limited, and pages the trip only once per window', async () => {
     // Arrange: the window is full, and another delivery has already paged the trip.
-    documents
-      .on(UpdateCommand)
-      .rejects(
-        Object.assign(new Error('The conditional request failed'), {
-          name: 'ConditionalCheckFailedException',
-        }),
-      );
+    documents.on(UpdateCommand).rejects(
+      Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+      }),
+    );
     const { spec, mutate, notify } = specWith({ intents: [runbook, page], notes: [] });
     // Act
     const result = await runPipeline(spec);

@@ -383,7 +383,7 @@ describe('planning an idle scan', () => {
       'Spared: 2 (busy-cpu 1, not-enough-data 1)',
       'Excluded: 2 (not-opted-in 1, spot 1)',
       'Every verdict with its reason: in CloudWatch Logs, log group /aws/lambda/local, entries "idle verdicts" with correlationId 53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa.',
-      'Estimated monthly saving: $60.74/month (on-demand compute, EBS stays billed)',
+      'Estimated monthly saving: $60.74/month (on-demand compute, EBS stays billed; estimate for us-east-1, basis: us-east-1 on-demand Linux list prices (2025))',
     ]);
   });
 

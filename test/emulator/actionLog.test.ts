@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { queryDecisions } from '#shared/state/actionLogQuery.ts';
+import { decisionsTable } from '../../scripts/decisions/table.ts';
+import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
+import { makeAlarmEvent } from '../support/events.ts';
+import { makeContext } from '../support/lambda.ts';
+import { createLocalStack, type LocalStack } from '../support/localStack.ts';
+import type { Moto } from '../support/moto.ts';
+import { ROOT } from '../support/packaged.ts';
+
+// Finding a decision: the action log by incident and by time, through the indexes the stack creates
+// (shared/state/tableDefinition.ts), after real function runs.
+const STACK = 'ops-autopilot-actionlog';
+const run = promisify(execFile);
+let moto: Moto;
+let stack: LocalStack;
+let handler: typeof import('#functions/onAlarm/handler.ts').handler;
+let documents: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  moto = await startEmulatedStack(STACK);
+  ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  setDryRun(true);
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+const alarm = (alarmName: string, state: 'ALARM' | 'OK' = 'ALARM') =>
+  makeAlarmEvent({
+    alarmName,
+    namespace: 'Custom/App',
+    metricName: 'Errors',
+    dimensions: { Service: alarmName },
+    state,
+  });
+const arnOf = (alarmName: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`;
+
+/** Two incidents: checkout fires and recovers, search fires. */
+async function twoIncidents(): Promise<void> {
+  await invoke(alarm('checkout-errors'));
+  await invoke(alarm('checkout-errors', 'OK'));
+  await invoke(alarm('search-errors'));
+}
+
+describe('the action log, queried', () => {
+  it('finds every decision about one incident, newest first, and none about another', async () => {
+    // Arrange
+    await twoIncidents();
+    const now = Date.now();
+    // Act
+    const found = await queryDecisions(documents, {
+      table: stack.tableName,
+      incident: arnOf('checkout-errors'),
+      sinceMs: now - 3_600_000,
+      nowMs: now,
+      limit: 20,
+    });
+    // Assert
+    expect(found.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(found.map((e) => e.incidentKey))).toEqual(new Set([arnOf('checkout-errors')]));
+    expect(found.map((e) => e.signalKind)).toContain('alarm.state-change');
+    expect(found.some((e) => e.detail.includes('resolve'))).toBe(true);
+    expect([...found.map((e) => e.at)]).toEqual([...found.map((e) => e.at)].sort().reverse());
+  });
+
+  it('finds the last decisions across incidents by time, within the limit, without a scan', async () => {
+    // Arrange
+    await twoIncidents();
+    const now = Date.now();
+    // Act
+    const last = await queryDecisions(documents, {
+      table: stack.tableName,
+      sinceMs: now - 3_600_000,
+      nowMs: now,
+      limit: 2,
+    });
+    const all = await queryDecisions(documents, {
+      table: stack.tableName,
+      sinceMs: now - 3_600_000,
+      nowMs: now,
+      limit: 100,
+    });
+    const later = await queryDecisions(documents, {
+      table: stack.tableName,
+      sinceMs: now + 60_000,
+      nowMs: now + 60_000,
+      limit: 100,
+    });
+    // Assert
+    expect(last).toHaveLength(2);
+    expect(last[0]?.incidentKey).toBe(arnOf('search-errors'));
+    expect(new Set(all.map((e) => e.incidentKey))).toEqual(
+      new Set([arnOf('checkout-errors'), arnOf('search-errors')]),
+    );
+    expect(later).toEqual([]);
+  });
+
+  it('prints the decisions as a readable table with npm run decisions', async () => {
+    // Arrange
+    await twoIncidents();
+    // Act
+    const { stdout } = await run(
+      'npx',
+      ['tsx', 'scripts/decisions.ts', '--table', stack.tableName, '--since', '1h', '--limit', '5'],
+      {
+        cwd: ROOT,
+        env: { ...process.env },
+      },
+    );
+    // Assert
+    expect(stdout).toContain('correlation id');
+    expect(stdout).toContain('search-errors');
+    expect(stdout).toContain('(dry-run)');
+  });
+
+  it('says so when nothing was decided', () => {
+    // Arrange
+    const entries: never[] = [];
+    // Act
+    const table = decisionsTable(entries);
+    // Assert
+    expect(table).toBe('No decisions found.');
+  });
+});

@@ -1,6 +1,11 @@
-import { IdempotencyConfig, IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -61,6 +66,14 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
   };
 }
 
+/**
+ * A repeated delivery of an event already handled or in progress. Counted so that its invocation, which
+ * runs no pipeline, still publishes a metric (Powertools warns about an invocation that publishes none).
+ */
+function countDuplicate(): void {
+  metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
+}
+
 /** What went wrong under a state-table failure, with what to do about missing credentials. */
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
@@ -101,9 +114,15 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   };
   return {
     before: async (request) => {
-      const early = await explained(() => inner.before?.(request));
-      acquired.add(request);
-      return early;
+      try {
+        const early = await explained(() => inner.before?.(request));
+        acquired.add(request);
+        return early;
+      } catch (error) {
+        // Refused while another delivery holds the event: counted like a repeat answered from the store.
+        if (error instanceof IdempotencyAlreadyInProgressError) countDuplicate();
+        throw error;
+      }
     },
     after: async (request) => {
       await explained(() => inner.after?.(request));
@@ -151,16 +170,11 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
       );
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: correlationPaths.EVENT_BRIDGE }))
     .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    // Per invocation, not per process: the dimension is flushed with the metrics it describes.
-    // (A before hook that returns a value ends the request in middy: this one returns nothing.)
-    .use({
-      before: () => {
-        metrics.addDimension('function', spec.name);
-      },
-    })
+    // A default dimension, not one added per invocation: it outlives each flush instead of being re-added
+    // (and warned about) by every invocation. One function per Lambda process, so one value per process.
+    .use(logMetrics(metrics, { captureColdStartMetric: true, defaultDimensions: { function: spec.name } }))
     .use(parseEvent(spec.name, spec.schema));
   if (spec.idempotency) {
     handler.use(
@@ -176,6 +190,11 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
             eventKeyJmesPath: spec.idempotency.key,
             expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
             throwOnNoIdempotencyKey: spec.idempotency.optional !== true,
+            // A repeated delivery answered from the store is counted, so its invocation publishes a metric.
+            responseHook: (response) => {
+              countDuplicate();
+              return response;
+            },
           }),
         }),
       ),

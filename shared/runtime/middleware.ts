@@ -17,6 +17,7 @@ import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
+import { deduplicationIsOn } from './deduplication.ts';
 import { type EventIssue, EventRejected, type FunctionSpec, invocationSiteOf } from './functionSpec.ts';
 import { DeadlineError, runInInvocation } from './invocation.ts';
 import { runFunction } from './pipeline.ts';
@@ -114,6 +115,7 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   };
   return {
     before: async (request) => {
+      if (!deduplicationIsOn()) return;
       try {
         const early = await explained(() => inner.before?.(request));
         acquired.add(request);
@@ -125,7 +127,7 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
       }
     },
     after: async (request) => {
-      await explained(() => inner.after?.(request));
+      if (acquired.has(request)) await explained(() => inner.after?.(request));
     },
     onError: async (request) => {
       if (acquired.has(request)) await explained(() => inner.onError?.(request));

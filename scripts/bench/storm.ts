@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { registry } from '#functions/index.ts';
 import { sendStateTableCallsOneAtATime } from '../../test/support/emulator.ts';
 import { listFixtures, loadFixture } from '../../test/support/events.ts';
@@ -405,13 +406,13 @@ export function printStorm(result: StormResult): boolean {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = performance.now();
   const result = await benchStorm({
     events: Number(process.env.STORM_EVENTS ?? 1000),
     concurrency: Number(process.env.STORM_CONCURRENCY ?? 8),
     seed: 12,
-    progress: (line) => console.log(line),
+    progress: (line) => console.log(`[storm ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`),
   });
   console.log('');
   const ok = printStorm(result);

@@ -2,15 +2,26 @@
  * npm run bench: performance figures, each beside a baseline measured in the same run.
  *   cold start  per function, against an all-in bundle of the same dependencies
  *   idle scan   batched (ours) against one metrics call per instance, on the same moto fleet
- * BENCH_RUNS sets the fresh processes per cold-start figure (default 5); BENCH_IDLE_SIZES the fleet
- * sizes (default 100,1000,5000; the 5000 case takes about five minutes, most of it moto).
+ *   storm       1000 mixed deliveries with duplicates and flapping alarms, with and without deduplication
+ * Takes about a quarter of an hour here (2 shared cores), most of it moto. Quick mode (`npm run bench --
+ * --quick` or BENCH_QUICK=1): the shipped build and its baseline once, a fleet of 100, a storm of 100.
+ * BENCH_RUNS sets the fresh processes per cold-start figure (default 5), BENCH_IDLE_SIZES the fleet
+ * sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries (default 1000).
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { type BenchFunction, benchColdStart, printColdStartTable } from './bench/coldStart.ts';
 import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 import { benchStopTagging, printStopTaggingTable } from './bench/stopTagging.ts';
+
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const progress = (line: string) => console.log(`[${elapsed()}] ${line}`);
 
 const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
   name,
@@ -19,6 +30,7 @@ const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
   heavy: deployment.heavyBundle,
 }));
 
+console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
 const moto = await startMoto();
 try {
   useMotoEnvironment(moto.endpoint);
@@ -33,21 +45,39 @@ try {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const rows = await benchColdStart(FUNCTIONS, env, runs);
+  const runs = Number(process.env.BENCH_RUNS ?? (quick ? 1 : 5));
+  progress(
+    `1/3 cold start: ${FUNCTIONS.length} functions${quick ? ', shipped build and baseline only' : ''}`,
+  );
+  const rows = await benchColdStart(FUNCTIONS, env, runs, progress, quick);
   printColdStartTable(rows, FUNCTIONS);
 } finally {
   await moto.stop();
 }
 
-const sizes = (process.env.BENCH_IDLE_SIZES ?? '100,1000,5000')
+const sizes = (process.env.BENCH_IDLE_SIZES ?? (quick ? '100' : '100,1000,5000'))
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
-console.log(
-  `\nIdle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)\n`,
+progress(
+  `2/3 idle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)`,
 );
-printIdleScanTable(await benchIdleScan(sizes));
+const idle = await benchIdleScan(sizes, {}, progress);
+console.log('');
+printIdleScanTable(idle);
 
-console.log('\nCalls per stop: a run of idle instances, each with its own CPU figures (moto)\n');
-printStopTaggingTable(await benchStopTagging());
+progress('2/3 calls per stop: a run of idle instances, each with its own CPU figures (moto)');
+printStopTaggingTable(await benchStopTagging(quick ? [10] : [10, 100, 500]));
+
+// Its own process: the storm imports every handler against its own moto, and clients are built on import.
+const stormEvents = process.env.STORM_EVENTS ?? (quick ? '100' : '1000');
+progress(`3/3 event storm: ${stormEvents} deliveries`);
+const stormExit = await new Promise<number>((resolve) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench', 'storm.ts')], {
+    stdio: 'inherit',
+    env: { ...process.env, STORM_EVENTS: stormEvents },
+  });
+  child.on('exit', (code) => resolve(code ?? 1));
+});
+console.log(`\nbench took ${elapsed()}${stormExit === 0 ? '' : '; the storm failed its check (above)'}`);
+process.exitCode = stormExit;

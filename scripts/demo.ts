@@ -10,6 +10,7 @@ import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import Table from 'cli-table3';
 import { registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
@@ -197,14 +198,54 @@ function describeResult(value: unknown): { decision: string; actions: string } {
   };
 }
 
+/**
+ * Column widths that fit `available` characters: each column gets what it needs, and the widest share
+ * what is left equally (water-filling), so short columns are never squeezed for a long one.
+ */
+function fitWidths(needed: number[], available: number): number[] {
+  const widths = needed.map(() => 0);
+  let left = available;
+  let open = needed.map((_, i) => i);
+  while (open.length > 0) {
+    const share = Math.floor(left / open.length);
+    const fits = open.filter((i) => (needed[i] ?? 0) <= share);
+    if (fits.length === 0) {
+      for (const i of open) widths[i] = Math.max(share, 8);
+      break;
+    }
+    for (const i of fits) {
+      widths[i] = needed[i] ?? 0;
+      left -= widths[i] ?? 0;
+    }
+    open = open.filter((i) => !fits.includes(i));
+  }
+  return widths;
+}
+
+/** The run as a table as wide as the terminal (120 when not a terminal); long cells wrap, none is cut. */
 function table(rows: Row[]): string {
-  const headers = ['event', 'function', 'decision', 'actions', 'pages'];
+  const head = ['event', 'function', 'decision', 'actions', 'pages'];
   const cells = rows.map((r) => [r.event, r.fn, r.decision, r.actions, r.pages]);
-  const widths = headers.map((h, i) =>
-    Math.min(70, Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length))),
+  // cli-table3 widths include one space of padding each side; the borders take one character per column and one more.
+  const needed = head.map((h, i) => 2 + Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const columns = process.stdout.columns || 120;
+  const widths = fitWidths(needed, columns - head.length - 1);
+  const out = new Table({
+    head,
+    colWidths: widths,
+    wordWrap: true,
+    wrapOnWordBoundary: true,
+    style: { head: [], border: [] },
+  });
+  out.push(...cells.map((c) => c.map((v, i) => breakLongWords(v, (widths[i] ?? 10) - 2))));
+  return out.toString();
+}
+
+/** cli-table3 cuts a word longer than its column; this breaks it into lines instead (paths, ARNs). */
+function breakLongWords(text: string, width: number): string {
+  return text.replace(/\S+/g, (word) =>
+    word.length <= width ? word : (word.match(new RegExp(`.{1,${width}}`, 'g')) ?? [word]).join('\n'),
   );
-  const line = (c: string[]) => c.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join(' | ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
 }
 
 async function main(): Promise<number> {

@@ -124,6 +124,9 @@ export async function benchColdStart(
   functions: BenchFunction[],
   env: NodeJS.ProcessEnv,
   runs = 5,
+  progress: (line: string) => void = () => undefined,
+  /** Only the shipped build beside the all-in baseline (quick mode): a fifth of the bundling. */
+  shippedOnly = false,
 ): Promise<ColdStartRow[]> {
   mkdirSync(OUT, { recursive: true });
   const allIn: Variant = {
@@ -135,7 +138,8 @@ export async function benchColdStart(
   const builds: { fn: BenchFunction; variant: Variant; out: string; bytes: number; fixture: string }[] = [];
   for (const fn of functions) {
     const entry = join(ROOT, fn.entry);
-    for (const [k, v] of [allIn, ...VARIANTS].entries()) {
+    const variants = shippedOnly ? VARIANTS.filter((v) => v.name.includes('shipped')) : VARIANTS;
+    for (const [k, v] of [allIn, ...variants].entries()) {
       const out = join(OUT, `${fn.name}-${k}.${v.format === 'esm' ? 'mjs' : 'cjs'}`);
       const bytes = await bundle(v === allIn ? allInEntry(entry) : entry, out, v);
       builds.push({ fn, variant: v, out, bytes, fixture: join(ROOT, 'events', fn.fixture) });
@@ -143,7 +147,9 @@ export async function benchColdStart(
   }
   // Round-robin: every build once per round, so drift in the machine's load falls on all of them alike.
   const samples = builds.map((): Sample[] => []);
+  progress(`cold start: ${builds.length} bundles built, ${runs} round(s) of fresh processes`);
   for (let round = 0; round < runs; round++) {
+    progress(`  cold start round ${round + 1}/${runs}`);
     for (const [k, b] of builds.entries()) samples[k]?.push(await sample(b.out, b.fixture, env));
   }
   return builds.map((b, k) => {

@@ -69,7 +69,11 @@ export function benchFleet(n: number, lookbackHours: number): InstanceGroup[] {
   ].filter((g) => g.count > 0);
 }
 
-export async function benchIdleScan(sizes = [100, 1000, 5000], options: BenchOptions = {}): Promise<Row[]> {
+export async function benchIdleScan(
+  sizes = [100, 1000, 5000],
+  options: BenchOptions = {},
+  progress: (line: string) => void = () => undefined,
+): Promise<Row[]> {
   const lookbackHours = options.lookbackHours ?? 3;
   const concurrency = options.perInstanceConcurrency ?? 8;
   const moto: Moto = await startMoto();
@@ -91,7 +95,8 @@ export async function benchIdleScan(sizes = [100, 1000, 5000], options: BenchOpt
     };
     const rows: Row[] = [];
 
-    for (const n of sizes) {
+    for (const [i, n] of sizes.entries()) {
+      progress(`  idle scan ${i + 1}/${sizes.length}: N = ${n}`);
       await moto.reset();
       const now = new Date();
       const seedStart = Date.now();

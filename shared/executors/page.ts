@@ -6,6 +6,7 @@ import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { type PageContext, pageIdOf, type RenderedPage, renderPage } from '#shared/domain/page.ts';
 import type { Severity } from '#shared/domain/severity.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
+import { deduplicationIsOn } from '#shared/runtime/deduplication.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { channelSent, markChannelSent } from '#shared/state/pageChannels.ts';
 import {
@@ -69,6 +70,19 @@ interface NoticeSlot {
 function slotFor(intent: PageIntent, ctx: ExecutionContext): NoticeSlot {
   const { incidentKey, correlationId } = intent;
   const occurredAtMs = parseAwsTimestamp(intent.occurredAt);
+  if (intent.notice === 'incident' && !deduplicationIsOn()) {
+    // Storm bench only (see deduplicationIsOn): every delivery pages, nothing is recorded.
+    return {
+      claim: async () => ({
+        send: true,
+        repeats: 0,
+        pageId: pageIdOf(incidentKey, 'incident', correlationId),
+      }),
+      markSent: async () => undefined,
+      release: async () => undefined,
+      sentVerb: 'paged',
+    };
+  }
   if (intent.notice === 'incident') {
     return {
       async claim() {

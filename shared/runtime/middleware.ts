@@ -1,6 +1,11 @@
-import { IdempotencyConfig, IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -12,6 +17,7 @@ import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
+import { deduplicationIsOn } from './deduplication.ts';
 import { type EventIssue, EventRejected, type FunctionSpec, invocationSiteOf } from './functionSpec.ts';
 import { DeadlineError, runInInvocation } from './invocation.ts';
 import { runFunction } from './pipeline.ts';
@@ -59,6 +65,14 @@ function parseEvent<S extends z.ZodType>(functionName: string, schema: S): Middl
       );
     },
   };
+}
+
+/**
+ * A repeated delivery of an event already handled or in progress. Counted so that its invocation, which
+ * runs no pipeline, still publishes a metric (Powertools warns about an invocation that publishes none).
+ */
+function countDuplicate(): void {
+  metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
 }
 
 /** Network errors that mean no AWS endpoint answered (an emulator not started, a wrong URL). */
@@ -111,12 +125,19 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   };
   return {
     before: async (request) => {
-      const early = await explained(() => inner.before?.(request));
-      acquired.add(request);
-      return early;
+      if (!deduplicationIsOn()) return;
+      try {
+        const early = await explained(() => inner.before?.(request));
+        acquired.add(request);
+        return early;
+      } catch (error) {
+        // Refused while another delivery holds the event: counted like a repeat answered from the store.
+        if (error instanceof IdempotencyAlreadyInProgressError) countDuplicate();
+        throw error;
+      }
     },
     after: async (request) => {
-      await explained(() => inner.after?.(request));
+      if (acquired.has(request)) await explained(() => inner.after?.(request));
     },
     onError: async (request) => {
       if (acquired.has(request)) await explained(() => inner.onError?.(request));
@@ -161,16 +182,11 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
       );
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: correlationPaths.EVENT_BRIDGE }))
     .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    // Per invocation, not per process: the dimension is flushed with the metrics it describes.
-    // (A before hook that returns a value ends the request in middy: this one returns nothing.)
-    .use({
-      before: () => {
-        metrics.addDimension('function', spec.name);
-      },
-    })
+    // A default dimension, not one added per invocation: it outlives each flush instead of being re-added
+    // (and warned about) by every invocation. One function per Lambda process, so one value per process.
+    .use(logMetrics(metrics, { captureColdStartMetric: true, defaultDimensions: { function: spec.name } }))
     .use(parseEvent(spec.name, spec.schema));
   if (spec.idempotency) {
     handler.use(
@@ -186,6 +202,11 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
             eventKeyJmesPath: spec.idempotency.key,
             expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
             throwOnNoIdempotencyKey: spec.idempotency.optional !== true,
+            // A repeated delivery answered from the store is counted, so its invocation publishes a metric.
+            responseHook: (response) => {
+              countDuplicate();
+              return response;
+            },
           }),
         }),
       ),

@@ -1,0 +1,424 @@
+/**
+ * Event storm: a mixed stream of EventBridge deliveries built from every registry function's fixtures
+ * (distinct incidents, duplicate deliveries, flapping alarms), replayed in process against moto twice:
+ * as deployed, and with deduplication (idempotency and the suppression window) switched off. Prints
+ * events/s, p50/p99 per delivery, pages and actions beside what the stream should give, and exits 1
+ * when the normal run differs from it.
+ *
+ * Run alone: `tsx scripts/bench/storm.ts` (STORM_EVENTS, default 1000). `npm run bench` runs it in its
+ * own process, since clients and the idempotency layer are built on import against one moto.
+ *
+ * What "expected" is, computed without the storm: each distinct incident's events delivered once, one
+ * at a time, on fresh identities (calibration). The storm then adds duplicates (1 to 5 deliveries of
+ * an event, some at once) and concurrency between incidents; it must change nothing.
+ *
+ * Concurrency: moto applies DynamoDB conditional writes non-atomically under concurrent requests, while
+ * DynamoDB applies the writes to one item one at a time; the state-table calls are therefore sent to
+ * moto one at a time (test/support/emulator.ts), and the figures include that queue.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { registry } from '#functions/index.ts';
+import { sendStateTableCallsOneAtATime } from '../../test/support/emulator.ts';
+import { listFixtures, loadFixture } from '../../test/support/events.ts';
+import { seedFleet } from '../../test/support/fleet.ts';
+import { makeContext } from '../../test/support/lambda.ts';
+import { createLocalStack } from '../../test/support/localStack.ts';
+import { startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
+import { isEventBridgeEvent } from '../../test/support/routing.ts';
+
+type Event = Record<string, unknown>;
+type Handler = (event: unknown, context: ReturnType<typeof makeContext>) => Promise<unknown>;
+
+/** One incident: its events in order (one, or a flapping alarm's ALARM, OK, ALARM), each delivered 1 to 5 times. */
+interface Incident {
+  fn: string;
+  template: string;
+  n: number;
+  steps: { deliveries: number; together: boolean }[];
+}
+
+interface Tally {
+  pages: number;
+  resolves: number;
+  actions: number;
+}
+
+interface RunFigures extends Tally {
+  label: string;
+  deliveries: number;
+  wallMs: number;
+  p50: number;
+  p99: number;
+  refusedInProgress: number;
+  errors: string[];
+}
+
+const FIXTURE_ACCOUNT = '123456789012';
+const FIXTURE_INSTANCE = 'i-0abc1234def567890';
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const FLAP_TEMPLATE = 'onAlarm/metric-alarm.json';
+
+/** A small deterministic generator (mulberry32), so a stream replays identically. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The fixture as incident `n`: another account (every ARN and incident key names it) and fresh ids
+ * (event ids, CloudTrail event ids, anomaly ids), so no two incidents share a record.
+ */
+function asIncident(event: Event, n: number, salt: string): Event {
+  const account = String(100_000_000_000 + n);
+  if (account.length !== 12) throw new Error(`incident ${n} has no 12-digit account`);
+  const text = JSON.stringify(event)
+    .replaceAll(FIXTURE_ACCOUNT, account)
+    .replace(UUID, (id) => {
+      const h = createHash('sha256').update(`${salt}:${n}:${id.toLowerCase()}`).digest('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    });
+  return JSON.parse(text) as Event;
+}
+
+/** ALARM, OK one minute later, ALARM two minutes later: inside any suppression window. */
+function flap(alarm: Event): Event[] {
+  const detail = alarm.detail as {
+    state: { timestamp: string; value: string };
+    previousState: { value: string };
+  };
+  const at = (minutes: number) =>
+    new Date(Date.parse(detail.state.timestamp) + minutes * 60_000).toISOString().replace('Z', '+0000');
+  const step = (minutes: number, value: string, previous: string, k: number): Event => {
+    const e = structuredClone(alarm);
+    const d = e.detail as typeof detail;
+    e.id = createHash('sha256')
+      .update(`${String(alarm.id)}:${k}`)
+      .digest('hex')
+      .slice(0, 36);
+    d.state.value = value;
+    d.state.timestamp = at(minutes);
+    d.previousState.value = previous;
+    return e;
+  };
+  return [step(0, 'ALARM', 'OK', 0), step(1, 'OK', 'ALARM', 1), step(2, 'ALARM', 'OK', 2)];
+}
+
+const ACTION_READS = /^(Describe|Get|List|Lookup|Head)/;
+
+/**
+ * Counts pages (SNS Publish, resolve notices apart) and actions (every other non-read AWS call of the
+ * functions' clients; tagging a stopped instance is part of its stop). moto has no SSM Automation:
+ * StartAutomationExecution is answered here, and counted.
+ */
+async function installCounters(): Promise<{ tally: Tally; reset(): void }> {
+  const tally: Tally = { pages: 0, resolves: 0, actions: 0 };
+  const { sns } = await import('#shared/aws/sns.ts');
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PublishCommand') {
+        const subject = String((args.input as { Subject?: string }).Subject ?? '');
+        if (subject.startsWith('[RESOLVED]')) tally.resolves++;
+        else tally.pages++;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'stormPageCounter' },
+  );
+  const clients = await Promise.all([
+    import('#shared/aws/ssm.ts').then((m) => m.ssm),
+    import('#shared/aws/ec2.ts').then((m) => m.ec2),
+    import('#shared/aws/s3.ts').then((m) => m.s3),
+    import('#shared/aws/cloudtrail.ts').then((m) => m.cloudtrail),
+  ]);
+  let execution = 0;
+  // One middleware shape for every client: only the command's name is read.
+  for (const client of clients as unknown as (typeof sns)[]) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName ?? '').replace(/Command$/, '');
+        if (!ACTION_READS.test(name) && name !== 'CreateTags') tally.actions++;
+        if (name === 'StartAutomationExecution') {
+          execution++;
+          return { output: { AutomationExecutionId: `storm-${execution}`, $metadata: {} }, response: {} };
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'stormActionCounter' },
+    );
+  }
+  return {
+    tally,
+    reset() {
+      tally.pages = 0;
+      tally.resolves = 0;
+      tally.actions = 0;
+    },
+  };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+export interface StormOptions {
+  events: number;
+  concurrency: number;
+  seed: number;
+  progress: (line: string) => void;
+}
+
+export interface StormResult {
+  distinct: number;
+  expected: Tally;
+  runs: RunFigures[];
+  excluded: string[];
+}
+
+export async function benchStorm(options: StormOptions): Promise<StormResult> {
+  const moto = await startMoto();
+  try {
+    useMotoEnvironment(moto.endpoint);
+    const stack = await createLocalStack('ops-autopilot-storm');
+    Object.assign(process.env, {
+      STAGE: 'dev',
+      DRY_RUN: 'false',
+      STATE_TABLE_NAME: stack.tableName,
+      PAGE_TOPIC_ARN: stack.topicArn,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+    });
+    // The alarm fixtures' instance, seeded and opted in, so runbook rules reach their (counted) start.
+    const fleet = await seedFleet([
+      { name: 'web', count: 1, tags: { 'ops:auto-remediate': 'true' }, cpu: { hours: 2, value: 60 } },
+    ]);
+    const instance = fleet.ids.web?.[0] ?? FIXTURE_INSTANCE;
+    const { resetConfigForTests } = await import('#shared/config.ts');
+    resetConfigForTests();
+    const { setDeduplicationForBench } = await import('#shared/runtime/deduplication.ts');
+    const handlers = new Map<string, Handler>();
+    for (const entry of registry) handlers.set(entry.name, (await entry.loadHandler()) as Handler);
+    await sendStateTableCallsOneAtATime();
+    const counters = await installCounters();
+
+    const templates = registry.flatMap(({ name }) =>
+      listFixtures()
+        .filter((f) => f.startsWith(`${name}/`) && !f.includes('/invalid/'))
+        .map((f) => ({ fn: name, path: f, event: loadFixture(f) as unknown }))
+        .filter((t): t is { fn: string; path: string; event: Event } => isEventBridgeEvent(t.event))
+        .map((t) => ({
+          ...t,
+          event: JSON.parse(JSON.stringify(t.event).replaceAll(FIXTURE_INSTANCE, instance)) as Event,
+        })),
+    );
+
+    const deliver = async (fn: string, event: Event): Promise<'ok' | 'in-progress' | string> => {
+      const handler = handlers.get(fn);
+      if (!handler) return `no handler for ${fn}`;
+      try {
+        await handler(structuredClone(event), makeContext(`ops-autopilot-storm-${fn}`));
+        return 'ok';
+      } catch (error) {
+        const name = (error as Error).name;
+        // Lambda retries it; the retry finds the stored result of the delivery that held the event.
+        if (name === 'IdempotencyAlreadyInProgressError') return 'in-progress';
+        return `${name}: ${(error as Error).message}`;
+      }
+    };
+
+    // Calibration: each template once, one at a time, as a fresh incident. A template its function
+    // refuses (not an event it handles, e.g. a state it is not routed) is left out of the stream.
+    options.progress(`calibrating ${templates.length} fixtures and one flapping alarm, one delivery each`);
+    const perTemplate = new Map<string, Tally>();
+    const excluded: string[] = [];
+    const measure = async (fn: string, events: Event[]): Promise<Tally | string> => {
+      counters.reset();
+      for (const e of events) {
+        const r = await deliver(fn, e);
+        if (r !== 'ok') return r;
+      }
+      return { ...counters.tally };
+    };
+    // Calibration identities (accounts from 900000 on) are apart from both runs' (1 on, 500001 on).
+    for (const [k, t] of templates.entries()) {
+      const r = await measure(t.fn, [asIncident(t.event, 900_000 + k, t.path)]);
+      if (typeof r === 'string') excluded.push(`${t.path} (${r.split(':')[0]})`);
+      else perTemplate.set(t.path, r);
+    }
+    const flapTemplate = templates.find((t) => t.path === FLAP_TEMPLATE);
+    let flapTally: Tally | undefined;
+    if (flapTemplate) {
+      const r = await measure('onAlarm', flap(asIncident(flapTemplate.event, 899_999, 'flap')));
+      if (typeof r === 'string') throw new Error(`the flapping alarm could not be calibrated: ${r}`);
+      flapTally = r;
+    }
+    const usable = templates.filter((t) => perTemplate.has(t.path));
+
+    // The stream: 80 % first deliveries of distinct incidents (every 10th a flapping alarm), 20 % duplicates.
+    const random = seeded(options.seed);
+    const incidents: Incident[] = [];
+    const firsts = Math.round(options.events * 0.8);
+    let planned = 0;
+    for (let n = 1; planned < firsts; n++) {
+      const t = usable[n % usable.length];
+      if (!t) throw new Error('no fixture can be replayed');
+      const flapping = flapTemplate !== undefined && n % 10 === 0 && planned + 3 <= firsts;
+      const count = flapping ? 3 : 1;
+      incidents.push({
+        fn: flapping ? 'onAlarm' : t.fn,
+        template: flapping ? 'flap' : t.path,
+        n,
+        steps: Array.from({ length: count }, () => ({ deliveries: 1, together: false })),
+      });
+      planned += count;
+    }
+    const byPath = new Map(templates.map((t) => [t.path, t.event]));
+    // The incident's events; `base` moves every identity, so the second run meets none of the first's records.
+    const eventsOf = (i: Incident, base: number): Event[] => {
+      if (i.template === 'flap' && flapTemplate)
+        return flap(asIncident(flapTemplate.event, base + i.n, 'flap'));
+      const template = byPath.get(i.template);
+      return template ? [asIncident(template, base + i.n, i.template)] : [];
+    };
+    const steps = incidents.flatMap((i) => i.steps);
+    for (let extra = options.events - planned; extra > 0; ) {
+      const s = steps[Math.floor(random() * steps.length)];
+      if (!s || s.deliveries >= 5) continue;
+      s.deliveries++;
+      extra--;
+    }
+    for (const s of steps) s.together = s.deliveries > 1 && random() < 0.5;
+    const expected: Tally = { pages: 0, resolves: 0, actions: 0 };
+    for (const i of incidents) {
+      const t = i.template === 'flap' ? flapTally : perTemplate.get(i.template);
+      expected.pages += t?.pages ?? 0;
+      expected.resolves += t?.resolves ?? 0;
+      expected.actions += t?.actions ?? 0;
+    }
+    const total = steps.reduce((sum, s) => sum + s.deliveries, 0);
+
+    const replay = async (label: string, base: number): Promise<RunFigures> => {
+      counters.reset();
+      const latencies: number[] = [];
+      const errors: string[] = [];
+      let refusedInProgress = 0;
+      let done = 0;
+      let nextReport = 0;
+      const timed = async (fn: string, event: Event) => {
+        const start = performance.now();
+        const r = await deliver(fn, event);
+        latencies.push(performance.now() - start);
+        if (r === 'in-progress') refusedInProgress++;
+        else if (r !== 'ok') errors.push(r);
+        done++;
+        if (done >= nextReport) {
+          options.progress(`  ${label}: ${done}/${total}`);
+          nextReport += Math.ceil(total / 5);
+        }
+      };
+      const queue = incidents.map((i) => ({ ...i, events: eventsOf(i, base) }));
+      const started = performance.now();
+      // `concurrency` incidents at a time; an incident's own events in order, duplicates at once or in a row.
+      await Promise.all(
+        Array.from({ length: options.concurrency }, async () => {
+          for (let i = queue.shift(); i; i = queue.shift()) {
+            for (const [k, s] of i.steps.entries()) {
+              const event = i.events[k];
+              if (!event) continue;
+              const copies = Array.from({ length: s.deliveries }, () => event);
+              if (s.together) await Promise.all(copies.map((e) => timed(i.fn, e)));
+              else for (const e of copies) await timed(i.fn, e);
+            }
+          }
+        }),
+      );
+      const wallMs = performance.now() - started;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        label,
+        deliveries: total,
+        wallMs,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        ...counters.tally,
+        refusedInProgress,
+        errors,
+      };
+    };
+
+    options.progress(
+      `storm: ${total} deliveries, ${incidents.length} incidents (${incidents.filter((i) => i.template === 'flap').length} flapping), ${options.concurrency} at a time`,
+    );
+    const normal = await replay('deduplication on', 0);
+    setDeduplicationForBench(false);
+    let off: RunFigures;
+    try {
+      off = await replay('deduplication off', 500_000);
+    } finally {
+      setDeduplicationForBench(true);
+    }
+    return { distinct: incidents.length, expected, runs: [normal, off], excluded };
+  } finally {
+    await moto.stop();
+  }
+}
+
+/** Prints the two runs side by side; true when the normal run gave exactly what the stream should. */
+export function printStorm(result: StormResult): boolean {
+  const { expected, runs } = result;
+  const rows: [string, (r: RunFigures) => string, string][] = [
+    ['deliveries', (r) => String(r.deliveries), ''],
+    ['events/s', (r) => (r.deliveries / (r.wallMs / 1000)).toFixed(0), ''],
+    ['p50 ms per delivery', (r) => r.p50.toFixed(1), ''],
+    ['p99 ms per delivery', (r) => r.p99.toFixed(1), ''],
+    ['pages', (r) => String(r.pages), String(expected.pages)],
+    ['resolve notices', (r) => String(r.resolves), String(expected.resolves)],
+    ['actions', (r) => String(r.actions), String(expected.actions)],
+    ['refused while in progress (retried by Lambda)', (r) => String(r.refusedInProgress), ''],
+    ['errors', (r) => String(r.errors.length), '0'],
+  ];
+  const head = ['', ...runs.map((r) => r.label), 'expected'];
+  const table = [head, ...rows.map(([name, value, exp]) => [name, ...runs.map(value), exp])];
+  const widths = head.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  console.log(
+    `\n${result.distinct} incidents; expected = each incident's events delivered once, one at a time (calibration).`,
+  );
+  if (result.excluded.length > 0) {
+    console.log(`left out (refused by their function on a single delivery): ${result.excluded.join(', ')}`);
+  }
+  const [normal] = runs;
+  for (const r of runs)
+    for (const e of [...new Set(r.errors)].slice(0, 3)) console.log(`${r.label} error: ${e}`);
+  return (
+    normal !== undefined &&
+    normal.pages === expected.pages &&
+    normal.resolves === expected.resolves &&
+    normal.actions === expected.actions &&
+    normal.errors.length === 0
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = performance.now();
+  const result = await benchStorm({
+    events: Number(process.env.STORM_EVENTS ?? 1000),
+    concurrency: Number(process.env.STORM_CONCURRENCY ?? 8),
+    seed: 12,
+    progress: (line) => console.log(`[storm ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`),
+  });
+  console.log('');
+  const ok = printStorm(result);
+  console.log(`\nstorm took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (!ok) {
+    console.error('storm: the run with deduplication differs from the expected pages, notices or actions');
+    process.exitCode = 1;
+  }
+}

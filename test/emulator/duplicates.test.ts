@@ -13,6 +13,7 @@ import type { LambdaHandler } from '#functions/index.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { DEFAULT_AMI, seedFleet } from '../support/fleet.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -90,6 +91,8 @@ beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
   ssm.reset();
+  // The kill switch is read from moto's SSM (absent: the stage decides); only Automation is mocked.
+  killSwitchFromEmulator(ssm);
   let execution = 0;
   ssm
     .on(StartAutomationExecutionCommand)

@@ -67,7 +67,9 @@ export function planCostAnomaly(input: {
     });
     return { intents: [], notes, findings: { decision: 'not-larger', thresholds: verdict.why } };
   }
-  const previous = last && !ownRetry ? last.impactCents / 100 : undefined;
+  // A retry of this delivery's own update pages the same update: the impact before its claim was kept.
+  const previousCents = ownRetry ? last.previousCents : last?.impactCents;
+  const previous = previousCents === undefined ? undefined : previousCents / 100;
   const rootCauses =
     facts.rootCauses.length > 0
       ? facts.rootCauses.map((c) => `  - ${describeRootCause(c)}`)
@@ -105,7 +107,7 @@ export function planCostAnomaly(input: {
     ...page,
     // Each larger impact is its own notice: its own page id, not suppressed by the last one's window.
     incidentKey: `${signal.incidentKey}#${impactCents}`,
-    anomaly: { id: facts.anomalyId, impactCents },
+    anomaly: { id: facts.anomalyId, impactCents, ...(previousCents === undefined ? {} : { previousCents }) },
   };
   return {
     intents: [intent],

@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import type { SharedStateKind } from '#shared/state/table.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
 import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
@@ -61,6 +62,11 @@ export interface Deployment {
   heavyBundle: boolean;
   /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
   stateTableActions?: string[];
+  /**
+   * The state-table records it shares with other functions (`sharedStateKey`): its role may read and
+   * write exactly those keys besides its own.
+   */
+  sharedStateKinds?(stage: StageConfig): SharedStateKind[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**

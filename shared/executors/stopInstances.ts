@@ -97,7 +97,7 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
     const limit = intent.maxStopsPerHour ?? ctx.config.idleStop.maxStopsPerHour;
     let claim: StopClaim;
     try {
-      claim = await claimStops(ctx.signal.correlationId, planned, limit);
+      claim = await claimStops(intent.run ?? ctx.signal.correlationId, planned, limit);
     } catch (error) {
       return failed(intent.kind, error, 'could not claim the stops from the hourly limit; nothing stopped');
     }

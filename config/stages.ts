@@ -52,6 +52,9 @@ export const stages: Record<string, StageConfigInput> = {
         'cloudtrail-tampering': { remediate: true },
       },
     },
+    // A dry-run stage: an anomaly of $2,000 or more on EC2 in this account pages which opted-in idle
+    // instances would be stopped; nothing is stopped.
+    costAnomaly: { stopIdle: { enabled: true, minImpactDollars: 2000 } },
   },
   prod: {
     dryRun: false,

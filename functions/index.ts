@@ -129,9 +129,15 @@ export const registry: RegistryEntry[] = [
     name: 'onCostAnomaly',
     deployment: onCostAnomaly,
     loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
+    permissions: async (stage) => {
       const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+      const { stopIdleReadPermissions } = await import('./onCostAnomaly/gather.ts');
+      // The idle stopper's reads and executor only on a stage that turns stopping on.
+      const stops = stage.costAnomaly.stopIdle.enabled;
+      return declaredPermissions({
+        executors: stops ? spec.executors : { page: spec.executors['sns.page'] },
+        readPermissions: [...spec.gather.permissions, ...(stops ? stopIdleReadPermissions : [])],
+      });
     },
   },
 ];

@@ -110,6 +110,43 @@ describe('the packaged template', () => {
     }
   });
 
+  it('gives stopIdleInstances and onCostAnomaly one stop budget: exactly its shared key, read and put, no other function', () => {
+    // Arrange
+    const sharedOf = (fn: string) =>
+      roleOf(packaged.template, fn).filter((st) => st.Sid === 'SharedState') as (Statement & {
+        Condition?: unknown;
+      })[];
+    // Assert
+    for (const fn of ['stopIdleInstances', 'onCostAnomaly']) {
+      const [shared, ...more] = sharedOf(fn);
+      expect(more, fn).toEqual([]);
+      expect(shared?.Action, fn).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(shared?.Resource, fn).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+      expect(shared?.Condition, fn).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SHARED_STOP_BUDGET] },
+      });
+    }
+    for (const { name } of registry.filter((e) => !['stopIdleInstances', 'onCostAnomaly'].includes(e.name))) {
+      expect(sharedOf(name), name).toEqual([]);
+    }
+  });
+
+  it('lets onCostAnomaly stop and tag only opted-in instances when the stage turns stopping on', () => {
+    // Arrange
+    const allowed = roleOf(packaged.template, 'onCostAnomaly').filter((st) => st.Effect === 'Allow');
+    const conditionOf = (action: string) =>
+      (allowed.find((st) => actionsOf([st]).includes(action)) as Statement & { Condition?: unknown })
+        ?.Condition;
+    // Assert
+    expect(stages.dev?.costAnomaly?.stopIdle?.enabled).toBe(true);
+    expect(conditionOf('ec2:StopInstances')).toEqual({
+      StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' },
+    });
+    expect(conditionOf('ec2:CreateTags')).toEqual({
+      StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' },
+    });
+  });
+
   it("keeps every rule's event pattern within EventBridge's default 2,048 characters", () => {
     // Arrange
     const rules = Object.values(packaged.template.Resources).filter(

@@ -157,7 +157,7 @@ export function planAnomalyStops(input: {
     notes: [
       {
         decision: 'skipped',
-        reason: decision === 'nothing-idle' ? 'nothing-to-do' : 'out-of-scope',
+        reason: decision === 'out-of-scope' ? 'out-of-scope' : 'nothing-to-do',
         detail: `no instance stopped for anomaly ${facts.anomalyId}: ${why}`,
         withheld: 'ec2.stop-instances',
       },
@@ -195,7 +195,9 @@ export function planAnomalyStops(input: {
   if (stops.length === 0) {
     const none = notStopped(
       'nothing-idle',
-      `no opted-in idle instance to stop among ${summary.considered} running`,
+      summary.capped > 0
+        ? `the hour's ${request.maxStopsPerHour} stop(s) for the account are spent (${fleet.budget.usedInLastHour} already made); ${summary.capped} idle instance(s) capped`
+        : `no opted-in idle instance to stop among ${summary.considered} running`,
     );
     return {
       ...none,

@@ -192,6 +192,18 @@ describe('onCostAnomaly plan: stopping idle instances', () => {
     );
   });
 
+  it("stops nothing when the account's hourly budget is spent, and the page says so", () => {
+    // Arrange: all 10 stops of the hour were made
+    const gathered = { fleet: fleet({ idle: [instance('i-idle1')] }, 10) };
+    // Act
+    const plan = planFor(anomaly(), gathered);
+    // Assert
+    expect(stopOf(plan)).toBeUndefined();
+    expect(bodyOf(plan)).toContain(
+      "None stopped: the hour's 10 stop(s) for the account are spent (10 already made); 1 idle instance(s) capped.",
+    );
+  });
+
   it('never asks to stop an instance that did not opt in', () => {
     // Arrange
     const gathered = {

@@ -6,7 +6,7 @@ import {
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
-import { type BudgetsGathered, readBudgets } from './budgets.ts';
+import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './incident.ts';
 import { thresholdVerdict } from './plan.ts';
 import type { CostAnomalyFacts } from './signal.ts';
@@ -26,9 +26,6 @@ export interface CostAnomalyGathered {
   /** The idle stopper's reads, or why they failed; only for a page that may stop instances. */
   fleet?: IdleStopsGathered | { unavailable: string };
 }
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * Read-only: what was paged for this anomaly before, and for an anomaly that will page, the budgets it

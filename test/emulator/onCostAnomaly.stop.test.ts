@@ -1,10 +1,9 @@
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { loadFixture } from '../support/events.ts';
-import { type InstanceGroup, seedFleet } from '../support/fleet.ts';
+import { type InstanceGroup, instanceStates, seedFleet } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -72,20 +71,6 @@ const invokeAnomaly = (event: unknown = anomaly()) => invokeAs('onCostAnomaly', 
 const stopCalls = () => calls.filter((c) => c.command === 'StopInstancesCommand');
 const stoppedIds = () => stopCalls().flatMap((c) => c.input.InstanceIds as string[]);
 
-async function states(): Promise<Map<string, { state: string; tags: Record<string, string> }>> {
-  const res = await new EC2Client({}).send(new DescribeInstancesCommand({}));
-  const seen = new Map<string, { state: string; tags: Record<string, string> }>();
-  for (const r of res.Reservations ?? []) {
-    for (const i of r.Instances ?? []) {
-      seen.set(i.InstanceId as string, {
-        state: i.State?.Name ?? '?',
-        tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])),
-      });
-    }
-  }
-  return seen;
-}
-
 const idle = (name: string, extra: Partial<InstanceGroup> = {}): InstanceGroup => ({
   name,
   tags: { 'ops:auto-stop': 'true' },
@@ -103,7 +88,7 @@ describe('onCostAnomaly stopping idle instances, against the emulator', () => {
     const result = await invokeAnomaly();
     // Assert
     expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
-    const seen = await states();
+    const seen = await instanceStates();
     expect(fleet.all.map((id) => seen.get(id)?.state)).toEqual(['running', 'running', 'running']);
     const table = await stack.scanTable();
     expect(table.filter((i) => String(i.id).includes('stop-budget'))).toEqual([]);
@@ -131,7 +116,7 @@ describe('onCostAnomaly stopping idle instances, against the emulator', () => {
     // Act
     await invokeAnomaly();
     // Assert
-    const seen = await states();
+    const seen = await instanceStates();
     const idleIds = fleet.ids.idle ?? [];
     expect(fleet.all.filter((id) => seen.get(id)?.state === 'stopped').sort()).toEqual([...idleIds].sort());
     for (const id of idleIds) {
@@ -175,7 +160,7 @@ describe('onCostAnomaly stopping idle instances, against the emulator', () => {
         detail: expect.stringContaining('6 already made in the last hour'),
       }),
     );
-    const seen = await states();
+    const seen = await instanceStates();
     expect([...seen.values()].filter((i) => i.state === 'stopped')).toHaveLength(10);
   });
 
@@ -189,7 +174,7 @@ describe('onCostAnomaly stopping idle instances, against the emulator', () => {
       invokeAs('onCostAnomaly', onCostAnomaly, anomaly()),
     ]);
     // Assert
-    const seen = await states();
+    const seen = await instanceStates();
     expect([...seen.values()].filter((i) => i.state === 'stopped')).toHaveLength(10);
     expect(new Set(stoppedIds()).size).toBeLessThanOrEqual(10);
   });

@@ -12,7 +12,7 @@ import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
 export const executors: ExecutorMap<CostAnomalyIntent> = {
   'sns.page': anomalyPageExecutor,
-  // The idle stopper's own executor: its hourly budget (the account's, shared), its tags, its dry-run.
+  // The idle stopper's own executor: its hourly budget (the account's, shared), its tags, its preview.
   'ec2.stop-instances': stopInstancesExecutor,
 };
 

@@ -54,6 +54,9 @@ export const stages: Record<string, StageConfigInput> = {
     },
     // A dry-run stage: failed backup jobs page with the retry that would be started.
     backupFailure: { retry: true },
+    // A dry-run stage: an anomaly of $2,000 or more on EC2 in this account pages which opted-in idle
+    // instances would be stopped; nothing is stopped.
+    costAnomaly: { stopIdle: { enabled: true, minImpactDollars: 2000 } },
   },
   prod: {
     dryRun: false,

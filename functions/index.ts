@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import type { SharedStateKind } from '#shared/state/table.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
@@ -83,6 +84,11 @@ export interface Deployment {
    * records onAlarm writes and onRunbookResult reads).
    */
   sharedStateRecords?: { kind: string; actions: string[] }[];
+  /**
+   * The state-table records it shares with other functions (`sharedStateKey`): its role may read and
+   * write exactly those keys besides its own.
+   */
+  sharedStateKinds?(stage: StageConfig): SharedStateKind[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
@@ -145,9 +151,15 @@ export const registry: RegistryEntry[] = [
     name: 'onCostAnomaly',
     deployment: onCostAnomaly,
     loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
+    permissions: async (stage) => {
       const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
+      const { stopIdleReadPermissions } = await import('./onCostAnomaly/gather.ts');
+      // The idle stopper's reads and executor only on a stage that turns stopping on.
+      const stops = stage.costAnomaly.stopIdle.enabled;
+      return declaredPermissions({
+        executors: stops ? spec.executors : { page: spec.executors['sns.page'] },
+        readPermissions: [...spec.gather.permissions, ...(stops ? stopIdleReadPermissions : [])],
+      });
     },
   },
   {

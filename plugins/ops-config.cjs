@@ -55,8 +55,31 @@ const ruleName = (stage, deployment, index = 0) =>
   `ops-autopilot-${stage}-${ruleSuffixes(deployment)[index]}`;
 const roleId = (fn) => `${pascal(fn)}Role`;
 
+/**
+ * The records a function shares with others (the account's stop budget): exactly those keys, with the
+ * actions each is used with, and nothing else of another function's records.
+ */
+function sharedStateStatements(stage, deployment, stageConfig) {
+  const kinds = deployment.sharedStateKinds?.(stageConfig) ?? [];
+  if (kinds.length === 0) return [];
+  const { sharedStateKeyOf, SHARED_STATE_ACTIONS } = tsRequire('shared/state/table.ts');
+  return [
+    {
+      Sid: 'SharedState',
+      Effect: 'Allow',
+      Action: [...new Set(kinds.flatMap((kind) => SHARED_STATE_ACTIONS[kind]))],
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': kinds.map((kind) => sharedStateKeyOf(stage, kind)),
+        },
+      },
+    },
+  ];
+}
+
 /** What every function's runtime needs, whatever it does; its own statements follow these. */
-function runtimeStatements(stage, fn, deployment) {
+function runtimeStatements(stage, fn, deployment, stageConfig) {
   return [
     {
       Sid: 'Logs',
@@ -100,6 +123,7 @@ function runtimeStatements(stage, fn, deployment) {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`ops-autopilot-${stage}#shared#${kind}#*`] },
       },
     })),
+    ...sharedStateStatements(stage, deployment, stageConfig),
     {
       Sid: 'Page',
       Effect: 'Allow',
@@ -460,7 +484,7 @@ class OpsConfigPlugin {
               PolicyDocument: {
                 Version: '2012-10-17',
                 Statement: [
-                  ...runtimeStatements(stage, name, deployment),
+                  ...runtimeStatements(stage, name, deployment, stageConfig),
                   ...deployment.statements(stageConfig),
                 ],
               },

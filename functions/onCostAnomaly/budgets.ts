@@ -62,7 +62,8 @@ function untilAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-const describeError = (error: unknown) =>
+/** An error as a page says it: its name and message. */
+export const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** Read-only: the cost budgets of `account` that cover the affected accounts, or why they could not be read. */

@@ -1,9 +1,13 @@
 import type { Deployment, IamStatement } from '#functions/index.ts';
+import { idleStopStatements } from '#functions/stopIdleInstances/deployment.ts';
 
 export const deployment: Deployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
   // A few anomalies a day: 2 lets a retry run beside a new event.
   reservedConcurrency: 2,
+  // With costAnomaly.stopIdle on, it runs the idle stopper's fleet scan and stops: the stopper's limits.
+  timeout: 300,
+  memorySize: 512,
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-cost-anomaly',
@@ -19,6 +23,7 @@ export const deployment: Deployment = {
           'PagesSent',
           'PagesSuppressed',
           'CostAnomaliesBelowThreshold',
+          'InstancesStopped',
           'ActionsFailed',
           'InvalidEvent',
         ],
@@ -26,8 +31,9 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onCostAnomaly/anomaly-detected.json',
-  heavyBundle: false,
-  statements: (): IamStatement[] => [
+  // The idle stopper's EC2 client is in the bundle.
+  heavyBundle: true,
+  statements: (stage): IamStatement[] => [
     {
       // DescribeBudgets: the budgets a cost anomaly endangers, for its page.
       Sid: 'ReadBudgets',
@@ -35,5 +41,9 @@ export const deployment: Deployment = {
       Action: 'budgets:ViewBudget',
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:budgets::\${AWS::AccountId}:budget/*` },
     },
+    // Only on a stage that turns stopping on, and only opted-in instances, whatever idleStop.scope says.
+    ...(stage.costAnomaly.stopIdle.enabled ? idleStopStatements('opt-in') : []),
   ],
+  // The account's hourly stop budget, shared with stopIdleInstances: both spend from one limit.
+  sharedStateKinds: (stage) => (stage.costAnomaly.stopIdle.enabled ? ['stop-budget'] : []),
 };

@@ -1,23 +1,36 @@
+import {
+  gatherIdleStops,
+  type IdleStopsGathered,
+  gatherPermissions as idleStopReads,
+} from '#functions/stopIdleInstances/gather.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { type BudgetsGathered, readBudgets } from './budgets.ts';
+import { logger } from '#shared/runtime/powertools.ts';
+import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './incident.ts';
 import { thresholdVerdict } from './plan.ts';
 import type { CostAnomalyFacts } from './signal.ts';
+import { anomalyStopRequest, stopScope } from './stopIdle.ts';
 
 /** The reads gather makes: the anomaly's incident record, the account's budgets (DescribeBudgets). */
 export const gatherPermissions = ['dynamodb:GetItem', 'budgets:ViewBudget'] as const;
+
+/** The reads of the idle stopper, made only on a stage that turns `costAnomaly.stopIdle` on. */
+export const stopIdleReadPermissions = idleStopReads;
 
 export interface CostAnomalyGathered {
   /** The largest impact paged for this anomaly so far, when one was. */
   lastPaged?: PagedImpact;
   /** The budgets covering the affected accounts, or why they could not be read; only for a page. */
   budgets?: BudgetsGathered;
+  /** The idle stopper's reads, or why they failed; only for a page that may stop instances. */
+  fleet?: IdleStopsGathered | { unavailable: string };
 }
 
 /**
  * Read-only: what was paged for this anomaly before, and for an anomaly that will page, the budgets it
- * endangers. The plan decides again from the same data; this only spares the Budgets call otherwise.
+ * endangers and, when it may stop instances here, the fleet as the idle stopper reads it. The plan
+ * decides again from the same data; this only spares the calls otherwise.
  */
 export async function gatherCostAnomaly(input: {
   signal: Signal;
@@ -30,6 +43,17 @@ export async function gatherCostAnomaly(input: {
   const ownRetry = lastPaged?.pagedBy === signal.correlationId;
   const willPage =
     !lastPaged || (ownRetry ? !lastPaged.sent : cents(facts.totalImpact) > lastPaged.impactCents);
-  const budgets = willPage ? await readBudgets(signal.account, facts.affectedAccounts) : undefined;
-  return { ...(lastPaged ? { lastPaged } : {}), ...(budgets ? { budgets } : {}) };
+  if (!willPage) return lastPaged ? { lastPaged } : {};
+  const mayStop = stopScope(facts, cfg.costAnomaly).decision === 'in-scope';
+  const [budgets, fleet] = await Promise.all([
+    readBudgets(signal.account, facts.affectedAccounts),
+    mayStop
+      ? gatherIdleStops(anomalyStopRequest(facts, cfg)).catch((error: unknown) => {
+          // The page goes out without stops rather than not at all: it says why nothing was stopped.
+          logger.warn('fleet unreadable: no instance stopped for the anomaly', { error });
+          return { unavailable: describeError(error) };
+        })
+      : undefined,
+  ]);
+  return { ...(lastPaged ? { lastPaged } : {}), budgets, ...(fleet ? { fleet } : {}) };
 }

@@ -23,6 +23,11 @@ export interface PagedImpact {
   pagedBy: string;
   /** Set once the page for this impact went out. */
   sent: boolean;
+  /**
+   * The impact paged before this one, when this one was an update: a retry of the update's delivery
+   * reads it to page the same update again (its own claim has replaced the earlier impact).
+   */
+  previousCents?: number;
 }
 
 const keyOf = (anomalyId: string) => stateKey('cost-anomaly', anomalyId);
@@ -34,16 +39,23 @@ export async function lastPagedImpact(anomalyId: string): Promise<PagedImpact | 
   );
   const item = res.Item;
   if (typeof item?.pagedCents !== 'number' || typeof item.pagedBy !== 'string') return undefined;
-  return { impactCents: item.pagedCents, pagedBy: item.pagedBy, sent: typeof item.sentAt === 'number' };
+  return {
+    impactCents: item.pagedCents,
+    pagedBy: item.pagedBy,
+    sent: typeof item.sentAt === 'number',
+    ...(typeof item.previousCents === 'number' ? { previousCents: item.previousCents } : {}),
+  };
 }
 
 /** A page about one anomaly, at one impact: what the executor claims before it pages. */
 export interface AnomalyPageIntent extends PageIntent {
-  anomaly: { id: string; impactCents: number };
+  /** `previousCents`: the impact an update follows, kept with the claim for a retry of this delivery. */
+  anomaly: { id: string; impactCents: number; previousCents?: number };
 }
 
 /** Claims the anomaly's page at this impact: false when an equal or larger one was already claimed by another delivery. */
 async function claim(intent: AnomalyPageIntent): Promise<boolean> {
+  const previous = intent.anomaly.previousCents;
   try {
     await documents.send(
       new UpdateCommand({
@@ -52,11 +64,15 @@ async function claim(intent: AnomalyPageIntent): Promise<boolean> {
         // A retry of the delivery that claimed this impact pages again (its page may not have gone out).
         ConditionExpression:
           'attribute_not_exists(pagedCents) OR pagedCents < :c OR (pagedCents = :c AND pagedBy = :cid)',
-        UpdateExpression: 'SET pagedCents = :c, pagedBy = :cid, expiration = :ttl REMOVE sentAt',
+        UpdateExpression:
+          previous === undefined
+            ? 'SET pagedCents = :c, pagedBy = :cid, expiration = :ttl REMOVE sentAt, previousCents'
+            : 'SET pagedCents = :c, pagedBy = :cid, expiration = :ttl, previousCents = :p REMOVE sentAt',
         ExpressionAttributeValues: {
           ':c': intent.anomaly.impactCents,
           ':cid': intent.correlationId,
           ':ttl': nowSeconds() + RETENTION,
+          ...(previous === undefined ? {} : { ':p': previous }),
         },
       }),
     );

@@ -1,5 +1,5 @@
 import type { RuntimeConfig } from '#shared/config.ts';
-import type { Plan, PlanNote } from '#shared/domain/intent.ts';
+import type { Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { budgetLines } from './budgets.ts';
@@ -7,13 +7,16 @@ import type { CostAnomalyGathered } from './gather.ts';
 import { type AnomalyPageIntent, cents } from './incident.ts';
 import type { CostAnomalySettings } from './settings.ts';
 import { type CostAnomalyFacts, describeRootCause, dollars, percent } from './signal.ts';
+import { type AnomalyStopFindings, planAnomalyStops } from './stopIdle.ts';
 
-export type CostAnomalyIntent = AnomalyPageIntent;
+export type CostAnomalyIntent = AnomalyPageIntent | StopInstancesIntent;
 
 /** What became of the anomaly: the metric and the manual invoke's result say it. */
 export interface CostAnomalyFindings {
   decision: 'page' | 'update' | 'below-threshold' | 'not-larger';
   thresholds: string;
+  /** For an anomaly that pages: whether it stopped idle instances, which, and why (not). */
+  stopIdle?: AnomalyStopFindings;
 }
 
 /** Whether the anomaly reaches the stage's thresholds, and the sentence that says why. */
@@ -67,16 +70,22 @@ export function planCostAnomaly(input: {
     });
     return { intents: [], notes, findings: { decision: 'not-larger', thresholds: verdict.why } };
   }
-  const previous = last && !ownRetry ? last.impactCents / 100 : undefined;
+  // A retry of this delivery's own update pages the same update: the impact before its claim was kept.
+  const previousCents = ownRetry ? last.previousCents : last?.impactCents;
+  const previous = previousCents === undefined ? undefined : previousCents / 100;
   const rootCauses =
     facts.rootCauses.length > 0
       ? facts.rootCauses.map((c) => `  - ${describeRootCause(c)}`)
       : ['  - none reported by Cost Anomaly Detection'];
   const budgets = budgetLines(gathered.budgets, facts.totalImpact, facts.affectedAccounts);
+  // Above the stop threshold: the idle stopper's stops, before the page, so the page reports them.
+  const stops = planAnomalyStops({ facts, gathered, config: cfg, correlationId: signal.correlationId });
+  notes.push(...stops.notes);
   const details = [
     `Root causes (${facts.rootCauses.length})`,
     ...rootCauses,
     ...(budgets.length > 0 ? ['', ...budgets] : []),
+    ...(stops.details.length > 0 ? ['', ...stops.details] : []),
   ];
   const change =
     previous === undefined
@@ -105,11 +114,15 @@ export function planCostAnomaly(input: {
     ...page,
     // Each larger impact is its own notice: its own page id, not suppressed by the last one's window.
     incidentKey: `${signal.incidentKey}#${impactCents}`,
-    anomaly: { id: facts.anomalyId, impactCents },
+    anomaly: { id: facts.anomalyId, impactCents, ...(previousCents === undefined ? {} : { previousCents }) },
   };
   return {
-    intents: [intent],
+    intents: stops.intent ? [stops.intent, intent] : [intent],
     notes,
-    findings: { decision: previous === undefined ? 'page' : 'update', thresholds: verdict.why },
+    findings: {
+      decision: previous === undefined ? 'page' : 'update',
+      thresholds: verdict.why,
+      stopIdle: stops.findings,
+    },
   };
 }

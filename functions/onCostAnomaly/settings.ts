@@ -5,13 +5,51 @@ import { Severity } from '#shared/domain/severity.ts';
  * onCostAnomaly's stage settings (`costAnomaly`). `shared/config.ts` composes them into a stage's
  * configuration, so only zod and pure domain modules here.
  */
-export const CostAnomalySettings = z.strictObject({
-  /** Total impact (actual minus expected spend) in US dollars an anomaly must reach to page. */
-  minImpactDollars: z.number().finite().min(0).default(100),
-  /** Total impact as a percentage of the expected spend an anomaly must reach to page. */
-  minImpactPercent: z.number().finite().min(0).default(20),
-  /** `both`: both thresholds must pass; `either`: one is enough. */
-  require: z.enum(['both', 'either']).default('both'),
-  severity: Severity.default('warning'),
+
+/**
+ * Stopping the account's opted-in idle instances when an anomaly is large enough. Off by default; it
+ * takes a separate threshold that may not be below the page's, since a stop is the heavier action.
+ */
+export const CostAnomalyStopSettings = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Total impact in US dollars an anomaly must reach (besides paging) before instances are stopped. */
+  minImpactDollars: z.number().finite().min(0).default(1000),
+  /** When set, the impact percentage must reach it too; when not, dollars alone decide. */
+  minImpactPercent: z.number().finite().min(0).optional(),
 });
+export type CostAnomalyStopSettings = z.infer<typeof CostAnomalyStopSettings>;
+
+export const CostAnomalySettings = z
+  .strictObject({
+    /** Total impact (actual minus expected spend) in US dollars an anomaly must reach to page. */
+    minImpactDollars: z.number().finite().min(0).default(100),
+    /** Total impact as a percentage of the expected spend an anomaly must reach to page. */
+    minImpactPercent: z.number().finite().min(0).default(20),
+    /** `both`: both thresholds must pass; `either`: one is enough. */
+    require: z.enum(['both', 'either']).default('both'),
+    severity: Severity.default('warning'),
+    stopIdle: CostAnomalyStopSettings.prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    // A stop threshold below the page's would stop instances for an anomaly nobody was paged about.
+    if (s.stopIdle.minImpactDollars < s.minImpactDollars) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stopIdle', 'minImpactDollars'],
+        message:
+          `${s.stopIdle.minImpactDollars} is below the page threshold costAnomaly.minImpactDollars ` +
+          `(${s.minImpactDollars}): stopping instances must take at least as large an anomaly as paging`,
+      });
+    }
+    const percent = s.stopIdle.minImpactPercent;
+    if (percent !== undefined && percent < s.minImpactPercent) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stopIdle', 'minImpactPercent'],
+        message:
+          `${percent} is below the page threshold costAnomaly.minImpactPercent ` +
+          `(${s.minImpactPercent}): stopping instances must take at least as large an anomaly as paging`,
+      });
+    }
+  });
 export type CostAnomalySettings = z.infer<typeof CostAnomalySettings>;

@@ -1,5 +1,5 @@
 import type { Signal } from '#shared/domain/signal.ts';
-import type { Observation } from '#shared/runtime/functionSpec.ts';
+import type { InvocationSite, Observation } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyEvent } from './schema.ts';
 
 export interface RootCause {
@@ -29,6 +29,8 @@ export interface CostAnomalyFacts {
   rootCauses: RootCause[];
   /** Linked accounts the root causes name, else the anomaly's own account: whose budgets matter. */
   affectedAccounts: string[];
+  /** Where this function runs (its own ARN): the only account and region it could stop instances in. */
+  runsIn?: { account: string; region: string };
 }
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
@@ -55,7 +57,7 @@ export function costExplorerLink(anomalyDetailsLink: string, start: string, end:
   return `${origin}/cost-management/home#/cost-explorer?${query.toString()}`;
 }
 
-export function costAnomalyFacts(event: CostAnomalyEvent): CostAnomalyFacts {
+export function costAnomalyFacts(event: CostAnomalyEvent, site?: InvocationSite): CostAnomalyFacts {
   const d = event.detail;
   const rootCauses: RootCause[] = d.rootCauses.map((c) => ({
     ...(c.service ? { service: c.service } : {}),
@@ -84,6 +86,7 @@ export function costAnomalyFacts(event: CostAnomalyEvent): CostAnomalyFacts {
     monitorArn: d.monitorArn,
     rootCauses,
     affectedAccounts: linked.length > 0 ? [...new Set(linked)] : [d.accountId],
+    ...(site ? { runsIn: { account: site.account, region: site.region } } : {}),
   };
 }
 
@@ -103,8 +106,11 @@ export function describeRootCause(c: RootCause): string {
 }
 
 /** Pure: what an anomaly event says, computed once. */
-export function observeCostAnomaly(event: CostAnomalyEvent): Observation<CostAnomalyFacts> {
-  const facts = costAnomalyFacts(event);
+export function observeCostAnomaly(
+  event: CostAnomalyEvent,
+  env?: { site: InvocationSite },
+): Observation<CostAnomalyFacts> {
+  const facts = costAnomalyFacts(event, env?.site);
   const d = event.detail;
   const top = facts.rootCauses[0]?.service ?? d.dimensionValue ?? facts.monitorName;
   const signal: Signal = {

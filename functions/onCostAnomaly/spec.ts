@@ -1,4 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logVerdicts, stoppedInstances } from '#functions/stopIdleInstances/report.ts';
+import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
@@ -10,6 +12,8 @@ import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
 export const executors: ExecutorMap<CostAnomalyIntent> = {
   'sns.page': anomalyPageExecutor,
+  // The idle stopper's own executor: its hourly budget (the account's, shared), its tags, its preview.
+  'ec2.stop-instances': stopInstancesExecutor,
 };
 
 /** Cost Anomaly Detection "Anomaly Detected" -> one page per anomaly above the stage's thresholds. */
@@ -32,5 +36,17 @@ export const onCostAnomaly: FunctionSpec<
     if (result.findings?.decision === 'below-threshold') {
       metrics.addMetric('CostAnomaliesBelowThreshold', MetricUnit.Count, 1);
     }
+    const stopIdle = result.findings?.stopIdle;
+    if (stopIdle?.verdicts) {
+      metrics.addMetric('InstancesStopped', MetricUnit.Count, stoppedInstances(result.outcomes).size);
+      logVerdicts(stopIdle.verdicts);
+    }
+  },
+  // The verdicts of a large fleet would not fit the stored idempotency record: they are logged.
+  respond(result) {
+    const stopIdle = result.findings?.stopIdle;
+    if (!result.findings || !stopIdle?.verdicts) return result;
+    const { verdicts: _logged, ...kept } = stopIdle;
+    return { ...result, findings: { ...result.findings, stopIdle: kept } };
   },
 };

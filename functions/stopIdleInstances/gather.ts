@@ -74,11 +74,23 @@ export interface ScanOptions {
   describePageSize?: number;
 }
 
-export interface IdleScanGathered extends FleetScan {
-  /** The stop list an earlier attempt of this run recorded: a retry finishes that decision. */
+/** What a stop decision reads, whichever function makes it (the idle scan, a cost anomaly). */
+export interface IdleStopsGathered extends FleetScan {
+  /** The stop list an earlier attempt of this decision recorded: a retry finishes that decision. */
   recordedStops?: string[];
   /** The rolling hour's stop budget as read before the scan; the stop executor claims against it again. */
   budget: StopBudget;
+}
+
+export type IdleScanGathered = IdleStopsGathered;
+
+/** One stop decision's inputs: whose decision it is, and the rule and limit it is judged by. */
+export interface IdleStopRequest {
+  /** Keys the decision's budget claim and stop list: a run's correlation id, an anomaly at one impact. */
+  run: string;
+  scope: Scope;
+  policy: IdlePolicy;
+  maxStopsPerHour: number;
 }
 
 function toFacts(i: Instance): InstanceFacts {
@@ -305,18 +317,31 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
   return scan;
 }
 
-/** The pipeline's gather step. */
-export async function gatherIdleScan(input: { signal: Signal; facts: IdleRun }): Promise<IdleScanGathered> {
-  const { signal, facts: run } = input;
+/**
+ * Read-only: the account's stop budget for the hour, the stop list an earlier attempt of this decision
+ * recorded, and the fleet judged against what the hour has left. Every function that stops reads this.
+ */
+export async function gatherIdleStops(request: IdleStopRequest): Promise<IdleStopsGathered> {
   const [budget, recorded] = await Promise.all([
-    readStopBudget(run.maxStopsPerHour, signal.correlationId),
-    readStopList(signal.correlationId),
+    readStopBudget(request.maxStopsPerHour, request.run),
+    readStopList(request.run),
   ]);
   const scan = await scanFleet({
-    scope: run.scope,
-    policy: run.policy,
-    maxStopsPerHour: run.maxStopsPerHour,
+    scope: request.scope,
+    policy: request.policy,
+    maxStopsPerHour: request.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
   });
   return { ...scan, budget, ...(recorded ? { recordedStops: [...recorded] } : {}) };
+}
+
+/** The pipeline's gather step. */
+export async function gatherIdleScan(input: { signal: Signal; facts: IdleRun }): Promise<IdleScanGathered> {
+  const { signal, facts: run } = input;
+  return gatherIdleStops({
+    run: signal.correlationId,
+    scope: run.scope,
+    policy: run.policy,
+    maxStopsPerHour: run.maxStopsPerHour,
+  });
 }

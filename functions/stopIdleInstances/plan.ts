@@ -3,8 +3,14 @@ import { decimalBytes as bytes, countBy, percent as pct, textTable, usd } from '
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { decideFleet, type IdleVerdict, quietestFirst, summarizeSavings } from './fleet.ts';
-import type { IdleScanGathered } from './gather.ts';
+import {
+  decideFleet,
+  type IdleVerdict,
+  quietestFirst,
+  type SavingsSummary,
+  summarizeSavings,
+} from './fleet.ts';
+import type { IdleScanGathered, IdleStopsGathered } from './gather.ts';
 import type { IdlePolicy } from './idleness.ts';
 import { priceBasis } from './pricing.ts';
 import type { IdleRun } from './settings.ts';
@@ -95,11 +101,15 @@ export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string)
   ];
 }
 
+/** Where the verdicts a decision logged are (`logVerdicts`). */
+export const loggedVerdictsAt = (functionName: string, correlationId: string): string =>
+  `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
+
 /** Where the full verdicts of a run are: a manual invoke returns them, a scheduled run logs them. */
 function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correlationId: string): string {
   return trigger === 'manual'
     ? 'in the result of this manual invoke (findings.verdicts).'
-    : `in CloudWatch Logs, log group /aws/lambda/${functionName}, entries "idle verdicts" with correlationId ${correlationId}.`;
+    : loggedVerdictsAt(functionName, correlationId);
 }
 
 /**
@@ -138,6 +148,83 @@ export function finishFirstDecision(
   return [...earlier, ...rest];
 }
 
+/** One stop decision over the fleet: every verdict, their counts, and the instances to stop. */
+export interface IdleStops {
+  verdicts: IdleVerdict[];
+  summary: SavingsSummary;
+  /** The 'stop' verdicts, quietest first. */
+  stops: IdleVerdict[];
+}
+
+/**
+ * Pure: the verdicts of a stop decision within what the hour's budget leaves; a retried decision only
+ * finishes the stop list its first attempt recorded. Every function that stops instances decides here.
+ */
+export function decideIdleStops(
+  gathered: IdleStopsGathered,
+  rule: Pick<IdleRun, 'policy' | 'scope' | 'maxStopsPerHour'>,
+  /** The stack's region: savings are priced for it. */
+  region: string,
+): IdleStops {
+  const fresh = decideFleet({
+    instances: gathered.instances,
+    cpu: gathered.cpu,
+    netIn: gathered.netIn,
+    netOut: gathered.netOut,
+    policy: rule.policy,
+    scope: rule.scope,
+    maxStopsPerHour: rule.maxStopsPerHour,
+    stopsInLastHour: gathered.budget.usedInLastHour,
+    region,
+  });
+  const verdicts = gathered.recordedStops ? finishFirstDecision(fresh, gathered.recordedStops) : fresh;
+  // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
+  const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
+  return { verdicts, summary: summarizeSavings(verdicts, region), stops };
+}
+
+/** The note for idle instances the hourly limit left running. */
+export function cappedNote(capped: number, maxStopsPerHour: number, usedInLastHour: number): PlanNote {
+  return {
+    decision: 'skipped',
+    reason: 'capped',
+    detail:
+      `${capped} idle instance(s) not stopped: the limit is ${maxStopsPerHour} stop(s) per rolling ` +
+      `hour, ${usedInLastHour} already made in the last hour`,
+  };
+}
+
+/** The stage's idle rule as a sentence: what every stopped instance was judged by. */
+export function idleRuleSentence(policy: IdleRun['policy']): string {
+  return (
+    `every hourly CPU maximum below ${policy.cpuThresholdPercent} % and network below ` +
+    `${bytes(policy.networkThresholdBytesPerHour)} per hour over ${policy.lookbackHours} h, with data for ` +
+    `at least ${Math.round(policy.minCoverage * 100)} % of the hours`
+  );
+}
+
+/**
+ * The stop intent of a decision: each instance with its own evidence (the action log keeps it), and one
+ * ops:stop-reason tag for them all, the rule and its thresholds (after `why`, when another function's
+ * decision says what it stops for), claimed against the hour's limit under `run` (the delivery's
+ * correlation id when unset).
+ */
+export function stopIntentFor(
+  stops: readonly IdleVerdict[],
+  rule: Pick<IdleRun, 'policy' | 'maxStopsPerHour'>,
+  decision: { run?: string; why?: string; correlationId: string },
+): StopInstancesIntent {
+  const prefix = decision.why ? `${decision.why}: ` : '';
+  return {
+    kind: 'ec2.stop-instances',
+    instances: stops.map((v) => ({ instanceId: v.instanceId, reason: `${prefix}${v.reason}` })),
+    reason: `${prefix}${stops.length} instance(s) idle over the last ${rule.policy.lookbackHours} h`,
+    tagReason: `${prefix}${stopTagReason(rule.policy, decision.run ?? decision.correlationId)}`,
+    maxStopsPerHour: rule.maxStopsPerHour,
+    ...(decision.run ? { run: decision.run } : {}),
+  };
+}
+
 /** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
 export function planIdleScan(input: {
   signal: Signal;
@@ -147,22 +234,8 @@ export function planIdleScan(input: {
 }): Plan<IdleScanIntent, IdleScanFindings> {
   const { signal, facts: run, gathered, config } = input;
   const { budget } = gathered;
-  const fresh = decideFleet({
-    instances: gathered.instances,
-    cpu: gathered.cpu,
-    netIn: gathered.netIn,
-    netOut: gathered.netOut,
-    policy: run.policy,
-    scope: run.scope,
-    maxStopsPerHour: run.maxStopsPerHour,
-    stopsInLastHour: budget.usedInLastHour,
-    region: signal.region,
-  });
-  const verdicts = gathered.recordedStops ? finishFirstDecision(fresh, gathered.recordedStops) : fresh;
-  const summary = summarizeSavings(verdicts, signal.region);
+  const { verdicts, summary, stops } = decideIdleStops(gathered, run, signal.region);
   const pricing = priceBasis(signal.region);
-  // Quietest first: if another run spends the hour's budget meanwhile, the claim keeps the clearest cases.
-  const stops = verdicts.filter((v) => v.decision === 'stop').sort(quietestFirst);
   const notes: PlanNote[] = [];
   const findings: IdleScanFindings = {
     trigger: run.trigger,
@@ -193,15 +266,7 @@ export function planIdleScan(input: {
     verdicts,
   };
 
-  if (summary.capped > 0) {
-    notes.push({
-      decision: 'skipped',
-      reason: 'capped',
-      detail:
-        `${summary.capped} idle instance(s) not stopped: the limit is ${run.maxStopsPerHour} stop(s) per rolling ` +
-        `hour, ${budget.usedInLastHour} already made in the last hour`,
-    });
-  }
+  if (summary.capped > 0) notes.push(cappedNote(summary.capped, run.maxStopsPerHour, budget.usedInLastHour));
   if (stops.length === 0) {
     notes.push({
       decision: 'skipped',
@@ -214,13 +279,7 @@ export function planIdleScan(input: {
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
   const verb = run.dryRun ? 'would stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
-  const stop: StopInstancesIntent = {
-    kind: 'ec2.stop-instances',
-    instances: stops.map((v) => ({ instanceId: v.instanceId, reason: v.reason })),
-    reason: `${stops.length} instance(s) idle over the last ${run.policy.lookbackHours} h`,
-    tagReason: stopTagReason(run.policy, signal.correlationId),
-    maxStopsPerHour: run.maxStopsPerHour,
-  };
+  const stop = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const page = pageIntent(signal, {
     notice: 'incident',
     severity: 'warning',
@@ -237,10 +296,7 @@ export function planIdleScan(input: {
         metricsRequested: gathered.scanStats.metricsRequested,
       },
     },
-    reason:
-      `Idle by the stage's rule: every hourly CPU maximum below ${run.policy.cpuThresholdPercent} % and network ` +
-      `below ${bytes(run.policy.networkThresholdBytesPerHour)} per hour over ${run.policy.lookbackHours} h, with data for ` +
-      `at least ${Math.round(run.policy.minCoverage * 100)} % of the hours.`,
+    reason: `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
     details: [
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,

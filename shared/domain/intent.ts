@@ -30,6 +30,11 @@ export interface StopInstancesIntent {
   tagReason: string;
   /** The rolling-hour limit the stops are claimed against (the stage's idleStop.maxStopsPerHour if unset). */
   maxStopsPerHour?: number;
+  /**
+   * The decision the stops belong to, keying its budget claim and stop list (the delivery's correlation
+   * id if unset): deliveries of one decision (a cost anomaly at one impact) then claim and stop once.
+   */
+  run?: string;
 }
 
 /** One ingress range exactly as a call added it: the revoke names nothing else of the group. */

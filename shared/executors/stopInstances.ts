@@ -107,9 +107,22 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
     const limit = intent.maxStopsPerHour ?? ctx.config.idleStop.maxStopsPerHour;
     let claim: StopClaim;
     try {
-      claim = await claimStops(ctx.signal.correlationId, planned, limit);
+      claim = await claimStops(
+        intent.run ?? ctx.signal.correlationId,
+        planned,
+        limit,
+        ctx.signal.correlationId,
+      );
     } catch (error) {
       return failed(intent.kind, error, 'could not claim the stops from the hourly limit; nothing stopped');
+    }
+    if (claim.decidedBy) {
+      // Another delivery of the same decision got there first: it stops them, once.
+      return skipped(
+        intent.kind,
+        'nothing-to-do',
+        `delivery ${claim.decidedBy} of this decision stops ${list([...(claim.decided ?? [])])}; this delivery stops nothing`,
+      );
     }
     const { claimed, overLimit } = claim;
     const beyond = planned.filter((id) => !claimed.has(id) && !overLimit.includes(id));

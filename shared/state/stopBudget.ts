@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
-import { isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
+import { isConditionalFailure, nowSeconds, sharedStateKey, stateTable } from './table.ts';
 
 /**
  * The idle-stop blast radius over time: at most `limit` stops in any rolling hour, whatever mix of
@@ -12,8 +12,11 @@ export const BUDGET_WINDOW_MS = 3_600_000;
 /** Conditional writes lost to other runs before giving up: contention is a handful of runs at most. */
 const CLAIM_ATTEMPTS = 8;
 
-/** One budget per function that stops instances (its key carries the function's name). */
-const budgetId = (): string => stateKey('stop-budget');
+/**
+ * One budget for the account and stage, whichever function stops (the idle scan, a cost anomaly): the
+ * key is shared, not the function's own, so the blast radius holds across them.
+ */
+const budgetId = (): string => sharedStateKey('stop-budget');
 
 interface BudgetClaim {
   /** The run's correlation id: a retry of the same run finds its claim instead of claiming again. */

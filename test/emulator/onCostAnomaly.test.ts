@@ -1,7 +1,12 @@
 import { BudgetsClient, CreateBudgetCommand } from '@aws-sdk/client-budgets';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
+import {
+  sendStateTableCallsOneAtATime,
+  setDryRun,
+  startEmulatedStack,
+  withUnreachableTopic,
+} from '../support/emulator.ts';
 import { loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
@@ -149,6 +154,25 @@ describe('onCostAnomaly against the emulator', () => {
       'Update: the total impact rose from $1,001.00 (paged before) to $2,102.00 (+$1,101.00).',
     );
     expect(pages[1]?.attributes.pageId).not.toBe(pages[0]?.attributes.pageId);
+  });
+
+  it("keeps an update's Update wording when its publish failed and Lambda retries the delivery", async () => {
+    // Arrange: the first page went out; the update's publish failed after its claim
+    await invoke(fixture('anomaly-detected.json'));
+    const update = fixture('anomaly-updated.json');
+    const failedAttempt = await withUnreachableTopic(() => invoke(update)).catch((e: unknown) => e);
+    // Act
+    await invoke(structuredClone(update));
+    // Assert
+    expect((failedAttempt as Error).name).toBe('ActionFailedError');
+    const pages = await stack.readPages();
+    expect(pages.map((p) => p.subject)).toEqual([
+      '[WARNING] cost.anomaly: Amazon Elastic Compute Cloud - Compute: +$1,001.00 (333.67 %) above expected',
+      '[WARNING] cost.anomaly: Update: Amazon Elastic Compute Cloud - Compute: +$2,102.00 (350.33 %) abo...',
+    ]);
+    expect(pages[1]?.body).toContain(
+      'Update: the total impact rose from $1,001.00 (paged before) to $2,102.00 (+$1,101.00).',
+    );
   });
 
   it('counts an update with the same or a smaller impact without paging it', async () => {

@@ -1,8 +1,7 @@
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
 import { loadFixture } from '../support/events.ts';
-import { type InstanceGroup, only, seedFleet } from '../support/fleet.ts';
+import { type InstanceGroup, instanceStates, only, seedFleet } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
@@ -73,25 +72,6 @@ const invoke = (event: unknown) => handler(event as never, makeContext());
 const callsOf = (command: string) => calls.filter((c) => c.command === command);
 const stoppedIds = () => callsOf('StopInstancesCommand').flatMap((c) => c.input.InstanceIds as string[]);
 
-interface Seen {
-  state: string;
-  tags: Record<string, string>;
-}
-
-async function instances(): Promise<Map<string, Seen>> {
-  const res = await new EC2Client({}).send(new DescribeInstancesCommand({}));
-  const seen = new Map<string, Seen>();
-  for (const r of res.Reservations ?? []) {
-    for (const i of r.Instances ?? []) {
-      seen.set(i.InstanceId as string, {
-        state: i.State?.Name ?? '?',
-        tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])),
-      });
-    }
-  }
-  return seen;
-}
-
 interface Verdict {
   instanceId: string;
   decision: string;
@@ -134,7 +114,7 @@ describe('stopIdleInstances against the emulator', () => {
     // Act
     const result = await invoke({});
     // Assert
-    const seen = await instances();
+    const seen = await instanceStates();
     const stopped = [only(fleet, 'idle-a'), only(fleet, 'idle-b')];
     expect(fleet.all.filter((id) => seen.get(id)?.state === 'stopped').sort()).toEqual([...stopped].sort());
     for (const id of stopped) {
@@ -184,7 +164,7 @@ describe('stopIdleInstances against the emulator', () => {
     const result = await invoke(loadFixture('stopIdleInstances/manual-dry-run.json'));
     // Assert
     expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
-    const seen = await instances();
+    const seen = await instanceStates();
     expect(fleet.all.map((id) => seen.get(id)?.state)).toEqual(['running', 'running', 'running']);
     expect(result).toMatchObject({
       outcomes: [
@@ -206,7 +186,7 @@ describe('stopIdleInstances against the emulator', () => {
     await invoke(loadFixture('stopIdleInstances/scheduled-event.json'));
     // Assert
     expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
-    expect((await instances()).get(only(fleet, 'idle'))?.state).toBe('running');
+    expect((await instanceStates()).get(only(fleet, 'idle'))?.state).toBe('running');
   });
 
   it('stops exactly the cap, the quietest first, and reports the rest as capped', async () => {
@@ -221,7 +201,7 @@ describe('stopIdleInstances against the emulator', () => {
     const result = await invoke({ maxStopsPerHour: 2 });
     // Assert
     expect(stoppedIds().sort()).toEqual([only(fleet, 'quietest'), only(fleet, 'quiet')].sort());
-    const seen = await instances();
+    const seen = await instanceStates();
     expect(fleet.all.filter((id) => seen.get(id)?.state === 'stopped')).toHaveLength(2);
     expect(decisionOf(result, only(fleet, 'less-quiet'))?.decision).toBe('capped');
     expect(decisionOf(result, only(fleet, 'least-quiet'))?.decision).toBe('capped');
@@ -242,7 +222,7 @@ describe('stopIdleInstances against the emulator', () => {
       await invoke(loadFixture('stopIdleInstances/scheduled-event.json')),
     ];
     // Assert
-    const seen = [...(await instances()).values()];
+    const seen = [...(await instanceStates()).values()];
     expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
     expect(new Set(stoppedIds()).size).toBe(10);
     const counts = runs.map(
@@ -317,7 +297,7 @@ describe('stopIdleInstances against the emulator', () => {
       },
     });
     expect(outcome.detail).toContain('stopped 2 of 3 instance(s)');
-    const seen = await instances();
+    const seen = await instanceStates();
     expect(ids.map((id) => seen.get(id)?.state)).toEqual(['stopped', 'running', 'stopped']);
     const reason = seen.get(only(fleet, 'b'))?.tags['ops:stop-reason'] ?? '';
     expect(reason).toHaveLength(256);
@@ -339,7 +319,7 @@ describe('stopIdleInstances against the emulator', () => {
     expect((first as Error).name).toBe('ActionFailedError');
     expect((first as Error).message).toContain('sns.page: could not send');
     expect((retry as Error).name).toBe('ActionFailedError');
-    const seen = [...(await instances()).values()];
+    const seen = [...(await instanceStates()).values()];
     expect(seen.filter((i) => i.state === 'stopped')).toHaveLength(10);
     expect(new Set(stoppedIds()).size).toBe(10);
   });

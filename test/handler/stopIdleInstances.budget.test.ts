@@ -117,4 +117,17 @@ describe('the rolling-hour stop budget', () => {
     expect(retry.overLimit).toEqual([]);
     expect(await readStopBudget(2, 'run-b')).toMatchObject({ usedInLastHour: 2 });
   });
+
+  it('leaves a decision another delivery recorded to that delivery: stops nothing, spends nothing', async () => {
+    // Arrange: delivery A of one cost anomaly update decided its stops
+    const first = await claimStops('cost-anomaly#a-1#425000', ids('a', 2), 10, 'delivery-a');
+    // Act: delivery B of the same update, and A's own retry
+    const other = await claimStops('cost-anomaly#a-1#425000', ids('a', 2), 10, 'delivery-b');
+    const retry = await claimStops('cost-anomaly#a-1#425000', ids('a', 2), 10, 'delivery-a');
+    // Assert
+    expect([...first.claimed]).toEqual(['i-a0', 'i-a1']);
+    expect(other).toMatchObject({ claimed: new Set(), overLimit: [], decidedBy: 'delivery-a' });
+    expect([...retry.claimed]).toEqual(['i-a0', 'i-a1']);
+    expect(await readStopBudget(10, 'run-c')).toMatchObject({ usedInLastHour: 2 });
+  });
 });

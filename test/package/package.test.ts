@@ -32,6 +32,8 @@ const KILL_SWITCH_PARAMETER =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
   'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/ops-autopilot/dev/mode';
 let packaged: Packaged;
+/** The account's hourly stop budget on the dev stage: the one state-table key two roles share. */
+const SHARED_STOP_BUDGET = 'ops-autopilot-dev#shared#stop-budget';
 
 beforeAll(async () => {
   packaged = await packageStack('dev');
@@ -104,11 +106,15 @@ describe('the packaged template', () => {
         (st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')) && !metadataOnly(st),
       );
       expect(dynamo.length, name).toBeGreaterThan(0);
-      // Its own records, or the runbook execution records shared by name (the next test holds who).
+      // Its own records, or records shared by name: the stop budget (exact key) and the runbook
+      // execution records (their prefix); the next tests hold who may touch them.
       for (const st of dynamo.filter((d) => d.Sid !== 'SharedStateAutomation')) {
-        expect((st as Statement & { Condition?: unknown }).Condition, `${name} ${st.Sid}`).toEqual({
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] },
-        });
+        const condition = (st as Statement & { Condition?: unknown }).Condition;
+        expect(condition, `${name} ${st.Sid}`).toEqual(
+          st.Sid === 'SharedState'
+            ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SHARED_STOP_BUDGET] } }
+            : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] } },
+        );
       }
     }
   });
@@ -117,7 +123,9 @@ describe('the packaged template', () => {
     // Arrange
     const shared = (fn: string) =>
       roleOf(packaged.template, fn).filter((st) =>
-        JSON.stringify((st as Statement & { Condition?: unknown }).Condition ?? {}).includes('#shared#'),
+        JSON.stringify((st as Statement & { Condition?: unknown }).Condition ?? {}).includes(
+          '#shared#automation#',
+        ),
       );
     const condition = {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ops-autopilot-dev#shared#automation#*'] },
@@ -140,6 +148,43 @@ describe('the packaged template', () => {
     for (const [name] of functions.filter(([n]) => n !== 'onAlarm' && n !== 'onRunbookResult')) {
       expect(shared(name), name).toEqual([]);
     }
+  });
+
+  it('gives stopIdleInstances and onCostAnomaly one stop budget: exactly its shared key, read and put, no other function', () => {
+    // Arrange
+    const sharedOf = (fn: string) =>
+      roleOf(packaged.template, fn).filter((st) => st.Sid === 'SharedState') as (Statement & {
+        Condition?: unknown;
+      })[];
+    // Assert
+    for (const fn of ['stopIdleInstances', 'onCostAnomaly']) {
+      const [shared, ...more] = sharedOf(fn);
+      expect(more, fn).toEqual([]);
+      expect(shared?.Action, fn).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(shared?.Resource, fn).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+      expect(shared?.Condition, fn).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SHARED_STOP_BUDGET] },
+      });
+    }
+    for (const { name } of registry.filter((e) => !['stopIdleInstances', 'onCostAnomaly'].includes(e.name))) {
+      expect(sharedOf(name), name).toEqual([]);
+    }
+  });
+
+  it('lets onCostAnomaly stop and tag only opted-in instances when the stage turns stopping on', () => {
+    // Arrange
+    const allowed = roleOf(packaged.template, 'onCostAnomaly').filter((st) => st.Effect === 'Allow');
+    const conditionOf = (action: string) =>
+      (allowed.find((st) => actionsOf([st]).includes(action)) as Statement & { Condition?: unknown })
+        ?.Condition;
+    // Assert
+    expect(stages.dev?.costAnomaly?.stopIdle?.enabled).toBe(true);
+    expect(conditionOf('ec2:StopInstances')).toEqual({
+      StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' },
+    });
+    expect(conditionOf('ec2:CreateTags')).toEqual({
+      StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' },
+    });
   });
 
   it("keeps every rule's event pattern within EventBridge's default 2,048 characters", () => {

@@ -5,7 +5,12 @@ import {
   type MetricDatum,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { type _InstanceType, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  type _InstanceType,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 
 /**
  * Seeds a fleet in moto: running instances with tags, and hourly CPUUtilization, NetworkIn and NetworkOut
@@ -192,4 +197,23 @@ export function hourlyMetricAnswer(hourlyValue: (metricName: string, instanceId:
     });
     return { MetricDataResults: results };
   };
+}
+
+/** What moto holds now: every instance's state and tags, by id (its own client, not counted). */
+export async function instanceStates(): Promise<
+  Map<string, { state: string; tags: Record<string, string> }>
+> {
+  const ec2 = new EC2Client({});
+  const res = await ec2.send(new DescribeInstancesCommand({}));
+  ec2.destroy();
+  const seen = new Map<string, { state: string; tags: Record<string, string> }>();
+  for (const r of res.Reservations ?? []) {
+    for (const i of r.Instances ?? []) {
+      seen.set(i.InstanceId as string, {
+        state: i.State?.Name ?? '?',
+        tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])),
+      });
+    }
+  }
+  return seen;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCostAnomaly } from '#functions/onCostAnomaly/plan.ts';
+import { type CostAnomalyIntent, planCostAnomaly } from '#functions/onCostAnomaly/plan.ts';
 import { CostAnomalyEvent } from '#functions/onCostAnomaly/schema.ts';
 import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
 import type { StageConfigInput } from '#shared/config.ts';
@@ -15,6 +15,10 @@ function problems(event: unknown): string[] {
 }
 
 const parse = (fixture: string) => CostAnomalyEvent.parse(loadFixture(`onCostAnomaly/${fixture}`));
+
+/** The pages a plan asks for (an anomaly above the stop threshold also plans stops). */
+const pagesOf = (plan: { intents: CostAnomalyIntent[] }): PageIntent[] =>
+  plan.intents.filter((i): i is PageIntent & CostAnomalyIntent => i.kind === 'sns.page');
 
 function planFor(fixture: string, costAnomaly: StageConfigInput['costAnomaly'] = {}) {
   const observed = observeCostAnomaly(parse(fixture));
@@ -124,7 +128,7 @@ describe('onCostAnomaly plan: thresholds', () => {
 
   it('pages with the severity the stage sets', () => {
     // Act
-    const [page] = planFor('anomaly-detected.json', { severity: 'critical' }).intents;
+    const [page] = pagesOf(planFor('anomaly-detected.json', { severity: 'critical' }));
     // Assert
     expect(page?.severity).toBe('critical');
   });
@@ -200,7 +204,7 @@ describe('onCostAnomaly plan: one incident per anomaly', () => {
     // Act
     const plan = planWith('anomaly-updated.json', { impactCents: 100_100, pagedBy: 'other', sent: true });
     // Assert
-    const [page] = plan.intents;
+    const [page] = pagesOf(plan);
     expect(plan.findings?.decision).toBe('update');
     expect(page?.content.title).toMatch(/^Update: /);
     expect(page?.content.evidence).toMatchObject({ previouslyPaged: '$1,001.00', change: '+$1,101.00' });
@@ -221,7 +225,7 @@ describe('onCostAnomaly plan: one incident per anomaly', () => {
     // Act
     const plan = planWith('anomaly-detected.json', { impactCents: 100_100, pagedBy: id, sent: false });
     // Assert
-    expect(plan.intents.map((i) => i.content.title)).toEqual([
+    expect(pagesOf(plan).map((i) => i.content.title)).toEqual([
       'Amazon Elastic Compute Cloud - Compute: +$1,001.00 (333.67 %) above expected',
     ]);
   });

@@ -1,6 +1,8 @@
+import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateVolumeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -21,11 +23,13 @@ import type { Moto } from '../support/moto.ts';
 /**
  * The kill switch, end to end: an operator writes dry-run into the stage's SSM parameter (here moto's)
  * and every mutating function of a live stage stops changing anything, without a deploy; deleting the
- * parameter makes them act again. onCostAnomaly has no mutating action, so there is nothing to stop.
+ * parameter makes them act again.
  */
 
 // moto has no SSM Automation: the start is mocked, the kill switch parameter is moto's.
 const ssm = mockClient(SSMClient);
+// moto has no AWS Backup jobs either: DescribeBackupJob and StartBackupJob are mocked.
+const backup = mockClient(BackupClient);
 const ec2 = new EC2Client({});
 let moto: Moto;
 let stack: LocalStack;
@@ -33,6 +37,8 @@ type Handler = (event: never, context: ReturnType<typeof makeContext>) => Promis
 let onAlarm: Handler;
 let stopIdleInstances: Handler;
 let onCloudTrail: Handler;
+let onCostAnomaly: Handler;
+let onBackupFailure: Handler;
 
 const STACK = 'ops-autopilot-kill-switch';
 const STAGE = 'dev';
@@ -45,6 +51,8 @@ beforeAll(async () => {
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
   ({ handler: stopIdleInstances } = await import('#functions/stopIdleInstances/handler.ts'));
   ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
+  ({ handler: onCostAnomaly } = await import('#functions/onCostAnomaly/handler.ts'));
+  ({ handler: onBackupFailure } = await import('#functions/onBackupFailure/handler.ts'));
 });
 
 afterAll(async () => {
@@ -57,6 +65,7 @@ beforeEach(async () => {
   ssm.reset();
   killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+  backup.reset();
   // A live stage: only the parameter can make these runs dry.
   setDryRun(false);
 });
@@ -187,6 +196,90 @@ describe('the kill switch flipped in SSM, on a live stage, without a deploy', ()
     expect(await openRanges()).toEqual([]);
     const [forcedPage] = await stack.readPages();
     expect(forcedPage?.body).toContain(`${FORCED}.`);
+  });
+
+  it('onCostAnomaly: dry-run stops no idle instance for a large EC2 anomaly and the page says so; deleted, it stops it', async () => {
+    // Arrange: the dev stage stops opted-in idle instances from $2,000 of EC2 anomaly in this account.
+    const fleet = await seedFleet([
+      {
+        name: 'idle',
+        tags: { 'ops:auto-stop': 'true' },
+        cpu: { hours: 24, value: 1 },
+        network: { hours: 24, value: 20_000 },
+      },
+    ]);
+    const idle = only(fleet, 'idle');
+    // Two anomalies: the second is a new incident, so its stops are decided afresh.
+    const anomaly = () => {
+      const event = loadFixture<{ id: string; detail: { anomalyId: string } }>(
+        'onCostAnomaly/ec2-above-stop-threshold.json',
+      );
+      event.id = crypto.randomUUID();
+      event.detail.anomalyId = crypto.randomUUID();
+      return event;
+    };
+    await putMode(STAGE, 'dry-run');
+    // Act
+    const forced = await invoke(onCostAnomaly, anomaly());
+    const stateWhileForced = await stateOf(idle);
+    await deleteMode(STAGE);
+    const live = await invoke(onCostAnomaly, anomaly());
+    // Assert
+    expect(stateWhileForced).toBe('running');
+    expect(forced.forcedDryRun).toBe(FORCED);
+    expect(forced.outcomes.find((o) => o.kind === 'ec2.stop-instances')).toMatchObject({
+      status: 'skipped',
+      reason: 'dry-run',
+    });
+    expect(live.outcomes.find((o) => o.kind === 'ec2.stop-instances')).toMatchObject({ status: 'done' });
+    expect(await stateOf(idle)).toBe('stopped');
+    const [forcedPage] = await stack.readPages();
+    expect(forcedPage?.body).toContain(`${FORCED}.`);
+  });
+
+  it('onBackupFailure: dry-run starts no retry of a failed backup and the page says so; deleted, it retries', async () => {
+    // Arrange: the dev stage retries failed backups; AWS Backup (mocked) knows each failed job.
+    const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8 }));
+    const resourceArn = `arn:aws:ec2:us-east-1:123456789012:volume/${VolumeId}`;
+    const failedJob = (jobId: string) => {
+      const event = loadFixture<{ id: string; detail: Record<string, unknown> }>(
+        'onBackupFailure/backup-job-failed-ebs.json',
+      );
+      event.id = crypto.randomUUID();
+      event.detail.backupJobId = jobId;
+      event.detail.resourceArn = resourceArn;
+      return event;
+    };
+    backup.on(DescribeBackupJobCommand).callsFake(async (input: { BackupJobId: string }) => ({
+      AccountId: '123456789012',
+      BackupJobId: input.BackupJobId,
+      State: 'FAILED',
+      StatusMessage: 'Backup job failed because the snapshot could not be completed in time',
+      BackupVaultName: 'Default',
+      ResourceArn: resourceArn,
+      ResourceType: 'EBS',
+      IamRoleArn: 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
+    }));
+    backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'retry-job-1' });
+    await putMode(STAGE, 'dry-run');
+    // Act
+    const forced = await invoke(onBackupFailure, failedJob('job-forced'));
+    const startsWhileForced = backup.commandCalls(StartBackupJobCommand).length;
+    await deleteMode(STAGE);
+    const live = await invoke(onBackupFailure, failedJob('job-live'));
+    // Assert
+    expect(startsWhileForced).toBe(0);
+    expect(forced.forcedDryRun).toBe(FORCED);
+    expect(forced.outcomes.find((o) => o.kind === 'backup.retry-job')).toMatchObject({
+      status: 'skipped',
+      reason: 'dry-run',
+    });
+    expect(live.outcomes.find((o) => o.kind === 'backup.retry-job')).toMatchObject({ status: 'done' });
+    expect(backup.commandCalls(StartBackupJobCommand).map((c) => c.args[0].input.ResourceArn)).toEqual([
+      resourceArn,
+    ]);
+    const pages = await stack.readPages();
+    expect(pages.find((p) => p.body.includes('job-forced'))?.body).toContain(`${FORCED}.`);
   });
 
   it('treats a value other than live or dry-run as dry-run, and live as the stage', async () => {

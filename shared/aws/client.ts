@@ -1,5 +1,43 @@
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 
+/**
+ * The SDK's retry and timeout settings, chosen once for every client (see "SDK retries" in the README):
+ *
+ * - `standard` retry mode: exponential backoff with jitter (base 100 ms, at most 20 s) and a retry
+ *   quota per client, so a failing service is not hammered
+ *   (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). `adaptive` would add
+ *   client-side rate limiting that holds calls back in a short-lived Lambda; not wanted.
+ * - 3 attempts by default; clients of throttled APIs (EC2, SSM Automation, S3, CloudTrail) ask for 6.
+ * - A connection must open within 1 s and a request (sent, answered and read) finish within 5 s, an
+ *   error otherwise (`throwOnRequestTimeout`): without these the SDK waits for ever on a call whose
+ *   answer never comes, and only the invocation's deadline would end it. With 6 attempts a call
+ *   gives up after at most 6 x 5 s + 3.1 s of backoff, inside the 60 s function timeout and
+ *   middy's early deadline (TIMEOUT_EARLY_MS), which still aborts whatever is in flight.
+ */
+export const SDK_RETRY_MODE = 'standard';
+export const SDK_MAX_ATTEMPTS = 3;
+export const SDK_CONNECTION_TIMEOUT_MS = 1_000;
+export const SDK_REQUEST_TIMEOUT_MS = 5_000;
+
+export interface SdkClientSettings {
+  retryMode: typeof SDK_RETRY_MODE;
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
+}
+
+/** The settings every client is built with; `maxAttempts` for an API that is throttled more often. */
+export function sdkClientSettings(maxAttempts = SDK_MAX_ATTEMPTS): SdkClientSettings {
+  return {
+    retryMode: SDK_RETRY_MODE,
+    maxAttempts,
+    requestHandler: {
+      connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
+      requestTimeout: SDK_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: matches the SDK's overloaded send(command, options?).
 type Sendable = { send(command: any, options?: any): Promise<any> };
 

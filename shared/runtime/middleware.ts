@@ -151,7 +151,9 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
       );
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: CloudTrail records carry access
+    // key ids and source addresses. The decision log says what the event was about.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     // Per invocation, not per process: the dimension is flushed with the metrics it describes.

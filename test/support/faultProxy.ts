@@ -27,6 +27,8 @@ export interface FaultProxyOptions {
   holdMs: number;
   /** No more faults after this many: the proxy then only forwards, so every run ends. */
   maxFaults: number;
+  /** The kinds to draw from; all by default. */
+  kinds?: readonly FaultKind[];
 }
 
 /** One call that reached the proxy: its service and operation, and what the proxy did with it. */
@@ -146,7 +148,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const pickFault = (): FaultKind | 'none' => {
     // Always draw both numbers: the sequence of decisions depends on the seed alone.
     const hit = random() < options.rate;
-    const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] ?? 'throttle';
+    const kinds = options.kinds ?? FAULT_KINDS;
+    const kind = kinds[Math.floor(random() * kinds.length)] ?? 'throttle';
     if (!enabled || !hit || faults >= options.maxFaults) return 'none';
     faults++;
     counts[kind]++;

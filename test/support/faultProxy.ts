@@ -42,6 +42,8 @@ export interface ProxiedCall {
   applied: boolean;
   /** moto's HTTP status when it received the call (2xx: it did what was asked), also for a lost response. */
   upstreamStatus?: number;
+  /** The start of moto's answer, also for a lost response: what the call did (e.g. a previous state). */
+  upstreamBody?: string;
 }
 
 export interface FaultProxy {
@@ -128,6 +130,14 @@ function answerError(
   res.end();
 }
 
+/** Keeps the first 2 KB of an answer on the call, as it streams past. */
+function keepStart(answer: IncomingMessage, call: ProxiedCall): void {
+  call.upstreamBody = '';
+  answer.on('data', (chunk: Buffer) => {
+    if ((call.upstreamBody?.length ?? 0) < 2048) call.upstreamBody += chunk.toString('utf8').slice(0, 2048);
+  });
+}
+
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost') {
@@ -207,13 +217,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           // moto applies the call; its answer is thrown away and the connection reset.
           passOn(req, body, (answer) => {
             call.upstreamStatus = answer.statusCode;
-            answer.resume();
+            keepStart(answer, call);
             answer.on('end', () => res.socket?.destroy());
+            answer.resume();
           });
           return;
         default:
           passOn(req, body, (answer) => {
             call.upstreamStatus = answer.statusCode;
+            keepStart(answer, call);
             // moto's clock is the real one while a test may move the process's clock on (Lambda's
             // retry waits): without its Date the SDK does not take that for clock skew to correct.
             const { date: _date, ...headers } = answer.headers;

@@ -1,5 +1,5 @@
 import { type Budget, BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
-import { boundToInvocation } from '#shared/aws/client.ts';
+import { boundToInvocation, sdkClientSettings } from '#shared/aws/client.ts';
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 import { logger, tracer } from '#shared/runtime/powertools.ts';
 import { dollars } from './signal.ts';
@@ -11,7 +11,7 @@ import { dollars } from './signal.ts';
  */
 
 // One retry: a throttled call is not worth a late page.
-export const budgets = boundToInvocation(tracer.captureAWSv3Client(new BudgetsClient({ maxAttempts: 2 })));
+export const budgets = boundToInvocation(tracer.captureAWSv3Client(new BudgetsClient(sdkClientSettings(2))));
 
 /** How long the budget context may hold the page back. */
 export const BUDGETS_TIMEOUT_MS = 3000;

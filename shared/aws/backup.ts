@@ -1,5 +1,5 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { tracer } from '#shared/runtime/powertools.ts';
-import { boundToInvocation } from './client.ts';
+import { boundToInvocation, sdkClientSettings } from './client.ts';
 
-export const backup = boundToInvocation(tracer.captureAWSv3Client(new BackupClient({ maxAttempts: 3 })));
+export const backup = boundToInvocation(tracer.captureAWSv3Client(new BackupClient(sdkClientSettings())));

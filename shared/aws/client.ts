@@ -1,5 +1,52 @@
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 
+/**
+ * The SDK's retry and timeout settings, chosen once for every client (see "SDK retries" in the README):
+ *
+ * - `standard` retry mode: exponential backoff with jitter (base 100 ms, 500 ms for throttles, at
+ *   most 20 s) and a retry quota per client, so a failing service is not hammered
+ *   (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). `adaptive` would add
+ *   client-side rate limiting that holds calls back in a short-lived Lambda; not wanted.
+ * - 3 attempts by default; clients of throttled APIs (EC2, SSM Automation, S3, CloudTrail) ask for 6.
+ * - A connection must open within 1 s and a request (sent, answered and read) finish within 5 s, an
+ *   error otherwise (`throwOnRequestTimeout`): without these the SDK waits for ever on a call whose
+ *   answer never comes, and only the invocation's deadline would end it. The fleet scan's large
+ *   answers (DescribeInstances pages of 1000, GetMetricData of 500 queries) get 15 s. A call gives up
+ *   after at most attempts x timeout plus a few seconds of backoff; middy's early deadline
+ *   (TIMEOUT_EARLY_MS) still aborts whatever is in flight when the invocation runs out first.
+ */
+export const SDK_RETRY_MODE = 'standard';
+export const SDK_MAX_ATTEMPTS = 3;
+export const SDK_CONNECTION_TIMEOUT_MS = 1_000;
+export const SDK_REQUEST_TIMEOUT_MS = 5_000;
+/** For the clients whose answers can be large (EC2 describe pages, CloudWatch metric data). */
+export const SDK_LARGE_REQUEST_TIMEOUT_MS = 15_000;
+
+export interface SdkClientSettings {
+  retryMode: typeof SDK_RETRY_MODE;
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
+}
+
+/**
+ * The settings every client is built with; `maxAttempts` for an API that is throttled more often,
+ * `requestTimeoutMs` for one whose answers can be large.
+ */
+export function sdkClientSettings(
+  maxAttempts = SDK_MAX_ATTEMPTS,
+  requestTimeoutMs = SDK_REQUEST_TIMEOUT_MS,
+): SdkClientSettings {
+  return {
+    retryMode: SDK_RETRY_MODE,
+    maxAttempts,
+    requestHandler: {
+      connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: matches the SDK's overloaded send(command, options?).
 type Sendable = { send(command: any, options?: any): Promise<any> };
 

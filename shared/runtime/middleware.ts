@@ -182,7 +182,15 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
       );
     },
   })
-    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: correlationPaths.EVENT_BRIDGE }))
+    // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: CloudTrail records carry access
+    // key ids and source addresses. The decision log says what the event was about.
+    .use(
+      injectLambdaContext(logger, {
+        resetKeys: true,
+        logEvent: false,
+        correlationIdPath: correlationPaths.EVENT_BRIDGE,
+      }),
+    )
     .use(captureLambdaHandler(tracer))
     // A default dimension, not one added per invocation: it outlives each flush instead of being re-added
     // (and warned about) by every invocation. One function per Lambda process, so one value per process.

@@ -347,9 +347,11 @@ describe(`every function under ${FAULT_RATE * 100} % faulty AWS calls`, () => {
 
   it('sends copies of a page only under its one page id, never a second page for one incident', () => {
     // Arrange
+    // One delivery may send two different pages (its incident's, and the rate guard's trip page when it
+    // refuses that delivery's action): each of them, copies included, carries one page id.
     const byCorrelation = new Map<string, Set<string>>();
     for (const page of pages) {
-      const correlation = correlationOf(page);
+      const correlation = `${correlationOf(page)} ${page.attributes.kind} ${page.attributes.notice}`;
       const ids = byCorrelation.get(correlation) ?? new Set<string>();
       ids.add(page.attributes.pageId ?? '');
       byCorrelation.set(correlation, ids);

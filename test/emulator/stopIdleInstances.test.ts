@@ -391,7 +391,8 @@ describe('the idle scan at fleet scale', () => {
       },
     });
     expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
-  });
+    // 1200 instances seeded and scanned in moto: about 30 s on a busy 2-core machine, so room to spare.
+  }, 120_000);
 
   it('follows NextToken to the last page of running instances', async () => {
     // Arrange: moto pages by reservation; 12 reservations at 5 per page make 3 pages.

@@ -15,7 +15,6 @@ import { registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
 import { seedFleet } from '../test/support/fleet.ts';
-import { killSwitchFromEmulator } from '../test/support/killSwitch.ts';
 import { makeContext } from '../test/support/lambda.ts';
 import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
@@ -270,6 +269,8 @@ async function main(): Promise<number> {
 
     const ssm = mockClient(SSMClient);
     // The kill switch is read from moto (no parameter: the stage decides); only the runbook start is mocked.
+    // Imported here, after the log level is set: it loads the runtime's logger, which reads it once.
+    const { killSwitchFromEmulator } = await import('../test/support/killSwitch.ts');
     killSwitchFromEmulator(ssm);
     ssm
       .on(StartAutomationExecutionCommand)
@@ -311,7 +312,10 @@ async function main(): Promise<number> {
     const retarget = (event: unknown): unknown =>
       JSON.parse(JSON.stringify(event).replaceAll(FIXTURE_INSTANCE, remediable));
     await seedRunbookExecution();
-    const fixtures = listFixtures();
+    // The idle scan first: the cost anomaly above the stop threshold stops the same opted-in idle
+    // instances (one shared hourly budget), and would otherwise leave the scan nothing to show.
+    const first = (f: string) => (f.startsWith('stopIdleInstances/') ? 0 : 1);
+    const fixtures = listFixtures().sort((a, b) => first(a) - first(b) || a.localeCompare(b));
     // The same event delivered twice, as EventBridge may: the second delivery must change nothing.
     const AGAIN = ' (same event delivered again)';
     const replay = [...fixtures, `onAlarm/metric-math-alarm.json${AGAIN}`];

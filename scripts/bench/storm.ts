@@ -26,6 +26,7 @@ import { seedFleet } from '../../test/support/fleet.ts';
 import { makeContext } from '../../test/support/lambda.ts';
 import { createLocalStack } from '../../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
+import { seededRandom } from '../../test/support/random.ts';
 import { isEventBridgeEvent } from '../../test/support/routing.ts';
 
 type Event = Record<string, unknown>;
@@ -59,18 +60,6 @@ const FIXTURE_ACCOUNT = '123456789012';
 const FIXTURE_INSTANCE = 'i-0abc1234def567890';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const FLAP_TEMPLATE = 'onAlarm/metric-alarm.json';
-
-/** A small deterministic generator (mulberry32), so a stream replays identically. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The fixture as incident `n`: another account (every ARN and incident key names it) and fresh ids
@@ -262,7 +251,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const usable = templates.filter((t) => perTemplate.has(t.path));
 
     // The stream: 80 % first deliveries of distinct incidents (every 10th a flapping alarm), 20 % duplicates.
-    const random = seeded(options.seed);
+    const random = seededRandom(options.seed);
     const incidents: Incident[] = [];
     const firsts = Math.round(options.events * 0.8);
     let planned = 0;

@@ -17,6 +17,7 @@ import { killSwitchFromEmulator } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
+import { seededRandom } from '../support/random.ts';
 
 /**
  * Every function against moto, each distinct incident's event delivered 1 to 5 times (a seeded count),
@@ -45,18 +46,7 @@ const named = (name: string) => mutations.filter((m) => m.name === name);
 const stopInstanceIdsCalled = () => named('StopInstances').flatMap((m) => m.input.InstanceIds as string[]);
 const READS = /^(Describe|Get|List|Lookup|Head)/;
 
-/** The same seeded generator as the storm bench (mulberry32): a failure replays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(20_261_122);
+const random = seededRandom(20_261_122);
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);

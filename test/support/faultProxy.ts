@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './random.ts';
 
 /**
  * A loopback HTTP proxy in front of moto that makes a share of the SDK's calls fail the ways AWS calls
@@ -54,18 +55,6 @@ export interface FaultProxy {
   setEnabled(on: boolean): void;
   faultCounts(): Record<FaultKind, number>;
   stop(): Promise<void>;
-}
-
-/** mulberry32: small, seedable and good enough to spread faults evenly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The service from the SigV4 credential scope: `Credential=<key>/<date>/<region>/<service>/aws4_request`. */

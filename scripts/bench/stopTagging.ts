@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { type InstanceGroup, seedFleet } from '../../test/support/fleet.ts';
 import { createLocalStack } from '../../test/support/localStack.ts';
@@ -125,4 +126,13 @@ export function printStopTaggingTable(rows: StopTaggingRow[]): void {
   console.log('|---|---|---|---|');
   for (const r of rows)
     console.log(`| ${r.stops} | ${r.stopCalls} | ${r.tagCalls} | ${r.perInstanceTagCalls} |`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const sizes = (process.env.STOP_TAGGING_SIZES ?? '10,100,500')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  console.log('');
+  printStopTaggingTable(await benchStopTagging(sizes));
 }

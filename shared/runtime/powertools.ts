@@ -6,6 +6,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 /** Built once per process; every module logs, traces and counts through these. */
 const serviceName = 'ops-autopilot';
 
+/** EventBridge event ids as the envelope schema accepts them: 1 to 128 printable ASCII characters. */
+const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
+
 /**
  * How injectLambdaContext takes the correlation id from the event. Every function reads EventBridge's
  * top-level `id` (correlationPaths.EVENT_BRIDGE): read directly, since a JMESPath search per invocation
@@ -13,7 +16,10 @@ const serviceName = 'ops-autopilot';
  */
 function correlationIdOf(expression: string, data: unknown): unknown {
   if (expression === correlationPaths.EVENT_BRIDGE) {
-    return typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
+    const id = typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
+    // Read before the event is validated: only an id shaped like EventBridge's (the schema's RecordId)
+    // becomes every log line's correlation id, never a crafted 2 KB string.
+    return typeof id === 'string' && EVENT_ID.test(id) ? id : undefined;
   }
   return search(expression, data);
 }

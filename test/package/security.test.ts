@@ -339,6 +339,15 @@ describe('log hygiene', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('takes no correlation id from an event id that is not one (a 2 KB id would otherwise be on every line)', () => {
+    // Arrange: the invalid fixtures include an event whose id is 2,000 characters.
+    const ids = lines.map((l) => (JSON.parse(l.text) as { correlation_id?: unknown }).correlation_id);
+    const oversized = ids.filter((id) => typeof id === 'string' && !/^[\x21-\x7e]{1,128}$/.test(id));
+    // Assert
+    expect(ids.filter((id) => id !== undefined).length).toBeGreaterThan(registry.length);
+    expect(oversized.map((id) => String(id).slice(0, 40))).toEqual([]);
+  });
+
   it('logs no whole event, nor its whole detail, at INFO or below, even with event logging turned on', () => {
     // Arrange
     const quiet = lines.filter((l) => l.level === 'INFO' || l.level === 'DEBUG' || l.level === 'TRACE');

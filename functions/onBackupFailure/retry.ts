@@ -123,6 +123,16 @@ export function retryVerdict(input: {
       blocked: `AWS Backup reports the job ended ${ageDays} days ago; only failures of the last ${MAX_RETRY_AGE_DAYS} days are retried (a late or replayed event)`,
     };
   }
+  if (!aws.backupPlanId && !aws.backupPlanArn) {
+    // This function's own retries are on-demand jobs. A retry is known as one by the record written
+    // after StartBackupJob answers; when that answer was lost (the job started all the same), its
+    // failure would look like a fresh one: only a job a backup plan created is retried.
+    return {
+      candidate: true,
+      blocked:
+        'AWS Backup reports no backup plan for the job: an on-demand job (as this function’s own retries are) is not retried',
+    };
+  }
   const unfixable = unfixableBy(aws.statusMessage ?? job.statusMessage);
   if (unfixable) {
     return { candidate: true, blocked: `its status message reports ${unfixable}, which a retry cannot fix` };

@@ -71,7 +71,7 @@ export const resultPageExecutor: NotifyingExecutor<RunbookResultPageIntent> = {
       );
     }
     const page = renderResultPage(intent, ctx.config.stage, ctx.config.dryRun);
-    // Every channel the stack has, in its format (docs/PAGING.md): the pager and chat too, each once.
+    // Every channel the stack has, in its format (docs/PAGING.md), each once; the pager for escalations.
     const pageCtx = {
       outcomes: [],
       repeats: 0,
@@ -79,7 +79,10 @@ export const resultPageExecutor: NotifyingExecutor<RunbookResultPageIntent> = {
       dryRun: ctx.config.dryRun,
       pageId: intent.result.pageId,
     };
-    const topics = channelTopics(ctx, topicArn);
+    // A success is an update on a paged incident, not a new one: it would open a pager alert of its own.
+    const topics = channelTopics(ctx, topicArn).filter(
+      (t) => intent.result.notice === 'escalation' || t.channel !== 'pager',
+    );
     const delivery = await deliver(topics, page, intent, pageCtx);
     if (!delivery.ok) {
       const { error } = delivery;

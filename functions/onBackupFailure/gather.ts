@@ -42,6 +42,8 @@ async function readJob(jobId: string): Promise<AwsJobRead> {
         ...(res.CreatedBy?.BackupPlanId ? { backupPlanId: res.CreatedBy.BackupPlanId } : {}),
         ...(res.CreatedBy?.BackupPlanArn ? { backupPlanArn: res.CreatedBy.BackupPlanArn } : {}),
         ...(res.CreatedBy?.BackupRuleId ? { backupRuleId: res.CreatedBy.BackupRuleId } : {}),
+        ...(res.CreationDate ? { creationDate: new Date(res.CreationDate).toISOString() } : {}),
+        ...(res.CompletionDate ? { completionDate: new Date(res.CompletionDate).toISOString() } : {}),
       },
     };
   } catch (error) {

@@ -20,6 +20,9 @@ export interface AwsBackupJob {
   backupPlanId?: string;
   backupPlanArn?: string;
   backupRuleId?: string;
+  /** When AWS says the job was created and ended (ISO 8601). */
+  creationDate?: string;
+  completionDate?: string;
 }
 
 export type AwsJobRead = { job: AwsBackupJob } | { unreadable: string };
@@ -63,6 +66,14 @@ const RETRIED_STATES = new Set(['FAILED', 'ABORTED']);
 const accountOf = (arn: string) => arn.split(':')[4];
 
 /**
+ * The oldest failure retried, by AWS's own dates: far inside the 90 days the retry records are kept
+ * (shared/state/backupRetries.ts), so a replayed or late failure is never retried once those records
+ * that make "at most once" (and "never a retry of a retry") could have expired.
+ */
+export const MAX_RETRY_AGE_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+/**
  * The verdict from what is known before the existence check: the job, the stage, whether the job is
  * one of our retries, and AWS's answer about it.
  */
@@ -102,6 +113,24 @@ export function retryVerdict(input: {
     return {
       candidate: true,
       blocked: `AWS Backup reports the job in account ${aws.accountId}, not ${account}`,
+    };
+  }
+  const ranAt = Date.parse(aws.completionDate ?? aws.creationDate ?? '');
+  const ageDays = Number.isNaN(ranAt) ? undefined : Math.floor((Date.now() - ranAt) / DAY_MS);
+  if (ageDays !== undefined && ageDays > MAX_RETRY_AGE_DAYS) {
+    return {
+      candidate: true,
+      blocked: `AWS Backup reports the job ended ${ageDays} days ago; only failures of the last ${MAX_RETRY_AGE_DAYS} days are retried (a late or replayed event)`,
+    };
+  }
+  if (!aws.backupPlanId && !aws.backupPlanArn) {
+    // This function's own retries are on-demand jobs. A retry is known as one by the record written
+    // after StartBackupJob answers; when that answer was lost (the job started all the same), its
+    // failure would look like a fresh one: only a job a backup plan created is retried.
+    return {
+      candidate: true,
+      blocked:
+        'AWS Backup reports no backup plan for the job: an on-demand job (as this function’s own retries are) is not retried',
     };
   }
   const unfixable = unfixableBy(aws.statusMessage ?? job.statusMessage);

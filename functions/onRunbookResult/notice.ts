@@ -1,8 +1,6 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { sns } from '#shared/aws/sns.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
 import { type RenderedPage, renderPage } from '#shared/domain/page.ts';
-import { mayHaveBeenPublished } from '#shared/executors/page.ts';
+import { channelTopics, deliver, mayHaveBeenPublished } from '#shared/executors/page.ts';
 import type { NotifyingExecutor } from '#shared/executors/types.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import {
@@ -43,7 +41,15 @@ export const resultPageExecutor: NotifyingExecutor<RunbookResultPageIntent> = {
   kind: 'sns.page',
   metrics: { done: 'PagesSent', refused: { suppressed: 'PagesSuppressed' } },
   // The claim and its bookkeeping are on the shared execution record (deployment.ts grants the prefix).
-  permissions: ['sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:UpdateItem'],
+  // The per-channel records of a notice sent to several topics (chat, pager), as every page has.
+  permissions: [
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+  ],
   mutates: false,
   async execute(intent, ctx) {
     const { executionId, status } = intent.result;
@@ -65,31 +71,35 @@ export const resultPageExecutor: NotifyingExecutor<RunbookResultPageIntent> = {
       );
     }
     const page = renderResultPage(intent, ctx.config.stage, ctx.config.dryRun);
-    let messageId: string;
-    try {
-      const res = await sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: page.subject,
-          Message: page.body,
-          MessageAttributes: Object.fromEntries(
-            Object.entries(page.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
-          ),
-        }),
-      );
-      messageId = res.MessageId ?? 'unknown';
-    } catch (error) {
-      if (mayHaveBeenPublished(error)) {
-        // SNS may have sent it: keep the claim, so only this delivery's retry sends it again, same page id.
+    // Every channel the stack has, in its format (docs/PAGING.md), each once; the pager for escalations.
+    const pageCtx = {
+      outcomes: [],
+      repeats: 0,
+      stage: ctx.config.stage,
+      dryRun: ctx.config.dryRun,
+      pageId: intent.result.pageId,
+    };
+    // A success is an update on a paged incident, not a new one: it would open a pager alert of its own.
+    const topics = channelTopics(ctx, topicArn).filter(
+      (t) => intent.result.notice === 'escalation' || t.channel !== 'pager',
+    );
+    const delivery = await deliver(topics, page, intent, pageCtx);
+    if (!delivery.ok) {
+      const { error } = delivery;
+      const where = topics.length > 1 ? ` to the ${delivery.channel} topic` : '';
+      if (delivery.anySent || mayHaveBeenPublished(error)) {
+        // A channel has it or may have it: keep the claim, so only this delivery's retry sends it
+        // again (same page id), and only to the channels without it.
         return failed(
           intent.kind,
           error,
-          `may not have sent "${page.subject}" (page id ${intent.result.pageId})`,
+          `may not have sent "${page.subject}"${where} (page id ${intent.result.pageId})`,
         );
       }
       await releaseAutomationResult(executionId, status, intent.correlationId);
-      return failed(intent.kind, error, `could not send "${page.subject}"`);
+      return failed(intent.kind, error, `could not send "${page.subject}"${where}`);
     }
+    const { messageId } = delivery;
     try {
       await markAutomationResultSent(executionId, status, intent.correlationId);
     } catch (error) {

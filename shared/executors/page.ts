@@ -162,7 +162,7 @@ interface ChannelTopic {
 }
 
 /** The topics a page goes to: the text topic, and the chat and pager topics when the stack has them. */
-function channelTopics(ctx: ExecutionContext, textTopic: string): ChannelTopic[] {
+export function channelTopics(ctx: ExecutionContext, textTopic: string): ChannelTopic[] {
   const { pageChatTopicArn, pagePagerTopicArn } = ctx.config;
   return [
     { channel: 'text', topicArn: textTopic },
@@ -183,7 +183,7 @@ async function recordChannel(pageId: string, channel: PageChannel, messageId: st
   }
 }
 
-type Delivery =
+export type Delivery =
   | { ok: true; messageId: string }
   | { ok: false; error: unknown; anySent: boolean; channel: PageChannel };
 
@@ -192,7 +192,7 @@ type Delivery =
  * page: a retry of this delivery (same page id) sends only to the channels that did not, so a failure on
  * one channel never pages another twice. One channel needs no record: the claim already covers it.
  */
-async function deliver(
+export async function deliver(
   topics: ChannelTopic[],
   page: RenderedPage,
   intent: PageIntent,

@@ -259,6 +259,7 @@ describe('the kill switch flipped in SSM, on a live stage, without a deploy', ()
       ResourceArn: resourceArn,
       ResourceType: 'EBS',
       IamRoleArn: 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
+      CreatedBy: { BackupPlanId: 'plan-1', BackupRuleId: 'rule-1' },
     }));
     backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'retry-job-1' });
     await putMode(STAGE, 'dry-run');

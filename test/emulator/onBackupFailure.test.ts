@@ -80,6 +80,8 @@ function failedBackup(jobId: string, volumeId: string) {
     ResourceArn: resourceArn,
     ResourceType: 'EBS',
     IamRoleArn: ROLE,
+    // A job a backup plan created (only those are retried); the retries' own jobs are on-demand.
+    ...(jobId.startsWith('retry-') ? {} : { CreatedBy: { BackupPlanId: 'plan-1', BackupRuleId: 'rule-1' } }),
   });
   return event;
 }

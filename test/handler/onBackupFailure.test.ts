@@ -44,6 +44,7 @@ const AWS_JOB = {
   ResourceArn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60718',
   ResourceType: 'EBS',
   IamRoleArn: 'arn:aws:iam::123456789012:role/backup-role-aws-knows',
+  CreatedBy: { BackupPlanId: 'plan-1', BackupRuleId: 'rule-1' },
 };
 
 beforeAll(async () => {

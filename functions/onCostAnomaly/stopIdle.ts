@@ -8,6 +8,7 @@ import {
   stopIntentFor,
   verdictTable,
 } from '#functions/stopIdleInstances/plan.ts';
+import { stageIdlePolicy } from '#functions/stopIdleInstances/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
@@ -109,12 +110,7 @@ export function anomalyStopRequest(facts: CostAnomalyFacts, cfg: RuntimeConfig):
   return {
     run: `cost-anomaly#${facts.anomalyId}#${cents(facts.totalImpact)}`,
     scope: 'opt-in',
-    policy: {
-      lookbackHours: s.lookbackHours,
-      cpuThresholdPercent: s.cpuThresholdPercent,
-      networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
-      minCoverage: s.minCoverage,
-    },
+    policy: stageIdlePolicy(s),
     maxStopsPerHour: s.maxStopsPerHour,
   };
 }

@@ -27,6 +27,16 @@ export interface StageForRun {
   idleStop: IdleStopSettings;
 }
 
+/** The stage's idle rule: what every function that stops idle instances judges them by. */
+export function stageIdlePolicy(s: IdleStopSettings): IdlePolicy {
+  return {
+    lookbackHours: s.lookbackHours,
+    cpuThresholdPercent: s.cpuThresholdPercent,
+    networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
+    minCoverage: s.minCoverage,
+  };
+}
+
 /**
  * The one place the limits on manual overrides live. A payload may always make a run safer (dry-run,
  * fewer stops, lower thresholds, a longer window) and more aggressive only within the stage's ceilings;
@@ -38,12 +48,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
     trigger: isScheduled(event) ? 'schedule' : 'manual',
     dryRun: stage.dryRun,
     scope: s.scope,
-    policy: {
-      lookbackHours: s.lookbackHours,
-      cpuThresholdPercent: s.cpuThresholdPercent,
-      networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
-      minCoverage: s.minCoverage,
-    },
+    policy: stageIdlePolicy(s),
     maxStopsPerHour: s.maxStopsPerHour,
     overrides: {},
   };

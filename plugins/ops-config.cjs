@@ -120,7 +120,11 @@ function runtimeStatements(stage, fn, deployment, stageConfig) {
       Action: actions,
       Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
       Condition: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`ops-autopilot-${stage}#shared#${kind}#*`] },
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [
+            `${tsRequire('shared/state/table.ts').sharedStatePrefixOf(stage)}#${kind}#*`,
+          ],
+        },
       },
     })),
     ...sharedStateStatements(stage, deployment, stageConfig),

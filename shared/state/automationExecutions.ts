@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
-import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
+import { DAY, isConditionalFailure, nowSeconds, sharedStatePrefixOf, stateTable } from './table.ts';
 
 /**
  * The runbook executions this system started, one record per execution id. SSM's status-change event
@@ -18,11 +18,8 @@ import { DAY, isConditionalFailure, nowSeconds, stateTable } from './table.ts';
 /** The kind of shared record, after `#shared#` in the key and in the IAM grant. */
 export const AUTOMATION_RECORD_KIND = 'automation';
 
-/** The stack's prefix for records shared between functions: `ops-autopilot-<stage>#shared`. */
-export const sharedStatePrefix = (stage: string): string => `ops-autopilot-${stage}#shared`;
-
 export const automationRecordKey = (executionId: string): string =>
-  `${sharedStatePrefix(config().stage)}#${AUTOMATION_RECORD_KIND}#${executionId}`;
+  `${sharedStatePrefixOf(config().stage)}#${AUTOMATION_RECORD_KIND}#${executionId}`;
 
 /** A failed runbook may be looked at for days; its record outlives any retry of its result event. */
 const RETENTION = 14 * DAY;

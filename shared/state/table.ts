@@ -41,9 +41,12 @@ export function sharedStateKey(kind: SharedStateKind): string {
   return sharedStateKeyOf(config().stage, kind);
 }
 
+/** The prefix of every record a stage's functions share: `ops-autopilot-<stage>#shared`. */
+export const sharedStatePrefixOf = (stage: string): string => `${SERVICE}-${stage}#shared`;
+
 /** The shared key of a stage, for the plugin that grants it (it has no function's environment). */
 export const sharedStateKeyOf = (stage: string, kind: SharedStateKind): string =>
-  [`${SERVICE}-${stage}`, 'shared', kind].join('#');
+  `${sharedStatePrefixOf(stage)}#${kind}`;
 
 /** The shared records: the account's hourly stop budget, spent by every function that stops instances. */
 export type SharedStateKind = 'stop-budget';

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/setup.ts'],
     pool: 'forks',
     // Two cores here: emulator files each start their own moto_server.
     maxWorkers: 2,

@@ -289,16 +289,41 @@ function publicBucket(
     return { what: `bucket ${bucket} public access block deleted`, evidence: {} };
   }
   if (name === 'PutBucketPublicAccessBlock') {
-    const config = field(req, 'PublicAccessBlockConfiguration');
-    const keys = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'];
-    const off = keys.filter((k) => field(config, k) !== true && field(config, k) !== 'true');
+    // Unreadable is not off: only a flag the request sets to false turns the block off; a missing or
+    // unreadable one is unknown (the wider s3-bucket-policy-change detection records the call).
+    const { off, unknown } = publicAccessBlockFlags(req);
     if (off.length === 0) return undefined;
     return {
       what: `bucket ${bucket} public access block turned off`,
-      evidence: { turnedOff: off.join(', ') },
+      evidence: {
+        turnedOff: off.join(', '),
+        ...(unknown.length > 0 ? { unreadable: unknown.join(', ') } : {}),
+      },
     };
   }
   return undefined;
+}
+
+const PUBLIC_ACCESS_BLOCK_FLAGS = [
+  'BlockPublicAcls',
+  'IgnorePublicAcls',
+  'BlockPublicPolicy',
+  'RestrictPublicBuckets',
+] as const;
+
+/** The four settings of a PutBucketPublicAccessBlock request: set false, or not readable as true or false. */
+function publicAccessBlockFlags(req: Json): { off: string[]; unknown: string[] } {
+  const config = field(req, 'PublicAccessBlockConfiguration');
+  const read = (k: string) => {
+    const v = field(config, k);
+    if (v === false || v === 'false') return 'off';
+    if (v === true || v === 'true') return 'on';
+    return 'unknown';
+  };
+  return {
+    off: PUBLIC_ACCESS_BLOCK_FLAGS.filter((k) => read(k) === 'off'),
+    unknown: PUBLIC_ACCESS_BLOCK_FLAGS.filter((k) => read(k) === 'unknown'),
+  };
 }
 
 /** Whether event selectors still record write management events. */
@@ -474,6 +499,24 @@ type Detector = (e: CloudTrailEvent) => Found | undefined;
 const from = (source: string, e: CloudTrailEvent) => e.detail.eventSource === `${source}.amazonaws.com`;
 const isRoot = (e: CloudTrailEvent) => e.detail.userIdentity.type === 'Root';
 const consoleResult = (e: CloudTrailEvent) => str(field(e.detail.responseElements, 'ConsoleLogin'));
+const SAML_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:saml-provider\/[\w.-]{1,128}$/;
+/** An IAM Identity Center session: its permission set's role, which IAM reserves (AWSReservedSSO_...). */
+const IDENTITY_CENTER_SESSION =
+  /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/AWSReservedSSO_[\w+=,.@-]{1,100}\//;
+const IDENTITY_CENTER_ROLE =
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\/([\w-]+\/)?AWSReservedSSO_[\w+=,.@-]{1,100}$/;
+
+/** A console sign-in through a SAML provider or IAM Identity Center, read from its AWS-formatted fields only. */
+function isFederatedSignIn(e: CloudTrailEvent): boolean {
+  const id = e.detail.userIdentity;
+  const saml = str(field(e.detail.additionalEventData, 'SamlProviderArn'));
+  return (
+    (saml !== undefined && SAML_PROVIDER_ARN.test(saml)) ||
+    IDENTITY_CENTER_SESSION.test(id.arn ?? '') ||
+    IDENTITY_CENTER_ROLE.test(id.sessionContext?.sessionIssuer?.arn ?? '')
+  );
+}
+
 const changed = (what: string, id?: string): Found => ({
   what: `${what}${id ? ` ${id}` : ''}`,
   evidence: {},
@@ -604,8 +647,9 @@ const DETECTORS: Record<DetectionName, Detector> = {
       : undefined,
   'console-sign-in-without-mfa': (e) => {
     if (e.detail.eventName !== 'ConsoleLogin' || consoleResult(e) !== 'Success') return undefined;
-    // Only IAM users sign in with their own MFA; SAML and IAM Identity Center sessions are federated.
-    if (e.detail.userIdentity.type !== 'IAMUser') return undefined;
+    // Only IAM users sign in with their own MFA; SAML and IAM Identity Center sessions are federated
+    // (their MFA is the identity provider's), whatever type the record gives the identity.
+    if (e.detail.userIdentity.type !== 'IAMUser' || isFederatedSignIn(e)) return undefined;
     const mfa = str(field(e.detail.additionalEventData, 'MFAUsed'));
     if (mfa?.toLowerCase() === 'yes') return undefined;
     const user = shown('iamName', e.detail.userIdentity.userName);
@@ -681,10 +725,21 @@ const DETECTORS: Record<DetectionName, Detector> = {
   'unauthorized-api-call': () => undefined,
   'iam-policy-change': callIn('iam', EVENTS.iamPolicy),
   'cloudtrail-change': callIn('cloudtrail', EVENTS.cloudTrail),
-  's3-bucket-policy-change': (e) =>
-    from('s3', e) && EVENTS.s3.has(e.detail.eventName)
-      ? changed(e.detail.eventName, `on ${shown('bucket', field(e.detail.requestParameters, 'bucketName'))}`)
-      : undefined,
+  's3-bucket-policy-change': (e) => {
+    if (!from('s3', e) || !EVENTS.s3.has(e.detail.eventName)) return undefined;
+    const found = changed(
+      e.detail.eventName,
+      `on ${shown('bucket', field(e.detail.requestParameters, 'bucketName'))}`,
+    );
+    if (e.detail.eventName !== 'PutBucketPublicAccessBlock') return found;
+    const { unknown } = publicAccessBlockFlags(e.detail.requestParameters);
+    if (unknown.length === 0) return found;
+    // Recorded, not paged: say what could not be read rather than guess it was off.
+    return {
+      what: `${found.what} (settings that could not be read: ${unknown.join(', ')})`,
+      evidence: { unreadable: unknown.join(', ') },
+    };
+  },
   'config-change': callIn('config', EVENTS.config),
   'security-group-change': (e) =>
     from('ec2', e) && EVENTS.securityGroup.has(e.detail.eventName)

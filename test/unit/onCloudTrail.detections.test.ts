@@ -184,6 +184,87 @@ describe('onCloudTrail: the holes other rule suites have', () => {
   });
 });
 
+describe('onCloudTrail: federated sign-ins are never "without MFA"', () => {
+  it('does not page a SAML sign-in recorded with an IAM user identity and MFAUsed No', () => {
+    // Act
+    const { decision, plan } = decide(fixture('console-sign-in-saml-iam-user'));
+    // Assert
+    expect(decision).toEqual([null, 'none']);
+    expect(plan.intents).toEqual([]);
+  });
+
+  it('does not page an IAM Identity Center sign-in recorded with an IAM user identity and MFAUsed No', () => {
+    // Arrange: the Identity Center session (AWSReservedSSO_ role), typed as an IAM user.
+    const raw = fixture('console-sign-in-identity-center');
+    (raw.detail.userIdentity as Record<string, unknown>).type = 'IAMUser';
+    // Act
+    const { decision } = decide(raw);
+    // Assert
+    expect(decision).toEqual([null, 'none']);
+  });
+
+  it('still pages an IAM user without MFA whose sign-in carries a SamlProviderArn that is not a SAML provider ARN', () => {
+    // Arrange
+    const raw = fixture('console-sign-in-saml-iam-user');
+    (raw.detail.additionalEventData as Record<string, unknown>).SamlProviderArn =
+      'arn:aws:iam::123456789012:user/x';
+    // Act
+    const { decision } = decide(raw);
+    // Assert
+    expect(decision).toEqual(['console-sign-in-without-mfa', 'page']);
+  });
+});
+
+describe('onCloudTrail: a public access block is turned off only by a flag set to false', () => {
+  const withConfiguration = (configuration: unknown) => {
+    const raw = fixture('s3-public-access-block-off');
+    const req = raw.detail.requestParameters as Record<string, unknown>;
+    if (configuration === undefined) delete req.PublicAccessBlockConfiguration;
+    else req.PublicAccessBlockConfiguration = configuration;
+    return raw;
+  };
+
+  it('records, without a page, a PutBucketPublicAccessBlock whose configuration is absent, and says it could not be read', () => {
+    // Act
+    const { decision, plan } = decide(withConfiguration(undefined));
+    // Assert
+    expect(decision).toEqual(['s3-bucket-policy-change', 'record']);
+    expect(plan.intents).toEqual([]);
+    expect(plan.notes.map((n) => n.detail).join(' ')).toMatch(/could not be read/);
+  });
+
+  it('records, without a page, a configuration missing flags whose other flags are on', () => {
+    // Act
+    const { decision } = decide(withConfiguration({ BlockPublicAcls: true, IgnorePublicAcls: true }));
+    // Assert
+    expect(decision).toEqual(['s3-bucket-policy-change', 'record']);
+  });
+
+  it('pages a configuration with one flag explicitly false, naming only that flag as turned off', () => {
+    // Act
+    const { decision, observation } = decide(
+      withConfiguration({ BlockPublicAcls: true, BlockPublicPolicy: 'false' }),
+    );
+    // Assert
+    expect(decision).toEqual(['s3-bucket-public', 'page']);
+    expect(observation.facts.decided?.finding.evidence.turnedOff).toBe('BlockPublicPolicy');
+  });
+
+  it('does not page a configuration with every flag on', () => {
+    // Act
+    const { decision } = decide(
+      withConfiguration({
+        BlockPublicAcls: true,
+        IgnorePublicAcls: 'true',
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      }),
+    );
+    // Assert
+    expect(decision).toEqual(['s3-bucket-policy-change', 'record']);
+  });
+});
+
 describe('onCloudTrail: the catalogue per stage', () => {
   it('lets a stage turn a detection off, so the next matching one decides', () => {
     // Act

@@ -5,8 +5,9 @@
  * (functions/index.ts) what every function needs in the stack:
  *   ${opsConfig:functions}             the function entries: handler, role, retries, failure queue, rule
  *   its role (the runtime's statements written once below, plus its deployment's own), its alarms on
- *   itself (Errors, Throttles, its rule's FailedInvocations) and the dashboard: added to the compiled
- *   template before it is written.
+ *   itself (Errors, Throttles, its rule's FailedInvocations), the global-events forward rules with
+ *   their FailedInvocations alarms, and the dashboard: added to the compiled template before it is
+ *   written. A pattern's `{ "anything-but": { "stackRoleNames": true } }` becomes this stack's role names.
  *   ${opsConfig:runbookPolicies}       the automation role's policy: what the configured runbooks need
  *   ${opsConfig:stateTableDeletionPolicy} Retain, or Delete when the stage param retainStateTable is false
  * A bad configuration stops the command with one message and no stack trace. `sls deploy` checks that
@@ -38,11 +39,50 @@ const pascal = (name) =>
     .replace(/^[a-z]/, (c) => c.toUpperCase());
 const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const deployedName = (stage, fn) => `ops-autopilot-${stage}-${fn}`;
+const functionRoleName = (stage, deployment, region) =>
+  `ops-autopilot-${stage}-${deployment.roleName}-${region}`;
 /** A pattern file holds one event pattern, or several (one rule each: a rule's pattern holds 2,048 characters). */
 function patternsOf(deployment) {
   if (!('patternFile' in deployment.trigger)) return [undefined];
   const json = JSON.parse(fs.readFileSync(path.join(ROOT, deployment.trigger.patternFile), 'utf8'));
   return Array.isArray(json) ? json : [json];
+}
+
+/** EventBridge's limit on one rule's pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html). */
+const PATTERN_LIMIT = 2048;
+const isStackRoleNames = (v) =>
+  v !== null && typeof v === 'object' && Object.keys(v).length === 1 && v.stackRoleNames === true;
+
+/**
+ * A pattern file may exclude this stack's own roles by writing `{ "anything-but": { "stackRoleNames":
+ * true } }`: the exact role names of this stage and region go in its place. A name prefix would also
+ * exclude any role someone names `ops-autopilot-...`; EventBridge refuses the marker itself, so a file
+ * used unresolved fails instead of excluding the wrong roles.
+ */
+function withStackRoleNames(node, names) {
+  if (Array.isArray(node)) return node.map((n) => withStackRoleNames(n, names));
+  if (node === null || typeof node !== 'object') return node;
+  if (isStackRoleNames(node['anything-but'])) return { ...node, 'anything-but': [...names] };
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withStackRoleNames(v, names)]));
+}
+
+/** The roles the plugin gives the stack's functions on this stage and region (addFunctionResources). */
+const stackRoleNames = (stage, region) =>
+  loadRegistry().map(({ deployment }) => functionRoleName(stage, deployment, region));
+
+/** A function's patterns as its rules hold them, each within EventBridge's limit. */
+function resolvedPatternsOf(stage, region, deployment) {
+  return patternsOf(deployment).map((pattern, i) => {
+    if (pattern === undefined) return undefined;
+    const resolved = withStackRoleNames(pattern, stackRoleNames(stage, region));
+    const size = JSON.stringify(resolved).length;
+    if (size > PATTERN_LIMIT) {
+      throw new Error(
+        `ops-autopilot: rule ${ruleName(stage, deployment, i)}'s pattern is ${size} characters with this stack's role names; EventBridge takes ${PATTERN_LIMIT}`,
+      );
+    }
+    return resolved;
+  });
 }
 
 /** The rule suffixes of a function: `<rule>` for its first pattern (or schedule), `<rule>-2`... for the others. */
@@ -164,11 +204,11 @@ function runtimeStatements(stage, fn, deployment, stageConfig) {
 }
 
 /** The serverless.yml entry of one function; the name is set so a plugin-made entry deploys as any other. */
-async function functionEntry(stage, { name, deployment }, resolveVariable) {
+async function functionEntry(stage, region, { name, deployment }, resolveVariable) {
   const { trigger } = deployment;
   const sources =
     'patternFile' in trigger
-      ? patternsOf(deployment).map((pattern) => ({ pattern }))
+      ? resolvedPatternsOf(stage, region, deployment).map((pattern) => ({ pattern }))
       : [{ schedule: await resolveVariable(`param:${trigger.scheduleParam}`) }];
   return {
     name: deployedName(stage, name),
@@ -241,30 +281,141 @@ function selfAlarms(stage, { name, deployment }, lambdaId) {
       EvaluationPeriods: 1,
     }),
     ...Object.fromEntries(
-      ruleSuffixes(deployment).map((suffix) => {
-        const rule = `ops-autopilot-${stage}-${suffix}`;
-        return [
-          `${pascal(suffix)}RuleFailedInvocationsAlarm`,
-          alarm({
-            AlarmName: `${rule}-rule-failed-invocations`,
-            AlarmDescription: `EventBridge gave up invoking ${name} from its rule (see the events DLQ)`,
-            Namespace: 'AWS/Events',
-            MetricName: 'FailedInvocations',
-            Dimensions: [{ Name: 'RuleName', Value: rule }],
-            ...common,
-            EvaluationPeriods: 1,
-          }),
-        ];
-      }),
+      ruleSuffixes(deployment).map((suffix) =>
+        ruleFailedInvocationsAlarm(
+          stage,
+          suffix,
+          period,
+          `EventBridge gave up invoking ${name} from its rule (see the events DLQ)`,
+        ),
+      ),
     ),
   };
+}
+
+/** A rule's FailedInvocations alarm, as [logical id, resource]: it pages at once, and when it clears. */
+function ruleFailedInvocationsAlarm(stage, suffix, period, description, condition) {
+  const rule = `ops-autopilot-${stage}-${suffix}`;
+  return [
+    `${pascal(suffix)}RuleFailedInvocationsAlarm`,
+    {
+      Type: 'AWS::CloudWatch::Alarm',
+      ...(condition ? { Condition: condition } : {}),
+      Properties: {
+        AlarmName: `${rule}-rule-failed-invocations`,
+        AlarmDescription: description,
+        Namespace: 'AWS/Events',
+        MetricName: 'FailedInvocations',
+        Dimensions: [{ Name: 'RuleName', Value: rule }],
+        Statistic: 'Sum',
+        Period: period,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        ...pageOnChange,
+        EvaluationPeriods: 1,
+      },
+    },
+  ];
+}
+
+/**
+ * IAM, STS, console sign-in and Organizations events reach EventBridge in us-east-1 only: a us-east-1
+ * stack given the stage param globalEventsHomeRegion forwards the ones onCloudTrail's rules take to the
+ * home region's default bus (its rules take them there), one rule per pattern, each watched like a
+ * function's rule (its failed invocations page). Only where the condition ForwardGlobalEvents holds.
+ */
+const FORWARD_CONDITION = 'ForwardGlobalEvents';
+const FORWARDED_FUNCTION = 'onCloudTrail';
+
+function globalEventsForwarding(stage, region, registry) {
+  const entry = registry.find(({ name }) => name === FORWARDED_FUNCTION);
+  if (!entry) throw new Error(`ops-autopilot: ${FORWARDED_FUNCTION} is not in the registry`);
+  const { GLOBAL_SOURCES } = tsRequire('functions/onCloudTrail/signal.ts');
+  const homeBus = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+    'Fn::Sub': 'arn:${AWS::Partition}:events:${GlobalEventsHomeRegion}:${AWS::AccountId}:event-bus/default',
+  };
+  const resources = {};
+  const suffixes = [];
+  resolvedPatternsOf(stage, region, entry.deployment).forEach((pattern, i) => {
+    const suffix = i === 0 ? 'global-events-forward' : `global-events-forward-${i + 1}`;
+    const name = `ops-autopilot-${stage}-${suffix}`;
+    const EventPattern = {
+      source: [...GLOBAL_SOURCES],
+      'detail-type': pattern['detail-type'],
+      detail: pattern.detail,
+    };
+    const size = JSON.stringify(EventPattern).length;
+    if (size > PATTERN_LIMIT) {
+      throw new Error(
+        `ops-autopilot: rule ${name}'s pattern is ${size} characters; EventBridge takes ${PATTERN_LIMIT}`,
+      );
+    }
+    suffixes.push(suffix);
+    resources[`GlobalEventsForwardRule${i === 0 ? '' : i + 1}`] = {
+      Type: 'AWS::Events::Rule',
+      Condition: FORWARD_CONDITION,
+      Properties: {
+        Name: name,
+        Description: "IAM, STS, sign-in and Organizations events to the home region's onCloudTrail",
+        EventBusName: 'default',
+        EventPattern,
+        Targets: [
+          {
+            Id: 'home-region-default-bus',
+            Arn: homeBus,
+            RoleArn: { 'Fn::GetAtt': ['GlobalEventsForwardRole', 'Arn'] },
+            RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } },
+          },
+        ],
+      },
+    };
+    const [alarmId, alarm] = ruleFailedInvocationsAlarm(
+      stage,
+      suffix,
+      entry.deployment.monitoring.period,
+      "EventBridge gave up forwarding global events to the home region's bus (see the events DLQ)",
+      FORWARD_CONDITION,
+    );
+    resources[alarmId] = alarm;
+  });
+  return { resources, suffixes };
 }
 
 /**
  * One dashboard: each function's own metrics, then every function's errors and throttles, the
  * queues, every rule's failed invocations and the state of every alarm the template holds.
  */
-function dashboard(stage, region, entries, lambdaIds, alarmIds) {
+function dashboard(stage, region, entries, lambdaIds, alarms, forwardSuffixes) {
+  // An alarm that exists only where the stack forwards global events cannot be named elsewhere.
+  const conditional = alarms.filter(([, a]) => a.Condition !== undefined);
+  for (const [id, a] of conditional) {
+    if (a.Condition !== FORWARD_CONDITION)
+      throw new Error(`ops-autopilot: the dashboard cannot show ${id} (condition ${a.Condition})`);
+  }
+  const always = alarms.filter(([, a]) => a.Condition === undefined).map(([id]) => id);
+  const body = (withForwarding) =>
+    dashboardBody(
+      stage,
+      entries,
+      lambdaIds,
+      withForwarding ? [...always, ...conditional.map(([id]) => id)] : always,
+      withForwarding ? forwardSuffixes : [],
+    );
+  return {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: {
+      DashboardName: `ops-autopilot-${stage}-${region}`,
+      DashboardBody:
+        forwardSuffixes.length > 0 ? { 'Fn::If': [FORWARD_CONDITION, body(true), body(false)] } : body(false),
+    },
+  };
+}
+
+/** The dashboard's body (an Fn::Sub), with the failed invocations of these other rules beside the functions'. */
+function dashboardBody(stage, entries, lambdaIds, alarmIds, otherRuleSuffixes) {
   const vars = { Stage: stage };
   const metric = (title, stat, period, metrics) => ({
     type: 'metric',
@@ -313,13 +464,8 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
       'EventBridge failed invocations',
       'Sum',
       300,
-      entries.flatMap(({ deployment }) =>
-        ruleSuffixes(deployment).map((suffix) => [
-          'AWS/Events',
-          'FailedInvocations',
-          'RuleName',
-          `ops-autopilot-\${Stage}-${suffix}`,
-        ]),
+      [...entries.flatMap(({ deployment }) => ruleSuffixes(deployment)), ...otherRuleSuffixes].map(
+        (suffix) => ['AWS/Events', 'FailedInvocations', 'RuleName', `ops-autopilot-\${Stage}-${suffix}`],
       ),
     ),
   );
@@ -345,13 +491,7 @@ function dashboard(stage, region, entries, lambdaIds, alarmIds) {
       alarms: alarmIds.map((id) => `\${${id}}`),
     },
   });
-  return {
-    Type: 'AWS::CloudWatch::Dashboard',
-    Properties: {
-      DashboardName: `ops-autopilot-${stage}-${region}`,
-      DashboardBody: { 'Fn::Sub': [JSON.stringify({ widgets: placed }), vars] },
-    },
-  };
+  return { 'Fn::Sub': [JSON.stringify({ widgets: placed }), vars] };
 }
 
 class OpsConfigPlugin {
@@ -367,10 +507,11 @@ class OpsConfigPlugin {
           // The error was thrown once, for the first variable: the command stops with that message alone.
           if (stageConfig === undefined) return { value: 'not-resolved-configuration-invalid' };
           if (address === 'functions') {
+            const region = String(await resolveVariable('self:provider.region'));
             const entries = await Promise.all(
               loadRegistry().map(async (entry) => [
                 entry.name,
-                await functionEntry(stage, entry, resolveVariable),
+                await functionEntry(stage, region, entry, resolveVariable),
               ]),
             );
             return { value: Object.fromEntries(entries) };
@@ -475,7 +616,7 @@ class OpsConfigPlugin {
       resources[roleId(name)] = {
         Type: 'AWS::IAM::Role',
         Properties: {
-          RoleName: `ops-autopilot-${stage}-${deployment.roleName}-${region}`,
+          RoleName: functionRoleName(stage, deployment, region),
           AssumeRolePolicyDocument: {
             Version: '2012-10-17',
             Statement: [
@@ -498,10 +639,12 @@ class OpsConfigPlugin {
       };
       Object.assign(resources, selfAlarms(stage, entry, lambdaIds.get(name)));
     }
+    const forwarding = globalEventsForwarding(stage, region, entries);
+    Object.assign(resources, forwarding.resources);
     // serverless.yml's own resources (the queue alarms) are merged after this hook: include them.
     const all = { ...resources, ...this.serverless.service.resources?.Resources };
-    const alarmIds = Object.keys(all).filter((id) => all[id].Type === 'AWS::CloudWatch::Alarm');
-    resources.Dashboard = dashboard(stage, region, entries, lambdaIds, alarmIds);
+    const alarms = Object.entries(all).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    resources.Dashboard = dashboard(stage, region, entries, lambdaIds, alarms, forwarding.suffixes);
   }
 
   /**

@@ -5,7 +5,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
+import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
+import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
+import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { parseStageConfig } from '#shared/config.ts';
+import { makeConfig } from '../support/config.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
@@ -14,6 +18,7 @@ import {
   eventRules,
   functionLogicalId,
   type Packaged,
+  type PackagedRule,
   packageStack,
   ROOT,
   runSls,
@@ -62,6 +67,51 @@ function roleOf(template: Template, fn: string): Statement[] {
   if (!roleId) throw new Error(`no function ${fn} in the template`);
   return roleStatements(template, roleId);
 }
+
+/** The roles this stack gives its functions on the dev stage in us-east-1, as the rules must exclude them. */
+const OWN_ROLE_NAMES = registry.map(({ deployment }) => `ops-autopilot-dev-${deployment.roleName}-us-east-1`);
+
+/** The global-events forward rules (us-east-1 to the home region's bus), in order. */
+function forwardRules(template: Template): PackagedRule[] {
+  return Object.entries(template.Resources)
+    .filter(([id, r]) => r.Type === 'AWS::Events::Rule' && id.startsWith('GlobalEventsForwardRule'))
+    .map(([logicalId, r]) => ({
+      logicalId,
+      name: String(r.Properties.Name),
+      functionName: 'forward-global-events',
+      pattern: r.Properties.EventPattern as Record<string, unknown>,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A CloudTrail fixture made by an assumed-role session of the role named `role`. */
+function callByRole(fixture: string, role: string) {
+  const event = loadFixture<{
+    detail: { userIdentity: { arn?: string; sessionContext?: { sessionIssuer?: Record<string, string> } } };
+  }>(fixture);
+  const identity = event.detail.userIdentity;
+  identity.arn = `arn:aws:sts::123456789012:assumed-role/${role}/session`;
+  identity.sessionContext = {
+    ...identity.sessionContext,
+    sessionIssuer: {
+      type: 'Role',
+      principalId: 'AROAEXAMPLEROLEID1234',
+      arn: `arn:aws:iam::123456789012:role/${role}`,
+      accountId: '123456789012',
+      userName: role,
+    },
+  };
+  return event;
+}
+
+/** Roles named like this stack's that are not its roles: a backdoor, another stage's, another region's. */
+const LOOKALIKE_ROLES = [
+  'ops-autopilot-backdoor',
+  'ops-autopilot-dev-x',
+  'ops-autopilot-prod-on-cloudtrail-us-east-1',
+  'ops-autopilot-dev-on-cloudtrail-eu-west-1',
+  'ops-autopilot-dev-on-cloudtrail-us-east-1-backdoor',
+];
 
 /** Every EventBridge rule that invokes one of the functions (pattern or schedule), by name. */
 function functionRuleNames(template: Template): string[] {
@@ -375,7 +425,9 @@ describe('the packaged template', () => {
     const rule = rules[0];
     const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
       .ForwardGlobalEvents;
-    const onCloudTrail = JSON.parse(readFileSync(join(ROOT, 'functions/onCloudTrail/pattern.json'), 'utf8'));
+    const onCloudTrail = eventRules(packaged.template)
+      .filter((r) => r.functionName === 'onCloudTrail')
+      .map((r) => r.pattern);
     // Assert
     expect(rule?.Condition).toBe('ForwardGlobalEvents');
     expect(resources.GlobalEventsForwardRole?.Condition).toBe('ForwardGlobalEvents');
@@ -466,35 +518,86 @@ describe('the packaged template', () => {
     },
   );
 
-  it('has a dashboard whose body is valid JSON once CloudFormation substitutes it', () => {
-    // Arrange
-    const sub = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
-      'Fn::Sub': [string, unknown];
-    };
-    // Act
-    const body = JSON.parse(sub['Fn::Sub'][0].replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
-    // Assert
-    expect(body.widgets.length).toBeGreaterThanOrEqual(4);
+  it('has a dashboard whose body is valid JSON once CloudFormation substitutes it, forwarding global events or not', () => {
+    for (const forwardGlobalEvents of [false, true]) {
+      // Arrange
+      const sub = dashboardOf(packaged.template, { forwardGlobalEvents }).source;
+      // Act
+      const body = JSON.parse(sub.replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
+      // Assert
+      expect(body.widgets.length).toBeGreaterThanOrEqual(4);
+    }
   });
 
-  it('shows every alarm of its own on the dashboard', () => {
+  it('shows every alarm of its own on the dashboard, and one that exists only with forwarding only on a stack that forwards', () => {
     // Arrange
-    const body = packaged.template.Resources.Dashboard?.Properties.DashboardBody as {
-      'Fn::Sub': [string, Record<string, unknown>];
-    };
-    const shown = Object.values(body['Fn::Sub'][1]).map((v) => JSON.stringify(v));
+    const shownWith = (forwardGlobalEvents: boolean) =>
+      Object.values(dashboardOf(packaged.template, { forwardGlobalEvents }).values).map((v) =>
+        JSON.stringify(v),
+      );
+    const [forwarding, notForwarding] = [shownWith(true), shownWith(false)];
     // Assert
-    for (const [id] of selfAlarms(packaged.template)) {
-      expect(shown, `${id} is not on the dashboard`).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+    for (const [id, alarm] of selfAlarms(packaged.template)) {
+      const arn = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+      expect(forwarding, `${id} is not on the dashboard`).toContain(arn);
+      // A stack that does not forward has no such alarm: naming it would fail the deployment.
+      if (alarm.Condition === 'ForwardGlobalEvents') expect(notForwarding, id).not.toContain(arn);
+      else expect(notForwarding, `${id} is not on the dashboard`).toContain(arn);
+    }
+  });
+
+  it('watches each global-events forward rule: its failed invocations page at once and when they clear, where the rule exists', () => {
+    // Arrange
+    const rules = forwardRules(packaged.template);
+    const alarms = selfAlarms(packaged.template);
+    // Assert
+    expect(rules.map((r) => r.name)).toEqual([
+      'ops-autopilot-dev-global-events-forward',
+      'ops-autopilot-dev-global-events-forward-2',
+    ]);
+    for (const rule of rules) {
+      const found = alarms.filter(
+        ([, a]) =>
+          a.Properties.MetricName === 'FailedInvocations' &&
+          JSON.stringify(a.Properties.Dimensions) ===
+            JSON.stringify([{ Name: 'RuleName', Value: rule.name }]),
+      );
+      expect(found, rule.name).toHaveLength(1);
+      const [, alarm] = found[0] as [string, (typeof found)[0][1]];
+      expect(alarm.Condition, rule.name).toBe(packaged.template.Resources[rule.logicalId]?.Condition);
+      expect(alarm.Properties.Namespace, rule.name).toBe('AWS/Events');
+      expect(alarm.Properties.AlarmActions, rule.name).toEqual([{ Ref: 'PageTopic' }]);
+      expect(alarm.Properties.OKActions, rule.name).toEqual([{ Ref: 'PageTopic' }]);
+      expect(wouldAlarm(alarm, [undefined, undefined, 1]), rule.name).toBe(true);
+    }
+  });
+
+  it('charts the failed invocations of the global-events forward rules on the dashboard of a stack that forwards', () => {
+    // Arrange
+    const charted = (forwardGlobalEvents: boolean) =>
+      dashboardOf(packaged.template, { forwardGlobalEvents }).body.widgets.flatMap(
+        (w) => (w.properties.metrics ?? []) as string[][],
+      );
+    const lines = forwardRules(packaged.template).map((r) => [
+      'AWS/Events',
+      'FailedInvocations',
+      'RuleName',
+      r.name.replace('ops-autopilot-dev-', `ops-autopilot-\${Stage}-`),
+    ]);
+    // Assert
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(charted(true)).toContainEqual(line);
+      expect(charted(false)).not.toContainEqual(line);
     }
   });
 
   it('pages the topic when one of its own alarms fires and again when it clears', () => {
     // Arrange
     const alarms = selfAlarms(packaged.template);
-    const functionRules = functionRuleNames(packaged.template);
-    // Assert: errors and throttles per function, failed invocations per rule, the two queues
-    expect(alarms.length).toBe(2 * registry.length + functionRules.length + 2);
+    const rules = [...functionRuleNames(packaged.template), ...forwardRules(packaged.template)];
+    // Assert: errors and throttles per function, failed invocations per rule (forward rules too), the two queues
+    expect(alarms.length).toBe(2 * registry.length + rules.length + 2);
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'PageTopic' }]);
       expect(alarm.Properties.OKActions, id).toEqual(alarm.Properties.AlarmActions);
@@ -529,6 +632,7 @@ describe('the packaged template', () => {
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
       ...functionRuleNames(packaged.template).map(() => 'FailedInvocations'),
+      ...forwardRules(packaged.template).map(() => 'FailedInvocations'),
       ...registry.map(() => 'Throttles'),
     ]);
     for (const [id, alarm] of prompt) {
@@ -611,7 +715,13 @@ describe('routing through the packaged rules', () => {
       expect(byPattern.map((r) => r.name)).toEqual(
         patterns.map((_, i) => `ops-autopilot-dev-${trigger.rule}${i === 0 ? '' : `-${i + 1}`}`),
       );
-      expect(byPattern.map((r) => r.pattern)).toEqual(patterns);
+      // The file's patterns, with this stack's role names where the file asks for them.
+      const stackRoles = JSON.stringify({ 'anything-but': OWN_ROLE_NAMES });
+      expect(byPattern.map((r) => r.pattern)).toEqual(
+        patterns.map((p) =>
+          JSON.parse(JSON.stringify(p).replaceAll('{"anything-but":{"stackRoleNames":true}}', stackRoles)),
+        ),
+      );
       expect(router.functions).toContain(name);
     } else {
       expect(byPattern).toEqual([]);
@@ -660,6 +770,55 @@ describe('routing through the packaged rules', () => {
     };
     // Assert
     expect(reached).toEqual({ opened: ['onCloudTrail'], failed: [], ownRole: [] });
+  });
+
+  it("never routes a call by any of this stack's own function roles into onCloudTrail, so no remediation triggers itself", async () => {
+    // Act
+    const reached: string[][] = [];
+    for (const role of OWN_ROLE_NAMES) {
+      reached.push(await router.route(callByRole('onCloudTrail/security-group-open-world.json', role)));
+    }
+    // Assert
+    expect(OWN_ROLE_NAMES).toContain('ops-autopilot-dev-on-cloudtrail-us-east-1');
+    expect(reached).toEqual(OWN_ROLE_NAMES.map(() => []));
+  });
+
+  it("routes a world-open security group by a role only named like this stack's (a backdoor, another stage's or region's) into onCloudTrail, which pages it", async () => {
+    // Arrange
+    const config = makeConfig();
+    const site = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
+    const outcome: Record<string, { reached: string[]; pages: number }> = {};
+    // Act
+    for (const role of LOOKALIKE_ROLES) {
+      const event = callByRole('onCloudTrail/security-group-open-world.json', role);
+      const observation = observeCloudTrail(CloudTrailEvent.parse(event), { config, site });
+      const plan = planCloudTrail({ ...observation, gathered: {}, config });
+      outcome[role] = {
+        reached: await router.route(event),
+        pages: plan.intents.filter((i) => i.kind === 'sns.page').length,
+      };
+    }
+    // Assert
+    expect(outcome).toEqual(
+      Object.fromEntries(LOOKALIKE_ROLES.map((role) => [role, { reached: ['onCloudTrail'], pages: 1 }])),
+    );
+  });
+
+  it("forwards from us-east-1 an admin grant by a role only named like this stack's, and no call by this stack's own roles", async () => {
+    // Arrange: the forward rules on the same bus, a queue standing in for the home region's bus.
+    const forwarder = await installRouter(forwardRules(packaged.template));
+    const admin = 'onCloudTrail/iam-attach-admin-to-role.json';
+    // Act
+    const lookalikes: string[][] = [];
+    for (const role of LOOKALIKE_ROLES) lookalikes.push(await forwarder.route(callByRole(admin, role)));
+    const own: string[][] = [];
+    for (const role of OWN_ROLE_NAMES) own.push(await forwarder.route(callByRole(admin, role)));
+    // Assert
+    expect(forwardRules(packaged.template)).toHaveLength(2);
+    expect(lookalikes).toEqual(LOOKALIKE_ROLES.map(() => ['forward-global-events']));
+    expect(own).toEqual(OWN_ROLE_NAMES.map(() => []));
+    // The same events reached onCloudTrail's rule too: empty its queue for the next tests.
+    await router.route(loadFixture('onAlarm/invalid/wrong-detail-type.json'));
   });
 
   it('routes the results of automation executions to onRunbookResult, and no step event or other status', async () => {

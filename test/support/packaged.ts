@@ -168,15 +168,29 @@ export interface DashboardWidget {
   properties: { title?: string; metrics?: unknown[]; alarms?: string[] };
 }
 
-/** The dashboard's widgets as CloudFormation will substitute them, and the values it substitutes. */
-export function dashboardOf(template: Template): {
-  body: { widgets: DashboardWidget[] };
-  values: Record<string, unknown>;
-} {
-  const sub = template.Resources.Dashboard?.Properties.DashboardBody as
-    | { 'Fn::Sub': [string, Record<string, unknown>] }
+type DashboardSub = { 'Fn::Sub': [string, Record<string, unknown>] };
+
+/**
+ * The dashboard's widgets as CloudFormation will substitute them, and the values it substitutes. A
+ * stack that forwards global events (condition ForwardGlobalEvents) gets a body with its forward rules.
+ */
+export function dashboardOf(
+  template: Template,
+  { forwardGlobalEvents = false }: { forwardGlobalEvents?: boolean } = {},
+): { body: { widgets: DashboardWidget[] }; values: Record<string, unknown>; source: string } {
+  const body = template.Resources.Dashboard?.Properties.DashboardBody as
+    | DashboardSub
+    | { 'Fn::If': [string, DashboardSub, DashboardSub] }
     | undefined;
-  if (!sub) throw new Error('no dashboard in the template');
-  const [body, values] = sub['Fn::Sub'];
-  return { body: JSON.parse(body) as { widgets: DashboardWidget[] }, values };
+  if (!body) throw new Error('no dashboard in the template');
+  let sub: DashboardSub;
+  if ('Fn::If' in body) {
+    const [condition, whenTrue, whenFalse] = body['Fn::If'];
+    if (condition !== 'ForwardGlobalEvents') throw new Error(`dashboardOf does not model ${condition}`);
+    sub = forwardGlobalEvents ? whenTrue : whenFalse;
+  } else {
+    sub = body;
+  }
+  const [source, values] = sub['Fn::Sub'];
+  return { body: JSON.parse(source) as { widgets: DashboardWidget[] }, values, source };
 }

@@ -3,8 +3,29 @@ import { join, relative } from 'node:path';
 
 export const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
 
+/**
+ * AWS's documented samples live under `events/<function>/aws-docs/` exactly as AWS publishes them. A few
+ * hold a placeholder no real event can carry (the AWS Backup page's 13-digit account id): every test and
+ * the demo read them with that value filled in, here and only here, so the files stay verbatim and the
+ * schemas keep their bounds. Each fill is named in the function's events/<function>/README.md.
+ */
+export const AWS_DOCS_FILLS: Record<string, [placeholder: string, value: string][]> = {
+  onBackupFailure: [['1112233445566', '111122223333']],
+};
+
+/** A fixture's text as stored, with no fill: what AWS's page shows, for the samples under aws-docs/. */
+export function readFixtureText(path: string): string {
+  return readFileSync(join(EVENTS_DIR, path), 'utf8');
+}
+
 export function loadFixture<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(join(EVENTS_DIR, path), 'utf8')) as T;
+  let text = readFixtureText(path);
+  if (path.includes('/aws-docs/')) {
+    for (const [placeholder, value] of AWS_DOCS_FILLS[path.split('/')[0] ?? ''] ?? []) {
+      text = text.replaceAll(placeholder, value);
+    }
+  }
+  return JSON.parse(text) as T;
 }
 
 /** Every fixture under events/, as paths relative to it (invalid ones included). */

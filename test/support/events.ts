@@ -28,8 +28,7 @@ export const AWS_DOCS_FILLS: Record<string, [placeholder: string, value: string]
 };
 
 /** JSON with comments as AWS's pages print it: ` // ...` to the end of a line, and trailing commas. */
-const withoutComments = (text: string) =>
-  text.replace(/ \/\/ [^"\n]*$/gm, '').replace(/,(\s*[}\]])/g, '$1');
+const withoutComments = (text: string) => text.replace(/ \/\/ [^"\n]*$/gm, '').replace(/,(\s*[}\]])/g, '$1');
 
 /** A fixture's text as stored, with no fill: what AWS's page shows, for the samples under aws-docs/. */
 export function readFixtureText(path: string): string {

@@ -25,6 +25,8 @@ export const UNROUTED: Record<string, string> = {
   'onBackupFailure/backup-job-running.json': 'a running job is not a failure',
   'onBackupFailure/copy-job-completed.json': 'a plain COMPLETED copy is not a failure',
   'onBackupFailure/restore-job-pending.json': 'a pending restore is not a failure',
+  'stopIdleInstances/aws-docs/scheduled-event.json':
+    'its schedule rule invokes the function; no event pattern matches it',
   'onBackupFailure/aws-docs/backup-job-completed.json': 'a plain COMPLETED job is not a failure',
   'onBackupFailure/aws-docs/backup-job-running.json': 'a running job is not a failure',
   'onBackupFailure/aws-docs/backup-job-pending.json': 'a pending job (empty status message) is not a failure',

@@ -22,17 +22,45 @@ const Arn = z
     message: 'must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)',
   });
 
+/**
+ * A vault's name: yours (1 to 50 letters, digits, . _ -), or one AWS manages for a service, which AWS
+ * prefixes with `aws/<service>/` (`aws/backup/AutomatedBackupVaultDel2`, `aws/efs/automatic-backup-vault`
+ * in the documented events). Nothing else: no other owner, no path.
+ */
+const VAULT_NAME = '(aws/[a-z0-9-]{1,32}/)?[A-Za-z0-9._-]{1,50}';
+
 /** The ARN of a backup vault: the page names its vault and region. */
 const VaultArn = z
   .string()
   .max(2048)
-  .regex(/^arn:aws[a-z-]*:backup:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:backup-vault:[A-Za-z0-9._-]{1,50}$/, {
-    message: 'must be a backup vault ARN (arn:<partition>:backup:<region>:<account>:backup-vault:<name>)',
-  });
+  .regex(
+    new RegExp(`^arn:aws[a-z-]*:backup:[a-z]{2}(-[a-z]+)+-\\d{1,2}:\\d{12}:backup-vault:${VAULT_NAME}$`),
+    {
+      message: 'must be a backup vault ARN (arn:<partition>:backup:<region>:<account>:backup-vault:<name>)',
+    },
+  );
 
-const VaultName = z.string().regex(/^[A-Za-z0-9._-]{1,50}$/, {
-  message: 'must be a backup vault name (1 to 50 letters, digits, . _ -)',
+const VaultName = z.string().regex(new RegExp(`^${VAULT_NAME}$`), {
+  message:
+    'must be a backup vault name (1 to 50 letters, digits, . _ -, or AWS-managed: aws/<service>/<name>)',
 });
+
+/**
+ * An ARN AWS may not have yet: a copy that failed has no destination recovery point, and AWS sends `{}`
+ * for it (the documented FAILED and RUNNING copy events). Read as absent; anything else must be an ARN.
+ */
+const ArnIfAny = z.union(
+  [
+    Arn,
+    z
+      .object({})
+      .strict()
+      .transform(() => undefined),
+  ],
+  {
+    message: 'must be an ARN, or {} when there is none yet',
+  },
+);
 
 /** A job time: readable, and not in the future (it is shown as when the job ran). */
 const JobTime = z.string().min(1).max(64).superRefine(notInFuture);
@@ -56,6 +84,8 @@ const CreatedBy = z.object({
   backupPlanArn: Arn.optional(),
   backupPlanVersion: name(128).optional(),
   backupRuleId: name(128).optional(),
+  // The rule's id as the documented job events spell it.
+  backupPlanRuleId: name(128).optional(),
 });
 
 /** The states the rules route: anything else is not this function's (see pattern.json). */
@@ -82,7 +112,7 @@ const BackupJobDetail = z.object({
   backupVaultName: VaultName,
   bytesTransferred: Bytes.optional(),
   resourceArn: Arn,
-  recoveryPointArn: Arn.optional(),
+  recoveryPointArn: ArnIfAny.optional(),
   state: RoutedState,
   // A deadline, normally in the future: shown only.
   startBy: z.string().max(64).optional(),
@@ -95,9 +125,9 @@ const CopyJobDetail = z.object({
   copyJobId: RecordId,
   resourceArn: Arn,
   sourceBackupVaultArn: VaultArn,
-  sourceRecoveryPointArn: Arn.optional(),
+  sourceRecoveryPointArn: ArnIfAny.optional(),
   destinationBackupVaultArn: VaultArn,
-  destinationRecoveryPointArn: Arn.optional(),
+  destinationRecoveryPointArn: ArnIfAny.optional(),
   state: RoutedState,
 });
 
@@ -105,8 +135,8 @@ const RestoreJobDetail = z.object({
   ...JobCommon,
   restoreJobId: RecordId,
   backupVaultArn: VaultArn.optional(),
-  recoveryPointArn: Arn.optional(),
-  createdResourceArn: Arn.optional(),
+  recoveryPointArn: ArnIfAny.optional(),
+  createdResourceArn: ArnIfAny.optional(),
   status: RoutedState,
 });
 
@@ -122,6 +152,9 @@ export const CopyJobEvent = Envelope.extend({
 });
 export const RestoreJobEvent = Envelope.extend({
   'detail-type': z.literal('Restore Job State Change'),
+  // The recovery point being restored: a failed restore names it only here (no resourceArn), and the
+  // page shows it.
+  resources: z.array(Arn).max(20),
   detail: RestoreJobDetail,
 });
 

@@ -73,7 +73,9 @@ export function jobOf(event: BackupFailureEvent): BackupJob {
     ...(d.backupSizeInBytes !== undefined ? { sizeBytes: bytes(d.backupSizeInBytes) } : {}),
     ...(d.createdBy?.backupPlanId ? { backupPlanId: d.createdBy.backupPlanId } : {}),
     ...(d.createdBy?.backupPlanArn ? { backupPlanArn: d.createdBy.backupPlanArn } : {}),
-    ...(d.createdBy?.backupRuleId ? { backupRuleId: d.createdBy.backupRuleId } : {}),
+    ...(d.createdBy?.backupRuleId || d.createdBy?.backupPlanRuleId
+      ? { backupRuleId: d.createdBy.backupRuleId ?? d.createdBy.backupPlanRuleId }
+      : {}),
   };
   switch (event['detail-type']) {
     case 'Backup Job State Change': {
@@ -104,13 +106,16 @@ export function jobOf(event: BackupFailureEvent): BackupJob {
     }
     case 'Restore Job State Change': {
       const r = event.detail;
+      // A restore's event names the recovery point it restores in `resources` (an AMI, a snapshot, a
+      // recovery point), and in `detail` only sometimes: a failed restore has no other name.
+      const recoveryPointArn = r.recoveryPointArn ?? event.resources[0];
       return {
         ...common,
         type: 'restore',
         id: r.restoreJobId,
         state: r.status,
         ...(r.backupVaultArn ? { vault: vaultOf(r.backupVaultArn) } : {}),
-        ...(r.recoveryPointArn ? { recoveryPointArn: r.recoveryPointArn } : {}),
+        ...(recoveryPointArn ? { recoveryPointArn } : {}),
         ...(r.createdResourceArn ? { createdResourceArn: r.createdResourceArn } : {}),
       };
     }
@@ -203,6 +208,15 @@ export function observeBackupFailure(event: BackupFailureEvent): Observation<Bac
     ...(job.resourceArn
       ? [{ type: job.resourceType, id: named ?? job.resourceArn, arn: job.resourceArn }]
       : []),
+    ...(job.type === 'restore' && job.recoveryPointArn
+      ? [
+          {
+            type: 'recovery point',
+            id: shortResource(job.recoveryPointArn) ?? job.recoveryPointArn,
+            arn: job.recoveryPointArn,
+          },
+        ]
+      : []),
     ...(job.vault ? [{ type: 'backup vault', id: job.vault.name, arn: job.vault.arn }] : []),
     ...(job.source ? [{ type: 'source vault', id: job.source.name, arn: job.source.arn }] : []),
     ...(job.destination
@@ -220,7 +234,7 @@ export function observeBackupFailure(event: BackupFailureEvent): Observation<Bac
     severity: outcome === 'failed' ? 'high' : 'warning',
     title: `${TYPE_WORD[job.type]} job ${describeState(job)}: ${what}${where}`,
     summary:
-      `AWS Backup reports ${job.type} job ${job.id} of ${job.resourceType} ${job.resourceArn ?? job.createdResourceArn ?? ''}`.trimEnd() +
+      `AWS Backup reports ${job.type} job ${job.id} of ${job.resourceType} ${job.resourceArn ?? job.createdResourceArn ?? job.recoveryPointArn ?? ''}`.trimEnd() +
       ` as ${describeState(job)}: ${asSentence(job.statusMessage ?? 'no status message given')}`,
     account: event.account,
     region: event.region,

@@ -28,6 +28,7 @@ import {
   wouldAlarm,
 } from '../support/packaged.ts';
 import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
+import { UNROUTED } from '../support/unrouted.ts';
 
 const run = promisify(execFile);
 const RESTART_DEFINITION =
@@ -661,34 +662,8 @@ describe('routing through the packaged rules', () => {
   let moto: Moto;
   let router: Router;
 
-  // Fixtures that must reach no function, and why. Other invalid fixtures match the rule's shape: they
-  // reach their function, whose schema refuses them.
-  const unrouted: Record<string, string> = {
-    'onAlarm/insufficient-data.json': 'only ALARM and OK transitions are routed',
-    'onAlarm/invalid/bad-state.json': 'only ALARM and OK transitions are routed',
-    'onAlarm/invalid/missing-alarm-name.json': 'the rule needs an alarm name (not ours)',
-    'onAlarm/invalid/wrong-detail-type.json': 'configuration changes are not routed',
-    'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
-    'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
-    'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
-    'onRunbookResult/invalid/in-progress.json':
-      'only results (Failed, TimedOut, Cancelled, Success) are routed',
-    'onRunbookResult/invalid/step-status-change.json': 'step events are not routed, only executions',
-    'stopIdleInstances/scheduled-event.json':
-      'its schedule rule invokes the function; no event pattern matches it',
-    'stopIdleInstances/invalid/scheduled-dry-run.json':
-      'a crafted scheduled shape: only the schedule invokes',
-    'stopIdleInstances/invalid/scheduled-oversized-id.json':
-      'a crafted scheduled shape: only the schedule invokes',
-    'stopIdleInstances/invalid/scheduled-max-stops.json':
-      'a crafted scheduled shape: only the schedule invokes',
-    'onBackupFailure/backup-job-completed.json': 'a plain COMPLETED job is not a failure',
-    'onBackupFailure/backup-job-running.json': 'a running job is not a failure',
-    'onBackupFailure/copy-job-completed.json': 'a plain COMPLETED copy is not a failure',
-    'onBackupFailure/restore-job-pending.json': 'a pending restore is not a failure',
-  };
   const expectedFunctions = (fixture: string): string[] => {
-    if (fixture in unrouted) return [];
+    if (fixture in UNROUTED) return [];
     return [fixture.split('/')[0] as string];
   };
 

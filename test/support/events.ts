@@ -3,8 +3,47 @@ import { join, relative } from 'node:path';
 
 export const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
 
+/**
+ * AWS's documented samples live under `events/<function>/aws-docs/` exactly as AWS publishes them. A few
+ * hold a placeholder no real event can carry (the AWS Backup page's 13-digit account id, the Cost Anomaly
+ * Detection page's `<account ID>`): every test and the demo read them with those filled in, here and only
+ * here, so the files stay verbatim and the schemas keep their bounds. A sample the page prints with
+ * comments is kept as `.jsonc` and read without them. Each fill is named in events/<function>/README.md.
+ */
+export const AWS_DOCS_FILLS: Record<string, [placeholder: string, value: string][]> = {
+  onBackupFailure: [['1112233445566', '111122223333']],
+  onCostAnomaly: [
+    ['<id>', 'cad-eventbridge-example'],
+    ['<account ID>', '123456789012'],
+    ['<linked account ID>', '123456789012'],
+    ['<region>', 'us-east-1'],
+    ['<date>', '2021-05-25T00:00:00Z'],
+    ['<account name>', 'example-account'],
+    ['<linked account name>', 'example-account'],
+    ['<dimension value>', 'Amazon Elastic Compute Cloud - Compute'],
+    ['<service name>', 'Amazon Elastic Compute Cloud - Compute'],
+    ['<usage type>', 'BoxUsage:m5.2xlarge'],
+    ['<your monitor name>', 'aws-services-monitor'],
+  ],
+};
+
+/** JSON with comments as AWS's pages print it: ` // ...` to the end of a line, and trailing commas. */
+const withoutComments = (text: string) => text.replace(/ \/\/ [^"\n]*$/gm, '').replace(/,(\s*[}\]])/g, '$1');
+
+/** A fixture's text as stored, with no fill: what AWS's page shows, for the samples under aws-docs/. */
+export function readFixtureText(path: string): string {
+  return readFileSync(join(EVENTS_DIR, path), 'utf8');
+}
+
 export function loadFixture<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(join(EVENTS_DIR, path), 'utf8')) as T;
+  let text = readFixtureText(path);
+  if (path.endsWith('.jsonc')) text = withoutComments(text);
+  if (path.includes('/aws-docs/')) {
+    for (const [placeholder, value] of AWS_DOCS_FILLS[path.split('/')[0] ?? ''] ?? []) {
+      text = text.replaceAll(placeholder, value);
+    }
+  }
+  return JSON.parse(text) as T;
 }
 
 /** Every fixture under events/, as paths relative to it (invalid ones included). */
@@ -13,7 +52,7 @@ export function listFixtures(dir = EVENTS_DIR): string[] {
     .flatMap((name) => {
       const full = join(dir, name);
       if (statSync(full).isDirectory()) return listFixtures(full);
-      return name.endsWith('.json') ? [relative(EVENTS_DIR, full)] : [];
+      return name.endsWith('.json') || name.endsWith('.jsonc') ? [relative(EVENTS_DIR, full)] : [];
     })
     .sort();
 }

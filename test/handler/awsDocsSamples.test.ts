@@ -1,0 +1,216 @@
+import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { registry } from '#functions/index.ts';
+import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
+import { resetConfigForTests } from '#shared/config.ts';
+import { listFixtures, loadFixture, readFixtureText } from '../support/events.ts';
+import { withoutKillSwitch } from '../support/killSwitch.ts';
+import { makeContext } from '../support/lambda.ts';
+import { UNROUTED } from '../support/unrouted.ts';
+
+/**
+ * AWS's own documented samples (events/<function>/aws-docs/, provenance in each events/<function>/README.md)
+ * against the functions they are routed to. Where a sample and a schema disagree, the schema is wrong.
+ */
+
+const samplesOf = (fn: string) => listFixtures().filter((f) => f.startsWith(`${fn}/aws-docs/`));
+/** A schedule rule invokes its function with the event, though no event pattern routes it. */
+const bySchedule = (f: string) => loadFixture(f)['detail-type'] === 'Scheduled Event';
+/** The samples a function receives: routed by its rule, or delivered by its schedule. */
+const routedSamples = registry.flatMap(({ name }) =>
+  samplesOf(name)
+    .filter((f) => !(f in UNROUTED) || bySchedule(f))
+    .map((f) => [f, name] as const),
+);
+
+/** What the schema says about an event: `accepted`, or each issue as `path: message`. */
+async function schemaVerdict(fn: string, event: unknown): Promise<string> {
+  const module = (await import(`#functions/${fn}/spec.ts`)) as Record<string, { schema: z.ZodType }>;
+  const schema = module[fn]?.schema;
+  if (!schema) throw new Error(`functions/${fn}/spec.ts exports no spec named ${fn}`);
+  const parsed = schema.safeParse(event);
+  return parsed.success
+    ? 'accepted'
+    : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
+describe("AWS's documented samples", () => {
+  it('has a documented sample for every registered function but those AWS publishes none for', () => {
+    // Arrange
+    // AWS documents CloudTrail records, and EventBridge only fragments of their events (events/onCloudTrail/README.md).
+    const noDocumentedSample = ['onCloudTrail'];
+    // Act
+    const without = registry.filter(({ name }) => samplesOf(name).length === 0).map(({ name }) => name);
+    // Assert
+    expect(without).toEqual(noDocumentedSample);
+  });
+
+  it.each(routedSamples)(
+    'accepts %s, a sample its rule or schedule delivers, in the schema of %s',
+    async (fixture, fn) => {
+      // Act
+      const verdict = await schemaVerdict(fn, loadFixture(fixture));
+      // Assert
+      expect(verdict).toBe('accepted');
+    },
+  );
+});
+
+// onBackupFailure end to end: every AWS client mocked.
+const sns = mockClient(SNSClient);
+const ssm = mockClient(SSMClient);
+const dynamodb = mockClient(DynamoDBClient);
+const documents = mockClient(DynamoDBDocumentClient);
+const backup = mockClient(BackupClient);
+const ec2 = mockClient(EC2Client);
+let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
+
+beforeAll(async () => {
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-west-2:111122223333:pages';
+  ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
+});
+
+beforeEach(() => {
+  for (const m of [sns, ssm, dynamodb, documents, backup, ec2]) m.reset();
+  withoutKillSwitch(ssm);
+  process.env.DRY_RUN = 'true';
+  resetConfigForTests();
+  dynamodb.on(PutItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  documents.on(GetCommand).resolves({});
+  documents.on(PutCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // AWS no longer knows the documented jobs: nothing to read back, so nothing is retried.
+  backup.on(DescribeBackupJobCommand).resolves({});
+  backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'retry-job-1' });
+  ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+});
+
+const invoke = (event: unknown) => handler(event as never, makeContext());
+const page = () => {
+  const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+  return { subject: input?.Subject ?? '', body: input?.Message ?? '' };
+};
+
+describe("onBackupFailure: AWS Backup's documented samples", () => {
+  const routedBackup = routedSamples.filter(([, fn]) => fn === 'onBackupFailure').map(([f]) => f);
+
+  it.each(routedBackup)('pages %s once, naming the job', async (fixture) => {
+    // Arrange
+    const event = loadFixture<{ detail: Record<string, string> }>(fixture);
+    const jobId = event.detail.backupJobId ?? event.detail.copyJobId ?? event.detail.restoreJobId;
+    // Act
+    await invoke(event);
+    // Assert
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(page().subject).toMatch(
+      /^\[HIGH\] backup\.job: (Backup|Copy|Restore) job (FAILED|ABORTED|EXPIRED)/,
+    );
+    expect(page().body).toContain(jobId);
+  });
+
+  it('pages an expired backup job in an AWS-managed vault of an AWS-managed plan, naming both', async () => {
+    // Act
+    await invoke(loadFixture('onBackupFailure/aws-docs/backup-job-expired.json'));
+    // Assert
+    expect(page().subject).toContain(
+      'Backup job EXPIRED: type resource-id (vault aws/backup/AutomatedBackupVaultDel2)',
+    );
+    expect(page().body).toContain(
+      'arn:aws:backup:us-west-2:111122223333:backup-plan:aws/efs/414a5bd4-f880-47ad-95f3-f085108a4c3b',
+    );
+    expect(page().body).toContain('3eb0017c-f262-4211-a802-302cebb11dc2');
+  });
+
+  it('pages a failed copy job whose destination recovery point is an empty object', async () => {
+    // Act
+    await invoke(loadFixture('onBackupFailure/aws-docs/copy-job-failed.json'));
+    // Assert
+    expect(page().subject).toContain('Copy job FAILED: EC2 i-0515aee7de03f58e1');
+    expect(page().body).toContain('Access denied exception while trying to list tags');
+  });
+
+  it('names the recovery point a failed restore job was restoring, which the event gives only in resources', async () => {
+    // Act
+    await invoke(loadFixture('onBackupFailure/aws-docs/restore-job-failed.json'));
+    // Assert
+    expect(page().subject).toContain('Restore job FAILED: EC2 ami-12b3456dfb7f8cf90');
+    expect(page().body).toContain('arn:aws:ec2:us-west-2::image/ami-12b3456dfb7f8cf90');
+  });
+});
+
+describe('onBackupFailure schema: the bounds the documented samples do not loosen', () => {
+  const expired = () =>
+    loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/aws-docs/backup-job-expired.json');
+  const copyFailed = () =>
+    loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/aws-docs/copy-job-failed.json');
+  const refusal = (event: unknown) => {
+    const parsed = BackupFailureEvent.safeParse(event);
+    return parsed.success ? 'accepted' : parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+  };
+
+  it("refuses the page's sample as published, naming its 13-digit account id", () => {
+    // Arrange
+    const asPublished: unknown = JSON.parse(
+      readFixtureText('onBackupFailure/aws-docs/backup-job-expired.json'),
+    );
+    // Act
+    const verdict = refusal(asPublished);
+    // Assert
+    expect(verdict).toMatch(/^account\b/);
+  });
+
+  it.each([
+    ['a vault of another owner than AWS', 'other/backup/vault'],
+    ['a path that climbs', 'aws/../vault'],
+    ['an AWS-managed prefix without a name', 'aws/backup/'],
+    ['a name of 51 characters', `aws/backup/${'v'.repeat(51)}`],
+  ])('refuses a vault name that is %s', (_, name) => {
+    // Arrange
+    const event = expired();
+    event.detail.backupVaultName = name;
+    event.detail.backupVaultArn = `arn:aws:backup:us-west-2:111122223333:backup-vault:${name}`;
+    // Act
+    const verdict = refusal(event);
+    // Assert
+    expect(verdict).toBe('detail.backupVaultArn, detail.backupVaultName');
+  });
+
+  it.each([
+    ['an object with content', { arn: 'arn:aws:backup:us-west-2:111122223333:recovery-point:x' }],
+    ['text that is not an ARN', 'recovery-point-1'],
+    ['an array', []],
+  ])('refuses a destination recovery point that is %s', (_, value) => {
+    // Arrange
+    const event = copyFailed();
+    event.detail.destinationRecoveryPointArn = value;
+    // Act
+    const verdict = refusal(event);
+    // Assert
+    expect(verdict).toBe('detail.destinationRecoveryPointArn');
+  });
+});

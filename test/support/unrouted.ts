@@ -1,0 +1,41 @@
+/**
+ * Fixtures that must reach no function, and why: the package test routes every fixture through the
+ * packaged rules and expects these to reach none. Other invalid fixtures match the rule's shape: they
+ * reach their function, whose schema refuses them.
+ */
+export const UNROUTED: Record<string, string> = {
+  'onAlarm/insufficient-data.json': 'only ALARM and OK transitions are routed',
+  'onAlarm/invalid/bad-state.json': 'only ALARM and OK transitions are routed',
+  'onAlarm/invalid/missing-alarm-name.json': 'the rule needs an alarm name (not ours)',
+  'onAlarm/invalid/wrong-detail-type.json': 'configuration changes are not routed',
+  'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
+  'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
+  'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
+  'onRunbookResult/invalid/in-progress.json':
+    'only results (Failed, TimedOut, Cancelled, Success) are routed',
+  'onRunbookResult/invalid/step-status-change.json': 'step events are not routed, only executions',
+  'stopIdleInstances/scheduled-event.json':
+    'its schedule rule invokes the function; no event pattern matches it',
+  'stopIdleInstances/invalid/scheduled-dry-run.json': 'a crafted scheduled shape: only the schedule invokes',
+  'stopIdleInstances/invalid/scheduled-oversized-id.json':
+    'a crafted scheduled shape: only the schedule invokes',
+  'stopIdleInstances/invalid/scheduled-max-stops.json':
+    'a crafted scheduled shape: only the schedule invokes',
+  'onBackupFailure/backup-job-completed.json': 'a plain COMPLETED job is not a failure',
+  'onBackupFailure/backup-job-running.json': 'a running job is not a failure',
+  'onBackupFailure/copy-job-completed.json': 'a plain COMPLETED copy is not a failure',
+  'onBackupFailure/restore-job-pending.json': 'a pending restore is not a failure',
+  'stopIdleInstances/aws-docs/scheduled-event.json':
+    'its schedule rule invokes the function; no event pattern matches it',
+  'onBackupFailure/aws-docs/backup-job-completed.json': 'a plain COMPLETED job is not a failure',
+  'onBackupFailure/aws-docs/backup-job-running.json': 'a running job is not a failure',
+  'onBackupFailure/aws-docs/backup-job-pending.json': 'a pending job (empty status message) is not a failure',
+  'onBackupFailure/aws-docs/backup-job-created.json': 'a created job is not a failure',
+  'onBackupFailure/aws-docs/copy-job-running.json': 'a running copy is not a failure',
+  'onBackupFailure/aws-docs/copy-job-completed.json': 'a plain COMPLETED copy is not a failure',
+  'onBackupFailure/aws-docs/copy-job-created.json': 'a created copy is not a failure',
+  'onBackupFailure/aws-docs/restore-job-running.json': 'a running restore is not a failure',
+  'onBackupFailure/aws-docs/restore-job-completed.json': 'a completed restore is not a failure',
+  'onBackupFailure/aws-docs/restore-job-pending.json': 'a pending restore is not a failure',
+  'onBackupFailure/aws-docs/restore-job-created.json': 'a created restore is not a failure',
+};

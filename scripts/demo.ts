@@ -113,7 +113,7 @@ async function seedRunbookExecution(): Promise<void> {
     '#shared/state/automationExecutions.ts'
   );
   const { pageIdOf } = await import('#shared/domain/page.ts');
-  const alarm = 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check';
+  const alarm = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check';
   await recordAutomationExecution({
     executionId: FIXTURE_EXECUTION,
     document: 'runcommand1',
@@ -121,7 +121,7 @@ async function seedRunbookExecution(): Promise<void> {
     incidentKey: alarm,
     correlationId: 'demo-alarm-delivery',
     account: '123456789012',
-    region: 'us-east-2',
+    region: 'us-east-1',
     signal: {
       kind: 'alarm.state-change',
       title: 'web-status-check is ALARM',

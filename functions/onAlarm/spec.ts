@@ -1,6 +1,6 @@
 import { runbookExecutor } from '#shared/executors/runbook.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts';
 import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
@@ -17,6 +17,8 @@ export const onAlarm: FunctionSpec<typeof AlarmEvent, AlarmFacts, AlarmGathered,
   name: 'onAlarm',
   schema: AlarmEvent,
   idempotency: { key: 'id' },
+  // The alarm's own account and region: a forwarded alarm must not start a runbook on an instance here.
+  scope: envelopeScope,
   observe: observeAlarm,
   gather: { permissions: gatherPermissions, read: gatherAlarm },
   plan: planAlarm,

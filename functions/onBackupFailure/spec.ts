@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { retryBackupExecutor } from '#shared/executors/retryBackup.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type BackupFailureGathered, gatherBackupFailure, gatherPermissions } from './gather.ts';
 import { type BackupFailureFindings, type BackupFailureIntent, planBackupFailure } from './plan.ts';
@@ -25,6 +25,7 @@ export const onBackupFailure: FunctionSpec<
   name: 'onBackupFailure',
   schema: BackupFailureEvent,
   idempotency: { key: 'id' },
+  scope: envelopeScope,
   observe: observeBackupFailure,
   gather: { permissions: gatherPermissions, read: gatherBackupFailure },
   plan: planBackupFailure,

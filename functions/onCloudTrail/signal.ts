@@ -1,7 +1,13 @@
 import type { RuntimeConfig } from '#shared/config.ts';
 import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { type InvocationSite, LOCAL_ACCOUNT, type Observation } from '#shared/runtime/functionSpec.ts';
+import {
+  type EventIssue,
+  envelopeScope,
+  type InvocationSite,
+  LOCAL_ACCOUNT,
+  type Observation,
+} from '#shared/runtime/functionSpec.ts';
 import { detect, type Finding } from './detections.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
@@ -21,6 +27,28 @@ export interface CloudTrailFacts {
 
 /** Services whose events reach EventBridge in us-east-1 only. */
 export const GLOBAL_SOURCES = new Set(['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations']);
+
+/** Where global services' events reach EventBridge, and so the region a forwarded one names. */
+export const GLOBAL_EVENTS_REGION = 'us-east-1';
+
+/**
+ * The records this function pages: of its own account (the envelope and CloudTrail's
+ * `recipientAccountId`, when present) and its own region, except a global service's record from
+ * us-east-1, which a us-east-1 stack forwards to its home region (`globalEventsHomeRegion`) and which
+ * keeps its region there. Anything else, forwarded by a rule of another account or region, is refused.
+ */
+export function cloudTrailScope(event: CloudTrailEvent, site: InvocationSite): EventIssue[] {
+  const forwardedGlobal = GLOBAL_SOURCES.has(event.source) && event.region === GLOBAL_EVENTS_REGION;
+  const issues = envelopeScope(event, site).filter((i) => !(i.path === 'region' && forwardedGlobal));
+  const recipient = event.detail.recipientAccountId;
+  if (site.account !== LOCAL_ACCOUNT && recipient !== undefined && recipient !== site.account) {
+    issues.push({
+      path: 'detail.recipientAccountId',
+      message: `the record was delivered to account ${recipient}; this function runs in ${site.account} and acts only on its own`,
+    });
+  }
+  return issues;
+}
 
 /**
  * A remediation acts only in the account and region the function runs in: a forwarded record, or a

@@ -9,7 +9,7 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
 import { CloudTrailEvent } from './schema.ts';
-import { type CloudTrailFacts, observeCloudTrail } from './signal.ts';
+import { type CloudTrailFacts, cloudTrailScope, observeCloudTrail } from './signal.ts';
 
 // Remediations first in a plan: the page then says what they came to.
 export const executors: ExecutorMap<CloudTrailIntent> = {
@@ -38,6 +38,7 @@ export const onCloudTrail: FunctionSpec<
   schema: CloudTrailEvent,
   // The CloudTrail record's id: a redelivered or forwarded copy of one record is handled once.
   idempotency: { key: 'detail.eventID' },
+  scope: cloudTrailScope,
   observe: observeCloudTrail,
   gather: { permissions: gatherPermissions, read: gatherCloudTrail },
   plan: planCloudTrail,

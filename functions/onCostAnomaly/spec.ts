@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logVerdicts, stoppedInstances } from '#functions/stopIdleInstances/report.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from './gather.ts';
 import { anomalyPageExecutor } from './incident.ts';
@@ -27,6 +27,10 @@ export const onCostAnomaly: FunctionSpec<
   name: 'onCostAnomaly',
   schema: CostAnomalyEvent,
   idempotency: { key: 'id' },
+  // The envelope names the account whose monitor reported the anomaly, and is checked; the linked
+  // accounts a payer account's anomaly names in its detail stay accepted (shown, and stopIdle acts only
+  // on this account's root causes).
+  scope: envelopeScope,
   observe: observeCostAnomaly,
   gather: { permissions: gatherPermissions, read: gatherCostAnomaly },
   plan: planCostAnomaly,

@@ -1,10 +1,5 @@
 import type { Signal } from '#shared/domain/signal.ts';
-import {
-  EventRejected,
-  type InvocationSite,
-  LOCAL_ACCOUNT,
-  type Observation,
-} from '#shared/runtime/functionSpec.ts';
+import type { Observation } from '#shared/runtime/functionSpec.ts';
 import type { ResultStatus, RunbookResultEvent } from './schema.ts';
 
 /** What the plan needs to know about the execution's result, taken from the event alone. */
@@ -48,22 +43,10 @@ export function runbookResultFacts(event: RunbookResultEvent): RunbookResultFact
 }
 
 /**
- * Pure: what an execution's status change says. An event from another account than the function's is
- * refused like a schema failure: this stack starts runbooks in its own account only.
+ * Pure: what an execution's status change says. One of another account or region never gets here: the
+ * spec's scope refuses it before any AWS call.
  */
-export function observeRunbookResult(
-  event: RunbookResultEvent,
-  env: { site: InvocationSite },
-): Observation<RunbookResultFacts> {
-  const { site } = env;
-  if (site.account !== LOCAL_ACCOUNT && event.account !== site.account) {
-    throw new EventRejected([
-      {
-        path: 'account',
-        message: `the execution is in account ${event.account}; this function runs in ${site.account}`,
-      },
-    ]);
-  }
+export function observeRunbookResult(event: RunbookResultEvent): Observation<RunbookResultFacts> {
   const facts = runbookResultFacts(event);
   const signal: Signal = {
     kind: 'ssm.automation-result',

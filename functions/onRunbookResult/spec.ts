@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
 import { gatherPermissions, gatherRunbookResult, type RunbookResultGathered } from './gather.ts';
 import { resultPageExecutor } from './notice.ts';
@@ -26,6 +26,8 @@ export const onRunbookResult: FunctionSpec<
   name: 'onRunbookResult',
   schema: RunbookResultEvent,
   idempotency: { key: 'id' },
+  // This stack starts runbooks in its own account and region only.
+  scope: envelopeScope,
   observe: observeRunbookResult,
   gather: { permissions: gatherPermissions, read: gatherRunbookResult },
   plan: planRunbookResult,

@@ -1,7 +1,7 @@
 import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from './gather.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
 import { measureIdleScan, withoutVerdicts } from './report.ts';
@@ -28,6 +28,8 @@ export const stopIdleInstances: FunctionSpec<
   name: 'stopIdleInstances',
   schema: IdleScanEvent,
   idempotency: { key: 'id', optional: true },
+  // A manual payload has no envelope: only someone allowed to invoke the function here sends one.
+  scope: (event, site) => (isScheduled(event) ? envelopeScope(event, site) : []),
   observe: observeIdleScan,
   gather: { permissions: gatherPermissions, read: gatherIdleScan },
   plan: planIdleScan,

@@ -219,7 +219,11 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       const handler = handlers.get(fn);
       if (!handler) return `no handler for ${fn}`;
       try {
-        await handler(structuredClone(event), makeContext(`ops-autopilot-storm-${fn}`));
+        // Each incident is another account's, so it goes to that account's stack: a function refuses
+        // an event of another account or region than its own.
+        const context = makeContext(`ops-autopilot-storm-${fn}`);
+        context.invokedFunctionArn = `arn:aws:lambda:${String(event.region)}:${String(event.account)}:function:${context.functionName}`;
+        await handler(structuredClone(event), context);
         return 'ok';
       } catch (error) {
         const name = (error as Error).name;

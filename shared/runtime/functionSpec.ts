@@ -16,6 +16,9 @@ export interface InvocationSite {
 /** The account `sls invoke local` stands for: its context carries no function ARN. */
 export const LOCAL_ACCOUNT = '000000000000';
 
+/** The region of an invocation with neither a function ARN nor AWS_REGION: nothing to compare with. */
+export const UNKNOWN_REGION = 'unknown';
+
 /**
  * Account and region from the function ARN (arn:aws:lambda:<region>:<account>:function:<name>); a local
  * invoke has none, so the region comes from the environment and the account is a placeholder.
@@ -28,7 +31,7 @@ export function invocationSiteOf(
   return {
     requestId: context.awsRequestId ?? 'local',
     account: arnAccount || LOCAL_ACCOUNT,
-    region: arnRegion || region || 'unknown',
+    region: arnRegion || region || UNKNOWN_REGION,
   };
 }
 
@@ -42,6 +45,35 @@ export interface Observation<F> {
 export interface EventIssue {
   path: string;
   message: string;
+}
+
+/** The envelope fields every EventBridge event carries: where AWS says it happened. */
+export interface EventEnvelope {
+  account: string;
+  region: string;
+}
+
+/**
+ * The common scope: an event of another account or region is not this stack's to act on. Cross-account
+ * or cross-region rules can put one on this bus, and then anyone able to change that other account's
+ * resources (an alarm's state, a backup job) would choose what this stack does here. A local invoke
+ * knows no account; its region is the environment's.
+ */
+export function envelopeScope(event: EventEnvelope, site: InvocationSite): EventIssue[] {
+  const issues: EventIssue[] = [];
+  if (site.account !== LOCAL_ACCOUNT && event.account !== site.account) {
+    issues.push({
+      path: 'account',
+      message: `the event is from account ${event.account}; this function runs in ${site.account} and acts only on its own`,
+    });
+  }
+  if (site.region !== UNKNOWN_REGION && event.region !== site.region) {
+    issues.push({
+      path: 'region',
+      message: `the event is from region ${event.region}; this function runs in ${site.region} and acts only on its own`,
+    });
+  }
+  return issues;
 }
 
 /**
@@ -75,6 +107,12 @@ export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends In
   /** The function's name in the stack, also the `function` metric dimension. */
   name: string;
   schema: S;
+  /**
+   * The events it may act on, from the parsed event and where it runs: an event of another account or
+   * region is refused at parse, before any AWS call (the idempotency record included), naming the
+   * field. Required, so a new function decides; `envelopeScope` for most.
+   */
+  scope(event: z.output<S>, site: InvocationSite): EventIssue[];
   /** Deduplicate deliveries by this JMESPath (the EventBridge event id); `optional` lets a manual payload run. */
   idempotency?: { key: string; optional?: boolean };
   /** Pure: the signal and facts of one event. Throws EventRejected for an event the stage refuses. */

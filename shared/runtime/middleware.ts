@@ -47,22 +47,29 @@ function rejectEvent(functionName: string, issues: EventIssue[]): InvalidEventEr
   return new InvalidEventError(functionName, issues);
 }
 
-/** Parses the event with the function's schema; on failure counts InvalidEvent and throws, acting on nothing. */
-function parseEvent<S extends z.ZodType>(functionName: string, schema: S): MiddlewareObj {
+/**
+ * Parses the event with the function's schema, then checks it is in the function's scope (its account
+ * and region); on failure counts InvalidEvent and throws, acting on nothing. It runs before the
+ * idempotency middleware, so a refused event writes no record either.
+ */
+function parseEvent<S extends z.ZodType>(
+  spec: Pick<FunctionSpec<S, unknown, unknown, Intent, unknown>, 'name' | 'schema' | 'scope'>,
+): MiddlewareObj<unknown, unknown, Error, Context> {
   return {
     before: (request) => {
-      const parsed = schema.safeParse(request.event);
-      if (parsed.success) {
-        request.event = parsed.data;
-        return;
+      const parsed = spec.schema.safeParse(request.event);
+      if (!parsed.success) {
+        throw rejectEvent(
+          spec.name,
+          parsed.error.issues.map((i) => ({
+            path: i.path.length > 0 ? i.path.join('.') : '(event)',
+            message: i.message,
+          })),
+        );
       }
-      throw rejectEvent(
-        functionName,
-        parsed.error.issues.map((i) => ({
-          path: i.path.length > 0 ? i.path.join('.') : '(event)',
-          message: i.message,
-        })),
-      );
+      const outOfScope = spec.scope(parsed.data, invocationSiteOf(request.context));
+      if (outOfScope.length > 0) throw rejectEvent(spec.name, outOfScope);
+      request.event = parsed.data;
     },
   };
 }
@@ -195,7 +202,7 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
     // A default dimension, not one added per invocation: it outlives each flush instead of being re-added
     // (and warned about) by every invocation. One function per Lambda process, so one value per process.
     .use(logMetrics(metrics, { captureColdStartMetric: true, defaultDimensions: { function: spec.name } }))
-    .use(parseEvent(spec.name, spec.schema));
+    .use(parseEvent(spec));
   if (spec.idempotency) {
     handler.use(
       onlyIfAcquired(

@@ -107,12 +107,12 @@ function answerEverything(): void {
     .resolves({
       Item: {
         executionId: FIXTURE_EXECUTION,
-        incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+        incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
         document: 'runcommand1',
         rule: 'restart-unresponsive-instance',
         correlationId: 'alarm-delivery',
         account: '123456789012',
-        region: 'us-east-2',
+        region: 'us-east-1',
         signal: {
           kind: 'alarm.state-change',
           title: 'web-status-check is ALARM',

@@ -38,10 +38,10 @@ const storedRecord = {
   executionId: EXECUTION,
   document: 'runcommand1',
   rule: 'restart-unresponsive-instance',
-  incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+  incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
   correlationId: 'alarm-delivery-1',
   account: '123456789012',
-  region: 'us-east-2',
+  region: 'us-east-1',
   signal: {
     kind: 'alarm.state-change',
     title: 'web-status-check is ALARM',
@@ -127,14 +127,35 @@ describe('onRunbookResult handler: invalid events', () => {
     // Arrange
     const context = makeContext('ops-autopilot-dev-onRunbookResult');
     context.invokedFunctionArn =
-      'arn:aws:lambda:us-east-2:210987654321:function:ops-autopilot-dev-onRunbookResult';
+      'arn:aws:lambda:us-east-1:210987654321:function:ops-autopilot-dev-onRunbookResult';
     // Act
     const error = (await invoke(fixture('execution-failed.json'), context).catch((e: unknown) => e)) as Error;
     // Assert
-    expect(error.message).toContain('account: the execution is in account 123456789012');
+    expect(error.message).toContain('account: the event is from account 123456789012');
     expect(documents.calls()).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
+
+  it.each([
+    ['account', 'arn:aws:lambda:us-east-1:210987654321:function:ops-autopilot-dev-onRunbookResult'],
+    ['region', 'arn:aws:lambda:eu-west-1:123456789012:function:ops-autopilot-dev-onRunbookResult'],
+  ])(
+    'refuses an execution of another %s with no AWS call of any client: no idempotency record written or deleted',
+    async (field, functionArn) => {
+      // Arrange
+      const context = makeContext('ops-autopilot-dev-onRunbookResult');
+      context.invokedFunctionArn = functionArn;
+      // Act
+      const error = (await invoke(fixture('execution-failed.json'), context).catch(
+        (e: unknown) => e,
+      )) as Error;
+      // Assert
+      expect(error.name).toBe('InvalidEventError');
+      expect(error.message).toContain(`${field}: `);
+      for (const client of [ssm, sns, dynamodb, documents, cloudwatch, ec2])
+        expect(client.calls()).toHaveLength(0);
+    },
+  );
 });
 
 describe('onRunbookResult handler', () => {
@@ -223,7 +244,7 @@ describe('onRunbookResult handler', () => {
     expect(publishes).toHaveLength(1);
     expect(publishes[0]?.args[0].input.MessageAttributes?.notice?.StringValue).toBe('update');
     expect(publishes[0]?.args[0].input.Message).toContain(
-      'Incident key: arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+      'Incident key: arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
     );
   });
 });

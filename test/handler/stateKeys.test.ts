@@ -94,9 +94,9 @@ describe('state-table keys', () => {
       Item: {
         id: shared,
         executionId: event.detail.ExecutionId,
-        incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web',
+        incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web',
         account: '123456789012',
-        region: 'us-east-2',
+        region: 'us-east-1',
         document: 'runcommand1',
         rule: 'restart',
         correlationId: 'c-1',

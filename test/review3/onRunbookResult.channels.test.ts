@@ -37,9 +37,7 @@ describe("onRunbookResult's escalation on a stack with chat and pager topics", (
   it('reaches the pager and chat topics, as every other page does', async () => {
     // Arrange: the record onAlarm wrote for the failed execution of the sample event.
     const event = RunbookResultEvent.parse(loadFixture('onRunbookResult/execution-failed.json'));
-    const observed = observeRunbookResult(event, {
-      site: { requestId: 'r-1', account: event.account, region: event.region },
-    });
+    const observed = observeRunbookResult(event);
     const execution: StoredAutomationExecution = {
       executionId: observed.facts.executionId,
       document: observed.facts.document,

@@ -71,13 +71,13 @@ describe('onBackupFailure schema and signal', () => {
     const { signal } = observe('backup-job-failed.json');
     // Assert
     expect(signal.incidentKey).toBe(
-      'backup-job:111122223333:us-west-2:backup:34176239-e96d-4e1d-9fad-529dbb3c3556',
+      'backup-job:123456789012:us-east-1:backup:34176239-e96d-4e1d-9fad-529dbb3c3556',
     );
     expect(signal.evidence.statusMessage).toBe(
-      'Backup job failed because backup vault arn:aws:backup:us-west-2:111122223333:backup-vault:9ab3e749-82c6-4342-9320-5edbf4918b86 does not exist.',
+      'Backup job failed because backup vault arn:aws:backup:us-east-1:123456789012:backup-vault:9ab3e749-82c6-4342-9320-5edbf4918b86 does not exist.',
     );
     expect(signal.links[0]?.url).toBe(
-      'https://us-west-2.console.aws.amazon.com/backup/home?region=us-west-2#/jobs/backup/details/34176239-e96d-4e1d-9fad-529dbb3c3556',
+      'https://us-east-1.console.aws.amazon.com/backup/home?region=us-east-1#/jobs/backup/details/34176239-e96d-4e1d-9fad-529dbb3c3556',
     );
   });
 

@@ -3,15 +3,16 @@ import { renderResultPage } from '#functions/onRunbookResult/notice.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
 import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { executionConsoleLink, observeRunbookResult } from '#functions/onRunbookResult/signal.ts';
+import { onRunbookResult } from '#functions/onRunbookResult/spec.ts';
 import type { StageConfigInput } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
-import { EventRejected, LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
+import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';
 import { makeConfig } from '../support/config.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 
 const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
-const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-2' };
+const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 
 function problems(event: unknown): string[] {
   const parsed = RunbookResultEvent.safeParse(event);
@@ -26,10 +27,10 @@ function record(overrides: Partial<StoredAutomationExecution> = {}): StoredAutom
     executionId: EXECUTION,
     document: 'runcommand1',
     rule: 'restart-unresponsive-instance',
-    incidentKey: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+    incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
     correlationId: 'alarm-delivery-1',
     account: '123456789012',
-    region: 'us-east-2',
+    region: 'us-east-1',
     signal: {
       kind: 'alarm.state-change',
       title: 'web-status-check is ALARM',
@@ -38,9 +39,9 @@ function record(overrides: Partial<StoredAutomationExecution> = {}): StoredAutom
       resource: {
         type: 'cloudwatch alarm',
         id: 'web-status-check',
-        arn: 'arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+        arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
       },
-      links: [{ label: 'Alarm', url: 'https://us-east-2.console.aws.amazon.com/cloudwatch/home' }],
+      links: [{ label: 'Alarm', url: 'https://us-east-1.console.aws.amazon.com/cloudwatch/home' }],
     },
     severity: 'critical',
     pageId: 'page-of-the-alarm',
@@ -54,7 +55,7 @@ function planFor(
   execution: StoredAutomationExecution | undefined,
   runbookResult: StageConfigInput['runbookResult'] = {},
 ) {
-  const observed = observeRunbookResult(parse(fixture), { site: SITE });
+  const observed = observeRunbookResult(parse(fixture));
   return planRunbookResult({
     ...observed,
     gathered: execution ? { execution } : {},
@@ -113,18 +114,24 @@ describe('onRunbookResult signal', () => {
     ]);
   });
 
-  it("refuses an event from another account than the function's, and accepts any on a local invoke", () => {
+  it("refuses an event from another account or region than the function's; a local invoke's account is not compared", () => {
     // Arrange
     const event = parse('execution-failed.json');
     // Act
-    const foreign = () => observeRunbookResult(event, { site: { ...SITE, account: '210987654321' } });
-    const local = () => observeRunbookResult(event, { site: { ...SITE, account: LOCAL_ACCOUNT } });
+    const own = onRunbookResult.scope(event, SITE);
+    const foreignAccount = onRunbookResult.scope(event, { ...SITE, account: '210987654321' });
+    const foreignRegion = onRunbookResult.scope(event, { ...SITE, region: 'eu-west-1' });
+    const local = onRunbookResult.scope(event, { ...SITE, account: LOCAL_ACCOUNT });
     // Assert
-    expect(foreign).toThrow(EventRejected);
-    expect(foreign).toThrow(
-      'account: the execution is in account 123456789012; this function runs in 210987654321',
-    );
-    expect(local).not.toThrow();
+    expect(own).toEqual([]);
+    expect(foreignAccount).toEqual([
+      {
+        path: 'account',
+        message: `the event is from account 123456789012; this function runs in 210987654321 and acts only on its own`,
+      },
+    ]);
+    expect(foreignRegion.map((i) => i.path)).toEqual(['region']);
+    expect(local).toEqual([]);
   });
 });
 
@@ -167,12 +174,12 @@ describe('onRunbookResult plan', () => {
       expect(page.body).toContain('Earlier page id: page-of-the-alarm');
       expect(page.body).toContain(`ended ${status}: the automation did not fix it`);
       expect(page.body).toContain(
-        `Execution: https://us-east-2.console.aws.amazon.com/systems-manager/automation/execution/${EXECUTION}?region=us-east-2`,
+        `Execution: https://us-east-1.console.aws.amazon.com/systems-manager/automation/execution/${EXECUTION}?region=us-east-1`,
       );
       expect(page.body).toContain('web-status-check is ALARM (state change 2016-11-29T19:40:00.000+0000');
       expect(page.body).toContain('Threshold Crossed: 1 datapoint');
       expect(page.body).toContain(
-        'Incident key: arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+        'Incident key: arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
       );
       expect(page.attributes).toMatchObject({
         notice: 'escalation',
@@ -234,7 +241,7 @@ describe('onRunbookResult plan', () => {
     });
     expect(page.body).toContain('This is a notice on that incident, not a new one');
     expect(page.body).toContain(
-      'Incident key: arn:aws:cloudwatch:us-east-2:123456789012:alarm:web-status-check',
+      'Incident key: arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
     );
   });
 

@@ -69,6 +69,7 @@ function specWith(plan: Plan<TestIntent>) {
   const spec: FunctionSpec<z.ZodUnknown, undefined, undefined, TestIntent> = {
     name: 'test',
     schema: z.unknown(),
+    scope: () => [],
     observe: () => ({ signal, facts: undefined }),
     gather: { permissions: [], read: async () => undefined },
     plan: () => plan,

@@ -110,7 +110,9 @@ beforeEach(() => {
   ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
 });
 
-const invoke = (event: unknown) => handler(event as never, makeContext());
+// AWS's samples come from their own account and region: the function runs there, as it would in that account.
+const invoke = (event: { account: string; region: string }) =>
+  handler(event as never, makeContext(undefined, { account: event.account, region: event.region }));
 const page = () => {
   const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
   return { subject: input?.Subject ?? '', body: input?.Message ?? '' };

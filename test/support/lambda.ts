@@ -1,12 +1,15 @@
 import type { Context } from 'aws-lambda';
 
 /** The parts of a Lambda context the middy stack and Powertools read. */
-export function makeContext(functionName = 'ops-autopilot-test'): Context {
+export function makeContext(
+  functionName = 'ops-autopilot-test',
+  site: { account: string; region: string } = { account: '123456789012', region: 'us-east-1' },
+): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:${site.region}:${site.account}:function:${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: crypto.randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

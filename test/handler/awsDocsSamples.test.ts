@@ -123,7 +123,7 @@ describe("onBackupFailure: AWS Backup's documented samples", () => {
 
   it.each(routedBackup)('pages %s once, naming the job', async (fixture) => {
     // Arrange
-    const event = loadFixture<{ detail: Record<string, string> }>(fixture);
+    const event = loadFixture<{ account: string; region: string; detail: Record<string, string> }>(fixture);
     const jobId = event.detail.backupJobId ?? event.detail.copyJobId ?? event.detail.restoreJobId;
     // Act
     await invoke(event);

@@ -2,11 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
+import { demoModeLine } from '../../scripts/demo/mode.ts';
 import { ROOT } from '../support/packaged.ts';
 
 // What the README and docs/ promise an operator, held to the code: a figure or a command that drifts
 // from it fails here.
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const readme = read('README.md');
 const deployDoc = read('docs/DEPLOY.md');
 const operatorDocs = [
   'README.md',
@@ -55,5 +57,19 @@ describe('the sls commands of the README and docs/', () => {
     // Assert
     expect([...regions.values()].flat().length).toBeGreaterThan(5);
     expect([...regions.keys()], JSON.stringify(Object.fromEntries(regions), null, 1)).toEqual(['eu-west-1']);
+  });
+});
+
+describe('npm run demo, as the README describes it', () => {
+  const demoLine = readme.split('\n').find((l) => l.includes('npm run demo'));
+
+  it('says it runs live by default, as the demo prints, and how to run it dry as dev is deployed', () => {
+    // Act
+    const printed = demoModeLine('dev', undefined);
+    // Assert
+    expect(printed).toMatch(/^stage dev, run live /);
+    expect(demoLine).toContain('live');
+    expect(demoLine).toContain('DRY_RUN=true npm run demo');
+    expect(demoModeLine('dev', 'true')).toMatch(/^stage dev, run dry-run /);
   });
 });

@@ -1,9 +1,11 @@
 // npm run decisions -- [--incident KEY] [--since 1h] [--limit 20] [--stage prod | --table NAME]
 // The last decisions from the action log as a table, newest first, read from its indexes (no scan).
+// The first line names the table and region read: --table, else --stage, else STATE_TABLE_NAME.
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseSince, queryDecisions } from '#shared/state/actionLogQuery.ts';
+import { DecisionsUsageError, readingLine, stateTableToRead } from './decisions/stateTable.ts';
 import { decisionsTable } from './decisions/table.ts';
 
 const { values } = parseArgs({
@@ -11,7 +13,7 @@ const { values } = parseArgs({
     incident: { type: 'string' },
     since: { type: 'string', default: '24h' },
     limit: { type: 'string', default: '20' },
-    stage: { type: 'string', default: 'dev' },
+    stage: { type: 'string' },
     table: { type: 'string' },
   },
 });
@@ -24,10 +26,20 @@ if (sinceMs === undefined || !Number.isInteger(limit) || limit < 1 || limit > 10
   );
   process.exit(2);
 }
-const table = values.table ?? process.env.STATE_TABLE_NAME ?? `ops-autopilot-${values.stage}-state`;
-const now = Date.now();
-const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+let choice: ReturnType<typeof stateTableToRead>;
 try {
+  choice = stateTableToRead(values, process.env);
+} catch (error) {
+  if (!(error instanceof DecisionsUsageError)) throw error;
+  console.error(`decisions: ${error.message}`);
+  process.exit(2);
+}
+const { table } = choice;
+const now = Date.now();
+const dynamodb = new DynamoDBClient({});
+const client = DynamoDBDocumentClient.from(dynamodb);
+try {
+  console.log(readingLine(choice, await dynamodb.config.region()));
   const entries = await queryDecisions(client, {
     table,
     ...(values.incident ? { incident: values.incident } : {}),

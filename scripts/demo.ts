@@ -20,6 +20,7 @@ import { createLocalStack, type DeliveredPage } from '../test/support/localStack
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { eventRules, packageStack, scheduledFunctions } from '../test/support/packaged.ts';
 import { installRouter, isEventBridgeEvent } from '../test/support/routing.ts';
+import { demoModeLine } from './demo/mode.ts';
 
 type Handler = (event: never, context: Context) => Promise<unknown>;
 
@@ -262,7 +263,9 @@ async function main(): Promise<number> {
     process.env.STATE_TABLE_NAME = stack.tableName;
     process.env.PAGE_TOPIC_ARN = stack.topicArn;
     process.env.STAGE = process.env.STAGE ?? 'dev';
-    // Live mode against the emulator, so every executor really runs; nothing here reaches AWS.
+    // Live mode against the emulator by default, so every executor really runs; nothing here reaches
+    // AWS. The first line says so, since the deployed dev stage is dry-run.
+    console.log(demoModeLine(process.env.STAGE, process.env.DRY_RUN));
     process.env.DRY_RUN = process.env.DRY_RUN ?? 'false';
     process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -70,10 +70,16 @@ async function main(): Promise<number> {
     // Only a live run (DRY_RUN=false) starts a runbook; moto has no SSM Automation, so it fails visibly.
     AUTOMATION_ROLE_ARN: `arn:aws:iam::123456789012:role/ops-autopilot-${stage}-runbooks-us-east-1`,
   };
-  console.log(`# ops-autopilot ${stage}: moto_server on ${moto.endpoint}, table and topic created.`);
+  console.log(
+    `# ops-autopilot ${stage}: moto_server (pid ${moto.pid}) on ${moto.endpoint}, table and topic created.`,
+  );
   console.log('# Paste into the shell you run `npx sls invoke local` from:');
   for (const [name, value] of Object.entries(exports)) console.log(`export ${name}=${value}`);
   console.log(`# Pages sent: npm run local:pages${stage === 'dev' ? '' : ` -- --stage ${stage}`}`);
+  // On a shared machine `pkill -f moto_server` would end everyone's emulators: name this one.
+  console.log(
+    `# From another shell: kill ${process.pid} (stops this local:up and its moto_server, and no other emulator).`,
+  );
   console.log('# Ctrl-C stops the emulator (its data is gone with it).');
   // Held open by moto's child process until a signal stops it.
   return new Promise<number>(() => undefined);

@@ -126,6 +126,43 @@ describe('the action log, queried', () => {
     expect(stdout).toContain('(dry-run)');
   });
 
+  it('reads the stage --stage names even when STATE_TABLE_NAME names another stage, and says which table it read', async () => {
+    // Arrange: this file's table holds decisions and STATE_TABLE_NAME names it (as local:up's exports
+    // leave it); the quiet stage's table holds none.
+    await twoIncidents();
+    const quiet = await createLocalStack('ops-autopilot-quiet');
+    // Act
+    const { stdout } = await run(
+      'npx',
+      ['tsx', 'scripts/decisions.ts', '--stage', 'quiet', '--since', '1h'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, STATE_TABLE_NAME: stack.tableName },
+      },
+    );
+    // Assert
+    expect(stdout.split('\n')[0]).toBe(
+      `Decisions in ${quiet.tableName} (us-east-1), from --stage quiet; STATE_TABLE_NAME=${stack.tableName} ignored`,
+    );
+    expect(stdout).toContain('No decisions found.');
+    expect(stdout).not.toContain('search-errors');
+  });
+
+  it('reads the table --table names over both --stage and STATE_TABLE_NAME', async () => {
+    // Arrange
+    await twoIncidents();
+    const quiet = await createLocalStack('ops-autopilot-quiet');
+    // Act
+    const { stdout } = await run(
+      'npx',
+      ['tsx', 'scripts/decisions.ts', '--table', stack.tableName, '--stage', 'quiet', '--since', '1h'],
+      { cwd: ROOT, env: { ...process.env, STATE_TABLE_NAME: quiet.tableName } },
+    );
+    // Assert
+    expect(stdout.split('\n')[0]).toBe(`Decisions in ${stack.tableName} (us-east-1), from --table`);
+    expect(stdout).toContain('search-errors');
+  });
+
   it('says so when nothing was decided', () => {
     // Arrange
     const entries: never[] = [];

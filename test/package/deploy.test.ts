@@ -117,10 +117,13 @@ beforeAll(async () => {
   dev = { run, template: templateIn(out) };
 }, 240_000);
 
-describe('the deployer policy (deploy/deployer-policy.json)', () => {
-  const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'deployer-policy.json'), 'utf8')) as {
-    Statement: Statement[];
+const POLICY_TEMPLATE = join(ROOT, 'deploy', 'deployer-policy.template.json');
+
+describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
+  const template = JSON.parse(readFileSync(POLICY_TEMPLATE, 'utf8')) as {
+    Resources: { DeployerPolicy: { Properties: { PolicyDocument: { Statement: Statement[] } } } };
   };
+  const policy = template.Resources.DeployerPolicy.Properties.PolicyDocument;
   const granted = new Set(actionsOf(policy.Statement));
 
   /** What CloudFormation calls to create and delete each resource type the stack holds. */
@@ -149,11 +152,64 @@ describe('the deployer policy (deploy/deployer-policy.json)', () => {
     const types = [...new Set(Object.values(dev.template.Resources).map((r) => r.Type))].sort();
     // Assert: a new resource type needs its actions in the policy and in this table.
     for (const type of types) {
-      expect(needs[type], `${type}: add its actions to deploy/deployer-policy.json and here`).toBeDefined();
+      expect(
+        needs[type],
+        `${type}: add its actions to deploy/deployer-policy.template.json and here`,
+      ).toBeDefined();
       for (const action of needs[type] ?? []) expect(granted, `${type} needs ${action}`).toContain(action);
     }
     expect(granted).toContain('ssm:DescribeDocument');
     expect(granted).toContain('cloudformation:CreateChangeSet');
+  });
+
+  it("names every resource in the deploying account's partition, never aws's by hand (aws-cn, aws-us-gov)", () => {
+    // Arrange: every ARN the statements name, Fn::Sub strings included.
+    const arns = JSON.stringify(policy.Statement.map((s) => s.Resource)).match(/arn:[^"]*/g) ?? [];
+    // Assert
+    expect(arns.length).toBeGreaterThan(0);
+    for (const arn of arns) expect(arn, arn).toMatch(/^arn:\$\{AWS::Partition\}:/);
+  });
+
+  it('is a template cfn-lint passes', () => {
+    // Act
+    const lint = (() => {
+      try {
+        execFileSync('cfn-lint', [POLICY_TEMPLATE], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${process.env.HOME}/.pyenv/shims:${process.env.PATH}` },
+        });
+        return '';
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout ?? error);
+      }
+    })();
+    // Assert
+    expect(lint).toBe('');
+  }, 120_000);
+
+  it("becomes, through DEPLOY.md's jq line, the same policy with the partition written in", () => {
+    // Arrange: the doc's command for the aws-us-gov partition, run where the repository is.
+    const line = blockAfter('Without CloudFormation', 'sh')
+      .split('\n')
+      .find((l) => l.startsWith('jq '));
+    if (line === undefined) throw new Error('no jq line after "Without CloudFormation" in DEPLOY.md');
+    const dir = mkdtempSync(join(tmpdir(), 'ops-autopilot-policy-'));
+    copies.push(dir);
+    const command = line.replace('--arg partition aws ', '--arg partition aws-us-gov ');
+    // Act
+    execFileSync('bash', [
+      '-c',
+      `cd ${JSON.stringify(ROOT)} && ${command.replace('> deployer-policy.json', `> ${join(dir, 'policy.json')}`)}`,
+    ]);
+    const plain = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8')) as { Statement: Statement[] };
+    // Assert
+    expect(JSON.stringify(plain)).not.toContain('Fn::Sub');
+    expect(JSON.stringify(plain)).toBe(
+      JSON.stringify(policy).replace(
+        /\{"Fn::Sub":"arn:\$\{AWS::Partition\}:([^"]*)"\}/g,
+        '"arn:aws-us-gov:$1"',
+      ),
+    );
   });
 
   it('has no wildcard action and keeps every statement with resources to the stack by name where IAM can', () => {
@@ -193,6 +249,32 @@ describe('the walkthrough (docs/DEPLOY.md) against sls package', () => {
     expect(deployDoc).toContain(
       'ops-autopilot: runbook documents not checked (offline package); sls deploy checks them with ssm:DescribeDocument',
     );
+  });
+
+  it('counts, in its cost estimate, the alarms, dashboards and keys the packaged stack has', () => {
+    // Arrange
+    const cost = deployDoc.slice(deployDoc.indexOf('## 9. What it costs'), deployDoc.indexOf('## 10.'));
+    const count = (type: string) =>
+      Object.values(dev.template.Resources).filter((r) => r.Type === type).length;
+    // Act
+    const said = (item: string) => Number(cost.match(new RegExp(`\\| ${item} \\((\\d+)`))?.[1]);
+    // Assert
+    expect(said('CloudWatch alarms')).toBe(count('AWS::CloudWatch::Alarm'));
+    expect(said('CloudWatch dashboard')).toBe(count('AWS::CloudWatch::Dashboard'));
+    expect(said('KMS key')).toBe(count('AWS::KMS::Key'));
+    expect(cost).toContain(`| $${(count('AWS::CloudWatch::Alarm') * 0.1).toFixed(2)} |`);
+  });
+
+  it('names, under Remove, every resource type the stack keeps when it is removed', () => {
+    // Arrange
+    const remove = deployDoc.slice(deployDoc.indexOf('## 10. Remove'));
+    // Act
+    const kept = Object.values(dev.template.Resources)
+      .filter((r) => (r as unknown as { DeletionPolicy?: string }).DeletionPolicy === 'Retain')
+      .map((r) => r.Type);
+    // Assert
+    expect(kept.length).toBeGreaterThan(0);
+    for (const type of new Set(kept)) expect(remove, type).toContain(`\`${type}\``);
   });
 
   it('keeps the state table on remove and on replacement by default', () => {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
  */
 export interface Moto {
   endpoint: string;
+  /** Its process id: `npm run local:up` prints it, so a person stops this emulator and no other. */
+  pid: number | undefined;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startMoto(port?: number): Promise<Moto> {
   });
   return {
     endpoint,
+    pid: child.pid,
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },

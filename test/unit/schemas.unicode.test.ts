@@ -23,6 +23,12 @@ const OPAQUE = new Set([
   'stopIdleInstances.IdleScanEvent',
 ]);
 
+/** Fixtures of states the rules never route (the routing test says so): their schema refuses them. */
+const UNROUTED: Record<string, string> = {
+  'onBackupFailure/backup-job-running.json': 'a running job is not a failure',
+  'onBackupFailure/restore-job-pending.json': 'a pending restore is not a failure',
+};
+
 interface Found {
   unchecked: string[];
   opaque: string[];
@@ -148,8 +154,8 @@ describe('event schemas: valid Unicode in every string', () => {
     },
   );
 
-  it.each(registry.map((entry) => [entry.name, entry] as const))(
-    '%s: every valid fixture still passes its schema',
+  it.each(registry.map((entry) => entry.name))(
+    '%s: every fixture outside invalid/ still passes its schema, but those its rules never route',
     async (name) => {
       // Arrange
       const { [name]: spec } = (await import(`#functions/${name}/spec.ts`)) as Record<
@@ -158,13 +164,10 @@ describe('event schemas: valid Unicode in every string', () => {
       >;
       const fixtures = listFixtures().filter((f) => f.startsWith(`${name}/`) && !f.includes('/invalid/'));
       // Act
-      const refused = fixtures.flatMap((f) => {
-        const parsed = spec?.schema.safeParse(loadFixture(f));
-        return parsed?.success ? [] : [`${f}: ${parsed?.error.message ?? 'no spec'}`];
-      });
+      const refused = fixtures.filter((f) => spec?.schema.safeParse(loadFixture(f)).success !== true);
       // Assert
       expect(fixtures.length).toBeGreaterThan(0);
-      expect(refused).toEqual([]);
+      expect(refused).toEqual(fixtures.filter((f) => f in UNROUTED));
     },
   );
 });

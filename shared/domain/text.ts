@@ -81,6 +81,18 @@ export const wellFormedEntries = z.superRefine<Record<string, string>>((record, 
   }
 });
 
+/**
+ * The text cut to at most `limit` UTF-16 units (the unit AWS's API limits count in for tags), ending in
+ * `...` when cut, and never between the two halves of a surrogate pair: a valid text stays valid.
+ */
+export function truncated(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let cut = Math.max(0, limit - 3);
+  const last = text.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return `${text.slice(0, cut)}...`;
+}
+
 /** What is wrong with a text for these bounds, or undefined when nothing is. */
 export function textProblem(s: string, bounds: TextBounds): string | undefined {
   const { min = 0, max, multiline = false } = bounds;

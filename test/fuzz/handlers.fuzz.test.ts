@@ -347,7 +347,7 @@ function violation(name: string, verdict: Verdict): string | undefined {
 }
 
 /** A failure names its seed, path and a bounded view of the input: the full one may hold megabytes. */
-function compactReport(details: fc.RunDetails<[unknown]>): void {
+function compactReport<T>(details: fc.RunDetails<[T]>): void {
   if (!details.failed) return;
   const input = JSON.stringify(details.counterexample?.[0], (_, v) =>
     typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}...(${v.length} chars)` : v,

@@ -5,11 +5,36 @@ import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { isWellFormed, truncated } from '#shared/domain/text.ts';
 import { TAG_VALUE_LIMIT, truncateTagValue } from '#shared/executors/stopInstances.ts';
 import { loadFixture } from '../support/events.ts';
+import { LONE_SURROGATES } from '../support/unicode.ts';
 
 // Text cut to a length goes on into pages, tags and records: a cut inside a surrogate pair would leave
 // an unpaired surrogate there, which SNS, EC2 and DynamoDB cannot take.
 
 const EMOJI = '\u{1F4A5}';
+
+describe('valid Unicode', () => {
+  it("agrees with Node's String.prototype.isWellFormed on any UTF-16 text", () => {
+    // The runtime's own check (Node 20+), reached past the ES2023 typings this project compiles with.
+    const native = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+    // Pieces of any code units, lone surrogates and pairs, so that halves meet across pieces.
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.constantFrom(...LONE_SURROGATES, '\uD83D', '\uDCA5', EMOJI),
+    );
+    let broken = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const text = pieces.join('');
+        if (!native(text)) broken++;
+        expect(isWellFormed(text)).toBe(native(text));
+      }),
+      { seed: 20_250_615, numRuns: 2_000 },
+    );
+    // Both answers were tried often.
+    expect(broken).toBeGreaterThan(200);
+    expect(broken).toBeLessThan(1_800);
+  });
+});
 
 describe('cutting text to a length', () => {
   it('never leaves half of a surrogate pair, whatever the text and the limit', () => {

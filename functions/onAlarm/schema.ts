@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alarmArn } from '#shared/domain/arn.ts';
-import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
-import { boundedRecord, boundedText } from '#shared/domain/text.ts';
+import { BoundedEnvelope, notInFuture, ResourceArn } from '#shared/domain/eventBridge.ts';
+import { boundedRecord, boundedText, eventString } from '#shared/domain/text.ts';
 
 /**
  * CloudWatch alarm state changes as EventBridge delivers them: metric, metric-math, anomaly-detection,
@@ -28,7 +28,7 @@ const AlarmState = z.object({
   // A JSON string whose keys vary by alarm type; absent on some types. Read defensively in signal.ts.
   // Composite alarms list their triggering alarms here, so it may be far longer than the reason.
   reasonData: prose(65_536).optional(),
-  timestamp: z.string().min(1).max(64).superRefine(notInFuture),
+  timestamp: eventString().min(1).max(64).superRefine(notInFuture),
   actionsSuppressedBy: line(255).optional(),
   actionsSuppressedReason: prose(1024).optional(),
 });
@@ -85,7 +85,7 @@ const AlarmDetail = z.object({
 
 const Envelope = BoundedEnvelope.extend({
   source: z.literal('aws.cloudwatch'),
-  resources: z.array(z.string().startsWith('arn:').max(2048)).min(1).max(20),
+  resources: z.array(ResourceArn).min(1).max(20),
   detail: AlarmDetail,
 });
 

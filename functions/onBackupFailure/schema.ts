@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountId, BoundedEnvelope, notInFuture, RecordId } from '#shared/domain/eventBridge.ts';
-import { boundedText } from '#shared/domain/text.ts';
+import { boundedText, eventString } from '#shared/domain/text.ts';
 
 /**
  * AWS Backup's job state-change events as EventBridge delivers them:
@@ -15,8 +15,7 @@ import { boundedText } from '#shared/domain/text.ts';
 
 const name = (max: number) => boundedText({ min: 1, max });
 
-const Arn = z
-  .string()
+const Arn = eventString()
   .max(2048)
   .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+$/, {
     message: 'must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)',
@@ -30,8 +29,7 @@ const Arn = z
 const VAULT_NAME = '(aws/[a-z0-9-]{1,32}/)?[A-Za-z0-9._-]{1,50}';
 
 /** The ARN of a backup vault: the page names its vault and region. */
-const VaultArn = z
-  .string()
+const VaultArn = eventString()
   .max(2048)
   .regex(
     new RegExp(`^arn:aws[a-z-]*:backup:[a-z]{2}(-[a-z]+)+-\\d{1,2}:\\d{12}:backup-vault:${VAULT_NAME}$`),
@@ -40,7 +38,7 @@ const VaultArn = z
     },
   );
 
-const VaultName = z.string().regex(new RegExp(`^${VAULT_NAME}$`), {
+const VaultName = eventString().regex(new RegExp(`^${VAULT_NAME}$`), {
   message:
     'must be a backup vault name (1 to 50 letters, digits, . _ -, or AWS-managed: aws/<service>/<name>)',
 });
@@ -63,17 +61,17 @@ const ArnIfAny = z.union(
 );
 
 /** A job time: readable, and not in the future (it is shown as when the job ran). */
-const JobTime = z.string().min(1).max(64).superRefine(notInFuture);
+const JobTime = eventString().min(1).max(64).superRefine(notInFuture);
 
 /** Bytes: backup jobs send a string of digits, copy jobs a number. */
 const Bytes = z.union([
   z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z.string().regex(/^\d{1,15}$/, { message: 'must be a whole number of bytes' }),
+  eventString().regex(/^\d{1,15}$/, { message: 'must be a whole number of bytes' }),
 ]);
 
 const Percent = z.union([
   z.number().finite().min(0).max(100),
-  z.string().regex(/^\d{1,3}(\.\d{1,6})?$/, { message: 'must be a percentage' }),
+  eventString().regex(/^\d{1,3}(\.\d{1,6})?$/, { message: 'must be a percentage' }),
 ]);
 
 /** AWS's own words about the job: shown in the page, and read for what a retry cannot fix. */
@@ -115,7 +113,7 @@ const BackupJobDetail = z.object({
   recoveryPointArn: ArnIfAny.optional(),
   state: RoutedState,
   // A deadline, normally in the future: shown only.
-  startBy: z.string().max(64).optional(),
+  startBy: eventString().max(64).optional(),
   // AWS's own attempts within the job's start window; shown, never used to decide (README).
   retryCount: z.number().int().min(0).max(1000).optional(),
 });

@@ -1,6 +1,7 @@
 import type { IngressPermission } from '#shared/domain/intent.ts';
 import { partitionOf } from '#shared/domain/partition.ts';
 import type { ResourceRef } from '#shared/domain/signal.ts';
+import { truncated } from '#shared/domain/text.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import type { DetectionName } from './settings.ts';
 
@@ -174,6 +175,8 @@ function modifiedWorldRules(req: Json): { ruleId: string; text: string }[] {
 }
 
 const PUBLIC_GROUPS = /acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)/;
+/** S3's ACL permissions: https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#permissions */
+const S3_PERMISSIONS = ['FULL_CONTROL', 'WRITE', 'WRITE_ACP', 'READ', 'READ_ACP'] as const;
 
 /** A policy document as CloudTrail logs it: an object, or a JSON (sometimes URL-encoded) string. */
 function policyDocument(v: Json): Obj | undefined {
@@ -203,8 +206,7 @@ const isPublicPrincipal = (p: Json) =>
   p === '*' || values(field(p, 'AWS')).includes('*') || values(field(p, 'CanonicalUser')).includes('*');
 /** JSON of a statement for a page line: escaped, so nothing in it can break the page. */
 const excerpt = (v: Json) => {
-  const s = JSON.stringify(v) ?? '';
-  return s.length > 1000 ? `${s.slice(0, 997)}...` : s;
+  return truncated(JSON.stringify(v) ?? '', 1000);
 };
 
 /** Condition keys that narrow who may act (to an account, organization, ARN, VPC or endpoint). */
@@ -267,21 +269,23 @@ function publicBucket(
     );
     const headers = Object.entries(isObj(req) ? req : {})
       .filter(([k, v]) => k.startsWith('x-amz-grant-') && PUBLIC_GROUPS.test(values(v).map(String).join(' ')))
-      .map(([k]) => k);
+      // Counted whatever its spelling; its name is shown only when it reads as a header name.
+      .map(([k]) => (/^x-amz-grant-[A-Za-z-]{1,32}$/.test(k) ? k : 'x-amz-grant-(unreadable)'));
     const canned = values(field(req, 'x-amz-acl')).find(
       (v) => v === 'public-read' || v === 'public-read-write' || v === 'authenticated-read',
     );
     if (grants.length === 0 && headers.length === 0 && canned === undefined) return undefined;
     const granted = grants.map(
       (g) =>
-        `${str(field(g, 'Permission')) ?? '?'} to ${PUBLIC_GROUPS.exec(str(field(field(g, 'Grantee'), 'URI')) ?? '')?.[1]}`,
+        `${S3_PERMISSIONS.find((p) => p === field(g, 'Permission')) ?? '?'} to ${PUBLIC_GROUPS.exec(str(field(field(g, 'Grantee'), 'URI')) ?? '')?.[1]}`,
     );
     return {
       what: `bucket ${bucket} ACL grants public access`,
       evidence: {
-        publicGrant: [...granted, ...headers, ...(canned ? [`x-amz-acl ${String(canned)}`] : [])]
-          .join(', ')
-          .slice(0, 1000),
+        publicGrant: truncated(
+          [...granted, ...headers, ...(canned ? [`x-amz-acl ${String(canned)}`] : [])].join(', '),
+          1000,
+        ),
       },
     };
   }
@@ -656,7 +660,10 @@ const DETECTORS: Record<DetectionName, Detector> = {
     return {
       what: `IAM user ${user} signed in to the console without MFA`,
       resource: { type: 'iam user', id: user },
-      evidence: { MFAUsed: mfa === undefined ? '(absent)' : mfa.slice(0, 16) },
+      // A word such as No or false; anything else is shown as unreadable, never raw.
+      evidence: {
+        MFAUsed: mfa === undefined ? '(absent)' : /^[A-Za-z]{1,16}$/.test(mfa) ? mfa : '(unreadable)',
+      },
     };
   },
   'guardduty-disabled': (e) => {
@@ -765,8 +772,8 @@ export function detect(e: CloudTrailEvent, order: readonly DetectionName[]): Fin
     return [
       {
         detection: 'unauthorized-api-call',
-        what: `${e.detail.eventName} refused (${e.detail.errorCode.slice(0, 64)})`,
-        evidence: { errorCode: e.detail.errorCode.slice(0, 256) },
+        what: `${e.detail.eventName} refused (${truncated(e.detail.errorCode, 64)})`,
+        evidence: { errorCode: truncated(e.detail.errorCode, 256) },
       },
     ];
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
-import { boundedText } from '#shared/domain/text.ts';
+import { boundedText, eventString, wellFormedUnicode } from '#shared/domain/text.ts';
 
 /**
  * CloudTrail records as EventBridge delivers them: "AWS API Call via CloudTrail" and "AWS Console Sign
@@ -47,7 +47,7 @@ const Json = z.unknown();
 const Detail = z.object({
   eventVersion: line(16).optional(),
   userIdentity: UserIdentity,
-  eventTime: z.iso.datetime().superRefine(notInFuture),
+  eventTime: z.iso.datetime().check(wellFormedUnicode).superRefine(notInFuture),
   eventSource: boundedText({ min: 1, max: 128 }),
   eventName: boundedText({ min: 1, max: 128 }),
   awsRegion: line(32),
@@ -59,14 +59,14 @@ const Detail = z.object({
   responseElements: Json.optional(),
   additionalEventData: Json.optional(),
   // The record's own id keys idempotency and the page: a GUID in CloudTrail.
-  eventID: z.string().regex(/^[A-Za-z0-9-]{1,128}$/, { message: 'must be a CloudTrail event id' }),
+  eventID: eventString().regex(/^[A-Za-z0-9-]{1,128}$/, { message: 'must be a CloudTrail event id' }),
   eventType: line(64).optional(),
   recipientAccountId: line(32).optional(),
 });
 
 export const CloudTrailEvent = BoundedEnvelope.extend({
   'detail-type': z.enum(['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail']),
-  source: z.string().regex(/^aws\.[a-z0-9-]{1,64}$/, { message: 'must be an AWS service source' }),
+  source: eventString().regex(/^aws\.[a-z0-9-]{1,64}$/, { message: 'must be an AWS service source' }),
   detail: Detail,
 });
 export type CloudTrailEvent = z.infer<typeof CloudTrailEvent>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountId, BoundedEnvelope, notInFuture, RecordId } from '#shared/domain/eventBridge.ts';
-import { boundedText } from '#shared/domain/text.ts';
+import { boundedText, eventString } from '#shared/domain/text.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 
 /**
@@ -20,8 +20,7 @@ const line = (max: number) => boundedText({ max });
 /** Dollar amounts and percentages: finite, non-negative, and no larger than any real bill. */
 const amount = z.number().finite().min(0).max(1e12);
 
-const awsConsoleLink = z
-  .string()
+const awsConsoleLink = eventString()
   .max(2048)
   .refine(
     (s) => {
@@ -48,8 +47,8 @@ const AnomalyDetail = z
   .object({
     // Anomaly ids are UUIDs: printable ASCII bounds them for keys, pages and page ids.
     anomalyId: RecordId,
-    anomalyStartDate: z.string().min(1).max(64).superRefine(notInFuture),
-    anomalyEndDate: z.string().min(1).max(64).superRefine(notInFuture),
+    anomalyStartDate: eventString().min(1).max(64).superRefine(notInFuture),
+    anomalyEndDate: eventString().min(1).max(64).superRefine(notInFuture),
     accountId: AccountId,
     accountName: line(255).optional(),
     dimensionValue: line(1024).optional(),
@@ -64,7 +63,7 @@ const AnomalyDetail = z
       totalImpactPercentage: amount.optional(),
     }),
     rootCauses: z.array(RootCause).max(100).default([]),
-    monitorArn: z.string().startsWith('arn:').max(2048),
+    monitorArn: eventString().startsWith('arn:').max(2048),
     monitorName: name(1024),
     anomalyDetailsLink: awsConsoleLink,
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
+import { BoundedEnvelope, notInFuture, ResourceArn } from '#shared/domain/eventBridge.ts';
+import { eventString } from '#shared/domain/text.ts';
 
 /**
  * SSM Automation's "EC2 Automation Execution Status-change Notification" as EventBridge delivers it
@@ -18,12 +19,12 @@ import { BoundedEnvelope, notInFuture } from '#shared/domain/eventBridge.ts';
 export const RESULT_STATUSES = ['Failed', 'TimedOut', 'Cancelled', 'Success'] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
-export const ExecutionId = z.string().regex(/^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/, {
+export const ExecutionId = eventString().regex(/^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/, {
   message: 'must be an automation execution id (a UUID, 36 characters)',
 });
 
 /** Document names (and shared documents' ARNs): https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html */
-const DocumentName = z.string().regex(/^[a-zA-Z0-9_\-.:/]{3,256}$/, {
+const DocumentName = eventString().regex(/^[a-zA-Z0-9_\-.:/]{3,256}$/, {
   message: 'must be an SSM document name or ARN (3 to 256 of a-z, A-Z, 0-9, _ - . : /)',
 });
 
@@ -31,8 +32,7 @@ const DocumentName = z.string().regex(/^[a-zA-Z0-9_\-.:/]{3,256}$/, {
 const utc = (value: string): string =>
   /(Z|[+-]\d{2}:?\d{2}|UTC|GMT)$/i.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value) ? value : `${value} UTC`;
 
-const executionTime = z
-  .string()
+const executionTime = eventString()
   .min(1)
   .max(64)
   .superRefine((value, ctx) => notInFuture(utc(value), ctx));
@@ -53,7 +53,7 @@ const ExecutionDetail = z.object({
   EndTime: executionTime.optional(),
   /** Milliseconds the execution ran. */
   Time: z.number().finite().min(0).max(1e11).optional(),
-  ExecutedBy: z.string().startsWith('arn:').max(2048).optional(),
+  ExecutedBy: ResourceArn.optional(),
 });
 
 const executionArn = (partition: string, region: string, account: string, id: string) =>

@@ -44,6 +44,55 @@ function characters(s: string): number {
   return n;
 }
 
+/**
+ * Why a string with an unpaired surrogate is refused: it would pass every other check and then fail
+ * where it is used (encodeURIComponent throws URIError in SNS's query protocol and in console links;
+ * DynamoDB, SNS and SQS want UTF-8), on every retry, so the page would never go out.
+ */
+export const UNPAIRED_SURROGATE = 'is not valid Unicode (contains an unpaired UTF-16 surrogate)';
+
+/**
+ * The check every string of an event schema carries, first and aborting, so the field is refused with
+ * one message naming it. One instance, so the schema test can tell that no string schema lacks it.
+ */
+export const wellFormedUnicode = z.refine<string>(isWellFormed, { message: UNPAIRED_SURROGATE, abort: true });
+
+/**
+ * A string taken from an event: valid Unicode, or refused naming the field. Every string schema of an
+ * event builds on it (formats add their regex, lengths their bounds).
+ */
+export function eventString() {
+  return z.string().check(wellFormedUnicode);
+}
+
+/**
+ * The check a record of strings carries instead (tags, dimensions): a key with an unpaired surrogate is
+ * reported at the record, so the broken key is not the name of the field that names it; a value under
+ * its key.
+ */
+export const wellFormedEntries = z.superRefine<Record<string, string>>((record, ctx) => {
+  for (const [key, value] of Object.entries(record)) {
+    // Aborting, like the string check: the bounds that follow would say the same again.
+    if (!isWellFormed(key)) {
+      ctx.addIssue({ code: 'custom', message: `a key ${UNPAIRED_SURROGATE}`, continue: false });
+    } else if (!isWellFormed(value)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: UNPAIRED_SURROGATE, continue: false });
+    }
+  }
+});
+
+/**
+ * The text cut to at most `limit` UTF-16 units (the unit AWS's API limits count in for tags), ending in
+ * `...` when cut, and never between the two halves of a surrogate pair: a valid text stays valid.
+ */
+export function truncated(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let cut = Math.max(0, limit - 3);
+  const last = text.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return `${text.slice(0, cut)}...`;
+}
+
 /** What is wrong with a text for these bounds, or undefined when nothing is. */
 export function textProblem(s: string, bounds: TextBounds): string | undefined {
   const { min = 0, max, multiline = false } = bounds;
@@ -52,14 +101,14 @@ export function textProblem(s: string, bounds: TextBounds): string | undefined {
   if (n < min || n > max) {
     return min > 0 ? `must be ${min} to ${max} characters (is ${n})` : `must be at most ${max} characters`;
   }
-  if (!isWellFormed(s)) return 'is not valid Unicode (an unpaired surrogate)';
+  if (!isWellFormed(s)) return UNPAIRED_SURROGATE;
   if (hasControlCharacter(s, multiline)) return 'contains a control character';
   return undefined;
 }
 
 /** A zod string within these bounds, failing with one message that says which bound. */
 export function boundedText(bounds: TextBounds) {
-  return z.string().superRefine((s, ctx) => {
+  return eventString().superRefine((s, ctx) => {
     const problem = textProblem(s, bounds);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
@@ -67,18 +116,21 @@ export function boundedText(bounds: TextBounds) {
 
 /** A zod string-to-string record with bounded keys, values and number of entries (tags, dimensions). */
 export function boundedRecord(bounds: { maxEntries: number; key: TextBounds; value: TextBounds }) {
-  return z.record(z.string(), z.string()).superRefine((record, ctx) => {
-    const entries = Object.entries(record);
-    if (entries.length > bounds.maxEntries) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${bounds.maxEntries} entries` });
-      return;
-    }
-    for (const [key, value] of entries) {
-      const keyProblem = textProblem(key, bounds.key);
-      // The key itself may be what is broken: report it at the record, not under its own text.
-      if (keyProblem) ctx.addIssue({ code: 'custom', message: `a key ${keyProblem}` });
-      const valueProblem = keyProblem ? undefined : textProblem(value, bounds.value);
-      if (valueProblem) ctx.addIssue({ code: 'custom', path: [key], message: valueProblem });
-    }
-  });
+  return z
+    .record(z.string(), z.string())
+    .check(wellFormedEntries)
+    .superRefine((record, ctx) => {
+      const entries = Object.entries(record);
+      if (entries.length > bounds.maxEntries) {
+        ctx.addIssue({ code: 'custom', message: `must have at most ${bounds.maxEntries} entries` });
+        return;
+      }
+      for (const [key, value] of entries) {
+        const keyProblem = textProblem(key, bounds.key);
+        // The key itself may be what is broken: report it at the record, not under its own text.
+        if (keyProblem) ctx.addIssue({ code: 'custom', message: `a key ${keyProblem}` });
+        const valueProblem = keyProblem ? undefined : textProblem(value, bounds.value);
+        if (valueProblem) ctx.addIssue({ code: 'custom', path: [key], message: valueProblem });
+      }
+    });
 }

@@ -2,6 +2,7 @@ import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
+import { truncated } from '#shared/domain/text.ts';
 import { claimStops, type StopClaim } from '#shared/state/stopRun.ts';
 import type { MutatingExecutor } from './types.ts';
 
@@ -44,8 +45,7 @@ async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
   return results;
 }
 
-export const truncateTagValue = (value: string): string =>
-  value.length <= TAG_VALUE_LIMIT ? value : `${value.slice(0, TAG_VALUE_LIMIT - 3)}...`;
+export const truncateTagValue = (value: string): string => truncated(value, TAG_VALUE_LIMIT);
 
 /**
  * One tag value for the whole run (the rule and its thresholds), so a run's stops are tagged in one

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
+import { truncated } from '#shared/domain/text.ts';
 import { DAY, isConditionalFailure, nowSeconds, sharedStatePrefixOf, stateTable } from './table.ts';
 
 /**
@@ -73,10 +74,7 @@ const SUMMARY_LIMIT = 1024;
  */
 export async function recordAutomationExecution(record: AutomationExecutionRecord): Promise<void> {
   const now = nowSeconds();
-  const summary =
-    record.signal.summary.length > SUMMARY_LIMIT
-      ? `${record.signal.summary.slice(0, SUMMARY_LIMIT - 3)}...`
-      : record.signal.summary;
+  const summary = truncated(record.signal.summary, SUMMARY_LIMIT);
   try {
     await documents.send(
       new PutCommand({

@@ -19,10 +19,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
+import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
 const ssm = mockClient(SSMClient);
@@ -103,6 +105,24 @@ describe('onBackupFailure handler: invalid events', () => {
       addMetric.mockRestore();
     },
   );
+});
+
+describe('onBackupFailure handler: unpaired surrogates', () => {
+  it('refuses a job whose detail.iamRoleArn holds an unpaired surrogate, before any AWS call, instead of a page that can never be sent', async () => {
+    // Arrange: SNS encodes the page as its query protocol does, so a page with the surrogate throws URIError.
+    sns.on(PublishCommand).callsFake((input: unknown) => {
+      encodeLikeTheQueryProtocol(input);
+      return { MessageId: 'm-1' };
+    });
+    // Act
+    const error = await invoke(loadFixture('onBackupFailure/invalid/lone-surrogate-role-arn.json')).catch(
+      (e: unknown) => e,
+    );
+    // Assert
+    expect(error).toMatchObject({ name: 'InvalidEventError' });
+    expect((error as Error).message).toContain(`detail.iamRoleArn: ${UNPAIRED_SURROGATE}`);
+    for (const m of [ssm, sns, dynamodb, documents, backup, ec2]) expect(m.calls()).toHaveLength(0);
+  });
 });
 
 describe('onBackupFailure handler: retry', () => {

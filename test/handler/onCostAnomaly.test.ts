@@ -5,9 +5,11 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } 
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
+import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
 const sns = mockClient(SNSClient);
@@ -94,4 +96,26 @@ describe('onCostAnomaly handler: budgets and metrics', () => {
     expect(addMetric).toHaveBeenCalledWith('CostAnomaliesBelowThreshold', 'Count', 1);
     addMetric.mockRestore();
   });
+});
+
+describe('onCostAnomaly handler: unpaired surrogates', () => {
+  it.each([
+    ['lone-surrogate-details-link.json', 'detail.anomalyDetailsLink'],
+    ['lone-surrogate-monitor-arn.json', 'detail.monitorArn'],
+  ])(
+    'refuses %s naming %s, before any AWS call, instead of a page that can never be sent',
+    async (fixture, field) => {
+      // Arrange: SNS encodes the page as its query protocol does, so a page with the surrogate throws URIError.
+      sns.on(PublishCommand).callsFake((input: unknown) => {
+        encodeLikeTheQueryProtocol(input);
+        return { MessageId: 'm-1' };
+      });
+      // Act
+      const error = await invoke(loadFixture(`onCostAnomaly/invalid/${fixture}`)).catch((e: unknown) => e);
+      // Assert
+      expect(error).toMatchObject({ name: 'InvalidEventError' });
+      expect((error as Error).message).toContain(`${field}: ${UNPAIRED_SURROGATE}`);
+      for (const m of [sns, dynamodb, documents, budgets]) expect(m.calls()).toHaveLength(0);
+    },
+  );
 });

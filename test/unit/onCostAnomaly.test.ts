@@ -5,6 +5,7 @@ import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
 import type { StageConfigInput } from '#shared/config.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
+import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { makeConfig } from '../support/config.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 
@@ -53,6 +54,8 @@ describe('CostAnomalyEvent schema', () => {
     'onCostAnomaly/invalid/foreign-details-link.json':
       "detail.anomalyDetailsLink: must be an https link to AWS's console",
     'onCostAnomaly/invalid/bad-linked-account.json': 'detail.rootCauses.0.linkedAccount: must be a 12-digit',
+    'onCostAnomaly/invalid/lone-surrogate-details-link.json': `detail.anomalyDetailsLink: ${UNPAIRED_SURROGATE}`,
+    'onCostAnomaly/invalid/lone-surrogate-monitor-arn.json': `detail.monitorArn: ${UNPAIRED_SURROGATE}`,
   };
 
   it.each(invalid)('refuses %s, naming the field', (fixture) => {

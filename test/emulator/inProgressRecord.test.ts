@@ -33,8 +33,8 @@ const TIMEOUT_MS = 300_000;
 const faults = { loseInProgressAnswers: 0, dropDeletes: false, lostAnswers: 0 };
 /** State-table calls seen, by command and whether they wrote the in-progress record or renewed it. */
 let calls: { command: string; status?: string | undefined }[] = [];
-/** Resolved by the next lease renewal the table applies; set by a test that waits for one. */
-let onRenewal: (() => void) | undefined;
+/** Told the lease end (epoch ms) of each renewal the table applies; set by a test that waits for one. */
+let onRenewal: ((until: number) => void) | undefined;
 /** Holds SNS Publish until released; set by a test that catches a delivery while it pages. */
 let publishGate: { reached: () => void; released: Promise<void> } | undefined;
 
@@ -48,7 +48,10 @@ beforeAll(async () => {
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName);
-      const input = args.input as { Item?: Record<string, { S?: string }>; UpdateExpression?: string };
+      const input = args.input as {
+        Item?: Record<string, { S?: string }>;
+        ExpressionAttributeValues?: Record<string, { N?: string }>;
+      };
       const status = input.Item?.status?.S;
       calls.push({ command, status });
       if (command === 'DeleteItemCommand' && faults.dropDeletes) {
@@ -60,9 +63,8 @@ beforeAll(async () => {
         faults.lostAnswers++;
         throw Object.assign(new Error('the answer to PutItem was lost'), { name: 'TimeoutError' });
       }
-      if (command === 'UpdateItemCommand' && input.UpdateExpression?.includes('in_progress_expiration')) {
-        onRenewal?.();
-      }
+      const renewedUntil = input.ExpressionAttributeValues?.[':lease_until']?.N;
+      if (command === 'UpdateItemCommand' && renewedUntil) onRenewal?.(Number(renewedUntil));
       return output;
     },
     { step: 'deserialize', name: 'stateTableFaultsForTests' },
@@ -105,8 +107,13 @@ function invocationContext(): Context {
   return { ...makeContext(FUNCTION), getRemainingTimeInMillis: () => deadline - Date.now() };
 }
 
-const invoke = (event: unknown) => handler(structuredClone(event) as never, invocationContext()) as Promise<PipelineResult>;
-const failureOf = (work: Promise<unknown>) => work.then(() => undefined, (e: unknown) => e as Error);
+const invoke = (event: unknown) =>
+  handler(structuredClone(event) as never, invocationContext()) as Promise<PipelineResult>;
+const failureOf = (work: Promise<unknown>) =>
+  work.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
 
 /** The documented anomaly as one EventBridge event (its own event id). */
 function anomaly() {
@@ -204,8 +211,11 @@ describe('the in-progress idempotency record of a 300 s function, against the em
     const first = invoke(event);
     await paging;
     clockForward(61_000);
+    const jumpedAt = Date.now();
     await new Promise<void>((r) => {
-      onRenewal = r;
+      onRenewal = (until) => {
+        if (until > jumpedAt) r();
+      };
     });
     // Act
     const duplicate = await failureOf(invoke(event));

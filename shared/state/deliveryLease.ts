@@ -4,7 +4,7 @@ import {
   PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -13,6 +13,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionalFailure } from './table.ts';
 
 /**
@@ -90,8 +91,12 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
     this.#onLost = options.onLost;
   }
 
-  /** Time left before another delivery may take this one over; 0 once the lease is not held. */
+  /**
+   * Time left before another delivery may take this one over: unbounded for a delivery that wrote no
+   * record (a manual invoke without an id), 0 once its lease is lost or released.
+   */
   remainingMs(): number {
+    if (!this.#key) return Number.POSITIVE_INFINITY;
     return Math.max(0, this.#leaseUntil - Date.now());
   }
 
@@ -151,14 +156,15 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
     } catch (error) {
       if (!isConditionalFailure(error)) throw error;
       const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.#read(key));
+      const existing = old && unmarshall(old);
       if (
-        old?.[STATUS]?.S !== IdempotencyRecordStatus.INPROGRESS ||
-        old[HOLDER_ATTRIBUTE]?.S !== this.#requestId
+        existing?.[STATUS] !== IdempotencyRecordStatus.INPROGRESS ||
+        existing[HOLDER_ATTRIBUTE] !== this.#requestId
       ) {
-        // Another delivery's record: upstream reads it (consistent) and answers from it, a stored
-        // result or IdempotencyAlreadyInProgressError, as it does for its own layer without ALL_OLD.
+        // Another delivery's record: upstream answers from it (a stored result, or in progress).
         throw new IdempotencyItemAlreadyExistsError(
           `Failed to put record for already existing idempotency key: ${record.idempotencyKey}`,
+          existing && recordOf(existing),
         );
       }
       // This invocation's own record: the SDK retried a PutItem whose answer was lost. It holds the lease
@@ -237,4 +243,17 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
     );
     return Item;
   }
+}
+
+/** The stored record as upstream's layer reads it (DynamoDBPersistenceLayer._getRecord). */
+function recordOf(item: Record<string, unknown>): IdempotencyRecord {
+  const { dataAttr, validationKeyAttr } = PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS;
+  return new IdempotencyRecord({
+    idempotencyKey: item[KEY] as string,
+    status: item[STATUS] as IdempotencyRecord['status'],
+    expiryTimestamp: item[EXPIRY] as number | undefined,
+    inProgressExpiryTimestamp: item[IN_PROGRESS_EXPIRY] as number | undefined,
+    responseData: item[dataAttr] as IdempotencyRecord['responseData'],
+    payloadHash: item[validationKeyAttr] as string | undefined,
+  });
 }

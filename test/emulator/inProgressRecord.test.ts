@@ -30,13 +30,15 @@ const FUNCTION = 'ops-autopilot-dev-onCostAnomaly';
 const TIMEOUT_MS = 300_000;
 
 /** What the state table does to the next calls: lose the answer of a write it applied, or not answer. */
-const faults = { loseInProgressAnswers: 0, dropDeletes: false, lostAnswers: 0 };
+const faults = { loseInProgressAnswers: 0, dropDeletes: false, dropRenewals: false, lostAnswers: 0 };
 /** State-table calls seen, by command and whether they wrote the in-progress record or renewed it. */
 let calls: { command: string; status?: string | undefined }[] = [];
 /** Told the lease end (epoch ms) of each renewal the table applies; set by a test that waits for one. */
 let onRenewal: ((until: number) => void) | undefined;
-/** Holds SNS Publish until released; set by a test that catches a delivery while it pages. */
-let publishGate: { reached: () => void; released: Promise<void> } | undefined;
+/** Holds SNS Publish until released (then fails it, if asked); set by a test that catches a delivery while it pages. */
+let publishGate: { reached: () => void; released: Promise<void>; fail?: boolean } | undefined;
+/** Gates for the next publishes, one each, before publishGate. */
+let publishGates: NonNullable<typeof publishGate>[] = [];
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
@@ -54,7 +56,11 @@ beforeAll(async () => {
       };
       const status = input.Item?.status?.S;
       calls.push({ command, status });
-      if (command === 'DeleteItemCommand' && faults.dropDeletes) {
+      const renewal = input.ExpressionAttributeValues?.[':lease_until']?.N;
+      if (
+        (command === 'DeleteItemCommand' && faults.dropDeletes) ||
+        (command === 'UpdateItemCommand' && renewal && faults.dropRenewals)
+      ) {
         throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
       }
       const output = await next(args);
@@ -63,8 +69,7 @@ beforeAll(async () => {
         faults.lostAnswers++;
         throw Object.assign(new Error('the answer to PutItem was lost'), { name: 'TimeoutError' });
       }
-      const renewedUntil = input.ExpressionAttributeValues?.[':lease_until']?.N;
-      if (command === 'UpdateItemCommand' && renewedUntil) onRenewal?.(Number(renewedUntil));
+      if (command === 'UpdateItemCommand' && renewal) onRenewal?.(Number(renewal));
       return output;
     },
     { step: 'deserialize', name: 'stateTableFaultsForTests' },
@@ -72,10 +77,12 @@ beforeAll(async () => {
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
     (next) => async (args) => {
-      const gate = publishGate;
+      const gate = publishGates.shift() ?? publishGate;
       if (gate) {
         gate.reached();
         await gate.released;
+        if (gate.fail)
+          throw Object.assign(new Error('SNS is unreachable'), { name: 'InternalErrorException' });
       }
       return next(args);
     },
@@ -91,7 +98,13 @@ beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
   setDryRun(true);
-  Object.assign(faults, { loseInProgressAnswers: 0, dropDeletes: false, lostAnswers: 0 });
+  Object.assign(faults, {
+    loseInProgressAnswers: 0,
+    dropDeletes: false,
+    dropRenewals: false,
+    lostAnswers: 0,
+  });
+  publishGates = [];
   calls = [];
   onRenewal = undefined;
   publishGate = undefined;
@@ -120,6 +133,19 @@ function anomaly() {
   const event = loadFixture<{ id: string }>('onCostAnomaly/anomaly-detected.json');
   event.id = crypto.randomUUID();
   return event;
+}
+
+/** A gate for one publish: `reached` once the delivery is inside it, `release` lets it go on (or fail). */
+function gate(fail = false) {
+  let reached!: () => void;
+  let release!: () => void;
+  const inside = new Promise<void>((r) => {
+    reached = r;
+  });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  return { hold: { reached, released, fail }, inside, release };
 }
 
 /** Moves the clock the idempotency layer and DynamoDB conditions read, as the wait between retries does. */
@@ -225,6 +251,32 @@ describe('the in-progress idempotency record of a 300 s function, against the em
     // Assert
     expect(duplicate?.name).toBe('IdempotencyAlreadyInProgressError');
     expect(firstFailure).toBeUndefined();
+    expect(await stack.readPages()).toHaveLength(1);
+  });
+
+  it('keeps the record of a delivery that took over from a stalled one: the stalled one, failing, deletes nothing', async () => {
+    // Arrange: the first delivery cannot renew its lease and is held inside its page past the lease; a
+    // retry takes the event over and is held inside its own page.
+    const event = anomaly();
+    faults.dropRenewals = true;
+    const stalled = gate(true);
+    const takeover = gate();
+    publishGates = [stalled.hold, takeover.hold];
+    const first = failureOf(invoke(event));
+    await stalled.inside;
+    clockForward(61_000);
+    const second = failureOf(invoke(event));
+    await takeover.inside;
+    // Act: the first fails (its page is not published) and releases what it holds; then a third copy.
+    stalled.release();
+    const firstFailure = await first;
+    const third = await failureOf(invoke(event));
+    takeover.release();
+    const secondFailure = await second;
+    // Assert
+    expect(firstFailure?.name).toBe('ActionFailedError');
+    expect(third?.name).toBe('IdempotencyAlreadyInProgressError');
+    expect(secondFailure).toBeUndefined();
     expect(await stack.readPages()).toHaveLength(1);
   });
 });

@@ -3,7 +3,6 @@ import {
   IdempotencyConfig,
   IdempotencyPersistenceLayerError,
 } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -16,6 +15,7 @@ import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
+import { DeliveryLeaseStore } from '#shared/state/deliveryLease.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
 import { deduplicationIsOn } from './deduplication.ts';
 import { type EventIssue, EventRejected, type FunctionSpec, invocationSiteOf } from './functionSpec.ts';
@@ -120,9 +120,11 @@ function explainStateTableError(error: unknown): unknown {
  * before hook went through, i.e. one that really holds the record. Upstream: issue #5675 of
  * aws-powertools/powertools-lambda-typescript, fixed by PR #5676 (not in 2.35): drop this wrapper once
  * a release with the fix is pinned. State-table failures name their cause.
+ *
+ * The idempotency middleware is built per request (`innerFor`), around that invocation's own store.
  */
-function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
-  const acquired = new WeakSet<object>();
+function onlyIfAcquired(innerFor: (request: Request) => MiddlewareObj): MiddlewareObj {
+  const acquired = new WeakMap<object, MiddlewareObj>();
   const explained = async <T>(hook: () => Promise<T> | T): Promise<T> => {
     try {
       return await hook();
@@ -133,9 +135,10 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
   return {
     before: async (request) => {
       if (!deduplicationIsOn()) return;
+      const inner = innerFor(request);
       try {
         const early = await explained(() => inner.before?.(request));
-        acquired.add(request);
+        acquired.set(request, inner);
         return early;
       } catch (error) {
         // Refused while another delivery holds the event: counted like a repeat answered from the store.
@@ -144,12 +147,45 @@ function onlyIfAcquired(inner: MiddlewareObj): MiddlewareObj {
       }
     },
     after: async (request) => {
-      if (acquired.has(request)) await explained(() => inner.after?.(request));
+      const inner = acquired.get(request);
+      try {
+        if (inner) await explained(() => inner.after?.(request));
+      } finally {
+        leases.get(request.context)?.release();
+      }
     },
     onError: async (request) => {
-      if (acquired.has(request)) await explained(() => inner.onError?.(request));
+      const inner = acquired.get(request);
+      try {
+        if (inner) await explained(() => inner.onError?.(request));
+      } finally {
+        leases.get(request.context)?.release();
+      }
     },
   };
+}
+
+type Request = Parameters<NonNullable<MiddlewareObj['before']>>[0];
+
+/** The delivery lease each invocation holds, by its Lambda context (one per invocation). */
+const leases = new WeakMap<Context, DeliveryLeaseStore>();
+
+/** This invocation's idempotency store: its request id and deadline bound its in-progress record. */
+function deliveryLeaseOf(context: Context): DeliveryLeaseStore {
+  const remaining =
+    typeof context.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis()
+      : Number.POSITIVE_INFINITY;
+  const store = new DeliveryLeaseStore({
+    tableName: stateTable(),
+    client: dynamodb,
+    requestId: context.awsRequestId,
+    deadline: Date.now() + remaining,
+    onLost: () =>
+      logger.warn('delivery lease lost: another delivery took the event over; no further action starts'),
+  });
+  leases.set(context, store);
+  return store;
 }
 
 /**
@@ -174,10 +210,14 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
     runInInvocation(
       {
         signal,
+        // Before Lambda's deadline, and while this delivery still holds its event (see DeliveryLeaseStore).
         remainingMs: () =>
-          typeof context.getRemainingTimeInMillis === 'function'
-            ? context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS
-            : Number.POSITIVE_INFINITY,
+          Math.min(
+            typeof context.getRemainingTimeInMillis === 'function'
+              ? context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS
+              : Number.POSITIVE_INFINITY,
+            leases.get(context)?.remainingMs() ?? Number.POSITIVE_INFINITY,
+          ),
       },
       () => fn(event, context),
     );
@@ -204,19 +244,17 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
     .use(logMetrics(metrics, { captureColdStartMetric: true, defaultDimensions: { function: spec.name } }))
     .use(parseEvent(spec));
   if (spec.idempotency) {
+    const { idempotency } = spec;
     handler.use(
-      onlyIfAcquired(
+      onlyIfAcquired((request) =>
         makeHandlerIdempotent({
           // The function's name, as every other key of this function starts (IAM LeadingKeys).
           keyPrefix: stateKeyOwner(),
-          persistenceStore: new DynamoDBPersistenceLayer({
-            tableName: stateTable(),
-            awsSdkV3Client: dynamodb,
-          }),
+          persistenceStore: deliveryLeaseOf(request.context),
           config: new IdempotencyConfig({
-            eventKeyJmesPath: spec.idempotency.key,
+            eventKeyJmesPath: idempotency.key,
             expiresAfterSeconds: config().idempotency.expiresAfterMinutes * 60,
-            throwOnNoIdempotencyKey: spec.idempotency.optional !== true,
+            throwOnNoIdempotencyKey: idempotency.optional !== true,
             // A repeated delivery answered from the store is counted, so its invocation publishes a metric.
             responseHook: (response) => {
               countDuplicate();

@@ -372,10 +372,7 @@ describe('the runbook documents, at deploy time', () => {
         Name: 'AWS-RestartEC2Instance',
         DocumentType: 'Automation',
         DocumentFormat: 'JSON',
-        Content: JSON.stringify({
-          schemaVersion: '0.3',
-          mainSteps: [{ name: 'wait', action: 'aws:sleep', inputs: { Duration: 'PT1S' } }],
-        }),
+        Content: automationContent({ InstanceId: 'StringList', AutomationAssumeRole: 'String' }),
       }),
     );
     // Act
@@ -383,4 +380,78 @@ describe('the runbook documents, at deploy time', () => {
     // Assert
     expect(notices).toContain('ops-autopilot: runbook documents found: AWS-RestartEC2Instance');
   });
+
+  describe('a rule passing a parameter its own document does not take', () => {
+    let copyPlugin: () => InstanceType<typeof OpsConfigPlugin>;
+
+    beforeAll(async () => {
+      // Arrange: the dev stage gains a rule starting the account's own document with a misspelled
+      // parameter (ServiceNmae); the emulator holds that document, taking ServiceName.
+      const copy = copyOfRepository();
+      editStages(copy, (source) =>
+        source.replace(
+          "        name: 'page-tagged-critical',",
+          `        name: 'restart-checkout',
+        match: { alarmName: 'checkout-*' },
+        runbook: {
+          document: 'Acme-RestartService',
+          parameters: { ServiceNmae: { value: 'checkout' } },
+          scope: 'none',
+          permissions: [{ actions: ['ecs:UpdateService'] }],
+        },
+      },
+      {
+        name: 'page-tagged-critical',`,
+        ),
+      );
+      await new SSMClient({}).send(
+        new CreateDocumentCommand({
+          Name: 'Acme-RestartService',
+          DocumentType: 'Automation',
+          DocumentFormat: 'JSON',
+          Content: automationContent({ ServiceName: 'String', AutomationAssumeRole: 'String' }),
+        }),
+      );
+      const CopyPlugin = createRequire(import.meta.url)(
+        join(copy, 'plugins', 'ops-config.cjs'),
+      ) as typeof OpsConfigPlugin;
+      copyPlugin = () =>
+        new CopyPlugin(
+          {
+            classes: { Error: ServerlessError },
+            getProvider: () => ({ getStage: () => 'dev', getRegion: () => 'us-east-1' }),
+            processedInput: { commands: ['package'] },
+          },
+          {},
+          { log: { notice: (m) => notices.push(m) } },
+        );
+    }, 60_000);
+
+    it('is said to be checked at deploy by sls package, which cannot know that document', () => {
+      // Act
+      copyPlugin().hooks['after:package:finalize']?.();
+      // Assert
+      expect(notices).toContain(
+        'ops-autopilot: runbook parameters of Acme-RestartService not checked (not an AWS-owned document this project knows); sls deploy checks them with ssm:DescribeDocument',
+      );
+    });
+
+    it('fails the deploy in one line naming the rule, the parameter and the parameters the document takes', async () => {
+      // Act
+      const check = copyPlugin().checkRunbookDocuments();
+      // Assert
+      await expect(check).rejects.toThrow(
+        'ops-autopilot: a runbook in config/stages.ts cannot start: alarmRules.2.runbook.parameters.ServiceNmae (alarm rule "restart-checkout"): not a parameter of Acme-RestartService (its parameters: AutomationAssumeRole, ServiceName)',
+      );
+    });
+  });
 });
+
+/** An Automation document's content taking these parameters (name: type), with one harmless step. */
+function automationContent(parameters: Record<string, string>): string {
+  return JSON.stringify({
+    schemaVersion: '0.3',
+    parameters: Object.fromEntries(Object.entries(parameters).map(([name, type]) => [name, { type }])),
+    mainSteps: [{ name: 'wait', action: 'aws:sleep', inputs: { Duration: 'PT1S' } }],
+  });
+}

@@ -85,7 +85,8 @@ export class EndpointNotAws extends Error {
 /**
  * The SDK reports an HTML answer (an emulator's "404 Not Found" page for an API it lacks, a proxy's
  * error page) as a JSON or XML SyntaxError with a multi-line "Deserialization error" note. Said in one
- * line instead: which endpoint, which call, what it answered. Any other error is returned unchanged.
+ * line instead: which endpoint, which call, what it answered. The SDK's error is not kept as the cause:
+ * the logs would print its dump again. Any other error is returned unchanged.
  */
 async function explainNonAwsAnswer(error: unknown, client: unknown, command: unknown): Promise<unknown> {
   if (!(error instanceof Error) || !error.message.includes('Deserialization error')) return error;
@@ -104,7 +105,6 @@ async function explainNonAwsAnswer(error: unknown, client: unknown, command: unk
   const status = $response?.statusCode === undefined ? '' : ` (HTTP ${$response.statusCode})`;
   return new EndpointNotAws(
     `${await endpointOf(client)} answered ${call} with an HTML page${status}, not an AWS response: an emulator that does not implement this call, or AWS_ENDPOINT_URL points at something other than AWS`,
-    { cause: error },
   );
 }
 

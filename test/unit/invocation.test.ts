@@ -106,5 +106,6 @@ describe('an endpoint that answers an HTML page instead of AWS (an emulator with
       `${htmlEndpoint} answered DescribeBackupJob with an HTML page (HTTP 404), not an AWS response: an emulator that does not implement this call, or AWS_ENDPOINT_URL points at something other than AWS`,
     );
     expect(error?.message).not.toContain('\n');
+    expect(error?.cause).toBeUndefined();
   });
 });

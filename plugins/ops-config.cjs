@@ -10,7 +10,9 @@
  *   ${opsConfig:runbookPolicies}       the automation role's policy: what the configured runbooks need
  *   ${opsConfig:stateTableDeletionPolicy} Retain, or Delete when the stage param retainStateTable is false
  * A bad configuration stops the command with one message and no stack trace. `sls deploy` checks that
- * every configured runbook document exists (ssm:DescribeDocument); `sls package` says it did not.
+ * every configured runbook document exists and takes the parameters its rules pass
+ * (ssm:DescribeDocument); `sls package` says it did not (AWS-owned documents' parameter names are
+ * checked with the configuration, from shared/domain/awsRunbookDocuments.ts).
  */
 const fs = require('node:fs');
 const path = require('node:path');

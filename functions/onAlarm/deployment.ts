@@ -1,10 +1,26 @@
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import type { ConfiguredRunbook } from '#functions/onAlarm/runbookDocuments.ts';
 import { RESTART_INSTANCE_DOCUMENT, type RunbookPermission } from '#functions/onAlarm/settings.ts';
 import { runbookScopeTags, type StageConfig } from '#shared/config.ts';
+import { awsRunbookParameters } from '#shared/domain/awsRunbookDocuments.ts';
 
 /** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
 export function configuredRunbookDocuments(stage: StageConfig): string[] {
   return [...new Set(stage.alarmRules.flatMap((r) => (r.runbook ? [r.runbook.document] : [])))];
+}
+
+/** Each rule's runbook, by its place in alarmRules (its document and parameters checked at deploy time). */
+export function configuredRunbooks(stage: StageConfig): ConfiguredRunbook[] {
+  return stage.alarmRules.flatMap((r, index) =>
+    r.runbook
+      ? [{ index, rule: r.name, document: r.runbook.document, parameters: Object.keys(r.runbook.parameters) }]
+      : [],
+  );
+}
+
+/** The documents no table of this project knows: their parameters are checked at deploy time only. */
+export function runbookDocumentsCheckedAtDeploy(stage: StageConfig): string[] {
+  return configuredRunbookDocuments(stage).filter((d) => awsRunbookParameters(d) === undefined);
 }
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase());

@@ -52,6 +52,60 @@ describe('stage configuration', () => {
     );
   });
 
+  it("names a misspelled runbook parameter, its rule and the AWS-owned document's parameters", () => {
+    // Arrange: web-cpu's parameter spelled InstanceID; AWS-RestartEC2Instance takes InstanceId.
+    const typo = {
+      dryRun: true,
+      alarmRules: [
+        { name: 'page-only', match: { namespace: 'AWS/EC2' } },
+        {
+          name: 'web-cpu',
+          match: { alarmName: 'web-cpu-*' },
+          runbook: {
+            document: 'AWS-RestartEC2Instance',
+            parameters: { InstanceID: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+          },
+        },
+      ],
+    };
+    // Act
+    const act = () => parseStageConfig('dev', typo);
+    // Assert
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(
+      'stage "dev": alarmRules.1.runbook.parameters.InstanceID (alarm rule "web-cpu"): not a parameter of AWS-RestartEC2Instance (its parameters: AutomationAssumeRole, InstanceId)',
+    );
+  });
+
+  it("accepts every AWS-owned document's own parameter names, and any name for a document it does not know", () => {
+    // Arrange
+    const rule = (name: string, document: string, parameter: string) => ({
+      name,
+      match: { namespace: 'AWS/EC2' },
+      runbook: { document, parameters: { [parameter]: { value: 'x' } }, scope: 'none' as const },
+    });
+    // Act
+    const cfg = parseStageConfig('s', {
+      dryRun: true,
+      alarmRules: [
+        rule('stop', 'AWS-StopEC2Instance', 'InstanceId'),
+        rule('rds', 'AWS-RebootRdsInstance', 'InstanceId'),
+        rule('bucket', 'AWS-DisableS3BucketPublicReadWrite', 'S3BucketName'),
+        rule('own', 'Acme-RestartService', 'ServiceName'),
+      ],
+    });
+    // Assert
+    expect(cfg.alarmRules.map((r) => r.name)).toEqual(['stop', 'rds', 'bucket', 'own']);
+    expect(() =>
+      parseStageConfig('s', {
+        dryRun: true,
+        alarmRules: [rule('bucket', 'AWS-DisableS3BucketPublicReadWrite', 'BucketName')],
+      }),
+    ).toThrow(
+      'alarmRules.0.runbook.parameters.BucketName (alarm rule "bucket"): not a parameter of AWS-DisableS3BucketPublicReadWrite (its parameters: AutomationAssumeRole, S3BucketName)',
+    );
+  });
+
   it('rejects a rule that matches nothing and an unknown key', () => {
     expect(() => parseStageConfig('s', { dryRun: true, alarmRules: [{ name: 'r', match: {} }] })).toThrow(
       /at least one of alarmName, namespace, metricName, tag/,

@@ -98,7 +98,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onAlarm/metric-alarm.json',
-  heavyBundle: false,
   environment: { AUTOMATION_ROLE_ARN: { 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] } },
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],

@@ -110,9 +110,9 @@ export const deployment: Deployment = {
       Action: 'cloudwatch:ListTagsForResource',
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:*` },
     },
-    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts.
-    // DescribeInstances supports no resource-level permissions.
-    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts, through the
+    // Tagging API, whose GetResources supports no resource-level permissions.
+    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
     {
       // Only the automation definitions the stage's rules name.
       Sid: 'StartConfiguredRunbooks',

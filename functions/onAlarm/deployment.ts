@@ -114,7 +114,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onAlarm/metric-alarm.json',
-  heavyBundle: false,
   environment: { AUTOMATION_ROLE_ARN: { 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] } },
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
@@ -127,9 +126,9 @@ export const deployment: Deployment = {
       Action: 'cloudwatch:ListTagsForResource',
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:*` },
     },
-    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts.
-    // DescribeInstances supports no resource-level permissions.
-    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts, through the
+    // Tagging API, whose GetResources supports no resource-level permissions.
+    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
     {
       // Only the automation definitions the stage's rules name.
       Sid: 'StartConfiguredRunbooks',

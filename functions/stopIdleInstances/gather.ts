@@ -3,13 +3,9 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  type Instance,
-} from '@aws-sdk/client-ec2';
+import type { Instance } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
-import { ec2 } from '#shared/aws/ec2.ts';
+import { loadEc2 } from '#shared/aws/loadEc2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
@@ -108,6 +104,7 @@ function toFacts(i: Instance): InstanceFacts {
 
 export async function describeRunning(stats: ScanStats, pageSize: number): Promise<InstanceFacts[]> {
   const facts: InstanceFacts[] = [];
+  const { ec2, DescribeInstancesCommand } = await loadEc2();
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
@@ -215,6 +212,7 @@ async function fetchSeries(
 const queryId = (prefix: 'cpu' | 'in' | 'out', index: number): string => `${prefix}_${index}`;
 
 async function readStopProtection(instanceId: string): Promise<boolean> {
+  const { ec2, DescribeInstanceAttributeCommand } = await loadEc2();
   const res = await ec2.send(
     new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiStop' }),
   );

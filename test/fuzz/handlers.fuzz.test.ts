@@ -23,6 +23,10 @@ import {
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
@@ -51,11 +55,12 @@ const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const ec2 = mockClient(EC2Client);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 const s3 = mockClient(S3Client);
 const cloudtrail = mockClient(CloudTrailClient);
 const budgets = mockClient(BudgetsClient);
 const backup = mockClient(BackupClient);
-const mocks = [ssm, sns, dynamodb, documents, cloudwatch, ec2, s3, cloudtrail, budgets, backup];
+const mocks = [ssm, sns, dynamodb, documents, cloudwatch, ec2, tagging, s3, cloudtrail, budgets, backup];
 
 /**
  * Inputs per function: mutations of its own valid fixtures, other sources' events and plain junk.
@@ -136,6 +141,7 @@ function answerEverything(): void {
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
   ec2.on(DescribeInstanceAttributeCommand).resolves({});
   s3.on(GetPublicAccessBlockCommand).resolves({});
   cloudtrail.on(GetTrailStatusCommand).resolves({ IsLogging: true });

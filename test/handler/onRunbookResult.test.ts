@@ -1,6 +1,9 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import {
@@ -25,7 +28,7 @@ const sns = mockClient(SNSClient);
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
-const ec2 = mockClient(EC2Client);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 let onRunbookResult: typeof import('#functions/onRunbookResult/handler.ts').handler;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 
@@ -64,7 +67,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, ec2]) m.reset();
+  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, tagging]) m.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -81,16 +84,11 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
+  tagging.on(GetResourcesCommand).resolves({
+    ResourceTagMappingList: [
       {
-        Instances: [
-          {
-            InstanceId: 'i-0abc1234def567890',
-            State: { Name: 'running' },
-            Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
-          },
-        ],
+        ResourceARN: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890',
+        Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
       },
     ],
   });

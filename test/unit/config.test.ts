@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, parseStageConfig, validateAllStages } from '#shared/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  parseStageConfig,
+  tracingEnabled,
+  validateAllStages,
+} from '#shared/config.ts';
 
 describe('stage configuration', () => {
   it('validates every stage in config/stages.ts', () => {
@@ -173,5 +179,23 @@ describe('stage configuration', () => {
     expect(cfg.alarmRules[0]?.name).toBe('r');
     expect(cfg.idleStop.scope).toBe('opt-in');
     expect(cfg.runbooks.maxStartsPerIncident).toBe(1);
+  });
+});
+
+describe('tracing: on in Lambda unless switched off, as the Powertools tracer decides', () => {
+  const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+
+  it('is on in Lambda by default and with POWERTOOLS_TRACE_ENABLED=true', () => {
+    // Assert
+    expect(tracingEnabled(LAMBDA)).toBe(true);
+    expect(tracingEnabled({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(true);
+  });
+
+  it('is off with POWERTOOLS_TRACE_ENABLED=false in any case, outside Lambda, under SAM local and Amplify mock', () => {
+    // Assert
+    expect(tracingEnabled({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'FALSE' })).toBe(false);
+    expect(tracingEnabled({})).toBe(false);
+    expect(tracingEnabled({ ...LAMBDA, AWS_SAM_LOCAL: 'true' })).toBe(false);
+    expect(tracingEnabled({ AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' })).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
-import { loadEc2 } from '#shared/aws/loadEc2.ts';
+import { ec2 } from '#shared/aws/ec2.ts';
 
 /**
  * Whether the resource a failed backup job was about still exists, read with the resource's own
@@ -24,7 +25,6 @@ export const RESOURCE_CHECKS: Record<string, ResourceCheck> = {
   EBS: {
     permission: 'ec2:DescribeVolumes',
     async check(_arn, id) {
-      const { ec2, DescribeVolumesCommand } = await loadEc2();
       try {
         const res = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }));
         const state = res.Volumes?.[0]?.State;
@@ -43,7 +43,6 @@ export const RESOURCE_CHECKS: Record<string, ResourceCheck> = {
   EC2: {
     permission: 'ec2:DescribeInstances',
     async check(_arn, id) {
-      const { ec2, DescribeInstancesCommand } = await loadEc2();
       try {
         const res = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
         const state = res.Reservations?.[0]?.Instances?.[0]?.State?.Name;

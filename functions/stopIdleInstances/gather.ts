@@ -3,9 +3,13 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import type { Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
-import { loadEc2 } from '#shared/aws/loadEc2.ts';
+import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
@@ -104,7 +108,6 @@ function toFacts(i: Instance): InstanceFacts {
 
 export async function describeRunning(stats: ScanStats, pageSize: number): Promise<InstanceFacts[]> {
   const facts: InstanceFacts[] = [];
-  const { ec2, DescribeInstancesCommand } = await loadEc2();
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
@@ -212,7 +215,6 @@ async function fetchSeries(
 const queryId = (prefix: 'cpu' | 'in' | 'out', index: number): string => `${prefix}_${index}`;
 
 async function readStopProtection(instanceId: string): Promise<boolean> {
-  const { ec2, DescribeInstanceAttributeCommand } = await loadEc2();
   const res = await ec2.send(
     new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiStop' }),
   );

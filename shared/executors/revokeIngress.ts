@@ -1,5 +1,5 @@
-import type { IpPermission } from '@aws-sdk/client-ec2';
-import { loadEc2 } from '#shared/aws/loadEc2.ts';
+import { type IpPermission, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { ec2 } from '#shared/aws/ec2.ts';
 import type { IngressPermission, RevokeIngressIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
 import type { MutatingExecutor } from './types.ts';
@@ -43,7 +43,6 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
     const revoked: string[] = [];
     const gone: string[] = [];
     let groupGone = false;
-    const { ec2, RevokeSecurityGroupIngressCommand } = await loadEc2();
     for (const p of intent.permissions) {
       try {
         const res = await ec2.send(

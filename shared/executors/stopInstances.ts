@@ -1,4 +1,5 @@
-import { loadEc2 } from '#shared/aws/loadEc2.ts';
+import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { truncated } from '#shared/domain/text.ts';
@@ -21,7 +22,6 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 
 async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
   const results = new Map<string, InstanceResult>();
-  const { ec2, StopInstancesCommand } = await loadEc2();
   try {
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     for (const id of ids) results.set(id, { stopped: true });
@@ -58,7 +58,6 @@ async function tagStopped(
 ): Promise<Map<string, Error>> {
   const reason = truncateTagValue(tagReason);
   const failures = new Map<string, Error>();
-  const { ec2, CreateTagsCommand } = await loadEc2();
   for (let from = 0; from < stopped.length; from += TAG_BATCH_SIZE) {
     const ids = stopped.slice(from, from + TAG_BATCH_SIZE).map((i) => i.instanceId);
     try {

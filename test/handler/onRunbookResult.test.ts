@@ -150,7 +150,7 @@ describe('onRunbookResult handler: invalid events', () => {
       // Assert
       expect(error.name).toBe('InvalidEventError');
       expect(error.message).toContain(`${field}: `);
-      for (const client of [ssm, sns, dynamodb, documents, cloudwatch, ec2])
+      for (const client of [ssm, sns, dynamodb, documents, cloudwatch, tagging])
         expect(client.calls()).toHaveLength(0);
     },
   );

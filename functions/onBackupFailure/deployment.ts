@@ -29,7 +29,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onBackupFailure/backup-job-failed.json',
-  // The existence check of EC2 instances and EBS volumes loads the EC2 client.
   statements: (stage): IamStatement[] => [
     {
       // DescribeBackupJob: AWS's own answer about a job (the event is only a hint); no resource-level
@@ -38,19 +37,6 @@ export const deployment: Deployment = {
       Effect: 'Allow',
       Action: 'backup:DescribeBackupJob',
       Resource: '*',
-    },
-    {
-      // Whether a failed backup's EC2 instance or EBS volume still exists (Describe* take no resource ARN).
-      Sid: 'CheckBackedUpInstancesAndVolumes',
-      Effect: 'Allow',
-      Action: ['ec2:DescribeInstances', 'ec2:DescribeVolumes'],
-      Resource: '*',
-    },
-    {
-      Sid: 'CheckBackedUpTables',
-      Effect: 'Allow',
-      Action: 'dynamodb:DescribeTable',
-      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/*` },
     },
     ...(stage.backupFailure.retry ? RETRY_STATEMENTS : []),
   ],

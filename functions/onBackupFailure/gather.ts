@@ -4,24 +4,21 @@ import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { retryOf } from '#shared/state/backupRetries.ts';
-import { type Existence, RESOURCE_CHECK_PERMISSIONS, resourceExistence } from './resources.ts';
-import { type AwsJobRead, retryVerdict } from './retry.ts';
+import type { AwsJobRead } from './retry.ts';
 import type { BackupFailureFacts } from './signal.ts';
 
-/** The reads gather makes: our retry records, the job read back from AWS, the resource's own describe call. */
-export const gatherPermissions = [
-  'dynamodb:GetItem',
-  'backup:DescribeBackupJob',
-  ...RESOURCE_CHECK_PERMISSIONS,
-] as const;
+/**
+ * The reads gather makes: our retry records and the job read back from AWS. Not whether the resource
+ * still exists: StartBackupJob answers that itself (shared/executors/retryBackup.ts), and asking first
+ * would load the EC2 client into this function for every cold start.
+ */
+export const gatherPermissions = ['dynamodb:GetItem', 'backup:DescribeBackupJob'] as const;
 
 export interface BackupFailureGathered {
   /** The failed job this job retries, when it is a retry this function started. */
   retryOf?: string;
   /** AWS's answer about a backup job (DescribeBackupJob), or why it could not be read. */
   aws?: AwsJobRead;
-  /** Whether the resource still exists, for a retry that passed every other check. */
-  existence?: Existence;
 }
 
 const describeError = (error: unknown) =>
@@ -53,29 +50,18 @@ async function readJob(jobId: string): Promise<AwsJobRead> {
 }
 
 /**
- * Read-only: for a backup job, whether it is one of our retries, AWS's own answer about it (its plan
- * and rule for the page, and what a retry would use), and, for a retry that passes every other check,
- * whether its resource still exists. Copy and restore jobs need nothing beyond their event.
+ * Read-only: for a backup job, whether it is one of our retries and AWS's own answer about it (its plan
+ * and rule for the page, and what a retry would use). Copy and restore jobs need nothing beyond their
+ * event.
  */
 export async function gatherBackupFailure(input: {
   signal: Signal;
   facts: BackupFailureFacts;
   config: RuntimeConfig;
 }): Promise<BackupFailureGathered> {
-  const { signal, facts, config: cfg } = input;
+  const { facts } = input;
   if (facts.job.type !== 'backup') return {};
   const retried = await retryOf(facts.job.id);
   const aws = await readJob(facts.job.id);
-  const verdict = retryVerdict({
-    facts,
-    settings: cfg.backupFailure,
-    account: signal.account,
-    retryOf: retried,
-    aws,
-  });
-  const existence =
-    verdict.candidate && 'allowed' in verdict
-      ? await resourceExistence(verdict.allowed.resourceType, verdict.allowed.resourceArn, signal)
-      : undefined;
-  return { ...(retried ? { retryOf: retried } : {}), aws, ...(existence ? { existence } : {}) };
+  return { ...(retried ? { retryOf: retried } : {}), aws };
 }

@@ -86,6 +86,7 @@ export function planBackupFailure(input: {
     facts,
     settings,
     account: signal.account,
+    region: signal.region,
     retryOf: gathered.retryOf,
     aws: gathered.aws,
   });
@@ -100,27 +101,18 @@ export function planBackupFailure(input: {
     retry = gathered.retryOf !== undefined ? 'retry-failed' : 'not-retried';
     why = verdict.blocked;
   } else if (verdict.candidate) {
-    const existence = gathered.existence;
-    if (existence === undefined || 'unknown' in existence || !existence.exists) {
-      retry = 'not-retried';
-      why =
-        existence === undefined
-          ? 'whether its resource still exists was not checked'
-          : 'unknown' in existence
-            ? existence.unknown
-            : `its resource no longer exists: ${existence.why}`;
-    } else {
-      retry = 'planned';
-      intents.push({
-        kind: 'backup.retry-job',
-        failedJobId: job.id,
-        ...verdict.allowed,
-        idempotencyToken: retryTokenOf(signal, job.id),
-        deleteAfterDays: settings.retryDeleteAfterDays,
-        reason: `job ${job.id} ${job.state}; ${existence.why}; retried once`,
-      });
-      retrySentence = ` Retried once: ${existence.why} and the failure is not one a retry cannot fix.`;
-    }
+    // Whether the resource still exists is StartBackupJob's answer: the executor reports a gone one.
+    retry = 'planned';
+    intents.push({
+      kind: 'backup.retry-job',
+      failedJobId: job.id,
+      ...verdict.allowed,
+      idempotencyToken: retryTokenOf(signal, job.id),
+      deleteAfterDays: settings.retryDeleteAfterDays,
+      reason: `job ${job.id} ${job.state}; the failure is not one a retry cannot fix; retried once`,
+    });
+    retrySentence =
+      ' Retried once, unless AWS Backup finds its resource gone: the failure is not one a retry cannot fix.';
   }
   if (why !== undefined) {
     retrySentence = ` Not retried: ${why}.`;

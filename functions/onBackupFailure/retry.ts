@@ -64,6 +64,7 @@ export type RetryVerdict =
 const RETRIED_STATES = new Set(['FAILED', 'ABORTED']);
 
 const accountOf = (arn: string) => arn.split(':')[4];
+const regionOf = (arn: string) => arn.split(':')[3];
 
 /**
  * The oldest failure retried, by AWS's own dates: far inside the 90 days the retry records are kept
@@ -74,13 +75,14 @@ export const MAX_RETRY_AGE_DAYS = 7;
 const DAY_MS = 86_400_000;
 
 /**
- * The verdict from what is known before the existence check: the job, the stage, whether the job is
- * one of our retries, and AWS's answer about it.
+ * The verdict from the job, the stage, whether the job is one of our retries, and AWS's answer about
+ * it. Whether the resource still exists is StartBackupJob's to say (shared/executors/retryBackup.ts).
  */
 export function retryVerdict(input: {
   facts: BackupFailureFacts;
   settings: BackupFailureSettings;
   account: string;
+  region: string;
   retryOf?: string | undefined;
   aws?: AwsJobRead | undefined;
 }): RetryVerdict {
@@ -147,6 +149,20 @@ export function retryVerdict(input: {
   }
   if (accountOf(iamRoleArn) !== account) {
     return { candidate: true, blocked: `the job's role ${iamRoleArn} is not in account ${account}` };
+  }
+  // StartBackupJob would accept another region's or account's ARN in principle; this function backs up
+  // only what is its own.
+  if (!accountOf(resourceArn) || !regionOf(resourceArn)) {
+    return {
+      candidate: true,
+      blocked: `its resource ${resourceArn} names no account and region (as an S3 bucket's ARN does), so it cannot be told apart from another account's`,
+    };
+  }
+  if (accountOf(resourceArn) !== account || regionOf(resourceArn) !== input.region) {
+    return {
+      candidate: true,
+      blocked: `its resource ${resourceArn} is not in this function's account ${account} and region ${input.region}`,
+    };
   }
   return { candidate: true, allowed: { backupVaultName, resourceArn, resourceType, iamRoleArn } };
 }

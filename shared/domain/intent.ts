@@ -86,6 +86,8 @@ export interface RetryBackupIntent {
   failedJobId: string;
   backupVaultName: string;
   resourceArn: string;
+  /** AWS Backup's resource type (EBS, EC2, DynamoDB, ...): names a resource it reports gone. */
+  resourceType: string;
   iamRoleArn: string;
   /** Derived from the failed job id: a repeated request returns the same retry job. */
   idempotencyToken: string;

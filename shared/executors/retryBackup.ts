@@ -9,6 +9,35 @@ const describeRetry = (intent: RetryBackupIntent) =>
   `a backup of ${intent.resourceArn} into vault ${intent.backupVaultName} as ${intent.iamRoleArn} ` +
   `(retry of failed job ${intent.failedJobId}, kept ${intent.deleteAfterDays} days)`;
 
+/** What a resource is called in a page, by AWS Backup's resource type. */
+const RESOURCE_NOUNS: Record<string, string> = { EBS: 'volume', EC2: 'instance', DynamoDB: 'table' };
+
+const errorText = (error: unknown) =>
+  error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: '', message: String(error) };
+
+/**
+ * What StartBackupJob's refusal says is gone, if it says something is: the resource or the vault.
+ * AWS Backup checks both before it starts a job and answers ResourceNotFoundException (or
+ * InvalidParameterValueException naming a missing resource)
+ * (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartBackupJob.html#API_StartBackupJob_Errors).
+ */
+export function goneBy(intent: RetryBackupIntent, error: unknown): string | undefined {
+  const { name, message } = errorText(error);
+  const missing =
+    name === 'ResourceNotFoundException' ||
+    (name === 'InvalidParameterValueException' &&
+      /not (be )?found|does ?n[o']t exist|no longer exists|deleted/i.test(message));
+  if (!missing) return undefined;
+  if (/vault/i.test(message) && !message.includes(intent.resourceArn)) {
+    return `its backup vault ${intent.backupVaultName} no longer exists`;
+  }
+  const noun = RESOURCE_NOUNS[intent.resourceType] ?? 'resource';
+  const id = intent.resourceArn.split(':').slice(5).join(':').split('/').at(-1) || intent.resourceArn;
+  return `its resource no longer exists: ${noun} ${id} no longer exists`;
+}
+
 /** How long AWS Backup may take to start the retry before it expires: the failure is fresh. */
 const START_WINDOW_MINUTES = 60;
 
@@ -35,7 +64,9 @@ export const retryBackupExecutor: MutatingExecutor<RetryBackupIntent> = {
   budgetMs: 10_000,
   // One slot per failed job: a duplicate or retried delivery of its failure holds the same one.
   rateGuard: (intent) => ({ rule: 'backup-retry', actionId: intent.failedJobId }),
-  preview: (intent) => `start ${describeRetry(intent)}`,
+  // A dry run asks AWS nothing: the preview says who would check the resource.
+  preview: (intent) =>
+    `start ${describeRetry(intent)}; AWS Backup refuses the retry if the resource no longer exists`,
   async execute(intent, ctx) {
     try {
       const claim = await claimBackupRetry(intent.failedJobId, ctx.signal.correlationId);
@@ -67,6 +98,16 @@ export const retryBackupExecutor: MutatingExecutor<RetryBackupIntent> = {
       );
       retryJobId = res.BackupJobId ?? 'unknown';
     } catch (error) {
+      const gone = goneBy(intent, error);
+      if (gone) {
+        // Not a failure: nothing a retry of the delivery could change. The claim stays, so none tries.
+        const { name, message } = errorText(error);
+        return skipped(
+          intent.kind,
+          'out-of-scope',
+          `Not retried: ${gone}. AWS Backup refused the retry of job ${intent.failedJobId} (${name}: ${message}).`,
+        );
+      }
       // The claim stays: this delivery's retry (same token) may try again, no other delivery may.
       return failed(intent.kind, error, `could not start ${describeRetry(intent)}`);
     }

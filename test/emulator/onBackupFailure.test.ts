@@ -4,7 +4,12 @@ import {
   type DescribeBackupJobCommandOutput,
   StartBackupJobCommand,
 } from '@aws-sdk/client-backup';
-import { CreateVolumeCommand, DeleteVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -15,8 +20,8 @@ import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
 // moto has no AWS Backup jobs: Backup is a client mock that answers like AWS (a repeated idempotency
-// token gets the same job back). Pages go through moto's SNS to SQS, state through moto's DynamoDB,
-// and the existence check reads moto's EC2 volumes.
+// token gets the same job back, and a volume moto's EC2 does not have is refused, as AWS Backup refuses
+// a deleted resource). Pages go through moto's SNS to SQS, state through moto's DynamoDB.
 const backup = mockClient(BackupClient);
 let moto: Moto;
 let stack: LocalStack;
@@ -49,9 +54,20 @@ beforeEach(async () => {
     if (!job) throw Object.assign(new Error('no such job'), { name: 'ResourceNotFoundException' });
     return job;
   });
-  backup.on(StartBackupJobCommand).callsFake(async (input: { IdempotencyToken: string }) => ({
-    BackupJobId: `retry-${input.IdempotencyToken}`,
-  }));
+  backup
+    .on(StartBackupJobCommand)
+    .callsFake(async (input: { IdempotencyToken: string; ResourceArn: string }) => {
+      const volumeId = input.ResourceArn.split('/').at(-1) ?? '';
+      const { Volumes } = await new EC2Client({})
+        .send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))
+        .catch(() => ({ Volumes: [] }));
+      if (!Volumes?.length) {
+        throw Object.assign(new Error(`Cannot find resource ${input.ResourceArn}`), {
+          name: 'ResourceNotFoundException',
+        });
+      }
+      return { BackupJobId: `retry-${input.IdempotencyToken}` };
+    });
 });
 
 async function createVolume(): Promise<string> {
@@ -162,11 +178,17 @@ describe('onBackupFailure against the emulator', () => {
     const volume = await createVolume();
     await new EC2Client({}).send(new DeleteVolumeCommand({ VolumeId: volume }));
     // Act
-    await invoke(failedBackup('job-1', volume));
-    // Assert
-    expect(starts()).toHaveLength(0);
+    const result = await invoke(failedBackup('job-1', volume));
+    // Assert: AWS Backup refused the one start; nothing is recorded as a retry job of ours.
+    expect(starts()).toHaveLength(1);
     const [page] = await stack.readPages();
-    expect(page?.body).toContain('Not retried: its resource no longer exists');
+    expect(page?.body).toContain(
+      `Not retried: its resource no longer exists: volume ${volume} no longer exists.`,
+    );
+    expect(result.outcomes.some((o) => o.status === 'failed')).toBe(false);
+    expect((await stack.scanTable()).map((r) => String(r.id))).not.toContainEqual(
+      expect.stringContaining('#backup-retry-job#'),
+    );
   });
 
   it('pages a failed copy job with its source and destination vaults and regions', async () => {

@@ -140,6 +140,9 @@ describe('onBackupFailure handler: retry', () => {
     expect(pageBody()).toContain(
       `SKIPPED (dry-run) backup.retry-job: would start a backup of ${AWS_JOB.ResourceArn} into vault vault-aws-knows`,
     );
+    // Nothing reads the resource in a dry run either: the preview says who checks it.
+    expect(pageBody()).toContain('AWS Backup refuses the retry if the resource no longer exists');
+    expect(ec2.calls()).toHaveLength(0);
   });
 
   it("live, retries once with AWS's vault, resource and role and a token from the job, and pages the retry's job id", async () => {
@@ -156,6 +159,9 @@ describe('onBackupFailure handler: retry', () => {
       Lifecycle: { DeleteAfterDays: 35 },
     });
     expect(pageBody()).toContain('DONE backup.retry-job: started backup job retry-job-1');
+    // StartBackupJob checks the resource itself: no EC2 or DynamoDB describe call first.
+    expect(ec2.calls()).toHaveLength(0);
+    expect(dynamodb.commandCalls(DescribeTableCommand)).toHaveLength(0);
     // The retry job is recorded as ours, so its own failure is not retried.
     expect(documents.commandCalls(PutCommand).map((c) => c.args[0].input.Item)).toContainEqual(
       expect.objectContaining({ id: 'ops-autopilot-test#backup-retry-job#retry-job-1', retryOf: FAILED_JOB }),
@@ -210,33 +216,71 @@ describe('onBackupFailure handler: retry', () => {
     );
   });
 
-  it('does not retry when the volume is gone, and the page says why', async () => {
-    // Arrange
-    ec2
-      .on(DescribeVolumesCommand)
-      .rejects(Object.assign(new Error('no such volume'), { name: 'InvalidVolume.NotFound', $metadata: {} }));
+  it('does not retry when StartBackupJob reports the volume gone, pages why, and does not fail the delivery', async () => {
+    // Arrange: AWS Backup refuses the retry of a deleted volume itself.
+    backup.on(StartBackupJobCommand).rejects(
+      Object.assign(new Error(`Cannot find resource ${AWS_JOB.ResourceArn}`), {
+        name: 'ResourceNotFoundException',
+        $metadata: {},
+      }),
+    );
     // Act
-    await invoke(ebsFailure());
+    const result = await invoke(ebsFailure());
     // Assert
-    expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
+    expect(result).toMatchObject({
+      outcomes: expect.arrayContaining([
+        expect.objectContaining({ kind: 'backup.retry-job', status: 'skipped', reason: 'out-of-scope' }),
+      ]),
+    });
+    expect(ec2.calls()).toHaveLength(0);
     expect(pageBody()).toContain(
       'Not retried: its resource no longer exists: volume vol-0a1b2c3d4e5f60718 no longer exists.',
     );
+    expect(pageBody()).not.toContain('FAILED backup.retry-job');
+    // No retry job was started, so none is recorded as ours.
+    expect(
+      documents.commandCalls(PutCommand).map((c) => String(c.args[0].input.Item?.id)),
+    ).not.toContainEqual(expect.stringContaining('#backup-retry-job#'));
   });
 
-  it('does not retry a resource type it cannot check, and the page says why', async () => {
+  it('does not retry when StartBackupJob says the vault is gone, and the page names the vault', async () => {
+    // Arrange
+    backup.on(StartBackupJobCommand).rejects(
+      Object.assign(new Error('Backup vault with name vault-aws-knows does not exist'), {
+        name: 'ResourceNotFoundException',
+        $metadata: {},
+      }),
+    );
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(pageBody()).toContain('Not retried: its backup vault vault-aws-knows no longer exists.');
+    expect(pageBody()).not.toContain('its resource no longer exists');
+  });
+
+  it('retries a resource of any type AWS Backup backs up, leaving the existence check to StartBackupJob', async () => {
+    // Arrange
+    const efs = 'arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1';
+    backup.on(DescribeBackupJobCommand).resolves({ ...AWS_JOB, ResourceType: 'EFS', ResourceArn: efs });
+    // Act
+    await invoke(ebsFailure());
+    // Assert
+    expect(backup.commandCalls(StartBackupJobCommand)[0]?.args[0].input.ResourceArn).toBe(efs);
+    expect(pageBody()).toContain('DONE backup.retry-job: started backup job retry-job-1');
+  });
+
+  it('does not retry a resource AWS Backup names in another region, and the page says why', async () => {
     // Arrange
     backup.on(DescribeBackupJobCommand).resolves({
       ...AWS_JOB,
-      ResourceType: 'EFS',
-      ResourceArn: 'arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1',
+      ResourceArn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0a1b2c3d4e5f60718',
     });
     // Act
     await invoke(ebsFailure());
     // Assert
     expect(backup.commandCalls(StartBackupJobCommand)).toHaveLength(0);
     expect(pageBody()).toContain(
-      'Not retried: resource type EFS is not one this function can check still exists',
+      "Not retried: its resource arn:aws:ec2:eu-west-1:123456789012:volume/vol-0a1b2c3d4e5f60718 is not in this function's account 123456789012 and region us-east-1.",
     );
   });
 

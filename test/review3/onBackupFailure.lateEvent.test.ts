@@ -45,11 +45,12 @@ describe('a failed backup job that AWS says ran months ago (replayed or late eve
       facts: observed.facts,
       settings: retryOn.backupFailure,
       account: '123456789012',
+      region: 'us-east-1',
       aws: { job: oldAwsJob },
     });
     const result = planBackupFailure({
       ...observed,
-      gathered: { aws: { job: oldAwsJob }, existence: { exists: true, why: 'volume is in-use' } },
+      gathered: { aws: { job: oldAwsJob } },
       config: retryOn,
     });
     // Assert

@@ -22,8 +22,8 @@ import type { Moto } from '../support/moto.ts';
 // job (no backup plan created it).
 //
 // moto has no AWS Backup jobs: Backup is a client mock that answers like AWS (a repeated idempotency
-// token gets the same job back). Pages go through moto's SNS to SQS, state through moto's DynamoDB,
-// and the existence check reads moto's EC2 volumes.
+// token gets the same job back). Pages go through moto's SNS to SQS, state through moto's DynamoDB;
+// the volumes are moto's EC2 volumes.
 const backup = mockClient(BackupClient);
 let moto: Moto;
 let _stack: LocalStack;

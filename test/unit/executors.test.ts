@@ -12,7 +12,7 @@ import type {
 import type { Signal } from '#shared/domain/signal.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { restorePublicAccessBlockExecutor } from '#shared/executors/publicAccessBlock.ts';
-import { retryBackupExecutor } from '#shared/executors/retryBackup.ts';
+import { goneBy, retryBackupExecutor } from '#shared/executors/retryBackup.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { runbookExecutor } from '#shared/executors/runbook.ts';
 import { startLoggingExecutor } from '#shared/executors/startLogging.ts';
@@ -142,6 +142,7 @@ describe('rate guard keys of the mutating executors', () => {
       failedJobId,
       backupVaultName: 'Default',
       resourceArn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0',
+      resourceType: 'EBS',
       iamRoleArn: 'arn:aws:iam::123456789012:role/backup',
       idempotencyToken: 'token',
       deleteAfterDays: 35,
@@ -155,5 +156,50 @@ describe('rate guard keys of the mutating executors', () => {
     expect(first).toEqual({ rule: 'backup-retry', actionId: 'job-1' });
     expect(duplicate).toEqual(first);
     expect(otherJob.actionId).not.toBe(first.actionId);
+  });
+});
+
+describe("StartBackupJob's refusals that say something is gone", () => {
+  const intent: RetryBackupIntent = {
+    kind: 'backup.retry-job',
+    failedJobId: 'job-1',
+    backupVaultName: 'Default',
+    resourceArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+    resourceType: 'DynamoDB',
+    iamRoleArn: 'arn:aws:iam::123456789012:role/backup',
+    idempotencyToken: 'token',
+    deleteAfterDays: 35,
+    reason: 'r',
+  };
+  const refusal = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+  it.each([
+    [
+      'a missing resource',
+      refusal('ResourceNotFoundException', `Cannot find resource ${intent.resourceArn}`),
+      'its resource no longer exists: table orders no longer exists',
+    ],
+    [
+      'an invalid parameter naming a resource not found',
+      refusal('InvalidParameterValueException', 'Resource not found: orders'),
+      'its resource no longer exists: table orders no longer exists',
+    ],
+    [
+      'a missing vault',
+      refusal('ResourceNotFoundException', 'Backup vault Default does not exist'),
+      'its backup vault Default no longer exists',
+    ],
+  ])('reads %s as gone', (_case, error, gone) => {
+    // Act + Assert
+    expect(goneBy(intent, error)).toBe(gone);
+  });
+
+  it.each([
+    ['throttling', refusal('ThrottlingException', 'Rate exceeded')],
+    ['another invalid parameter', refusal('InvalidParameterValueException', 'Lifecycle is out of range')],
+    ['a denied call', refusal('AccessDeniedException', 'not authorized')],
+  ])('does not read %s as gone: the retry fails and is retried', (_case, error) => {
+    // Act + Assert
+    expect(goneBy(intent, error)).toBeUndefined();
   });
 });

@@ -25,10 +25,6 @@ const awsEbsJob: AwsBackupJob = {
 };
 
 const retryOn = makeConfig({ backupFailure: { retry: true } });
-const exists: BackupFailureGathered['existence'] = {
-  exists: true,
-  why: 'volume vol-0a1b2c3d4e5f60718 is in-use',
-};
 
 function plan(fixture: string, gathered: BackupFailureGathered, config = retryOn) {
   return planBackupFailure({ ...observe(fixture), gathered, config });
@@ -125,6 +121,7 @@ describe('onBackupFailure retry verdict', () => {
       facts: observed.facts,
       settings: retryOn.backupFailure,
       account: '123456789012',
+      region: 'us-east-1',
       aws: { job: awsEbsJob },
     });
     // Assert
@@ -152,12 +149,28 @@ describe('onBackupFailure retry verdict', () => {
       { job: { ...awsEbsJob, iamRoleArn: 'arn:aws:iam::999999999999:role/x' } },
       /not in account 123456789012/,
     ],
+    [
+      'the resource is in another region',
+      { job: { ...awsEbsJob, resourceArn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-1' } },
+      /not in this function's account 123456789012 and region us-east-1/,
+    ],
+    [
+      'the resource is in another account',
+      { job: { ...awsEbsJob, resourceArn: 'arn:aws:ec2:us-east-1:999999999999:volume/vol-1' } },
+      /not in this function's account 123456789012 and region us-east-1/,
+    ],
+    [
+      "the resource's ARN names no account or region",
+      { job: { ...awsEbsJob, resourceType: 'S3', resourceArn: 'arn:aws:s3:::a-bucket' } },
+      /names no account and region/,
+    ],
   ] as const)('does not retry when %s', (_case, aws, why) => {
     // Act
     const verdict = retryVerdict({
       facts: observe('backup-job-failed-ebs.json').facts,
       settings: retryOn.backupFailure,
       account: '123456789012',
+      region: 'us-east-1',
       aws,
     });
     // Assert
@@ -168,7 +181,7 @@ describe('onBackupFailure retry verdict', () => {
 describe('onBackupFailure plan', () => {
   it('retries a failed backup job whose resource exists, then pages, with a token derived from the job', () => {
     // Act
-    const result = plan('backup-job-failed-ebs.json', { aws: { job: awsEbsJob }, existence: exists });
+    const result = plan('backup-job-failed-ebs.json', { aws: { job: awsEbsJob } });
     // Assert
     expect(result.intents.map((i) => i.kind)).toEqual(['backup.retry-job', 'sns.page']);
     const retry = result.intents[0] as RetryBackupIntent;
@@ -187,20 +200,15 @@ describe('onBackupFailure plan', () => {
     });
   });
 
-  it('pages without a retry, saying why, when the resource is gone', () => {
+  it('plans the retry without asking whether the resource exists, and the page leaves that to AWS Backup', () => {
     // Act
-    const result = plan('backup-job-failed-ebs.json', {
-      aws: { job: awsEbsJob },
-      existence: { exists: false, why: 'volume vol-0a1b2c3d4e5f60718 no longer exists' },
-    });
+    const result = plan('backup-job-failed-ebs.json', { aws: { job: awsEbsJob } });
     // Assert
-    expect(result.intents.map((i) => i.kind)).toEqual(['sns.page']);
+    expect(result.intents.map((i) => i.kind)).toEqual(['backup.retry-job', 'sns.page']);
     expect(pageOf(result.intents).content.reason).toContain(
-      'Not retried: its resource no longer exists: volume vol-0a1b2c3d4e5f60718 no longer exists.',
+      'Retried once, unless AWS Backup finds its resource gone: the failure is not one a retry cannot fix.',
     );
-    expect(result.notes).toEqual([
-      expect.objectContaining({ reason: 'out-of-scope', withheld: 'backup.retry-job' }),
-    ]);
+    expect(result.findings?.retry).toBe('planned');
   });
 
   it('pages a failed retry of ours as "Retry failed" and retries it no more', () => {
@@ -208,7 +216,6 @@ describe('onBackupFailure plan', () => {
     const result = plan('backup-job-failed-ebs.json', {
       retryOf: 'the-original-job',
       aws: { job: awsEbsJob },
-      existence: exists,
     });
     // Assert
     expect(result.intents.map((i) => i.kind)).toEqual(['sns.page']);
@@ -224,7 +231,7 @@ describe('onBackupFailure plan', () => {
     // Act
     const result = plan(
       'backup-job-failed-ebs.json',
-      { aws: { job: awsEbsJob }, existence: exists },
+      { aws: { job: awsEbsJob } },
       makeConfig({ backupFailure: { retry: false } }),
     );
     // Assert

@@ -255,7 +255,7 @@ function runtimeStatements(stage, fn, deployment, stageConfig) {
 }
 
 /** The serverless.yml entry of one function; the name is set so a plugin-made entry deploys as any other. */
-async function functionEntry(stage, region, { name, deployment }, resolveVariable) {
+async function functionEntry(stage, region, { name, deployment }, resolveVariable, allNames) {
   const { trigger } = deployment;
   const sources =
     'patternFile' in trigger
@@ -264,6 +264,10 @@ async function functionEntry(stage, region, { name, deployment }, resolveVariabl
   return {
     name: deployedName(stage, name),
     handler: `functions/${name}/handler.handler`,
+    // The build folder holds every function's code-split chunks: each zip takes only its own.
+    package: {
+      patterns: allNames.filter((other) => other !== name).map((other) => `!functions/${other}/**`),
+    },
     description: deployment.description,
     role: roleId(name),
     ...(deployment.timeout ? { timeout: deployment.timeout } : {}),
@@ -560,10 +564,12 @@ class OpsConfigPlugin {
           if (stageConfig === undefined) return { value: 'not-resolved-configuration-invalid' };
           if (address === 'functions') {
             const region = String(await resolveVariable('self:provider.region'));
+            const registry = loadRegistry();
+            const names = registry.map((entry) => entry.name);
             const entries = await Promise.all(
-              loadRegistry().map(async (entry) => [
+              registry.map(async (entry) => [
                 entry.name,
-                await functionEntry(stage, region, entry, resolveVariable),
+                await functionEntry(stage, region, entry, resolveVariable, names),
               ]),
             );
             return { value: Object.fromEntries(entries) };

@@ -1,8 +1,5 @@
-import {
-  gatherIdleStops,
-  type IdleStopsGathered,
-  gatherPermissions as idleStopReads,
-} from '#functions/stopIdleInstances/gather.ts';
+import type { IdleStopsGathered } from '#functions/stopIdleInstances/gather.ts';
+import { gatherPermissions as idleStopReads } from '#functions/stopIdleInstances/readPermissions.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
@@ -48,11 +45,14 @@ export async function gatherCostAnomaly(input: {
   const [budgets, fleet] = await Promise.all([
     readBudgets(signal.account, facts.affectedAccounts),
     mayStop
-      ? gatherIdleStops(anomalyStopRequest(facts, cfg)).catch((error: unknown) => {
-          // The page goes out without stops rather than not at all: it says why nothing was stopped.
-          logger.warn('fleet unreadable: no instance stopped for the anomaly', { error });
-          return { unavailable: describeError(error) };
-        })
+      ? // The fleet reads load the EC2 client: only on a stage that may stop, in a chunk of their own.
+        import('#functions/stopIdleInstances/gather.ts')
+          .then(({ gatherIdleStops }) => gatherIdleStops(anomalyStopRequest(facts, cfg)))
+          .catch((error: unknown) => {
+            // The page goes out without stops rather than not at all: it says why nothing was stopped.
+            logger.warn('fleet unreadable: no instance stopped for the anomaly', { error });
+            return { unavailable: describeError(error) };
+          })
       : undefined,
   ]);
   return { ...(lastPaged ? { lastPaged } : {}), budgets, ...(fleet ? { fleet } : {}) };

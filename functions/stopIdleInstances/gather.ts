@@ -19,13 +19,7 @@ import { decideFleet } from './fleet.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
 import type { IdleRun } from './settings.ts';
 
-/** The reads gather makes: the fleet, stop protection, the metrics, and the hour's stop budget. */
-export const gatherPermissions = [
-  'ec2:DescribeInstances',
-  'ec2:DescribeInstanceAttribute',
-  'cloudwatch:GetMetricData',
-  'dynamodb:GetItem',
-] as const;
+export { gatherPermissions } from './readPermissions.ts';
 
 /**
  * AWS limits that shape the scan: DescribeInstances returns at most 1000 instances a page

@@ -1,5 +1,4 @@
-import { type IpPermission, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '#shared/aws/ec2.ts';
+import type { IpPermission } from '@aws-sdk/client-ec2';
 import type { IngressPermission, RevokeIngressIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
 import type { MutatingExecutor } from './types.ts';
@@ -40,6 +39,7 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
   }),
   preview: (intent) => `revoke ${intent.permissions.map(describe).join('; ')} on ${intent.groupId}`,
   async execute(intent) {
+    const { ec2, RevokeSecurityGroupIngressCommand } = await import('#shared/aws/ec2Actions.ts');
     const revoked: string[] = [];
     const gone: string[] = [];
     let groupGone = false;

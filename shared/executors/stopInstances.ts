@@ -1,5 +1,3 @@
-import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '#shared/aws/ec2.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { truncated } from '#shared/domain/text.ts';
@@ -20,7 +18,11 @@ type InstanceResult = { stopped: true } | { stopped: false; error: Error };
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
+/** The EC2 client and calls, loaded on the first stop (shared/aws/ec2Actions.ts says why). */
+const ec2Actions = () => import('#shared/aws/ec2Actions.ts');
+
 async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
+  const { ec2, StopInstancesCommand } = await ec2Actions();
   const results = new Map<string, InstanceResult>();
   try {
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
@@ -56,6 +58,7 @@ async function tagStopped(
   tagReason: string,
   at: string,
 ): Promise<Map<string, Error>> {
+  const { ec2, CreateTagsCommand } = await ec2Actions();
   const reason = truncateTagValue(tagReason);
   const failures = new Map<string, Error>();
   for (let from = 0; from < stopped.length; from += TAG_BATCH_SIZE) {

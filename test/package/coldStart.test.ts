@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registry } from '#functions/index.ts';
+import { bundle, VARIANTS } from '../../scripts/bench/coldStart.ts';
+
+// The EC2 client is the heaviest package a function can hold (about 550 KiB minified): only a function
+// that calls EC2 on every run may read it at a cold start; the others load it with import() when they
+// act on EC2 (onCloudTrail's revoke, onCostAnomaly's idle stops) or never (onBackupFailure, which lets
+// StartBackupJob say a resource is gone).
+const EC2_AT_EVERY_COLD_START = new Set(['stopIdleInstances']);
+const EC2_CLIENT = /node_modules\/@aws-sdk\/client-ec2\//;
+
+const out = mkdtempSync(join(tmpdir(), 'ops-cold-start-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const shipped = VARIANTS.find((v) => v.name.includes('shipped'));
+if (!shipped) throw new Error('scripts/bench/coldStart.ts names no shipped variant');
+
+describe('what a cold start loads', () => {
+  it('is measured as serverless.yml ships it: one ES module per function, code-split into chunks', () => {
+    // Arrange
+    const esbuild = readFileSync(join(import.meta.dirname, '..', '..', 'serverless.yml'), 'utf8');
+    // Assert
+    expect(esbuild).toMatch(/^ {4}format: esm$/m);
+    expect(esbuild).toMatch(/^ {4}splitting: true$/m);
+    expect(esbuild).toMatch(/^ {4}chunkNames: chunks\/\[name\]-\[hash\]$/m);
+    expect(shipped).toMatchObject({ format: 'esm', splitting: true, mainFields: ['module', 'main'] });
+  });
+
+  it.each(registry.map((f) => f.name))(
+    '%s reads the EC2 client at a cold start only if it calls EC2 on every run',
+    async (name) => {
+      // Act
+      const built = await bundle(
+        join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
+        join(out, name),
+        shipped,
+      );
+      // Assert
+      const loaded = built.loadedAtStart.flatMap((o) => Object.keys(o.inputs));
+      expect(loaded.some((path) => EC2_CLIENT.test(path))).toBe(EC2_AT_EVERY_COLD_START.has(name));
+    },
+    60_000,
+  );
+});

@@ -1,6 +1,5 @@
 import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { parametersClient } from '#shared/aws/parameters.ts';
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { logger } from './powertools.ts';
 
 /**
@@ -19,14 +18,29 @@ export type KillSwitch =
   /** `why` completes "Forced dry-run by <parameter>: " in the page and the action log. */
   | { forced: true; parameter: string; why: string };
 
-const provider = new SSMProvider({ awsSdkV3Client: parametersClient });
+/**
+ * Loaded at the first read: only a live run that plans a mutation asks, and the SSM client is among
+ * the heaviest packages of a bundle (a code-split build leaves it out of the cold start). A failed
+ * load is not kept: it forces this run dry (readKillSwitch) and the next read loads again.
+ */
+let provider: Promise<SSMProvider> | undefined;
+const ssmProvider = (): Promise<SSMProvider> =>
+  (provider ??= Promise.all([
+    import('@aws-lambda-powertools/parameters/ssm'),
+    import('#shared/aws/parameters.ts'),
+  ])
+    .then(([{ SSMProvider }, { parametersClient }]) => new SSMProvider({ awsSdkV3Client: parametersClient }))
+    .catch((error: unknown) => {
+      provider = undefined;
+      throw error;
+    }));
 /** Powertools caches values, not absence: an absent parameter is remembered here for as long. */
 const absentUntil = new Map<string, number>();
 
 async function readValue(name: string): Promise<string | undefined> {
   if ((absentUntil.get(name) ?? 0) > Date.now()) return undefined;
   try {
-    return await provider.get(name, { maxAge: MODE_MAX_AGE_SECONDS, throwOnMissing: true });
+    return await (await ssmProvider()).get(name, { maxAge: MODE_MAX_AGE_SECONDS, throwOnMissing: true });
   } catch (error) {
     if (!(error instanceof ParameterNotFoundError)) throw error;
     absentUntil.set(name, Date.now() + MODE_MAX_AGE_SECONDS * 1000);
@@ -64,6 +78,7 @@ export async function readKillSwitch(stage: string): Promise<KillSwitch> {
 
 /** Tests flip the parameter between cases: this forgets what was read. */
 export function resetKillSwitchForTests(): void {
-  provider.clearCache();
+  // A new provider starts with an empty cache.
+  provider = undefined;
   absentUntil.clear();
 }

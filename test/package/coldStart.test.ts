@@ -11,6 +11,10 @@ import { bundle, VARIANTS } from '../../scripts/bench/coldStart.ts';
 // StartBackupJob say a resource is gone).
 const EC2_AT_EVERY_COLD_START = new Set(['stopIdleInstances']);
 const EC2_CLIENT = /node_modules\/@aws-sdk\/client-ec2\//;
+// The SSM client: onAlarm starts runbooks with it; the others read only the kill switch with it, and
+// only when a live run plans a mutation, which most runs (a page alone) do not.
+const SSM_AT_EVERY_COLD_START = new Set(['onAlarm']);
+const SSM_CLIENT = /node_modules\/@aws-sdk\/client-ssm\//;
 
 const out = mkdtempSync(join(tmpdir(), 'ops-cold-start-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -30,7 +34,7 @@ describe('what a cold start loads', () => {
   });
 
   it.each(registry.map((f) => f.name))(
-    '%s reads the EC2 client at a cold start only if it calls EC2 on every run',
+    '%s reads the EC2 and SSM clients at a cold start only if it calls them on every run',
     async (name) => {
       // Act
       const built = await bundle(
@@ -41,6 +45,7 @@ describe('what a cold start loads', () => {
       // Assert
       const loaded = built.loadedAtStart.flatMap((o) => Object.keys(o.inputs));
       expect(loaded.some((path) => EC2_CLIENT.test(path))).toBe(EC2_AT_EVERY_COLD_START.has(name));
+      expect(loaded.some((path) => SSM_CLIENT.test(path))).toBe(SSM_AT_EVERY_COLD_START.has(name));
     },
     60_000,
   );

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GENERATED_DOCS, generatedBlocks, ROOT, withGenerated } from './docs/generate.ts';
 
-const blocks = generatedBlocks();
+const blocks = await generatedBlocks();
 for (const [path, names] of Object.entries(GENERATED_DOCS)) {
   const file = join(ROOT, path);
   const before = readFileSync(file, 'utf8');

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { stages } from '#config/stages.ts';
 import { type Deployment, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
-import { StageConfig } from '#shared/config.ts';
+import { parseStageConfig, StageConfig } from '#shared/config.ts';
 
 /**
  * The parts of docs/ that can be derived from the registry (functions/index.ts) and the configuration
@@ -27,8 +28,8 @@ export const GENERATED_DOCS: Record<string, string[]> = {
     registry.map((e) => [
       `docs/functions/${e.name}.md`,
       e.name === 'onCloudTrail'
-        ? ['cloudtrail-detections', `settings:${e.name}`, `trigger:${e.name}`]
-        : [`settings:${e.name}`, `trigger:${e.name}`],
+        ? ['cloudtrail-detections', `settings:${e.name}`, `trigger:${e.name}`, `iam:${e.name}`]
+        : [`settings:${e.name}`, `trigger:${e.name}`, `iam:${e.name}`],
     ]),
   ),
 };
@@ -270,9 +271,24 @@ function emergencyRules(): string {
     .join('\n');
 }
 
+/** The IAM actions each stage's role holds: what the function declares there (runtime, gather, executors). */
+async function iamActions(name: string): Promise<string> {
+  const entry = registry.find((e) => e.name === name);
+  if (!entry) throw new Error(`no function ${name} in the registry`);
+  const rows = await Promise.all(
+    Object.entries(stages).map(async ([stage, raw]) => {
+      const actions = [...(await entry.permissions(parseStageConfig(stage, raw)))].sort();
+      return `| ${stage} | ${actions.map(code).join(', ')} |`;
+    }),
+  );
+  return ['| stage | IAM actions of its role |', '|---|---|', ...rows].join('\n');
+}
+
 /** Every generated block, by name. */
-export function generatedBlocks(): Record<string, string> {
+export async function generatedBlocks(): Promise<Record<string, string>> {
+  const iam = await Promise.all(registry.map(async ({ name }) => [`iam:${name}`, await iamActions(name)]));
   return {
+    ...Object.fromEntries(iam),
     rules: rulesTable(),
     'invoke-local': invokeLocal(),
     settings: settingsTable(),
@@ -289,7 +305,10 @@ export function generatedBlocks(): Record<string, string> {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const block = (name: string) =>
-  new RegExp(`(<!-- generated:${escapeRegExp(name)} -->\\n)([\\s\\S]*?)(\\n<!-- /generated:${escapeRegExp(name)} -->)`);
+  new RegExp(
+    // An empty block (markers just added) has no line of its own before the closing marker.
+    `(<!-- generated:${escapeRegExp(name)} -->\\n)([\\s\\S]*?)\\n?(<!-- /generated:${escapeRegExp(name)} -->)`,
+  );
 
 /** The content of a document's block, or undefined when its markers are missing. */
 export function documentedBlock(doc: string, name: string): string | undefined {
@@ -309,7 +328,7 @@ export function withGenerated(doc: string, names: string[], blocks: Record<strin
     if (!block(name).test(text)) throw new Error(`the markers of the block ${name} are missing`);
     return text.replace(
       block(name),
-      (_m, open: string, _old: string, close: string) => `${open}${content}${close}`,
+      (_m, open: string, _old: string, close: string) => `${open}${content}\n${close}`,
     );
   }, doc);
 }

@@ -14,7 +14,7 @@ import {
 // The reference parts of docs/ are generated from the registry and the configuration schema (npm run docs):
 // a function, rule, fixture, detection or setting added without regenerating fails here, so a clean clone
 // is left unchanged by `npm run docs`.
-const blocks = generatedBlocks();
+const blocks = await generatedBlocks();
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 describe('the generated blocks of docs/', () => {
@@ -46,13 +46,25 @@ describe('the generated blocks of docs/', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('documents every registered function in a page of its own, with its trigger and settings', () => {
+  it('documents every registered function in a page of its own, with its trigger, settings and IAM', () => {
     // Assert
     for (const { name } of registry) {
       expect(GENERATED_DOCS[`docs/functions/${name}.md`]).toEqual(
-        expect.arrayContaining([`trigger:${name}`, `settings:${name}`]),
+        expect.arrayContaining([`trigger:${name}`, `settings:${name}`, `iam:${name}`]),
       );
     }
+  });
+
+  it('fills a block whose markers were just added, and leaves the text around it alone', () => {
+    // Arrange
+    const doc = 'before\n<!-- generated:rules -->\n<!-- /generated:rules -->\nafter\n';
+    // Act
+    const filled = withGenerated(doc, ['rules'], blocks);
+    // Assert
+    expect(filled).toBe(
+      `before\n<!-- generated:rules -->\n${blocks.rules}\n<!-- /generated:rules -->\nafter\n`,
+    );
+    expect(withGenerated(filled, ['rules'], blocks)).toBe(filled);
   });
 
   it('refuses to rewrite a document whose markers are missing, naming the block', () => {

@@ -213,7 +213,7 @@ describe('npm run local:up and the commands of docs/operations.md', () => {
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     const html = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
-    const line = readmeInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
+    const line = documentedInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
     try {
       // Act
       const result = await sh(line, { ...exported, AWS_ENDPOINT_URL: html });

@@ -23,7 +23,8 @@ import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 
-// Review of issue 6 item 11, on the other handler: onAlarm bounds its event id (1 to 128 printable
+// Found by an adversarial review (issue 6 item 11).
+// On the other handler: onAlarm bounds its event id (1 to 128 printable
 // ASCII), but the scheduled shape of stopIdleInstances takes Powertools' EventBridgeSchema as is
 // (`id: z.string()`, no bound). Its id becomes part of every state-table key (stop list, page record,
 // action log). DynamoDB refuses partition keys over 2048 bytes (moto only checks this on PutItem, so the

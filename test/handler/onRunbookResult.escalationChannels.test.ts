@@ -10,7 +10,8 @@ import type { StoredAutomationExecution } from '#shared/state/automationExecutio
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
-// Review 3: docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the
+// Found by an adversarial review (the third).
+// docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the
 // pager topic is where PagerDuty and Opsgenie subscribe. onRunbookResult's escalation ("the automation
 // did not fix it: someone needs to act") is published by its own executor (notice.ts) to the text
 // topic only: on a stack whose on-call is paged through PagerDuty or Opsgenie, a failed runbook never

@@ -31,6 +31,8 @@ export interface AwsMocks {
   clients: readonly AwsClientExport[];
   /** Forgets every answer and call (each test arranges its own). */
   reset(): void;
+  /** Forgets every call, keeping the answers. */
+  resetHistory(): void;
   /** Puts every client's own send back. */
   restore(): void;
   /** Every call every stub received since the last reset, client by client. */
@@ -71,6 +73,9 @@ export async function mockAwsClients(): Promise<AwsMocks> {
     clients,
     reset: () => {
       for (const stub of stubs) stub.reset();
+    },
+    resetHistory: () => {
+      for (const stub of stubs) stub.resetHistory();
     },
     restore: () => {
       for (const stub of stubs) stub.restore();

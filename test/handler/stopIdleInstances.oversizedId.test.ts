@@ -16,9 +16,9 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
@@ -31,11 +31,12 @@ import { makeContext } from '../support/lambda.ts';
 // table is a mock that enforces it on every call): an id whose stop-list key fits but whose page key
 // does not passes validation, stops and tags instances, and can never page them.
 
-const ec2 = mockClient(EC2Client);
-const cloudwatch = mockClient(CloudWatchClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
+const aws = await mockAwsClients();
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 
 const MAX_KEY_BYTES = 2048;

@@ -74,8 +74,6 @@ export interface Deployment {
   };
   /** A fixture under events/ that runs it end to end (bench, sls invoke local). */
   sampleFixture: string;
-  /** The bundle needs the EC2 client, whose code is large: a looser cold-start budget in the bench. */
-  heavyBundle: boolean;
   /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
   stateTableActions?: string[];
   /**

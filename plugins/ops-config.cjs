@@ -11,12 +11,63 @@
  *   ${opsConfig:runbookPolicies}       the automation role's policy: what the configured runbooks need
  *   ${opsConfig:stateTableDeletionPolicy} Retain, or Delete when the stage param retainStateTable is false
  * A bad configuration stops the command with one message and no stack trace. `sls deploy` checks that
- * every configured runbook document exists (ssm:DescribeDocument); `sls package` says it did not.
+ * every configured runbook document exists and takes the parameters its rules pass
+ * (ssm:DescribeDocument); `sls package` says it did not (AWS-owned documents' parameter names are
+ * checked with the configuration, from shared/domain/awsRunbookDocuments.ts).
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
+
+/**
+ * esbuild's service process (tsx's, which compiles config/stages.ts, and serverless-esbuild's) pings
+ * this process every second. When this process exits with a ping unanswered, the service reads end of
+ * input with a request outstanding and dies printing "fatal error: all goroutines are asleep -
+ * deadlock!" and a goroutine dump after the command's own message (a configuration error, most often;
+ * https://github.com/evanw/esbuild/issues/3287). Killed before this process exits, it prints nothing;
+ * no build can still be running once the process exits.
+ */
+function stopEsbuildServicesOnExit() {
+  if (stopEsbuildServicesOnExit.registered) return;
+  stopEsbuildServicesOnExit.registered = true;
+  process.once('exit', () => {
+    for (const pid of esbuildServicePids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
+/** The esbuild service processes this process started (`esbuild --service=<version> --ping`). */
+function esbuildServicePids() {
+  const isService = (args) => /esbuild/.test(args) && args.includes('--service=');
+  if (fs.existsSync('/proc/self/stat')) {
+    return fs.readdirSync('/proc').flatMap((entry) => {
+      if (!/^\d+$/.test(entry)) return [];
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== process.pid) return [];
+        const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return isService(args) ? [Number(entry)] : [];
+      } catch {
+        return []; // exited meanwhile, or not ours to read
+      }
+    });
+  }
+  // No /proc (macOS): ask ps.
+  const { spawnSync } = require('node:child_process');
+  const listed = spawnSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout ?? '';
+  return listed.split('\n').flatMap((line) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    return m && Number(m[2]) === process.pid && isService(m[3]) ? [Number(m[1])] : [];
+  });
+}
 
 function tsRequire(file) {
   const { require: load } = require('tsx/cjs/api');
@@ -496,6 +547,7 @@ function dashboardBody(stage, entries, lambdaIds, alarmIds, otherRuleSuffixes) {
 
 class OpsConfigPlugin {
   constructor(serverless, options, { log } = {}) {
+    stopEsbuildServicesOnExit();
     this.serverless = serverless;
     this.options = options;
     this.log = log;
@@ -574,13 +626,15 @@ class OpsConfigPlugin {
   async checkRunbookDocuments() {
     const provider = this.serverless.getProvider('aws');
     const stageConfig = this.stageConfigOnce(provider.getStage());
-    const documents = loadOnAlarmDeployment().configuredRunbookDocuments(stageConfig);
+    const onAlarmDeployment = loadOnAlarmDeployment();
+    const documents = onAlarmDeployment.configuredRunbookDocuments(stageConfig);
     const { SSMClient } = require('@aws-sdk/client-ssm');
     const profile = this.options['aws-profile'];
     const client = new SSMClient({ region: provider.getRegion(), ...(profile ? { profile } : {}) });
+    // Each document exists, and takes every parameter its rules pass.
     const problems = await tsRequire('functions/onAlarm/runbookDocuments.ts').runbookDocumentProblems(
       client,
-      documents,
+      onAlarmDeployment.configuredRunbooks(stageConfig),
     );
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
@@ -599,6 +653,16 @@ class OpsConfigPlugin {
     this.log?.notice?.(
       'ops-autopilot: runbook documents not checked (offline package); sls deploy checks them with ssm:DescribeDocument',
     );
+    // AWS-owned documents' parameter names were checked with the configuration; others wait for deploy.
+    const provider = this.serverless.getProvider('aws');
+    const deferred = loadOnAlarmDeployment().runbookDocumentsCheckedAtDeploy(
+      this.stageConfigOnce(provider.getStage()),
+    );
+    if (deferred.length > 0) {
+      this.log?.notice?.(
+        `ops-autopilot: runbook parameters of ${deferred.join(', ')} not checked (not an AWS-owned document this project knows); sls deploy checks them with ssm:DescribeDocument`,
+      );
+    }
   }
 
   /** Each registered function's role and alarms, and the dashboard, into the compiled template. */

@@ -4,9 +4,11 @@
  *   idle scan   batched (ours) against one metrics call per instance, on the same moto fleet
  *   storm       1000 mixed deliveries with duplicates and flapping alarms, with and without deduplication
  * Takes about a quarter of an hour here (2 shared cores), most of it moto. Quick mode (`npm run bench --
- * --quick` or BENCH_QUICK=1): the shipped build and its baseline once, a fleet of 100, a storm of 100.
- * BENCH_RUNS sets the fresh processes per cold-start figure (default 5), BENCH_IDLE_SIZES the fleet
- * sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries (default 1000).
+ * --quick` or BENCH_QUICK=1): the shipped build and its baseline only, a fleet of 100, a storm of 100.
+ * `npm run bench -- --cold-start`: the cold-start part alone (with --quick: shipped build and baseline).
+ * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
+ * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
+ * (default 1000).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,10 +16,16 @@ import { performance } from 'node:perf_hooks';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
-import { type BenchFunction, benchColdStart, printColdStartTable } from './bench/coldStart.ts';
+import {
+  type BenchFunction,
+  benchColdStart,
+  MIN_COLD_START_RUNS,
+  printColdStartTable,
+} from './bench/coldStart.ts';
 import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const coldStartOnly = process.argv.includes('--cold-start');
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const progress = (line: string) => console.log(`[${elapsed()}] ${line}`);
@@ -26,7 +34,6 @@ const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
   name,
   entry: `functions/${name}/handler.ts`,
   fixture: deployment.sampleFixture,
-  heavy: deployment.heavyBundle,
 }));
 
 console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
@@ -44,7 +51,7 @@ try {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const runs = Number(process.env.BENCH_RUNS ?? (quick ? 1 : 5));
+  const runs = Math.max(MIN_COLD_START_RUNS, Number(process.env.BENCH_RUNS ?? MIN_COLD_START_RUNS) || 0);
   progress(
     `1/3 cold start: ${FUNCTIONS.length} functions${quick ? ', shipped build and baseline only' : ''}`,
   );
@@ -52,6 +59,10 @@ try {
   printColdStartTable(rows, FUNCTIONS);
 } finally {
   await moto.stop();
+}
+if (coldStartOnly) {
+  console.log(`\nbench took ${elapsed()}`);
+  process.exit(0);
 }
 
 const sizes = (process.env.BENCH_IDLE_SIZES ?? (quick ? '100' : '100,1000,5000'))

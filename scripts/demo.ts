@@ -16,6 +16,7 @@ import type { Outcome } from '#shared/domain/outcome.ts';
 import { listFixtures, loadFixture } from '../test/support/events.ts';
 import { seedFleet } from '../test/support/fleet.ts';
 import { makeContext } from '../test/support/lambda.ts';
+import { SAMPLE_EXECUTION, seedSampleExecution } from '../test/support/localSamples.ts';
 import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 import { eventRules, packageStack, scheduledFunctions } from '../test/support/packaged.ts';
@@ -101,44 +102,15 @@ async function seedDemoFleet() {
   ]);
 }
 
-/** The execution the onRunbookResult fixtures report on (AWS's sample). */
-const FIXTURE_EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
-
 /**
  * moto has no SSM Automation, so no runbook really starts here: the demo records the sample's execution
  * as onAlarm would have after starting it for a paged alarm, so its failure fixtures escalate and its
  * success notifies; `unknown-execution-failed.json` names an execution with no record, and is ignored.
  */
 async function seedRunbookExecution(): Promise<void> {
-  const { recordAutomationExecution, linkAutomationPage } = await import(
-    '#shared/state/automationExecutions.ts'
-  );
-  const { pageIdOf } = await import('#shared/domain/page.ts');
-  const alarm = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check';
-  await recordAutomationExecution({
-    executionId: FIXTURE_EXECUTION,
-    document: 'runcommand1',
-    rule: 'restart-unresponsive-instance',
-    incidentKey: alarm,
-    correlationId: 'demo-alarm-delivery',
-    account: '123456789012',
-    region: 'us-east-1',
-    signal: {
-      kind: 'alarm.state-change',
-      title: 'web-status-check is ALARM',
-      summary:
-        'Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than the threshold (0.0).',
-      occurredAt: '2016-11-29T19:43:00.000+0000',
-      resource: { type: 'cloudwatch alarm', id: 'web-status-check', arn: alarm },
-      links: [],
-    },
-    severity: 'critical',
-    startedAt: Math.floor(Date.parse('2016-11-29T19:43:20Z') / 1000),
-  });
-  const pageId = pageIdOf(alarm, 'incident', 'demo-alarm-delivery');
-  await linkAutomationPage(FIXTURE_EXECUTION, pageId, 'critical');
+  const pageId = await seedSampleExecution();
   console.log(
-    `runbook execution ${FIXTURE_EXECUTION} recorded as started by onAlarm for web-status-check (its page ${pageId})`,
+    `runbook execution ${SAMPLE_EXECUTION} recorded as started by onAlarm for web-status-check (its page ${pageId})`,
   );
 }
 

@@ -6,6 +6,13 @@
  */
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import {
+  SAMPLE_ALARM_INSTANCE,
+  SAMPLE_EXECUTION,
+  seedSampleBackupVault,
+  seedSampleExecution,
+  seedSampleInstances,
+} from '../test/support/localSamples.ts';
 import { createLocalStack } from '../test/support/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
 
@@ -42,9 +49,9 @@ async function main(): Promise<number> {
     console.error(`local:up: 127.0.0.1:${port} is in use; try npm run local:up -- --port ${port + 1}`);
     return 2;
   }
-  let moto: Moto;
+  let moto: Moto & { instanceIdsFixed: boolean };
   try {
-    moto = await startMoto(port);
+    moto = await startMoto(port, { instanceIds: [SAMPLE_ALARM_INSTANCE] });
   } catch (error) {
     console.error(
       `local:up: cannot start moto_server on 127.0.0.1:${port} (in use? try npm run local:up -- --port ${port + 1}).\n${(error as Error).message}`,
@@ -60,6 +67,12 @@ async function main(): Promise<number> {
   // Dummy credentials: moto accepts any, and the SDK needs some to sign its requests.
   useMotoEnvironment(moto.endpoint);
   const stack = await createLocalStack(`ops-autopilot-${stage}`);
+  // What the README's sample events name, so each invoke decides something (test/support/localSamples.ts).
+  process.env.STAGE = stage;
+  process.env.STATE_TABLE_NAME = stack.tableName;
+  const instances = await seedSampleInstances();
+  await seedSampleExecution();
+  await seedSampleBackupVault();
   const exports = {
     AWS_ENDPOINT_URL: moto.endpoint,
     AWS_REGION: 'us-east-1',
@@ -73,6 +86,15 @@ async function main(): Promise<number> {
   console.log(
     `# ops-autopilot ${stage}: moto_server (pid ${moto.pid}) on ${moto.endpoint}, table and topic created.`,
   );
+  console.log(
+    `# Seeded for the sample events: alarm instance ${instances.alarmInstance} (opted in to remediation), ` +
+      `idle instances ${instances.idle.join(', ')}, runbook execution ${SAMPLE_EXECUTION}, the failed job's backup vault.`,
+  );
+  if (!moto.instanceIdsFixed || instances.alarmInstance !== SAMPLE_ALARM_INSTANCE) {
+    console.log(
+      `# (no Python beside moto_server to give the alarm's instance the id ${SAMPLE_ALARM_INSTANCE}: the onAlarm sample reads no instance)`,
+    );
+  }
   console.log('# Paste into the shell you run `npx sls invoke local` from:');
   for (const [name, value] of Object.entries(exports)) console.log(`export ${name}=${value}`);
   console.log(`# Pages sent: npm run local:pages${stage === 'dev' ? '' : ` -- --stage ${stage}`}`);

@@ -216,6 +216,17 @@ export function processRegion(env: NodeJS.ProcessEnv = process.env): string | un
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }
 
+/**
+ * Whether this process traces, decided as the Powertools tracer decides it: in Lambda (AWS_EXECUTION_ENV
+ * set), unless POWERTOOLS_TRACE_ENABLED is false, or under SAM local or Amplify's mock. Read without
+ * loading the tracer, which is loaded only when this is true.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  if ((env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() === 'false') return false;
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return executionEnv !== '' && executionEnv !== 'AWS_Lambda_amplify-mock' && !env.AWS_SAM_LOCAL;
+}
+
 let cached: RuntimeConfig | undefined;
 /** The configuration of this process, parsed once. */
 export function config(): RuntimeConfig {

@@ -1,10 +1,26 @@
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import type { ConfiguredRunbook } from '#functions/onAlarm/runbookDocuments.ts';
 import { RESTART_INSTANCE_DOCUMENT, type RunbookPermission } from '#functions/onAlarm/settings.ts';
 import { runbookScopeTags, type StageConfig } from '#shared/config.ts';
+import { awsRunbookParameters } from '#shared/domain/awsRunbookDocuments.ts';
 
 /** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
 export function configuredRunbookDocuments(stage: StageConfig): string[] {
   return [...new Set(stage.alarmRules.flatMap((r) => (r.runbook ? [r.runbook.document] : [])))];
+}
+
+/** Each rule's runbook, by its place in alarmRules (its document and parameters checked at deploy time). */
+export function configuredRunbooks(stage: StageConfig): ConfiguredRunbook[] {
+  return stage.alarmRules.flatMap((r, index) =>
+    r.runbook
+      ? [{ index, rule: r.name, document: r.runbook.document, parameters: Object.keys(r.runbook.parameters) }]
+      : [],
+  );
+}
+
+/** The documents no table of this project knows: their parameters are checked at deploy time only. */
+export function runbookDocumentsCheckedAtDeploy(stage: StageConfig): string[] {
+  return configuredRunbookDocuments(stage).filter((d) => awsRunbookParameters(d) === undefined);
 }
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c: string) => c.toUpperCase());
@@ -98,7 +114,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onAlarm/metric-alarm.json',
-  heavyBundle: false,
   environment: { AUTOMATION_ROLE_ARN: { 'Fn::GetAtt': ['RunbookAutomationRole', 'Arn'] } },
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
@@ -111,9 +126,9 @@ export const deployment: Deployment = {
       Action: 'cloudwatch:ListTagsForResource',
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:*` },
     },
-    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts.
-    // DescribeInstances supports no resource-level permissions.
-    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+    // A runbook's target is checked (opt-in tag, managed-by tags) before it starts, through the
+    // Tagging API, whose GetResources supports no resource-level permissions.
+    { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
     {
       // Only the automation definitions the stage's rules name.
       Sid: 'StartConfiguredRunbooks',

@@ -1,8 +1,9 @@
 import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
-import { ec2 } from '#shared/aws/ec2.ts';
+import { tagging } from '#shared/aws/tagging.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
+import { partitionOf } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { lastRecoveryAt } from '#shared/state/recovery.ts';
@@ -12,13 +13,13 @@ import type { AlarmFacts } from './signal.ts';
 /** The reads gather makes: the alarm's tags, the runbook target, the incident's last OK. */
 export const gatherPermissions = [
   'cloudwatch:ListTagsForResource',
-  'ec2:DescribeInstances',
+  'tag:GetResources',
   'dynamodb:GetItem',
 ] as const;
 
-/** The instance a runbook would act on: its tags and state, or why they could not be read. */
+/** The instance a runbook would act on: its tags, or why they could not be read. */
 export type TargetFacts = { instanceId: string } & (
-  | { state: string; tags: Record<string, string> }
+  | { tags: Record<string, string> }
   | { unavailable: string }
 );
 
@@ -47,18 +48,28 @@ async function alarmTags(facts: AlarmFacts): Promise<Pick<AlarmGathered, 'tags' 
   }
 }
 
-/** One DescribeInstances call; any failure is reported, never guessed around. */
-async function describeTarget(instanceId: string): Promise<TargetFacts> {
+/**
+ * One GetResources call for the instance's ARN in the alarm's account and region
+ * (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html); its
+ * answer includes aws: tags such as aws:autoscaling:groupName. Any failure is reported, never guessed
+ * around.
+ */
+async function readTargetTags(instanceId: string, signal: Signal): Promise<TargetFacts> {
+  const arn = `arn:${partitionOf(signal.region)}:ec2:${signal.region}:${signal.account}:instance/${instanceId}`;
   try {
-    const res = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = (res.Reservations ?? [])
-      .flatMap((r) => r.Instances ?? [])
-      .find((i) => i.InstanceId === instanceId);
-    if (!instance) return { instanceId, unavailable: 'no such instance in this account and region' };
+    const res = await tagging.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
+    // Only the mapping of this ARN: nothing else in an answer may stand in for the target's tags.
+    const mapping = (res.ResourceTagMappingList ?? []).find((m) => m.ResourceARN === arn);
+    // GetResources leaves out a resource that has no tags, as it does one that does not exist.
+    if (!mapping) {
+      return {
+        instanceId,
+        unavailable: 'it has no tags, or no such instance is in this account and region',
+      };
+    }
     return {
       instanceId,
-      state: instance.State?.Name ?? 'unknown',
-      tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      tags: Object.fromEntries((mapping.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     };
   } catch (error) {
     const why = describeError(error);
@@ -90,7 +101,7 @@ export async function gatherAlarm(input: {
   if (!resolved.ok) return gathered;
   const ref = runbookTarget(runbook, resolved.parameters);
   const [target, recoveredAt] = await Promise.all([
-    ref.kind === 'instance' ? describeTarget(ref.instanceId) : undefined,
+    ref.kind === 'instance' ? readTargetTags(ref.instanceId, signal) : undefined,
     lastRecoveryAt(signal.incidentKey),
   ]);
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
 import { Severity } from '#shared/domain/severity.ts';
 
@@ -123,6 +124,24 @@ export function alarmRulesIssue(rules: readonly AlarmRule[]): string | undefined
   const keys = new Set(scopeTagsOf(rules).map((t) => t.key));
   if (keys.size > 1) {
     return `alarm rules use different runbook scope tag keys (${[...keys].join(', ')}); use one key`;
+  }
+  return misspelledParameterIssue(rules);
+}
+
+/**
+ * A parameter an AWS-owned document does not take (a misspelled name) would make every start fail
+ * with InvalidAutomationExecutionParameters in the first incident. Other documents are checked at
+ * deploy time, from ssm:DescribeDocument (functions/onAlarm/runbookDocuments.ts).
+ */
+function misspelledParameterIssue(rules: readonly AlarmRule[]): string | undefined {
+  for (const [index, rule] of rules.entries()) {
+    if (!rule.runbook) continue;
+    const known = awsRunbookParameters(rule.runbook.document);
+    if (known === undefined) continue;
+    const unknown = Object.keys(rule.runbook.parameters).find((p) => !known.includes(p));
+    if (unknown !== undefined) {
+      return unknownParameterProblem({ index, name: rule.name }, unknown, rule.runbook.document, known);
+    }
   }
   return undefined;
 }

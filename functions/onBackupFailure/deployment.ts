@@ -30,7 +30,6 @@ export const deployment: Deployment = {
   },
   sampleFixture: 'onBackupFailure/backup-job-failed.json',
   // The existence check of EC2 instances and EBS volumes loads the EC2 client.
-  heavyBundle: true,
   statements: (stage): IamStatement[] => [
     {
       // DescribeBackupJob: AWS's own answer about a job (the event is only a hint); no resource-level

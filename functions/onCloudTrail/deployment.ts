@@ -21,7 +21,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
-  heavyBundle: false,
   // Only the remediations the stage turns on, on this account and region's resources only.
   statements: (stage): IamStatement[] =>
     [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATION_STATEMENTS[r]),

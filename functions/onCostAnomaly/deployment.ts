@@ -32,7 +32,6 @@ export const deployment: Deployment = {
   },
   sampleFixture: 'onCostAnomaly/anomaly-detected.json',
   // The idle stopper's EC2 client is in the bundle.
-  heavyBundle: true,
   statements: (stage): IamStatement[] => [
     {
       // DescribeBudgets: the budgets a cost anomaly endangers, for its page.

@@ -78,7 +78,6 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'stopIdleInstances/manual-dry-run.json',
-  heavyBundle: true,
   statements: (stage): IamStatement[] => idleStopStatements(stage.idleStop.scope),
   // The account's hourly stop budget, shared with every function that stops instances.
   sharedStateKinds: () => ['stop-budget'],

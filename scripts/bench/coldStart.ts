@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -12,9 +12,12 @@ export interface BenchFunction {
   name: string;
   entry: string;
   fixture: string;
-  /** A heavy bundle (the EC2 client): its budget is 0.85 of the all-in bundle, not 0.6. */
-  heavy: boolean;
 }
+
+/** Every function's budget: its cold start at most half the all-in bundle's, measured in the same rounds. */
+export const COLD_START_BUDGET = 0.5;
+/** Fewer rounds than this make the median a coin toss on a loaded machine. */
+export const MIN_COLD_START_RUNS = 7;
 
 export interface Variant {
   name: string;
@@ -44,8 +47,8 @@ async function bundle(
   outfile: string,
   v: Variant,
   extra: Partial<BuildOptions> = {},
-): Promise<number> {
-  await build({
+): Promise<{ bytes: number; heaviest: string[] }> {
+  const result = await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -58,10 +61,27 @@ async function bundle(
     mainFields: v.mainFields,
     treeShaking: v.treeShaking,
     logLevel: 'silent',
+    metafile: true,
     ...(v.format === 'esm' ? { banner: { js: ESM_BANNER } } : {}),
     ...extra,
   });
-  return statSync(outfile).size;
+  return { bytes: statSync(outfile).size, heaviest: heaviestPackages(result.metafile) };
+}
+
+/** The packages that weigh most in a bundle (bytes of output per package), from esbuild's metafile. */
+function heaviestPackages(metafile: Metafile | undefined, count = 6): string[] {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile?.outputs ?? {})) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const name = match?.[1] ?? '(this repository)';
+      byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)}`);
 }
 
 /**
@@ -91,11 +111,15 @@ export interface ColdStartRow {
   fn: string;
   variant: string;
   bytes: number;
+  /** The heaviest packages in the bundle, `name KiB`. */
+  heaviest: string[];
   importMs: number;
   invokeMs: number;
   totalMs: number;
   rssMb: number;
   failures: number;
+  /** Per round, import + first invocation divided by the all-in bundle's in the same round. */
+  ratios: number[];
 }
 
 const median = (xs: number[]) => {
@@ -123,7 +147,7 @@ async function sample(bundlePath: string, fixture: string, env: NodeJS.ProcessEn
 export async function benchColdStart(
   functions: BenchFunction[],
   env: NodeJS.ProcessEnv,
-  runs = 5,
+  runs = MIN_COLD_START_RUNS,
   progress: (line: string) => void = () => undefined,
   /** Only the shipped build beside the all-in baseline (quick mode): a fifth of the bundling. */
   shippedOnly = false,
@@ -135,14 +159,21 @@ export async function benchColdStart(
     mainFields: ['main', 'module'],
     treeShaking: false,
   };
-  const builds: { fn: BenchFunction; variant: Variant; out: string; bytes: number; fixture: string }[] = [];
+  const builds: {
+    fn: BenchFunction;
+    variant: Variant;
+    out: string;
+    bytes: number;
+    heaviest: string[];
+    fixture: string;
+  }[] = [];
   for (const fn of functions) {
     const entry = join(ROOT, fn.entry);
     const variants = shippedOnly ? VARIANTS.filter((v) => v.name.includes('shipped')) : VARIANTS;
     for (const [k, v] of [allIn, ...variants].entries()) {
       const out = join(OUT, `${fn.name}-${k}.${v.format === 'esm' ? 'mjs' : 'cjs'}`);
-      const bytes = await bundle(v === allIn ? allInEntry(entry) : entry, out, v);
-      builds.push({ fn, variant: v, out, bytes, fixture: join(ROOT, 'events', fn.fixture) });
+      const { bytes, heaviest } = await bundle(v === allIn ? allInEntry(entry) : entry, out, v);
+      builds.push({ fn, variant: v, out, bytes, heaviest, fixture: join(ROOT, 'events', fn.fixture) });
     }
   }
   // Round-robin: every build once per round, so drift in the machine's load falls on all of them alike.
@@ -152,15 +183,20 @@ export async function benchColdStart(
     progress(`  cold start round ${round + 1}/${runs}`);
     for (const [k, b] of builds.entries()) samples[k]?.push(await sample(b.out, b.fixture, env));
   }
+  const total = (x: Sample) => x.importMs + x.invokeMs;
   return builds.map((b, k) => {
     const s = samples[k] ?? [];
+    // Paired with the same function's all-in sample of the same round: both saw the same machine load.
+    const base = samples[builds.findIndex((x) => x.fn === b.fn && x.variant === allIn)] ?? [];
     return {
       fn: b.fn.name,
       variant: b.variant.name,
       bytes: b.bytes,
+      heaviest: b.heaviest,
+      ratios: s.map((x, round) => total(x) / total(base[round] ?? x)),
       importMs: median(s.map((x) => x.importMs)),
       invokeMs: median(s.map((x) => x.invokeMs)),
-      totalMs: median(s.map((x) => x.importMs + x.invokeMs)),
+      totalMs: median(s.map(total)),
       rssMb: median(s.map((x) => x.rssMb)),
       failures: s.filter((x) => !x.ok).length,
     };
@@ -168,7 +204,11 @@ export async function benchColdStart(
 }
 
 export function printColdStartTable(rows: ColdStartRow[], functions: BenchFunction[]): void {
-  console.log('\nCold start: bundle size, median of fresh Node processes (import + first invocation)\n');
+  const runs = rows[0]?.ratios.length ?? 0;
+  console.log(
+    `\nCold start: bundle size, median of ${runs} fresh Node processes per build (import + first invocation);` +
+      '\nvs all-in: the median of the per-round ratios to the all-in bundle, with their spread (min-max)\n',
+  );
   const header = [
     'function',
     'bundle',
@@ -178,15 +218,17 @@ export function printColdStartTable(rows: ColdStartRow[], functions: BenchFuncti
     'total ms',
     'RSS MiB',
     'vs all-in',
+    'spread',
     'budget',
   ];
   const lines: string[][] = [];
   for (const fn of functions) {
     const base = rows.find((r) => r.fn === fn.name && r.variant.startsWith('ALL-IN'));
     for (const r of rows.filter((x) => x.fn === fn.name)) {
-      const ratio = base ? r.totalMs / base.totalMs : Number.NaN;
-      const budget = fn.heavy ? 0.85 : 0.6;
+      const ratio = base ? median(r.ratios) : Number.NaN;
+      const budget = COLD_START_BUDGET;
       const shipped = r.variant.includes('shipped');
+      const isBase = r.variant.startsWith('ALL-IN');
       lines.push([
         r.fn,
         r.variant,
@@ -195,7 +237,8 @@ export function printColdStartTable(rows: ColdStartRow[], functions: BenchFuncti
         r.invokeMs.toFixed(1),
         r.totalMs.toFixed(1),
         r.rssMb.toFixed(0),
-        r.variant.startsWith('ALL-IN') ? '1.00' : ratio.toFixed(2),
+        isBase ? '1.00' : ratio.toFixed(2),
+        isBase ? '' : `${Math.min(...r.ratios).toFixed(2)}-${Math.max(...r.ratios).toFixed(2)}`,
         shipped ? `${budget} ${ratio <= budget ? 'ok' : 'OVER'}` : '',
       ]);
       if (r.failures > 0) console.log(`  note: ${r.failures} invocation(s) of ${r.fn} (${r.variant}) threw`);
@@ -205,4 +248,8 @@ export function printColdStartTable(rows: ColdStartRow[], functions: BenchFuncti
   const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   console.log(fmt(header));
   for (const l of lines) console.log(fmt(l));
+  console.log('\nHeaviest packages of each shipped bundle (KiB of output, esbuild metafile):');
+  for (const r of rows.filter((x) => x.variant.includes('shipped'))) {
+    console.log(`  ${r.fn}: ${r.heaviest.join(', ')}`);
+  }
 }

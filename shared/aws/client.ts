@@ -65,10 +65,63 @@ export function boundToInvocation<C extends Sendable>(client: C): C {
       const signal = currentInvocation()?.signal;
       const withSignal =
         signal && options?.abortSignal === undefined ? { ...options, abortSignal: signal } : options;
-      return withSignal === undefined
-        ? prototype.send.call(this, command)
-        : prototype.send.call(this, command, withSignal);
+      const sent: Promise<unknown> =
+        withSignal === undefined
+          ? prototype.send.call(this, command)
+          : prototype.send.call(this, command, withSignal);
+      return Promise.resolve(sent).catch(async (error: unknown) => {
+        throw await explainNonAwsAnswer(error, this, command);
+      });
     },
   });
   return client;
+}
+
+/** An answer that was not AWS's: thrown instead of the SDK's deserialization error. */
+export class EndpointNotAws extends Error {
+  override name = 'EndpointNotAws';
+}
+
+/**
+ * The SDK reports an HTML answer (an emulator's "404 Not Found" page for an API it lacks, a proxy's
+ * error page) as a JSON or XML SyntaxError with a multi-line "Deserialization error" note. Said in one
+ * line instead: which endpoint, which call, what it answered. The SDK's error is not kept as the cause:
+ * the logs would print its dump again. Any other error is returned unchanged.
+ */
+async function explainNonAwsAnswer(error: unknown, client: unknown, command: unknown): Promise<unknown> {
+  if (!(error instanceof Error) || !error.message.includes('Deserialization error')) return error;
+  const { $response, $responseBodyText } = error as {
+    $response?: { statusCode?: number; headers?: Record<string, string> };
+    $responseBodyText?: string;
+  };
+  const contentType = $response?.headers?.['content-type'] ?? '';
+  const html =
+    contentType.includes('html') ||
+    /^\s*</.test($responseBodyText ?? '') ||
+    /"<!doctype|"<html/i.test(error.message);
+  if (!html) return error;
+  const call =
+    (command as { constructor?: { name?: string } })?.constructor?.name?.replace(/Command$/, '') ?? 'a call';
+  const status = $response?.statusCode === undefined ? '' : ` (HTTP ${$response.statusCode})`;
+  return new EndpointNotAws(
+    `${await endpointOf(client)} answered ${call} with an HTML page${status}, not an AWS response: an emulator that does not implement this call, or AWS_ENDPOINT_URL points at something other than AWS`,
+  );
+}
+
+/** Where the client sends its calls, as a URL; the environment's AWS_ENDPOINT_URL when it names none. */
+async function endpointOf(client: unknown): Promise<string> {
+  try {
+    const provider = (client as { config?: { endpoint?: () => Promise<unknown> } }).config?.endpoint;
+    const endpoint = (await provider?.()) as
+      | { protocol?: string; hostname?: string; port?: number; path?: string }
+      | undefined;
+    if (endpoint?.hostname) {
+      const port = endpoint.port === undefined ? '' : `:${endpoint.port}`;
+      const path = endpoint.path && endpoint.path !== '/' ? endpoint.path : '';
+      return `${endpoint.protocol ?? 'https:'}//${endpoint.hostname}${port}${path}`;
+    }
+  } catch {
+    // No endpoint configured on the client: the environment's, or AWS's own.
+  }
+  return process.env.AWS_ENDPOINT_URL || 'the AWS endpoint';
 }

@@ -8,7 +8,6 @@ import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -21,7 +20,7 @@ import { deduplicationIsOn } from './deduplication.ts';
 import { type EventIssue, EventRejected, type FunctionSpec, invocationSiteOf } from './functionSpec.ts';
 import { DeadlineError, runInInvocation } from './invocation.ts';
 import { runFunction } from './pipeline.ts';
-import { logger, metrics, tracer } from './powertools.ts';
+import { logger, metrics, tracingMiddleware } from './powertools.ts';
 
 /**
  * How long before Lambda's deadline middy gives up on the handler: time for the error path (logs,
@@ -238,7 +237,7 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
         correlationIdPath: correlationPaths.EVENT_BRIDGE,
       }),
     )
-    .use(captureLambdaHandler(tracer))
+    .use(tracingMiddleware())
     // A default dimension, not one added per invocation: it outlives each flush instead of being re-added
     // (and warned about) by every invocation. One function per Lambda process, so one value per process.
     .use(logMetrics(metrics, { captureColdStartMetric: true, defaultDimensions: { function: spec.name } }))

@@ -444,6 +444,19 @@ describe('onAlarm runbook scope and limits against the emulator', () => {
     expect(entries).toContainEqual(expect.objectContaining({ decision: 'skipped', reason: 'out-of-scope' }));
   });
 
+  it('does not restart an opted-in instance an Auto Scaling group manages, and pages why', async () => {
+    // Arrange: the target's tags are read through the Tagging API, which lists aws: tags too.
+    const [managed] = await launch(1, { ...OPTED_IN, 'aws:autoscaling:groupName': 'web-asg' });
+    const event = alarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: managed as string } });
+    // Act
+    await invoke(event);
+    // Assert
+    expect(runbookStarts()).toHaveLength(0);
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(`instance ${managed}`);
+    expect(page?.body).toContain('aws:autoscaling:groupName');
+  });
+
   it('starts no runbook for an ALARM delivered after the newer OK that ended it', async () => {
     // Arrange: the OK (03:00) is delivered first.
     await invoke(okAt('ok-1', '03:00'));

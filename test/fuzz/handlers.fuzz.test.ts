@@ -20,6 +20,10 @@ import {
   DescribeVolumesCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
@@ -50,6 +54,7 @@ const dynamodb = aws.of(DynamoDBClient);
 const documents = aws.of(DynamoDBDocumentClient);
 const cloudwatch = aws.of(CloudWatchClient);
 const ec2 = aws.of(EC2Client);
+const tagging = aws.of(ResourceGroupsTaggingAPIClient);
 const s3 = aws.of(S3Client);
 const cloudtrail = aws.of(CloudTrailClient);
 const budgets = aws.of(BudgetsClient);
@@ -125,6 +130,7 @@ function answerEverything(): void {
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
   ec2.on(DescribeInstanceAttributeCommand).resolves({});
   s3.on(GetPublicAccessBlockCommand).resolves({});
   cloudtrail.on(GetTrailStatusCommand).resolves({ IsLogging: true });

@@ -1,6 +1,9 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +22,7 @@ const sns = aws.of(SNSClient);
 const dynamodb = aws.of(DynamoDBClient);
 const documents = aws.of(DynamoDBDocumentClient);
 const cloudwatch = aws.of(CloudWatchClient);
-const ec2 = aws.of(EC2Client);
+const tagging = aws.of(ResourceGroupsTaggingAPIClient);
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 beforeAll(async () => {
@@ -29,7 +32,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, ec2]) m.reset();
+  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, tagging]) m.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -44,21 +47,16 @@ beforeEach(() => {
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
   // The sample alarm's instance, running and opted in to remediation.
-  ec2.on(DescribeInstancesCommand).resolves(instanceWithTags({ 'ops:auto-remediate': 'true' }));
+  tagging.on(GetResourcesCommand).resolves(instanceWithTags({ 'ops:auto-remediate': 'true' }));
 });
 
+const TARGET_ARN = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890';
+
+/** The Tagging API's answer for the sample alarm's instance. */
 function instanceWithTags(tags: Record<string, string>) {
   return {
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: 'i-0abc1234def567890',
-            State: { Name: 'running' as const },
-            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-          },
-        ],
-      },
+    ResourceTagMappingList: [
+      { ResourceARN: TARGET_ARN, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
     ],
   };
 }
@@ -257,7 +255,7 @@ describe('onAlarm handler: failures are visible and retried', () => {
 describe('onAlarm handler: runbook scope', () => {
   it('does not restart an instance that is not opted in, and pages why', async () => {
     // Arrange: an alarm anyone could create, naming an instance that never opted in.
-    ec2.on(DescribeInstancesCommand).resolves(instanceWithTags({ Name: 'payments-db' }));
+    tagging.on(GetResourcesCommand).resolves(instanceWithTags({ Name: 'payments-db' }));
     const addMetric = vi.spyOn(metrics, 'addMetric');
     // Act
     const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
@@ -265,8 +263,8 @@ describe('onAlarm handler: runbook scope', () => {
     expect(addMetric).toHaveBeenCalledWith('RunbooksRefused', 'Count', 1);
     addMetric.mockRestore();
     expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
-    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
-      InstanceIds: ['i-0abc1234def567890'],
+    expect(tagging.commandCalls(GetResourcesCommand)[0]?.args[0].input).toEqual({
+      ResourceARNList: [TARGET_ARN],
     });
     const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
     expect(message).toContain(
@@ -277,15 +275,54 @@ describe('onAlarm handler: runbook scope', () => {
 
   it('does not restart an instance whose tags cannot be read, and pages why', async () => {
     // Arrange
-    ec2
-      .on(DescribeInstancesCommand)
-      .rejects(Object.assign(new Error('not allowed'), { name: 'UnauthorizedOperation' }));
+    tagging
+      .on(GetResourcesCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
     // Act
     await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
     // Assert
     expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
     const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
-    expect(message).toContain('could not be read (UnauthorizedOperation: not allowed)');
+    expect(message).toContain('could not be read (AccessDeniedException: not allowed)');
+  });
+
+  it('does not restart an instance the Tagging API does not list (untagged or missing), and pages why', async () => {
+    // Arrange: GetResources leaves out an ARN that has no tags or names no resource.
+    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
+    // Act
+    await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
+    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message).toContain('i-0abc1234def567890 could not be read (it has no tags, or no such instance');
+  });
+
+  it('does not restart an instance another service manages, even when it opted in', async () => {
+    // Arrange: the Tagging API lists aws: tags too, here an Auto Scaling group's.
+    tagging
+      .on(GetResourcesCommand)
+      .resolves(instanceWithTags({ 'ops:auto-remediate': 'true', 'aws:autoscaling:groupName': 'web-asg' }));
+    // Act
+    const result = await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ notes: [expect.objectContaining({ reason: 'out-of-scope' })] });
+  });
+
+  it('takes no tag of another resource in the answer for the target', async () => {
+    // Arrange: an answer that lists some other instance's tags only.
+    tagging.on(GetResourcesCommand).resolves({
+      ResourceTagMappingList: [
+        {
+          ResourceARN: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0fffffffffffffff0',
+          Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
+        },
+      ],
+    });
+    // Act
+    await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' }));
+    // Assert
+    expect(ssm.commandCalls(StartAutomationExecutionCommand)).toHaveLength(0);
   });
 });
 

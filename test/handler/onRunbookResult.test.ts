@@ -1,6 +1,9 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import {
@@ -26,7 +29,7 @@ const sns = aws.of(SNSClient);
 const dynamodb = aws.of(DynamoDBClient);
 const documents = aws.of(DynamoDBDocumentClient);
 const cloudwatch = aws.of(CloudWatchClient);
-const ec2 = aws.of(EC2Client);
+const tagging = aws.of(ResourceGroupsTaggingAPIClient);
 let onRunbookResult: typeof import('#functions/onRunbookResult/handler.ts').handler;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 
@@ -65,7 +68,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, ec2]) m.reset();
+  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, tagging]) m.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -82,16 +85,11 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
+  tagging.on(GetResourcesCommand).resolves({
+    ResourceTagMappingList: [
       {
-        Instances: [
-          {
-            InstanceId: 'i-0abc1234def567890',
-            State: { Name: 'running' },
-            Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
-          },
-        ],
+        ResourceARN: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890',
+        Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
       },
     ],
   });
@@ -153,7 +151,7 @@ describe('onRunbookResult handler: invalid events', () => {
       // Assert
       expect(error.name).toBe('InvalidEventError');
       expect(error.message).toContain(`${field}: `);
-      for (const client of [ssm, sns, dynamodb, documents, cloudwatch, ec2])
+      for (const client of [ssm, sns, dynamodb, documents, cloudwatch, tagging])
         expect(client.calls()).toHaveLength(0);
     },
   );

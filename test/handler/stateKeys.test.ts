@@ -1,6 +1,6 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,17 +24,12 @@ const ssm = aws.of(SSMClient);
 withoutKillSwitch(ssm);
 ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
 aws.of(CloudWatchClient).on(ListTagsForResourceCommand).resolves({ Tags: [] });
-aws.of(EC2Client).resolves({
+aws.of(ResourceGroupsTaggingAPIClient).resolves({
   // The sample alarm's instance, opted in: the runbook starts, so its execution record is written too.
-  Reservations: [
+  ResourceTagMappingList: [
     {
-      Instances: [
-        {
-          InstanceId: 'i-0abc1234def567890',
-          State: { Name: 'running' },
-          Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
-        },
-      ],
+      ResourceARN: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890',
+      Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }],
     },
   ],
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,49 @@ describe('npm run local:up and the README commands', () => {
 
   const paged: string[] = [];
 
+  /** The response sls invoke local prints last: the pipeline's result, pretty-printed. */
+  interface Decided {
+    outcomes: { kind: string; status: string; reason?: string; detail?: string }[];
+    notes: { reason: string; detail: string }[];
+    findings?: Record<string, unknown>;
+  }
+  const responseOf = (out: string): Decided => {
+    const start = out.lastIndexOf('\n{\n');
+    return JSON.parse(out.slice(start + 1)) as Decided;
+  };
+  const outcome = (r: Decided, kind: string) => r.outcomes.find((o) => o.kind === kind);
+
+  /**
+   * What each sample event decides once local:up has seeded what it names: not merely an exit code
+   * (before, the alarm found no instance, the scan no fleet, the result no record of its execution).
+   */
+  const decides: Record<string, (r: Decided, out: string) => void> = {
+    onAlarm: (r) =>
+      expect(outcome(r, 'ssm.start-automation')).toMatchObject({
+        status: 'skipped',
+        reason: 'dry-run',
+        detail: expect.stringContaining('would start AWS-RestartEC2Instance InstanceId=i-0abc1234def567890'),
+      }),
+    onCloudTrail: (r) =>
+      expect(outcome(r, 'ec2.revoke-ingress')).toMatchObject({ status: 'skipped', reason: 'dry-run' }),
+    stopIdleInstances: (r) => {
+      expect(outcome(r, 'ec2.stop-instances')).toMatchObject({
+        status: 'skipped',
+        reason: 'dry-run',
+        detail: expect.stringMatching(/^would stop 2 instance\(s\): i-/),
+      });
+    },
+    onCostAnomaly: (r) => expect(r.findings?.decision).toBe('page'),
+    onRunbookResult: (r) => expect(r.findings?.decision).toBe('escalate'),
+    // moto has no backup jobs: the job stays unreadable, said in one line, and the failure is paged.
+    onBackupFailure: (r, out) => {
+      expect(r.findings?.decision).toBe('page');
+      expect(String(r.findings?.why)).toContain('EndpointNotAws: http://127.0.0.1:');
+      expect(out).not.toContain('Deserialization error');
+      expect(out).not.toContain('is not valid JSON');
+    },
+  };
+
   it.each(registry.map((e) => e.name))(
     'runs the README line for %s as written against it, and it decides',
     async (name) => {
@@ -139,6 +183,8 @@ describe('npm run local:up and the README commands', () => {
       // Assert
       expect(result.code, result.out).toBe(0);
       expect(result.out).toContain('"outcomes"');
+      expect(decides[name], `say what the sample of ${name} decides locally`).toBeDefined();
+      decides[name]?.(responseOf(result.out), result.out);
       for (const m of result.out.matchAll(/paged \\"(.+?)\\"/g)) paged.push(m[1] as string);
     },
     150_000,
@@ -158,6 +204,30 @@ describe('npm run local:up and the README commands', () => {
     for (const subject of paged) expect(first.out).toContain(`=== ${subject}`);
     expect(second.out).toContain('no new pages');
   }, 60_000);
+
+  it('says in one line that the endpoint answered an HTML page, not AWS, instead of a deserialization error', async () => {
+    // Arrange: the exports, with the endpoint moved to a web server that is not AWS (or an emulator's
+    // "404 Not Found" page for a call it lacks).
+    const web = createHttpServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const html = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
+    const line = readmeInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
+    try {
+      // Act
+      const result = await sh(line, { ...exported, AWS_ENDPOINT_URL: html });
+      // Assert
+      expect(result.code, result.out).toBe(1);
+      expect(result.out).toContain(`"errorMessage": "EndpointNotAws: ${html} answered `);
+      expect(result.out).toContain('with an HTML page (HTTP 404), not an AWS response');
+      expect(result.out).not.toContain('Deserialization error');
+      expect(result.out).not.toContain('is not valid JSON');
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
+    }
+  }, 150_000);
 
   it('names the unreachable endpoint, not the idempotency store, when nothing listens there', async () => {
     // Arrange: the exports, with the endpoint moved to a port nothing listens on.

@@ -383,7 +383,7 @@ describe('the packaged template', () => {
     expect(actionsOf(allowed)).not.toContain('ssm:StartAutomationExecution');
   });
 
-  it('lets the runbooks stop and start only instances carrying the opt-in tag, and onAlarm only read EC2', () => {
+  it('lets the runbooks stop and start only instances carrying the opt-in tag, and onAlarm only read tags', () => {
     // Arrange
     const runbookRole = roleStatements(packaged.template, 'RunbookAutomationRole').filter(
       (st) => st.Effect === 'Allow',
@@ -391,13 +391,15 @@ describe('the packaged template', () => {
     const mutating = runbookRole.filter((st) =>
       actionsOf([st]).some((a) => a === 'ec2:StopInstances' || a === 'ec2:StartInstances'),
     ) as (Statement & { Condition?: unknown })[];
-    const onAlarmEc2 = actionsOf(roleOf(packaged.template, 'onAlarm')).filter((a) => a.startsWith('ec2:'));
+    const onAlarmActions = actionsOf(roleOf(packaged.template, 'onAlarm'));
     // Assert
     expect(mutating).toHaveLength(1);
     expect(mutating[0]?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/ops:auto-remediate': 'true' },
     });
-    expect(onAlarmEc2).toEqual(['ec2:DescribeInstances']);
+    // The target's tags come from the Tagging API: onAlarm itself has no EC2 action at all.
+    expect(onAlarmActions.filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    expect(onAlarmActions.filter((a) => a.startsWith('tag:'))).toEqual(['tag:GetResources']);
   });
 
   it("lets onBackupFailure start backups only into this account's vaults, passing roles only to AWS Backup", () => {

@@ -19,6 +19,10 @@ import {
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
@@ -270,6 +274,7 @@ aws
   .resolves({})
   .on(RevokeSecurityGroupIngressCommand)
   .resolves({});
+aws.of(ResourceGroupsTaggingAPIClient).on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
 aws.of(S3Client).on(GetPublicAccessBlockCommand).resolves({}).on(PutPublicAccessBlockCommand).resolves({});
 aws
   .of(CloudTrailClient)

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * One moto_server per test file (or demo run) on a free loopback port. A missing moto is an error,
@@ -58,9 +58,40 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => 
   throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${output()}`);
 }
 
-/** On a free loopback port, or on `port` (`npm run local:up` keeps a fixed one to paste into shells). */
-export async function startMoto(port?: number): Promise<Moto> {
-  const [command, ...args] = findMotoCommand();
+/**
+ * moto_server whose first EC2 instances get these ids, then random ones as usual: RunInstances takes no
+ * id, and a sample event names its instance (`npm run local:up` seeds the one onAlarm's sample alarm is
+ * about). Run by the Python beside moto_server; undefined when there is none.
+ */
+function motoWithInstanceIds(ids: string[]): string[] | undefined {
+  const [server] = findMotoCommand();
+  const python = ['python3', 'python']
+    .map((name) => join(dirname(server as string), name))
+    .find((candidate) => existsSync(candidate));
+  if (!python) return undefined;
+  const launcher = [
+    'import sys',
+    'import moto.ec2.models.instances as instances',
+    `fixed = ${JSON.stringify(ids)}`,
+    'generated = instances.random_instance_id',
+    'instances.random_instance_id = lambda: fixed.pop(0) if fixed else generated()',
+    'from moto.server import main',
+    'sys.argv[0] = "moto_server"',
+    'main()',
+  ].join('\n');
+  return [python, '-c', launcher];
+}
+
+/**
+ * On a free loopback port, or on `port` (`npm run local:up` keeps a fixed one to paste into shells);
+ * `instanceIds`: the ids of the first instances it runs, when it can (see motoWithInstanceIds).
+ */
+export async function startMoto(
+  port?: number,
+  options: { instanceIds?: string[] } = {},
+): Promise<Moto & { instanceIdsFixed: boolean }> {
+  const fixed = options.instanceIds?.length ? motoWithInstanceIds(options.instanceIds) : undefined;
+  const [command, ...args] = fixed ?? findMotoCommand();
   port ??= await freePort();
   const child = spawn(command as string, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +114,7 @@ export async function startMoto(port?: number): Promise<Moto> {
   return {
     endpoint,
     pid: child.pid,
+    instanceIdsFixed: fixed !== undefined,
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },

@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, parseStageConfig, validateAllStages } from '#shared/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  parseStageConfig,
+  tracingEnabled,
+  validateAllStages,
+} from '#shared/config.ts';
 
 describe('stage configuration', () => {
   it('validates every stage in config/stages.ts', () => {
@@ -49,6 +55,60 @@ describe('stage configuration', () => {
     // Assert
     expect(message).toBe(
       'stage "dev": alarmRules.1.runbook.parameters.InstanceId.format (alarm rule "web-cpu"): "ec2-instanceid" is not one of "ec2-instance-id" | "security-group-id" | "s3-bucket-name" | "iam-role-arn" | "db-instance-id" | "name"',
+    );
+  });
+
+  it("names a misspelled runbook parameter, its rule and the AWS-owned document's parameters", () => {
+    // Arrange: web-cpu's parameter spelled InstanceID; AWS-RestartEC2Instance takes InstanceId.
+    const typo = {
+      dryRun: true,
+      alarmRules: [
+        { name: 'page-only', match: { namespace: 'AWS/EC2' } },
+        {
+          name: 'web-cpu',
+          match: { alarmName: 'web-cpu-*' },
+          runbook: {
+            document: 'AWS-RestartEC2Instance',
+            parameters: { InstanceID: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+          },
+        },
+      ],
+    };
+    // Act
+    const act = () => parseStageConfig('dev', typo);
+    // Assert
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(
+      'stage "dev": alarmRules.1.runbook.parameters.InstanceID (alarm rule "web-cpu"): not a parameter of AWS-RestartEC2Instance (its parameters: AutomationAssumeRole, InstanceId)',
+    );
+  });
+
+  it("accepts every AWS-owned document's own parameter names, and any name for a document it does not know", () => {
+    // Arrange
+    const rule = (name: string, document: string, parameter: string) => ({
+      name,
+      match: { namespace: 'AWS/EC2' },
+      runbook: { document, parameters: { [parameter]: { value: 'x' } }, scope: 'none' as const },
+    });
+    // Act
+    const cfg = parseStageConfig('s', {
+      dryRun: true,
+      alarmRules: [
+        rule('stop', 'AWS-StopEC2Instance', 'InstanceId'),
+        rule('rds', 'AWS-RebootRdsInstance', 'InstanceId'),
+        rule('bucket', 'AWS-DisableS3BucketPublicReadWrite', 'S3BucketName'),
+        rule('own', 'Acme-RestartService', 'ServiceName'),
+      ],
+    });
+    // Assert
+    expect(cfg.alarmRules.map((r) => r.name)).toEqual(['stop', 'rds', 'bucket', 'own']);
+    expect(() =>
+      parseStageConfig('s', {
+        dryRun: true,
+        alarmRules: [rule('bucket', 'AWS-DisableS3BucketPublicReadWrite', 'BucketName')],
+      }),
+    ).toThrow(
+      'alarmRules.0.runbook.parameters.BucketName (alarm rule "bucket"): not a parameter of AWS-DisableS3BucketPublicReadWrite (its parameters: AutomationAssumeRole, S3BucketName)',
     );
   });
 
@@ -119,5 +179,23 @@ describe('stage configuration', () => {
     expect(cfg.alarmRules[0]?.name).toBe('r');
     expect(cfg.idleStop.scope).toBe('opt-in');
     expect(cfg.runbooks.maxStartsPerIncident).toBe(1);
+  });
+});
+
+describe('tracing: on in Lambda unless switched off, as the Powertools tracer decides', () => {
+  const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+
+  it('is on in Lambda by default and with POWERTOOLS_TRACE_ENABLED=true', () => {
+    // Assert
+    expect(tracingEnabled(LAMBDA)).toBe(true);
+    expect(tracingEnabled({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(true);
+  });
+
+  it('is off with POWERTOOLS_TRACE_ENABLED=false in any case, outside Lambda, under SAM local and Amplify mock', () => {
+    // Assert
+    expect(tracingEnabled({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'FALSE' })).toBe(false);
+    expect(tracingEnabled({})).toBe(false);
+    expect(tracingEnabled({ ...LAMBDA, AWS_SAM_LOCAL: 'true' })).toBe(false);
+    expect(tracingEnabled({ AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' })).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BackupClient, DescribeBackupJobCommand } from '@aws-sdk/client-backup';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundToInvocation } from '#shared/aws/client.ts';
@@ -63,5 +64,48 @@ describe('SDK calls inside an invocation', () => {
     // Assert
     expect(error.name).toBe('AbortError');
     expect(received).toBe(before);
+  });
+});
+
+describe('an endpoint that answers an HTML page instead of AWS (an emulator without the call)', () => {
+  let htmlServer: Server;
+  let htmlEndpoint: string;
+
+  beforeAll(async () => {
+    // What moto_server answers for an API it does not implement: Flask's 404 page.
+    htmlServer = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n');
+    });
+    await new Promise<void>((resolve) => htmlServer.listen(0, '127.0.0.1', resolve));
+    htmlEndpoint = `http://127.0.0.1:${(htmlServer.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => htmlServer.close(resolve));
+  });
+
+  it('fails the call with one line naming the endpoint, the call and what it answered, not a deserialization error', async () => {
+    // Arrange
+    const backup = boundToInvocation(
+      new BackupClient({
+        endpoint: htmlEndpoint,
+        region: 'us-east-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
+    );
+    // Act
+    const error = await backup
+      .send(new DescribeBackupJobCommand({ BackupJobId: 'job-1' }))
+      .then(() => undefined)
+      .catch((e: unknown) => e as Error);
+    // Assert
+    expect(error?.name).toBe('EndpointNotAws');
+    expect(error?.message).toBe(
+      `${htmlEndpoint} answered DescribeBackupJob with an HTML page (HTTP 404), not an AWS response: an emulator that does not implement this call, or AWS_ENDPOINT_URL points at something other than AWS`,
+    );
+    expect(error?.message).not.toContain('\n');
+    expect(error?.cause).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ function planFor(
   const event = AlarmEvent.parse(makeAlarmEvent(options));
   const signal = alarmSignal(event);
   const facts = alarmFacts(event);
-  const target = { instanceId: facts.dimensions.InstanceId ?? 'none', state: 'running', tags: OPTED_IN };
+  const target = { instanceId: facts.dimensions.InstanceId ?? 'none', tags: OPTED_IN };
   const gathered: AlarmGathered = { tags, target, ...extra };
   return planAlarm({ signal, facts, gathered, config });
 }
@@ -208,7 +208,7 @@ describe('planAlarm', () => {
 
 const WEB = { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } };
 const targetWith = (tags: Record<string, string>) => ({
-  target: { instanceId: 'i-0abc1234def567890', state: 'running', tags },
+  target: { instanceId: 'i-0abc1234def567890', tags },
 });
 
 describe('planAlarm: runbook scope', () => {
@@ -340,7 +340,7 @@ describe('planAlarm: runbook scope', () => {
       },
     };
     const config = makeConfig({ dryRun: false, alarmRules: [rule] });
-    const peer = { instanceId: 'i-0fedcba9876543210', state: 'running', tags: OPTED_IN };
+    const peer = { instanceId: 'i-0fedcba9876543210', tags: OPTED_IN };
     // Act
     const onPeer = planFor(WEB, config, { peer: peer.instanceId }, { target: peer });
     const onSource = planFor(WEB, config, { peer: peer.instanceId });

@@ -16,13 +16,13 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { registry } from '#functions/index.ts';
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture, readFixtureText } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
@@ -74,12 +74,13 @@ describe("AWS's documented samples", () => {
 });
 
 // onBackupFailure end to end: every AWS client mocked.
-const sns = mockClient(SNSClient);
-const ssm = mockClient(SSMClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const backup = mockClient(BackupClient);
-const ec2 = mockClient(EC2Client);
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const ssm = aws.of(SSMClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const backup = aws.of(BackupClient);
+const ec2 = aws.of(EC2Client);
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
 let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
 

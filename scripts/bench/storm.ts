@@ -28,6 +28,7 @@ import { createLocalStack } from '../../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
 import { seededRandom } from '../../test/support/random.ts';
 import { isEventBridgeEvent } from '../../test/support/routing.ts';
+import { loadAwsClients } from '../../tools/awsClients.ts';
 
 type Event = Record<string, unknown>;
 type Handler = (event: unknown, context: ReturnType<typeof makeContext>) => Promise<unknown>;
@@ -101,6 +102,8 @@ function flap(alarm: Event): Event[] {
 }
 
 const ACTION_READS = /^(Describe|Get|List|Lookup|Head)/;
+/** Writes to the stack's own state table and topics: pages are counted apart, state is not an action. */
+const STACK_OWN_CLIENTS = new Set(['shared/aws/dynamodb.ts', 'shared/aws/sns.ts']);
 
 /**
  * Counts pages (SNS Publish, resolve notices apart) and actions (every other non-read AWS call of the
@@ -121,12 +124,10 @@ async function installCounters(): Promise<{ tally: Tally; reset(): void }> {
     },
     { step: 'initialize', name: 'stormPageCounter' },
   );
-  const clients = await Promise.all([
-    import('#shared/aws/ssm.ts').then((m) => m.ssm),
-    import('#shared/aws/ec2.ts').then((m) => m.ec2),
-    import('#shared/aws/s3.ts').then((m) => m.s3),
-    import('#shared/aws/cloudtrail.ts').then((m) => m.cloudtrail),
-  ]);
+  // Every client the functions use (found, not listed), but the state table's and the pages' own.
+  const clients = (await loadAwsClients())
+    .filter(({ module }) => !STACK_OWN_CLIENTS.has(module))
+    .map(({ client }) => client);
   let execution = 0;
   // One middleware shape for every client: only the command's name is read.
   for (const client of clients as unknown as (typeof sns)[]) {

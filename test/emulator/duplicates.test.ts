@@ -1,6 +1,13 @@
 import {
+  BackupClient,
+  DescribeBackupJobCommand,
+  type DescribeBackupJobCommandOutput,
+  StartBackupJobCommand,
+} from '@aws-sdk/client-backup';
+import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateVolumeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -10,6 +17,7 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LambdaHandler } from '#functions/index.ts';
+import { loadAwsClients } from '../../tools/awsClients.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { DEFAULT_AMI, seedFleet } from '../support/fleet.ts';
@@ -35,32 +43,38 @@ import { seededRandom } from '../support/random.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
 const ssm = mockClient(SSMClient);
+// moto has no AWS Backup jobs either: Backup answers from `jobs`, as AWS would.
+const backup = mockClient(BackupClient);
+/** The jobs AWS Backup knows, by id: what DescribeBackupJob answers. */
+const jobs = new Map<string, DescribeBackupJobCommandOutput>();
 const STACK = 'ops-autopilot-duplicates';
 let moto: Moto;
 let stack: LocalStack;
 const handlers: Record<string, LambdaHandler> = {};
-/** Mutating EC2, S3 and CloudTrail calls the functions make through their shared clients. */
+/** Mutating calls the functions make through their clients (the state table and the pages apart). */
 const mutations: { name: string; input: Record<string, unknown> }[] = [];
 const named = (name: string) => mutations.filter((m) => m.name === name);
 /** Every instance id in a StopInstances call, once per call that named it. */
 const stopInstanceIdsCalled = () => named('StopInstances').flatMap((m) => m.input.InstanceIds as string[]);
 const READS = /^(Describe|Get|List|Lookup|Head)/;
+/** Writes to the stack's own state table and topics: counted by what they make (pages), not here. */
+const STACK_OWN_CLIENTS = new Set(['shared/aws/dynamodb.ts', 'shared/aws/sns.ts']);
 
 const random = seededRandom(20_261_122);
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
-  for (const name of ['onAlarm', 'stopIdleInstances', 'onCloudTrail', 'onCostAnomaly']) {
+  for (const name of ['onAlarm', 'stopIdleInstances', 'onCloudTrail', 'onCostAnomaly', 'onBackupFailure']) {
     const { registry } = await import('#functions/index.ts');
     const entry = registry.find((e) => e.name === name);
     if (entry) handlers[name] = await entry.loadHandler();
   }
   await sendStateTableCallsOneAtATime();
-  const clients = [
-    (await import('#shared/aws/ec2.ts')).ec2,
-    (await import('#shared/aws/s3.ts')).s3,
-    (await import('#shared/aws/cloudtrail.ts')).cloudtrail,
-  ] as unknown as typeof import('#shared/aws/ec2.ts')['ec2'][];
+  // Every client the functions use (found, not listed), but the state table's and the pages' own.
+  const clients = (await loadAwsClients())
+    .filter(({ module }) => !STACK_OWN_CLIENTS.has(module))
+    // One middleware shape for every client: only the command's name and input are read.
+    .map(({ client }) => client as unknown as EC2Client);
   for (const client of clients) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -87,6 +101,16 @@ beforeEach(async () => {
   ssm
     .on(StartAutomationExecutionCommand)
     .callsFake(async () => ({ AutomationExecutionId: `exec-${++execution}` }));
+  jobs.clear();
+  backup.reset();
+  backup.on(DescribeBackupJobCommand).callsFake(async (input: { BackupJobId: string }) => {
+    const job = jobs.get(input.BackupJobId);
+    if (!job) throw Object.assign(new Error('no such job'), { name: 'ResourceNotFoundException' });
+    return job;
+  });
+  backup.on(StartBackupJobCommand).callsFake(async (input: { IdempotencyToken: string }) => ({
+    BackupJobId: `retry-${input.IdempotencyToken}`,
+  }));
   mutations.length = 0;
   setDryRun(false);
 });
@@ -264,6 +288,44 @@ describe('duplicate and concurrent deliveries against the emulator: one page and
     for (const a of anomalies) expect(pagesNaming(pages, a.detail.anomalyId)).toHaveLength(1);
     expect(pages).toHaveLength(5);
     expect(mutations).toEqual([]);
+  });
+
+  it('onBackupFailure, retry live: 4 failed backup jobs, each delivered 1 to 5 times, are retried once and paged once each', async () => {
+    // Arrange: four jobs a backup plan made, of one existing volume (moto's), failed.
+    const { VolumeId } = await new EC2Client({}).send(
+      new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8 }),
+    );
+    const resourceArn = `arn:aws:ec2:us-east-1:123456789012:volume/${VolumeId}`;
+    const failures = Array.from({ length: 4 }, (_, k) => {
+      const raw = loadFixture<{ id: string; detail: Record<string, unknown> }>(
+        'onBackupFailure/backup-job-failed-ebs.json',
+      );
+      raw.id = crypto.randomUUID();
+      raw.detail.backupJobId = `dup-job-${k}`;
+      raw.detail.resourceArn = resourceArn;
+      jobs.set(`dup-job-${k}`, {
+        $metadata: {},
+        AccountId: '123456789012',
+        BackupJobId: `dup-job-${k}`,
+        State: 'FAILED',
+        StatusMessage: raw.detail.statusMessage as string,
+        BackupVaultName: 'Default',
+        ResourceArn: resourceArn,
+        ResourceType: 'EBS',
+        IamRoleArn: 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
+        CreatedBy: { BackupPlanId: 'plan-1', BackupRuleId: 'rule-1' },
+      });
+      return raw;
+    });
+    // Act
+    await Promise.all(failures.map((f) => deliverRepeatedly('onBackupFailure', f)));
+    // Assert
+    const retried = backup.commandCalls(StartBackupJobCommand).map((c) => c.args[0].input.IdempotencyToken);
+    expect(retried).toHaveLength(4);
+    expect(new Set(retried).size).toBe(4);
+    const pages = await stack.readPages();
+    for (let k = 0; k < 4; k++) expect(pagesNaming(pages, `jobId: dup-job-${k}`)).toHaveLength(1);
+    expect(pages).toHaveLength(4);
   });
 });
 

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LambdaHandler, registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
+import { loadAwsClients } from '../../tools/awsClients.ts';
 import { setDryRun } from '../support/emulator.ts';
 import { loadFixture } from '../support/events.ts';
 import { type FaultProxy, type ProxiedCall, startFaultProxy } from '../support/faultProxy.ts';
@@ -166,21 +167,13 @@ async function invokeAsync(
   return delivery;
 }
 
-/** Sets every client the handlers use to time out fast, as the production 5 s would, scaled down. */
+/**
+ * Sets every client the handlers use (tools/awsClients.ts finds them all) to time out fast, as the
+ * production 5 s would, scaled down.
+ */
 async function shortenRequestTimeouts(): Promise<void> {
-  const modules = await Promise.all([
-    import('#shared/aws/dynamodb.ts'),
-    import('#shared/aws/sns.ts'),
-    import('#shared/aws/ec2.ts'),
-    import('#shared/aws/cloudwatch.ts'),
-    import('#shared/aws/s3.ts'),
-    import('#shared/aws/cloudtrail.ts'),
-    import('#functions/onCostAnomaly/budgets.ts'),
-    import('#shared/aws/backup.ts'),
-    import('#shared/aws/parameters.ts'),
-  ]);
-  for (const client of modules.flatMap((m) => Object.values(m))) {
-    const handler = (client as { config?: { requestHandler?: unknown } })?.config?.requestHandler as
+  for (const { client } of await loadAwsClients()) {
+    const handler = client.config.requestHandler as
       | { updateHttpClientConfig?(key: string, value: number): void }
       | undefined;
     handler?.updateHttpClientConfig?.('requestTimeout', TEST_REQUEST_TIMEOUT_MS);

@@ -1,6 +1,6 @@
 import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
-import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudTrailClient, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -15,19 +15,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
-  CreateTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   EC2Client,
-  RevokeSecurityGroupIngressCommand,
-  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import {
@@ -39,28 +36,29 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LambdaHandler, registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { encodingFailure, type JsonPath, LONE_SURROGATES, stringsIn } from '../support/unicode.ts';
 
-// Every AWS client mocked and the stage dry: whatever the fuzz finds, nothing leaves the process.
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const cloudwatch = mockClient(CloudWatchClient);
-const ec2 = mockClient(EC2Client);
-const tagging = mockClient(ResourceGroupsTaggingAPIClient);
-const s3 = mockClient(S3Client);
-const cloudtrail = mockClient(CloudTrailClient);
-const budgets = mockClient(BudgetsClient);
-const backup = mockClient(BackupClient);
-const mocks = [ssm, sns, dynamodb, documents, cloudwatch, ec2, tagging, s3, cloudtrail, budgets, backup];
+// Every AWS client mocked (the kit finds them all) and the stage dry: whatever the fuzz finds, nothing
+// leaves the process.
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const cloudwatch = aws.of(CloudWatchClient);
+const ec2 = aws.of(EC2Client);
+const tagging = aws.of(ResourceGroupsTaggingAPIClient);
+const s3 = aws.of(S3Client);
+const cloudtrail = aws.of(CloudTrailClient);
+const budgets = aws.of(BudgetsClient);
+const backup = aws.of(BackupClient);
 
 /**
  * Inputs per function: mutations of its own valid fixtures, other sources' events and plain junk.
@@ -73,33 +71,24 @@ const SEED = 20_250_615;
 /** Errors a handler may reject with: a refused event, nothing else (the mocks never fail). */
 const ALLOWED_ERRORS = new Set(['InvalidEventError']);
 
-/** The calls that act or page, and every state-table write: none may follow an invalid event. */
+/** Commands that only read: every other call acts, pages or writes state. */
+const READS = /^(Get|Describe|List|Query|Scan|BatchGet|Head|Lookup)/;
+
+/**
+ * The calls that act or page, and every state-table write, on any client (a new client's too): none
+ * may follow an invalid event.
+ */
 function mutatingCalls(): string[] {
-  const commands = [
-    ...ssm.commandCalls(StartAutomationExecutionCommand),
-    ...sns.commandCalls(PublishCommand),
-    ...ec2.commandCalls(StopInstancesCommand),
-    ...ec2.commandCalls(CreateTagsCommand),
-    ...ec2.commandCalls(RevokeSecurityGroupIngressCommand),
-    ...s3.commandCalls(PutPublicAccessBlockCommand),
-    ...cloudtrail.commandCalls(StartLoggingCommand),
-    ...backup.commandCalls(StartBackupJobCommand),
-    ...dynamodb.commandCalls(PutItemCommand),
-    ...dynamodb.commandCalls(UpdateItemCommand),
-    ...dynamodb.commandCalls(DeleteItemCommand),
-    ...documents.commandCalls(PutCommand),
-    ...documents.commandCalls(UpdateCommand),
-    ...documents.commandCalls(DeleteCommand),
-    ...documents.commandCalls(BatchWriteCommand),
-    ...documents.commandCalls(TransactWriteCommand),
-  ];
-  return commands.map((call) => call.args[0].constructor.name);
+  return aws
+    .calls()
+    .map((call) => call.command)
+    .filter((command) => !READS.test(command));
 }
 
 const FIXTURE_EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 
 function answerEverything(): void {
-  for (const m of mocks) m.reset();
+  aws.reset();
   // An empty table and an empty account: every conditional write succeeds, every read finds nothing.
   dynamodb.on(PutItemCommand).resolves({});
   dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
@@ -328,7 +317,7 @@ interface Verdict {
 }
 
 async function run(handler: LambdaHandler, event: unknown): Promise<Verdict> {
-  for (const m of mocks) m.resetHistory();
+  aws.resetHistory();
   try {
     await handler(event, makeContext());
     return { resolved: true, mutations: mutatingCalls() };
@@ -386,7 +375,7 @@ describe.each(registry.map((entry) => [entry.name, entry] as const))('fuzz %s', 
 
 /** Every call made to any mocked client since the last reset, with its input. */
 function sdkCalls(): { command: string; input: unknown }[] {
-  return mocks.flatMap((m) =>
+  return aws.stubs.flatMap((m) =>
     m.calls().map((call) => {
       const command = call.args[0] as { constructor: { name: string }; input: unknown };
       return { command: command.constructor.name, input: command.input };

@@ -16,12 +16,13 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { registry } from '#functions/index.ts';
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture, readFixtureText } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
@@ -54,14 +55,11 @@ async function schemaVerdict(fn: string, event: unknown): Promise<string> {
 }
 
 describe("AWS's documented samples", () => {
-  it('has a documented sample for every registered function but those AWS publishes none for', () => {
-    // Arrange
-    // AWS documents CloudTrail records, and EventBridge only fragments of their events (events/onCloudTrail/README.md).
-    const noDocumentedSample = ['onCloudTrail'];
+  it('has a documented sample for every registered function', () => {
     // Act
     const without = registry.filter(({ name }) => samplesOf(name).length === 0).map(({ name }) => name);
     // Assert
-    expect(without).toEqual(noDocumentedSample);
+    expect(without).toEqual([]);
   });
 
   it.each(routedSamples)(
@@ -76,18 +74,21 @@ describe("AWS's documented samples", () => {
 });
 
 // onBackupFailure end to end: every AWS client mocked.
-const sns = mockClient(SNSClient);
-const ssm = mockClient(SSMClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const backup = mockClient(BackupClient);
-const ec2 = mockClient(EC2Client);
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const ssm = aws.of(SSMClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const backup = aws.of(BackupClient);
+const ec2 = aws.of(EC2Client);
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
+let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 beforeAll(async () => {
   process.env.STATE_TABLE_NAME = 'state';
   process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-west-2:111122223333:pages';
   ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
+  ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
 });
 
 beforeEach(() => {
@@ -214,5 +215,79 @@ describe('onBackupFailure schema: the bounds the documented samples do not loose
     const verdict = refusal(event);
     // Assert
     expect(verdict).toBe('detail.destinationRecoveryPointArn');
+  });
+});
+
+describe("onCloudTrail: the CloudTrail user guide's documented records", () => {
+  const routedRecords = routedSamples.filter(([, fn]) => fn === 'onCloudTrail').map(([f]) => f);
+  // Each record runs in its own account and region (a sign-in's region is where CloudTrail logged it).
+  const run = async (fixture: string) => {
+    const event = loadFixture<{ account: string; region: string }>(fixture);
+    const context = makeContext('ops-autopilot-dev-onCloudTrail', {
+      account: event.account,
+      region: event.region,
+    });
+    const result = (await onCloudTrail(event as never, context)) as PipelineResult<{
+      detection?: string;
+      action: string;
+    }>;
+    return { result, pages: sns.commandCalls(PublishCommand).map((c) => c.args[0].input) };
+  };
+
+  it('delivers the sign-in and root records, and lists every other record as unrouted', () => {
+    // Assert
+    expect(routedRecords).toEqual([
+      'onCloudTrail/aws-docs/records/iam-user-sign-in-failure.json',
+      'onCloudTrail/aws-docs/records/iam-user-sign-in-with-mfa.json',
+      'onCloudTrail/aws-docs/records/iam-user-sign-in-without-mfa.json',
+      'onCloudTrail/aws-docs/records/root-mfa-changed.json',
+      'onCloudTrail/aws-docs/records/root-password-changed.json',
+      'onCloudTrail/aws-docs/records/root-sign-in-failure.json',
+      'onCloudTrail/aws-docs/records/root-sign-in-with-mfa.json',
+      'onCloudTrail/aws-docs/records/root-sign-in-without-mfa.json',
+    ]);
+  });
+
+  it.each([
+    ['root-sign-in-without-mfa', 'root-console-sign-in', 'the root user signed in to the console'],
+    ['root-sign-in-with-mfa', 'root-console-sign-in', 'the root user signed in to the console'],
+    [
+      'iam-user-sign-in-without-mfa',
+      'console-sign-in-without-mfa',
+      'IAM user anaya signed in to the console without MFA',
+    ],
+  ])('pages %s once as %s', async (name, detection, what) => {
+    // Act
+    const { result, pages } = await run(`onCloudTrail/aws-docs/records/${name}.json`);
+    // Assert
+    expect(result.findings).toEqual({ detection, action: 'page' });
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.Subject).toContain(what);
+    // The page says where: the record's own account and region, as the envelope carries them.
+    const { account, region } = loadFixture<{ account: string; region: string }>(
+      `onCloudTrail/aws-docs/records/${name}.json`,
+    );
+    expect(pages[0]?.Message).toContain(`Account ${account}, region ${region}`);
+  });
+
+  it.each([
+    ['iam-user-sign-in-failure', 'console-sign-in-failure'],
+    ['root-sign-in-failure', 'root-activity'],
+    ['root-mfa-changed', 'root-activity'],
+    ['root-password-changed', 'root-activity'],
+  ])('records %s as %s and pages no one', async (name, detection) => {
+    // Act
+    const { result, pages } = await run(`onCloudTrail/aws-docs/records/${name}.json`);
+    // Assert
+    expect(result.findings).toEqual({ detection, action: 'record' });
+    expect(pages).toEqual([]);
+  });
+
+  it('neither pages nor records an IAM user who signed in with MFA', async () => {
+    // Act
+    const { result, pages } = await run('onCloudTrail/aws-docs/records/iam-user-sign-in-with-mfa.json');
+    // Assert
+    expect(result.findings).toEqual({ action: 'none' });
+    expect(pages).toEqual([]);
   });
 });

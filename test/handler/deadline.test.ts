@@ -4,6 +4,7 @@ import {
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  type DescribeInstancesCommandOutput,
   EC2Client,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -16,50 +17,70 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
+import { type Latch, latch } from '../support/latch.ts';
 
 // A Lambda deadline, shortened: the handler must end cleanly and nothing may mutate after it ended.
-// Only the kill switch's GetParameter: no parameter, so the stage decides.
-const ssm = mockClient(SSMClient);
-const ec2 = mockClient(EC2Client);
-const cloudwatch = mockClient(CloudWatchClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
+
+// Every run the handler starts (middy abandons one at the early timeout and answers at once): kept so
+// a test can wait for the abandoned run to end instead of sleeping and hoping it got far enough.
+const { runs } = vi.hoisted(() => ({ runs: [] as Promise<unknown>[] }));
+vi.mock('#shared/runtime/invocation.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('#shared/runtime/invocation.ts')>();
+  return {
+    ...original,
+    runInInvocation: <T>(...args: Parameters<typeof original.runInInvocation<T>>) => {
+      const run = original.runInInvocation(...args);
+      runs.push(run);
+      return run;
+    },
+  };
+});
+
+// Every client mocked; ssm answers only the kill switch's GetParameter (no parameter: the stage decides).
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDLE_ID = 'i-0abc1234def567890';
 
 /** Every instance answers 1 (% CPU, bytes of network) every hour: idle. */
 const idleMetrics = hourlyMetricAnswer(() => 1);
 
-/** One opted-in idle instance, described after `describeDelayMs` (a slow or throttled EC2 API). */
-function fleetAnsweringAfter(describeDelayMs: number) {
-  ec2.on(DescribeInstancesCommand).callsFake(async () => {
-    await sleep(describeDelayMs);
-    return {
-      Reservations: [
+const IDLE_FLEET: DescribeInstancesCommandOutput = {
+  $metadata: {},
+  Reservations: [
+    {
+      Instances: [
         {
-          Instances: [
-            {
-              InstanceId: IDLE_ID,
-              InstanceType: 't3.large',
-              State: { Name: 'running', Code: 16 },
-              RootDeviceType: 'ebs',
-              LaunchTime: new Date(Date.now() - 30 * 86_400_000),
-              Tags: [{ Key: 'ops:auto-stop', Value: 'true' }],
-            },
-          ],
+          InstanceId: IDLE_ID,
+          InstanceType: 't3.large',
+          State: { Name: 'running', Code: 16 },
+          RootDeviceType: 'ebs',
+          LaunchTime: new Date(Date.now() - 30 * 86_400_000),
+          Tags: [{ Key: 'ops:auto-stop', Value: 'true' }],
         },
       ],
-    };
+    },
+  ],
+};
+
+/** One opted-in idle instance, described once `answer` opens (a slow or throttled EC2 API) or at once. */
+function fleetAnswering(answer?: Latch) {
+  ec2.on(DescribeInstancesCommand).callsFake(async () => {
+    await answer?.opened;
+    return IDLE_FLEET;
   });
 }
 
@@ -82,8 +103,8 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
-  ssm.reset();
+  aws.reset();
+  runs.length = 0;
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -103,7 +124,7 @@ beforeEach(() => {
 describe('an idle scan against its deadline', () => {
   it('stops the idle instance and pages when the invocation has time (control)', async () => {
     // Arrange
-    fleetAnsweringAfter(0);
+    fleetAnswering();
     // Act
     await handler(
       loadFixture('stopIdleInstances/scheduled-event.json') as never,
@@ -115,24 +136,31 @@ describe('an idle scan against its deadline', () => {
   });
 
   it('fails with DeadlineExceeded when it runs out of time, and stops, tags and pages nothing afterwards', async () => {
-    // Arrange: the fleet answers after the early timeout (deadline 1.3 s, middy gives up 1 s before it)
-    fleetAnsweringAfter(700);
+    // Arrange: the fleet answers only after the handler has given up (deadline 1.3 s, middy gives up
+    // 1 s before it), however slowly this machine runs the handler up to then.
+    const fleetAnswer = latch();
+    fleetAnswering(fleetAnswer);
     // Act
     const error = await handler(
       loadFixture('stopIdleInstances/scheduled-event.json') as never,
       contextWithDeadlineIn(1_300),
     ).catch((e: unknown) => e);
-    // Let the abandoned run reach the point where it would have acted.
-    await sleep(1_200);
+    fleetAnswer.open();
+    // The abandoned run goes on with the late answer: wait until it has ended, acted or not.
+    const abandoned = await Promise.allSettled(runs);
     // Assert
     expect((error as Error).name).toBe('DeadlineExceeded');
     expect((error as Error).message).toMatch(/stopIdleInstances ran out of time/);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(abandoned).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ name: 'DeadlineExceeded' }) },
+    ]);
     expect(mutations()).toHaveLength(0);
   });
 
   it('starts no stop when too little time is left to finish and record it', async () => {
     // Arrange: gather finishes in time, but with less left than the stop executor's budget
-    fleetAnsweringAfter(0);
+    fleetAnswering();
     // Act
     const error = await handler(
       loadFixture('stopIdleInstances/scheduled-event.json') as never,

@@ -7,21 +7,22 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const cloudwatch = mockClient(CloudWatchClient);
-const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const cloudwatch = aws.of(CloudWatchClient);
+const tagging = aws.of(ResourceGroupsTaggingAPIClient);
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 beforeAll(async () => {

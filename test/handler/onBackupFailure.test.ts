@@ -16,23 +16,24 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const backup = mockClient(BackupClient);
-const ec2 = mockClient(EC2Client);
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const backup = aws.of(BackupClient);
+const ec2 = aws.of(EC2Client);
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
 
 const FAILED_JOB = '8f1e4a2c-6b7d-4c1e-9f3a-2d5b7c9e1a40';

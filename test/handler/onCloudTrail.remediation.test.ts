@@ -1,5 +1,4 @@
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
@@ -10,11 +9,13 @@ import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { parseStageConfig } from '#shared/config.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
+const aws = await mockAwsClients();
 // Handler layer: the paths moto does not take (EC2's newer answer for a rule already gone).
-const ec2 = mockClient(EC2Client);
+const ec2 = aws.of(EC2Client);
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 const ALL_ON = {
   'security-group-open-to-world': { remediate: true },

@@ -17,23 +17,24 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
 // Handler layer: every AWS client mocked, so what the function asks of EC2 and the state table is seen.
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const budgets = mockClient(BudgetsClient);
-const ec2 = mockClient(EC2Client);
-const cloudwatch = mockClient(CloudWatchClient);
-const ssm = mockClient(SSMClient);
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const budgets = aws.of(BudgetsClient);
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const ssm = aws.of(SSMClient);
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 
 const STOP_BUDGET = 'ops-autopilot-dev#shared#stop-budget';

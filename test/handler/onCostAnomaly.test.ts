@@ -2,20 +2,21 @@ import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-const budgets = mockClient(BudgetsClient);
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+const budgets = aws.of(BudgetsClient);
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 
 beforeAll(async () => {

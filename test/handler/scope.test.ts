@@ -1,10 +1,4 @@
-import { BackupClient } from '@aws-sdk/client-backup';
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
@@ -14,28 +8,23 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
 
-// Handler layer: every client any function uses is mocked, so "no AWS call" covers them all.
-const ssm = mockClient(SSMClient);
+// Handler layer: every client any function uses is mocked (the kit finds them all), so "no AWS call"
+// covers them all.
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
 const clients = {
-  dynamodb: mockClient(DynamoDBClient),
-  documents: mockClient(DynamoDBDocumentClient),
-  sns: mockClient(SNSClient),
-  ssm,
-  ec2: mockClient(EC2Client),
-  cloudwatch: mockClient(CloudWatchClient),
-  cloudtrail: mockClient(CloudTrailClient),
-  s3: mockClient(S3Client),
-  backup: mockClient(BackupClient),
-  budgets: mockClient(BudgetsClient),
+  dynamodb: aws.of(DynamoDBClient),
+  documents: aws.of(DynamoDBDocumentClient),
+  sns: aws.of(SNSClient),
 };
 
 type Envelope = { account: string; region: string } & Record<string, unknown>;
@@ -71,7 +60,7 @@ function contextAt(name: string, event: Envelope) {
 }
 
 beforeEach(() => {
-  for (const m of Object.values(clients)) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -101,10 +90,8 @@ describe.each(entries)('%s refuses an event of another account or region', (name
       expect(error.message).toContain(`${field}: `);
       expect(error.message).toContain(foreign);
       expect(addMetric).toHaveBeenCalledWith('InvalidEvent', 'Count', 1);
-      for (const [client, mock] of Object.entries(clients)) {
-        // The kill switch is read only when a live run plans a mutation: never here either.
-        expect(mock.calls(), `${client} calls`).toHaveLength(0);
-      }
+      // The kill switch is read only when a live run plans a mutation: never here either.
+      expect(aws.calls()).toEqual([]);
       addMetric.mockRestore();
     },
   );

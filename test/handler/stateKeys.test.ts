@@ -4,9 +4,9 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
 import { makeContext } from '../support/lambda.ts';
@@ -16,14 +16,15 @@ import { makeContext } from '../support/lambda.ts';
 const FUNCTION_NAME = 'ops-autopilot-dev-onAlarm';
 /** The prefix of the runbook execution records onAlarm writes and onRunbookResult reads. */
 const SHARED_AUTOMATION = 'ops-autopilot-dev#shared#automation#';
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
-mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
-const ssm = mockClient(SSMClient);
+const aws = await mockAwsClients();
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+aws.of(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
+const ssm = aws.of(SSMClient);
 withoutKillSwitch(ssm);
 ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
-mockClient(CloudWatchClient).on(ListTagsForResourceCommand).resolves({ Tags: [] });
-mockClient(ResourceGroupsTaggingAPIClient).resolves({
+aws.of(CloudWatchClient).on(ListTagsForResourceCommand).resolves({ Tags: [] });
+aws.of(ResourceGroupsTaggingAPIClient).resolves({
   // The sample alarm's instance, opted in: the runbook starts, so its execution record is written too.
   ResourceTagMappingList: [
     {

@@ -1,13 +1,14 @@
 import { DynamoDBDocumentClient, GetCommand, type GetCommandInput, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { claimStopBudget, readStopBudget } from '#shared/state/stopBudget.ts';
 import { claimStops } from '#shared/state/stopRun.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 
+const aws = await mockAwsClients();
 // The state table answered by an in-memory table that honours the conditions the code sends, so two
 // runs can be made to read the same budget before either writes.
-const documents = mockClient(DynamoDBDocumentClient);
+const documents = aws.of(DynamoDBDocumentClient);
 type Item = Record<string, unknown> & { id: string };
 const table = new Map<string, Item>();
 let readsToHold = 0;

@@ -18,11 +18,11 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decideFleet } from '#functions/stopIdleInstances/fleet.ts';
 import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { withoutKillSwitch } from '../support/killSwitch.ts';
@@ -30,12 +30,13 @@ import { makeContext } from '../support/lambda.ts';
 
 // A fleet of 5000 answered by mocked clients: the call and metric counts of a scan at full scale.
 // Only the kill switch's GetParameter: no parameter, so the stage decides.
-const ssm = mockClient(SSMClient);
-const ec2 = mockClient(EC2Client);
-const cloudwatch = mockClient(CloudWatchClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
+const aws = await mockAwsClients();
+const ssm = aws.of(SSMClient);
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
 
 const N = 5000;
 const id = (k: number) => `i-${k.toString(16).padStart(17, '0')}`;

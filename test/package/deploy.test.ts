@@ -254,8 +254,12 @@ describe('the walkthrough (docs/DEPLOY.md) against sls package', () => {
   it('counts, in its cost estimate, the alarms, dashboards and keys the packaged stack has', () => {
     // Arrange
     const cost = deployDoc.slice(deployDoc.indexOf('## 9. What it costs'), deployDoc.indexOf('## 10.'));
+    // A stack as packaged without its conditions' extras (the forward rules' alarms exist only in a
+    // us-east-1 stack that forwards global events; the estimate says so apart).
     const count = (type: string) =>
-      Object.values(dev.template.Resources).filter((r) => r.Type === type).length;
+      Object.values(dev.template.Resources).filter(
+        (r) => r.Type === type && (r as { Condition?: string }).Condition === undefined,
+      ).length;
     // Act
     const said = (item: string) => Number(cost.match(new RegExp(`\\| ${item} \\((\\d+)`))?.[1]);
     // Assert

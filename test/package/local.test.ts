@@ -5,20 +5,19 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
+import { documentedBlock } from '../../scripts/docs/generate.ts';
 import { ROOT } from '../support/packaged.ts';
 
 /**
- * The README's "Run locally" section, run as a newcomer would: `npm run local:up`, its `export` lines,
- * then every `sls invoke local` line of the README exactly as written, then `npm run local:pages`.
+ * The "Run locally" section of docs/operations.md, run as a newcomer would: `npm run local:up`, its
+ * `export` lines, then every `sls invoke local` line of that section exactly as written (a block
+ * `npm run docs` writes from each function's sampleFixture), then `npm run local:pages`.
  */
 
-/** The commands of the README's "Run locally" section, as written. */
-function readmeInvokeLines(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('### Run locally');
-  const end = readme.slice(start + 1).search(/\n##/);
-  const section = end === -1 ? readme.slice(start) : readme.slice(start, start + 1 + end);
-  return section
+/** The invoke lines of docs/operations.md's "Run locally" section, as written. */
+function documentedInvokeLines(): string[] {
+  const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  return (documentedBlock(doc, 'invoke-local') ?? '')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.startsWith('npx sls invoke local '));
@@ -108,7 +107,7 @@ afterAll(() => {
   if (localUp?.pid !== undefined && localUp.exitCode === null) process.kill(-localUp.pid, 'SIGINT');
 });
 
-describe('npm run local:up and the README commands', () => {
+describe('npm run local:up and the commands of docs/operations.md', () => {
   it('prints the exports a local invoke needs, dummy credentials included, on loopback', () => {
     // Assert
     expect(exported.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -120,9 +119,9 @@ describe('npm run local:up and the README commands', () => {
     });
   });
 
-  it('has a README invoke line for every registered function', () => {
+  it('has an invoke line in docs/operations.md for every registered function', () => {
     // Act
-    const invoked = readmeInvokeLines().map((l) => /-f (\S+)/.exec(l)?.[1]);
+    const invoked = documentedInvokeLines().map((l) => /-f (\S+)/.exec(l)?.[1]);
     // Assert
     expect([...new Set(invoked)].sort()).toEqual(registry.map((e) => e.name).sort());
   });
@@ -173,11 +172,11 @@ describe('npm run local:up and the README commands', () => {
   };
 
   it.each(registry.map((e) => e.name))(
-    'runs the README line for %s as written against it, and it decides',
+    'runs the documented line for %s as written against it, and it decides',
     async (name) => {
       // Arrange
-      const line = readmeInvokeLines().find((l) => l.includes(` -f ${name} `));
-      expect(line, `no README line for ${name}`).toBeDefined();
+      const line = documentedInvokeLines().find((l) => l.includes(` -f ${name} `));
+      expect(line, `no invoke line for ${name} in docs/operations.md`).toBeDefined();
       // Act
       const result = await sh(line as string, exported);
       // Assert
@@ -190,7 +189,7 @@ describe('npm run local:up and the README commands', () => {
     150_000,
   );
 
-  it('shows the pages the README lines sent with npm run local:pages, once each', async () => {
+  it('shows the pages the documented lines sent with npm run local:pages, once each', async () => {
     // Act
     const first = await sh('npm run local:pages', {
       LOCAL_PORT: new URL(exported.AWS_ENDPOINT_URL ?? '').port,
@@ -214,7 +213,7 @@ describe('npm run local:up and the README commands', () => {
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     const html = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
-    const line = readmeInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
+    const line = documentedInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
     try {
       // Act
       const result = await sh(line, { ...exported, AWS_ENDPOINT_URL: html });
@@ -231,7 +230,7 @@ describe('npm run local:up and the README commands', () => {
 
   it('names the unreachable endpoint, not the idempotency store, when nothing listens there', async () => {
     // Arrange: the exports, with the endpoint moved to a port nothing listens on.
-    const line = readmeInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
+    const line = documentedInvokeLines().find((l) => l.includes(' -f onAlarm ')) as string;
     const closed = `http://127.0.0.1:${await freePort()}`;
     // Act
     const result = await sh(line, { ...exported, AWS_ENDPOINT_URL: closed });

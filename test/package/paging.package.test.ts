@@ -220,7 +220,9 @@ describe('docs/EMERGENCY.md', () => {
   it('lists every EventBridge rule the stack creates, so the emergency page disables them all', () => {
     // Arrange
     const doc = readFileSync(join(ROOT, 'docs', 'EMERGENCY.md'), 'utf8');
-    const listed = /<!-- rules -->\n([\s\S]*?)<!-- \/rules -->/.exec(doc)?.[1] ?? '';
+    const listed =
+      /<!-- generated:emergency-rules -->\n([\s\S]*?)<!-- \/generated:emergency-rules -->/.exec(doc)?.[1] ??
+      '';
     // Act
     const rules = Object.values(packaged.template.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule')

@@ -35,10 +35,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../support/events.ts';
 import { makeContext } from '../support/lambda.ts';
 import { functionLogicalId, type Packaged, packageStack, type Template } from '../support/packaged.ts';
@@ -229,59 +229,60 @@ describe('the packaged template: data at rest and logs', () => {
   });
 });
 
-// Log hygiene: every fixture through every handler, every AWS client mocked (nothing leaves the process).
-const mocks = [
-  mockClient(SSMClient).on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' }),
-  mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' }),
-  mockClient(DynamoDBClient)
-    .on(PutItemCommand)
-    .resolves({})
-    .on(UpdateItemCommand)
-    .resolves({ Attributes: { repeats: { N: '0' } } })
-    .on(GetItemCommand)
-    .resolves({})
-    .on(DeleteItemCommand)
-    .resolves({}),
-  mockClient(DynamoDBDocumentClient)
-    .on(GetCommand)
-    .resolves({})
-    .on(PutCommand)
-    .resolves({})
-    .on(UpdateCommand)
-    .resolves({ Attributes: { repeats: 0 } })
-    .on(DeleteCommand)
-    .resolves({})
-    .on(BatchWriteCommand)
-    .resolves({})
-    .on(TransactWriteCommand)
-    .resolves({}),
-  mockClient(CloudWatchClient)
-    .on(ListTagsForResourceCommand)
-    .resolves({ Tags: [] })
-    .on(GetMetricDataCommand)
-    .resolves({ MetricDataResults: [] }),
-  mockClient(EC2Client)
-    .on(DescribeInstancesCommand)
-    .resolves({ Reservations: [] })
-    .on(DescribeInstanceAttributeCommand)
-    .resolves({})
-    .on(StopInstancesCommand)
-    .resolves({})
-    .on(RevokeSecurityGroupIngressCommand)
-    .resolves({}),
-  mockClient(ResourceGroupsTaggingAPIClient).on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] }),
-  mockClient(S3Client)
-    .on(GetPublicAccessBlockCommand)
-    .resolves({})
-    .on(PutPublicAccessBlockCommand)
-    .resolves({}),
-  mockClient(CloudTrailClient)
-    .on(GetTrailStatusCommand)
-    .resolves({ IsLogging: false })
-    .on(StartLoggingCommand)
-    .resolves({}),
-  mockClient(BudgetsClient).on(DescribeBudgetsCommand).resolves({ Budgets: [] }),
-];
+// Log hygiene: every fixture through every handler, every AWS client mocked (the kit finds them all:
+// nothing leaves the process).
+const aws = await mockAwsClients();
+aws.of(SSMClient).on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+aws.of(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
+aws
+  .of(DynamoDBClient)
+  .on(PutItemCommand)
+  .resolves({})
+  .on(UpdateItemCommand)
+  .resolves({ Attributes: { repeats: { N: '0' } } })
+  .on(GetItemCommand)
+  .resolves({})
+  .on(DeleteItemCommand)
+  .resolves({});
+aws
+  .of(DynamoDBDocumentClient)
+  .on(GetCommand)
+  .resolves({})
+  .on(PutCommand)
+  .resolves({})
+  .on(UpdateCommand)
+  .resolves({ Attributes: { repeats: 0 } })
+  .on(DeleteCommand)
+  .resolves({})
+  .on(BatchWriteCommand)
+  .resolves({})
+  .on(TransactWriteCommand)
+  .resolves({});
+aws
+  .of(CloudWatchClient)
+  .on(ListTagsForResourceCommand)
+  .resolves({ Tags: [] })
+  .on(GetMetricDataCommand)
+  .resolves({ MetricDataResults: [] });
+aws
+  .of(EC2Client)
+  .on(DescribeInstancesCommand)
+  .resolves({ Reservations: [] })
+  .on(DescribeInstanceAttributeCommand)
+  .resolves({})
+  .on(StopInstancesCommand)
+  .resolves({})
+  .on(RevokeSecurityGroupIngressCommand)
+  .resolves({});
+aws.of(ResourceGroupsTaggingAPIClient).on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
+aws.of(S3Client).on(GetPublicAccessBlockCommand).resolves({}).on(PutPublicAccessBlockCommand).resolves({});
+aws
+  .of(CloudTrailClient)
+  .on(GetTrailStatusCommand)
+  .resolves({ IsLogging: false })
+  .on(StartLoggingCommand)
+  .resolves({});
+aws.of(BudgetsClient).on(DescribeBudgetsCommand).resolves({ Budgets: [] });
 
 /** An IAM access key id (long-term AKIA, temporary ASIA): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html */
 const ACCESS_KEY_ID = /(AKIA|ASIA)[A-Z0-9]{16}/;
@@ -327,7 +328,7 @@ describe('log hygiene', () => {
   }, 120_000);
 
   afterAll(() => {
-    for (const m of mocks) m.restore();
+    aws.restore();
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     delete process.env.POWERTOOLS_LOGGER_LOG_EVENT;
     if (saved === undefined) delete process.env.DRY_RUN;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -43,7 +44,50 @@ export function loadFixture<T = Record<string, unknown>>(path: string): T {
       text = text.replaceAll(placeholder, value);
     }
   }
-  return JSON.parse(text) as T;
+  const parsed: unknown = JSON.parse(text);
+  return (path.includes('/aws-docs/records/') ? asEventBridgeEvent(path, parsed) : parsed) as T;
+}
+
+/**
+ * AWS documents CloudTrail records, not the EventBridge events that carry them (events/onCloudTrail/README.md).
+ * A record under `aws-docs/records/` is read inside the envelope the EventBridge guide gives for it, and
+ * nothing else is added: https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html and
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html.
+ */
+export function asEventBridgeEvent(path: string, record: unknown): Record<string, unknown> {
+  const r = record as {
+    eventSource: string;
+    eventTime: string;
+    awsRegion: string;
+    eventType?: string;
+    recipientAccountId?: string;
+    userIdentity: { accountId?: string };
+  };
+  // A stable UUID per file, so a test that reads a record twice sees one event.
+  const hash = createHash('sha256').update(path).digest('hex');
+  const id = [
+    hash.slice(0, 8),
+    hash.slice(8, 12),
+    `4${hash.slice(13, 16)}`,
+    `8${hash.slice(17, 20)}`,
+    hash.slice(20, 32),
+  ];
+  return {
+    version: '0',
+    id: id.join('-'),
+    // Sign-in records (eventType AwsConsoleSignIn; one page prints it AwsConsoleSignin) come as sign-in events.
+    'detail-type':
+      r.eventType?.toLowerCase() === 'awsconsolesignin'
+        ? 'AWS Console Sign In via CloudTrail'
+        : 'AWS API Call via CloudTrail',
+    source: `aws.${r.eventSource.replace(/\.amazonaws\.com$/, '')}`,
+    // The oldest records have no recipientAccountId: the caller's account is the account they were logged in.
+    account: r.recipientAccountId ?? r.userIdentity.accountId,
+    time: r.eventTime,
+    region: r.awsRegion,
+    resources: [],
+    detail: record,
+  };
 }
 
 /** Every fixture under events/, as paths relative to it (invalid ones included). */

@@ -38,4 +38,12 @@ export const UNROUTED: Record<string, string> = {
   'onBackupFailure/aws-docs/restore-job-completed.json': 'a completed restore is not a failure',
   'onBackupFailure/aws-docs/restore-job-pending.json': 'a pending restore is not a failure',
   'onBackupFailure/aws-docs/restore-job-created.json': 'a created restore is not a failure',
+  'onCloudTrail/aws-docs/records/ec2-start-instances.json': 'StartInstances is not a watched call',
+  'onCloudTrail/aws-docs/records/iam-create-user.json': 'CreateUser is not a watched call',
+  'onCloudTrail/aws-docs/records/cloudtrail-update-trail-not-found.json':
+    'a failed call (TrailNotFoundException, not a refusal) changed nothing',
+  'onCloudTrail/aws-docs/records/iam-user-check-mfa-one-device-type.json':
+    'CheckMfa is a step of a sign-in, not a watched call, and the IAM user is not root',
+  'onCloudTrail/aws-docs/records/iam-user-check-mfa-several-device-types.json':
+    'CheckMfa is a step of a sign-in, not a watched call, and the IAM user is not root',
 };

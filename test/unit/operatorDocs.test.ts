@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { demoModeLine } from '../../scripts/demo/mode.ts';
@@ -10,12 +10,16 @@ import { ROOT } from '../support/packaged.ts';
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const readme = read('README.md');
 const deployDoc = read('docs/DEPLOY.md');
-const operatorDocs = [
-  'README.md',
-  ...readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`),
-];
+/** Every markdown file under docs/, its subfolders (docs/functions/) included. */
+const docsUnder = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? docsUnder(join(dir, e.name))
+      : e.name.endsWith('.md')
+        ? [relative(ROOT, join(ROOT, dir, e.name))]
+        : [],
+  );
+const operatorDocs = ['README.md', ...docsUnder('docs')];
 
 describe('the Lambda concurrency docs/DEPLOY.md asks for', () => {
   it('is the sum of the registry reservations, plus the 100 Lambda keeps unreserved', () => {

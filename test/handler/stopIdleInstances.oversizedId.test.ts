@@ -16,25 +16,27 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';
 import { makeContext } from '../support/lambda.ts';
 
-// Review of issue 6 item 11, on the other handler: onAlarm bounds its event id (1 to 128 printable
+// Found by an adversarial review (issue 6 item 11).
+// On the other handler: onAlarm bounds its event id (1 to 128 printable
 // ASCII), but the scheduled shape of stopIdleInstances takes Powertools' EventBridgeSchema as is
 // (`id: z.string()`, no bound). Its id becomes part of every state-table key (stop list, page record,
 // action log). DynamoDB refuses partition keys over 2048 bytes (moto only checks this on PutItem, so the
 // table is a mock that enforces it on every call): an id whose stop-list key fits but whose page key
 // does not passes validation, stops and tags instances, and can never page them.
 
-const ec2 = mockClient(EC2Client);
-const cloudwatch = mockClient(CloudWatchClient);
-const sns = mockClient(SNSClient);
-const dynamodb = mockClient(DynamoDBClient);
-const documents = mockClient(DynamoDBDocumentClient);
+const aws = await mockAwsClients();
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const sns = aws.of(SNSClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 
 const MAX_KEY_BYTES = 2048;

@@ -7,7 +7,8 @@ import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
-// Review of issue 6: a retried idle scan re-plans against the fleet its first attempt changed. What
+// Found by an adversarial review (issue 6).
+// A retried idle scan re-plans against the fleet its first attempt changed. What
 // that attempt stopped is no longer running, so the retry finds nothing to stop and pages nothing: the
 // summary page of the stops is lost for good (the README: "a failed action is paged and then rethrown,
 // so Lambda retries the delivery"; "loses nothing").
@@ -15,7 +16,7 @@ import type { Moto } from '../support/moto.ts';
 let moto: Moto;
 let stack: LocalStack;
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
-const STACK = 'ops-autopilot-review-idle';
+const STACK = 'ops-autopilot-idle-retry';
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);

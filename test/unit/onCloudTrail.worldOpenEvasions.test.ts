@@ -16,7 +16,7 @@ function decide(raw: unknown) {
   return [plan.findings?.detection ?? null, plan.findings?.action];
 }
 
-describe('review2: world-open inputs the detections miss (a lost page)', () => {
+describe('world-open inputs the detections once missed, a lost page (found by an adversarial review)', () => {
   it('pages a bucket policy open to * whose only Condition does not restrict who (aws:SecureTransport)', () => {
     // Arrange: anyone on the internet can read every object, over HTTPS.
     const raw = fixture('s3-bucket-policy-public');

@@ -11,7 +11,8 @@ import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
-// Review of issue 6 item 2: staleness is read once, in gather (lastRecoveryAt), and nothing checks it
+// Found by an adversarial review (issue 6 item 2).
+// Staleness is read once, in gather (lastRecoveryAt), and nothing checks it
 // again when the start is claimed. An OK processed between the ALARM's gather and its execute (an alarm
 // that flaps, ALARM and OK delivered together) lets the older ALARM restart the instance, while its page
 // is then refused as already-recovered: a restart nobody is told about, the defect item 2 fixed.
@@ -22,7 +23,7 @@ let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let spec: typeof import('#functions/onAlarm/spec.ts').onAlarm;
 let instanceId: string;
-const STACK = 'ops-autopilot-review-stale';
+const STACK = 'ops-autopilot-late-alarm';
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);

@@ -6,7 +6,8 @@ import { observeBackupFailure } from '#functions/onBackupFailure/signal.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
-// Review 3: "a job is retried at most once" rests on two state-table records (the claim
+// Found by an adversarial review (the third).
+// "A job is retried at most once" rests on two state-table records (the claim
 // `backup-retry#<failed job>` and `backup-retry-job#<retry job>`) that expire after 90 days. Nothing
 // else bounds how old a failure may be when it is retried: the event's age is checked by Lambda's
 // maximumEventAge only, and an EventBridge archive replay or a manual invoke delivers a fresh event

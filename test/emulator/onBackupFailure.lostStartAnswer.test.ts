@@ -14,7 +14,8 @@ import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
-// Review 3: the retry job is known as ours only by the record written after StartBackupJob answers.
+// Found by an adversarial review (the third).
+// The retry job is known as ours only by the record written after StartBackupJob answers.
 // When that answer is lost (a timeout, a dropped connection: the job was started at AWS), the delivery
 // fails and Lambda retries it a minute or more later; the delivery may also run out of retries. A retry
 // job that fails in the meantime (or at all, if it was never recorded) is not known as a retry: its

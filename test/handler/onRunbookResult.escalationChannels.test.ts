@@ -1,23 +1,25 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resultPageExecutor } from '#functions/onRunbookResult/notice.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
 import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { observeRunbookResult } from '#functions/onRunbookResult/signal.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';
 
-// Review 3: docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the
+// Found by an adversarial review (the third).
+// docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the
 // pager topic is where PagerDuty and Opsgenie subscribe. onRunbookResult's escalation ("the automation
 // did not fix it: someone needs to act") is published by its own executor (notice.ts) to the text
 // topic only: on a stack whose on-call is paged through PagerDuty or Opsgenie, a failed runbook never
 // reaches them, nor the chat channel. The original alarm's page did reach them.
 
-const sns = mockClient(SNSClient);
-const documents = mockClient(DynamoDBDocumentClient);
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const documents = aws.of(DynamoDBDocumentClient);
 
 const TEXT = 'arn:aws:sns:us-east-1:123456789012:pages';
 const CHAT = 'arn:aws:sns:us-east-1:123456789012:pages-chat';

@@ -5,7 +5,8 @@ import { makeContext } from '../support/lambda.ts';
 import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
-// Review of issue 6 item 12: a page id is derived from the delivery that opened the incident. When a
+// Found by an adversarial review (issue 6 item 12).
+// A page id is derived from the delivery that opened the incident. When a
 // publish reaches SNS but the delivery fails (response lost), the window is released; another delivery
 // of the same incident (a Metrics Insights alarm's next contributor) then opens it again and pages under
 // a new id. Subscribers get two pages for one incident that no dedup key can merge, and the resolve
@@ -16,7 +17,7 @@ let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 /** Runs after a publish reached SNS: may throw to lose the response. */
 let afterPublish: (() => void) | undefined;
-const STACK = 'ops-autopilot-review-pageids';
+const STACK = 'ops-autopilot-page-ids';
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
@@ -28,7 +29,7 @@ beforeAll(async () => {
       afterPublish?.();
       return result;
     },
-    { step: 'finalizeRequest', priority: 'low', name: 'reviewAfterPublish' },
+    { step: 'finalizeRequest', priority: 'low', name: 'testAfterPublish' },
   );
 });
 

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registry } from '#functions/index.ts';
+
+// A registry meta-test: a function that can change AWS resources must prove, against the emulator,
+// that the kill switch stops it (killSwitch.test.ts) and that duplicate deliveries act once
+// (duplicates.test.ts). Those files name each case after its function (`it('onAlarm: ...`); this reads
+// the names, so a new function with a mutating executor fails here until it has both cases.
+
+const ROOT = join(import.meta.dirname, '../..');
+/** The function a case is about: the first word of its title, before `:` or `,`. */
+const CASE_TITLE = /\bit\(\s*['"`](\w+)[:,]/g;
+
+function functionsWithCasesIn(testFile: string): Set<string> {
+  const source = readFileSync(join(ROOT, testFile), 'utf8');
+  return new Set([...source.matchAll(CASE_TITLE)].map((match) => match[1] as string));
+}
+
+/** The registered functions whose spec has an executor that mutates AWS. */
+async function mutatingFunctions(): Promise<string[]> {
+  const names: string[] = [];
+  for (const { name } of registry) {
+    const spec = (await import(`#functions/${name}/spec.ts`)) as {
+      executors?: Record<string, { mutates: boolean }>;
+    };
+    if (!spec.executors) throw new Error(`functions/${name}/spec.ts exports no executors`);
+    if (Object.values(spec.executors).some((executor) => executor.mutates)) names.push(name);
+  }
+  return names;
+}
+
+describe('every function with a mutating executor', async () => {
+  const mutating = await mutatingFunctions();
+
+  it('is found in the registry (onAlarm starts runbooks, stopIdleInstances stops instances)', () => {
+    // Assert
+    expect(mutating).toEqual(expect.arrayContaining(['onAlarm', 'stopIdleInstances']));
+  });
+
+  it.each([
+    ['the kill switch', 'test/emulator/killSwitch.test.ts'],
+    ['duplicate deliveries', 'test/emulator/duplicates.test.ts'],
+  ])('has its case for %s in %s', (_, testFile) => {
+    // Arrange
+    const covered = functionsWithCasesIn(testFile);
+    // Act
+    const missing = mutating.filter((name) => !covered.has(name));
+    // Assert
+    expect(missing, `functions with a mutating executor and no case in ${testFile}`).toEqual([]);
+  });
+});

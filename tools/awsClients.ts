@@ -74,9 +74,14 @@ export async function loadAwsClients(): Promise<AwsClientExport[]> {
       exports: (await import(specifierOf(module))) as Record<string, unknown>,
     })),
   );
+  // A module may re-export another's client (ec2Actions.ts re-exports ec2): each instance once, under
+  // the module that builds it (modules are sorted, so ec2.ts comes before ec2Actions.ts).
+  const seen = new Set<unknown>();
   return loaded.flatMap(({ module, exports }) =>
-    Object.entries(exports).flatMap(([name, value]) =>
-      isSdkClient(value) ? [{ module, name, client: value }] : [],
-    ),
+    Object.entries(exports).flatMap(([name, value]) => {
+      if (!isSdkClient(value) || seen.has(value)) return [];
+      seen.add(value);
+      return [{ module, name, client: value }];
+    }),
   );
 }

@@ -39,6 +39,14 @@ const REMEDIABLE = 'web server (opted in to remediation)';
 
 /** A small fleet with one instance per case the idle rule distinguishes (48 h of hourly data). */
 
+/** The account and region an event names in its envelope; a manual payload has none (the demo's own). */
+function siteOf(event: unknown): { account: string; region: string } {
+  const { account, region } = (event ?? {}) as { account?: unknown; region?: unknown };
+  return typeof account === 'string' && typeof region === 'string'
+    ? { account, region }
+    : { account: '123456789012', region: 'us-east-1' };
+}
+
 async function seedDemoFleet() {
   const optIn = { 'ops:auto-stop': 'true' };
   const quiet = { hours: 48, value: 1.2 };
@@ -337,7 +345,9 @@ async function main(): Promise<number> {
         let actions: string;
         let unexpected = false;
         try {
-          const result = await handler(structuredClone(event) as never, makeContext(fn));
+          // The function runs where the event comes from (AWS's own samples keep their account and
+          // region), as it would deployed there: each function refuses another account's events.
+          const result = await handler(structuredClone(event) as never, makeContext(fn, siteOf(event)));
           ({ decision, actions } = describeResult(result));
           keepVerdicts(`${fn} on ${name}`, result);
         } catch (error) {

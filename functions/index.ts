@@ -25,6 +25,9 @@ export const RESERVED_CONCURRENCY_CAP = 50;
 /** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
 export type CfnValue = string | number | boolean | CfnValue[] | { [key: string]: CfnValue };
 
+/** An EventBridge event pattern, as a rule holds it: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html */
+export type EventPattern = { [key: string]: CfnValue };
+
 export interface IamStatement {
   Sid: string;
   Effect: 'Allow' | 'Deny';
@@ -61,9 +64,14 @@ export interface Deployment {
   roleName: string;
   /**
    * The EventBridge rule that invokes it (`ops-autopilot-<stage>-<rule>`): an event pattern file
-   * (relative to the repository) or a schedule held by a stage param of serverless.yml.
+   * (relative to the repository), patterns derived in code (one rule each; `patternsFrom` names where,
+   * for the docs), or a schedule held by a stage param of serverless.yml.
    */
-  trigger: { rule: string } & ({ patternFile: string } | { scheduleParam: string });
+  trigger: { rule: string } & (
+    | { patternFile: string }
+    | { patterns: EventPattern[]; patternsFrom: string }
+    | { scheduleParam: string }
+  );
   ruleRetryPolicy: { maximumEventAge: number; maximumRetryAttempts: number };
   monitoring: {
     /** Seconds per evaluated period of its alarms: 300 when event-driven, 3600 when hourly. */

@@ -92,8 +92,12 @@ const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const deployedName = (stage, fn) => `ops-autopilot-${stage}-${fn}`;
 const functionRoleName = (stage, deployment, region) =>
   `ops-autopilot-${stage}-${deployment.roleName}-${region}`;
-/** A pattern file holds one event pattern, or several (one rule each: a rule's pattern holds 2,048 characters). */
+/**
+ * A pattern file holds one event pattern, or several (one rule each: a rule's pattern holds 2,048
+ * characters); a deployment may instead give its patterns as data (onCloudTrail derives them).
+ */
 function patternsOf(deployment) {
+  if ('patterns' in deployment.trigger) return deployment.trigger.patterns;
   if (!('patternFile' in deployment.trigger)) return [undefined];
   const json = JSON.parse(fs.readFileSync(path.join(ROOT, deployment.trigger.patternFile), 'utf8'));
   return Array.isArray(json) ? json : [json];

@@ -1,5 +1,7 @@
 import type { Deployment, IamStatement } from '#functions/index.ts';
-import { enabledRemediations, type RemediationKind } from './settings.ts';
+import { REMEDIATIONS } from './detections/remediations.ts';
+import { EVENT_PATTERNS } from './detections.ts';
+import { enabledRemediations } from './settings.ts';
 
 export const deployment: Deployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
@@ -8,7 +10,12 @@ export const deployment: Deployment = {
   maximumRetryAttempts: 2,
   maximumEventAge: 3600,
   roleName: 'on-cloudtrail',
-  trigger: { rule: 'on-cloudtrail', patternFile: 'functions/onCloudTrail/pattern.json' },
+  // Derived from the detections' declarations: the calls they watch, never a hand-kept list.
+  trigger: {
+    rule: 'on-cloudtrail',
+    patterns: EVENT_PATTERNS,
+    patternsFrom: 'functions/onCloudTrail/detections/',
+  },
   ruleRetryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 10 },
   monitoring: {
     period: 300,
@@ -23,29 +30,5 @@ export const deployment: Deployment = {
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
   // Only the remediations the stage turns on, on this account and region's resources only.
   statements: (stage): IamStatement[] =>
-    [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATION_STATEMENTS[r]),
-};
-
-const REMEDIATION_STATEMENTS: Record<RemediationKind, IamStatement> = {
-  'revoke-world-ingress': {
-    Sid: 'RevokeWorldOpenIngress',
-    Effect: 'Allow',
-    Action: 'ec2:RevokeSecurityGroupIngress',
-    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:security-group/*` },
-  },
-  'restore-public-access-block': {
-    Sid: 'RestoreBucketPublicAccessBlock',
-    Effect: 'Allow',
-    Action: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
-    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' },
-    // Buckets of this account only, whatever name a record carries.
-    Condition: { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } },
-  },
-  'start-logging': {
-    Sid: 'StartStoppedTrails',
-    Effect: 'Allow',
-    Action: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
-    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:cloudtrail:\${AWS::Region}:\${AWS::AccountId}:trail/*` },
-  },
+    [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATIONS[r].statement),
 };

@@ -9,18 +9,13 @@ import type {
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { REMEDIATIONS } from './detections/remediations.ts';
 import type { RemediationTarget } from './detections.ts';
 import type { CloudTrailGathered } from './gather.ts';
 import type { CloudTrailFacts } from './signal.ts';
 
 export type RemediationIntent = RevokeIngressIntent | RestorePublicAccessBlockIntent | StartLoggingIntent;
 export type CloudTrailIntent = RemediationIntent | PageIntent;
-
-const KIND_OF = {
-  'revoke-world-ingress': 'ec2.revoke-ingress',
-  'restore-public-access-block': 's3.restore-public-access-block',
-  'start-logging': 'cloudtrail.start-logging',
-} as const;
 
 /** The intent that undoes exactly what the record did, from its validated fields only. */
 function remediationIntent(
@@ -96,7 +91,7 @@ export function planCloudTrail(input: {
   const intents: CloudTrailIntent[] = [];
   if (settings.remediate && settings.remediation) {
     const target = finding.remediation;
-    const withheld = KIND_OF[settings.remediation];
+    const withheld = REMEDIATIONS[settings.remediation].intentKind;
     if (!target) {
       notes.push({
         decision: 'skipped',

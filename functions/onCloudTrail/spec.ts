@@ -6,6 +6,7 @@ import { startLoggingExecutor } from '#shared/executors/startLogging.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts';
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
 import { CloudTrailEvent } from './schema.ts';
@@ -19,12 +20,13 @@ export const executors: ExecutorMap<CloudTrailIntent> = {
   'sns.page': pageExecutor,
 };
 
-/** Which executor undoes each remediation: its role gets their permissions only when a stage turns it on. */
-export const remediationExecutors = {
-  'revoke-world-ingress': revokeIngressExecutor,
-  'restore-public-access-block': restorePublicAccessBlockExecutor,
-  'start-logging': startLoggingExecutor,
-} as const;
+/**
+ * Which executor undoes each remediation (its declared intent kind): its role gets their permissions
+ * only when a stage turns it on.
+ */
+export const remediationExecutors = Object.fromEntries(
+  Object.entries(REMEDIATIONS).map(([kind, r]) => [kind, executors[r.intentKind]]),
+) as { [K in RemediationKind]: (typeof executors)[(typeof REMEDIATIONS)[K]['intentKind']] };
 
 /** A risky account change recorded by CloudTrail -> one page per record (or a record in the action log). */
 export const onCloudTrail: FunctionSpec<

@@ -49,8 +49,12 @@ interface EventPattern {
   'detail-type'?: string[];
 }
 
-/** A pattern file holds one pattern or several, one rule each (EventBridge's 2,048-character limit). */
+/**
+ * A pattern file holds one pattern or several, one rule each (EventBridge's 2,048-character limit); a
+ * deployment may give them as data instead.
+ */
 function patternsOf(deployment: Deployment): (EventPattern | undefined)[] {
+  if ('patterns' in deployment.trigger) return deployment.trigger.patterns;
   if (!('patternFile' in deployment.trigger)) return [undefined];
   const json: EventPattern | EventPattern[] = JSON.parse(
     readFileSync(join(ROOT, deployment.trigger.patternFile), 'utf8'),
@@ -71,12 +75,15 @@ const sourceText = (s: unknown) =>
       : JSON.stringify(s);
 
 function triggerText(deployment: Deployment, pattern: EventPattern | undefined): string {
-  if (!('patternFile' in deployment.trigger)) {
-    return `schedule, stage param ${code(deployment.trigger.scheduleParam)} (serverless.yml), or a manual invoke`;
+  const { trigger } = deployment;
+  if ('scheduleParam' in trigger) {
+    return `schedule, stage param ${code(trigger.scheduleParam)} (serverless.yml), or a manual invoke`;
   }
   const sources = (pattern?.source ?? []).map(sourceText).map(code).join(', ');
   const types = (pattern?.['detail-type'] ?? []).map((t) => `"${t}"`).join(', ');
-  return `${sources}: ${types} (${code(deployment.trigger.patternFile)})`;
+  const from =
+    'patterns' in trigger ? `derived from ${code(trigger.patternsFrom)}` : code(trigger.patternFile);
+  return `${sources}: ${types} (${from})`;
 }
 
 function ruleRows(): string[] {

@@ -685,9 +685,12 @@ describe('routing through the packaged rules', () => {
     const { trigger } = entry.deployment;
     const byPattern = eventRules(packaged.template).filter((r) => r.functionName === name);
     // Assert
-    if ('patternFile' in trigger) {
-      // A file holds one pattern or several (one rule each, named <rule>, <rule>-2, ...).
-      const file: unknown = JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8'));
+    if (!('scheduleParam' in trigger)) {
+      // A file (or the deployment's data) holds one pattern or several (one rule each, named <rule>, <rule>-2, ...).
+      const file: unknown =
+        'patterns' in trigger
+          ? trigger.patterns
+          : JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8'));
       const patterns = Array.isArray(file) ? file : [file];
       expect(byPattern.map((r) => r.name)).toEqual(
         patterns.map((_, i) => `ops-autopilot-dev-${trigger.rule}${i === 0 ? '' : `-${i + 1}`}`),

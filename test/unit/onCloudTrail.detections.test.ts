@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detect, isWorld, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
+import { isWorld } from '#functions/onCloudTrail/detections/cidr.ts';
+import { detect, EVENT_PATTERNS, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
@@ -345,9 +344,10 @@ describe('onCloudTrail page: who, what, where, when', () => {
 
 describe('onCloudTrail event pattern', () => {
   // Two patterns (one rule each): together they list the calls; each stays within EventBridge's size.
-  const [first, second] = JSON.parse(
-    readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'onCloudTrail', 'pattern.json'), 'utf8'),
-  );
+  const [first, second] = EVENT_PATTERNS as unknown as [
+    { detail: { $or: [{ eventName: string[] }] } },
+    { detail: { eventName: string[] } },
+  ];
 
   it('lists exactly the calls the detections read', () => {
     // Act

@@ -1,0 +1,83 @@
+import type { EventPattern } from '#functions/index.ts';
+import type { IngressPermission } from '#shared/domain/intent.ts';
+import type { Severity } from '#shared/domain/severity.ts';
+import type { ResourceRef } from '#shared/domain/signal.ts';
+import type { CloudTrailEvent } from '../schema.ts';
+import type { DetectionAction } from '../settings.ts';
+import type { RemediationKind } from './remediations.ts';
+
+/** What undoes the change, from validated fields of the record only. */
+export type RemediationTarget =
+  | {
+      kind: 'revoke-world-ingress';
+      groupId: string;
+      /** Exactly the world-open ranges the call added, nothing else of the group. */
+      permissions: IngressPermission[];
+    }
+  | { kind: 'restore-public-access-block'; bucket: string }
+  | { kind: 'start-logging'; trail: string };
+
+/** What a detection finds in a record; evidence entries it could not read are left undefined and dropped. */
+export interface Found {
+  /** One line: what was done, to what. */
+  what: string;
+  resource?: ResourceRef;
+  /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
+  evidence: Record<string, string | undefined>;
+  remediation?: RemediationTarget;
+}
+
+/**
+ * One CloudTrail detection, declared once: the catalogue (settings.ts), the event pattern, the
+ * remediation's executor and IAM statement are all derived from these fields.
+ */
+export interface Detection<Name extends string = string> {
+  name: Name;
+  /** The CIS AWS Foundations Benchmark monitoring control it covers (v5.0 numbering), if any. */
+  cis?: string;
+  severity: Severity;
+  /** What it does unless a stage says otherwise. */
+  action: DetectionAction;
+  /** What undoes its change exactly (detections/remediations.ts); off unless a stage turns it on. */
+  remediation?: RemediationKind;
+  /** One line for the docs and the page. */
+  describes: string;
+  /**
+   * What the rule must deliver for it: successful calls by name, or a `detail` branch of its own
+   * (any call by root, any refused call) for what names cannot say.
+   */
+  watches: { calls: readonly string[] } | { detail: EventPattern };
+  /**
+   * Pure: what the record did that matters, or undefined. Sees only calls that succeeded, except the
+   * detection of refused calls (see `detect`). Request parameters are untrusted JSON: every value taken
+   * from them is checked against its AWS format before it reaches a page line or a remediation.
+   */
+  match(e: CloudTrailEvent): Found | undefined;
+}
+
+/** Keeps a declaration's name as its literal type, so the settings' enum is derived from the list. */
+export const detection = <const Name extends string>(d: Detection<Name>): Detection<Name> => d;
+
+export const from = (source: string, e: CloudTrailEvent) =>
+  e.detail.eventSource === `${source}.amazonaws.com`;
+export const isRoot = (e: CloudTrailEvent) => e.detail.userIdentity.type === 'Root';
+
+export const changed = (what: string, id?: string): Found => ({
+  what: `${what}${id ? ` ${id}` : ''}`,
+  evidence: {},
+});
+
+/** A detection that records any successful call of a list from one service (the CIS change controls). */
+export function callsIn<const Name extends string>(
+  source: string,
+  d: Omit<Detection<Name>, 'watches' | 'match'> & { calls: readonly string[] },
+): Detection<Name> {
+  const { calls, ...rest } = d;
+  const names = new Set(calls);
+  return {
+    ...rest,
+    watches: { calls },
+    match: (e) =>
+      from(source, e) && names.has(e.detail.eventName) ? changed(e.detail.eventName) : undefined,
+  };
+}

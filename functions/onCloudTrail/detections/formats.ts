@@ -1,0 +1,27 @@
+import { type Json, str } from './json.ts';
+
+/** The AWS formats a value from a record must have before it reaches a page line or a remediation. */
+export const FORMATS = {
+  securityGroupId: /^sg-[0-9a-f]{8,17}$/,
+  securityGroupRuleId: /^sgr-[0-9a-f]{8,17}$/,
+  ipv4Cidr: /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/,
+  ipv6Cidr: /^[0-9A-Fa-f:.]{2,45}\/(12[0-8]|1[01]\d|[1-9]?\d)$/,
+  protocol: /^(tcp|udp|icmp|icmpv6|all|-1|\d{1,3})$/i,
+  bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  trail:
+    /^([A-Za-z0-9][A-Za-z0-9._-]{2,127}|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9][A-Za-z0-9._-]{2,127})$/,
+  iamPolicyArn: /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]{1,512}$/,
+  iamName: /^[\w+=,.@-]{1,128}$/,
+  kmsKey: /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-fA-F-]{36}$|^mrk-[0-9a-f]{32}$/,
+} as const;
+
+export const valid = (format: keyof typeof FORMATS, v: Json): string | undefined => {
+  const s = str(v);
+  return s !== undefined && FORMATS[format].test(s) ? s : undefined;
+};
+export const port = (v: Json): number | undefined => {
+  const n = typeof v === 'string' && /^-?\d{1,5}$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= -1 && n <= 65_535 ? n : undefined;
+};
+/** A value for a page line: its format checked, else marked, so a crafted string shows as nothing worse. */
+export const shown = (format: keyof typeof FORMATS, v: Json) => valid(format, v) ?? '(unreadable)';

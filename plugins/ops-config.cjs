@@ -262,9 +262,9 @@ function runtimeStatements(stage, fn, deployment, stageConfig) {
 async function functionEntry(stage, region, { name, deployment }, resolveVariable, allNames) {
   const { trigger } = deployment;
   const sources =
-    'patternFile' in trigger
-      ? resolvedPatternsOf(stage, region, deployment).map((pattern) => ({ pattern }))
-      : [{ schedule: await resolveVariable(`param:${trigger.scheduleParam}`) }];
+    'scheduleParam' in trigger
+      ? [{ schedule: await resolveVariable(`param:${trigger.scheduleParam}`) }]
+      : resolvedPatternsOf(stage, region, deployment).map((pattern) => ({ pattern }));
   return {
     name: deployedName(stage, name),
     handler: `functions/${name}/handler.handler`,

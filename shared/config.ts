@@ -11,8 +11,8 @@ import { BackupFailureSettings } from '#functions/onBackupFailure/settings.ts';
 import { CloudTrailSettings, cloudTrailSettingsIssue } from '#functions/onCloudTrail/settings.ts';
 import { CostAnomalySettings } from '#functions/onCostAnomaly/settings.ts';
 import { RunbookResultSettings } from '#functions/onRunbookResult/settings.ts';
-import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { RateGuardSettings } from '#shared/runtime/rateGuardSettings.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { IdleStopsGathered } from '#functions/stopIdleInstances/gather.ts';
-import { gatherPermissions as idleStopReads } from '#functions/stopIdleInstances/readPermissions.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import type { IdleStopsGathered } from '#shared/idle/gather.ts';
+import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './incident.ts';
@@ -46,7 +46,7 @@ export async function gatherCostAnomaly(input: {
     readBudgets(signal.account, facts.affectedAccounts),
     mayStop
       ? // The fleet reads load the EC2 client: only on a stage that may stop, in a chunk of their own.
-        import('#functions/stopIdleInstances/gather.ts')
+        import('#shared/idle/gather.ts')
           .then(({ gatherIdleStops }) => gatherIdleStops(anomalyStopRequest(facts, cfg)))
           .catch((error: unknown) => {
             // The page goes out without stops rather than not at all: it says why nothing was stopped.

@@ -1,5 +1,8 @@
-import type { IdleVerdict } from '#functions/stopIdleInstances/fleet.ts';
-import type { IdleStopRequest } from '#functions/stopIdleInstances/gather.ts';
+import { stageIdlePolicy } from '#functions/stopIdleInstances/settings.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import type { IdleVerdict } from '#shared/idle/fleet.ts';
+import type { IdleStopRequest } from '#shared/idle/gather.ts';
 import {
   cappedNote,
   decideIdleStops,
@@ -7,10 +10,7 @@ import {
   loggedVerdictsAt,
   stopIntentFor,
   verdictTable,
-} from '#functions/stopIdleInstances/plan.ts';
-import { stageIdlePolicy } from '#functions/stopIdleInstances/settings.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
-import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+} from '#shared/idle/plan.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { cents } from './incident.ts';

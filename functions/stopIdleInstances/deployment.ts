@@ -1,5 +1,5 @@
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
-import type { Scope } from './exclusions.ts';
+import type { Scope } from '#shared/idle/exclusions.ts';
 
 const INSTANCES: CfnValue = {
   'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/*`,

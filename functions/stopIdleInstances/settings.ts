@@ -1,7 +1,7 @@
-import type { Scope } from './exclusions.ts';
-import type { IdlePolicy } from './idleness.ts';
+import type { Scope } from '#shared/idle/exclusions.ts';
+import type { IdlePolicy } from '#shared/idle/idleness.ts';
+import type { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
-import type { IdleStopSettings } from './stageSettings.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
 export interface IdleRun {

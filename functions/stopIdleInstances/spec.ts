@@ -1,10 +1,10 @@
 import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from '#shared/idle/gather.ts';
+import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from '#shared/idle/plan.ts';
+import { measureIdleScan, withoutVerdicts } from '#shared/idle/report.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
-import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from './gather.ts';
-import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
-import { measureIdleScan, withoutVerdicts } from './report.ts';
 import { IdleScanEvent, isScheduled } from './schema.ts';
 import type { IdleRun } from './settings.ts';
 import { observeIdleScan } from './signal.ts';

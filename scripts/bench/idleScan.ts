@@ -81,11 +81,9 @@ export async function benchIdleScan(
   useMotoEnvironment(moto.endpoint);
   try {
     // Imported after the environment points at moto: the shared clients are built on import.
-    const { describeRunning, lookbackWindow, scanFleet } = await import(
-      '#functions/stopIdleInstances/gather.ts'
-    );
-    const { screenInstance } = await import('#functions/stopIdleInstances/exclusions.ts');
-    const { judgeCpu } = await import('#functions/stopIdleInstances/idleness.ts');
+    const { describeRunning, lookbackWindow, scanFleet } = await import('#shared/idle/gather.ts');
+    const { screenInstance } = await import('#shared/idle/exclusions.ts');
+    const { judgeCpu } = await import('#shared/idle/idleness.ts');
     const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');
     const policy = {
       lookbackHours,

@@ -38,9 +38,9 @@ export async function benchStopTagging(sizes = [10, 100, 500]): Promise<StopTagg
   };
   useMotoEnvironment(moto.endpoint);
   try {
-    const { scanFleet } = await import('#functions/stopIdleInstances/gather.ts');
-    const { decideFleet } = await import('#functions/stopIdleInstances/fleet.ts');
-    const { stopTagReason } = await import('#functions/stopIdleInstances/plan.ts');
+    const { scanFleet } = await import('#shared/idle/gather.ts');
+    const { decideFleet } = await import('#shared/idle/fleet.ts');
+    const { stopTagReason } = await import('#shared/idle/plan.ts');
     const { stopInstancesExecutor, truncateTagValue, STOPPED_BY } = await import(
       '#shared/executors/stopInstances.ts'
     );

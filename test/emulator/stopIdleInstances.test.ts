@@ -7,7 +7,7 @@ import { createLocalStack, type LocalStack } from '../support/localStack.ts';
 import type { Moto } from '../support/moto.ts';
 
 type Handler = typeof import('#functions/stopIdleInstances/handler.ts').handler;
-type ScanFleet = typeof import('#functions/stopIdleInstances/gather.ts').scanFleet;
+type ScanFleet = typeof import('#shared/idle/gather.ts').scanFleet;
 type StopExecutor = typeof import('#shared/executors/stopInstances.ts').stopInstancesExecutor;
 
 interface Call {
@@ -35,7 +35,7 @@ const setStageDryRun = setDryRun;
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
-  ({ scanFleet } = await import('#functions/stopIdleInstances/gather.ts'));
+  ({ scanFleet } = await import('#shared/idle/gather.ts'));
   ({ stopInstancesExecutor: stopExecutor } = await import('#shared/executors/stopInstances.ts'));
   const { ec2 } = await import('#shared/aws/ec2.ts');
   const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');

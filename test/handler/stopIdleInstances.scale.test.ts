@@ -19,9 +19,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decideFleet } from '#functions/stopIdleInstances/fleet.ts';
-import { scanFleet } from '#functions/stopIdleInstances/gather.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { decideFleet } from '#shared/idle/fleet.ts';
+import { scanFleet } from '#shared/idle/gather.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../support/events.ts';
 import { hourlyMetricAnswer } from '../support/fleet.ts';

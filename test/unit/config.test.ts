@@ -169,7 +169,7 @@ describe('stage configuration', () => {
     // importing the configuration back would meet a schema not yet initialized.
     vi.resetModules();
     const onAlarmSettings = await import('#functions/onAlarm/settings.ts');
-    const idleSettings = await import('#functions/stopIdleInstances/stageSettings.ts');
+    const idleSettings = await import('#shared/idle/stageSettings.ts');
     // Act
     const { parseStageConfig: parse } = await import('#shared/config.ts');
     const cfg = parse('s', { dryRun: true, alarmRules: [{ name: 'r', match: { namespace: 'AWS/EC2' } }] });

@@ -5,13 +5,13 @@ import { detect } from '#functions/onCloudTrail/detections.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { eventHistoryLinks } from '#functions/onCloudTrail/signal.ts';
-import { decideFleet, summarizeSavings } from '#functions/stopIdleInstances/fleet.ts';
-import { estimateMonthlySavingUsd, priceBasis } from '#functions/stopIdleInstances/pricing.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { resolveIdleRun } from '#functions/stopIdleInstances/settings.ts';
 import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
-import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { consoleUrl, partitionOf } from '#shared/domain/partition.ts';
+import { decideFleet, summarizeSavings } from '#shared/idle/fleet.ts';
+import { estimateMonthlySavingUsd, priceBasis } from '#shared/idle/pricing.ts';
+import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { loadFixture, makeAlarmEvent } from '../support/events.ts';
 
 /** The documented metric alarm, moved to `region` (its ARN in that region's partition). */

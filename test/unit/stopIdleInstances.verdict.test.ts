@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type Exclusion,
-  type InstanceFacts,
-  type Scope,
-  screenInstance,
-} from '#functions/stopIdleInstances/exclusions.ts';
-import { decideFleet, summarizeSavings } from '#functions/stopIdleInstances/fleet.ts';
-import {
-  type HourlySeries,
-  type IdlePolicy,
-  judgeCpu,
-  judgeNetwork,
-} from '#functions/stopIdleInstances/idleness.ts';
-import { estimateMonthlySavingUsd, onDemandMonthlyUsd } from '#functions/stopIdleInstances/pricing.ts';
+import { type Exclusion, type InstanceFacts, type Scope, screenInstance } from '#shared/idle/exclusions.ts';
+import { decideFleet, summarizeSavings } from '#shared/idle/fleet.ts';
+import { type HourlySeries, type IdlePolicy, judgeCpu, judgeNetwork } from '#shared/idle/idleness.ts';
+import { estimateMonthlySavingUsd, onDemandMonthlyUsd } from '#shared/idle/pricing.ts';
 
 // 2026-01-01T00:00:00Z, an hour boundary, so hour k starts at WINDOW_START + k * 3600.
 const WINDOW_START = 1_767_225_600;

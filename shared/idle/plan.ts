@@ -1,3 +1,4 @@
+import type { IdleRun } from '#functions/stopIdleInstances/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import { decimalBytes as bytes, countBy, percent as pct, textTable, usd } from '#shared/domain/format.ts';
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
@@ -13,7 +14,6 @@ import {
 import type { IdleScanGathered, IdleStopsGathered } from './gather.ts';
 import type { IdlePolicy } from './idleness.ts';
 import { priceBasis } from './pricing.ts';
-import type { IdleRun } from './settings.ts';
 
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
 

@@ -8,6 +8,7 @@ import {
   DescribeInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import type { IdleRun } from '#functions/stopIdleInstances/settings.ts';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -17,7 +18,6 @@ import { readStopList } from '#shared/state/stopRun.ts';
 import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
 import { decideFleet } from './fleet.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
-import type { IdleRun } from './settings.ts';
 
 export { gatherPermissions } from './readPermissions.ts';
 

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
+import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import type { SharedStateKind } from '#shared/state/table.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
@@ -22,19 +23,11 @@ import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.
  */
 export const RESERVED_CONCURRENCY_CAP = 50;
 
-/** A CloudFormation value as it appears in the compiled template: a literal or an intrinsic function. */
-export type CfnValue = string | number | boolean | CfnValue[] | { [key: string]: CfnValue };
+// In shared/ because a capability two functions use (the idle stopper) declares statements too.
+export type { CfnValue, IamStatement };
 
 /** An EventBridge event pattern, as a rule holds it: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html */
 export type EventPattern = { [key: string]: CfnValue };
-
-export interface IamStatement {
-  Sid: string;
-  Effect: 'Allow' | 'Deny';
-  Action: string | string[];
-  Resource: CfnValue;
-  Condition?: CfnValue;
-}
 
 /** A chart on the stack's dashboard: the function's own metrics (EMF, namespace OpsAutopilot). */
 export interface MetricWidget {

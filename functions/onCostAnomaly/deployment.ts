@@ -1,5 +1,5 @@
 import type { Deployment, IamStatement } from '#functions/index.ts';
-import { idleStopStatements } from '#functions/stopIdleInstances/deployment.ts';
+import { idleStopStatements } from '#shared/idle/statements.ts';
 
 export const deployment: Deployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',

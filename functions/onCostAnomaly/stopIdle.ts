@@ -1,4 +1,3 @@
-import { stageIdlePolicy } from '#functions/stopIdleInstances/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
@@ -11,6 +10,7 @@ import {
   stopIntentFor,
   verdictTable,
 } from '#shared/idle/plan.ts';
+import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { cents } from './incident.ts';

@@ -1,5 +1,6 @@
 import type { Scope } from '#shared/idle/exclusions.ts';
 import type { IdlePolicy } from '#shared/idle/idleness.ts';
+import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import type { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
 
@@ -25,16 +26,6 @@ export type RunResolution = { ok: true; run: IdleRun } | { ok: false; issues: Ru
 export interface StageForRun {
   dryRun: boolean;
   idleStop: IdleStopSettings;
-}
-
-/** The stage's idle rule: what every function that stops idle instances judges them by. */
-export function stageIdlePolicy(s: IdleStopSettings): IdlePolicy {
-  return {
-    lookbackHours: s.lookbackHours,
-    cpuThresholdPercent: s.cpuThresholdPercent,
-    networkThresholdBytesPerHour: s.networkThresholdBytesPerHour,
-    minCoverage: s.minCoverage,
-  };
 }
 
 /**

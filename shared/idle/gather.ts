@@ -8,7 +8,6 @@ import {
   DescribeInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { IdleRun } from '#functions/stopIdleInstances/settings.ts';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -18,6 +17,7 @@ import { readStopList } from '#shared/state/stopRun.ts';
 import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
 import { decideFleet } from './fleet.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
+import type { IdleStopRule } from './rule.ts';
 
 export { gatherPermissions } from './readPermissions.ts';
 
@@ -329,8 +329,11 @@ export async function gatherIdleStops(request: IdleStopRequest): Promise<IdleSto
   return { ...scan, budget, ...(recorded ? { recordedStops: [...recorded] } : {}) };
 }
 
-/** The pipeline's gather step. */
-export async function gatherIdleScan(input: { signal: Signal; facts: IdleRun }): Promise<IdleScanGathered> {
+/** The pipeline's gather step of an idle scan: one stop decision per delivery, keyed by its correlation id. */
+export async function gatherIdleScan(input: {
+  signal: Signal;
+  facts: IdleStopRule;
+}): Promise<IdleScanGathered> {
   const { signal, facts: run } = input;
   return gatherIdleStops({
     run: signal.correlationId,

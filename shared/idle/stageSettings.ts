@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * stopIdleInstances' stage settings; a stage that says nothing gets these defaults. `shared/config.ts`
- * composes them into a stage's configuration, so only zod here: nothing that imports the configuration.
- * How a manual payload may override them is `settings.ts`.
+ * The idle stopper's stage settings (`idleStop`), which stopIdleInstances and onCostAnomaly's stops both
+ * judge by; a stage that says nothing gets these defaults. `shared/config.ts` composes them into a
+ * stage's configuration, so only zod here: nothing that imports the configuration. How a manual payload
+ * may override them is `functions/stopIdleInstances/settings.ts`.
  */
 export const IdleStopSettings = z.strictObject({
   /** `opt-in`: only instances tagged ops:auto-stop=true; `opt-out`: all but those tagged false. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { planIdleScan } from '#functions/stopIdleInstances/plan.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { type IdleRun, resolveIdleRun, type StageForRun } from '#functions/stopIdleInstances/settings.ts';
 import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
@@ -8,7 +9,7 @@ import { decideFleet } from '#shared/idle/fleet.ts';
 import type { IdleScanGathered, ScanStats } from '#shared/idle/gather.ts';
 import { lookbackWindow } from '#shared/idle/gather.ts';
 import type { HourlySeries } from '#shared/idle/idleness.ts';
-import { finishFirstDecision, planIdleScan } from '#shared/idle/plan.ts';
+import { finishFirstDecision } from '#shared/idle/plan.ts';
 import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { invocationSiteOf as invocationOf } from '#shared/runtime/functionSpec.ts';
 import { makeConfig } from '../support/config.ts';

@@ -1,0 +1,129 @@
+import type { RuntimeConfig } from '#shared/config.ts';
+import { usd } from '#shared/domain/format.ts';
+import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { pageIntent } from '#shared/domain/page.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { IdleVerdict } from '#shared/idle/fleet.ts';
+import type { IdleScanGathered } from '#shared/idle/gather.ts';
+import {
+  cappedNote,
+  decideIdleStops,
+  idleRuleSentence,
+  loggedVerdictsAt,
+  PAGE_STOP_ROWS,
+  stopIntentFor,
+  verdictTable,
+} from '#shared/idle/plan.ts';
+import { priceBasis } from '#shared/idle/pricing.ts';
+import type { IdleRun } from './settings.ts';
+
+// The idle scan's own plan: its findings and summary page around the idle stopper's decision.
+export type IdleScanIntent = StopInstancesIntent | PageIntent;
+
+/** What a run found: its settings, counts, stops and every verdict (a manual invoke returns them all). */
+export interface IdleScanFindings {
+  trigger: IdleRun['trigger'];
+  dryRun: boolean;
+  scope: IdleRun['scope'];
+  policy: IdleRun['policy'];
+  maxStopsPerHour: number;
+  stopsInLastHour: number;
+  overrides: IdleRun['overrides'];
+  window: IdleScanGathered['window'];
+  counts: { considered: number; stop: number; capped: number; spared: number; excluded: number };
+  stops: Pick<IdleVerdict, 'instanceId' | 'instanceType' | 'reason' | 'estimatedMonthlySavingUsd'>[];
+  estimatedMonthlySavingUsd: number;
+  unpricedStops: string[];
+  /** How the savings were priced: the region and the basis of the estimate. */
+  priceBasis: string;
+  scanStats: IdleScanGathered['scanStats'];
+  /** Every verdict; a scheduled run's response leaves them out (they are logged). */
+  verdicts?: IdleVerdict[];
+}
+
+/** Where the full verdicts of a run are: a manual invoke returns them, a scheduled run logs them. */
+function whereVerdicts(trigger: IdleRun['trigger'], functionName: string, correlationId: string): string {
+  return trigger === 'manual'
+    ? 'in the result of this manual invoke (findings.verdicts).'
+    : loggedVerdictsAt(functionName, correlationId);
+}
+
+/** Pure: one stop intent for the idle instances within the cap, and one summary page when there are any. */
+export function planIdleScan(input: {
+  signal: Signal;
+  facts: IdleRun;
+  gathered: IdleScanGathered;
+  config: RuntimeConfig;
+}): Plan<IdleScanIntent, IdleScanFindings> {
+  const { signal, facts: run, gathered, config } = input;
+  const { budget } = gathered;
+  const { verdicts, summary, stops } = decideIdleStops(gathered, run, signal.region);
+  const pricing = priceBasis(signal.region);
+  const notes: PlanNote[] = [];
+  const findings: IdleScanFindings = {
+    trigger: run.trigger,
+    dryRun: run.dryRun,
+    scope: run.scope,
+    policy: run.policy,
+    maxStopsPerHour: run.maxStopsPerHour,
+    stopsInLastHour: budget.usedInLastHour,
+    overrides: run.overrides,
+    window: gathered.window,
+    counts: {
+      considered: summary.considered,
+      stop: summary.stopped,
+      capped: summary.capped,
+      spared: summary.spared,
+      excluded: summary.excluded,
+    },
+    stops: stops.map(({ instanceId, instanceType, reason, estimatedMonthlySavingUsd }) => ({
+      instanceId,
+      instanceType,
+      reason,
+      estimatedMonthlySavingUsd,
+    })),
+    estimatedMonthlySavingUsd: summary.estimatedMonthlySavingUsd,
+    unpricedStops: summary.unpricedStops,
+    priceBasis: pricing.label,
+    scanStats: gathered.scanStats,
+    verdicts,
+  };
+
+  if (summary.capped > 0) notes.push(cappedNote(summary.capped, run.maxStopsPerHour, budget.usedInLastHour));
+  if (stops.length === 0) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'nothing-to-do',
+      detail: `no idle instance to stop among ${summary.considered} running (${summary.spared} spared, ${summary.excluded} excluded)`,
+    });
+    return { intents: [], notes, findings, dryRun: run.dryRun };
+  }
+
+  // Planned before the stops run: the subject says what is attempted; the body lists each result.
+  const verb = run.dryRun ? 'would stop' : 'stopping';
+  const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
+  const stop = stopIntentFor(stops, run, { correlationId: signal.correlationId });
+  const page = pageIntent(signal, {
+    notice: 'incident',
+    severity: 'warning',
+    // The page summarizes the run: its title, summary and resources are the decision's, not the scan's.
+    say: {
+      title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
+      summary:
+        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
+        `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
+      resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
+      evidence: {
+        ...signal.evidence,
+        stopsInLastHour: budget.usedInLastHour,
+        metricsRequested: gathered.scanStats.metricsRequested,
+      },
+    },
+    reason: `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
+    details: [
+      ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
+      `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
+    ],
+  });
+  return { intents: [stop, page], notes, findings, dryRun: run.dryRun };
+}

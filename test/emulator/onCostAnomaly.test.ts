@@ -183,9 +183,11 @@ describe('onCostAnomaly against the emulator', () => {
     const smaller = await invoke(delivery(900));
     // Assert
     expect(await stack.readPages()).toHaveLength(1);
+    // The page's claim decides (its conditional write knows what was paged): the page's outcome says so.
     for (const result of [same, smaller]) {
-      expect(result.notes).toEqual([
+      expect(result.outcomes).toEqual([
         expect.objectContaining({
+          kind: 'sns.page',
           reason: 'suppressed',
           detail: expect.stringContaining('is not larger: counted'),
         }),

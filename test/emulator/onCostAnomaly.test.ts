@@ -193,6 +193,8 @@ describe('onCostAnomaly against the emulator', () => {
         }),
       ]);
     }
+    // What was paged comes from the claim's own write (its old item), not from a read before it.
+    expect(smaller.outcomes[0]?.detail).toContain('was paged at $1,001.00; this update ($900.00)');
   });
 
   it('pages nothing new for a duplicate delivery, in a row or at once', async () => {

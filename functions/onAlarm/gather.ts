@@ -29,7 +29,7 @@ export interface AlarmGathered {
   tagsUnavailable?: string;
   /** The matched runbook's target instance, when the rule scopes it to one. */
   target?: TargetFacts;
-  /** Epoch ms of the incident's latest OK, when one was seen: an older ALARM must not act. */
+  /** Epoch ms of the incident's latest OK, when a dry run read one: an older ALARM must not act. */
   recoveredAt?: number;
 }
 
@@ -80,7 +80,7 @@ async function readTargetTags(instanceId: string, signal: Signal): Promise<Targe
 
 /**
  * Read-only: the alarm's tags (unless the event carries them), and for an ALARM that would start a
- * runbook, the target instance's tags and the incident's latest OK.
+ * runbook, the target instance's tags and, on a dry run, the incident's latest OK.
  */
 export async function gatherAlarm(input: {
   signal: Signal;
@@ -102,7 +102,9 @@ export async function gatherAlarm(input: {
   const ref = runbookTarget(runbook, resolved.parameters);
   const [target, recoveredAt] = await Promise.all([
     ref.kind === 'instance' ? readTargetTags(ref.instanceId, signal) : undefined,
-    lastRecoveryAt(signal.incidentKey),
+    // A live start's claim re-checks the last OK in its own transaction, which says when it refuses:
+    // only a dry run, which claims nothing, reads it here, so its preview refuses what live would.
+    cfg.dryRun ? lastRecoveryAt(signal.incidentKey) : undefined,
   ]);
   return {
     ...gathered,

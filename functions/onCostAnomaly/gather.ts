@@ -4,19 +4,19 @@ import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
-import { cents, lastPagedImpact, type PagedImpact } from './incident.ts';
+import { cents, lastPagedImpact, type PagedImpact } from './pageClaim.ts';
 import { thresholdVerdict } from './plan.ts';
 import type { CostAnomalyFacts } from './signal.ts';
 import { anomalyStopRequest, stopScope } from './stopIdle.ts';
 
-/** The reads gather makes: the anomaly's incident record, the account's budgets (DescribeBudgets). */
+/** The reads gather makes: the anomaly's page record (on a stage that may stop), the account's budgets. */
 export const gatherPermissions = ['dynamodb:GetItem', 'budgets:ViewBudget'] as const;
 
 /** The reads of the idle stopper, made only on a stage that turns `costAnomaly.stopIdle` on. */
 export const stopIdleReadPermissions = idleStopReads;
 
 export interface CostAnomalyGathered {
-  /** The largest impact paged for this anomaly so far, when one was. */
+  /** The largest impact paged for this anomaly so far, when one was and gather read it (see below). */
   lastPaged?: PagedImpact;
   /** The budgets covering the affected accounts, or why they could not be read; only for a page. */
   budgets?: BudgetsGathered;
@@ -36,12 +36,15 @@ export async function gatherCostAnomaly(input: {
 }): Promise<CostAnomalyGathered> {
   const { signal, facts, config: cfg } = input;
   if (!thresholdVerdict(facts, cfg.costAnomaly).passes) return {};
-  const lastPaged = await lastPagedImpact(facts.anomalyId);
+  const mayStop = stopScope(facts, cfg.costAnomaly).decision === 'in-scope';
+  // Only a stage that may stop reads what was paged before: its stops are made before the page's claim,
+  // so they must not follow an update that will not page. Otherwise the claim's conditional write
+  // decides, and its old item says what was paged, without a read of its own.
+  const lastPaged = mayStop ? await lastPagedImpact(facts.anomalyId) : undefined;
   const ownRetry = lastPaged?.pagedBy === signal.correlationId;
   const willPage =
     !lastPaged || (ownRetry ? !lastPaged.sent : cents(facts.totalImpact) > lastPaged.impactCents);
   if (!willPage) return lastPaged ? { lastPaged } : {};
-  const mayStop = stopScope(facts, cfg.costAnomaly).decision === 'in-scope';
   const [budgets, fleet] = await Promise.all([
     readBudgets(signal.account, facts.affectedAccounts),
     mayStop

@@ -4,7 +4,7 @@ import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { budgetLines } from './budgets.ts';
 import type { CostAnomalyGathered } from './gather.ts';
-import { type AnomalyPageIntent, cents } from './incident.ts';
+import { type AnomalyPageIntent, asUpdate, cents } from './pageClaim.ts';
 import type { CostAnomalySettings } from './settings.ts';
 import { type CostAnomalyFacts, describeRootCause, dollars, percent } from './signal.ts';
 import { type AnomalyStopFindings, planAnomalyStops } from './stopIdle.ts';
@@ -72,7 +72,6 @@ export function planCostAnomaly(input: {
   }
   // A retry of this delivery's own update pages the same update: the impact before its claim was kept.
   const previousCents = ownRetry ? last.previousCents : last?.impactCents;
-  const previous = previousCents === undefined ? undefined : previousCents / 100;
   const rootCauses =
     facts.rootCauses.length > 0
       ? facts.rootCauses.map((c) => `  - ${describeRootCause(c)}`)
@@ -87,40 +86,26 @@ export function planCostAnomaly(input: {
     ...(budgets.length > 0 ? ['', ...budgets] : []),
     ...(stops.details.length > 0 ? ['', ...stops.details] : []),
   ];
-  const change =
-    previous === undefined
-      ? ''
-      : `Update: the total impact rose from ${dollars(previous)} (paged before) to ${dollars(facts.totalImpact)} (+${dollars(facts.totalImpact - previous)}). `;
   const page = pageIntent(signal, {
     notice: 'incident',
     severity: settings.severity,
-    reason: `${change}Above the stage's cost anomaly thresholds: ${verdict.why}.`,
+    reason: `Above the stage's cost anomaly thresholds: ${verdict.why}.`,
     details,
     nothingDone: 'Nothing: this page is the action; look at the root causes and the links below.',
-    ...(previous === undefined
-      ? {}
-      : {
-          say: {
-            title: `Update: ${signal.title}`,
-            evidence: {
-              ...signal.evidence,
-              previouslyPaged: dollars(previous),
-              change: `+${dollars(facts.totalImpact - previous)}`,
-            },
-          },
-        }),
   });
-  const intent: AnomalyPageIntent = {
+  const planned: AnomalyPageIntent = {
     ...page,
-    // Each larger impact is its own notice: its own page id, not suppressed by the last one's window.
+    // Each larger impact is its own notice, with its own page id.
     incidentKey: `${signal.incidentKey}#${impactCents}`,
-    anomaly: { id: facts.anomalyId, impactCents, ...(previousCents === undefined ? {} : { previousCents }) },
+    anomaly: { id: facts.anomalyId, impactCents },
   };
+  // An update the plan knows of is worded here; otherwise the claim words the one it finds.
+  const intent = previousCents === undefined ? planned : asUpdate(planned, previousCents);
   return {
     intents: stops.intent ? [stops.intent, intent] : [intent],
     notes,
     findings: {
-      decision: previous === undefined ? 'page' : 'update',
+      decision: previousCents === undefined ? 'page' : 'update',
       thresholds: verdict.why,
       stopIdle: stops.findings,
     },

@@ -5,7 +5,7 @@ import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from './gather.ts';
-import { anomalyPageExecutor } from './incident.ts';
+import { anomalyPageExecutor } from './pageClaim.ts';
 import { type CostAnomalyFindings, type CostAnomalyIntent, planCostAnomaly } from './plan.ts';
 import { CostAnomalyEvent } from './schema.ts';
 import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';

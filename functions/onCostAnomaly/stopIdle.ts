@@ -13,7 +13,7 @@ import {
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyGathered } from './gather.ts';
-import { cents } from './incident.ts';
+import { cents } from './pageClaim.ts';
 import type { CostAnomalySettings } from './settings.ts';
 import { type CostAnomalyFacts, dollars, percent, type RootCause } from './signal.ts';
 

@@ -3,7 +3,7 @@ import type { ExecutorMap } from '#shared/executors/types.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
 import { gatherPermissions, gatherRunbookResult, type RunbookResultGathered } from './gather.ts';
-import { resultPageExecutor } from './notice.ts';
+import { resultPageExecutor } from './pageClaim.ts';
 import { planRunbookResult, type RunbookResultFindings, type RunbookResultIntent } from './plan.ts';
 import { RunbookResultEvent } from './schema.ts';
 import { observeRunbookResult, type RunbookResultFacts } from './signal.ts';

@@ -465,7 +465,22 @@ describe('onAlarm runbook scope and limits against the emulator', () => {
     // Assert
     expect(runbookStarts()).toHaveLength(0);
     expect(await stack.readPages()).toHaveLength(0);
+    // Live, the start's claim refuses it: its transaction checks the incident's last OK.
+    expect(late.outcomes).toContainEqual(
+      expect.objectContaining({ kind: 'ssm.start-automation', reason: 'already-recovered' }),
+    );
+  });
+
+  it('previews no runbook start in a dry run of an ALARM delivered after the newer OK that ended it', async () => {
+    // Arrange: a dry run claims nothing, so gather reads the last OK for the plan.
+    setMode(true);
+    await invoke(okAt('ok-1', '03:00'));
+    // Act
+    const late = await invoke(alarmAt('a-1', '02:00'));
+    // Assert
+    expect(await stack.readPages()).toHaveLength(0);
     expect(late).toMatchObject({ notes: [expect.objectContaining({ reason: 'already-recovered' })] });
+    expect(late.outcomes).not.toContainEqual(expect.objectContaining({ kind: 'ssm.start-automation' }));
   });
 
   it('starts one runbook for 30 contributors of one alarm delivered at once, and logs every refusal', async () => {

@@ -183,14 +183,18 @@ describe('onCostAnomaly against the emulator', () => {
     const smaller = await invoke(delivery(900));
     // Assert
     expect(await stack.readPages()).toHaveLength(1);
+    // The page's claim decides (its conditional write knows what was paged): the page's outcome says so.
     for (const result of [same, smaller]) {
-      expect(result.notes).toEqual([
+      expect(result.outcomes).toEqual([
         expect.objectContaining({
+          kind: 'sns.page',
           reason: 'suppressed',
           detail: expect.stringContaining('is not larger: counted'),
         }),
       ]);
     }
+    // What was paged comes from the claim's own write (its old item), not from a read before it.
+    expect(smaller.outcomes[0]?.detail).toContain('was paged at $1,001.00; this update ($900.00)');
   });
 
   it('pages nothing new for a duplicate delivery, in a row or at once', async () => {

@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resultPageExecutor } from '#functions/onRunbookResult/notice.ts';
+import { resultPageExecutor } from '#functions/onRunbookResult/pageClaim.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
 import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { observeRunbookResult } from '#functions/onRunbookResult/signal.ts';
@@ -13,9 +13,9 @@ import { loadFixture } from '../support/events.ts';
 // Found by an adversarial review (the third).
 // docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the
 // pager topic is where PagerDuty and Opsgenie subscribe. onRunbookResult's escalation ("the automation
-// did not fix it: someone needs to act") is published by its own executor (notice.ts) to the text
-// topic only: on a stack whose on-call is paged through PagerDuty or Opsgenie, a failed runbook never
-// reaches them, nor the chat channel. The original alarm's page did reach them.
+// did not fix it: someone needs to act") was published by an executor of its own to the text topic
+// only: on a stack whose on-call is paged through PagerDuty or Opsgenie, a failed runbook never reached
+// them, nor the chat channel. It now goes through the one page executor, with its own claim.
 
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);

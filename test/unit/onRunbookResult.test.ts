@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderResultPage } from '#functions/onRunbookResult/notice.ts';
+import { renderResultPage } from '#functions/onRunbookResult/pageClaim.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
 import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { executionConsoleLink, observeRunbookResult } from '#functions/onRunbookResult/signal.ts';

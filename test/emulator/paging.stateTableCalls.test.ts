@@ -1,0 +1,115 @@
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
+import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { DEFAULT_AMI } from '../support/fleet.ts';
+import { killSwitchFromEmulator } from '../support/killSwitch.ts';
+import { makeContext } from '../support/lambda.ts';
+import { createLocalStack, type LocalStack } from '../support/localStack.ts';
+import type { Moto } from '../support/moto.ts';
+
+// What one page costs in state-table calls (each one billed, each one latency before the page is out),
+// counted per event against moto, where every conditional write really decides. Counts, never times.
+const ssm = mockClient(SSMClient);
+let moto: Moto;
+let stack: LocalStack;
+let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
+let onCostAnomaly: typeof import('#functions/onCostAnomaly/handler.ts').handler;
+const STACK = 'ops-autopilot-table-calls';
+/** How shared/state/deliveryLease.ts renews the in-progress record. */
+const LEASE_RENEWAL = 'SET #in_progress_expiry = :lease_until';
+/** Each state-table call of the invocation: its command, and the key it touches. */
+let tableCalls: { command: string; key: string }[] = [];
+
+beforeAll(async () => {
+  moto = await startEmulatedStack(STACK);
+  ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
+  ({ handler: onCostAnomaly } = await import('#functions/onCostAnomaly/handler.ts'));
+  const { dynamodb } = await import('#shared/aws/dynamodb.ts');
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { Key?: unknown; UpdateExpression?: string };
+      // The delivery lease's renewals come every few seconds of the invocation, not per event.
+      if (input.UpdateExpression !== LEASE_RENEWAL) {
+        tableCalls.push({ command: context.commandName ?? '', key: JSON.stringify(input.Key ?? {}) });
+      }
+      return next(args);
+    },
+    // Before the SDK's retries: one call as the code makes it, however often it is retried.
+    { step: 'initialize', name: 'countStateTableCallsForTests' },
+  );
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  ssm.reset();
+  killSwitchFromEmulator(ssm);
+  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+  setDryRun(false);
+  tableCalls = [];
+});
+
+const commands = () => tableCalls.map((c) => c.command);
+
+describe('state-table calls per page', () => {
+  it('pages a cost anomaly with one record claimed and marked sent, and no read before the claim', async () => {
+    // Arrange
+    const event = loadFixture('onCostAnomaly/anomaly-detected.json');
+    // Act
+    const result = (await onCostAnomaly(event as never, makeContext())) as PipelineResult;
+    // Assert
+    expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'sns.page', status: 'done' })]);
+    expect(await stack.readPages()).toHaveLength(1);
+    // The idempotency record, the anomaly's claim and sent mark, the action log, the idempotency result.
+    expect(commands()).toEqual([
+      'PutItemCommand',
+      'UpdateItemCommand',
+      'UpdateItemCommand',
+      'BatchWriteItemCommand',
+      'UpdateItemCommand',
+    ]);
+    const paging = tableCalls.filter((c) => c.key.includes('#page#') || c.key.includes('#cost-anomaly#'));
+    expect(new Set(paging.map((c) => c.key)).size).toBe(1);
+  });
+
+  it("pages an alarm's first ALARM without reading the incident's record before the runbook's claim", async () => {
+    // Arrange: a runbook rule matches, its instance opted in.
+    const launched = await new EC2Client({}).send(
+      new RunInstancesCommand({
+        ImageId: DEFAULT_AMI,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] },
+        ],
+      }),
+    );
+    const instanceId = launched.Instances?.[0]?.InstanceId as string;
+    const event = makeAlarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: instanceId } });
+    // Act
+    const result = (await onAlarm(event as never, makeContext())) as PipelineResult;
+    // Assert
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({ kind: 'ssm.start-automation', status: 'done' }),
+      expect.objectContaining({ kind: 'sns.page', status: 'done' }),
+    ]);
+    expect(await stack.readPages()).toHaveLength(1);
+    const incidentReads = tableCalls.filter(
+      (c) => c.command === 'GetItemCommand' && c.key.includes('#page#'),
+    );
+    expect(incidentReads).toEqual([]);
+    // The idempotency record and result, the rate guard, the start's claim (a transaction that checks
+    // the incident's last OK) and execution, the execution record, the page's window and sent mark,
+    // the link to the page, the action log.
+    expect(tableCalls).toHaveLength(10);
+  });
+});

@@ -4,8 +4,9 @@
  * its folder, one entry here and its settings in config/stages.ts.
  */
 import type { Context } from 'aws-lambda';
-import type { StageConfig } from '#shared/config.ts';
+import { functionSettings, type StageConfig } from '#config/stageConfig.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import type { FunctionSettings } from '#shared/stageSettings.ts';
 import type { SharedStateKind } from '#shared/state/table.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
@@ -99,6 +100,8 @@ export interface Deployment {
 export interface RegistryEntry {
   name: string;
   deployment: Deployment;
+  /** Its keys in a stage's configuration and their checks (its settings.ts), composed by config/stageConfig.ts. */
+  settings: FunctionSettings;
   /**
    * Every IAM action it declares on a stage (runtime, gather, executors): its role must hold exactly
    * these. An executor a stage never runs (a remediation left off) declares nothing there.
@@ -116,6 +119,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'onAlarm',
     deployment: onAlarm,
+    settings: functionSettings.onAlarm,
     loadHandler: async () => (await import('./onAlarm/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { onAlarm: spec } = await import('./onAlarm/spec.ts');
@@ -125,6 +129,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'onCloudTrail',
     deployment: onCloudTrail,
+    settings: functionSettings.onCloudTrail,
     loadHandler: async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
     permissions: async (stage) => {
       const { onCloudTrail: spec, remediationExecutors } = await import('./onCloudTrail/spec.ts');
@@ -139,6 +144,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'stopIdleInstances',
     deployment: stopIdleInstances,
+    settings: functionSettings.stopIdleInstances,
     loadHandler: async () => (await import('./stopIdleInstances/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { stopIdleInstances: spec } = await import('./stopIdleInstances/spec.ts');
@@ -148,6 +154,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'onCostAnomaly',
     deployment: onCostAnomaly,
+    settings: functionSettings.onCostAnomaly,
     loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
     permissions: async (stage) => {
       const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
@@ -163,6 +170,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'onRunbookResult',
     deployment: onRunbookResult,
+    settings: functionSettings.onRunbookResult,
     loadHandler: async () => (await import('./onRunbookResult/handler.ts')).handler as LambdaHandler,
     permissions: async () => {
       const { onRunbookResult: spec } = await import('./onRunbookResult/spec.ts');
@@ -172,6 +180,7 @@ export const registry: RegistryEntry[] = [
   {
     name: 'onBackupFailure',
     deployment: onBackupFailure,
+    settings: functionSettings.onBackupFailure,
     loadHandler: async () => (await import('./onBackupFailure/handler.ts')).handler as LambdaHandler,
     permissions: async (stage) => {
       const { onBackupFailure: spec } = await import('./onBackupFailure/spec.ts');

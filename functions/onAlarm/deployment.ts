@@ -1,7 +1,11 @@
+import type { StageConfig } from '#config/stageConfig.ts';
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
 import type { ConfiguredRunbook } from '#functions/onAlarm/runbookDocuments.ts';
-import { RESTART_INSTANCE_DOCUMENT, type RunbookPermission } from '#functions/onAlarm/settings.ts';
-import { runbookScopeTags, type StageConfig } from '#shared/config.ts';
+import {
+  RESTART_INSTANCE_DOCUMENT,
+  type RunbookPermission,
+  runbookScopeTags,
+} from '#functions/onAlarm/settings.ts';
 import { awsRunbookParameters } from '#shared/domain/awsRunbookDocuments.ts';
 
 /** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
@@ -31,7 +35,7 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c:
  * only an instance carrying the rules' opt-in tag, whatever alarm names it.
  */
 function restartInstanceStatements(stage: StageConfig): IamStatement[] {
-  const { key, values } = runbookScopeTags(stage);
+  const { key, values } = runbookScopeTags(stage.alarmRules);
   return [
     {
       Sid: 'RestartInstances',

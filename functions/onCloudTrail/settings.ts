@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * onCloudTrail's stage settings: what each detection does on a stage. `shared/config.ts` composes them
+ * onCloudTrail's stage settings: what each detection does on a stage. config/stageConfig.ts composes them
  * into a stage's configuration. Only zod and pure domain modules here: the configuration imports this
  * file while it loads, so nothing here may import the configuration back.
  */
@@ -241,3 +242,9 @@ export function enabledRemediations(settings: CloudTrailSettings): RemediationKi
     .filter((d) => d.remediate && d.action !== 'off')
     .flatMap((d) => (d.remediation ? [d.remediation] : []));
 }
+
+/** onCloudTrail's key in a stage: its detections, checked as a whole. */
+export const settings = functionSettings({ cloudTrail: CloudTrailSettings.prefault({}) }, (s) => {
+  const issue = cloudTrailSettingsIssue(s.cloudTrail);
+  return issue === undefined ? undefined : `cloudTrail: ${issue}`;
+});

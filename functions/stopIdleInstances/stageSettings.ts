@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * stopIdleInstances' stage settings; a stage that says nothing gets these defaults. `shared/config.ts`
- * composes them into a stage's configuration, so only zod here: nothing that imports the configuration.
+ * stopIdleInstances' stage settings; a stage that says nothing gets these defaults.
+ * config/stageConfig.ts composes them into a stage's configuration, so only zod here: nothing that
+ * imports the configuration.
  * How a manual payload may override them is `settings.ts`.
  */
 export const IdleStopSettings = z.strictObject({
@@ -32,3 +34,6 @@ export const IdleStopSettings = z.strictObject({
     .prefault({}),
 });
 export type IdleStopSettings = z.infer<typeof IdleStopSettings>;
+
+/** stopIdleInstances's key in a stage. */
+export const settings = functionSettings({ idleStop: IdleStopSettings.prefault({}) });

@@ -1,12 +1,12 @@
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
 import { deployment } from '#functions/onCloudTrail/deployment.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { parseStageConfig } from '#shared/config.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseStageConfig, type StageConfigInput } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
 import type { CostAnomalyGathered } from '#functions/onCostAnomaly/gather.ts';
@@ -8,7 +9,7 @@ import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
 import type { InstanceFacts } from '#functions/stopIdleInstances/exclusions.ts';
 import type { IdleStopsGathered } from '#functions/stopIdleInstances/gather.ts';
 import type { HourlySeries } from '#functions/stopIdleInstances/idleness.ts';
-import { ConfigError, parseStageConfig, type StageConfigInput } from '#shared/config.ts';
+import { ConfigError } from '#shared/config.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import { type InvocationSite, LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';

@@ -1,7 +1,8 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
+import type { StageConfig } from '#config/stageConfig.ts';
+import type { ExecutorGrant, FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { enabledRemediations, type RemediationKind } from './settings.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
   // Mostly one record at a time; a burst of changes (a script, an attack) queues rather than fans out.
   reservedConcurrency: 5,
@@ -21,10 +22,24 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
-  // Only the remediations the stage turns on, on this account and region's resources only.
-  statements: (stage): IamStatement[] =>
-    [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATION_STATEMENTS[r]),
+  readStatements: (): IamStatement[] => [],
+  // Only the remediations the stage turns on, on this account and region's resources only (in the
+  // catalogue's order of their detections).
+  executors: {
+    'ec2.revoke-ingress': remediation('revoke-world-ingress'),
+    's3.restore-public-access-block': remediation('restore-public-access-block'),
+    'cloudtrail.start-logging': remediation('start-logging'),
+    'sns.page': { statements: () => [] },
+  },
 };
+
+/** A remediation's executor: its statement on a stage that turns one of its detections' remediation on. */
+function remediation(kind: RemediationKind): ExecutorGrant {
+  return {
+    statements: (stage: StageConfig) =>
+      enabledRemediations(stage.cloudTrail).includes(kind) ? [REMEDIATION_STATEMENTS[kind]] : 'off',
+  };
+}
 
 const REMEDIATION_STATEMENTS: Record<RemediationKind, IamStatement> = {
   'revoke-world-ingress': {

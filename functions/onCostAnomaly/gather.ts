@@ -5,9 +5,9 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './incident.ts';
-import { thresholdVerdict } from './plan.ts';
 import type { CostAnomalyFacts } from './signal.ts';
 import { anomalyStopRequest, stopScope } from './stopIdle.ts';
+import { thresholdVerdict } from './thresholds.ts';
 
 /** The reads gather makes: the anomaly's incident record, the account's budgets (DescribeBudgets). */
 export const gatherPermissions = ['dynamodb:GetItem', 'budgets:ViewBudget'] as const;

@@ -1,4 +1,4 @@
-import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import type { CfnValue, FunctionDeployment, IamStatement } from '#functions/index.ts';
 import type { Scope } from './exclusions.ts';
 
 const INSTANCES: CfnValue = {
@@ -21,14 +21,22 @@ function inScope(scope: Scope): CfnValue {
  * tag instances in scope, and write no tag but the three stop tags.
  */
 export function idleStopStatements(scope: Scope): IamStatement[] {
+  return [...idleStopReadStatements(), ...stopInScopeStatements(scope)];
+}
+
+/** The fleet and its metrics: these reads support no resource-level permissions. */
+export const idleStopReadStatements = (): IamStatement[] => [
+  {
+    Sid: 'ReadFleet',
+    Effect: 'Allow',
+    Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'cloudwatch:GetMetricData'],
+    Resource: '*',
+  },
+];
+
+/** The stop executor's: stop and tag instances in scope, and write no tag but the three stop tags. */
+function stopInScopeStatements(scope: Scope): IamStatement[] {
   return [
-    // These reads support no resource-level permissions.
-    {
-      Sid: 'ReadFleet',
-      Effect: 'Allow',
-      Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'cloudwatch:GetMetricData'],
-      Resource: '*',
-    },
     {
       Sid: 'StopInScope',
       Effect: 'Allow',
@@ -57,7 +65,7 @@ export function idleStopStatements(scope: Scope): IamStatement[] {
   ];
 }
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'Stop idle EC2 instances in scope (hourly or by hand), page one summary',
   timeout: 300,
   memorySize: 512,
@@ -78,7 +86,11 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'stopIdleInstances/manual-dry-run.json',
-  statements: (stage): IamStatement[] => idleStopStatements(stage.idleStop.scope),
+  readStatements: idleStopReadStatements,
+  executors: {
+    'ec2.stop-instances': { statements: (stage) => stopInScopeStatements(stage.idleStop.scope) },
+    'sns.page': { statements: () => [] },
+  },
   // The account's hourly stop budget, shared with every function that stops instances.
   sharedStateKinds: () => ['stop-budget'],
 };

@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
-import { deployment } from '#functions/onCloudTrail/deployment.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
@@ -97,8 +96,7 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     const on = parseStageConfig('x', { dryRun: false, cloudTrail: { detections: ALL_ON } });
     const off = parseStageConfig('prod', stages.prod);
     const own = (stage: typeof on) =>
-      deployment
-        .statements(stage)
+      (entry?.deployment.statements(stage) ?? [])
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
         .sort();
     const declared = async (stage: typeof on) =>

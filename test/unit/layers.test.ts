@@ -36,3 +36,23 @@ describe('layers: the runtime does not depend on the functions it runs', () => {
     expect(offending).toEqual([]);
   });
 });
+
+describe('layers: data flows parse, gather, plan in one direction', () => {
+  const gathers = readdirSync(join(ROOT, 'functions'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(ROOT, 'functions', e.name, 'gather.ts'))
+    .filter((file) => {
+      try {
+        return readFileSync(file).length > 0;
+      } catch {
+        return false;
+      }
+    });
+
+  it.each(gathers.map((file) => [relative(ROOT, file), file]))('%s imports no plan', (_name, file) => {
+    // Act
+    const plans = importsOf(file).filter((s) => /(^|\/)plan\.ts$/.test(s));
+    // Assert
+    expect(plans).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { StageConfigInput } from '#shared/config.ts';
+import type { StageConfigInput } from '#config/stageConfig.ts';
 
 /**
  * Behaviour per stage: the one place users edit to change what the automation does.

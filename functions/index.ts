@@ -4,9 +4,10 @@
  * its folder, one entry here and its settings in config/stages.ts.
  */
 import type { Context } from 'aws-lambda';
-import type { StageConfig } from '#shared/config.ts';
+import { functionSettings, type StageConfig } from '#config/stageConfig.ts';
 import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import type { FunctionSettings } from '#shared/stageSettings.ts';
 import type { SharedStateKind } from '#shared/state/table.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
@@ -38,7 +39,7 @@ export interface MetricWidget {
 }
 
 /** How a function is deployed and watched: pure data, turned into the stack by the package-time plugin. */
-export interface Deployment {
+export interface FunctionDeployment {
   description: string;
   /** Seconds; the provider's 60 unless set. */
   timeout?: number;
@@ -91,15 +92,38 @@ export interface Deployment {
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
-   * Its own IAM statements; the runtime's (logs, traces, state table, page topic and key, failure
-   * queue) are added to every role by the plugin.
+   * Its IAM statements besides its executors' (its gather's reads), on every stage; the runtime's (logs,
+   * traces, state table, page topic and key, failure queue) are added to every role by the plugin.
    */
+  readStatements(stage: StageConfig): IamStatement[];
+  /**
+   * What its role grants each executor its plan can use, by intent kind (exactly its spec's executor
+   * map): the role's statements, the declared actions and whether a stage runs it come from here.
+   */
+  executors: Record<string, ExecutorGrant>;
+}
+
+/** What a function's role grants one of its executors. */
+export interface ExecutorGrant {
+  /**
+   * Its statements on a stage ([] when the runtime's suffice), or 'off': the stage never runs it (a
+   * remediation or a retry left off), so its role holds none of its actions and none are declared.
+   */
+  statements(stage: StageConfig): IamStatement[] | 'off';
+  /** Reads its gather makes only for this executor's intents: declared and granted only when it is on. */
+  reads?: readonly string[];
+}
+
+/** A deployment as the plugin reads it: every statement of its role, its reads' then its executors'. */
+export interface Deployment extends FunctionDeployment {
   statements(stage: StageConfig): IamStatement[];
 }
 
 export interface RegistryEntry {
   name: string;
   deployment: Deployment;
+  /** Its keys in a stage's configuration and their checks (its settings.ts), composed by config/stageConfig.ts. */
+  settings: FunctionSettings;
   /**
    * Every IAM action it declares on a stage (runtime, gather, executors): its role must hold exactly
    * these. An executor a stage never runs (a remediation left off) declares nothing there.
@@ -112,76 +136,103 @@ export interface RegistryEntry {
 /** A function's handler as the demo and tests call it: an event and a Lambda context in, a result out. */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
+/** The executors a function's spec wires, by intent kind, with the IAM actions each declares. */
+interface SpecExecutors {
+  executors: Record<string, { permissions: readonly string[] }>;
+  gather: { permissions: readonly string[] };
+}
+
+/**
+ * The executors a stage runs, each with its declared actions and reads: those whose grant is not
+ * 'off'. A kind without a grant, or a grant for no kind, is an error naming the function.
+ */
+export function executorsOn(
+  name: string,
+  spec: SpecExecutors,
+  deployment: FunctionDeployment,
+  stage: StageConfig,
+): Record<string, { permissions: readonly string[] }> {
+  const kinds = Object.keys(spec.executors);
+  const stray = Object.keys(deployment.executors).filter((k) => !kinds.includes(k));
+  if (stray.length > 0)
+    throw new Error(`${name}: deployment.ts grants ${stray.join(', ')}, which its spec does not wire`);
+  return Object.fromEntries(
+    Object.entries(spec.executors).flatMap(([kind, executor]) => {
+      const grant = deployment.executors[kind];
+      if (grant === undefined) throw new Error(`${name}: deployment.ts grants no executor ${kind}`);
+      if (grant.statements(stage) === 'off') return [];
+      return [[kind, { permissions: [...executor.permissions, ...(grant.reads ?? [])] }]];
+    }),
+  );
+}
+
+/** One function: its role's statements and its declared actions derived from its deployment's grants. */
+function described(
+  name: keyof typeof functionSettings,
+  deployment: FunctionDeployment,
+  loadSpec: () => Promise<SpecExecutors>,
+  loadHandler: () => Promise<LambdaHandler>,
+): RegistryEntry {
+  return {
+    name,
+    deployment: {
+      ...deployment,
+      statements: (stage) => [
+        ...deployment.readStatements(stage),
+        ...Object.values(deployment.executors).flatMap((grant) => {
+          const statements = grant.statements(stage);
+          return statements === 'off' ? [] : statements;
+        }),
+      ],
+    },
+    settings: functionSettings[name],
+    loadHandler,
+    permissions: async (stage) => {
+      const spec = await loadSpec();
+      return declaredPermissions({
+        executors: executorsOn(name, spec, deployment, stage),
+        readPermissions: spec.gather.permissions,
+      });
+    },
+  };
+}
+
 // The runtime modules load only when permissions are asked for: the plugin reads deployments alone.
 export const registry: RegistryEntry[] = [
-  {
-    name: 'onAlarm',
-    deployment: onAlarm,
-    loadHandler: async () => (await import('./onAlarm/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
-      const { onAlarm: spec } = await import('./onAlarm/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
-    },
-  },
-  {
-    name: 'onCloudTrail',
-    deployment: onCloudTrail,
-    loadHandler: async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
-    permissions: async (stage) => {
-      const { onCloudTrail: spec, remediationExecutors } = await import('./onCloudTrail/spec.ts');
-      const { enabledRemediations } = await import('./onCloudTrail/settings.ts');
-      const on = enabledRemediations(stage.cloudTrail).map((r) => remediationExecutors[r]);
-      return declaredPermissions({
-        executors: { page: spec.executors['sns.page'], ...Object.fromEntries(on.map((e) => [e.kind, e])) },
-        readPermissions: spec.gather.permissions,
-      });
-    },
-  },
-  {
-    name: 'stopIdleInstances',
-    deployment: stopIdleInstances,
-    loadHandler: async () => (await import('./stopIdleInstances/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
-      const { stopIdleInstances: spec } = await import('./stopIdleInstances/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
-    },
-  },
-  {
-    name: 'onCostAnomaly',
-    deployment: onCostAnomaly,
-    loadHandler: async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
-    permissions: async (stage) => {
-      const { onCostAnomaly: spec } = await import('./onCostAnomaly/spec.ts');
-      const { stopIdleReadPermissions } = await import('./onCostAnomaly/gather.ts');
-      // The idle stopper's reads and executor only on a stage that turns stopping on.
-      const stops = stage.costAnomaly.stopIdle.enabled;
-      return declaredPermissions({
-        executors: stops ? spec.executors : { page: spec.executors['sns.page'] },
-        readPermissions: [...spec.gather.permissions, ...(stops ? stopIdleReadPermissions : [])],
-      });
-    },
-  },
-  {
-    name: 'onRunbookResult',
-    deployment: onRunbookResult,
-    loadHandler: async () => (await import('./onRunbookResult/handler.ts')).handler as LambdaHandler,
-    permissions: async () => {
-      const { onRunbookResult: spec } = await import('./onRunbookResult/spec.ts');
-      return declaredPermissions({ executors: spec.executors, readPermissions: spec.gather.permissions });
-    },
-  },
-  {
-    name: 'onBackupFailure',
-    deployment: onBackupFailure,
-    loadHandler: async () => (await import('./onBackupFailure/handler.ts')).handler as LambdaHandler,
-    permissions: async (stage) => {
-      const { onBackupFailure: spec } = await import('./onBackupFailure/spec.ts');
-      // The retry executor's actions only on a stage that retries (deployment.ts grants them then).
-      const { 'backup.retry-job': retry, ...always } = spec.executors;
-      return declaredPermissions({
-        executors: stage.backupFailure.retry ? { ...always, retry } : always,
-        readPermissions: spec.gather.permissions,
-      });
-    },
-  },
+  described(
+    'onAlarm',
+    onAlarm,
+    async () => (await import('./onAlarm/spec.ts')).onAlarm,
+    async () => (await import('./onAlarm/handler.ts')).handler as LambdaHandler,
+  ),
+  described(
+    'onCloudTrail',
+    onCloudTrail,
+    async () => (await import('./onCloudTrail/spec.ts')).onCloudTrail,
+    async () => (await import('./onCloudTrail/handler.ts')).handler as LambdaHandler,
+  ),
+  described(
+    'stopIdleInstances',
+    stopIdleInstances,
+    async () => (await import('./stopIdleInstances/spec.ts')).stopIdleInstances,
+    async () => (await import('./stopIdleInstances/handler.ts')).handler as LambdaHandler,
+  ),
+  described(
+    'onCostAnomaly',
+    onCostAnomaly,
+    async () => (await import('./onCostAnomaly/spec.ts')).onCostAnomaly,
+    async () => (await import('./onCostAnomaly/handler.ts')).handler as LambdaHandler,
+  ),
+  described(
+    'onRunbookResult',
+    onRunbookResult,
+    async () => (await import('./onRunbookResult/spec.ts')).onRunbookResult,
+    async () => (await import('./onRunbookResult/handler.ts')).handler as LambdaHandler,
+  ),
+  described(
+    'onBackupFailure',
+    onBackupFailure,
+    async () => (await import('./onBackupFailure/spec.ts')).onBackupFailure,
+    async () => (await import('./onBackupFailure/handler.ts')).handler as LambdaHandler,
+  ),
 ];

@@ -1,7 +1,11 @@
-import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import type { StageConfig } from '#config/stageConfig.ts';
+import type { CfnValue, FunctionDeployment, IamStatement } from '#functions/index.ts';
 import type { ConfiguredRunbook } from '#functions/onAlarm/runbookDocuments.ts';
-import { RESTART_INSTANCE_DOCUMENT, type RunbookPermission } from '#functions/onAlarm/settings.ts';
-import { runbookScopeTags, type StageConfig } from '#shared/config.ts';
+import {
+  RESTART_INSTANCE_DOCUMENT,
+  type RunbookPermission,
+  runbookScopeTags,
+} from '#functions/onAlarm/settings.ts';
 import { awsRunbookParameters } from '#shared/domain/awsRunbookDocuments.ts';
 
 /** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
@@ -31,7 +35,7 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash, c:
  * only an instance carrying the rules' opt-in tag, whatever alarm names it.
  */
 function restartInstanceStatements(stage: StageConfig): IamStatement[] {
-  const { key, values } = runbookScopeTags(stage);
+  const { key, values } = runbookScopeTags(stage.alarmRules);
   return [
     {
       Sid: 'RestartInstances',
@@ -87,7 +91,7 @@ const runbookDefinitions = (documents: string[]): CfnValue[] =>
     'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:automation-definition/${doc}:*`,
   }));
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'CloudWatch alarm state change -> runbook and one page per incident',
   // An alarm storm (an AZ event fires dozens of alarms) runs 10 at a time; SSM starts ~1/s anyway.
   reservedConcurrency: 10,
@@ -119,7 +123,7 @@ export const deployment: Deployment = {
   stateTableActions: ['dynamodb:ConditionCheckItem'],
   // The record of each runbook it starts, and the link to its page, for onRunbookResult.
   sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
-  statements: (stage): IamStatement[] => [
+  readStatements: (): IamStatement[] => [
     {
       Sid: 'AlarmTags',
       Effect: 'Allow',
@@ -129,6 +133,18 @@ export const deployment: Deployment = {
     // A runbook's target is checked (opt-in tag, managed-by tags) before it starts, through the
     // Tagging API, whose GetResources supports no resource-level permissions.
     { Sid: 'ReadRunbookTargets', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
+  ],
+  executors: {
+    // On every stage: a stage without runbooks may start none (runbookDefinitions).
+    'ssm.start-automation': { statements: (stage) => runbookStartStatements(stage) },
+    // The page topic and key are the runtime's.
+    'sns.page': { statements: () => [] },
+  },
+};
+
+/** Start the stage's runbooks, as the automation role, and tag their executions. */
+function runbookStartStatements(stage: StageConfig): IamStatement[] {
+  return [
     {
       // Only the automation definitions the stage's rules name.
       Sid: 'StartConfiguredRunbooks',
@@ -151,5 +167,5 @@ export const deployment: Deployment = {
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:automation-execution/*`,
       },
     },
-  ],
-};
+  ];
+}

@@ -7,7 +7,7 @@ import { partitionOf } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { lastRecoveryAt } from '#shared/state/recovery.ts';
-import { findRule, resolveParameters, runbookTarget } from './plan.ts';
+import { findRule, resolveParameters, runbookTarget } from './rules.ts';
 import type { AlarmFacts } from './signal.ts';
 
 /** The reads gather makes: the alarm's tags, the runbook target, the incident's last OK. */

@@ -1,5 +1,4 @@
 import type { RuntimeConfig } from '#shared/config.ts';
-import { matchesFormat } from '#shared/domain/formats.ts';
 import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
 import { findManagedBy } from '#shared/domain/managedBy.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -8,96 +7,12 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
 import type { AlarmGathered, TargetFacts } from './gather.ts';
-import type { AlarmRule, ParameterSource, Runbook } from './settings.ts';
+import type { AlarmRule, Runbook } from './settings.ts';
 import type { AlarmFacts } from './signal.ts';
 
 export type AlarmIntent = RunbookIntent | PageIntent;
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
-export function ruleMatches(rule: AlarmRule, facts: AlarmFacts, tags: Record<string, string>): boolean {
-  const m = rule.match;
-  if (m.alarmName !== undefined && !globToRegExp(m.alarmName).test(facts.alarmName)) return false;
-  if (m.namespace !== undefined && m.namespace !== facts.namespace) return false;
-  if (m.metricName !== undefined && m.metricName !== facts.metricName) return false;
-  if (m.tag !== undefined && tags[m.tag.key] !== m.tag.value) return false;
-  return true;
-}
-
-/** The first rule that matches, in configuration order: predictable for the person who wrote them. */
-export function findRule(
-  rules: AlarmRule[],
-  facts: AlarmFacts,
-  tags: Record<string, string>,
-): AlarmRule | undefined {
-  return rules.find((r) => ruleMatches(r, facts, tags));
-}
-
-type ResolvedParameters = { ok: true; parameters: Record<string, string[]> } | { ok: false; problem: string };
-
-/** Takes each parameter from the alarm's dimensions or tags, and refuses any value not in its AWS format. */
-export function resolveParameters(
-  sources: Record<string, ParameterSource>,
-  facts: AlarmFacts,
-  tags: Record<string, string>,
-): ResolvedParameters {
-  const parameters: Record<string, string[]> = {};
-  for (const [name, source] of Object.entries(sources)) {
-    if ('value' in source) {
-      parameters[name] = [source.value];
-      continue;
-    }
-    const [origin, key] =
-      'fromDimension' in source
-        ? (['dimension', source.fromDimension] as const)
-        : (['tag', source.fromTag] as const);
-    const value = origin === 'dimension' ? facts.dimensions[key] : tags[key];
-    if (value === undefined)
-      return { ok: false, problem: `parameter ${name}: the alarm has no ${origin} ${key}` };
-    if (!matchesFormat(source.format, value)) {
-      return {
-        ok: false,
-        problem: `parameter ${name}: ${origin} ${key} = ${JSON.stringify(value)} is not a ${source.format}`,
-      };
-    }
-    parameters[name] = [value];
-  }
-  return { ok: true, parameters };
-}
-
-/** The instance a runbook acts on, as far as its rule and parameters say. */
-export type RunbookTargetRef =
-  | { kind: 'instance'; parameter: string; instanceId: string }
-  /** The rule's scope is 'none': the operator accepted any target. */
-  | { kind: 'unscoped' }
-  | { kind: 'not-an-instance'; problem: string };
-
-/** The target parameter: the rule's `target`, else the one whose format is ec2-instance-id. */
-export function runbookTarget(runbook: Runbook, parameters: Record<string, string[]>): RunbookTargetRef {
-  if (runbook.scope === 'none') return { kind: 'unscoped' };
-  const name =
-    runbook.target?.parameter ??
-    Object.entries(runbook.parameters).find(([, s]) => 'format' in s && s.format === 'ec2-instance-id')?.[0];
-  if (name === undefined) {
-    return {
-      kind: 'not-an-instance',
-      problem:
-        "its target is not an EC2 instance, so its scope cannot be checked (a rule may say scope: 'none')",
-    };
-  }
-  const values = parameters[name] ?? [];
-  const [instanceId] = values;
-  if (values.length !== 1 || instanceId === undefined || !matchesFormat('ec2-instance-id', instanceId)) {
-    return {
-      kind: 'not-an-instance',
-      problem: `its target parameter ${name} = ${JSON.stringify(values.join(','))} is not one EC2 instance id`,
-    };
-  }
-  return { kind: 'instance', parameter: name, instanceId };
-}
+import { findRule, resolveParameters, runbookTarget } from './rules.ts';
 
 /** Why the runbook may not act on its target, or undefined when the target is in scope. */
 export function scopeProblem(

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * onAlarm's stage settings: the alarm rules and the runbook limits. `shared/config.ts` composes them
- * into a stage's configuration. Only zod and pure domain modules here: the configuration imports this
+ * onAlarm's stage settings: the alarm rules and the runbook limits. config/stageConfig.ts composes
+ * them into a stage's configuration. Only zod and pure domain modules here: the configuration imports this
  * file while it loads, so nothing here may import the configuration back.
  */
 
@@ -145,3 +146,17 @@ function misspelledParameterIssue(rules: readonly AlarmRule[]): string | undefin
   }
   return undefined;
 }
+
+/** The opt-in tags the stage's runbook rules require (the automation role's IAM condition). */
+export function runbookScopeTags(rules: readonly AlarmRule[]): { key: string; values: string[] } {
+  const tags = scopeTagsOf(rules);
+  const key = tags[0]?.key ?? DEFAULT_REMEDIATION_TAG.key;
+  const values = tags.length > 0 ? [...new Set(tags.map((t) => t.value))] : [DEFAULT_REMEDIATION_TAG.value];
+  return { key, values };
+}
+
+/** onAlarm's keys in a stage: its rules (checked as a whole) and the runbook limits. */
+export const settings = functionSettings(
+  { alarmRules: z.array(AlarmRule).default([]), runbooks: RunbookLimits.prefault({}) },
+  (s) => alarmRulesIssue(s.alarmRules),
+);

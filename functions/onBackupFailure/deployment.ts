@@ -1,6 +1,6 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
+import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description:
     'AWS Backup jobs failed or completed with issues -> one page per job, a failed backup retried once',
   // A plan failing for every resource at once (a vault policy, a role) sends a burst: it queues.
@@ -29,7 +29,7 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onBackupFailure/backup-job-failed.json',
-  statements: (stage): IamStatement[] => [
+  readStatements: (): IamStatement[] => [
     {
       // DescribeBackupJob: AWS's own answer about a job (the event is only a hint); no resource-level
       // permissions exist for it.
@@ -38,8 +38,12 @@ export const deployment: Deployment = {
       Action: 'backup:DescribeBackupJob',
       Resource: '*',
     },
-    ...(stage.backupFailure.retry ? RETRY_STATEMENTS : []),
   ],
+  executors: {
+    // Only on a stage that turns retries on.
+    'backup.retry-job': { statements: (stage) => (stage.backupFailure.retry ? RETRY_STATEMENTS : 'off') },
+    'sns.page': { statements: () => [] },
+  },
 };
 
 /** Only when the stage turns retries on: start a backup into this account's vaults, as a role Backup assumes. */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * onBackupFailure's stage settings (`backupFailure`). `shared/config.ts` composes them into a stage's
+ * onBackupFailure's stage settings (`backupFailure`). config/stageConfig.ts composes them into a stage's
  * configuration, so only zod and pure domain modules here.
  */
 export const BackupFailureSettings = z.strictObject({
@@ -23,3 +24,6 @@ export const BackupFailureSettings = z.strictObject({
   retryDeleteAfterDays: z.number().int().min(1).max(36_500).default(35),
 });
 export type BackupFailureSettings = z.infer<typeof BackupFailureSettings>;
+
+/** onBackupFailure's key in a stage. */
+export const settings = functionSettings({ backupFailure: BackupFailureSettings.prefault({}) });

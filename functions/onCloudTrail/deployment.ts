@@ -1,9 +1,10 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
-import { REMEDIATIONS } from './detections/remediations.ts';
+import type { StageConfig } from '#config/stageConfig.ts';
+import type { ExecutorGrant, FunctionDeployment, IamStatement } from '#functions/index.ts';
+import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts';
 import { EVENT_PATTERNS } from './detections.ts';
 import { enabledRemediations } from './settings.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
   // Mostly one record at a time; a burst of changes (a script, an attack) queues rather than fans out.
   reservedConcurrency: 5,
@@ -28,7 +29,24 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
-  // Only the remediations the stage turns on, on this account and region's resources only.
-  statements: (stage): IamStatement[] =>
-    [...new Set(enabledRemediations(stage.cloudTrail))].map((r) => REMEDIATIONS[r].statement),
+  readStatements: (): IamStatement[] => [],
+  // Only the remediations the stage turns on, on this account and region's resources only (in the
+  // catalogue's order of their detections).
+  executors: {
+    ...Object.fromEntries(
+      (Object.keys(REMEDIATIONS) as RemediationKind[]).map((kind) => [
+        REMEDIATIONS[kind].intentKind,
+        remediation(kind),
+      ]),
+    ),
+    'sns.page': { statements: () => [] },
+  },
 };
+
+/** A remediation's executor: its statement on a stage that turns one of its detections' remediation on. */
+function remediation(kind: RemediationKind): ExecutorGrant {
+  return {
+    statements: (stage: StageConfig) =>
+      enabledRemediations(stage.cloudTrail).includes(kind) ? [REMEDIATIONS[kind].statement] : 'off',
+  };
+}

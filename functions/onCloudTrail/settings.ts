@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 import type { RemediationKind } from './detections/remediations.ts';
 import { DETECTIONS, type DetectionName as DeclaredName } from './detections.ts';
 
 /**
- * onCloudTrail's stage settings: what each detection does on a stage. `shared/config.ts` composes them
+ * onCloudTrail's stage settings: what each detection does on a stage. config/stageConfig.ts composes them
  * into a stage's configuration. Only zod, pure domain modules and the detections' declarations (pure)
  * here: the configuration imports this file while it loads, so nothing here may import the
  * configuration back.
@@ -101,3 +102,9 @@ export function enabledRemediations(settings: CloudTrailSettings): RemediationKi
     .filter((d) => d.remediate && d.action !== 'off')
     .flatMap((d) => (d.remediation ? [d.remediation] : []));
 }
+
+/** onCloudTrail's key in a stage: its detections, checked as a whole. */
+export const settings = functionSettings({ cloudTrail: CloudTrailSettings.prefault({}) }, (s) => {
+  const issue = cloudTrailSettingsIssue(s.cloudTrail);
+  return issue === undefined ? undefined : `cloudTrail: ${issue}`;
+});

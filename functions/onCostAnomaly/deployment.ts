@@ -1,7 +1,8 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
+import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
+import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { idleStopStatements } from '#shared/idle/statements.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
   // A few anomalies a day: 2 lets a retry run beside a new event.
   reservedConcurrency: 2,
@@ -32,7 +33,7 @@ export const deployment: Deployment = {
   },
   sampleFixture: 'onCostAnomaly/anomaly-detected.json',
   // The idle stopper's EC2 client is in the bundle.
-  statements: (stage): IamStatement[] => [
+  readStatements: (): IamStatement[] => [
     {
       // DescribeBudgets: the budgets a cost anomaly endangers, for its page.
       Sid: 'ReadBudgets',
@@ -40,9 +41,16 @@ export const deployment: Deployment = {
       Action: 'budgets:ViewBudget',
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:budgets::\${AWS::AccountId}:budget/*` },
     },
-    // Only on a stage that turns stopping on, and only opted-in instances, whatever idleStop.scope says.
-    ...(stage.costAnomaly.stopIdle.enabled ? idleStopStatements('opt-in') : []),
   ],
+  executors: {
+    'sns.page': { statements: () => [] },
+    // Only on a stage that turns stopping on, and only opted-in instances, whatever idleStop.scope says;
+    // the fleet reads serve the stops alone, so they come and go with them.
+    'ec2.stop-instances': {
+      statements: (stage) => (stage.costAnomaly.stopIdle.enabled ? idleStopStatements('opt-in') : 'off'),
+      reads: idleStopReads,
+    },
+  },
   // The account's hourly stop budget, shared with stopIdleInstances: both spend from one limit.
   sharedStateKinds: (stage) => (stage.costAnomaly.stopIdle.enabled ? ['stop-budget'] : []),
 };

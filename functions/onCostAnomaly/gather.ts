@@ -5,9 +5,9 @@ import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions
 import { logger } from '#shared/runtime/powertools.ts';
 import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './pageClaim.ts';
-import { thresholdVerdict } from './plan.ts';
 import type { CostAnomalyFacts } from './signal.ts';
 import { anomalyStopRequest, stopScope } from './stopIdle.ts';
+import { thresholdVerdict } from './thresholds.ts';
 
 /** The reads gather makes: the anomaly's page record (on a stage that may stop), the account's budgets. */
 export const gatherPermissions = ['dynamodb:GetItem', 'budgets:ViewBudget'] as const;

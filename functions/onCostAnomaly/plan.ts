@@ -5,8 +5,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { budgetLines } from './budgets.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { type AnomalyPageIntent, asUpdate, cents } from './pageClaim.ts';
-import type { CostAnomalySettings } from './settings.ts';
-import { type CostAnomalyFacts, describeRootCause, dollars, percent } from './signal.ts';
+import { type CostAnomalyFacts, describeRootCause, dollars } from './signal.ts';
 import { type AnomalyStopFindings, planAnomalyStops } from './stopIdle.ts';
 
 export type CostAnomalyIntent = AnomalyPageIntent | StopInstancesIntent;
@@ -19,20 +18,7 @@ export interface CostAnomalyFindings {
   stopIdle?: AnomalyStopFindings;
 }
 
-/** Whether the anomaly reaches the stage's thresholds, and the sentence that says why. */
-export function thresholdVerdict(
-  facts: CostAnomalyFacts,
-  s: CostAnomalySettings,
-): { passes: boolean; why: string } {
-  const byDollars = facts.totalImpact >= s.minImpactDollars;
-  // No expected spend: the increase is unbounded, so any percentage threshold is reached.
-  const byPercent = facts.impactPercent === undefined || facts.impactPercent >= s.minImpactPercent;
-  const passes = s.require === 'both' ? byDollars && byPercent : byDollars || byPercent;
-  const dollarsPart = `impact ${dollars(facts.totalImpact)} ${byDollars ? '>=' : '<'} ${dollars(s.minImpactDollars)}`;
-  const percentPart = `${percent(facts.impactPercent)} ${byPercent ? '>=' : '<'} ${s.minImpactPercent} %`;
-  const rule = s.require === 'both' ? 'both must pass' : 'either passes';
-  return { passes, why: `${dollarsPart}; ${percentPart} (${rule})` };
-}
+import { thresholdVerdict } from './thresholds.ts';
 
 /** Pure: page an anomaly above the stage's thresholds, record one below them. */
 export function planCostAnomaly(input: {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * onCostAnomaly's stage settings (`costAnomaly`). `shared/config.ts` composes them into a stage's
+ * onCostAnomaly's stage settings (`costAnomaly`). config/stageConfig.ts composes them into a stage's
  * configuration, so only zod and pure domain modules here.
  */
 
@@ -53,3 +54,6 @@ export const CostAnomalySettings = z
     }
   });
 export type CostAnomalySettings = z.infer<typeof CostAnomalySettings>;
+
+/** onCostAnomaly's key in a stage. */
+export const settings = functionSettings({ costAnomaly: CostAnomalySettings.prefault({}) });

@@ -1,6 +1,6 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
+import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description:
     'SSM Automation result of a runbook this system started -> escalation, or a notice on its incident',
   // At most one result per runbook start, and onAlarm's starts are limited per incident and rule.
@@ -23,5 +23,6 @@ export const deployment: Deployment = {
   sampleFixture: 'onRunbookResult/execution-failed.json',
   // The execution records onAlarm writes: read one, and claim each result's notice on it.
   sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
-  statements: (): IamStatement[] => [],
+  readStatements: (): IamStatement[] => [],
+  executors: { 'sns.page': { statements: () => [] } },
 };

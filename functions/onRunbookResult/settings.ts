@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
- * onRunbookResult's stage settings (`runbookResult`). `shared/config.ts` composes them into a stage's
+ * onRunbookResult's stage settings (`runbookResult`). config/stageConfig.ts composes them into a stage's
  * configuration, so only zod and pure domain modules here.
  */
 export const RunbookResultSettings = z.strictObject({
@@ -12,3 +13,6 @@ export const RunbookResultSettings = z.strictObject({
   notifySuccess: z.boolean().default(true),
 });
 export type RunbookResultSettings = z.infer<typeof RunbookResultSettings>;
+
+/** onRunbookResult's key in a stage. */
+export const settings = functionSettings({ runbookResult: RunbookResultSettings.prefault({}) });

@@ -1,7 +1,7 @@
-import type { Deployment, IamStatement } from '#functions/index.ts';
-import { idleStopStatements } from '#shared/idle/statements.ts';
+import type { FunctionDeployment } from '#functions/index.ts';
+import { idleStopReadStatements, stopInScopeStatements } from '#shared/idle/statements.ts';
 
-export const deployment: Deployment = {
+export const deployment: FunctionDeployment = {
   description: 'Stop idle EC2 instances in scope (hourly or by hand), page one summary',
   timeout: 300,
   memorySize: 512,
@@ -22,7 +22,11 @@ export const deployment: Deployment = {
     ],
   },
   sampleFixture: 'stopIdleInstances/manual-dry-run.json',
-  statements: (stage): IamStatement[] => idleStopStatements(stage.idleStop.scope),
+  readStatements: idleStopReadStatements,
+  executors: {
+    'ec2.stop-instances': { statements: (stage) => stopInScopeStatements(stage.idleStop.scope) },
+    'sns.page': { statements: () => [] },
+  },
   // The account's hourly stop budget, shared with every function that stops instances.
   sharedStateKinds: () => ['stop-budget'],
 };

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { parseStageConfig, StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { type Deployment, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
-import { parseStageConfig, StageConfig } from '#shared/config.ts';
 
 /**
  * The parts of docs/ that can be derived from the registry (functions/index.ts) and the configuration

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
  * The idle stopper's stage settings (`idleStop`), which stopIdleInstances and onCostAnomaly's stops both
- * judge by; a stage that says nothing gets these defaults. `shared/config.ts` composes them into a
+ * judge by; a stage that says nothing gets these defaults. config/stageConfig.ts composes them into a
  * stage's configuration, so only zod here: nothing that imports the configuration. How a manual payload
  * may override them is `functions/stopIdleInstances/settings.ts`.
  */
@@ -33,3 +34,6 @@ export const IdleStopSettings = z.strictObject({
     .prefault({}),
 });
 export type IdleStopSettings = z.infer<typeof IdleStopSettings>;
+
+/** stopIdleInstances's key in a stage. */
+export const settings = functionSettings({ idleStop: IdleStopSettings.prefault({}) });

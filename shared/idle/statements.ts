@@ -21,14 +21,22 @@ function inScope(scope: Scope): CfnValue {
  * tag instances in scope, and write no tag but the three stop tags.
  */
 export function idleStopStatements(scope: Scope): IamStatement[] {
+  return [...idleStopReadStatements(), ...stopInScopeStatements(scope)];
+}
+
+/** The fleet and its metrics: these reads support no resource-level permissions. */
+export const idleStopReadStatements = (): IamStatement[] => [
+  {
+    Sid: 'ReadFleet',
+    Effect: 'Allow',
+    Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'cloudwatch:GetMetricData'],
+    Resource: '*',
+  },
+];
+
+/** The stop executor's: stop and tag instances in scope, and write no tag but the three stop tags. */
+export function stopInScopeStatements(scope: Scope): IamStatement[] {
   return [
-    // These reads support no resource-level permissions.
-    {
-      Sid: 'ReadFleet',
-      Effect: 'Allow',
-      Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'cloudwatch:GetMetricData'],
-      Resource: '*',
-    },
     {
       Sid: 'StopInScope',
       Effect: 'Allow',

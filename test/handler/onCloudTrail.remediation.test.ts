@@ -1,12 +1,11 @@
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
-import { deployment } from '#functions/onCloudTrail/deployment.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { parseStageConfig } from '#shared/config.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
@@ -97,8 +96,7 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     const on = parseStageConfig('x', { dryRun: false, cloudTrail: { detections: ALL_ON } });
     const off = parseStageConfig('prod', stages.prod);
     const own = (stage: typeof on) =>
-      deployment
-        .statements(stage)
+      (entry?.deployment.statements(stage) ?? [])
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
         .sort();
     const declared = async (stage: typeof on) =>

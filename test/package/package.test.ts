@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { parseStageConfig } from '#shared/config.ts';
 import { makeConfig } from '../support/config.ts';
 import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
 import { createLocalStack } from '../support/localStack.ts';
@@ -44,6 +44,18 @@ const SHARED_STOP_BUDGET = 'ops-autopilot-dev#shared#stop-budget';
 beforeAll(async () => {
   packaged = await packageStack('dev');
 }, 180_000);
+
+/** The other stages of config/stages.ts, packaged once each when a test first asks. */
+const otherStages = new Map<string, Promise<Packaged>>();
+function packagedStage(stage: string): Promise<Packaged> {
+  if (stage === 'dev') return Promise.resolve(packaged);
+  let pending = otherStages.get(stage);
+  if (pending === undefined) {
+    pending = packageStack(stage);
+    otherStages.set(stage, pending);
+  }
+  return pending;
+}
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
 
@@ -330,16 +342,23 @@ describe('the packaged template', () => {
     }
   });
 
-  it.each(functions)(
-    'grants %s exactly the actions it declares (runtime, gather, executors): none missing, none left over',
-    async (name, entry) => {
+  /** Every stage of config/stages.ts with each function: each stage grants and declares its own. */
+  const stagesAndFunctions = Object.keys(stages).flatMap((stage) =>
+    functions.map(([name, entry]) => [stage, name, entry] as const),
+  );
+
+  it.each(stagesAndFunctions)(
+    'grants on %s %s exactly the actions it declares (runtime, gather, executors on): none missing, none left over',
+    async (stage, name, entry) => {
       // Arrange
-      const declared = await entry.permissions(parseStageConfig('dev', stages.dev));
+      const template = (await packagedStage(stage)).template;
+      const declared = await entry.permissions(parseStageConfig(stage, stages[stage]));
       // Act
-      const granted = actionsOf(roleOf(packaged.template, name).filter((st) => st.Effect === 'Allow'));
+      const granted = actionsOf(roleOf(template, name).filter((st) => st.Effect === 'Allow'));
       // Assert
       expect([...new Set(granted)].sort()).toEqual(declared);
     },
+    180_000,
   );
 
   it('lets onAlarm start only the runbooks the stage configures, as the runbook role alone, and no other function start any', () => {

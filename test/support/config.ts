@@ -1,4 +1,5 @@
-import { loadConfig, type RuntimeConfig, StageConfig, type StageConfigInput } from '#shared/config.ts';
+import { StageConfig, type StageConfigInput } from '#config/stageConfig.ts';
+import { loadConfig, type RuntimeConfig } from '#shared/config.ts';
 
 /** A runtime configuration for pure tests: the dev stage with the given changes. */
 export function makeConfig(

@@ -1,11 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  ConfigError,
-  loadConfig,
-  parseStageConfig,
-  tracingEnabled,
-  validateAllStages,
-} from '#shared/config.ts';
+import { parseStageConfig } from '#config/stageConfig.ts';
+import { ConfigError, loadConfig, tracingEnabled, validateAllStages } from '#shared/config.ts';
 
 describe('stage configuration', () => {
   it('validates every stage in config/stages.ts', () => {
@@ -171,7 +166,7 @@ describe('stage configuration', () => {
     const onAlarmSettings = await import('#functions/onAlarm/settings.ts');
     const idleSettings = await import('#shared/idle/stageSettings.ts');
     // Act
-    const { parseStageConfig: parse } = await import('#shared/config.ts');
+    const { parseStageConfig: parse } = await import('#config/stageConfig.ts');
     const cfg = parse('s', { dryRun: true, alarmRules: [{ name: 'r', match: { namespace: 'AWS/EC2' } }] });
     // Assert
     expect(onAlarmSettings.AlarmRule.parse({ name: 'r', match: { namespace: 'AWS/EC2' } }).page).toBe(true);

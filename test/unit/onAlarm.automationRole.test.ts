@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import { automationRoleStatements, configuredRunbookDocuments } from '#functions/onAlarm/deployment.ts';
-import { parseStageConfig } from '#shared/config.ts';
 
 const restart = {
   name: 'restart-unresponsive-instance',

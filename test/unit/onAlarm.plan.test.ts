@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import type { AlarmGathered } from '#functions/onAlarm/gather.ts';
 import { planAlarm } from '#functions/onAlarm/plan.ts';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
-import { parseStageConfig, type RuntimeConfig, runbookCooldownMinutes } from '#shared/config.ts';
+import { type RuntimeConfig, runbookCooldownMinutes } from '#shared/config.ts';
 import type { PageIntent, RunbookIntent } from '#shared/domain/intent.ts';
 import { makeConfig } from '../support/config.ts';
 import { type AlarmEventOptions, loadFixture, makeAlarmEvent } from '../support/events.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { parseStageConfig } from '#config/stageConfig.ts';
 import { isWorld } from '#functions/onCloudTrail/detections/cidr.ts';
 import { detect, EVENT_PATTERNS, WATCHED_CALLS } from '#functions/onCloudTrail/detections.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { parseStageConfig } from '#shared/config.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import { makeConfig } from '../support/config.ts';
 import { loadFixture } from '../support/events.ts';

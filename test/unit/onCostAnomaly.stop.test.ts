@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseStageConfig, type StageConfigInput } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
 import type { CostAnomalyGathered } from '#functions/onCostAnomaly/gather.ts';
 import { planCostAnomaly } from '#functions/onCostAnomaly/plan.ts';
 import { CostAnomalyEvent } from '#functions/onCostAnomaly/schema.ts';
 import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
-import { ConfigError, parseStageConfig, type StageConfigInput } from '#shared/config.ts';
+import { ConfigError } from '#shared/config.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import type { InstanceFacts } from '#shared/idle/exclusions.ts';

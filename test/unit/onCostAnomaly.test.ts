@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { StageConfigInput } from '#config/stageConfig.ts';
 import { type CostAnomalyIntent, planCostAnomaly } from '#functions/onCostAnomaly/plan.ts';
 import { CostAnomalyEvent } from '#functions/onCostAnomaly/schema.ts';
 import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
-import type { StageConfigInput } from '#shared/config.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';

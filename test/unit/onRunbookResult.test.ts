@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { StageConfigInput } from '#config/stageConfig.ts';
 import { renderResultPage } from '#functions/onRunbookResult/pageClaim.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
 import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { executionConsoleLink, observeRunbookResult } from '#functions/onRunbookResult/signal.ts';
 import { onRunbookResult } from '#functions/onRunbookResult/spec.ts';
-import type { StageConfigInput } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseStageConfig } from '#shared/config.ts';
+import { parseStageConfig } from '#config/stageConfig.ts';
+import { ConfigError } from '#shared/config.ts';
 import { RateGuardSettings, rateLimitFor } from '#shared/runtime/rateGuardSettings.ts';
 import { windowOf } from '#shared/state/rateGuard.ts';
 

@@ -1,0 +1,63 @@
+/**
+ * The composition root of a stage's configuration: the runtime's shared settings and each function's
+ * own (its `settings.ts`), one line per function. The registry (functions/index.ts) carries these same
+ * declarations; shared/ knows none of them. Only settings modules load here (zod and pure domain
+ * code), since every Lambda bundle loads this file.
+ */
+import { z } from 'zod';
+import { settings as onAlarm } from '#functions/onAlarm/settings.ts';
+import { settings as onBackupFailure } from '#functions/onBackupFailure/settings.ts';
+import { settings as onCloudTrail } from '#functions/onCloudTrail/settings.ts';
+import { settings as onCostAnomaly } from '#functions/onCostAnomaly/settings.ts';
+import { settings as onRunbookResult } from '#functions/onRunbookResult/settings.ts';
+import { settings as stopIdleInstances } from '#shared/idle/stageSettings.ts';
+import {
+  ConfigError,
+  describeStageIssues,
+  type FunctionSettings,
+  SharedGuardSettings,
+  SharedStageSettings,
+} from '#shared/stageSettings.ts';
+
+/** Each registered function's settings, by its name in the registry. */
+export const functionSettings = {
+  onAlarm,
+  stopIdleInstances,
+  onCloudTrail,
+  onCostAnomaly,
+  onRunbookResult,
+  onBackupFailure,
+} as const satisfies Record<string, FunctionSettings>;
+export type FunctionName = keyof typeof functionSettings;
+
+/** A union of shapes as one shape (each shape distributed over a parameter, then intersected). */
+type Merged<U> = (U extends unknown ? (shape: U) => void : never) extends (shape: infer I) => void
+  ? I
+  : never;
+/** The functions' shapes as one: each function's keys with their own types. */
+type FunctionShape = Merged<(typeof functionSettings)[FunctionName]['shape']>;
+
+const functionShape = Object.assign(
+  {},
+  ...Object.values(functionSettings).map((s) => s.shape),
+) as FunctionShape & z.core.$ZodShape;
+
+/** A stage's configuration: the shared settings, each function's, then the runtime's guards. */
+export const StageConfig = z.strictObject({
+  ...SharedStageSettings.shape,
+  ...functionShape,
+  ...SharedGuardSettings.shape,
+});
+export type StageConfigInput = z.input<typeof StageConfig>;
+export type StageConfig = z.infer<typeof StageConfig>;
+
+/** Validates one stage's values; throws a ConfigError naming every bad field. */
+export function parseStageConfig(stage: string, raw: unknown): StageConfig {
+  const parsed = StageConfig.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(`stage "${stage}": ${describeStageIssues(parsed.error, raw)}`);
+  for (const settings of Object.values(functionSettings) as FunctionSettings[]) {
+    const issue = settings.issue?.(parsed.data);
+    if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
+  }
+  return parsed.data;
+}

@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#shared/config.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
-import type { SharedStateKind } from '#shared/state/table.ts';
+import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
@@ -77,16 +77,11 @@ export interface Deployment {
   /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
   stateTableActions?: string[];
   /**
-   * State-table records shared with another function (`ops-autopilot-<stage>#shared#<kind>#...`): the
-   * actions it may take on exactly that prefix, beside its own records (e.g. the runbook execution
-   * records onAlarm writes and onRunbookResult reads).
+   * The state-table records it shares with other functions on this stage (shared/state/sharedRecords.ts:
+   * one exact key, or one prefix): its role takes exactly the actions named on exactly those, besides
+   * its own records.
    */
-  sharedStateRecords?: { kind: string; actions: string[] }[];
-  /**
-   * The state-table records it shares with other functions (`sharedStateKey`): its role may read and
-   * write exactly those keys besides its own.
-   */
-  sharedStateKinds?(stage: StageConfig): SharedStateKind[];
+  sharedStateRecords?(stage: StageConfig): SharedStateGrant[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**

@@ -118,7 +118,7 @@ export const deployment: Deployment = {
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
   // The record of each runbook it starts, and the link to its page, for onRunbookResult.
-  sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+  sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
   statements: (stage): IamStatement[] => [
     {
       Sid: 'AlarmTags',

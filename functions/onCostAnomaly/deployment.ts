@@ -1,5 +1,6 @@
 import type { Deployment, IamStatement } from '#functions/index.ts';
 import { idleStopStatements } from '#functions/stopIdleInstances/deployment.ts';
+import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
 
 export const deployment: Deployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
@@ -44,5 +45,6 @@ export const deployment: Deployment = {
     ...(stage.costAnomaly.stopIdle.enabled ? idleStopStatements('opt-in') : []),
   ],
   // The account's hourly stop budget, shared with stopIdleInstances: both spend from one limit.
-  sharedStateKinds: (stage) => (stage.costAnomaly.stopIdle.enabled ? ['stop-budget'] : []),
+  sharedStateRecords: (stage) =>
+    stage.costAnomaly.stopIdle.enabled ? [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }] : [],
 };

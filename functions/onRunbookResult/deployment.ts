@@ -22,6 +22,6 @@ export const deployment: Deployment = {
   },
   sampleFixture: 'onRunbookResult/execution-failed.json',
   // The execution records onAlarm writes: read one, and claim each result's notice on it.
-  sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
+  sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
   statements: (): IamStatement[] => [],
 };

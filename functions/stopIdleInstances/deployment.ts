@@ -1,4 +1,5 @@
 import type { CfnValue, Deployment, IamStatement } from '#functions/index.ts';
+import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
 import type { Scope } from './exclusions.ts';
 
 const INSTANCES: CfnValue = {
@@ -80,5 +81,5 @@ export const deployment: Deployment = {
   sampleFixture: 'stopIdleInstances/manual-dry-run.json',
   statements: (stage): IamStatement[] => idleStopStatements(stage.idleStop.scope),
   // The account's hourly stop budget, shared with every function that stops instances.
-  sharedStateKinds: () => ['stop-budget'],
+  sharedStateRecords: () => [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }],
 };

@@ -135,11 +135,11 @@ describe('costAnomaly.stopIdle settings', () => {
     // Assert
     expect(offActions).not.toContain('ec2:StopInstances');
     expect(offActions).not.toContain('ec2:DescribeInstances');
-    expect(entry?.deployment.sharedStateKinds?.(off)).toEqual([]);
+    expect(entry?.deployment.sharedStateRecords?.(off)).toEqual([]);
     expect(onActions).toEqual(
       expect.arrayContaining(['ec2:StopInstances', 'ec2:CreateTags', 'ec2:DescribeInstances']),
     );
-    expect(entry?.deployment.sharedStateKinds?.(on)).toEqual(['stop-budget']);
+    expect(entry?.deployment.sharedStateRecords?.(on).map((r) => r.kind)).toEqual(['stop-budget']);
   });
 });
 

@@ -15,8 +15,8 @@ import { dirname, join } from 'node:path';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { ROOT, type Template } from '../support/packaged.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { ROOT, type Template } from '../../tools/local/packaged.ts';
 
 /**
  * Deploying, as docs/DEPLOY.md walks through it: the deployer policy, the outputs it shows, the rule it

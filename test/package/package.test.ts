@@ -9,10 +9,9 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { parseStageConfig } from '#shared/config.ts';
-import { makeConfig } from '../support/config.ts';
-import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { createLocalStack } from '../support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
+import { listFixtures, loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { createLocalStack } from '../../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import {
   dashboardOf,
   eventRules,
@@ -26,8 +25,9 @@ import {
   selfAlarms,
   type Template,
   wouldAlarm,
-} from '../support/packaged.ts';
-import { installRouter, isEventBridgeEvent, type Router } from '../support/routing.ts';
+} from '../../tools/local/packaged.ts';
+import { installRouter, isEventBridgeEvent, type Router } from '../../tools/local/routing.ts';
+import { makeConfig } from '../support/config.ts';
 import { UNROUTED } from '../support/unrouted.ts';
 
 const run = promisify(execFile);

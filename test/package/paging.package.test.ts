@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '#shared/state/tableDefinition.ts';
-import { type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
+import { type Packaged, packageStack, ROOT, type Template } from '../../tools/local/packaged.ts';
 
 /**
  * What each paging stage param creates, and the state table's indexes, read from one template packaged

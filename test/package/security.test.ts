@@ -39,9 +39,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { functionLogicalId, type Packaged, packageStack, type Template } from '../support/packaged.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { functionLogicalId, type Packaged, packageStack, type Template } from '../../tools/local/packaged.ts';
 
 /**
  * The stack's security properties, on the packaged template, for every registered function. Checked

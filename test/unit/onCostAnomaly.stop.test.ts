@@ -12,8 +12,8 @@ import { ConfigError, parseStageConfig, type StageConfigInput } from '#shared/co
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import { type InvocationSite, LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const END = Date.UTC(2021, 4, 26, 10) / 1000;
 const HERE: InvocationSite = { requestId: 'req-1', account: '123456789012', region: 'us-east-1' };

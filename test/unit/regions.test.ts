@@ -12,7 +12,7 @@ import { resolveIdleRun } from '#functions/stopIdleInstances/settings.ts';
 import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import { consoleUrl, partitionOf } from '#shared/domain/partition.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
 
 /** The documented metric alarm, moved to `region` (its ARN in that region's partition). */
 function alarmIn(region: string) {

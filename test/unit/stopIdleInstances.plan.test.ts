@@ -11,8 +11,8 @@ import { idleScanSignal } from '#functions/stopIdleInstances/signal.ts';
 import { IdleStopSettings } from '#functions/stopIdleInstances/stageSettings.ts';
 import type { PageIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { invocationSiteOf as invocationOf } from '#shared/runtime/functionSpec.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const END = Date.UTC(2025, 5, 21, 10) / 1000;
 

@@ -41,7 +41,8 @@ import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { functionLogicalId, type Packaged, packageStack, type Template } from '../../tools/local/packaged.ts';
+import { functionLogicalId, type Template } from '../../tools/local/packaged.ts';
+import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
  * The stack's security properties, on the packaged template, for every registered function. Checked
@@ -52,11 +53,11 @@ import { functionLogicalId, type Packaged, packageStack, type Template } from '.
  * invocations go to the failure queue.
  */
 
-let packaged: Packaged;
+let packaged: PackagedRun;
 
 beforeAll(async () => {
-  packaged = await packageStack('dev');
-}, 180_000);
+  packaged = await packagedOnce('dev');
+}, 300_000);
 
 type Statement = {
   Sid?: string;

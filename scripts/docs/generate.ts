@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { stages } from '#config/stages.ts';
+import { FORWARDED_FUNCTION } from '#deploy/stack/forwarding.ts';
 import { type Deployment, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
 import { parseStageConfig, StageConfig } from '#shared/config.ts';
@@ -14,9 +15,6 @@ import { parseStageConfig, StageConfig } from '#shared/config.ts';
  */
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-
-/** The function whose rules a us-east-1 stack forwards to the home region (plugins/ops-config.cjs). */
-const FORWARDED_FUNCTION = 'onCloudTrail';
 
 /** Which blocks each document holds, so a block can be neither lost nor left stale. */
 export const GENERATED_DOCS: Record<string, string[]> = {

@@ -46,7 +46,7 @@ import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
  * The stack's security properties, on the packaged template, for every registered function. Checked
- * in test/package/package.test.ts and not repeated here: each function's role is its own, with no
+ * in test/package/iam.package.test.ts and not repeated here: each function's role is its own, with no
  * `*` or `service:*` action, and holds exactly the actions it declares; the state table condition
  * names the function's own key prefix; the paging topic is encrypted with the stack's KMS key; every
  * EventBridge target has a retry policy and the events dead-letter queue; failed asynchronous

@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
+    // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts).
+    globalSetup: ['test/support/packageCache.ts'],
     pool: 'forks',
     // Two cores here: emulator files each start their own moto_server.
     maxWorkers: 2,

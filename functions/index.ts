@@ -8,7 +8,7 @@ import { functionSettings, type StageConfig } from '#config/stageConfig.ts';
 import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
-import type { SharedStateKind } from '#shared/state/table.ts';
+import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
@@ -79,16 +79,11 @@ export interface FunctionDeployment {
   /** State-table actions beyond the runtime's, on its own records only (e.g. `dynamodb:ConditionCheckItem`). */
   stateTableActions?: string[];
   /**
-   * State-table records shared with another function (`ops-autopilot-<stage>#shared#<kind>#...`): the
-   * actions it may take on exactly that prefix, beside its own records (e.g. the runbook execution
-   * records onAlarm writes and onRunbookResult reads).
+   * The state-table records it shares with other functions on this stage (shared/state/sharedRecords.ts:
+   * one exact key, or one prefix): its role takes exactly the actions named on exactly those, besides
+   * its own records.
    */
-  sharedStateRecords?: { kind: string; actions: string[] }[];
-  /**
-   * The state-table records it shares with other functions (`sharedStateKey`): its role may read and
-   * write exactly those keys besides its own.
-   */
-  sharedStateKinds?(stage: StageConfig): SharedStateKind[];
+  sharedStateRecords?(stage: StageConfig): SharedStateGrant[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**

@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { registry } from '#functions/index.ts';
-import { createLocalStack } from '../test/support/localStack.ts';
-import { startMoto, useMotoEnvironment } from '../test/support/moto.ts';
+import { createLocalStack } from '../tools/local/localStack.ts';
+import { startMoto, useMotoEnvironment } from '../tools/local/moto.ts';
 import {
   type BenchFunction,
   benchColdStart,

@@ -13,14 +13,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import Table from 'cli-table3';
 import { registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
-import { listFixtures, loadFixture } from '../test/support/events.ts';
-import { seedFleet } from '../test/support/fleet.ts';
-import { makeContext } from '../test/support/lambda.ts';
-import { SAMPLE_EXECUTION, seedSampleExecution } from '../test/support/localSamples.ts';
-import { createLocalStack, type DeliveredPage } from '../test/support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
-import { eventRules, packageStack, scheduledFunctions } from '../test/support/packaged.ts';
-import { installRouter, isEventBridgeEvent } from '../test/support/routing.ts';
+import { listFixtures, loadFixture } from '../tools/local/events.ts';
+import { seedFleet } from '../tools/local/fleet.ts';
+import { makeContext } from '../tools/local/lambda.ts';
+import { SAMPLE_EXECUTION, seedSampleExecution } from '../tools/local/localSamples.ts';
+import { createLocalStack, type DeliveredPage } from '../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../tools/local/moto.ts';
+import { eventRules, packageStack, scheduledFunctions } from '../tools/local/packaged.ts';
+import { installRouter, isEventBridgeEvent } from '../tools/local/routing.ts';
 import { demoModeLine } from './demo/mode.ts';
 
 type Handler = (event: never, context: Context) => Promise<unknown>;
@@ -253,7 +253,7 @@ async function main(): Promise<number> {
     const ssm = mockClient(SSMClient);
     // The kill switch is read from moto (no parameter: the stage decides); only the runbook start is mocked.
     // Imported here, after the log level is set: it loads the runtime's logger, which reads it once.
-    const { killSwitchFromEmulator } = await import('../test/support/killSwitch.ts');
+    const { killSwitchFromEmulator } = await import('../tools/local/killSwitch.ts');
     killSwitchFromEmulator(ssm);
     ssm
       .on(StartAutomationExecutionCommand)

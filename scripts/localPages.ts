@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { receivePages } from '../test/support/localStack.ts';
+import { receivePages } from '../tools/local/localStack.ts';
 
 const { values } = parseArgs({ options: { stage: { type: 'string', default: 'dev' } } });
 // The defaults local:up prints, so a second shell needs no exports to read the pages.

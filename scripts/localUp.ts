@@ -12,9 +12,9 @@ import {
   seedSampleBackupVault,
   seedSampleExecution,
   seedSampleInstances,
-} from '../test/support/localSamples.ts';
-import { createLocalStack } from '../test/support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../test/support/moto.ts';
+} from '../tools/local/localSamples.ts';
+import { createLocalStack } from '../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../tools/local/moto.ts';
 
 export const DEFAULT_LOCAL_PORT = 5055;
 
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   // Dummy credentials: moto accepts any, and the SDK needs some to sign its requests.
   useMotoEnvironment(moto.endpoint);
   const stack = await createLocalStack(`ops-autopilot-${stage}`);
-  // What the README's sample events name, so each invoke decides something (test/support/localSamples.ts).
+  // What the README's sample events name, so each invoke decides something (tools/local/localSamples.ts).
   process.env.STAGE = stage;
   process.env.STATE_TABLE_NAME = stack.tableName;
   const instances = await seedSampleInstances();

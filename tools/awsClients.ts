@@ -4,7 +4,7 @@
  * client does). Tests, the bench and the demo take their client lists from here, so a client added to
  * shared/aws is mocked, counted and shortened everywhere without anyone remembering to.
  *
- * Neutral ground: scripts use it, and scripts do not import test/support.
+ * Neutral ground: scripts use it, and scripts do not import test/ (the local harness is tools/local/).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

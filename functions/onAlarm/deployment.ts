@@ -122,7 +122,7 @@ export const deployment: FunctionDeployment = {
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
   // The record of each runbook it starts, and the link to its page, for onRunbookResult.
-  sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+  sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
   readStatements: (): IamStatement[] => [
     {
       Sid: 'AlarmTags',

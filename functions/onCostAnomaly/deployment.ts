@@ -1,6 +1,7 @@
 import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { idleStopStatements } from '#shared/idle/statements.ts';
+import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
@@ -52,5 +53,6 @@ export const deployment: FunctionDeployment = {
     },
   },
   // The account's hourly stop budget, shared with stopIdleInstances: both spend from one limit.
-  sharedStateKinds: (stage) => (stage.costAnomaly.stopIdle.enabled ? ['stop-budget'] : []),
+  sharedStateRecords: (stage) =>
+    stage.costAnomaly.stopIdle.enabled ? [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }] : [],
 };

@@ -22,7 +22,7 @@ export const deployment: FunctionDeployment = {
   },
   sampleFixture: 'onRunbookResult/execution-failed.json',
   // The execution records onAlarm writes: read one, and claim each result's notice on it.
-  sharedStateRecords: [{ kind: 'automation', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
+  sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }],
   readStatements: (): IamStatement[] => [],
   executors: { 'sns.page': { statements: () => [] } },
 };

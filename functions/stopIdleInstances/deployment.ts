@@ -1,5 +1,6 @@
 import type { FunctionDeployment } from '#functions/index.ts';
 import { idleStopReadStatements, stopInScopeStatements } from '#shared/idle/statements.ts';
+import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'Stop idle EC2 instances in scope (hourly or by hand), page one summary',
@@ -28,5 +29,5 @@ export const deployment: FunctionDeployment = {
     'sns.page': { statements: () => [] },
   },
   // The account's hourly stop budget, shared with every function that stops instances.
-  sharedStateKinds: () => ['stop-budget'],
+  sharedStateRecords: () => [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }],
 };

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { type InstanceGroup, inParallel, seedFleet } from '../../test/support/fleet.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
+import { type InstanceGroup, inParallel, seedFleet } from '../../tools/local/fleet.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 
 /**
  * The idle scan's cost at fleet scale, against moto: our batched scan (DescribeInstances pages of 1000,

@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { type InstanceGroup, seedFleet } from '../../test/support/fleet.ts';
-import { createLocalStack } from '../../test/support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
+import { type InstanceGroup, seedFleet } from '../../tools/local/fleet.ts';
+import { createLocalStack } from '../../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 
 /**
  * Calls per stop: a run's idle instances each have their own CPU figures. The executor tags them with

@@ -14,21 +14,21 @@
  *
  * Concurrency: moto applies DynamoDB conditional writes non-atomically under concurrent requests, while
  * DynamoDB applies the writes to one item one at a time; the state-table calls are therefore sent to
- * moto one at a time (test/support/emulator.ts), and the figures include that queue.
+ * moto one at a time (tools/local/emulator.ts), and the figures include that queue.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { registry } from '#functions/index.ts';
-import { sendStateTableCallsOneAtATime } from '../../test/support/emulator.ts';
-import { listFixtures, loadFixture } from '../../test/support/events.ts';
-import { seedFleet } from '../../test/support/fleet.ts';
-import { makeContext } from '../../test/support/lambda.ts';
-import { createLocalStack } from '../../test/support/localStack.ts';
-import { startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
-import { seededRandom } from '../../test/support/random.ts';
-import { isEventBridgeEvent } from '../../test/support/routing.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
+import { sendStateTableCallsOneAtATime } from '../../tools/local/emulator.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { seedFleet } from '../../tools/local/fleet.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack } from '../../tools/local/localStack.ts';
+import { startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { seededRandom } from '../../tools/local/random.ts';
+import { isEventBridgeEvent } from '../../tools/local/routing.ts';
 
 type Event = Record<string, unknown>;
 type Handler = (event: unknown, context: ReturnType<typeof makeContext>) => Promise<unknown>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { parseStageConfig, StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
+import { FORWARDED_FUNCTION } from '#deploy/stack/forwarding.ts';
 import { type Deployment, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
 
@@ -14,9 +15,6 @@ import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/setti
  */
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-
-/** The function whose rules a us-east-1 stack forwards to the home region (plugins/ops-config.cjs). */
-const FORWARDED_FUNCTION = 'onCloudTrail';
 
 /** Which blocks each document holds, so a block can be neither lost nor left stale. */
 export const GENERATED_DOCS: Record<string, string[]> = {

@@ -1,24 +1,10 @@
+import { actionsOf, runtimeStatements } from './statements.ts';
+
 /**
- * The IAM actions a function's runtime needs whatever it does: its logs and traces, its idempotency
- * records, action log and rate guard in the state table, its failure queue (Lambda's on-failure
- * destination), the kill switch parameter, and the page topic (the rate guard pages when it trips).
+ * The IAM actions a function's runtime needs whatever it does: those of its statements (statements.ts,
+ * where they are declared once), on any stage, for any function.
  */
-export const RUNTIME_PERMISSIONS = [
-  'logs:CreateLogStream',
-  'logs:PutLogEvents',
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'sqs:SendMessage',
-  'ssm:GetParameter',
-  'sns:Publish',
-  'kms:Decrypt',
-  'kms:GenerateDataKey',
-] as const;
+export const RUNTIME_PERMISSIONS: readonly string[] = actionsOf(runtimeStatements('stage', 'function'));
 
 interface DeclaresPermissions {
   permissions: readonly string[];

@@ -1,4 +1,5 @@
 import { config } from '#shared/config.ts';
+import { type SharedStateKind, sharedStateKeyOf } from './sharedRecords.ts';
 
 /**
  * The state table has one string key `id` (shared with Powertools idempotency) and TTL on `expiration`.
@@ -24,9 +25,6 @@ export function isConditionalFailure(error: unknown): boolean {
 /** The owner of the records this process writes: the deployed function name (`local` outside Lambda). */
 export const stateKeyOwner = (): string => config().functionName;
 
-/** The service every deployed name starts with (`ops-autopilot-<stage>-<function>`). */
-export const SERVICE = 'ops-autopilot';
-
 /** A state-table key owned by this function: `<function name>#<kind>#<parts...>`. */
 export function stateKey(kind: string, ...parts: (string | number)[]): string {
   return [stateKeyOwner(), kind, ...parts].join('#');
@@ -41,17 +39,10 @@ export function sharedStateKey(kind: SharedStateKind): string {
   return sharedStateKeyOf(config().stage, kind);
 }
 
-/** The prefix of every record a stage's functions share: `ops-autopilot-<stage>#shared`. */
-export const sharedStatePrefixOf = (stage: string): string => `${SERVICE}-${stage}#shared`;
-
-/** The shared key of a stage, for the plugin that grants it (it has no function's environment). */
-export const sharedStateKeyOf = (stage: string, kind: SharedStateKind): string =>
-  `${sharedStatePrefixOf(stage)}#${kind}`;
-
-/** The shared records: the account's hourly stop budget, spent by every function that stops instances. */
-export type SharedStateKind = 'stop-budget';
-
-/** What each shared record is read and written with (the stop budget: a read, a conditional put). */
-export const SHARED_STATE_ACTIONS: Record<SharedStateKind, string[]> = {
-  'stop-budget': ['dynamodb:GetItem', 'dynamodb:PutItem'],
-};
+// Declared in sharedRecords.ts (no config there, for the plugin); kept importable from here.
+export {
+  SERVICE,
+  type SharedStateKind,
+  sharedStateKeyOf,
+  sharedStatePrefixOf,
+} from './sharedRecords.ts';

@@ -5,12 +5,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryDecisions } from '#shared/state/actionLogQuery.ts';
 import { decisionsTable } from '../../scripts/decisions/table.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { makeAlarmEvent } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
-import { ROOT } from '../support/packaged.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 // Finding a decision: the action log by incident and by time, through the indexes the stack creates
 // (shared/state/tableDefinition.ts), after real function runs.

@@ -18,14 +18,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LambdaHandler } from '#functions/index.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI, seedFleet } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
-import { seededRandom } from '../support/random.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
+import { seededRandom } from '../../tools/local/random.ts';
 
 /**
  * Every function against moto, each distinct incident's event delivered 1 to 5 times (a seeded count),

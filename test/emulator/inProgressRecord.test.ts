@@ -6,11 +6,11 @@ import {
   setDryRun,
   startEmulatedStack,
   withUnreachableTopic,
-} from '../support/emulator.ts';
-import { loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+} from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 /**
  * The idempotency record that says "this delivery is being handled" (Powertools' INPROGRESS record),

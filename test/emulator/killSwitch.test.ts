@@ -12,13 +12,13 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI, only, seedFleet } from '../support/fleet.ts';
-import { deleteMode, killSwitchFromEmulator, putMode } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI, only, seedFleet } from '../../tools/local/fleet.ts';
+import { deleteMode, killSwitchFromEmulator, putMode } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 /**
  * The kill switch, end to end: an operator writes dry-run into the stage's SSM parameter (here moto's)

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/packaged.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 /**
  * `npm run local:up` on a shared machine: it says how to stop exactly its own emulator, by PID, so

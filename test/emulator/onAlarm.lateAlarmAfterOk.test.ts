@@ -3,13 +3,13 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // Found by an adversarial review (issue 6 item 2).
 // Staleness is read once, in gather (lastRecoveryAt), and nothing checks it

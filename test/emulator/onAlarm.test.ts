@@ -9,13 +9,17 @@ import {
   setDryRun,
   startEmulatedStack,
   withUnreachableTopic,
-} from '../support/emulator.ts';
-import { type AlarmEventOptions, makeAlarmEvent as alarmEvent, loadFixture } from '../support/events.ts';
-import { DEFAULT_AMI } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+} from '../../tools/local/emulator.ts';
+import {
+  type AlarmEventOptions,
+  makeAlarmEvent as alarmEvent,
+  loadFixture,
+} from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
 const ssm = mockClient(SSMClient);

@@ -8,11 +8,11 @@ import { CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // Found by an adversarial review (the third).
 // The retry job is known as ours only by the record written after StartBackupJob answers.

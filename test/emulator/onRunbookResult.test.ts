@@ -3,13 +3,13 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type DeliveredPage, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked; the state table, the instance, the
 // topic and the queue subscribed to it are moto's.

@@ -8,11 +8,11 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { ChatNotification, PagerEvent } from '#shared/domain/channels.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { makeAlarmEvent } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // One page to the text, chat and pager topics, each in its format, once per channel even when a
 // channel fails and Lambda retries the delivery.

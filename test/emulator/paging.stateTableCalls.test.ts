@@ -3,13 +3,13 @@ import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // What one page costs in state-table calls (each one billed, each one latency before the page is out),
 // counted per event against moto, where every conditional write really decides. Counts, never times.

@@ -1,12 +1,12 @@
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { makeAlarmEvent } from '../support/events.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // Paging races against moto. moto handles concurrent requests without per-item atomicity, so this
 // file's state-table calls go to it one at a time, as DynamoDB applies writes to one item; the

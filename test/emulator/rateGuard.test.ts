@@ -5,13 +5,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { config } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { rateLimitFor } from '#shared/runtime/rateGuardSettings.ts';
-import { setDryRun, startEmulatedStack } from '../support/emulator.ts';
-import { makeAlarmEvent } from '../support/events.ts';
-import { DEFAULT_AMI } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 /**
  * The rate guard against the emulator: onAlarm's rule web-cpu (dev stage) may act on N incidents per

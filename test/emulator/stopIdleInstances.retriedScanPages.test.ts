@@ -1,11 +1,11 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
-import { loadFixture } from '../support/events.ts';
-import { type InstanceGroup, seedFleet } from '../support/fleet.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { type InstanceGroup, seedFleet } from '../../tools/local/fleet.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 // Found by an adversarial review (issue 6).
 // A retried idle scan re-plans against the fleet its first attempt changed. What

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../support/emulator.ts';
-import { loadFixture } from '../support/events.ts';
-import { type InstanceGroup, instanceStates, only, seedFleet } from '../support/fleet.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type LocalStack } from '../support/localStack.ts';
-import type { Moto } from '../support/moto.ts';
+import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { type InstanceGroup, instanceStates, only, seedFleet } from '../../tools/local/fleet.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
 
 type Handler = typeof import('#functions/stopIdleInstances/handler.ts').handler;
 type ScanFleet = typeof import('#shared/idle/gather.ts').scanFleet;

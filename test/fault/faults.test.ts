@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LambdaHandler, registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
-import { setDryRun } from '../support/emulator.ts';
-import { loadFixture } from '../support/events.ts';
+import { setDryRun } from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import { type FaultProxy, type ProxiedCall, startFaultProxy } from '../support/faultProxy.ts';
-import { DEFAULT_AMI, seedFleet } from '../support/fleet.ts';
-import { killSwitchFromEmulator } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
-import { createLocalStack, type DeliveredPage, type LocalStack } from '../support/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
 
 /**
  * Every registered function, its sample event, against moto behind a proxy that fails 30 % of the

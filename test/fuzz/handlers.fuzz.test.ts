@@ -41,8 +41,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LambdaHandler, registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 import { encodingFailure, type JsonPath, LONE_SURROGATES, stringsIn } from '../support/unicode.ts';
 
 // Every AWS client mocked (the kit finds them all) and the stage dry: whatever the fuzz finds, nothing

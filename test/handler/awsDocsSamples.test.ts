@@ -23,9 +23,9 @@ import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture, readFixtureText } from '../support/events.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { listFixtures, loadFixture, readFixtureText } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 import { UNROUTED } from '../support/unrouted.ts';
 
 /**

@@ -20,10 +20,10 @@ import {
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../support/events.ts';
-import { hourlyMetricAnswer } from '../support/fleet.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 import { type Latch, latch } from '../support/latch.ts';
 
 // A Lambda deadline, shortened: the handler must end cleanly and nothing may mutate after it ended.

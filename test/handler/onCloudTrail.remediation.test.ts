@@ -9,8 +9,8 @@ import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const aws = await mockAwsClients();
 // Handler layer: the paths moto does not take (EC2's newer answer for a rule already gone).

@@ -21,10 +21,10 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../support/events.ts';
-import { hourlyMetricAnswer } from '../support/fleet.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // Handler layer: every AWS client mocked, so what the function asks of EC2 and the state table is seen.
 const aws = await mockAwsClients();

@@ -7,8 +7,8 @@ import { resetConfigForTests } from '#shared/config.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.

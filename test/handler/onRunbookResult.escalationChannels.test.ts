@@ -7,8 +7,8 @@ import { RunbookResultEvent } from '#functions/onRunbookResult/schema.ts';
 import { observeRunbookResult } from '#functions/onRunbookResult/signal.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 // Found by an adversarial review (the third).
 // docs/PAGING.md, "Every page goes out in up to three formats, one SNS topic each", and the

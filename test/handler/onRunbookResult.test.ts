@@ -18,9 +18,9 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { listFixtures, loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // Handler layer: every AWS client mocked, so failure paths can be forced.
 const aws = await mockAwsClients();

@@ -13,9 +13,9 @@ import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // Handler layer: every client any function uses is mocked (the kit finds them all), so "no AWS call"
 // covers them all.

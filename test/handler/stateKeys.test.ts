@@ -7,9 +7,9 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // Each role may only touch keys that start with its function's name (dynamodb:LeadingKeys): every key
 // a function reads or writes, its idempotency records included, must start with that name.

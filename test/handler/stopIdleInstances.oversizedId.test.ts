@@ -19,9 +19,9 @@ import {
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../support/events.ts';
-import { hourlyMetricAnswer } from '../support/fleet.ts';
-import { makeContext } from '../support/lambda.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // Found by an adversarial review (issue 6 item 11).
 // On the other handler: onAlarm bounds its event id (1 to 128 printable

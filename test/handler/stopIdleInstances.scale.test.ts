@@ -23,10 +23,10 @@ import { resetConfigForTests } from '#shared/config.ts';
 import { decideFleet } from '#shared/idle/fleet.ts';
 import { scanFleet } from '#shared/idle/gather.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../support/events.ts';
-import { hourlyMetricAnswer } from '../support/fleet.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
-import { makeContext } from '../support/lambda.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
 
 // A fleet of 5000 answered by mocked clients: the call and metric counts of a scan at full scale.
 // Only the kill switch's GetParameter: no parameter, so the stage decides.

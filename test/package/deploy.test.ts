@@ -15,8 +15,9 @@ import { dirname, join } from 'node:path';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../support/moto.ts';
-import { ROOT, type Template } from '../support/packaged.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { ROOT, type Template } from '../../tools/local/packaged.ts';
+import { packagedOnce } from '../support/packagedOnce.ts';
 
 /**
  * Deploying, as docs/DEPLOY.md walks through it: the deployer policy, the outputs it shows, the rule it
@@ -111,11 +112,9 @@ const templateIn = (dir: string): Template & { Outputs: Record<string, unknown> 
 let dev: { run: Run; template: Template & { Outputs: Record<string, unknown> } };
 
 beforeAll(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'ops-autopilot-deploy-'));
-  const run = await sls(ROOT, ['package', '--stage', 'dev', '--package', out]);
-  if (run.code !== 0) throw new Error(run.out);
-  dev = { run, template: templateIn(out) };
-}, 240_000);
+  const packaged = await packagedOnce('dev');
+  dev = { run: { code: 0, out: packaged.out }, template: templateIn(packaged.dir) };
+}, 300_000);
 
 const POLICY_TEMPLATE = join(ROOT, 'deploy', 'deployer-policy.template.json');
 

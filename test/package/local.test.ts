@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { documentedBlock } from '../../scripts/docs/generate.ts';
-import { ROOT } from '../support/packaged.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 /**
  * The "Run locally" section of docs/operations.md, run as a newcomer would: `npm run local:up`, its

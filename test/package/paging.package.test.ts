@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '#shared/state/tableDefinition.ts';
-import { type Packaged, packageStack, ROOT, type Template } from '../support/packaged.ts';
+import { ROOT, type Template } from '../../tools/local/packaged.ts';
+import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
  * What each paging stage param creates, and the state table's indexes, read from one template packaged
@@ -15,11 +16,11 @@ const PARAMS = {
   pagerDutyEndpoint: 'https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue',
   opsgenieEndpoint: 'https://api.opsgenie.com/v1/json/amazonsns?apiKey=00000000-0000-4000-8000-000000000000',
 };
-let packaged: Packaged;
+let packaged: PackagedRun;
 
 beforeAll(async () => {
-  packaged = await packageStack('dev', PARAMS);
-}, 180_000);
+  packaged = await packagedOnce('dev', PARAMS);
+}, 300_000);
 
 type Cfn = Template & {
   Parameters: Record<string, { Default?: string }>;

@@ -39,24 +39,25 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
-import { makeContext } from '../support/lambda.ts';
-import { functionLogicalId, type Packaged, packageStack, type Template } from '../support/packaged.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { functionLogicalId, type Template } from '../../tools/local/packaged.ts';
+import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
  * The stack's security properties, on the packaged template, for every registered function. Checked
- * in test/package/package.test.ts and not repeated here: each function's role is its own, with no
+ * in test/package/iam.package.test.ts and not repeated here: each function's role is its own, with no
  * `*` or `service:*` action, and holds exactly the actions it declares; the state table condition
  * names the function's own key prefix; the paging topic is encrypted with the stack's KMS key; every
  * EventBridge target has a retry policy and the events dead-letter queue; failed asynchronous
  * invocations go to the failure queue.
  */
 
-let packaged: Packaged;
+let packaged: PackagedRun;
 
 beforeAll(async () => {
-  packaged = await packageStack('dev');
-}, 180_000);
+  packaged = await packagedOnce('dev');
+}, 300_000);
 
 type Statement = {
   Sid?: string;

@@ -11,7 +11,7 @@ import {
 } from '#shared/domain/channels.ts';
 import { BODY_LIMIT, type PageContext, pageIntent } from '#shared/domain/page.ts';
 import { DOC_PATH, documentedExamples, pagingExamples } from '../../scripts/paging/examples.ts';
-import { loadFixture } from '../support/events.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 
 const signal = alarmSignal(AlarmEvent.parse(loadFixture('onAlarm/metric-alarm.json')));
 const ctx: PageContext = { outcomes: [], repeats: 0, stage: 'prod', dryRun: false, pageId: 'page-1' };

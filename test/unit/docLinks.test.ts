@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/packaged.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 // Every relative link of README.md and docs/ leads somewhere: moving a section or a file breaks no link a
 // reader follows. A link to a heading of a markdown file must name a heading it has (GitHub's anchors).

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/packaged.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 // npm 11 runs a dependency's install scripts only while they are unreviewed (with a warning on every
 // `npm ci`), and a later npm blocks them: package.json's allowScripts decides each one

@@ -6,8 +6,8 @@ import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
 import { type RuntimeConfig, runbookCooldownMinutes } from '#shared/config.ts';
 import type { PageIntent, RunbookIntent } from '#shared/domain/intent.ts';
+import { type AlarmEventOptions, loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { type AlarmEventOptions, loadFixture, makeAlarmEvent } from '../support/events.ts';
 
 const restartRule = {
   name: 'restart-web',

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmSignal } from '#functions/onAlarm/signal.ts';
 import { pageIntent, renderPage } from '#shared/domain/page.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
 
 type RawEvent = ReturnType<typeof makeAlarmEvent> & Record<string, unknown>;
 

@@ -3,8 +3,8 @@ import { planBackupFailure } from '#functions/onBackupFailure/plan.ts';
 import { type AwsBackupJob, retryVerdict } from '#functions/onBackupFailure/retry.ts';
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { observeBackupFailure } from '#functions/onBackupFailure/signal.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 // Found by an adversarial review (the third).
 // "A job is retried at most once" rests on two state-table records (the claim

@@ -5,8 +5,8 @@ import { type AwsBackupJob, retryVerdict, unfixableBy } from '#functions/onBacku
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { observeBackupFailure } from '#functions/onBackupFailure/signal.ts';
 import type { PageIntent, RetryBackupIntent } from '#shared/domain/intent.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const observe = (fixture: string) =>
   observeBackupFailure(BackupFailureEvent.parse(loadFixture(`onBackupFailure/${fixture}`)));

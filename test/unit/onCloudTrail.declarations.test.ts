@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DETECTIONS, detect } from '#functions/onCloudTrail/detections.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 
 // Every fixture of onCloudTrail that parses, with the detections it matches.
 const matched = listFixtures()

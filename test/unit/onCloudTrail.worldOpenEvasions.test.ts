@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };

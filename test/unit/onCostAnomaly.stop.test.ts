@@ -13,8 +13,8 @@ import type { InstanceFacts } from '#shared/idle/exclusions.ts';
 import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import type { HourlySeries } from '#shared/idle/idleness.ts';
 import { type InvocationSite, LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const END = Date.UTC(2021, 4, 26, 10) / 1000;
 const HERE: InvocationSite = { requestId: 'req-1', account: '123456789012', region: 'us-east-1' };
@@ -136,11 +136,11 @@ describe('costAnomaly.stopIdle settings', () => {
     // Assert
     expect(offActions).not.toContain('ec2:StopInstances');
     expect(offActions).not.toContain('ec2:DescribeInstances');
-    expect(entry?.deployment.sharedStateKinds?.(off)).toEqual([]);
+    expect(entry?.deployment.sharedStateRecords?.(off)).toEqual([]);
     expect(onActions).toEqual(
       expect.arrayContaining(['ec2:StopInstances', 'ec2:CreateTags', 'ec2:DescribeInstances']),
     );
-    expect(entry?.deployment.sharedStateKinds?.(on)).toEqual(['stop-budget']);
+    expect(entry?.deployment.sharedStateRecords?.(on).map((r) => r.kind)).toEqual(['stop-budget']);
   });
 });
 

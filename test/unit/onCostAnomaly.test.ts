@@ -6,8 +6,8 @@ import { observeCostAnomaly } from '#functions/onCostAnomaly/signal.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
 
 /** The issues of a payload the schema refuses, as `path: message`; [] when it is accepted. */
 function problems(event: unknown): string[] {

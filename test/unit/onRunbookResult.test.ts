@@ -8,8 +8,8 @@ import { onRunbookResult } from '#functions/onRunbookResult/spec.ts';
 import type { Severity } from '#shared/domain/severity.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
 
 const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };

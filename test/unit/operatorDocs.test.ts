@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { demoModeLine } from '../../scripts/demo/mode.ts';
-import { ROOT } from '../support/packaged.ts';
+import { ROOT } from '../../tools/local/packaged.ts';
 
 // What the README and docs/ promise an operator, held to the code: a figure or a command that drifts
 // from it fails here.

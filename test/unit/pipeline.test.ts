@@ -12,7 +12,7 @@ import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { runInInvocation } from '#shared/runtime/invocation.ts';
 import { executorCounts, runFunction } from '#shared/runtime/pipeline.ts';
-import { withoutKillSwitch } from '../support/killSwitch.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 
 // The runtime, not each executor, decides whether a mutation runs: these executors check nothing.
 const documents = mockClient(DynamoDBDocumentClient);

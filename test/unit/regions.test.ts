@@ -12,7 +12,7 @@ import { consoleUrl, partitionOf } from '#shared/domain/partition.ts';
 import { decideFleet, summarizeSavings } from '#shared/idle/fleet.ts';
 import { estimateMonthlySavingUsd, priceBasis } from '#shared/idle/pricing.ts';
 import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
-import { loadFixture, makeAlarmEvent } from '../support/events.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
 
 /** The documented metric alarm, moved to `region` (its ARN in that region's partition). */
 function alarmIn(region: string) {

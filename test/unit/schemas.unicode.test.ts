@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { registry } from '#functions/index.ts';
 import { BoundedEnvelope } from '#shared/domain/eventBridge.ts';
 import { wellFormedEntries, wellFormedUnicode } from '#shared/domain/text.ts';
-import { listFixtures, loadFixture } from '../support/events.ts';
+import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { UNROUTED } from '../support/unrouted.ts';
 
 /**

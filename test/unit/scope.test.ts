@@ -6,7 +6,7 @@ import { onCostAnomaly } from '#functions/onCostAnomaly/spec.ts';
 import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { stopIdleInstances } from '#functions/stopIdleInstances/spec.ts';
 import { envelopeScope, LOCAL_ACCOUNT, UNKNOWN_REGION } from '#shared/runtime/functionSpec.ts';
-import { loadFixture } from '../support/events.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 const HOME = { ...SITE, region: 'eu-west-1' };

@@ -12,8 +12,8 @@ import type { HourlySeries } from '#shared/idle/idleness.ts';
 import { finishFirstDecision } from '#shared/idle/plan.ts';
 import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
 import { invocationSiteOf as invocationOf } from '#shared/runtime/functionSpec.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
-import { loadFixture } from '../support/events.ts';
 
 const END = Date.UTC(2025, 5, 21, 10) / 1000;
 

@@ -4,7 +4,7 @@ import { detect } from '#functions/onCloudTrail/detections.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { isWellFormed, truncated } from '#shared/domain/text.ts';
 import { TAG_VALUE_LIMIT, truncateTagValue } from '#shared/executors/stopInstances.ts';
-import { loadFixture } from '../support/events.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { LONE_SURROGATES } from '../support/unicode.ts';
 
 // Text cut to a length goes on into pages, tags and records: a cut inside a surrogate pair would leave

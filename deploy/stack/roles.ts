@@ -1,0 +1,50 @@
+import type { IamStatement, RegistryEntry } from '#functions/index.ts';
+import { runtimeStatements } from '#shared/runtime/statements.ts';
+import { type CfnResource, functionRoleName, kebab, type StackTarget } from './names.ts';
+
+/** The stage's validated configuration, as the deployments take it. */
+export type StageConfig = Parameters<RegistryEntry['deployment']['statements']>[0];
+
+/** A function's statements: the runtime's (shared/runtime/statements.ts) first, then its deployment's own. */
+export function functionStatements(
+  stage: string,
+  { name, deployment }: RegistryEntry,
+  stageConfig: StageConfig,
+): IamStatement[] {
+  return [
+    ...runtimeStatements(stage, name, {
+      stateTableActions: deployment.stateTableActions ?? [],
+      sharedState: deployment.sharedStateRecords?.(stageConfig) ?? [],
+    }),
+    ...deployment.statements(stageConfig),
+  ];
+}
+
+/** A function's role: Lambda may assume it, and it holds exactly the function's statements. */
+export function functionRole(
+  target: StackTarget,
+  entry: RegistryEntry,
+  stageConfig: StageConfig,
+): CfnResource {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      RoleName: functionRoleName(target.stage, entry.deployment, target.region),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: kebab(entry.name),
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: functionStatements(target.stage, entry, stageConfig),
+          },
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/** `sls invoke local` with the fixtures, after a start-up error, and without credentials. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '#functions/index.ts';
+import { createLocalStack } from '../../tools/local/localStack.ts';
+import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { ROOT, runSls } from '../../tools/local/packaged.ts';
+
+const run = promisify(execFile);
+
+/** A moto with a stack's table and topic, and the shell environment `sls invoke local` runs with against it. */
+async function invokeLocalEnvironment(stackName: string): Promise<{ moto: Moto; env: NodeJS.ProcessEnv }> {
+  const moto = await startMoto();
+  useMotoEnvironment(moto.endpoint);
+  const stack = await createLocalStack(stackName);
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    STATE_TABLE_NAME: stack.tableName,
+    PAGE_TOPIC_ARN: stack.topicArn,
+    DRY_RUN: 'true',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  return { moto, env };
+}
+
+describe('sls invoke local with the fixtures', () => {
+  let moto: Moto;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-invoke'));
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  const invokeLocal = (fn: string, path: string) =>
+    run('npx', ['sls', 'invoke', 'local', '-f', fn, '--path', path], { cwd: ROOT, env }).then(
+      (r) => ({ ok: true, out: r.stdout }),
+      (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
+    );
+
+  /** What each function's sample prints, beyond a successful run. */
+  const printed: Record<string, string[]> = {
+    // The sample's instance does not exist in the emulator: the runbook is refused as out of scope.
+    onAlarm: ['"reason": "out-of-scope"', 'paged \\"[HIGH] alarm.state-change: web-cpu-high is ALARM\\"'],
+    // No function ARN in the local context; the empty emulator has no instances.
+    // Dry-run: the world-open ingress rule is paged, and the page says what would be revoked.
+    onCloudTrail: [
+      '"reason": "dry-run"',
+      'would revoke tcp 22 from 0.0.0.0/0 on sg-0123456789abcdef0',
+      'paged \\"[CRITICAL] cloudtrail.detection: sg-0123456789abcdef0 opened',
+    ],
+    stopIdleInstances: ['"trigger": "manual"', '"dryRun": true', '"verdicts": []'],
+    // The documented sample is above the default thresholds: it pages, with its root cause.
+    onCostAnomaly: ['paged \\"[WARNING] cost.anomaly: Amazon Elastic Compute Cloud - Compute: +$1,001.00'],
+    // The documented sample: its vault "does not exist", so it pages and is not retried.
+    onBackupFailure: ['paged \\"[HIGH] backup.job: Backup job FAILED: type resource-id'],
+  };
+
+  it.each(registry.map((e) => [e.name, e.deployment.sampleFixture] as const))(
+    'runs %s offline on its sample %s and prints the decision',
+    async (name, fixture) => {
+      // Act
+      const result = await invokeLocal(name, `events/${fixture}`);
+      // Assert
+      expect(result.ok, result.out).toBe(true);
+      expect(result.out).toContain('"outcomes"');
+      for (const text of printed[name] ?? []) expect(result.out).toContain(text);
+    },
+    120_000,
+  );
+
+  it('fails on an invalid fixture with the error type and the field', async () => {
+    // Act
+    const result = await invokeLocal('onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json');
+    // Assert
+    expect(result.ok).toBe(false);
+    expect(result.out).toContain('"errorType": "InvalidEventError"');
+    expect(result.out).toContain('detail.alarmName');
+  }, 120_000);
+});
+
+describe('sls invoke local after a start-up error or without credentials', () => {
+  let moto: Moto;
+  let env: NodeJS.ProcessEnv;
+  const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
+
+  beforeAll(async () => {
+    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-startup'));
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {
+    // Arrange
+    const { STATE_TABLE_NAME: _unset, ...withoutTable } = env;
+    // Act
+    const result = await runSls(invoke, withoutTable);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('STATE_TABLE_NAME is not set');
+  }, 120_000);
+
+  it('exits non-zero naming PAGE_TOPIC_ARN when it holds a placeholder instead of an ARN', async () => {
+    // Act
+    const result = await runSls(invoke, { ...env, PAGE_TOPIC_ARN: '<your-page-topic-arn>' });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('PAGE_TOPIC_ARN: must be an SNS topic ARN');
+    // Thrown by the first invocation (no tracer reads the environment at import any more), so sls prints
+    // it inside its JSON errorMessage, quotes escaped.
+    expect(result.out).toMatch(/got \\?"<your-page-topic-arn>\\?"/);
+  }, 120_000);
+
+  it('exits non-zero saying the page could not be sent when PAGE_TOPIC_ARN names no topic', async () => {
+    // Act
+    const result = await runSls(invoke, {
+      ...env,
+      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:REPLACE_ME',
+    });
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('sns.page: could not send');
+  }, 120_000);
+
+  it('exits non-zero saying there are no AWS credentials, not only that the idempotency store failed', async () => {
+    // Arrange: no credentials anywhere the SDK looks (environment, profile files, instance metadata).
+    const nowhere = mkdtempSync(join(tmpdir(), 'ops-autopilot-no-credentials-'));
+    const noCredentials: NodeJS.ProcessEnv = {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: join(nowhere, 'no-credentials'),
+      AWS_CONFIG_FILE: join(nowhere, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_DEFAULT_PROFILE',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_ROLE_ARN',
+    ]) {
+      delete noCredentials[name];
+    }
+    // Act
+    const result = await runSls(invoke, noCredentials);
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('"errorMessage": "no AWS credentials:');
+    expect(result.out).toContain('set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  }, 120_000);
+});

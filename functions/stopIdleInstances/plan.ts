@@ -171,6 +171,7 @@ export function decideIdleStops(
     cpu: gathered.cpu,
     netIn: gathered.netIn,
     netOut: gathered.netOut,
+    unreadable: gathered.unreadable,
     policy: rule.policy,
     scope: rule.scope,
     maxStopsPerHour: rule.maxStopsPerHour,
@@ -192,6 +193,18 @@ export function cappedNote(capped: number, maxStopsPerHour: number, usedInLastHo
       `${capped} idle instance(s) not stopped: the limit is ${maxStopsPerHour} stop(s) per rolling ` +
       `hour, ${usedInLastHour} already made in the last hour`,
   };
+}
+
+/**
+ * What the scan could not read, for the page and the action log: instances whose GetMetricData page
+ * failed are spared as no-data; undefined when every page was read.
+ */
+export function unreadableSentence(stats: IdleStopsGathered['scanStats']): string | undefined {
+  if (stats.instancesUnreadable === 0) return undefined;
+  return (
+    `Metrics unavailable: ${stats.instancesUnreadable} of ${stats.instancesInScope} instance(s) unreadable ` +
+    `(${stats.metricPagesFailed} GetMetricData page(s) failed); spared as no-data, not stopped.`
+  );
 }
 
 /** The stage's idle rule as a sentence: what every stopped instance was judged by. */
@@ -267,6 +280,8 @@ export function planIdleScan(input: {
   };
 
   if (summary.capped > 0) notes.push(cappedNote(summary.capped, run.maxStopsPerHour, budget.usedInLastHour));
+  const unreadable = unreadableSentence(gathered.scanStats);
+  if (unreadable) notes.push({ decision: 'skipped', reason: 'metrics-unavailable', detail: unreadable });
   if (stops.length === 0) {
     notes.push({
       decision: 'skipped',
@@ -298,6 +313,7 @@ export function planIdleScan(input: {
     },
     reason: `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
     details: [
+      ...(unreadable ? [unreadable] : []),
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
     ],

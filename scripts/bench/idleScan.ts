@@ -163,7 +163,7 @@ export async function benchIdleScan(
         describeCalls: s.describePages,
         metricCalls: s.metricCalls,
         metricsRequested: s.metricsRequested,
-        apiCalls: s.describePages + s.metricCalls + s.stopProtectionChecks,
+        apiCalls: s.describePages + s.metricCalls,
         monthlyCloudWatchUsd: monthly(s.metricsRequested),
         wallMs: batchedMs,
         seedMs,

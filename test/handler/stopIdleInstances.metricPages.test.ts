@@ -115,6 +115,38 @@ describe('an idle scan whose GetMetricData page times out', () => {
     expect(body).toContain(`Metrics unavailable: ${failed.length} of ${N} instance(s) unreadable`);
   });
 
+  it('spares the CPU-idle instances of a failed network page as no-data and stops the rest', async () => {
+    // Arrange: the NetworkIn/NetworkOut page holding the quietest instance fails (throttled, not timed out).
+    let failed: string[] = [];
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      const queried = queriedInstances(input);
+      const metric = input.MetricDataQueries?.[0]?.MetricStat?.Metric?.MetricName;
+      if (queried.includes(id(0)) && metric !== 'CPUUtilization') {
+        failed = [...new Set(queried)];
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+      return answer(input);
+    });
+    // Act
+    const result = (await invoke({})) as unknown as { findings: { verdicts: Verdict[] } };
+    // Assert
+    expect(failed.length).toBeGreaterThan(0);
+    const verdicts = new Map(result.findings.verdicts.map((v) => [v.instanceId, v]));
+    for (const instanceId of failed) {
+      expect(verdicts.get(instanceId)?.reason).toMatch(
+        /^No data \(metrics unavailable\): GetMetricData page \d+ of \d+ \(NetworkIn\) failed: ThrottlingException/,
+      );
+    }
+    const unreadable = new Set(failed);
+    const stopped = ec2.commandCalls(StopInstancesCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []);
+    expect([...stopped].sort()).toEqual(
+      ids
+        .filter((i) => !unreadable.has(i))
+        .slice(0, 10)
+        .sort(),
+    );
+  });
+
   it('fails the run, naming what could not be read, when no metric page can be read', async () => {
     // Arrange
     cloudwatch.on(GetMetricDataCommand).rejects(timeout());

@@ -33,7 +33,7 @@ export const METRIC_QUERIES_PER_CALL = 500;
 export const METRIC_QUERIES_PER_PAGE = 100;
 const HOUR_MS = 3_600_000;
 
-/** What one scan cost, so tests and the bench can hold it to O(N/500) calls. */
+/** What one scan cost, so tests and the bench can hold it to O(N/100) calls. */
 export interface ScanStats {
   describePages: number;
   instancesRunning: number;

@@ -6,6 +6,7 @@
  * Takes about a quarter of an hour here (2 shared cores), most of it moto. Quick mode (`npm run bench --
  * --quick` or BENCH_QUICK=1): the shipped build and its baseline only, a fleet of 100, a storm of 100.
  * `npm run bench -- --cold-start`: the cold-start part alone (with --quick: shipped build and baseline).
+ * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000).
  * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
  * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
  * (default 1000).
@@ -26,6 +27,7 @@ import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const coldStartOnly = process.argv.includes('--cold-start');
+const idleScanOnly = process.argv.includes('--idle-scan');
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const progress = (line: string) => console.log(`[${elapsed()}] ${line}`);
@@ -35,6 +37,17 @@ const FUNCTIONS: BenchFunction[] = registry.map(({ name, deployment }) => ({
   entry: `functions/${name}/handler.ts`,
   fixture: deployment.sampleFixture,
 }));
+
+const sizes = (process.env.BENCH_IDLE_SIZES ?? (quick ? '100' : '100,1000,5000'))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+if (idleScanOnly) {
+  progress(`idle scan at N = ${sizes.join(', ')} (moto, the shipped clients and timeouts; lookback 3 h)`);
+  printIdleScanTable(await benchIdleScan(sizes, {}, progress));
+  console.log(`\nbench took ${elapsed()}`);
+  process.exit(0);
+}
 
 console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
 const moto = await startMoto();
@@ -65,10 +78,6 @@ if (coldStartOnly) {
   process.exit(0);
 }
 
-const sizes = (process.env.BENCH_IDLE_SIZES ?? (quick ? '100' : '100,1000,5000'))
-  .split(',')
-  .map(Number)
-  .filter((n) => n > 0);
 progress(
   `2/3 idle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)`,
 );

@@ -12,6 +12,7 @@ import {
   loggedVerdictsAt,
   PAGE_STOP_ROWS,
   stopIntentFor,
+  unreadableSentence,
   verdictTable,
 } from '#shared/idle/plan.ts';
 import { priceBasis } from '#shared/idle/pricing.ts';
@@ -90,6 +91,8 @@ export function planIdleScan(input: {
   };
 
   if (summary.capped > 0) notes.push(cappedNote(summary.capped, run.maxStopsPerHour, budget.usedInLastHour));
+  const unreadable = unreadableSentence(gathered.scanStats);
+  if (unreadable) notes.push({ decision: 'skipped', reason: 'metrics-unavailable', detail: unreadable });
   if (stops.length === 0) {
     notes.push({
       decision: 'skipped',
@@ -121,6 +124,7 @@ export function planIdleScan(input: {
     },
     reason: `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
     details: [
+      ...(unreadable ? [unreadable] : []),
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
     ],

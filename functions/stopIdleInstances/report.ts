@@ -1,4 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { STOP_PROTECTED_REF } from '#shared/executors/stopInstances.ts';
+import type { IdleVerdict } from '#shared/idle/fleet.ts';
 import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
@@ -6,7 +8,7 @@ import type { IdleScanFindings } from './plan.ts';
 
 /** The run's EMF metrics (what was looked at, actually stopped, and what that saves) and its verdict log. */
 export function measureIdleScan(result: PipelineResult<IdleScanFindings>): void {
-  const verdicts = result.findings?.verdicts ?? [];
+  const verdicts = withStopRefusals(result).findings?.verdicts ?? [];
   const stopped = stoppedInstances(result.outcomes);
   const saving = verdicts
     .filter((v) => stopped.has(v.instanceId) && typeof v.estimatedMonthlySavingUsd === 'number')
@@ -28,4 +30,43 @@ export function withoutVerdicts(result: PipelineResult<IdleScanFindings>): Pipel
   if (!result.findings) return result;
   const { verdicts: _logged, ...findings } = result.findings;
   return { ...result, findings };
+}
+
+/**
+ * The verdicts as the stops turned out: stop protection is not read before stopping, so an instance
+ * whose StopInstances refused it for its protection is excluded ('stop-protection'), with the refusal as
+ * its evidence, and no longer counted as a stop.
+ */
+export function withStopRefusals(result: PipelineResult<IdleScanFindings>): PipelineResult<IdleScanFindings> {
+  const refs = result.outcomes.find((o) => o.kind === 'ec2.stop-instances')?.refs ?? {};
+  const refused = new Set(Object.keys(refs).filter((id) => refs[id] === STOP_PROTECTED_REF));
+  if (!result.findings || refused.size === 0) return result;
+  const { findings } = result;
+  const verdicts = findings.verdicts?.map(
+    (v): IdleVerdict =>
+      v.decision === 'stop' && refused.has(v.instanceId)
+        ? {
+            ...v,
+            decision: 'excluded',
+            exclusion: 'stop-protection',
+            reason: `Stop protection is on: StopInstances refused it (OperationNotPermitted). ${v.reason}`,
+            estimatedMonthlySavingUsd: 0,
+          }
+        : v,
+  );
+  const stops = findings.stops.filter((s) => !refused.has(s.instanceId));
+  const moved = findings.stops.length - stops.length;
+  return {
+    ...result,
+    findings: {
+      ...findings,
+      stops,
+      counts: {
+        ...findings.counts,
+        stop: findings.counts.stop - moved,
+        excluded: findings.counts.excluded + moved,
+      },
+      ...(verdicts ? { verdicts } : {}),
+    },
+  };
 }

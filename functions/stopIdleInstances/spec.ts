@@ -4,7 +4,7 @@ import type { ExecutorMap } from '#shared/executors/types.ts';
 import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from '#shared/idle/gather.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
-import { measureIdleScan, withoutVerdicts } from './report.ts';
+import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts';
 import { IdleScanEvent, isScheduled } from './schema.ts';
 import type { IdleRun } from './settings.ts';
 import { observeIdleScan } from './signal.ts';
@@ -36,5 +36,9 @@ export const stopIdleInstances: FunctionSpec<
   executors,
   measure: measureIdleScan,
   // A manual invoke returns every verdict; a scheduled run's stored result stays small (they are logged).
-  respond: (result, event) => (isScheduled(event) ? withoutVerdicts(result) : result),
+  // Stop protection refusals turn their 'stop' verdicts into exclusions first.
+  respond: (result, event) => {
+    const settled = withStopRefusals(result);
+    return isScheduled(event) ? withoutVerdicts(settled) : settled;
+  },
 };

@@ -183,4 +183,6 @@ export type SkipReason =
   /** What a remediation would undo is already undone (the rule is gone, logging is on). */
   | 'already-remediated'
   /** The rule or detection used its mutating actions for the window (shared/runtime/pipeline.ts). */
-  | 'rate-limited';
+  | 'rate-limited'
+  /** An idle scan could not read some instances' metrics: they are spared as no-data. */
+  | 'metrics-unavailable';

@@ -14,34 +14,58 @@ export const STOPPED_BY = 'ops-autopilot';
 /** The rate guard's rule for idle stops (a stage may override its limit under `rateGuard.rules`). */
 export const IDLE_STOP_RULE = 'idle-stop';
 
-type InstanceResult = { stopped: true } | { stopped: false; error: Error };
+/** `protected`: StopInstances refused it for its stop protection (disableApiStop): not a failure. */
+type InstanceResult = { stopped: true } | { stopped: false; error: Error; protected: boolean };
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /** The EC2 client and calls, loaded on the first stop (shared/aws/ec2Actions.ts says why). */
 const ec2Actions = () => import('#shared/aws/ec2Actions.ts');
 
+/**
+ * The instance a StopInstances refusal names, when it is one of `ids`: EC2 fails the whole call for one
+ * refuser and names it ("The instance 'i-…' may not be stopped. Modify its 'disableApiStop' instance
+ * attribute and try again.", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html).
+ */
+function refuserOf(error: Error, ids: readonly string[]): string | undefined {
+  const named = error.message.match(/'(i-[0-9a-f]{8,17})'/)?.[1];
+  return named !== undefined && ids.includes(named) ? named : undefined;
+}
+
+const isStopProtection = (error: Error): boolean =>
+  error.name === 'OperationNotPermitted' && error.message.includes('disableApiStop');
+
+/**
+ * Stops optimistically, without reading stop protection first (DescribeInstanceAttribute reads one
+ * instance a call). One refusal fails the whole call, so the batch is sent again without the instance
+ * the refusal names: 1 + r calls for r refusers, instead of one call per instance. A refusal that names
+ * none of the batch falls back to one call per instance, so each gets its own result. Stopping an
+ * instance that is already stopping or stopped is a no-op, so a resend is safe.
+ */
 async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
   const { ec2, StopInstancesCommand } = await ec2Actions();
   const results = new Map<string, InstanceResult>();
-  try {
-    await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
-    for (const id of ids) results.set(id, { stopped: true });
-    return results;
-  } catch (error) {
-    if (ids.length === 1) {
-      results.set(ids[0] as string, { stopped: false, error: asError(error) });
+  let pending = [...ids];
+  while (pending.length > 0) {
+    try {
+      await ec2.send(new StopInstancesCommand({ InstanceIds: pending }));
+      for (const id of pending) results.set(id, { stopped: true });
       return results;
+    } catch (thrown) {
+      const error = asError(thrown);
+      const refuser = pending.length === 1 ? pending[0] : refuserOf(error, pending);
+      if (refuser === undefined) break;
+      results.set(refuser, { stopped: false, error, protected: isStopProtection(error) });
+      pending = pending.filter((id) => id !== refuser);
     }
   }
-  // One refusal (stop protection, wrong state, Spot) fails the whole call: retry this batch one by one,
-  // so each instance gets its own result. Stopping an instance that is already stopping is a no-op.
-  for (const id of ids) {
+  for (const id of pending) {
     try {
       await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
       results.set(id, { stopped: true });
-    } catch (error) {
-      results.set(id, { stopped: false, error: asError(error) });
+    } catch (thrown) {
+      const error = asError(thrown);
+      results.set(id, { stopped: false, error, protected: isStopProtection(error) });
     }
   }
   return results;
@@ -88,9 +112,15 @@ const limitRefs = (ids: string[], limit: number): Record<string, string> =>
     ids.map((id) => [id, `not stopped: the limit of ${limit} stops per rolling hour was reached`]),
   );
 
+/** The ref of an instance whose stop protection refused the stop: reported as protected, not as a failure. */
+export const STOP_PROTECTED_REF =
+  'not stopped: stop protection is on (StopInstances refused: OperationNotPermitted)';
+
 /**
  * Stops idle instances in batches and tags what it stopped. A refusal is reported for that instance
- * and does not hide the others' results. Never called in dry-run (the runtime shows `preview`).
+ * and does not hide the others' results; a stop-protected instance's refusal is its exclusion, not a
+ * failure. It keeps the slot it claimed from the hourly limit, so the limit never counts fewer stops
+ * than were attempted. Never called in dry-run (the runtime shows `preview`).
  */
 export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   kind: 'ec2.stop-instances',
@@ -101,8 +131,10 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   // One action per scan run: a retry of the run only finishes its own decision.
   rateGuard: (_intent, ctx) => ({ rule: IDLE_STOP_RULE, actionId: ctx.signal.correlationId }),
   // A dry run claims nothing from the hourly limit: it spends none of it.
+  // Stop protection is learnt from the stop's refusal, so a dry run cannot know it and says so.
   preview: (intent) =>
-    `stop ${intent.instances.length} instance(s): ${list(intent.instances.map((i) => i.instanceId))}`,
+    `stop ${intent.instances.length} instance(s): ${list(intent.instances.map((i) => i.instanceId))}; ` +
+    'stop protection not read (a live run stops optimistically and reports a protected instance when it refuses)',
   async execute(intent, ctx): Promise<Outcome> {
     const planned = intent.instances.map((i) => i.instanceId);
     if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
@@ -162,10 +194,14 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
     const tagFailures = await tagStopped(stopped, intent.tagReason, new Date().toISOString());
 
     const problems: string[] = [];
+    const refusedByProtection: string[] = [];
     let firstError: Error | undefined;
     for (const id of ids) {
       const r = results.get(id);
-      if (r?.stopped) {
+      if (r?.stopped === false && r.protected) {
+        refs[id] = STOP_PROTECTED_REF;
+        refusedByProtection.push(id);
+      } else if (r?.stopped) {
         const tagError = tagFailures.get(id);
         refs[id] = tagError ? `stopped; not tagged: ${tagError.name}` : 'stopped';
         if (tagError) {
@@ -185,7 +221,11 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
     const evidence = Object.fromEntries(
       intent.instances.filter((i) => attempted.has(i.instanceId)).map((i) => [i.instanceId, i.reason]),
     );
-    const stoppedPart = `${limitPart}${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}`;
+    const protectedPart =
+      refusedByProtection.length > 0
+        ? `; ${refusedByProtection.length} refused by stop protection (disableApiStop): ${list(refusedByProtection)}`
+        : '';
+    const stoppedPart = `${limitPart}${earlierPart}stopped ${stoppedIds.length} of ${ids.length} instance(s)${stoppedIds.length > 0 ? `: ${list(stoppedIds)}` : ''}${protectedPart}`;
     if (!firstError)
       return { ...done(intent.kind, `${stoppedPart}; tagged ops:stopped-by=${STOPPED_BY}`, refs), evidence };
     return {

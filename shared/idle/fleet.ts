@@ -42,6 +42,8 @@ export interface FleetInput {
   cpu: Map<string, HourlySeries>;
   netIn: Map<string, HourlySeries>;
   netOut: Map<string, HourlySeries>;
+  /** Instances whose metrics could not be read, with why: spared as no-data. */
+  unreadable?: ReadonlyMap<string, string>;
   policy: IdlePolicy;
   scope: Scope;
   /** Stops allowed in any rolling hour, across runs */
@@ -135,6 +137,17 @@ export function decideFleet(input: FleetInput): IdleVerdict[] {
         decision: 'excluded',
         exclusion,
         reason: exclusionReason(instance, exclusion, scope),
+      };
+      return;
+    }
+
+    const unreadable = input.unreadable?.get(instanceId);
+    if (unreadable !== undefined) {
+      verdicts[index] = {
+        ...base,
+        decision: 'spare',
+        status: 'no-data',
+        reason: `No data (metrics unavailable): ${unreadable}; not stopped for what could not be read.`,
       };
       return;
     }

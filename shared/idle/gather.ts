@@ -3,19 +3,15 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  type Instance,
-} from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { currentInvocation } from '#shared/runtime/invocation.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
 import { readStopList } from '#shared/state/stopRun.ts';
 import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
-import { decideFleet } from './fleet.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
 import type { IdleStopRule } from './rule.ts';
 
@@ -28,11 +24,16 @@ export { gatherPermissions } from './readPermissions.ts';
  */
 export const DESCRIBE_PAGE_SIZE = 1000;
 export const METRIC_QUERIES_PER_CALL = 500;
+/**
+ * Queries per GetMetricData page: a fifth of the API's limit, so a page finishes well inside the client's
+ * 15 s request timeout. A page's time grows with its queries (moto walks every datapoint per query and
+ * hour: a 500-query page at N=1,000 took longer than 15 s); a slow region or throttling does the same.
+ * Billing is per metric, not per call, so smaller pages cost the same; N=1,000 is about ten pages.
+ */
+export const METRIC_QUERIES_PER_PAGE = 100;
 const HOUR_MS = 3_600_000;
-/** DescribeInstanceAttribute has no batch form: a few at a time, only for the instances about to be stopped. */
-const ATTRIBUTE_CONCURRENCY = 5;
 
-/** What one scan cost, so tests and the bench can hold it to O(N/500) calls. */
+/** What one scan cost, so tests and the bench can hold it to O(N/100) calls. */
 export interface ScanStats {
   describePages: number;
   instancesRunning: number;
@@ -42,9 +43,10 @@ export interface ScanStats {
   metricCalls: number;
   /** Metric data queries sent: the unit GetMetricData is billed by */
   metricsRequested: number;
-  /** DescribeInstanceAttribute(disableApiStop) calls */
-  stopProtectionChecks: number;
-  stopProtected: number;
+  /** GetMetricData pages that failed or timed out: their instances have no verdict but no-data */
+  metricPagesFailed: number;
+  /** Instances in scope whose metrics a failed page held */
+  instancesUnreadable: number;
 }
 
 export interface FleetScan {
@@ -52,6 +54,8 @@ export interface FleetScan {
   cpu: Map<string, HourlySeries>;
   netIn: Map<string, HourlySeries>;
   netOut: Map<string, HourlySeries>;
+  /** Instances whose metrics could not be read, with why: no-data, never stopped. */
+  unreadable: Map<string, string>;
   /** The lookback window, aligned to whole hours: [start, end) */
   window: { start: string; end: string };
   scanStats: ScanStats;
@@ -61,7 +65,7 @@ export interface ScanOptions {
   scope: Scope;
   policy: IdlePolicy;
   maxStopsPerHour: number;
-  /** Stops already made in the rolling hour (stop protection is read only for what may still be stopped). */
+  /** Stops already made in the rolling hour. */
   stopsInLastHour?: number;
   now?: Date;
   /** DescribeInstances MaxResults; 1000 unless a test needs smaller pages. */
@@ -159,98 +163,90 @@ function append(
   series.set(instanceId, s);
 }
 
+/** The scan could read no metric at all: nothing can be judged, so the run fails and is retried. */
+export class MetricsUnavailable extends Error {
+  override name = 'MetricsUnavailable';
+}
+
+interface SeriesRead {
+  byMetric: Map<string, Map<string, HourlySeries>>;
+  /** instanceId -> why its series could not be read */
+  unreadable: Map<string, string>;
+  pages: number;
+  failedPages: number;
+}
+
 /**
- * GetMetricData in batches of 500 queries (the API's limit), following NextToken within a batch.
- * A query that comes back without data is simply missing hours: the coverage rule then spares it.
+ * GetMetricData in pages of METRIC_QUERIES_PER_PAGE queries, following NextToken within a page. A page
+ * that fails or times out (after the client's retries) leaves its instances unreadable and the scan
+ * goes on with the next page; its partial answers are dropped, so an instance is judged on all of its
+ * series or none. A query that comes back without data is simply missing hours: the coverage rule then
+ * spares it.
  */
 async function fetchSeries(
   queries: SeriesQuery[],
   window: { start: Date; end: Date },
   stats: ScanStats,
-): Promise<Map<string, Map<string, HourlySeries>>> {
-  const byMetric = new Map<string, Map<string, HourlySeries>>();
+): Promise<SeriesRead> {
+  const read: SeriesRead = { byMetric: new Map(), unreadable: new Map(), pages: 0, failedPages: 0 };
   const byId = new Map(queries.map((q) => [q.id, q]));
-  for (let from = 0; from < queries.length; from += METRIC_QUERIES_PER_CALL) {
-    const batch = queries.slice(from, from + METRIC_QUERIES_PER_CALL).map(toMetricQuery);
+  const pageCount = Math.ceil(queries.length / METRIC_QUERIES_PER_PAGE);
+  for (let from = 0; from < queries.length; from += METRIC_QUERIES_PER_PAGE) {
+    const pageQueries = queries.slice(from, from + METRIC_QUERIES_PER_PAGE);
+    const batch = pageQueries.map(toMetricQuery);
+    read.pages++;
+    const answers: { q: SeriesQuery; times: Date[]; values: number[] }[] = [];
     let nextToken: string | undefined;
-    do {
-      const res: GetMetricDataCommandOutput = await cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: batch,
-          StartTime: window.start,
-          EndTime: window.end,
-          ScanBy: 'TimestampAscending',
-          NextToken: nextToken,
-        }),
-      );
-      stats.metricCalls++;
-      stats.metricsRequested += batch.length;
-      for (const result of res.MetricDataResults ?? []) {
-        const q = result.Id ? byId.get(result.Id) : undefined;
-        if (!q) continue;
-        if (result.StatusCode === 'Forbidden' || result.StatusCode === 'InternalError') {
-          logger.warn('metric not readable', {
-            instanceId: q.instanceId,
-            metric: q.metricName,
-            status: result.StatusCode,
-          });
+    try {
+      do {
+        stats.metricCalls++;
+        stats.metricsRequested += batch.length;
+        const res: GetMetricDataCommandOutput = await cloudwatch.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: batch,
+            StartTime: window.start,
+            EndTime: window.end,
+            ScanBy: 'TimestampAscending',
+            NextToken: nextToken,
+          }),
+        );
+        for (const result of res.MetricDataResults ?? []) {
+          const q = result.Id ? byId.get(result.Id) : undefined;
+          if (!q) continue;
+          if (result.StatusCode === 'Forbidden' || result.StatusCode === 'InternalError') {
+            logger.warn('metric not readable', {
+              instanceId: q.instanceId,
+              metric: q.metricName,
+              status: result.StatusCode,
+            });
+          }
+          answers.push({ q, times: result.Timestamps ?? [], values: result.Values ?? [] });
         }
-        const series = byMetric.get(q.metricName) ?? new Map<string, HourlySeries>();
-        byMetric.set(q.metricName, series);
-        append(series, q.instanceId, result.Timestamps ?? [], result.Values ?? []);
-      }
-      nextToken = res.NextToken;
-    } while (nextToken);
+        nextToken = res.NextToken;
+      } while (nextToken);
+    } catch (error) {
+      // The invocation's deadline is not a page's failure: the run stops here and is retried.
+      if (currentInvocation()?.signal.aborted) throw error;
+      read.failedPages++;
+      stats.metricPagesFailed++;
+      const name = error instanceof Error ? error.name : 'Error';
+      const page = read.pages;
+      const why = `GetMetricData page ${page} of ${pageCount} (${pageQueries[0]?.metricName ?? 'metrics'}) failed: ${name}`;
+      logger.warn('metric page not readable', { page, of: pageCount, queries: batch.length, error });
+      for (const q of pageQueries) read.unreadable.set(q.instanceId, why);
+      continue;
+    }
+    for (const { q, times, values } of answers) {
+      const series = read.byMetric.get(q.metricName) ?? new Map<string, HourlySeries>();
+      read.byMetric.set(q.metricName, series);
+      append(series, q.instanceId, times, values);
+    }
   }
-  return byMetric;
+  return read;
 }
 
 /** Query ids must start with a lowercase letter and hold only letters, digits and underscores. */
 const queryId = (prefix: 'cpu' | 'in' | 'out', index: number): string => `${prefix}_${index}`;
-
-async function readStopProtection(instanceId: string): Promise<boolean> {
-  const res = await ec2.send(
-    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiStop' }),
-  );
-  return res.DisableApiStop?.Value === true;
-}
-
-/**
- * DescribeInstances does not return DisableApiStop, and DescribeInstanceAttribute reads one instance per
- * call. So it is read only for the instances the plan would stop: when one is protected it becomes an
- * exclusion and the next idle candidate moves up, which is read in turn. At most the stops left in the
- * hour plus the number of protected candidates found, never the fleet.
- */
-async function markStopProtection(scan: FleetScan, options: ScanOptions): Promise<void> {
-  const checked = new Set<string>();
-  const index = new Map(scan.instances.map((i, k) => [i.instanceId, k]));
-  for (;;) {
-    const verdicts = decideFleet({
-      ...scan,
-      policy: options.policy,
-      scope: options.scope,
-      maxStopsPerHour: options.maxStopsPerHour,
-      ...(options.stopsInLastHour === undefined ? {} : { stopsInLastHour: options.stopsInLastHour }),
-    });
-    const unchecked = verdicts
-      .filter((v) => v.decision === 'stop' && !checked.has(v.instanceId))
-      .map((v) => v.instanceId);
-    if (unchecked.length === 0) return;
-    for (let from = 0; from < unchecked.length; from += ATTRIBUTE_CONCURRENCY) {
-      const ids = unchecked.slice(from, from + ATTRIBUTE_CONCURRENCY);
-      const values = await Promise.all(ids.map(readStopProtection));
-      ids.forEach((id, k) => {
-        checked.add(id);
-        scan.scanStats.stopProtectionChecks++;
-        const k2 = index.get(id);
-        const facts = k2 === undefined ? undefined : scan.instances[k2];
-        if (!facts) return;
-        facts.stopProtection = values[k] === true;
-        if (facts.stopProtection) scan.scanStats.stopProtected++;
-      });
-    }
-  }
-}
 
 export function lookbackWindow(now: Date, lookbackHours: number): { start: Date; end: Date } {
   const end = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
@@ -259,7 +255,9 @@ export function lookbackWindow(now: Date, lookbackHours: number): { start: Date;
 
 /**
  * Read-only: running instances, screened before any metric is requested; hourly CPU maxima for those in
- * scope; network sums only for the CPU-idle; stop protection only for those the plan would stop.
+ * scope; network sums only for the CPU-idle. Stop protection is not read: DescribeInstances does not
+ * return it and DescribeInstanceAttribute reads one instance a call, so the stop executor stops
+ * optimistically and reports a refusal (OperationNotPermitted) as stop protection.
  */
 export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
   const stats: ScanStats = {
@@ -269,8 +267,8 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
     cpuIdleCandidates: 0,
     metricCalls: 0,
     metricsRequested: 0,
-    stopProtectionChecks: 0,
-    stopProtected: 0,
+    metricPagesFailed: 0,
+    instancesUnreadable: 0,
   };
   const window = lookbackWindow(options.now ?? new Date(), options.policy.lookbackHours);
   const instances = await describeRunning(stats, options.describePageSize ?? DESCRIBE_PAGE_SIZE);
@@ -286,11 +284,20 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
       stat: 'Maximum',
     }),
   );
-  const cpu = (await fetchSeries(cpuQueries, window, stats)).get('CPUUtilization') ?? new Map();
+  const cpuRead = await fetchSeries(cpuQueries, window, stats);
+  if (cpuRead.pages > 0 && cpuRead.failedPages === cpuRead.pages) {
+    throw new MetricsUnavailable(
+      `metrics unavailable: no GetMetricData page could be read (${cpuRead.failedPages} of ${cpuRead.pages} failed; ` +
+        `${cpuRead.unreadable.values().next().value ?? ''}); ${inScope.length} of ${inScope.length} instance(s) unreadable`,
+    );
+  }
+  const cpu = cpuRead.byMetric.get('CPUUtilization') ?? new Map<string, HourlySeries>();
 
   const empty: HourlySeries = { timestamps: [], values: [] };
   const cpuIdle = inScope.filter(
-    (i) => judgeCpu(cpu.get(i.instanceId) ?? empty, options.policy).status === 'cpu-idle',
+    (i) =>
+      !cpuRead.unreadable.has(i.instanceId) &&
+      judgeCpu(cpu.get(i.instanceId) ?? empty, options.policy).status === 'cpu-idle',
   );
   stats.cpuIdleCandidates = cpuIdle.length;
   const networkQueries = cpuIdle.flatMap((i, k): SeriesQuery[] => [
@@ -298,17 +305,18 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
     { id: queryId('out', k), instanceId: i.instanceId, metricName: 'NetworkOut', stat: 'Sum' },
   ]);
   const network = await fetchSeries(networkQueries, window, stats);
+  const unreadable = new Map([...cpuRead.unreadable, ...network.unreadable]);
+  stats.instancesUnreadable = unreadable.size;
 
-  const scan: FleetScan = {
+  return {
     instances,
     cpu,
-    netIn: network.get('NetworkIn') ?? new Map(),
-    netOut: network.get('NetworkOut') ?? new Map(),
+    netIn: network.byMetric.get('NetworkIn') ?? new Map(),
+    netOut: network.byMetric.get('NetworkOut') ?? new Map(),
+    unreadable,
     window: { start: window.start.toISOString(), end: window.end.toISOString() },
     scanStats: stats,
   };
-  await markStopProtection(scan, options);
-  return scan;
 }
 
 /**

@@ -15,7 +15,8 @@ export interface HourlySeries {
   values: number[];
 }
 
-export type IdleStatus = 'idle' | 'busy-cpu' | 'busy-network' | 'not-enough-data';
+/** 'no-data': the metrics could not be read at all (a GetMetricData page failed), so nothing is judged. */
+export type IdleStatus = 'idle' | 'busy-cpu' | 'busy-network' | 'not-enough-data' | 'no-data';
 
 export interface IdleEvidence {
   maxCpuPercent: number | null;

@@ -137,6 +137,7 @@ export function decideIdleStops(
     cpu: gathered.cpu,
     netIn: gathered.netIn,
     netOut: gathered.netOut,
+    unreadable: gathered.unreadable,
     policy: rule.policy,
     scope: rule.scope,
     maxStopsPerHour: rule.maxStopsPerHour,
@@ -158,6 +159,18 @@ export function cappedNote(capped: number, maxStopsPerHour: number, usedInLastHo
       `${capped} idle instance(s) not stopped: the limit is ${maxStopsPerHour} stop(s) per rolling ` +
       `hour, ${usedInLastHour} already made in the last hour`,
   };
+}
+
+/**
+ * What the scan could not read, for the page and the action log: instances whose GetMetricData page
+ * failed are spared as no-data; undefined when every page was read.
+ */
+export function unreadableSentence(stats: IdleStopsGathered['scanStats']): string | undefined {
+  if (stats.instancesUnreadable === 0) return undefined;
+  return (
+    `Metrics unavailable: ${stats.instancesUnreadable} of ${stats.instancesInScope} instance(s) unreadable ` +
+    `(${stats.metricPagesFailed} GetMetricData page(s) failed); spared as no-data, not stopped.`
+  );
 }
 
 /** The stage's idle rule as a sentence: what every stopped instance was judged by. */

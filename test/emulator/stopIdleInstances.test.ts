@@ -109,7 +109,6 @@ describe('stopIdleInstances against the emulator', () => {
       idle('asg', { tags: { ...OPT_IN, 'aws:autoscaling:groupName': 'web' } }),
       idle('eks', { tags: { ...OPT_IN, 'eks:cluster-name': 'main' } }),
       idle('spot', { spot: true }),
-      idle('protected', { disableApiStop: true }),
     ]);
     // Act
     const result = await invoke({});
@@ -141,7 +140,6 @@ describe('stopIdleInstances against the emulator', () => {
       asg: { decision: 'excluded', exclusion: 'auto-scaling-member' },
       eks: { decision: 'excluded', exclusion: 'eks-managed' },
       spot: { decision: 'excluded', exclusion: 'spot' },
-      protected: { decision: 'excluded', exclusion: 'stop-protection' },
     };
     for (const [name, verdict] of Object.entries(expected)) {
       expect(decisionOf(result, only(fleet, name)), name).toMatchObject(verdict);
@@ -153,7 +151,7 @@ describe('stopIdleInstances against the emulator', () => {
     );
     expect(page?.body).toContain(`stop      ${only(fleet, 'idle-a')}  t3.large`);
     expect(page?.body).toContain('Spared: 3 (busy-cpu 1, busy-network 1, not-enough-data 1)');
-    expect(page?.body).toContain('Excluded: 6 (');
+    expect(page?.body).toContain('Excluded: 5 (');
     expect(page?.body).toContain('DONE ec2.stop-instances: stopped 2 of 2 instance(s)');
   });
 
@@ -271,7 +269,7 @@ describe('stopIdleInstances against the emulator', () => {
     expect(second).toEqual(first);
   });
 
-  it('reports a refused stop per instance and still stops and tags the others', async () => {
+  it('reports a stop-protected instance as protected, not failed, and still stops and tags the others', async () => {
     // Arrange: the executor is handed a protected instance, as when protection is turned on after the scan.
     const fleet = await seedFleet([idle('a'), idle('refuses', { disableApiStop: true }), idle('b')]);
     const ids = [only(fleet, 'a'), only(fleet, 'refuses'), only(fleet, 'b')];
@@ -288,15 +286,16 @@ describe('stopIdleInstances against the emulator', () => {
     const outcome = await stopExecutor.execute(intent, { signal } as never);
     // Assert
     expect(outcome).toMatchObject({
-      status: 'failed',
-      error: { name: 'OperationNotPermitted' },
+      status: 'done',
       refs: {
         [only(fleet, 'a')]: 'stopped',
-        [only(fleet, 'refuses')]: 'failed: OperationNotPermitted',
+        [only(fleet, 'refuses')]: expect.stringMatching(/^not stopped: stop protection is on/),
         [only(fleet, 'b')]: 'stopped',
       },
     });
-    expect(outcome.detail).toContain('stopped 2 of 3 instance(s)');
+    expect(outcome.detail).toContain(
+      `stopped 2 of 3 instance(s): ${only(fleet, 'a')}, ${only(fleet, 'b')}; 1 refused by stop protection`,
+    );
     const seen = await instanceStates();
     expect(ids.map((id) => seen.get(id)?.state)).toEqual(['stopped', 'running', 'stopped']);
     const reason = seen.get(only(fleet, 'b'))?.tags['ops:stop-reason'] ?? '';
@@ -304,6 +303,60 @@ describe('stopIdleInstances against the emulator', () => {
     expect(reason).toMatch(/^idle-stop x+\.\.\.$/);
     expect(seen.get(only(fleet, 'a'))?.tags['ops:stop-reason']).toBe(reason);
     expect(seen.get(only(fleet, 'refuses'))?.tags['ops:stopped-by']).toBeUndefined();
+  });
+
+  it('stops optimistically: a stop-protected idle instance refuses, is excluded with the refusal as evidence, the others stop', async () => {
+    // Arrange: three idle instances, the middle one stop-protected (moto refuses StopInstances for it).
+    const fleet = await seedFleet([idle('a'), idle('protected', { disableApiStop: true }), idle('b')]);
+    // Act
+    const result = await invoke({});
+    // Assert: no per-instance protection read; one StopInstances refused, resent without the refuser.
+    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(0);
+    expect(callsOf('StopInstancesCommand').map((c) => (c.input.InstanceIds as string[]).length)).toEqual([
+      3, 2,
+    ]);
+    const seen = await instanceStates();
+    expect(['a', 'protected', 'b'].map((name) => seen.get(only(fleet, name))?.state)).toEqual([
+      'stopped',
+      'running',
+      'stopped',
+    ]);
+    expect(seen.get(only(fleet, 'protected'))?.tags['ops:stopped-by']).toBeUndefined();
+    expect(decisionOf(result, only(fleet, 'protected'))).toMatchObject({
+      decision: 'excluded',
+      exclusion: 'stop-protection',
+      reason: expect.stringMatching(
+        /^Stop protection is on: StopInstances refused it \(OperationNotPermitted\)/,
+      ),
+    });
+    expect(result).toMatchObject({
+      outcomes: [
+        { kind: 'ec2.stop-instances', status: 'done' },
+        { kind: 'sns.page', status: 'done' },
+      ],
+      findings: { counts: { stop: 2, excluded: 1 } },
+    });
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(
+      `1 refused by stop protection (disableApiStop): ${only(fleet, 'protected')}`,
+    );
+  });
+
+  it('makes no mutating call in a dry run with a stop-protected idle instance, and says protection was not read', async () => {
+    // Arrange
+    await seedFleet([idle('a'), idle('protected', { disableApiStop: true })]);
+    // Act
+    const result = await invoke(loadFixture('stopIdleInstances/manual-dry-run.json'));
+    // Assert
+    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
+    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(0);
+    expect([...(await instanceStates()).values()].map((i) => i.state)).toEqual(['running', 'running']);
+    expect(result).toMatchObject({
+      outcomes: [{ kind: 'ec2.stop-instances', status: 'skipped', reason: 'dry-run' }, { kind: 'sns.page' }],
+      findings: { counts: { stop: 2 } },
+    });
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain('stop protection not read (a live run stops optimistically');
   });
 
   it('never stops beyond the first decision when a failed run is retried', async () => {
@@ -351,7 +404,7 @@ describe('stopIdleInstances against the emulator', () => {
 });
 
 describe('the idle scan at fleet scale', () => {
-  it('stays within ceil(N/1000) describe pages, ceil(n/500) + ceil(2k/500) metric calls and n + 2k metrics', async () => {
+  it('stays within ceil(N/1000) describe pages, ceil(n/100) + ceil(2k/100) metric calls and n + 2k metrics', async () => {
     // Arrange: 1200 running in 15 reservations, 605 in scope, 4 of them CPU-idle (one busy on the network).
     const fleet = await seedFleet([
       { name: 'busy', count: 400, tags: OPT_IN, cpu: { hours: 1, value: 55 }, perReservation: 100 },
@@ -374,11 +427,11 @@ describe('the idle scan at fleet scale', () => {
     );
     expect(fleet.all).toHaveLength(N);
     expect(describes.length).toBeLessThanOrEqual(Math.ceil(N / 1000));
-    expect(metricCalls).toHaveLength(Math.ceil(n / 500) + Math.ceil((2 * k) / 500));
+    expect(metricCalls).toHaveLength(Math.ceil(n / 100) + Math.ceil((2 * k) / 100));
     expect(metricsRequested).toBe(n + 2 * k);
-    expect(metricCalls.every((c) => (c.input.MetricDataQueries as unknown[]).length <= 500)).toBe(true);
-    // Stop protection is read for the would-stop candidates only: 3 idle + the protected one.
-    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(4);
+    expect(metricCalls.every((c) => (c.input.MetricDataQueries as unknown[]).length <= 100)).toBe(true);
+    // Stop protection is not read: a live stop learns it from the refusal (the dry run plans 4 stops).
+    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(0);
     expect(result).toMatchObject({
       findings: {
         scanStats: {
@@ -387,7 +440,7 @@ describe('the idle scan at fleet scale', () => {
           instancesInScope: n,
           cpuIdleCandidates: k,
         },
-        counts: { stop: 3 },
+        counts: { stop: 4 },
       },
     });
     expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);

@@ -113,7 +113,7 @@ describe('onCostAnomaly handler: stopping idle instances', () => {
       kind: 'ec2.stop-instances',
       status: 'skipped',
       reason: 'dry-run',
-      detail: `would stop 2 instance(s): ${IDLE.join(', ')}`,
+      detail: `would stop 2 instance(s): ${IDLE.join(', ')}; stop protection not read (a live run stops optimistically and reports a protected instance when it refuses)`,
     });
     expect(pageBody()).toContain(
       `SKIPPED (dry-run) ec2.stop-instances: would stop 2 instance(s): ${IDLE.join(', ')}`,

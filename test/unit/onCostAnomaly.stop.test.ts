@@ -41,6 +41,7 @@ function fleet(
     cpu: new Map(all.map((i) => [i.instanceId, hourly(idle.includes(i) ? 1 : 60)])),
     netIn: new Map(all.map((i) => [i.instanceId, hourly(10_000)])),
     netOut: new Map(all.map((i) => [i.instanceId, hourly(10_000)])),
+    unreadable: new Map(),
     window: {
       start: new Date((END - 24 * 3600) * 1000).toISOString(),
       end: new Date(END * 1000).toISOString(),
@@ -52,8 +53,8 @@ function fleet(
       cpuIdleCandidates: idle.length,
       metricCalls: 2,
       metricsRequested: all.length + 2 * idle.length,
-      stopProtectionChecks: idle.length,
-      stopProtected: 0,
+      metricPagesFailed: 0,
+      instancesUnreadable: 0,
     },
     budget: { limit, usedInLastHour, remaining: Math.max(0, limit - usedInLastHour) },
   };

@@ -60,8 +60,8 @@ const stats: ScanStats = {
   cpuIdleCandidates: 0,
   metricCalls: 2,
   metricsRequested: 7,
-  stopProtectionChecks: 2,
-  stopProtected: 0,
+  metricPagesFailed: 0,
+  instancesUnreadable: 0,
 };
 
 interface Box {
@@ -83,6 +83,7 @@ function gathered(boxes: Box[], run: IdleRun, stopsInLastHour = 0): IdleScanGath
     cpu: series((b) => b.cpu),
     netIn: series((b) => b.network),
     netOut: series((b) => b.network),
+    unreadable: new Map(),
     window: { start: new Date((END - 86_400) * 1000).toISOString(), end: new Date(END * 1000).toISOString() },
     scanStats: stats,
     budget: {

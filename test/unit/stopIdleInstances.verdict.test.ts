@@ -380,6 +380,35 @@ describe('decideFleet', () => {
     expect(verdict).toMatchObject({ decision: 'spare', status: 'not-enough-data' });
   });
 
+  it('spares an unreadable instance as no-data (metrics unavailable) and gives its stop to the next idle one', () => {
+    // Arrange: both quiet; the quieter one's GetMetricData page failed, so its (partial) series are not judged.
+    const unreadable = makeInstance({ instanceId: 'i-00000000000000001' });
+    const readable = makeInstance({ instanceId: 'i-00000000000000002' });
+    const metrics = quietMetrics([unreadable.instanceId, readable.instanceId]);
+    metrics.cpu[unreadable.instanceId] = hourly(24, 0.5);
+
+    // Act
+    const [first, second] = decideFleet({
+      instances: [unreadable, readable],
+      cpu: new Map(Object.entries(metrics.cpu)),
+      netIn: new Map(Object.entries(metrics.netIn)),
+      netOut: new Map(Object.entries(metrics.netOut)),
+      unreadable: new Map([
+        [unreadable.instanceId, 'GetMetricData page 1 of 1 (CPUUtilization) failed: TimeoutError'],
+      ]),
+      policy,
+      scope: 'opt-in',
+      maxStopsPerHour: 1,
+    });
+
+    // Assert
+    expect(first).toMatchObject({ decision: 'spare', status: 'no-data', estimatedMonthlySavingUsd: 0 });
+    expect(first?.reason).toBe(
+      'No data (metrics unavailable): GetMetricData page 1 of 1 (CPUUtilization) failed: TimeoutError; not stopped for what could not be read.',
+    );
+    expect(second).toMatchObject({ decision: 'stop', status: 'idle' });
+  });
+
   it('spares an instance whose CPU reaches the threshold', () => {
     // Arrange
     const instance = makeInstance();

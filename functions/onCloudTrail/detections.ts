@@ -1,6 +1,11 @@
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import { changes } from './detections/changes.ts';
-import type { Found, RemediationTarget } from './detections/declaration.ts';
+import {
+  type DetectionContext,
+  type Found,
+  type RemediationTarget,
+  TRUSTS_NO_ONE,
+} from './detections/declaration.ts';
 import {
   adminPolicyAttached,
   rootAccessKeyCreated,
@@ -66,7 +71,7 @@ export const WATCHED_CALLS = watchedCalls(DETECTIONS);
 /** The EventBridge patterns of onCloudTrail's rules, one rule each. */
 export const EVENT_PATTERNS = eventPatterns(DETECTIONS);
 
-const BY_NAME = new Map<DetectionName, (e: CloudTrailEvent) => Found | undefined>(
+const BY_NAME = new Map<DetectionName, (e: CloudTrailEvent, context: DetectionContext) => Found | undefined>(
   DETECTIONS.map((d) => [d.name, d.match]),
 );
 
@@ -81,13 +86,17 @@ const finding = (detection: DetectionName, found: Found): Finding => {
  * Every detection the record matches, in catalogue order. A failed call matches nothing but the
  * unauthorized-call detection, and that only for refusals: a call that did not happen changed nothing.
  */
-export function detect(e: CloudTrailEvent, order: readonly DetectionName[]): Finding[] {
+export function detect(
+  e: CloudTrailEvent,
+  order: readonly DetectionName[],
+  context: DetectionContext = TRUSTS_NO_ONE,
+): Finding[] {
   if (e.detail.errorCode !== undefined) {
-    const refused = unauthorizedApiCall.match(e);
+    const refused = unauthorizedApiCall.match(e, context);
     return refused ? [finding(unauthorizedApiCall.name, refused)] : [];
   }
   return order.flatMap((name) => {
-    const found = BY_NAME.get(name)?.(e);
+    const found = BY_NAME.get(name)?.(e, context);
     return found ? [finding(name, found)] : [];
   });
 }

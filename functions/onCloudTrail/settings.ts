@@ -52,6 +52,19 @@ const DetectionSetting = z.strictObject({
 
 export const CloudTrailSettings = z.strictObject({
   detections: z.partialRecord(DetectionName, DetectionSetting).default({}),
+  /**
+   * Accounts a trust policy, a share or a resource policy may name without paging (your other accounts,
+   * a vendor you trust): anything else outside the record's own account is foreign.
+   */
+  trustedAccounts: z
+    .array(z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }))
+    .max(1000)
+    .default([]),
+  /** Your AWS Organization's id: a policy narrowed by aws:PrincipalOrgID to it admits no one foreign. */
+  organizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/, { message: 'must be an organization id (o- and 10 to 32 characters)' })
+    .optional(),
 });
 export type CloudTrailSettings = z.infer<typeof CloudTrailSettings>;
 

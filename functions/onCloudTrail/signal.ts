@@ -113,7 +113,11 @@ export function observeCloudTrail(
   event: CloudTrailEvent,
   env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
 ): Observation<CloudTrailFacts> {
-  const findings = detect(event, DETECTION_NAMES);
+  const { trustedAccounts, organizationId } = env.config.cloudTrail;
+  const findings = detect(event, DETECTION_NAMES, {
+    trustedAccounts: new Set(trustedAccounts),
+    ...(organizationId ? { organizationId } : {}),
+  });
   const all = findings.map((finding) => ({
     finding,
     settings: detectionSettings(env.config.cloudTrail, finding.detection),

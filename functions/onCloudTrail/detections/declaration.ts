@@ -27,6 +27,21 @@ export interface Found {
   remediation?: RemediationTarget;
 }
 
+/** What a detection may know of the stage besides the record: whom the stage trusts. */
+export interface DetectionContext {
+  /** Accounts the stage trusts (`cloudTrail.trustedAccounts`); the record's own account always is. */
+  trustedAccounts: ReadonlySet<string>;
+  /** The stage's organization (`cloudTrail.organizationId`), if set. */
+  organizationId?: string;
+}
+
+/** A stage that trusts no other account and names no organization. */
+export const TRUSTS_NO_ONE: DetectionContext = { trustedAccounts: new Set() };
+
+/** Whether an account a record names is outside the record's own account and the stage's trusted ones. */
+export const isForeignAccount = (account: string, e: CloudTrailEvent, context: DetectionContext): boolean =>
+  account !== e.detail.recipientAccountId && account !== e.account && !context.trustedAccounts.has(account);
+
 /**
  * One CloudTrail detection, declared once: the catalogue (settings.ts), the event pattern, the
  * remediation's executor and IAM statement are all derived from these fields.
@@ -52,7 +67,7 @@ export interface Detection<Name extends string = string> {
    * detection of refused calls (see `detect`). Request parameters are untrusted JSON: every value taken
    * from them is checked against its AWS format before it reaches a page line or a remediation.
    */
-  match(e: CloudTrailEvent): Found | undefined;
+  match(e: CloudTrailEvent, context: DetectionContext): Found | undefined;
 }
 
 /** Keeps a declaration's name as its literal type, so the settings' enum is derived from the list. */

@@ -29,7 +29,7 @@ export const idleStopReadStatements = (): IamStatement[] => [
   {
     Sid: 'ReadFleet',
     Effect: 'Allow',
-    Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'cloudwatch:GetMetricData'],
+    Action: ['ec2:DescribeInstances', 'cloudwatch:GetMetricData'],
     Resource: '*',
   },
 ];

@@ -200,7 +200,6 @@ describe('the packaged template: roles', () => {
     // Assert
     expect(ec2Actions.sort()).toEqual([
       'ec2:CreateTags',
-      'ec2:DescribeInstanceAttribute',
       'ec2:DescribeInstances',
       'ec2:StopInstances',
     ]);

@@ -12,7 +12,7 @@ import type {
   MutatingExecutor,
   RateGuardKey,
 } from '#shared/executors/types.ts';
-import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim } from '#shared/state/rateGuard.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
@@ -246,11 +246,20 @@ function report<I extends Intent>(signal: Signal, result: PipelineResult, execut
   });
 }
 
+export interface RunOptions {
+  /**
+   * Takes a successful delivery's action log to write with the delivery's idempotency completion, in
+   * one round trip (DeliveryLeaseStore.completeWith); false when it cannot, and the log is written here.
+   */
+  logWithCompletion?: (entries: ActionLogEntry[]) => boolean;
+}
+
 /** Runs one event through a function's steps and reports it; throws when an action failed. */
 export async function runFunction<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
   spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
   event: z.output<S>,
   site: InvocationSite,
+  options: RunOptions = {},
 ): Promise<PipelineResult<Findings>> {
   const cfg = config();
   const observation = spec.observe(event, { site, config: cfg });
@@ -281,18 +290,19 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
   };
   report(signal, result, spec.executors);
   spec.measure?.(result);
-  await writeActionLog(
-    actionLogEntries(
-      signal,
-      cfg.functionName,
-      runConfig.dryRun,
-      plan.notes,
-      outcomes,
-      cfg.actionLogRetentionDays,
-      forcedDryRun,
-    ),
+  const entries = actionLogEntries(
+    signal,
+    cfg.functionName,
+    runConfig.dryRun,
+    plan.notes,
+    outcomes,
+    cfg.actionLogRetentionDays,
+    forcedDryRun,
   );
+  const failing = deadline !== undefined || outcomes.some((o) => o.status === 'failed');
+  // A failing delivery completes nothing (its record is deleted for the retry): its log goes now.
+  if (failing || !options.logWithCompletion?.(entries)) await writeActionLog(entries);
   if (deadline) throw deadline;
-  if (outcomes.some((o) => o.status === 'failed')) throw new ActionFailedError(result);
+  if (failing) throw new ActionFailedError(result);
   return result;
 }

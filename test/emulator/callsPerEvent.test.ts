@@ -92,3 +92,19 @@ describe('calls per delivery: the delivery tail', () => {
     expect(writing('#action#')).toHaveLength(0);
   });
 });
+
+describe('calls per delivery: onAlarm first ALARM with a runbook', () => {
+  it('claims the rate guard slot in the runbook start transaction', async () => {
+    // Act
+    const result = await deliver(alarm('ALARM'));
+    // Assert: started and paged; one round trip wrote the rate guard slot and the start's claim.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'ssm.start-automation done',
+      'sns.page done',
+    ]);
+    const rateWrites = writing('#rate-guard#');
+    expect(rateWrites).toHaveLength(1);
+    expect(rateWrites[0]?.operation).toBe('TransactWriteItems');
+    expect(rateWrites[0]?.ids.some((id) => id.includes('#runbook-starts#'))).toBe(true);
+  });
+});

@@ -13,8 +13,14 @@
  * an event, some at once) and concurrency between incidents; it must change nothing.
  *
  * Concurrency: moto applies DynamoDB conditional writes non-atomically under concurrent requests, while
- * DynamoDB applies the writes to one item one at a time; the state-table calls are therefore sent to
- * moto one at a time (test/support/emulator.ts), and the figures include that queue.
+ * DynamoDB applies the writes to one item one at a time. The state-table calls are therefore sent to
+ * moto one at a time per item, and a transaction alone (moto's rollback copies every table): calls on
+ * different items run at once, as in DynamoDB, so the figures measure the code rather than a queue of
+ * the bench's own.
+ * `STORM_STATE_QUEUE=global` sends them one at a time overall, as the bench did before, to compare.
+ *
+ * Calls per delivery: every AWS call the functions make (state table, pages, actions, reads), counted
+ * as the SDK sends it, divided by the deliveries.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +34,7 @@ import { createLocalStack } from '../../test/support/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../../test/support/moto.ts';
 import { seededRandom } from '../../test/support/random.ts';
 import { isEventBridgeEvent } from '../../test/support/routing.ts';
+import { idsOf } from '../../test/support/stateCalls.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
 
 type Event = Record<string, unknown>;
@@ -50,6 +57,8 @@ interface Tally {
 interface RunFigures extends Tally {
   label: string;
   deliveries: number;
+  /** Every AWS call of the run. */
+  calls: number;
   wallMs: number;
   p50: number;
   p99: number;
@@ -110,8 +119,24 @@ const STACK_OWN_CLIENTS = new Set(['shared/aws/dynamodb.ts', 'shared/aws/sns.ts'
  * functions' clients; tagging a stopped instance is part of its stop). moto has no SSM Automation:
  * StartAutomationExecution is answered here, and counted.
  */
-async function installCounters(): Promise<{ tally: Tally; reset(): void }> {
+async function installCounters(): Promise<{ tally: Tally; calls(): number; reset(): void }> {
   const tally: Tally = { pages: 0, resolves: 0, actions: 0 };
+  let calls = 0;
+  // Every client, the state table's and the pages' included: the calls a delivery costs. Once per
+  // middleware stack (the documents client shares the DynamoDB client's).
+  type Stack = { add: (...args: unknown[]) => void };
+  const stacks = new Set<Stack>();
+  for (const { client } of await loadAwsClients())
+    stacks.add((client as { middlewareStack: Stack }).middlewareStack);
+  for (const stack of stacks) {
+    stack.add(
+      (next: (args: unknown) => Promise<unknown>) => (args: unknown) => {
+        calls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'stormCallCounter' },
+    );
+  }
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
     (next, context) => async (args) => {
@@ -146,12 +171,48 @@ async function installCounters(): Promise<{ tally: Tally; reset(): void }> {
   }
   return {
     tally,
+    calls: () => calls,
     reset() {
+      calls = 0;
       tally.pages = 0;
       tally.resolves = 0;
       tally.actions = 0;
     },
   };
+}
+
+/**
+ * Sends this process's state-table calls to moto one at a time per item: a call waits for the calls
+ * before it on each item it names, calls on other items go at once. A transaction goes alone: moto
+ * copies every table to roll one back, which fails (HTTP 500) while another call writes. Calls that
+ * name no item (a query) wait only for a transaction. Call after the handler is imported.
+ */
+async function sendStateTableCallsOnePerItem(): Promise<void> {
+  const { dynamodb } = await import('#shared/aws/dynamodb.ts');
+  const tails = new Map<string, Promise<unknown>>();
+  const inFlight = new Set<Promise<unknown>>();
+  let transaction: Promise<unknown> = Promise.resolve();
+  dynamodb.middlewareStack.add(
+    (next, context) => (args) => {
+      const alone = context.commandName === 'TransactWriteItemsCommand';
+      const ids = alone ? [] : idsOf(args.input as Record<string, unknown>);
+      const before = alone
+        ? Promise.all([transaction, ...inFlight])
+        : Promise.all([transaction, ...ids.map((id) => tails.get(id))]);
+      const run = before.then(() => next(args));
+      const settled = run.catch(() => undefined);
+      if (alone) transaction = settled;
+      for (const id of ids) tails.set(id, settled);
+      inFlight.add(settled);
+      // Forget a call once done, so the maps stay the size of the calls in flight.
+      void settled.then(() => {
+        inFlight.delete(settled);
+        for (const id of ids) if (tails.get(id) === settled) tails.delete(id);
+      });
+      return run;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'stateTableOnePerItemForBench' },
+  );
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -202,7 +263,8 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const { setDeduplicationForBench } = await import('#shared/runtime/deduplication.ts');
     const handlers = new Map<string, Handler>();
     for (const entry of registry) handlers.set(entry.name, (await entry.loadHandler()) as Handler);
-    await sendStateTableCallsOneAtATime();
+    if (process.env.STORM_STATE_QUEUE === 'global') await sendStateTableCallsOneAtATime();
+    else await sendStateTableCallsOnePerItem();
     const counters = await installCounters();
 
     const templates = registry.flatMap(({ name }) =>
@@ -348,6 +410,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
         wallMs,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
+        calls: counters.calls(),
         ...counters.tally,
         refusedInProgress,
         errors,
@@ -379,6 +442,7 @@ export function printStorm(result: StormResult): boolean {
     ['events/s', (r) => (r.deliveries / (r.wallMs / 1000)).toFixed(0), ''],
     ['p50 ms per delivery', (r) => r.p50.toFixed(1), ''],
     ['p99 ms per delivery', (r) => r.p99.toFixed(1), ''],
+    ['AWS calls per delivery', (r) => (r.calls / r.deliveries).toFixed(2), ''],
     ['pages', (r) => String(r.pages), String(expected.pages)],
     ['resolve notices', (r) => String(r.resolves), String(expected.resolves)],
     ['actions', (r) => String(r.actions), String(expected.actions)],

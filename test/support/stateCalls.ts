@@ -25,7 +25,7 @@ interface Written {
 }
 
 /** The ids a low-level request names: its key or item, a batch's or a transaction's items. */
-function idsOf(input: Record<string, unknown>): string[] {
+export function idsOf(input: Record<string, unknown>): string[] {
   const one = (w: Written | undefined) => w?.Key?.id?.S ?? w?.Item?.id?.S;
   const ids: (string | undefined)[] = [one(input as Written)];
   for (const requests of Object.values((input.RequestItems ?? {}) as Record<string, unknown[]>)) {

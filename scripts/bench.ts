@@ -7,6 +7,7 @@
  * --quick` or BENCH_QUICK=1): the shipped build and its baseline only, a fleet of 100, a storm of 100.
  * `npm run bench -- --cold-start`: the cold-start part alone (with --quick: shipped build and baseline).
  * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000).
+ * `npm run bench -- --calls`: the calls-per-event table alone (also part of the default run, after the storm).
  * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
  * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
  * (default 1000).
@@ -28,6 +29,7 @@ import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const coldStartOnly = process.argv.includes('--cold-start');
 const idleScanOnly = process.argv.includes('--idle-scan');
+const callsOnly = process.argv.includes('--calls');
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const progress = (line: string) => console.log(`[${elapsed()}] ${line}`);
@@ -47,6 +49,22 @@ if (idleScanOnly) {
   printIdleScanTable(await benchIdleScan(sizes, {}, progress));
   console.log(`\nbench took ${elapsed()}`);
   process.exit(0);
+}
+
+// Each in its own process: it starts its own moto, and the SDK clients are built on import, pointing at
+// the emulator of the process that imported them first.
+const runScript = (script: string, env: Record<string, string>) =>
+  new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench', script)], {
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+
+if (callsOnly) {
+  progress('calls per typical event, beside the floor (moto, through a counting proxy)');
+  process.exit(await runScript('calls.ts', {}));
 }
 
 console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
@@ -85,23 +103,15 @@ const idle = await benchIdleScan(sizes, {}, progress);
 console.log('');
 printIdleScanTable(idle);
 
-// Each in its own process: it starts its own moto, and the SDK clients are built on import, pointing at
-// the emulator of the process that imported them first.
-const runScript = (script: string, env: Record<string, string>) =>
-  new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench', script)], {
-      stdio: 'inherit',
-      env: { ...process.env, ...env },
-    });
-    child.on('exit', (code) => resolve(code ?? 1));
-  });
-
 progress('2/3 calls per stop: a run of idle instances, each with its own CPU figures (moto)');
 const taggingExit = await runScript('stopTagging.ts', { STOP_TAGGING_SIZES: quick ? '10' : '10,100,500' });
 
 const stormEvents = process.env.STORM_EVENTS ?? (quick ? '100' : '1000');
 progress(`3/3 event storm: ${stormEvents} deliveries`);
 const stormExit = await runScript('storm.ts', { STORM_EVENTS: stormEvents });
+progress('3/3 calls per typical event, beside the floor (moto, through a counting proxy)');
+const callsExit = await runScript('calls.ts', {});
 if (taggingExit !== 0) console.log('\nthe calls-per-stop part failed (above)');
+if (callsExit !== 0) console.log('\nthe calls-per-event part failed (above)');
 console.log(`\nbench took ${elapsed()}${stormExit === 0 ? '' : '; the storm failed its check (above)'}`);
-process.exitCode = stormExit || taggingExit;
+process.exitCode = stormExit || taggingExit || callsExit;

@@ -3,6 +3,7 @@ import { backup } from '#shared/aws/backup.ts';
 import type { RetryBackupIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
 import { claimBackupRetry, recordBackupRetry } from '#shared/state/backupRetries.ts';
+import { rateSlotUpdate } from '#shared/state/rateGuard.ts';
 import type { MutatingExecutor } from './types.ts';
 
 const describeRetry = (intent: RetryBackupIntent) =>
@@ -64,12 +65,19 @@ export const retryBackupExecutor: MutatingExecutor<RetryBackupIntent> = {
   budgetMs: 10_000,
   // One slot per failed job: a duplicate or retried delivery of its failure holds the same one.
   rateGuard: (intent) => ({ rule: 'backup-retry', actionId: intent.failedJobId }),
+  // The slot is claimed in the retry claim's own transaction: one round trip, both or neither.
+  joinsRateGuard: true,
   // A dry run asks AWS nothing: the preview says who would check the resource.
   preview: (intent) =>
     `start ${describeRetry(intent)}; AWS Backup refuses the retry if the resource no longer exists`,
   async execute(intent, ctx) {
     try {
-      const claim = await claimBackupRetry(intent.failedJobId, ctx.signal.correlationId);
+      const slot = ctx.rateSlot && rateSlotUpdate(ctx.rateSlot, ctx.rateSlot.actionId);
+      const claim = await claimBackupRetry(intent.failedJobId, ctx.signal.correlationId, slot);
+      if (!claim.claimed && 'rateLimited' in claim) {
+        // The runtime words the refusal and pages the trip once (shared/runtime/pipeline.ts).
+        return skipped(intent.kind, 'rate-limited', `did not retry job ${intent.failedJobId}: rate guard`);
+      }
       if (!claim.claimed) {
         const earlier = claim.earlier;
         const by = earlier

@@ -11,6 +11,7 @@ import {
   type AutomationExecutionRecord,
   recordAutomationExecution,
 } from '#shared/state/automationExecutions.ts';
+import { rateSlotUpdate } from '#shared/state/rateGuard.ts';
 import { claimRunbookStart, type EarlierStart, recordRunbookExecution } from '#shared/state/runbookStarts.ts';
 import type { MutatingExecutor } from './types.ts';
 
@@ -98,6 +99,9 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
   // a rule acts on (retries, duplicates and a Metrics Insights alarm's contributors share the slot), and
   // runbooks.maxStartsPerIncident bounds the starts within one.
   rateGuard: (intent, ctx) => ({ rule: intent.rule, actionId: `${ctx.signal.incidentKey}|${intent.rule}` }),
+  // The slot is claimed in the start's own transaction (claimRunbookStart): one round trip, and a start
+  // refused by its limit or a recovery takes no slot.
+  joinsRateGuard: true,
   // A dry run claims no start slot, so its preview cannot say whether the per-incident limit would refuse.
   preview: (intent) => `start ${describeStart(intent)} (rule ${intent.rule})`,
   async execute(intent, ctx) {
@@ -115,7 +119,12 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
         cooldownSeconds: cooldownMinutes * 60,
         // Unreadable times were refused by the schema; now is the conservative fallback.
         alarmAtMs: parseAwsTimestamp(ctx.signal.occurredAt) ?? Date.now(),
+        ...(ctx.rateSlot ? { rateSlot: rateSlotUpdate(ctx.rateSlot, ctx.rateSlot.actionId) } : {}),
       });
+      if (!claim.allowed && 'rateLimited' in claim) {
+        // The runtime words the refusal and pages the trip once (shared/runtime/pipeline.ts).
+        return skipped(intent.kind, 'rate-limited', `did not start ${target}: the rate guard refused it`);
+      }
       if (!claim.allowed && 'recoveredAt' in claim) {
         // The OK was handled after this delivery's gather: staleness gates the start too, atomically.
         return skipped(

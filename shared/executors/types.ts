@@ -10,6 +10,18 @@ export interface ExecutionContext {
   prior: Outcome[];
   /** Why the kill switch made this run dry (`Forced dry-run by /ops-autopilot/<stage>/mode: set to dry-run`), when it did. */
   forcedDryRun?: string;
+  /** The rate guard's slot, for an executor that claims it in its own transaction (`joinsRateGuard`). */
+  rateSlot?: RateSlot;
+}
+
+/** A rate guard slot to claim: the rule's window and the action's id (shared/state/rateGuard.ts). */
+export interface RateSlot {
+  rule: string;
+  actionId: string;
+  maxActions: number;
+  windowSeconds: number;
+  /** Epoch ms the window is computed from. */
+  atMs: number;
 }
 
 /**
@@ -51,6 +63,11 @@ export interface MutatingExecutor<I extends Intent> extends ExecutorBase<I> {
   budgetMs: number;
   /** Required, so no mutation escapes the per-rule rate guard (shared/runtime/pipeline.ts). */
   rateGuard(intent: I, ctx: ExecutionContext): RateGuardKey;
+  /**
+   * Claims `ctx.rateSlot` in the same transaction as its own claim, one round trip instead of two, and
+   * answers `skipped` with reason `rate-limited` when the slot is refused; the runtime claims none.
+   */
+  joinsRateGuard?: true;
 }
 
 /** Tells people (pages): runs in dry-run too, since a dry-run stage still pages. */

@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
+import { writeActionLog } from '#shared/state/actionLog.ts';
 import { DeliveryLeaseStore } from '#shared/state/deliveryLease.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
 import { deduplicationIsOn } from './deduplication.ts';
@@ -195,10 +196,18 @@ export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends In
   spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
 ) {
   const fn = async (event: z.output<S>, context: Context): Promise<unknown> => {
+    // The action log rides with the idempotency completion (one round trip) when this invocation holds
+    // a delivery record; otherwise (no record, or deduplication off) the pipeline writes it.
+    const lease = () => (deduplicationIsOn() ? leases.get(context) : undefined);
     try {
-      const result = await runFunction(spec, event, invocationSiteOf(context));
+      const result = await runFunction(spec, event, invocationSiteOf(context), {
+        logWithCompletion: (entries) => lease()?.completeWith(entries) ?? false,
+      });
       return spec.respond ? spec.respond(result, event) : result;
     } catch (error) {
+      // Deferred, but the delivery failed after all: the log is written now, before the retry.
+      const unwritten = lease()?.takeUnwritten() ?? [];
+      if (unwritten.length > 0) await writeActionLog(unwritten);
       if (error instanceof EventRejected) throw rejectEvent(spec.name, error.issues);
       throw error;
     }

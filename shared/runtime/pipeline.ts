@@ -11,9 +11,10 @@ import type {
   ExecutorMap,
   MutatingExecutor,
   RateGuardKey,
+  RateSlot,
 } from '#shared/executors/types.ts';
-import { actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
-import { claimRateSlot, claimTripNotice, type RateClaim } from '#shared/state/rateGuard.ts';
+import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
+import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
@@ -90,45 +91,75 @@ function tripPage(
   };
 }
 
-/**
- * The per-rule rate guard, before a live mutation: a slot is claimed in the state table (atomic, keyed
- * by the action's idempotency id). Refused: the action is `rate-limited`, and the first refused delivery
- * of the window pages that the guard tripped.
- */
-async function guardRate<I extends Intent>(
+/** The rate guard slot a live mutation claims: its rule's limit and window, its action's id. */
+function rateSlotOf<I extends Intent>(
   executor: MutatingExecutor<I>,
   intent: I,
   ctx: ExecutionContext,
-): Promise<Outcome[] | undefined> {
+): RateSlot {
   const key = executor.rateGuard(intent, ctx);
   const { maxActions, windowMinutes } = rateLimitFor(ctx.config.rateGuard, key.rule);
-  let claim: RateClaim;
-  try {
-    claim = await claimRateSlot(
-      { rule: key.rule, maxActions, windowSeconds: windowMinutes * 60, atMs: Date.now() },
-      key.actionId,
-    );
-  } catch (error) {
-    return [failed(intent.kind, error, `could not claim a rate guard slot for ${key.rule}; nothing done`)];
-  }
-  if (claim.allowed) return undefined;
+  return { ...key, maxActions, windowSeconds: windowMinutes * 60, atMs: Date.now() };
+}
+
+/**
+ * A mutation the rate guard refused: `rate-limited`, and the first refused delivery of the window pages
+ * that the guard tripped.
+ */
+async function refusedByRate<I extends Intent>(
+  executor: MutatingExecutor<I>,
+  intent: I,
+  ctx: ExecutionContext,
+  slot: RateSlot,
+): Promise<Outcome[]> {
+  const { start, end } = windowOf(slot);
+  const claim: RateClaim = { allowed: false, windowStart: start, windowEnd: end };
+  const minutes = slot.windowSeconds / 60;
   const preview = executor.preview(intent, ctx);
   const refusedAt = new Date(claim.windowEnd * 1000).toISOString();
   const refusal = skipped(
     intent.kind,
     'rate-limited',
-    `not done: would ${preview}; the rate guard allows ${maxActions} action(s) of ${key.rule} per ${windowMinutes} min, all used until ${refusedAt}`,
+    `not done: would ${preview}; the rate guard allows ${slot.maxActions} action(s) of ${slot.rule} per ${minutes} min, all used until ${refusedAt}`,
   );
   let notify: boolean;
   try {
-    notify = await claimTripNotice(key.rule, claim.windowStart, ctx.signal.correlationId);
+    notify = await claimTripNotice(slot.rule, claim.windowStart, ctx.signal.correlationId);
   } catch (error) {
-    return [refusal, failed('sns.page', error, `could not claim the rate guard page for ${key.rule}`)];
+    return [refusal, failed('sns.page', error, `could not claim the rate guard page for ${slot.rule}`)];
   }
   if (!notify) return [refusal];
-  logger.warn('rate guard tripped', { rule: key.rule, maxActions, windowMinutes });
-  const page = tripPage(ctx.signal, ctx.config, key, claim, preview);
+  logger.warn('rate guard tripped', { rule: slot.rule, maxActions: slot.maxActions, windowMinutes: minutes });
+  const page = tripPage(ctx.signal, ctx.config, slot, claim, preview);
   return [refusal, await pageExecutor.execute(page, { ...ctx, prior: [...ctx.prior, refusal] })];
+}
+
+/**
+ * The per-rule rate guard around a live mutation: a slot is claimed in the state table (atomic, keyed
+ * by the action's idempotency id) before the executor runs, or, for an executor that joins it to its
+ * own claim, in that claim's transaction. Refused: see refusedByRate.
+ */
+async function guardedExecute<I extends Intent>(
+  executor: MutatingExecutor<I>,
+  intent: I,
+  ctx: ExecutionContext,
+): Promise<Outcome[]> {
+  const slot = rateSlotOf(executor, intent, ctx);
+  if (executor.joinsRateGuard) {
+    const outcome = await executor.execute(intent, { ...ctx, rateSlot: slot });
+    if (outcome.status === 'skipped' && outcome.reason === 'rate-limited') {
+      return refusedByRate(executor, intent, ctx, slot);
+    }
+    return [outcome];
+  }
+  let claim: RateClaim;
+  try {
+    claim = await claimRateSlot(slot, slot.actionId);
+  } catch (error) {
+    return [failed(intent.kind, error, `could not claim a rate guard slot for ${slot.rule}; nothing done`)];
+  }
+  if (!claim.allowed) return refusedByRate(executor, intent, ctx, slot);
+  return [await executor.execute(intent, ctx)];
 }
 
 async function execute<I extends Intent>(
@@ -161,12 +192,7 @@ async function execute<I extends Intent>(
       outcomes.push(failed(intent.kind, late, `not started: would ${executor.preview(intent, ctx)}`));
       return { outcomes, deadline: late };
     }
-    const refused = await guardRate(executor, intent, ctx);
-    if (refused) {
-      outcomes.push(...refused);
-      continue;
-    }
-    outcomes.push(await executor.execute(intent, ctx));
+    outcomes.push(...(await guardedExecute(executor, intent, ctx)));
   }
   return { outcomes };
 }
@@ -246,11 +272,20 @@ function report<I extends Intent>(signal: Signal, result: PipelineResult, execut
   });
 }
 
+export interface RunOptions {
+  /**
+   * Takes a successful delivery's action log to write with the delivery's idempotency completion, in
+   * one round trip (DeliveryLeaseStore.completeWith); false when it cannot, and the log is written here.
+   */
+  logWithCompletion?: (entries: ActionLogEntry[]) => boolean;
+}
+
 /** Runs one event through a function's steps and reports it; throws when an action failed. */
 export async function runFunction<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
   spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
   event: z.output<S>,
   site: InvocationSite,
+  options: RunOptions = {},
 ): Promise<PipelineResult<Findings>> {
   const cfg = config();
   const observation = spec.observe(event, { site, config: cfg });
@@ -281,18 +316,19 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
   };
   report(signal, result, spec.executors);
   spec.measure?.(result);
-  await writeActionLog(
-    actionLogEntries(
-      signal,
-      cfg.functionName,
-      runConfig.dryRun,
-      plan.notes,
-      outcomes,
-      cfg.actionLogRetentionDays,
-      forcedDryRun,
-    ),
+  const entries = actionLogEntries(
+    signal,
+    cfg.functionName,
+    runConfig.dryRun,
+    plan.notes,
+    outcomes,
+    cfg.actionLogRetentionDays,
+    forcedDryRun,
   );
+  const failing = deadline !== undefined || outcomes.some((o) => o.status === 'failed');
+  // A failing delivery completes nothing (its record is deleted for the retry): its log goes now.
+  if (failing || !options.logWithCompletion?.(entries)) await writeActionLog(entries);
   if (deadline) throw deadline;
-  if (outcomes.some((o) => o.status === 'failed')) throw new ActionFailedError(result);
+  if (failing) throw new ActionFailedError(result);
   return result;
 }

@@ -1,5 +1,6 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import type { TransactUpdate } from './rateGuard.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
@@ -26,29 +27,57 @@ export interface RetryClaim {
   retryJobId?: string;
 }
 
-export type ClaimResult = { claimed: true } | { claimed: false; earlier?: RetryClaim };
+export type ClaimResult =
+  | { claimed: true }
+  | { claimed: false; earlier?: RetryClaim }
+  /** The rate guard's window is full: nothing claimed. */
+  | { claimed: false; rateLimited: true };
 
-/** Claims the one retry of `failedJobId` for this delivery; false (with the earlier claim) when another delivery holds it. */
-export async function claimBackupRetry(failedJobId: string, correlationId: string): Promise<ClaimResult> {
+/** The one condition of a transaction's items that failed, by position. */
+function cancelledAt(error: unknown): number | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  const at = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+  return at < 0 ? undefined : at;
+}
+
+/**
+ * Claims the one retry of `failedJobId` for this delivery; false (with the earlier claim) when another
+ * delivery holds it. With the rate guard's slot (rateSlotUpdate), both are claimed in one transaction:
+ * both hold or neither, in one round trip.
+ */
+export async function claimBackupRetry(
+  failedJobId: string,
+  correlationId: string,
+  rateSlot?: TransactUpdate,
+): Promise<ClaimResult> {
+  const claim: TransactUpdate = {
+    TableName: stateTable(),
+    Key: { id: claimKey(failedJobId) },
+    ConditionExpression: 'attribute_not_exists(id) OR claimedBy = :cid',
+    UpdateExpression:
+      'SET failedJobId = :job, claimedBy = :cid, claimedAt = if_not_exists(claimedAt, :now), expiration = :ttl',
+    ExpressionAttributeValues: {
+      ':job': failedJobId,
+      ':cid': correlationId,
+      ':now': nowSeconds(),
+      ':ttl': nowSeconds() + RETENTION,
+    },
+  };
   try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id: claimKey(failedJobId) },
-        ConditionExpression: 'attribute_not_exists(id) OR claimedBy = :cid',
-        UpdateExpression:
-          'SET failedJobId = :job, claimedBy = :cid, claimedAt = if_not_exists(claimedAt, :now), expiration = :ttl',
-        ExpressionAttributeValues: {
-          ':job': failedJobId,
-          ':cid': correlationId,
-          ':now': nowSeconds(),
-          ':ttl': nowSeconds() + RETENTION,
-        },
-      }),
-    );
+    if (rateSlot) {
+      // The slot first: a full window refuses the retry before its claim is looked at.
+      await documents.send(
+        new TransactWriteCommand({ TransactItems: [{ Update: rateSlot }, { Update: claim }] }),
+      );
+    } else {
+      await documents.send(new UpdateCommand(claim));
+    }
     return { claimed: true };
   } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
+    const at = cancelledAt(error);
+    if (at === 0 && rateSlot) return { claimed: false, rateLimited: true };
+    if (!isConditionalFailure(error) && at === undefined) throw error;
     const earlier = await readClaim(failedJobId).catch(() => undefined);
     return { claimed: false, ...(earlier ? { earlier } : {}) };
   }
@@ -68,25 +97,31 @@ async function readClaim(failedJobId: string): Promise<RetryClaim | undefined> {
   };
 }
 
-/** Records the retry job AWS started for `failedJobId`, under both records. */
+/** Records the retry job AWS started for `failedJobId`, under both records, in one round trip. */
 export async function recordBackupRetry(failedJobId: string, retryJobId: string): Promise<void> {
   await documents.send(
-    new PutCommand({
-      TableName: stateTable(),
-      Item: {
-        id: retryJobKey(retryJobId),
-        retryOf: failedJobId,
-        at: nowSeconds(),
-        expiration: nowSeconds() + RETENTION,
-      },
-    }),
-  );
-  await documents.send(
-    new UpdateCommand({
-      TableName: stateTable(),
-      Key: { id: claimKey(failedJobId) },
-      UpdateExpression: 'SET retryJobId = :rid',
-      ExpressionAttributeValues: { ':rid': retryJobId },
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: stateTable(),
+            Item: {
+              id: retryJobKey(retryJobId),
+              retryOf: failedJobId,
+              at: nowSeconds(),
+              expiration: nowSeconds() + RETENTION,
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: stateTable(),
+            Key: { id: claimKey(failedJobId) },
+            UpdateExpression: 'SET retryJobId = :rid',
+            ExpressionAttributeValues: { ':rid': retryJobId },
+          },
+        },
+      ],
     }),
   );
 }

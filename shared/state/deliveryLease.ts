@@ -11,9 +11,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ActionLogEntry } from './actionLog.ts';
 import { isConditionalFailure } from './table.ts';
 
 /**
@@ -35,6 +37,8 @@ const {
   inProgressExpiryAttr: IN_PROGRESS_EXPIRY,
 } = PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS;
 const KEY = 'id';
+/** TransactWriteItems takes at most 100 items: the completion and 99 records written with it. */
+export const MAX_RECORDS_WITH_COMPLETION = 99;
 
 export interface DeliveryLeaseOptions {
   tableName: string;
@@ -80,10 +84,29 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
   /** The end of the lease DynamoDB confirmed, epoch ms; 0 when none is held. */
   #leaseUntil = 0;
   #renewal: NodeJS.Timeout | undefined;
-  #renewing = false;
+  #renewing: Promise<void> | undefined;
+  /** Records to write in the completion's round trip (the delivery's action log), see completeWith. */
+  #withCompletion: ActionLogEntry[] = [];
+  /** Set while upstream's _updateRecord runs: its UpdateItem is taken here instead of sent. */
+  readonly #intercept: { update?: (command: UpdateItemCommand) => Promise<void> };
 
   constructor(options: DeliveryLeaseOptions) {
-    super({ tableName: options.tableName, awsSdkV3Client: options.client });
+    const intercept: { update?: (command: UpdateItemCommand) => Promise<void> } = {};
+    // Upstream's layer sends through this client; the completion's UpdateItem can be diverted, so the
+    // record keeps exactly upstream's format and expression while it travels in a transaction.
+    const client = new Proxy(options.client, {
+      get(target, property) {
+        if (property === 'send') {
+          return (command: unknown, ...rest: unknown[]) =>
+            intercept.update && command instanceof UpdateItemCommand
+              ? intercept.update(command)
+              : (target.send as (...args: unknown[]) => Promise<unknown>).call(target, command, ...rest);
+        }
+        return Reflect.get(target, property, target);
+      },
+    });
+    super({ tableName: options.tableName, awsSdkV3Client: client });
+    this.#intercept = intercept;
     this.#table = options.tableName;
     this.#client = options.client;
     this.#requestId = options.requestId;
@@ -177,9 +200,68 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
     this.#renewal.unref();
   }
 
+  /**
+   * Writes `records` (the delivery's action log) in the same round trip as the completion of the
+   * idempotency record, a TransactWriteItems of both: either the delivery is recorded as done with its
+   * decisions, or neither. False when this invocation holds no record to complete or there are too many
+   * records for one transaction: the caller writes them itself.
+   */
+  completeWith(records: ActionLogEntry[]): boolean {
+    if (!this.#key || this.#leaseUntil === 0 || records.length > MAX_RECORDS_WITH_COMPLETION) return false;
+    this.#withCompletion = records;
+    return true;
+  }
+
   protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
     this.release();
-    await super._updateRecord(record);
+    const records = this.#withCompletion.splice(0);
+    if (records.length === 0) return super._updateRecord(record);
+    // A renewal still in flight on the same item would cancel the transaction (TransactionConflict).
+    await this.#renewing;
+    let completion: UpdateItemCommand['input'] | undefined;
+    this.#intercept.update = async (command) => {
+      completion = command.input;
+    };
+    try {
+      // Upstream builds its UpdateItem (status COMPLETED, the response, the expiry; no condition).
+      await super._updateRecord(record);
+    } finally {
+      this.#intercept.update = undefined;
+    }
+    if (!completion?.UpdateExpression) {
+      throw new Error('the idempotency layer built no completion of the delivery');
+    }
+    const {
+      Key,
+      UpdateExpression,
+      ConditionExpression,
+      ExpressionAttributeNames,
+      ExpressionAttributeValues,
+    } = completion;
+    await this.#client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.#table,
+              Key: Key ?? this.getKey(record.idempotencyKey),
+              UpdateExpression,
+              ConditionExpression,
+              ExpressionAttributeNames,
+              ExpressionAttributeValues,
+            },
+          },
+          ...records.map((item) => ({
+            Put: { TableName: this.#table, Item: marshall(item, { removeUndefinedValues: true }) },
+          })),
+        ],
+      }),
+    );
+  }
+
+  /** Records handed to completeWith that no completion wrote (the delivery failed after all). */
+  takeUnwritten(): ActionLogEntry[] {
+    return this.#withCompletion.splice(0);
   }
 
   protected override async _deleteRecord(_record: IdempotencyRecord): Promise<void> {
@@ -201,15 +283,21 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
     }
   }
 
-  async #renew(): Promise<void> {
-    if (this.#renewing || !this.#key || this.#leaseUntil === 0) return;
-    this.#renewing = true;
+  #renew(): Promise<void> {
+    if (this.#renewing || !this.#key || this.#leaseUntil === 0) return Promise.resolve();
+    this.#renewing = this.#extend(this.#key).finally(() => {
+      this.#renewing = undefined;
+    });
+    return this.#renewing;
+  }
+
+  async #extend(key: Record<string, AttributeValue>): Promise<void> {
     const until = this.#leaseEnd();
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#table,
-          Key: this.#key,
+          Key: key,
           UpdateExpression: 'SET #in_progress_expiry = :lease_until',
           ConditionExpression: '#status = :inprogress AND #holder = :holder',
           ExpressionAttributeNames: {
@@ -232,8 +320,6 @@ export class DeliveryLeaseStore extends DynamoDBPersistenceLayer {
         this.#onLost?.();
       }
       // Any other failure: the lease confirmed so far still stands; the next tick tries again.
-    } finally {
-      this.#renewing = false;
     }
   }
 

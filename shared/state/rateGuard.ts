@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { isConditionalFailure, stateKey, stateTable } from './table.ts';
 
@@ -31,29 +31,40 @@ export function windowOf(w: Pick<RateWindow, 'windowSeconds' | 'atMs'>): { start
 
 const recordKey = (rule: string, windowStart: number) => stateKey('rate-guard', rule, windowStart);
 
+/** One write of a transaction (document client form). */
+export type TransactUpdate = NonNullable<
+  NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']
+>;
+
+/**
+ * The claim of a slot for `actionId` in the rule's current window, as one conditional update: alone
+ * (claimRateSlot) or inside the transaction of the action's own claim, so both hold or neither.
+ */
+export function rateSlotUpdate(w: RateWindow, actionId: string): TransactUpdate {
+  const { start, end } = windowOf(w);
+  return {
+    TableName: stateTable(),
+    Key: { id: recordKey(w.rule, start) },
+    // Adding an id the set holds already changes nothing: a retry is not counted twice.
+    UpdateExpression: 'ADD actions :action SET #rule = :rule, expiration = :expiration',
+    ConditionExpression: 'attribute_not_exists(actions) OR contains(actions, :id) OR size(actions) < :max',
+    ExpressionAttributeNames: { '#rule': 'rule' },
+    ExpressionAttributeValues: {
+      ':action': new Set([actionId]),
+      ':id': actionId,
+      ':max': w.maxActions,
+      ':rule': w.rule,
+      // Kept a window past its end, for whoever reads why an action was refused.
+      ':expiration': end + w.windowSeconds,
+    },
+  };
+}
+
 /** Claims a slot for `actionId` in the rule's current window; refused once the window holds maxActions others. */
 export async function claimRateSlot(w: RateWindow, actionId: string): Promise<RateClaim> {
   const { start, end } = windowOf(w);
   try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id: recordKey(w.rule, start) },
-        // Adding an id the set holds already changes nothing: a retry is not counted twice.
-        UpdateExpression: 'ADD actions :action SET #rule = :rule, expiration = :expiration',
-        ConditionExpression:
-          'attribute_not_exists(actions) OR contains(actions, :id) OR size(actions) < :max',
-        ExpressionAttributeNames: { '#rule': 'rule' },
-        ExpressionAttributeValues: {
-          ':action': new Set([actionId]),
-          ':id': actionId,
-          ':max': w.maxActions,
-          ':rule': w.rule,
-          // Kept a window past its end, for whoever reads why an action was refused.
-          ':expiration': end + w.windowSeconds,
-        },
-      }),
-    );
+    await documents.send(new UpdateCommand(rateSlotUpdate(w, actionId)));
     return { allowed: true, windowStart: start, windowEnd: end };
   } catch (error) {
     if (isConditionalFailure(error)) return { allowed: false, windowStart: start, windowEnd: end };

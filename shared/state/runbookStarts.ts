@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { futureHorizonMs } from '#shared/domain/time.ts';
+import type { TransactUpdate } from './rateGuard.ts';
 import { lastRecoveryAt } from './recovery.ts';
 import { incidentRecordKey } from './suppression.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
@@ -35,6 +36,8 @@ export type StartClaim =
   | { allowed: true }
   /** The alarm returned to OK at or after this ALARM's state change (checked in the same write). */
   | { allowed: false; recoveredAt: number }
+  /** The rule's rate guard window is full (its slot is claimed in the same transaction). */
+  | { allowed: false; rateLimited: true }
   | { allowed: false; starts: number; windowEndsAt: number; earlier: EarlierStart[] };
 
 export interface StartRequest {
@@ -46,15 +49,23 @@ export interface StartRequest {
   cooldownSeconds: number;
   /** Epoch ms of the ALARM's state change: no start once the incident has an OK at or after it. */
   alarmAtMs: number;
+  /** The rate guard's slot (rateSlotUpdate), claimed in the same transaction as the start. */
+  rateSlot?: TransactUpdate;
 }
 
 type Update = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
 /**
  * The start's update, written only if the incident has had no OK at or after this ALARM: one
- * transaction, so an OK handled between gather and here cannot let a late ALARM act.
+ * transaction, so an OK handled between gather and here cannot let a late ALARM act. The rate guard's
+ * slot, when given, is claimed in it too: both hold or neither, in one round trip.
  */
-async function claimUnlessRecovered(update: Update, incidentKey: string, alarmAtMs: number): Promise<void> {
+async function claimUnlessRecovered(
+  update: Update,
+  incidentKey: string,
+  alarmAtMs: number,
+  rateSlot: Update | undefined,
+): Promise<void> {
   await documents.send(
     new TransactWriteCommand({
       TransactItems: [
@@ -67,15 +78,20 @@ async function claimUnlessRecovered(update: Update, incidentKey: string, alarmAt
           },
         },
         { Update: update },
+        ...(rateSlot ? [{ Update: rateSlot }] : []),
       ],
     }),
   );
 }
 
-/** Which part of the claim's transaction failed its condition: the incident (recovered) or the limit. */
-function cancelledBy(error: unknown): 'recovered' | 'limit' | undefined {
+/**
+ * Which part of the claim's transaction failed its condition: the rate guard (checked first, as when
+ * it was claimed before the start), the incident (recovered) or the limit.
+ */
+function cancelledBy(error: unknown): 'rate' | 'recovered' | 'limit' | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  if (reasons[2]?.Code === 'ConditionalCheckFailed') return 'rate';
   if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'recovered';
   if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'limit';
   return undefined;
@@ -91,10 +107,11 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
   /** Allowed, refused as recovered, or undefined when the limit's condition failed. */
   const attempt = async (update: Update): Promise<StartClaim | undefined> => {
     try {
-      await claimUnlessRecovered(update, r.incidentKey, r.alarmAtMs);
+      await claimUnlessRecovered(update, r.incidentKey, r.alarmAtMs, r.rateSlot);
       return { allowed: true };
     } catch (error) {
       const by = cancelledBy(error);
+      if (by === 'rate') return { allowed: false, rateLimited: true };
       if (by === 'recovered') {
         return { allowed: false, recoveredAt: (await lastRecoveryAt(r.incidentKey)) ?? r.alarmAtMs };
       }

@@ -18,6 +18,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { countStateTableCalls, type StateCallCounter } from '../../tools/local/stateCalls.ts';
 
 // moto has no AWS Backup jobs: Backup is a client mock that answers like AWS (a repeated idempotency
 // token gets the same job back, and a volume moto's EC2 does not have is refused, as AWS Backup refuses
@@ -32,11 +33,13 @@ const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole`;
 /** The jobs AWS Backup knows, by id: what DescribeBackupJob answers. */
 let jobs: Map<string, DescribeBackupJobCommandOutput>;
+let calls: StateCallCounter;
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
   await sendStateTableCallsOneAtATime();
+  calls = await countStateTableCalls();
 });
 
 afterAll(async () => {
@@ -112,6 +115,31 @@ const invoke = (event: unknown) => handler(event as never, makeContext()) as Pro
 const starts = () => backup.commandCalls(StartBackupJobCommand).map((c) => c.args[0].input);
 
 describe('onBackupFailure against the emulator', () => {
+  it('claims the rate guard slot with the retry, and records the retry job, in one round trip each', async () => {
+    // Arrange
+    const volume = await createVolume();
+    const event = failedBackup('job-1', volume);
+    calls.reset();
+    // Act
+    const result = await invoke(event);
+    // Assert: retried once; the slot and the claim went in one transaction, the job and the claim's
+    // note of it in another.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'backup.retry-job done',
+      'sns.page done',
+    ]);
+    const claim = 'ops-autopilot-test#backup-retry#job-1';
+    const writes = calls.calls().filter((c) => c.operation !== 'GetItem');
+    const touching = (part: string) => writes.filter((c) => c.ids.some((id) => id.includes(part)));
+    const slot = touching('#rate-guard#');
+    expect(slot).toHaveLength(1);
+    expect(slot[0]?.ids).toContain(claim);
+    const job = touching('#backup-retry-job#');
+    expect(job).toHaveLength(1);
+    expect(job[0]?.ids).toContain(claim);
+    expect(writes.filter((c) => c.ids.includes(claim))).toHaveLength(2);
+  });
+
   it("retries a failed backup of an existing volume once, pages the retry's job id, and records the retry", async () => {
     // Arrange
     const volume = await createVolume();

@@ -3,8 +3,8 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FaultKind, type FaultProxy, startFaultProxy } from '../../tools/local/faultProxy.ts';
 import { type Moto, startMoto } from '../../tools/local/moto.ts';
-import { type FaultKind, type FaultProxy, startFaultProxy } from '../support/faultProxy.ts';
 
 /**
  * The fault proxy fails calls the way AWS does, as the SDK understands them: a throttle is classified

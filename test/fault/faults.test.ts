@@ -12,12 +12,12 @@ import type { Outcome } from '#shared/domain/outcome.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
 import { setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
+import { type FaultProxy, type ProxiedCall, startFaultProxy } from '../../tools/local/faultProxy.ts';
 import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
-import { type FaultProxy, type ProxiedCall, startFaultProxy } from '../support/faultProxy.ts';
 
 /**
  * Every registered function, its sample event, against moto behind a proxy that fails 30 % of the

@@ -14,6 +14,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -80,6 +81,14 @@ beforeEach(() => {
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
 const ebsFailure = () => loadFixture('onBackupFailure/backup-job-failed-ebs.json');
+/** Every item the state table was asked to put, alone or in a transaction. */
+const putItems = () => [
+  ...documents.commandCalls(PutCommand).map((c) => c.args[0].input.Item),
+  ...documents
+    .commandCalls(TransactWriteCommand)
+    .flatMap((c) => c.args[0].input.TransactItems ?? [])
+    .flatMap((t) => (t.Put ? [t.Put.Item] : [])),
+];
 const pageBody = () => sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
 
 describe('onBackupFailure handler: invalid events', () => {
@@ -164,7 +173,7 @@ describe('onBackupFailure handler: retry', () => {
     expect(ec2.calls()).toHaveLength(0);
     expect(dynamodb.commandCalls(DescribeTableCommand)).toHaveLength(0);
     // The retry job is recorded as ours, so its own failure is not retried.
-    expect(documents.commandCalls(PutCommand).map((c) => c.args[0].input.Item)).toContainEqual(
+    expect(putItems()).toContainEqual(
       expect.objectContaining({ id: 'ops-autopilot-test#backup-retry-job#retry-job-1', retryOf: FAILED_JOB }),
     );
   });
@@ -201,10 +210,14 @@ describe('onBackupFailure handler: retry', () => {
   });
 
   it('starts no retry for a duplicate delivery of a failure another delivery already retried', async () => {
-    // Arrange: the claim of this job's retry is held by another delivery.
-    documents
-      .on(UpdateCommand, { Key: { id: `ops-autopilot-test#backup-retry#${FAILED_JOB}` } })
-      .rejects(Object.assign(new Error('held'), { name: 'ConditionalCheckFailedException' }));
+    // Arrange: the claim of this job's retry (the transaction's second item, after the rate guard's
+    // slot) is held by another delivery.
+    documents.on(TransactWriteCommand).rejects(
+      Object.assign(new Error('held'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+      }),
+    );
     documents.on(GetCommand, { Key: { id: `ops-autopilot-test#backup-retry#${FAILED_JOB}` } }).resolves({
       Item: { claimedBy: 'first-delivery', claimedAt: 1_750_000_000, retryJobId: 'retry-job-1' },
     });
@@ -239,9 +252,9 @@ describe('onBackupFailure handler: retry', () => {
     );
     expect(pageBody()).not.toContain('FAILED backup.retry-job');
     // No retry job was started, so none is recorded as ours.
-    expect(
-      documents.commandCalls(PutCommand).map((c) => String(c.args[0].input.Item?.id)),
-    ).not.toContainEqual(expect.stringContaining('#backup-retry-job#'));
+    expect(putItems().map((item) => String(item?.id))).not.toContainEqual(
+      expect.stringContaining('#backup-retry-job#'),
+    );
   });
 
   it('does not retry when StartBackupJob says the vault is gone, and the page names the vault', async () => {

@@ -198,11 +198,7 @@ describe('the packaged template: roles', () => {
       (st) => st.Effect === 'Deny' && actionsOf([st]).includes('ec2:CreateTags'),
     );
     // Assert
-    expect(ec2Actions.sort()).toEqual([
-      'ec2:CreateTags',
-      'ec2:DescribeInstances',
-      'ec2:StopInstances',
-    ]);
+    expect(ec2Actions.sort()).toEqual(['ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:StopInstances']);
     expect(stop.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ops:auto-stop': 'true' } });
     const tag = allowed.find((st) => actionsOf([st]).includes('ec2:CreateTags')) as Statement & {
       Condition?: unknown;

@@ -6,7 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seededRandom } from '../../tools/local/random.ts';
+import { seededRandom } from './random.ts';
 
 /**
  * A loopback HTTP proxy in front of moto that makes a share of the SDK's calls fail the ways AWS calls

@@ -1,0 +1,110 @@
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
+import { countStateTableCalls, type StateCallCounter } from '../../tools/local/stateCalls.ts';
+
+// State-table calls per typical delivery, counted as DynamoDB receives them (moto's state table). moto
+// has no SSM Automation: StartAutomationExecution is mocked.
+const ssm = mockClient(SSMClient);
+let moto: Moto;
+let stack: LocalStack;
+let calls: StateCallCounter;
+let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
+let instanceId: string;
+
+const STACK = 'ops-autopilot-calls';
+
+beforeAll(async () => {
+  moto = await startEmulatedStack(STACK);
+  ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
+  calls = await countStateTableCalls();
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  setDryRun(false);
+  ssm.reset();
+  killSwitchFromEmulator(ssm);
+  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: crypto.randomUUID() });
+  const res = await new EC2Client({}).send(
+    new RunInstancesCommand({
+      ImageId: DEFAULT_AMI,
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] }],
+    }),
+  );
+  instanceId = res.Instances?.[0]?.InstanceId as string;
+  calls.reset();
+});
+
+const alarm = (state: 'ALARM' | 'OK') => makeAlarmEvent({ state, dimensions: { InstanceId: instanceId } });
+const deliver = async (event: unknown) => (await onAlarm(event as never, makeContext())) as PipelineResult;
+
+/** The calls that wrote any record whose id contains `part`. */
+const writing = (part: string) => calls.calls().filter((c) => c.ids.some((id) => id.includes(part)));
+
+describe('calls per delivery: the delivery tail', () => {
+  it('onAlarm OK: writes its action log and completes the delivery in one state-table call', async () => {
+    // Arrange: the incident paged and its runbook started.
+    await deliver(alarm('ALARM'));
+    calls.reset();
+    // Act
+    const result = await deliver(alarm('OK'));
+    // Assert: the resolve notice went out and the action log holds the decision, written in the same
+    // round trip as the delivery's idempotency completion (the delivery's first call put that record).
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual(['sns.page done']);
+    expect(await stack.readPages()).toHaveLength(2);
+    const idempotencyRecord = calls.calls()[0]?.ids[0] ?? '';
+    const logWrites = writing('#action#');
+    expect(logWrites).toHaveLength(1);
+    expect(logWrites[0]?.ids).toContain(idempotencyRecord);
+    expect(calls.calls().filter((c) => c.ids.includes(idempotencyRecord))).toHaveLength(2);
+    expect(calls.byOperation().BatchWriteItem).toBeUndefined();
+  });
+
+  it('onAlarm OK: a repeated delivery is answered from the completed record, and acts on nothing', async () => {
+    // Arrange
+    await deliver(alarm('ALARM'));
+    const ok = alarm('OK');
+    const first = await deliver(ok);
+    calls.reset();
+    // Act
+    const repeat = await deliver(ok);
+    // Assert: the stored result, written with the action log, is the answer; no second notice.
+    expect(repeat).toEqual(first);
+    expect(await stack.readPages()).toHaveLength(2);
+    expect(writing('#action#')).toHaveLength(0);
+  });
+});
+
+describe('calls per delivery: onAlarm first ALARM with a runbook', () => {
+  it('claims the rate guard slot in the runbook start transaction', async () => {
+    // Act
+    const result = await deliver(alarm('ALARM'));
+    // Assert: started and paged; one round trip wrote the rate guard slot and the start's claim.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'ssm.start-automation done',
+      'sns.page done',
+    ]);
+    const rateWrites = writing('#rate-guard#');
+    expect(rateWrites).toHaveLength(1);
+    expect(rateWrites[0]?.operation).toBe('TransactWriteItems');
+    expect(rateWrites[0]?.ids.some((id) => id.includes('#runbook-starts#'))).toBe(true);
+  });
+});

@@ -68,13 +68,13 @@ describe('state-table calls per page', () => {
     // Assert
     expect(result.outcomes).toEqual([expect.objectContaining({ kind: 'sns.page', status: 'done' })]);
     expect(await stack.readPages()).toHaveLength(1);
-    // The idempotency record, the anomaly's claim and sent mark, the action log, the idempotency result.
+    // The idempotency record, the anomaly's claim and sent mark, then the action log and the
+    // idempotency result in one transaction.
     expect(commands()).toEqual([
       'PutItemCommand',
       'UpdateItemCommand',
       'UpdateItemCommand',
-      'BatchWriteItemCommand',
-      'UpdateItemCommand',
+      'TransactWriteItemsCommand',
     ]);
     const paging = tableCalls.filter((c) => c.key.includes('#page#') || c.key.includes('#cost-anomaly#'));
     expect(new Set(paging.map((c) => c.key)).size).toBe(1);
@@ -107,9 +107,9 @@ describe('state-table calls per page', () => {
       (c) => c.command === 'GetItemCommand' && c.key.includes('#page#'),
     );
     expect(incidentReads).toEqual([]);
-    // The idempotency record and result, the rate guard, the start's claim (a transaction that checks
-    // the incident's last OK) and execution, the execution record, the page's window and sent mark,
-    // the link to the page, the action log.
-    expect(tableCalls).toHaveLength(10);
+    // The idempotency record, the start's claim (one transaction: the rate guard slot, the start, the
+    // incident's last OK checked) and execution, the execution record, the page's window and sent mark,
+    // the link to the page, and the action log with the idempotency result (one transaction).
+    expect(tableCalls).toHaveLength(8);
   });
 });

@@ -6,10 +6,10 @@ import { routedCalls } from './routing.ts';
 import {
   type CompiledRule,
   type FieldTest,
+  type Selection,
   SIGMA_LEVELS,
   SIGMA_MODIFIERS,
   type SigmaLevel,
-  type Selection,
 } from './rule.ts';
 
 /**

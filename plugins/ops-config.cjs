@@ -30,6 +30,7 @@ const loadConfigModule = () => tsRequire('shared/config.ts');
 const loadRegistry = () => tsRequire('functions/index.ts').registry;
 const loadOnAlarmDeployment = () => tsRequire('functions/onAlarm/deployment.ts');
 const loadStack = () => tsRequire('deploy/stack/index.ts');
+const loadSigma = () => tsRequire('functions/onCloudTrail/sigma/load.ts');
 
 function loadStage(stage) {
   const configModule = loadConfigModule();
@@ -47,6 +48,8 @@ class OpsConfigPlugin {
       opsConfig: {
         resolve: async ({ address, resolveVariable }) => {
           const stage = this.options.stage ?? (await resolveVariable('sls:stage'));
+          // Before anything loads onCloudTrail: its settings and patterns read the compiled rules.
+          if (!this.compileSigmaOnce()) return { value: 'not-resolved-sigma-rules-invalid' };
           const stageConfig = this.stageConfigOnce(stage);
           // The error was thrown once, for the first variable: the command stops with that message alone.
           if (stageConfig === undefined) return { value: 'not-resolved-configuration-invalid' };
@@ -95,6 +98,28 @@ class OpsConfigPlugin {
         loadStack().dropRedundantRoleDependencies(this.compiledResources());
       },
     };
+  }
+
+  /**
+   * The Sigma rules of detections/ (OPS_SIGMA_DIRECTORY, relative to the repository, for a test's own
+   * folder) compiled into onCloudTrail's generated module, once per command. A rule outside the
+   * supported subset stops the command, naming its file, line and construct; a field the function never
+   * sees is a warning. Returns false after the error was thrown once.
+   */
+  compileSigmaOnce() {
+    if (this.sigma === undefined) {
+      try {
+        const sigma = loadSigma();
+        const load = sigma.writeSigmaModule(ROOT, process.env.OPS_SIGMA_DIRECTORY || undefined);
+        for (const w of load.warnings)
+          this.log?.warning?.(`ops-autopilot: Sigma ${sigma.describeProblem(w)}`);
+        this.sigma = { ok: true };
+      } catch (error) {
+        this.sigma = { ok: false };
+        throw new this.serverless.classes.Error(`ops-autopilot: ${error.message}`);
+      }
+    }
+    return this.sigma.ok;
   }
 
   /**

@@ -23,6 +23,7 @@ import { eventPatterns, watchedCalls } from './detections/pattern.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
 import type { CloudTrailEvent } from './schema.ts';
+import { sigmaRule } from './sigma/detection.ts';
 
 export type { RemediationTarget } from './detections/declaration.ts';
 export { UNAUTHORIZED_ERROR } from './detections/identity.ts';
@@ -47,6 +48,9 @@ export const DETECTIONS = [
   vpcFlowLogsDeleted,
   configRecorderStopped,
   kmsKeyDisabled,
+  // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
+  // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
+  sigmaRule,
   rootActivity,
   consoleSignInFailure,
   unauthorizedApiCall,

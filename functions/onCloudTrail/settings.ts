@@ -3,6 +3,7 @@ import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 import type { RemediationKind } from './detections/remediations.ts';
 import { DETECTIONS, type DetectionName as DeclaredName } from './detections.ts';
+import { SIGMA_RULES } from './sigma/detection.ts';
 
 /**
  * onCloudTrail's stage settings: what each detection does on a stage. config/stageConfig.ts composes them
@@ -65,6 +66,8 @@ export const CloudTrailSettings = z.strictObject({
     .string()
     .regex(/^o-[a-z0-9]{10,32}$/, { message: 'must be an organization id (o- and 10 to 32 characters)' })
     .optional(),
+  /** A Sigma rule's action by its id, instead of its level's (critical/high page, medium/low record). */
+  sigma: z.record(z.string().max(64), DetectionAction).default({}),
 });
 export type CloudTrailSettings = z.infer<typeof CloudTrailSettings>;
 
@@ -93,6 +96,12 @@ export function detectionSettings(settings: CloudTrailSettings, name: DetectionN
 
 /** What a stage's detection settings get wrong as a whole; undefined when nothing. */
 export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | undefined {
+  // A misspelt id would silently leave the rule at its level: only the rules detections/ holds.
+  const ruleIds = new Set(SIGMA_RULES.map((r) => r.id));
+  const unknown = Object.keys(settings.sigma).find((id) => !ruleIds.has(id));
+  if (unknown !== undefined) {
+    return `sigma: no Sigma rule in detections/ has id "${unknown}" (ids: ${[...ruleIds].join(', ') || 'none'})`;
+  }
   for (const [name, o] of Object.entries(settings.detections) as [
     DetectionName,
     typeof DetectionSetting._output,

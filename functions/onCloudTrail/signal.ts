@@ -11,6 +11,7 @@ import {
 import { detect, type Finding } from './detections.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
+import { sigmaDecision, sigmaRule } from './sigma/detection.ts';
 
 /** What the plan needs: the detection that decides (the first matching one not `off`), and the rest. */
 export interface CloudTrailFacts {
@@ -108,6 +109,9 @@ function actor(e: CloudTrailEvent): string {
 export const eventHistoryLinks = (region: string, eventId: string) =>
   consoleLink('CloudTrail event', region, 'cloudtrail', `#/events/${encodeURIComponent(eventId)}`);
 
+const definedEvidence = (evidence: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(evidence).filter((kv): kv is [string, string] => kv[1] !== undefined));
+
 /** Pure: the decided detection for this stage, and the signal built from it. */
 export function observeCloudTrail(
   event: CloudTrailEvent,
@@ -118,10 +122,18 @@ export function observeCloudTrail(
     trustedAccounts: new Set(trustedAccounts),
     ...(organizationId ? { organizationId } : {}),
   });
-  const all = findings.map((finding) => ({
-    finding,
-    settings: detectionSettings(env.config.cloudTrail, finding.detection),
-  }));
+  const all = findings.map((finding) => {
+    const settings = detectionSettings(env.config.cloudTrail, finding.detection);
+    if (finding.detection !== sigmaRule.name) return { finding, settings };
+    // A Sigma finding is the first matching rule the stage has not turned off, at that rule's level.
+    const sigma = sigmaDecision(event, env.config.cloudTrail);
+    return sigma
+      ? {
+          finding: { ...finding, what: sigma.found.what, evidence: definedEvidence(sigma.found.evidence) },
+          settings: { ...settings, action: sigma.action, severity: sigma.severity },
+        }
+      : { finding, settings: { ...settings, action: 'off' as const } };
+  });
   const decided = all.find((f) => f.settings.action !== 'off');
   const target = decided?.finding.remediation;
   const outOfScope = target

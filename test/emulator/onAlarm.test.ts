@@ -6,6 +6,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import {
   alarmAt,
   delayPublishes,
+  holdPublishes,
   instanceId,
   invoke,
   makeAlarmEvent,
@@ -175,13 +176,13 @@ describe('onAlarm against the emulator', () => {
   it('defers an OK whose page takes too long, and resolves on the retry', async () => {
     // Arrange
     setMode(true);
-    delayPublishes(3500);
-    // Act
+    const publish = holdPublishes();
+    // Act: the page is held until the OK has given up waiting for it.
     const paging = invoke(alarmAt('a-1', '02:00'));
-    await sleep(150);
+    await publish.started;
     const early = await invoke(okAt('ok-1', '02:05')).catch((e: unknown) => e as Error);
+    publish.release();
     await paging;
-    delayPublishes(0);
     await invoke(okAt('ok-1', '02:05')); // Lambda's retry of the same delivery
     // Assert
     expect((early as Error).name).toBe('ActionFailedError');

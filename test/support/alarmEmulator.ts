@@ -10,6 +10,7 @@ import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { type Latch, latch } from './latch.ts';
 
 // The onAlarm emulator harness (test/emulator/onAlarm.test.ts, .runbookScope): moto, the handler, SSM mocked, publishes delayable.
 
@@ -20,6 +21,7 @@ export let stack: LocalStack;
 export let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 /** Holds SNS Publish calls back this long, to catch a delivery in the middle of paging. */
 let publishDelayMs = 0;
+let publishHold: { started: Latch; release: Latch } | undefined;
 /** Holds every SNS publish this long before it is sent (0: none), to widen a race the test needs. */
 export function delayPublishes(ms: number): void {
   publishDelayMs = ms;
@@ -49,6 +51,16 @@ export let instanceId: string;
 export const makeAlarmEvent = (options: AlarmEventOptions = {}) =>
   alarmEvent({ dimensions: { InstanceId: instanceId }, ...options });
 
+/**
+ * Holds every SNS publish until `release`; `started` resolves once one is held. Orders a race on the
+ * page being published without guessing how long anything takes.
+ */
+export function holdPublishes(): { started: Promise<void>; release: () => void } {
+  const hold = { started: latch(), release: latch() };
+  publishHold = hold;
+  return { started: hold.started.opened, release: () => hold.release.open() };
+}
+
 export const setMode = setDryRun;
 
 beforeAll(async () => {
@@ -59,6 +71,10 @@ beforeAll(async () => {
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
     (next) => async (args) => {
+      if (publishHold) {
+        publishHold.started.open();
+        await publishHold.release.opened;
+      }
       if (publishDelayMs > 0) await new Promise((r) => setTimeout(r, publishDelayMs));
       return next(args);
     },
@@ -74,6 +90,7 @@ beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
   publishDelayMs = 0;
+  publishHold = undefined;
   ssm.reset();
   killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });

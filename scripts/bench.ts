@@ -11,6 +11,8 @@
  * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
  * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
  * (default 1000).
+ * A full run rewrites the generated block of docs/performance.md (scripts/bench/report.ts) with its
+ * tables, the date and the machine; a quick or partial run prints only, unless given --write.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,11 +27,31 @@ import {
   printColdStartTable,
 } from './bench/coldStart.ts';
 import { benchIdleScan, printIdleScanTable } from './bench/idleScan.ts';
+import {
+  type BenchSection,
+  capturePrinted,
+  printedLines,
+  thisMachine,
+  writeBenchBlock,
+} from './bench/report.ts';
 
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const coldStartOnly = process.argv.includes('--cold-start');
 const idleScanOnly = process.argv.includes('--idle-scan');
 const callsOnly = process.argv.includes('--calls');
+// Taken before the bench loads the machine itself.
+const machine = thisMachine();
+const startedAt = new Date();
+const sections: BenchSection[] = [];
+const write = process.argv.includes('--write') || (!quick && !coldStartOnly && !idleScanOnly && !callsOnly);
+const PAGE = join(import.meta.dirname, '..', 'docs', 'performance.md');
+const writePage = () => {
+  if (!write) return;
+  const args = process.argv.slice(2);
+  const command = args.length > 0 ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
+  writeBenchBlock(PAGE, { date: startedAt, machine, command, sections });
+  console.log(`\ndocs/performance.md: generated block rewritten (${sections.length} sections)`);
+};
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const progress = (line: string) => console.log(`[${elapsed()}] ${line}`);
@@ -44,27 +66,38 @@ const sizes = (process.env.BENCH_IDLE_SIZES ?? (quick ? '100' : '100,1000,5000')
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
-if (idleScanOnly) {
-  progress(`idle scan at N = ${sizes.join(', ')} (moto, the shipped clients and timeouts; lookback 3 h)`);
-  printIdleScanTable(await benchIdleScan(sizes, {}, progress));
-  console.log(`\nbench took ${elapsed()}`);
-  process.exit(0);
-}
-
 // Each in its own process: it starts its own moto, and the SDK clients are built on import, pointing at
-// the emulator of the process that imported them first.
+// the emulator of the process that imported them first. Its output is shown and kept for the page.
 const runScript = (script: string, env: Record<string, string>) =>
-  new Promise<number>((resolve) => {
+  new Promise<{ code: number; output: string }>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bench', script)], {
-      stdio: 'inherit',
+      stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
-    child.on('exit', (code) => resolve(code ?? 1));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      output += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
   });
 
 if (callsOnly) {
   progress('calls per typical event, beside the floor (moto, through a counting proxy)');
-  process.exit(await runScript('calls.ts', {}));
+  const calls = await runScript('calls.ts', {});
+  sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
+  writePage();
+  process.exit(calls.code);
+}
+
+if (idleScanOnly) {
+  progress(`idle scan at N = ${sizes.join(', ')} (moto, the shipped clients and timeouts; lookback 3 h)`);
+  const idleOnly = await benchIdleScan(sizes, {}, progress);
+  const { lines } = await capturePrinted(() => printIdleScanTable(idleOnly));
+  sections.push({ title: `Idle scan (N = ${sizes.join(', ')})`, lines });
+  writePage();
+  console.log(`\nbench took ${elapsed()}`);
+  process.exit(0);
 }
 
 console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
@@ -87,11 +120,13 @@ try {
     `1/3 cold start: ${FUNCTIONS.length} functions${quick ? ', shipped build and baseline only' : ''}`,
   );
   const rows = await benchColdStart(FUNCTIONS, env, runs, progress, quick);
-  printColdStartTable(rows, FUNCTIONS);
+  const { lines } = await capturePrinted(() => printColdStartTable(rows, FUNCTIONS));
+  sections.push({ title: `Cold start (${runs} rounds per build)`, lines, fenced: true });
 } finally {
   await moto.stop();
 }
 if (coldStartOnly) {
+  writePage();
   console.log(`\nbench took ${elapsed()}`);
   process.exit(0);
 }
@@ -101,17 +136,31 @@ progress(
 );
 const idle = await benchIdleScan(sizes, {}, progress);
 console.log('');
-printIdleScanTable(idle);
+sections.push({
+  title: `Idle scan (N = ${sizes.join(', ')})`,
+  lines: (await capturePrinted(() => printIdleScanTable(idle))).lines,
+});
 
 progress('2/3 calls per stop: a run of idle instances, each with its own CPU figures (moto)');
-const taggingExit = await runScript('stopTagging.ts', { STOP_TAGGING_SIZES: quick ? '10' : '10,100,500' });
+const tagging = await runScript('stopTagging.ts', { STOP_TAGGING_SIZES: quick ? '10' : '10,100,500' });
+const taggingExit = tagging.code;
+sections.push({ title: 'Calls per stop', lines: printedLines(tagging.output) });
 
 const stormEvents = process.env.STORM_EVENTS ?? (quick ? '100' : '1000');
 progress(`3/3 event storm: ${stormEvents} deliveries`);
-const stormExit = await runScript('storm.ts', { STORM_EVENTS: stormEvents });
+const storm = await runScript('storm.ts', { STORM_EVENTS: stormEvents });
+const stormExit = storm.code;
+sections.push({
+  title: `Event storm (${stormEvents} deliveries)`,
+  lines: printedLines(storm.output),
+  fenced: true,
+});
 progress('3/3 calls per typical event, beside the floor (moto, through a counting proxy)');
-const callsExit = await runScript('calls.ts', {});
+const calls = await runScript('calls.ts', {});
+const callsExit = calls.code;
+sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
+writePage();
+console.log(`\nbench took ${elapsed()}${stormExit === 0 ? '' : '; the storm failed its check (above)'}`);
 if (taggingExit !== 0) console.log('\nthe calls-per-stop part failed (above)');
 if (callsExit !== 0) console.log('\nthe calls-per-event part failed (above)');
-console.log(`\nbench took ${elapsed()}${stormExit === 0 ? '' : '; the storm failed its check (above)'}`);
 process.exitCode = stormExit || taggingExit || callsExit;

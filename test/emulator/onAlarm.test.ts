@@ -1,98 +1,22 @@
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { withUnreachableTopic } from '../../tools/local/emulator.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import {
-  sendStateTableCallsOneAtATime,
-  setDryRun,
-  startEmulatedStack,
-  withUnreachableTopic,
-} from '../../tools/local/emulator.ts';
-import {
-  type AlarmEventOptions,
-  makeAlarmEvent as alarmEvent,
-  loadFixture,
-} from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
-import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
-
-// moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
-const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
-let handler: typeof import('#functions/onAlarm/handler.ts').handler;
-/** Holds SNS Publish calls back this long, to catch a delivery in the middle of paging. */
-let publishDelayMs = 0;
-
-const STACK = 'ops-autopilot-emulator';
-const OPTED_IN = { 'ops:auto-remediate': 'true' };
-
-/** Running instances in moto with the given tags; their ids (moto chooses them). */
-async function launch(count: number, tags: Record<string, string>): Promise<string[]> {
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [
-        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-      ],
-    }),
-  );
-  return (res.Instances ?? []).map((i) => i.InstanceId as string);
-}
-
-/** The alarm's instance: running and opted in to remediation, launched anew for every test. */
-let instanceId: string;
-const makeAlarmEvent = (options: AlarmEventOptions = {}) =>
-  alarmEvent({ dimensions: { InstanceId: instanceId }, ...options });
-
-const setMode = setDryRun;
-
-beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
-  ({ handler } = await import('#functions/onAlarm/handler.ts'));
-  // Concurrent deliveries race here: each state-table write must be atomic, as in DynamoDB.
-  await sendStateTableCallsOneAtATime();
-  const { sns } = await import('#shared/aws/sns.ts');
-  sns.middlewareStack.add(
-    (next) => async (args) => {
-      if (publishDelayMs > 0) await new Promise((r) => setTimeout(r, publishDelayMs));
-      return next(args);
-    },
-    { step: 'initialize', name: 'delayPublishForTests' },
-  );
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  publishDelayMs = 0;
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setMode(false);
-  [instanceId] = (await launch(1, OPTED_IN)) as [string];
-});
-
-const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const at = (hhmm: string) => `2025-06-21T${hhmm}:00.000+0000`;
-const alarmAt = (id: string, hhmm: string) =>
-  makeAlarmEvent({ id, alarmName: 'web-cpu-high', timestamp: at(hhmm) });
-const okAt = (id: string, hhmm: string) =>
-  makeAlarmEvent({ id, alarmName: 'web-cpu-high', state: 'OK', timestamp: at(hhmm) });
-const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);
+  alarmAt,
+  delayPublishes,
+  holdPublishes,
+  instanceId,
+  invoke,
+  makeAlarmEvent,
+  okAt,
+  runbookStarts,
+  setMode,
+  sleep,
+  ssm,
+  stack,
+} from '../support/alarmEmulator.ts';
 
 describe('onAlarm against the emulator', () => {
   it('starts the mapped runbook and delivers one readable page with its attributes', async () => {
@@ -238,7 +162,7 @@ describe('onAlarm against the emulator', () => {
   it('resolves an OK that arrives while its page is being published, once the page is out', async () => {
     // Arrange
     setMode(true);
-    publishDelayMs = 400;
+    delayPublishes(400);
     // Act
     const paging = invoke(alarmAt('a-1', '02:00'));
     await sleep(150);
@@ -252,13 +176,13 @@ describe('onAlarm against the emulator', () => {
   it('defers an OK whose page takes too long, and resolves on the retry', async () => {
     // Arrange
     setMode(true);
-    publishDelayMs = 3500;
-    // Act
+    const publish = holdPublishes();
+    // Act: the page is held until the OK has given up waiting for it.
     const paging = invoke(alarmAt('a-1', '02:00'));
-    await sleep(150);
+    await publish.started;
     const early = await invoke(okAt('ok-1', '02:05')).catch((e: unknown) => e as Error);
+    publish.release();
     await paging;
-    publishDelayMs = 0;
     await invoke(okAt('ok-1', '02:05')); // Lambda's retry of the same delivery
     // Assert
     expect((early as Error).name).toBe('ActionFailedError');
@@ -414,116 +338,5 @@ describe('onAlarm against the emulator', () => {
     expect(runbookStarts()).toHaveLength(0);
     const entries = (await stack.scanTable()).filter((i) => i.correlationId === event.id);
     expect(entries).toEqual([expect.objectContaining({ decision: 'skipped', reason: 'muted' })]);
-  });
-});
-
-/** The Metrics Insights contributor sample, regrouped by instance: one event per breaching instance. */
-function instanceContributor(alarmName: string, contributorId: string, instance: string) {
-  const event = loadFixture<{
-    id: string;
-    resources: string[];
-    detail: { alarmName: string; alarmContributor: { id: string; attributes: Record<string, string> } };
-  }>('onAlarm/multi-time-series-contributor-alarm.json');
-  event.id = crypto.randomUUID();
-  event.resources = [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`];
-  event.detail.alarmName = alarmName;
-  event.detail.alarmContributor = { id: contributorId, attributes: { InstanceId: instance } };
-  return event;
-}
-
-describe('onAlarm runbook scope and limits against the emulator', () => {
-  it('does not restart an instance that did not opt in, pages why and logs it', async () => {
-    // Arrange: a crafted alarm naming an instance that never opted in.
-    const [victim] = await launch(1, { Name: 'payments-db' });
-    const event = alarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: victim as string } });
-    // Act
-    await invoke(event);
-    // Assert
-    expect(runbookStarts()).toHaveLength(0);
-    const [page] = await stack.readPages();
-    expect(page?.body).toContain(
-      `instance ${victim} is not tagged ops:auto-remediate=true (it has no such tag)`,
-    );
-    const entries = (await stack.scanTable()).filter((i) => i.correlationId === event.id);
-    expect(entries).toContainEqual(expect.objectContaining({ decision: 'skipped', reason: 'out-of-scope' }));
-  });
-
-  it('does not restart an opted-in instance an Auto Scaling group manages, and pages why', async () => {
-    // Arrange: the target's tags are read through the Tagging API, which lists aws: tags too.
-    const [managed] = await launch(1, { ...OPTED_IN, 'aws:autoscaling:groupName': 'web-asg' });
-    const event = alarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: managed as string } });
-    // Act
-    await invoke(event);
-    // Assert
-    expect(runbookStarts()).toHaveLength(0);
-    const [page] = await stack.readPages();
-    expect(page?.body).toContain(`instance ${managed}`);
-    expect(page?.body).toContain('aws:autoscaling:groupName');
-  });
-
-  it('starts no runbook for an ALARM delivered after the newer OK that ended it', async () => {
-    // Arrange: the OK (03:00) is delivered first.
-    await invoke(okAt('ok-1', '03:00'));
-    // Act: its older ALARM (02:00) arrives late.
-    const late = await invoke(alarmAt('a-1', '02:00'));
-    // Assert
-    expect(runbookStarts()).toHaveLength(0);
-    expect(await stack.readPages()).toHaveLength(0);
-    // Live, the start's claim refuses it: its transaction checks the incident's last OK.
-    expect(late.outcomes).toContainEqual(
-      expect.objectContaining({ kind: 'ssm.start-automation', reason: 'already-recovered' }),
-    );
-  });
-
-  it('previews no runbook start in a dry run of an ALARM delivered after the newer OK that ended it', async () => {
-    // Arrange: a dry run claims nothing, so gather reads the last OK for the plan.
-    setMode(true);
-    await invoke(okAt('ok-1', '03:00'));
-    // Act
-    const late = await invoke(alarmAt('a-1', '02:00'));
-    // Assert
-    expect(await stack.readPages()).toHaveLength(0);
-    expect(late).toMatchObject({ notes: [expect.objectContaining({ reason: 'already-recovered' })] });
-    expect(late.outcomes).not.toContainEqual(expect.objectContaining({ kind: 'ssm.start-automation' }));
-  });
-
-  it('starts one runbook for 30 contributors of one alarm delivered at once, and logs every refusal', async () => {
-    // Arrange: 30 opted-in instances breach together; AWS sends one contributor event each.
-    const instances = await launch(30, OPTED_IN);
-    const events = instances.map((id, k) => instanceContributor('web-cpu-insights', `series-${k}`, id));
-    // Act
-    const results = await Promise.all(events.map((e) => invoke(e)));
-    // Assert
-    expect(runbookStarts()).toHaveLength(1);
-    const refused = results.flatMap((r) => r.outcomes).filter((o) => o.reason === 'limit-reached');
-    expect(refused).toHaveLength(29);
-    expect(refused[0]?.detail).toContain('rule web-cpu allows 1 start(s) per incident every 60 min');
-    expect(await stack.readPages()).toHaveLength(1);
-    const logged = (await stack.scanTable()).filter(
-      (i) => i.type === 'action' && i.reason === 'limit-reached',
-    );
-    expect(logged).toHaveLength(29);
-  });
-
-  it('names the limit and the earlier execution when a later contributor is refused', async () => {
-    // Arrange
-    const [a, b] = (await launch(2, OPTED_IN)) as [string, string];
-    await invoke(instanceContributor('web-cpu-insights', 'series-a', a));
-    // Act
-    const later = await invoke(instanceContributor('web-cpu-insights', 'series-b', b));
-    // Assert
-    expect(runbookStarts()).toHaveLength(1);
-    expect(later.outcomes).toContainEqual(
-      expect.objectContaining({
-        kind: 'ssm.start-automation',
-        status: 'skipped',
-        reason: 'limit-reached',
-        detail: expect.stringMatching(
-          new RegExp(
-            `did not start AWS-RestartEC2Instance InstanceId=${b}.*already used by execution exec-1`,
-          ),
-        ),
-      }),
-    );
   });
 });

@@ -1,98 +1,23 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../../tools/local/emulator.ts';
+import { describe, expect, it } from 'vitest';
+import { withUnreachableTopic } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
-import { type InstanceGroup, instanceStates, only, seedFleet } from '../../tools/local/fleet.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
-
-type Handler = typeof import('#functions/stopIdleInstances/handler.ts').handler;
-type ScanFleet = typeof import('#shared/idle/gather.ts').scanFleet;
-type StopExecutor = typeof import('#shared/executors/stopInstances.ts').stopInstancesExecutor;
-
-interface Call {
-  command: string;
-  input: Record<string, unknown>;
-}
-
-let moto: Moto;
-let stack: LocalStack;
-let handler: Handler;
-let scanFleet: ScanFleet;
-let stopExecutor: StopExecutor;
-/** Every call the code under test makes through the shared EC2 and CloudWatch clients. */
-const calls: Call[] = [];
-const STACK = 'ops-autopilot-idle';
-const MUTATING = [
-  'StopInstancesCommand',
-  'CreateTagsCommand',
-  'ModifyInstanceAttributeCommand',
-  'StartInstancesCommand',
-];
-
-const setStageDryRun = setDryRun;
-
-beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
-  ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
-  ({ scanFleet } = await import('#shared/idle/gather.ts'));
-  ({ stopInstancesExecutor: stopExecutor } = await import('#shared/executors/stopInstances.ts'));
-  const { ec2 } = await import('#shared/aws/ec2.ts');
-  const { cloudwatch } = await import('#shared/aws/cloudwatch.ts');
-  const record = (command: string | undefined, input: unknown) =>
-    calls.push({ command: command ?? '?', input: input as Record<string, unknown> });
-  ec2.middlewareStack.add(
-    (next, context) => async (args) => {
-      record(context.commandName, args.input);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countCallsForTests' },
-  );
-  cloudwatch.middlewareStack.add(
-    (next, context) => async (args) => {
-      record(context.commandName, args.input);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countCallsForTests' },
-  );
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setStageDryRun(false);
-  calls.length = 0;
-});
-
-const invoke = (event: unknown) => handler(event as never, makeContext());
-const callsOf = (command: string) => calls.filter((c) => c.command === command);
-const stoppedIds = () => callsOf('StopInstancesCommand').flatMap((c) => c.input.InstanceIds as string[]);
-
-interface Verdict {
-  instanceId: string;
-  decision: string;
-  exclusion?: string;
-  status?: string;
-  reason: string;
-}
-const verdictsOf = (result: unknown): Verdict[] =>
-  (result as { findings: { verdicts: Verdict[] } }).findings.verdicts;
-const decisionOf = (result: unknown, id: string) => verdictsOf(result).find((v) => v.instanceId === id);
-
-const OPT_IN = { 'ops:auto-stop': 'true' };
-const idleCpu = (percent = 1) => ({ hours: 24, value: percent });
-const quietNetwork = { hours: 24, value: 20_000 };
-const idle = (name: string, extra: Partial<InstanceGroup> = {}): InstanceGroup => ({
-  name,
-  tags: OPT_IN,
-  cpu: idleCpu(),
-  network: quietNetwork,
-  ...extra,
-});
+import { instanceStates, only, seedFleet } from '../../tools/local/fleet.ts';
+import {
+  calls,
+  callsOf,
+  decisionOf,
+  idle,
+  idleCpu,
+  invoke,
+  MUTATING,
+  OPT_IN,
+  setStageDryRun,
+  stack,
+  stopExecutor,
+  stoppedIds,
+  type Verdict,
+  verdictsOf,
+} from '../support/idleEmulator.ts';
 
 describe('stopIdleInstances against the emulator', () => {
   it('stops and tags only the idle opted-in instances, and pages a summary with the verdicts', async () => {
@@ -400,70 +325,5 @@ describe('stopIdleInstances against the emulator', () => {
     expect(errors[4]?.message).toContain('unknown key(s) "dryRun"');
     expect(errors[5]?.message).toContain('"maxStopsPerRun" is now "maxStopsPerHour"');
     expect(calls).toEqual([]);
-  });
-});
-
-describe('the idle scan at fleet scale', () => {
-  it('stays within ceil(N/1000) describe pages, ceil(n/100) + ceil(2k/100) metric calls and n + 2k metrics', async () => {
-    // Arrange: 1200 running in 15 reservations, 605 in scope, 4 of them CPU-idle (one busy on the network).
-    const fleet = await seedFleet([
-      { name: 'busy', count: 400, tags: OPT_IN, cpu: { hours: 1, value: 55 }, perReservation: 100 },
-      { name: 'no-data', count: 200, tags: OPT_IN, perReservation: 100 },
-      { name: 'untagged', count: 500, perReservation: 100 },
-      { name: 'eks', count: 95, tags: { ...OPT_IN, 'eks:cluster-name': 'main' }, perReservation: 100 },
-      idle('idle', { count: 3 }),
-      idle('chatty', { network: { hours: 24, value: 9_000_000 } }),
-      idle('protected', { disableApiStop: true }),
-    ]);
-    const [N, n, k] = [1200, 605, 5];
-    // Act
-    const result = await invoke({ dryRun: true });
-    // Assert
-    const describes = callsOf('DescribeInstancesCommand');
-    const metricCalls = callsOf('GetMetricDataCommand');
-    const metricsRequested = metricCalls.reduce(
-      (sum, c) => sum + (c.input.MetricDataQueries as unknown[]).length,
-      0,
-    );
-    expect(fleet.all).toHaveLength(N);
-    expect(describes.length).toBeLessThanOrEqual(Math.ceil(N / 1000));
-    expect(metricCalls).toHaveLength(Math.ceil(n / 100) + Math.ceil((2 * k) / 100));
-    expect(metricsRequested).toBe(n + 2 * k);
-    expect(metricCalls.every((c) => (c.input.MetricDataQueries as unknown[]).length <= 100)).toBe(true);
-    // Stop protection is not read: a live stop learns it from the refusal (the dry run plans 4 stops).
-    expect(callsOf('DescribeInstanceAttributeCommand')).toHaveLength(0);
-    expect(result).toMatchObject({
-      findings: {
-        scanStats: {
-          describePages: describes.length,
-          instancesRunning: N,
-          instancesInScope: n,
-          cpuIdleCandidates: k,
-        },
-        counts: { stop: 4 },
-      },
-    });
-    expect(calls.filter((c) => MUTATING.includes(c.command))).toEqual([]);
-    // 1200 instances seeded and scanned in moto: about 30 s on a busy 2-core machine, so room to spare.
-  }, 120_000);
-
-  it('follows NextToken to the last page of running instances', async () => {
-    // Arrange: moto pages by reservation; 12 reservations at 5 per page make 3 pages.
-    const fleet = await seedFleet([{ name: 'busy', count: 60, tags: OPT_IN, perReservation: 5 }]);
-    // Act
-    const scan = await scanFleet({
-      scope: 'opt-in',
-      policy: {
-        lookbackHours: 24,
-        cpuThresholdPercent: 5,
-        networkThresholdBytesPerHour: 5_000_000,
-        minCoverage: 0.9,
-      },
-      maxStopsPerHour: 10,
-      describePageSize: 5,
-    });
-    // Assert
-    expect(scan.scanStats.describePages).toBe(3);
-    expect(scan.instances.map((i) => i.instanceId).sort()).toEqual([...fleet.all].sort());
   });
 });

@@ -5,15 +5,19 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundToInvocation } from '#shared/aws/client.ts';
 import { runInInvocation } from '#shared/runtime/invocation.ts';
+import { type Latch, latch } from '../support/latch.ts';
 
 // A loopback endpoint that accepts requests and never answers: only the abort signal can end a call.
 let server: Server;
 let endpoint: string;
 let received = 0;
+// Opened by the server when a request arrives, so a test can abort a call known to be in flight.
+let requestArrived: Latch = latch();
 
 beforeAll(async () => {
   server = createServer(() => {
     received++;
+    requestArrived.open();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -40,11 +44,12 @@ describe('SDK calls inside an invocation', () => {
     // Arrange
     const controller = new AbortController();
     const before = received;
+    requestArrived = latch();
     // Act
     const call = runInInvocation({ signal: controller.signal, remainingMs: () => 60_000 }, () =>
       client().send(publish),
     ).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 200));
+    await requestArrived.opened;
     controller.abort();
     const error = (await call) as Error;
     // Assert

@@ -1,0 +1,108 @@
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { type AlarmEventOptions, makeAlarmEvent as alarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
+import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
+import type { Moto } from '../../tools/local/moto.ts';
+import { type Latch, latch } from './latch.ts';
+
+// The onAlarm emulator harness (test/emulator/onAlarm.test.ts, .runbookScope): moto, the handler, SSM mocked, publishes delayable.
+
+// moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
+export const ssm = mockClient(SSMClient);
+export let moto: Moto;
+export let stack: LocalStack;
+export let handler: typeof import('#functions/onAlarm/handler.ts').handler;
+/** Holds SNS Publish calls back this long, to catch a delivery in the middle of paging. */
+let publishDelayMs = 0;
+let publishHold: { started: Latch; release: Latch } | undefined;
+/** Holds every SNS publish this long before it is sent (0: none), to widen a race the test needs. */
+export function delayPublishes(ms: number): void {
+  publishDelayMs = ms;
+}
+
+export const STACK = 'ops-autopilot-emulator';
+export const OPTED_IN = { 'ops:auto-remediate': 'true' };
+
+/** Running instances in moto with the given tags; their ids (moto chooses them). */
+export async function launch(count: number, tags: Record<string, string>): Promise<string[]> {
+  const res = await new EC2Client({}).send(
+    new RunInstancesCommand({
+      ImageId: DEFAULT_AMI,
+      InstanceType: 't3.micro',
+      MinCount: count,
+      MaxCount: count,
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      ],
+    }),
+  );
+  return (res.Instances ?? []).map((i) => i.InstanceId as string);
+}
+
+/** The alarm's instance: running and opted in to remediation, launched anew for every test. */
+export let instanceId: string;
+export const makeAlarmEvent = (options: AlarmEventOptions = {}) =>
+  alarmEvent({ dimensions: { InstanceId: instanceId }, ...options });
+
+/**
+ * Holds every SNS publish until `release`; `started` resolves once one is held. Orders a race on the
+ * page being published without guessing how long anything takes.
+ */
+export function holdPublishes(): { started: Promise<void>; release: () => void } {
+  const hold = { started: latch(), release: latch() };
+  publishHold = hold;
+  return { started: hold.started.opened, release: () => hold.release.open() };
+}
+
+export const setMode = setDryRun;
+
+beforeAll(async () => {
+  moto = await startEmulatedStack(STACK);
+  ({ handler } = await import('#functions/onAlarm/handler.ts'));
+  // Concurrent deliveries race here: each state-table write must be atomic, as in DynamoDB.
+  await sendStateTableCallsOneAtATime();
+  const { sns } = await import('#shared/aws/sns.ts');
+  sns.middlewareStack.add(
+    (next) => async (args) => {
+      if (publishHold) {
+        publishHold.started.open();
+        await publishHold.release.opened;
+      }
+      if (publishDelayMs > 0) await new Promise((r) => setTimeout(r, publishDelayMs));
+      return next(args);
+    },
+    { step: 'initialize', name: 'delayPublishForTests' },
+  );
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  stack = await createLocalStack(STACK);
+  publishDelayMs = 0;
+  publishHold = undefined;
+  ssm.reset();
+  killSwitchFromEmulator(ssm);
+  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+  setMode(false);
+  [instanceId] = (await launch(1, OPTED_IN)) as [string];
+});
+
+export const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const at = (hhmm: string) => `2025-06-21T${hhmm}:00.000+0000`;
+export const alarmAt = (id: string, hhmm: string) =>
+  makeAlarmEvent({ id, alarmName: 'web-cpu-high', timestamp: at(hhmm) });
+export const okAt = (id: string, hhmm: string) =>
+  makeAlarmEvent({ id, alarmName: 'web-cpu-high', state: 'OK', timestamp: at(hhmm) });
+export const runbookStarts = () => ssm.commandCalls(StartAutomationExecutionCommand);

@@ -32,16 +32,6 @@ export const GENERATED_DOCS: Record<string, string[]> = {
   ),
 };
 
-/** The top-level settings keys each function reads (its settings.ts, composed by shared/config.ts). */
-const SETTINGS_OF: Record<string, string[]> = {
-  onAlarm: ['alarmRules', 'runbooks'],
-  onCloudTrail: ['cloudTrail'],
-  stopIdleInstances: ['idleStop'],
-  onCostAnomaly: ['costAnomaly'],
-  onRunbookResult: ['runbookResult'],
-  onBackupFailure: ['backupFailure'],
-};
-
 interface EventPattern {
   source?: unknown[];
   'detail-type'?: string[];
@@ -300,8 +290,9 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     'emergency-rules': emergencyRules(),
     'cloudtrail-detections': detectionsTable(),
     ...Object.fromEntries(
-      registry.flatMap(({ name }) => [
-        [`settings:${name}`, settingsTable(SETTINGS_OF[name] ?? [])],
+      registry.flatMap(({ name, settings }) => [
+        // Its own keys, from its settings declaration (its settings.ts, in the registry).
+        [`settings:${name}`, settingsTable(Object.keys(settings.shape))],
         [`trigger:${name}`, functionTrigger(name)],
       ]),
     ),

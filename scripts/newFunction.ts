@@ -49,6 +49,21 @@ function main(): number {
   edit('functions/index.ts', withRegistryEntry, names);
   edit('config/stageConfig.ts', withComposedSettings, names);
   edit('config/stages.ts', withStageSettings, names);
+  // The house's format and import order, which depend on the name (Biome sorts the imported names).
+  const format = spawnSync(
+    'npx',
+    [
+      'biome',
+      'check',
+      '--write',
+      `functions/${names.name}`,
+      'functions/index.ts',
+      'config/stageConfig.ts',
+      'config/stages.ts',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (format.status !== 0) return format.status ?? 1;
   // The generated blocks of its page, and of the pages that list every function and setting.
   const docs = spawnSync('npm', ['run', '--silent', 'docs'], { cwd: ROOT, stdio: 'inherit' });
   if (docs.status !== 0) return docs.status ?? 1;

@@ -14,6 +14,8 @@ export interface ScaffoldNames {
   name: string;
   /** `HealthEvent`: its types and functions (`HealthEventFacts`, `planHealthEvent`). */
   type: string;
+  /** `HealthEvent` (`QuotaBreachEvent` for onQuotaBreach): its event's schema, never `HealthEventEvent`. */
+  event: string;
   /** `healthEvent`: its key in a stage's configuration. */
   key: string;
   /** `on-health-event`: its role's and its rule's short names. */
@@ -56,7 +58,8 @@ export function scaffoldNames(name: string | undefined, existing: Existing): Sca
   if (existing.settingsKeys.includes(key)) {
     throw new Error(`name: "${name}" would take the stage settings key "${key}", which exists already`);
   }
-  return { name, type, key, kebab };
+  const event = type.endsWith('Event') ? type : `${type}Event`;
+  return { name, type, event, key, kebab };
 }
 
 export interface ScaffoldFile {
@@ -68,6 +71,7 @@ export interface ScaffoldFile {
 const fill = (template: string, n: ScaffoldNames) =>
   template
     .replaceAll('__NAME__', n.name)
+    .replaceAll('__EVENT__', n.event)
     .replaceAll('__TYPE__', n.type)
     .replaceAll('__KEY__', n.key)
     .replaceAll('__KEBAB__', n.kebab);

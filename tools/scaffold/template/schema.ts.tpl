@@ -60,9 +60,9 @@ const HealthDetail = z.object({
   affectedAccount: AccountId.optional(),
 });
 
-export const __TYPE__Event = BoundedEnvelope.extend({
+export const __EVENT__ = BoundedEnvelope.extend({
   source: z.literal('aws.health'),
   'detail-type': z.literal('AWS Health Event'),
   detail: HealthDetail,
 });
-export type __TYPE__Event = z.infer<typeof __TYPE__Event>;
+export type __EVENT__ = z.infer<typeof __EVENT__>;

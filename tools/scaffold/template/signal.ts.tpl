@@ -1,6 +1,6 @@
 import type { Signal } from '#shared/domain/signal.ts';
 import type { Observation } from '#shared/runtime/functionSpec.ts';
-import type { __TYPE__Event, HealthCategory } from './schema.ts';
+import type { __EVENT__, HealthCategory } from './schema.ts';
 
 /** What the plan needs to know about the event, taken from the event alone. */
 export interface __TYPE__Facts {
@@ -15,7 +15,7 @@ export function dashboardLink(eventArn: string): string {
 }
 
 /** Pure: what the event says. One of another account or region never gets here (the spec's scope). */
-export function observe__TYPE__(event: __TYPE__Event): Observation<__TYPE__Facts> {
+export function observe__TYPE__(event: __EVENT__): Observation<__TYPE__Facts> {
   const d = event.detail;
   const description = d.eventDescription.find((e) => e.language === 'en_US') ?? d.eventDescription[0];
   const signal: Signal = {

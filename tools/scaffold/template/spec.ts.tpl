@@ -5,7 +5,7 @@ import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.t
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type __TYPE__Gathered, gather__TYPE__, gatherPermissions } from './gather.ts';
 import { type __TYPE__Findings, type __TYPE__Intent, plan__TYPE__ } from './plan.ts';
-import { __TYPE__Event } from './schema.ts';
+import { __EVENT__ } from './schema.ts';
 import { type __TYPE__Facts, observe__TYPE__ } from './signal.ts';
 
 export const executors: ExecutorMap<__TYPE__Intent> = {
@@ -14,14 +14,14 @@ export const executors: ExecutorMap<__TYPE__Intent> = {
 
 /** AWS Health event -> one page per event of a category the stage pages (the scaffold's starting point). */
 export const __NAME__: FunctionSpec<
-  typeof __TYPE__Event,
+  typeof __EVENT__,
   __TYPE__Facts,
   __TYPE__Gathered,
   __TYPE__Intent,
   __TYPE__Findings
 > = {
   name: '__NAME__',
-  schema: __TYPE__Event,
+  schema: __EVENT__,
   idempotency: { key: 'id' },
   // The events of this stack's own account and region only.
   scope: envelopeScope,

@@ -67,6 +67,16 @@ describe('the generated blocks of docs/', () => {
     }
   });
 
+  it("keeps an indented block's closing marker where it was: a block inside a list item stays in it", () => {
+    // Arrange
+    const doc = '- item:\n  <!-- generated:rules -->\n  old\n  <!-- /generated:rules -->\n';
+    // Act
+    const once = withGenerated(doc, ['rules'], { rules: '  new' });
+    // Assert
+    expect(once).toBe('- item:\n  <!-- generated:rules -->\n  new\n  <!-- /generated:rules -->\n');
+    expect(withGenerated(once, ['rules'], { rules: '  new' })).toBe(once);
+  });
+
   it('fills a block whose markers were just added, and leaves the text around it alone', () => {
     // Arrange
     const doc = 'before\n<!-- generated:rules -->\n<!-- /generated:rules -->\nafter\n';

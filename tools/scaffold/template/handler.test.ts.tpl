@@ -2,6 +2,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } fro
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -48,6 +49,7 @@ beforeEach(() => {
   documents.on(PutCommand).resolves({});
   documents.on(TransactWriteCommand).resolves({});
   documents.on(GetCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 

@@ -1,5 +1,5 @@
 // npm run new:function -- <name>: a new function's folder, fixtures, handler test, registry entry, stage
-// settings and docs page, so the suite passes with it in. What it writes: docs/functions/README.md (Add a function).
+// settings and docs page, so the suite passes with it in. What it writes: CONTRIBUTING.md (Add a function).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

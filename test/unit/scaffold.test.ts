@@ -13,7 +13,7 @@ import {
 } from '../../tools/scaffold/scaffold.ts';
 
 // npm run new:function: the name's checks, the files it writes and the edits that register the function.
-// The whole run on a clean clone (typecheck, lint, tests, sls package) is checked by hand: docs/functions/README.md.
+// The whole run on a clean clone (typecheck, lint, tests, sls package) is checked by hand (CONTRIBUTING.md, Add a function).
 const ROOT = join(import.meta.dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const existing = {

@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // A scaffolded function's handler test starts beside it (npm run new:function), until it moves to test/handler/.
+    include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
     // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts).
     globalSetup: ['test/support/packageCache.ts'],

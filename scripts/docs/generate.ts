@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { parseStageConfig, StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { FORWARDED_FUNCTION } from '#deploy/stack/forwarding.ts';
-import { type Deployment, registry } from '#functions/index.ts';
+import { type Deployment, RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
 
 /**
@@ -22,6 +22,7 @@ export const GENERATED_DOCS: Record<string, string[]> = {
   'docs/operations.md': ['invoke-local'],
   'docs/configuration.md': ['settings'],
   'docs/EMERGENCY.md': ['emergency-rules'],
+  'docs/DEPLOY.md': ['concurrency'],
   ...Object.fromEntries(
     registry.map((e) => [
       `docs/functions/${e.name}.md`,
@@ -30,16 +31,6 @@ export const GENERATED_DOCS: Record<string, string[]> = {
         : [`settings:${e.name}`, `trigger:${e.name}`, `iam:${e.name}`],
     ]),
   ),
-};
-
-/** The top-level settings keys each function reads (its settings.ts, composed by shared/config.ts). */
-const SETTINGS_OF: Record<string, string[]> = {
-  onAlarm: ['alarmRules', 'runbooks'],
-  onCloudTrail: ['cloudTrail'],
-  stopIdleInstances: ['idleStop'],
-  onCostAnomaly: ['costAnomaly'],
-  onRunbookResult: ['runbookResult'],
-  onBackupFailure: ['backupFailure'],
 };
 
 interface EventPattern {
@@ -262,6 +253,18 @@ function settingsTable(prefixes?: string[]): string {
 }
 
 /** Every EventBridge rule the stack can create, forwarding rules included, as docs/EMERGENCY.md lists them. */
+/** The concurrency the stack reserves (the registry's sum) and the unreserved quota a deploy needs. */
+function concurrency(): string {
+  const reserved = registry.reduce((sum, e) => sum + e.deployment.reservedConcurrency, 0);
+  return [
+    `  the functions reserve ${reserved} concurrent executions between them (the sum of`,
+    '  `reservedConcurrency` over the registry, `functions/index.ts`; at most `RESERVED_CONCURRENCY_CAP`,',
+    `  ${RESERVED_CONCURRENCY_CAP}), and Lambda refuses a reservation that leaves fewer than 100 unreserved`,
+    '  ([Lambda concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)).',
+    `  So the region's unreserved concurrency must be at least ${reserved + 100} before the deploy.`,
+  ].join('\n');
+}
+
 function emergencyRules(): string {
   const own = registry.flatMap(({ deployment }) =>
     ruleNames(deployment.trigger.rule, patternsOf(deployment).length),
@@ -298,10 +301,12 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     'invoke-local': invokeLocal(),
     settings: settingsTable(),
     'emergency-rules': emergencyRules(),
+    concurrency: concurrency(),
     'cloudtrail-detections': detectionsTable(),
     ...Object.fromEntries(
-      registry.flatMap(({ name }) => [
-        [`settings:${name}`, settingsTable(SETTINGS_OF[name] ?? [])],
+      registry.flatMap(({ name, settings }) => [
+        // Its own keys, from its settings declaration (its settings.ts, in the registry).
+        [`settings:${name}`, settingsTable(Object.keys(settings.shape))],
         [`trigger:${name}`, functionTrigger(name)],
       ]),
     ),
@@ -312,7 +317,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const block = (name: string) =>
   new RegExp(
     // An empty block (markers just added) has no line of its own before the closing marker.
-    `(<!-- generated:${escapeRegExp(name)} -->\\n)([\\s\\S]*?)\\n?(<!-- /generated:${escapeRegExp(name)} -->)`,
+    // A block inside a list item keeps its closing marker's indentation.
+    `(<!-- generated:${escapeRegExp(name)} -->\\n)([\\s\\S]*?)\\n?([ \\t]*<!-- /generated:${escapeRegExp(name)} -->)`,
   );
 
 /** The content of a document's block, or undefined when its markers are missing. */

@@ -55,6 +55,28 @@ describe('the generated blocks of docs/', () => {
     }
   });
 
+  it("lists in each function's settings block every key its settings declare, read from the registry", () => {
+    // Assert
+    for (const { name, settings } of registry) {
+      const block = blocks[`settings:${name}`] ?? '';
+      for (const key of Object.keys(settings.shape)) {
+        expect(block, `settings:${name} has no row of ${key}`).toMatch(
+          new RegExp(`^\\| \`${key}[.\`\\[]`, 'm'),
+        );
+      }
+    }
+  });
+
+  it("keeps an indented block's closing marker where it was: a block inside a list item stays in it", () => {
+    // Arrange
+    const doc = '- item:\n  <!-- generated:rules -->\n  old\n  <!-- /generated:rules -->\n';
+    // Act
+    const once = withGenerated(doc, ['rules'], { rules: '  new' });
+    // Assert
+    expect(once).toBe('- item:\n  <!-- generated:rules -->\n  new\n  <!-- /generated:rules -->\n');
+    expect(withGenerated(once, ['rules'], { rules: '  new' })).toBe(once);
+  });
+
   it('fills a block whose markers were just added, and leaves the text around it alone', () => {
     // Arrange
     const doc = 'before\n<!-- generated:rules -->\n<!-- /generated:rules -->\nafter\n';

@@ -1,0 +1,4 @@
+{
+  "source": ["aws.health"],
+  "detail-type": ["AWS Health Event"]
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { Severity } from '#shared/domain/severity.ts';
+import { functionSettings } from '#shared/stageSettings.ts';
+import { HEALTH_CATEGORIES } from './schema.ts';
+
+/**
+ * __NAME__'s stage settings (`__KEY__`). config/stageConfig.ts composes them into a stage's
+ * configuration, so only zod and pure domain modules here.
+ */
+export const __TYPE__Settings = z.strictObject({
+  /** The categories that page; the others are recorded (action log and metric). */
+  page: z
+    .array(z.enum(HEALTH_CATEGORIES))
+    .max(HEALTH_CATEGORIES.length)
+    .default(['issue', 'scheduledChange']),
+  /** The severity of its pages. */
+  severity: Severity.default('high'),
+});
+export type __TYPE__Settings = z.infer<typeof __TYPE__Settings>;
+
+/** __NAME__'s key in a stage. */
+export const settings = functionSettings({ __KEY__: __TYPE__Settings.prefault({}) });

@@ -22,6 +22,7 @@ import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
+import { trust } from './detections/trust.ts';
 import type { CloudTrailEvent } from './schema.ts';
 
 export type { RemediationTarget } from './detections/declaration.ts';
@@ -47,6 +48,9 @@ export const DETECTIONS = [
   vpcFlowLogsDeleted,
   configRecorderStopped,
   kmsKeyDisabled,
+  // Issue 18 trust (compromised key, trust backdoors): paged, so listed before the records (a CIS
+  // change record such as iam-policy-change would otherwise decide AttachUserPolicy).
+  ...trust,
   rootActivity,
   consoleSignInFailure,
   unauthorizedApiCall,

@@ -46,9 +46,7 @@ describe('compromised-key-quarantined', () => {
     const { decision, finding } = decide(fixture('iam-compromised-key-quarantine-v2'));
     // Assert
     expect(decision).toEqual(['compromised-key-quarantined', 'page']);
-    expect(finding?.what).toBe(
-      'AWS quarantined IAM user test-user: a key of theirs is exposed (AWSCompromisedKeyQuarantineV2 attached)',
-    );
+    expect(finding?.what).toBe('IAM user test-user quarantined by AWS: an access key leaked');
     expect(finding?.evidence).toEqual({ policyArn: 'arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2' });
   });
 
@@ -230,10 +228,8 @@ describe('lambda-invokable-by-anyone', () => {
     const { decision, finding } = decide(fixture('lambda-add-permission-anyone'));
     // Assert
     expect(decision).toEqual(['lambda-invokable-by-anyone', 'page']);
-    expect(finding?.what).toBe(
-      'function my-lambda-function may be invoked by anyone (principal *, no source condition)',
-    );
-    expect(finding?.evidence).toEqual({ principal: '*', action: 'lambda:InvokeFunction' });
+    expect(finding?.what).toBe('function my-lambda-function invokable by anyone (principal *)');
+    expect(finding?.evidence).toEqual({ grantedTo: '*', action: 'lambda:InvokeFunction' });
   });
 
   it('ignores AddPermission to * narrowed to its own account', () => {

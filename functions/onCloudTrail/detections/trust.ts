@@ -34,7 +34,8 @@ export const compromisedKeyQuarantined = detection({
     if (!policyArn || !QUARANTINE_POLICY.test(policyArn)) return undefined;
     const user = shown('iamName', field(req, 'userName'));
     return {
-      what: `AWS quarantined IAM user ${user}: a key of theirs is exposed (${policyArn.split('/').pop()} attached)`,
+      // Short: the page's subject is cut at 100 characters; the policy is in the evidence.
+      what: `IAM user ${user} quarantined by AWS: an access key leaked`,
       resource: { type: 'iam user', id: user },
       evidence: { policyArn },
     };
@@ -254,10 +255,11 @@ export const lambdaInvokableByAnyone = detection({
       if (field(req, 'principal') !== '*' || sourceNarrowed(req, e, context)) return undefined;
       const action = str(field(req, 'action'));
       return {
-        what: `function ${fn} may be invoked by anyone (principal *, no source condition)`,
+        what: `function ${fn} invokable by anyone (principal *)`,
         resource,
         evidence: {
-          principal: '*',
+          // Not "principal": the page's own evidence names the caller so.
+          grantedTo: '*',
           ...(action && /^lambda:[A-Za-z*]{1,64}$/.test(action) ? { action } : {}),
         },
       };

@@ -134,6 +134,11 @@ describe('role-trusts-outsider', () => {
       { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::444455556666:role/*' } },
     ],
     ['a negated org condition', { AWS: '*' }, { StringNotEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } }],
+    [
+      'an org condition under ForAllValues (true when the key is absent)',
+      { AWS: '*' },
+      { 'ForAllValues:StringEquals': { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+    ],
   ])('pages %s', (_, principal, condition) => {
     // Arrange
     const raw = fixture('iam-create-role-foreign-account');

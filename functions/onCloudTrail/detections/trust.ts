@@ -50,9 +50,11 @@ function principalAccount(v: string): string | undefined {
   return m?.[2];
 }
 
-/** Operators under which a condition narrows who may act; negated and ...IfExists ones do not. */
-const NARROWING =
-  /^(ForAllValues:|ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)$/;
+/**
+ * Operators under which a condition narrows who may act. Negated and ...IfExists ones do not, nor
+ * ForAllValues:, which holds when the request has no such key at all.
+ */
+const NARROWING = /^(ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)$/;
 
 /** Each narrowing condition's values by lower-cased key. */
 function conditionValues(condition: Json): Map<string, string[]> {

@@ -22,6 +22,7 @@ import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
+import { trust } from './detections/trust.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { sigmaRule } from './sigma/detection.ts';
 
@@ -48,6 +49,9 @@ export const DETECTIONS = [
   vpcFlowLogsDeleted,
   configRecorderStopped,
   kmsKeyDisabled,
+  // Issue 18 trust (compromised key, trust backdoors): paged, so listed before the records (a CIS
+  // change record such as iam-policy-change would otherwise decide AttachUserPolicy).
+  ...trust,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
   // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
   sigmaRule,

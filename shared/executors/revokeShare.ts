@@ -73,13 +73,17 @@ export const revokeShareExecutor: MutatingExecutor<RevokeEc2ShareIntent> = {
       const remove = present.map((g) =>
         g.Group === 'all' ? { Group: 'all' as const } : { UserId: g.UserId as string },
       );
+      const accounts = present.flatMap((g) => (g.UserId ? [g.UserId] : []));
       if (intent.resource === 'snapshot') {
         await m.ec2.send(
           new m.ModifySnapshotAttributeCommand({
             SnapshotId: intent.id,
             Attribute: 'createVolumePermission',
+            // The flat form (as `aws ec2 modify-snapshot-attribute --operation-type remove` sends it):
+            // EC2 takes it as the nested one, and emulators read only this one.
             OperationType: 'remove',
-            CreateVolumePermission: { Remove: remove },
+            ...(present.some((g) => g.Group === 'all') ? { GroupNames: ['all'] } : {}),
+            ...(accounts.length > 0 ? { UserIds: accounts } : {}),
           }),
         );
       } else {

@@ -197,7 +197,7 @@ describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)',
         SnapshotId: 'snap-0a1b2c3d4e5f67890',
         Attribute: 'createVolumePermission',
         OperationType: 'remove',
-        CreateVolumePermission: { Remove: [{ Group: 'all' }] },
+        GroupNames: ['all'],
       },
     ]);
     expect(result.outcomes[0]).toMatchObject({ kind: 'ec2.revoke-share', status: 'done' });

@@ -50,6 +50,8 @@ export const stages: Record<string, StageConfigInput> = {
         'security-group-open-to-world': { remediate: true },
         's3-bucket-public': { remediate: true },
         'cloudtrail-tampering': { remediate: true },
+        'data-shared-publicly': { remediate: true },
+        'data-shared-out': { remediate: true },
       },
     },
     // A dry-run stage: failed backup jobs page with the retry that would be started.

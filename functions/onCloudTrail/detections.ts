@@ -1,5 +1,6 @@
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import { changes } from './detections/changes.ts';
+import { databasePublic, dbSecurityGroupOpenToWorld } from './detections/databases.ts';
 import {
   type DetectionContext,
   type Found,
@@ -20,6 +21,7 @@ import {
 } from './detections/logging.ts';
 import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
+import { dataSharedOut, dataSharedPublicly, rdsExportedToS3 } from './detections/sharing.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
 import { trust } from './detections/trust.ts';
@@ -52,6 +54,12 @@ export const DETECTIONS = [
   // Issue 18 trust (compromised key, trust backdoors): paged, so listed before the records (a CIS
   // change record such as iam-policy-change would otherwise decide AttachUserPolicy).
   ...trust,
+  // exposure (issue 18): data shared out or made public, databases reachable from the internet (paged
+  // ones stay before the first record-only one: the declarations test holds that order)
+  dataSharedPublicly,
+  dataSharedOut,
+  databasePublic,
+  dbSecurityGroupOpenToWorld,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
   // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
   sigmaRule,
@@ -59,6 +67,8 @@ export const DETECTIONS = [
   consoleSignInFailure,
   unauthorizedApiCall,
   ...changes,
+  // exposure (issue 18): recorded, not paged
+  rdsExportedToS3,
 ] as const;
 
 export type DetectionName = (typeof DETECTIONS)[number]['name'];

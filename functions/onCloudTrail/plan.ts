@@ -4,6 +4,7 @@ import type {
   Plan,
   PlanNote,
   RestorePublicAccessBlockIntent,
+  RevokeEc2ShareIntent,
   RevokeIngressIntent,
   StartLoggingIntent,
 } from '#shared/domain/intent.ts';
@@ -14,7 +15,11 @@ import type { RemediationTarget } from './detections.ts';
 import type { CloudTrailGathered } from './gather.ts';
 import type { CloudTrailFacts } from './signal.ts';
 
-export type RemediationIntent = RevokeIngressIntent | RestorePublicAccessBlockIntent | StartLoggingIntent;
+export type RemediationIntent =
+  | RevokeIngressIntent
+  | RestorePublicAccessBlockIntent
+  | StartLoggingIntent
+  | RevokeEc2ShareIntent;
 export type CloudTrailIntent = RemediationIntent | PageIntent;
 
 /** The intent that undoes exactly what the record did, from its validated fields only. */
@@ -47,6 +52,16 @@ function remediationIntent(
       return {
         kind: 'cloudtrail.start-logging',
         trail: target.trail.split('/').pop() ?? target.trail,
+        detection,
+        reason,
+      };
+    case 'revoke-ec2-share':
+      return {
+        kind: 'ec2.revoke-share',
+        resource: target.resource,
+        id: target.id,
+        everyone: target.everyone,
+        accounts: target.accounts,
         detection,
         reason,
       };

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { restorePublicAccessBlockExecutor } from '#shared/executors/publicAccessBlock.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
+import { revokeShareExecutor } from '#shared/executors/revokeShare.ts';
 import { startLoggingExecutor } from '#shared/executors/startLogging.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
@@ -17,6 +18,7 @@ export const executors: ExecutorMap<CloudTrailIntent> = {
   'ec2.revoke-ingress': revokeIngressExecutor,
   's3.restore-public-access-block': restorePublicAccessBlockExecutor,
   'cloudtrail.start-logging': startLoggingExecutor,
+  'ec2.revoke-share': revokeShareExecutor,
   'sns.page': pageExecutor,
 };
 

@@ -5,6 +5,10 @@
  */
 export {
   CreateTagsCommand,
+  DescribeImageAttributeCommand,
+  DescribeSnapshotAttributeCommand,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';

@@ -77,6 +77,21 @@ export interface StartLoggingIntent {
 }
 
 /**
+ * Remove from an EBS snapshot's create-volume permission or an AMI's launch permission exactly the
+ * `all` group and the foreign accounts a recorded call added; every other grantee stays.
+ */
+export interface RevokeEc2ShareIntent {
+  kind: 'ec2.revoke-share';
+  resource: 'snapshot' | 'image';
+  id: string;
+  everyone: boolean;
+  accounts: string[];
+  /** The detection that asks for it: the rate guard counts its actions. */
+  detection: string;
+  reason: string;
+}
+
+/**
  * Retry a failed AWS Backup job once, with AWS's own answer (DescribeBackupJob) for what to back up,
  * where and as which role: never the event's fields.
  */
@@ -142,6 +157,7 @@ export type Intent =
   | RevokeIngressIntent
   | RestorePublicAccessBlockIntent
   | StartLoggingIntent
+  | RevokeEc2ShareIntent
   | RetryBackupIntent;
 export type IntentKind = Intent['kind'];
 

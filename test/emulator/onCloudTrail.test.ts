@@ -8,8 +8,12 @@ import {
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSnapshotAttributeCommand,
   EC2Client,
+  ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateBucketCommand,
@@ -268,5 +272,67 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     expect(status.IsLogging).toBe(true);
     expect(first.outcomes[0]).toMatchObject({ kind: 'cloudtrail.start-logging', status: 'done' });
     expect(repeat.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-remediated' });
+  });
+
+  /** A snapshot shared with everyone and with account 444455556666 before the recorded call. */
+  async function sharedSnapshot(): Promise<string> {
+    const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
+    const { SnapshotId } = await ec2.send(new CreateSnapshotCommand({ VolumeId }));
+    await ec2.send(
+      new ModifySnapshotAttributeCommand({
+        SnapshotId,
+        Attribute: 'createVolumePermission',
+        OperationType: 'add',
+        GroupNames: ['all'],
+        UserIds: ['444455556666'],
+      }),
+    );
+    return SnapshotId as string;
+  }
+  const sharedWith = async (snapshotId: string) =>
+    (
+      (
+        await ec2.send(
+          new DescribeSnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            Attribute: 'createVolumePermission',
+          }),
+        )
+      ).CreateVolumePermissions ?? []
+    )
+      .map((p) => p.Group ?? p.UserId)
+      .sort();
+  const shareRecord = (snapshotId: string) => {
+    const raw = loadFixture<Raw>('onCloudTrail/exposure/ebs-snapshot-public.json');
+    raw.detail.requestParameters.snapshotId = snapshotId;
+    return raw;
+  };
+
+  it('removes `all` from a snapshot made public and keeps the account shared before; a repeat is already remediated', async () => {
+    // Arrange
+    const snapshotId = await sharedSnapshot();
+    // Act
+    const first = await invoke(shareRecord(snapshotId));
+    const repeat = await invoke(anotherRecord(shareRecord(snapshotId)));
+    // Assert
+    expect(await sharedWith(snapshotId)).toEqual(['444455556666']);
+    expect(first.outcomes[0]).toMatchObject({ kind: 'ec2.revoke-share', status: 'done' });
+    expect(repeat.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-remediated' });
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(`DONE ec2.revoke-share: removed all from snapshot ${snapshotId}`);
+  });
+
+  it('leaves a public snapshot as it is on a dry-run stage, and the page says what it would remove', async () => {
+    // Arrange
+    setDryRun(true);
+    const snapshotId = await sharedSnapshot();
+    // Act
+    await invoke(shareRecord(snapshotId));
+    // Assert
+    expect(await sharedWith(snapshotId)).toEqual(['444455556666', 'all']);
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(
+      `SKIPPED (dry-run) ec2.revoke-share: would remove all from snapshot ${snapshotId}`,
+    );
   });
 });

@@ -15,7 +15,16 @@ export type RemediationTarget =
       permissions: IngressPermission[];
     }
   | { kind: 'restore-public-access-block'; bucket: string }
-  | { kind: 'start-logging'; trail: string };
+  | { kind: 'start-logging'; trail: string }
+  | {
+      kind: 'revoke-ec2-share';
+      resource: 'snapshot' | 'image';
+      id: string;
+      /** `all` was added: remove it. */
+      everyone: boolean;
+      /** Exactly the foreign accounts the call added, nothing else of the permission. */
+      accounts: string[];
+    };
 
 /** What a detection finds in a record; evidence entries it could not read are left undefined and dropped. */
 export interface Found {

@@ -13,6 +13,22 @@ export const FORMATS = {
   iamPolicyArn: /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]{1,512}$/,
   iamName: /^[\w+=,.@-]{1,128}$/,
   kmsKey: /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-fA-F-]{36}$|^mrk-[0-9a-f]{32}$/,
+  // Shares and databases (issue 18, exposure).
+  accountId: /^\d{12}$/,
+  ebsSnapshotId: /^snap-[0-9a-f]{8,17}$/,
+  imageId: /^ami-[0-9a-f]{8,17}$/,
+  organizationArn: /^arn:aws[a-z-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/,
+  organizationalUnitArn:
+    /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/,
+  /** A DB instance or cluster identifier: a letter, then letters, digits and hyphens. */
+  rdsIdentifier: /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
+  /** A manual DB or cluster snapshot, by identifier or ARN (automated ones, `rds:...`, cannot be shared). */
+  rdsSnapshot:
+    /^([A-Za-z][A-Za-z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:[A-Za-z][A-Za-z0-9-]{0,254})$/,
+  rdsExportTask: /^[A-Za-z][A-Za-z0-9-]{0,59}$/,
+  rdsSourceArn:
+    /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:[A-Za-z][A-Za-z0-9:-]{0,254}$|^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][A-Za-z0-9-]{0,62}$/,
+  dbSecurityGroupName: /^[A-Za-z][A-Za-z0-9 _.-]{0,254}$/,
 } as const;
 
 export const valid = (format: keyof typeof FORMATS, v: Json): string | undefined => {

@@ -47,6 +47,26 @@ export const REMEDIATIONS = {
       },
     },
   },
+  'revoke-ec2-share': {
+    intentKind: 'ec2.revoke-share',
+    statement: {
+      Sid: 'RevokeSnapshotAndImageShares',
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeSnapshotAttribute',
+        'ec2:ModifySnapshotAttribute',
+        'ec2:DescribeImageAttribute',
+        'ec2:ModifyImageAttribute',
+      ],
+      // Snapshot and image ARNs carry no account; only their owner can change who may use them.
+      Resource: [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+        { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}::snapshot/*' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a template
+        { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}::image/*' },
+      ],
+    },
+  },
 } as const satisfies Record<string, Remediation>;
 
 /** What undoes a detection's change, when it can be undone exactly. */

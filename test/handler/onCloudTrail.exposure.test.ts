@@ -1,0 +1,245 @@
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeImageAttributeCommand,
+  DescribeSnapshotAttributeCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+
+/**
+ * Issue 18 (exposure) through the handler, every AWS client mocked: one record per detection pages (or
+ * records) with who, what and where; the share remediation removes exactly what the call added, and on
+ * a dry-run stage calls nothing that changes AWS.
+ */
+
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const ssm = aws.of(SSMClient);
+const ec2 = aws.of(EC2Client);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
+
+type Raw = {
+  id: string;
+  account: string;
+  region: string;
+  detail: { eventID: string; requestParameters: Record<string, unknown> };
+};
+const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/exposure/${name}.json`);
+/** The function runs in the record's account and region unless a test places it elsewhere. */
+const invoke = (event: Raw, region = event.region) =>
+  handler(
+    event as never,
+    makeContext('ops-autopilot-dev-onCloudTrail', { account: event.account, region }),
+  ) as Promise<PipelineResult>;
+const pages = () =>
+  sns.commandCalls(PublishCommand).map((c) => ({
+    subject: c.args[0].input.Subject ?? '',
+    body: c.args[0].input.Message ?? '',
+  }));
+const setDryRun = (dryRun: boolean) => {
+  process.env.DRY_RUN = String(dryRun);
+  resetConfigForTests();
+};
+/** The calls that change who may use a snapshot or an AMI. */
+const mutatingCalls = () => [
+  ...ec2.commandCalls(ModifySnapshotAttributeCommand),
+  ...ec2.commandCalls(ModifyImageAttributeCommand),
+];
+
+beforeAll(async () => {
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
+});
+
+beforeEach(() => {
+  aws.reset();
+  withoutKillSwitch(ssm);
+  // A state table that has seen nothing: every record is new, nothing is rate-limited.
+  dynamodb.on(PutItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  documents.on(GetCommand).resolves({});
+  documents.on(PutCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  setDryRun(true);
+});
+
+describe('onCloudTrail pages data shared out and databases made public, with who, what and where', () => {
+  it.each([
+    [
+      'ebs-snapshot-public',
+      '[CRITICAL]',
+      'ebs snapshot snap-0a1b2c3d4e5f67890 made public',
+      'example-role/example-user',
+      'us-east-1',
+    ],
+    [
+      'ebs-snapshot-shared-to-account',
+      '[HIGH]',
+      'foreignAccounts: 111122223333',
+      'example-role/example-user',
+      'us-east-1',
+    ],
+    ['rds-snapshot-shared-to-account', '[HIGH]', 'foreignAccounts: 193672423079', 'DevOps/jdoe', 'us-east-1'],
+    [
+      'rds-cluster-snapshot-public',
+      '[CRITICAL]',
+      'rds cluster snapshot myclustersnapshot made public',
+      'DevOps/jdoe',
+      'us-east-1',
+    ],
+    [
+      'rds-instance-made-public',
+      '[CRITICAL]',
+      'rds instance production-db made publicly accessible',
+      'DeveloperRole/developer',
+      'us-east-1',
+    ],
+    [
+      'rds-cluster-made-public',
+      '[CRITICAL]',
+      'rds cluster aurora-cluster made publicly accessible',
+      'contractor',
+      'us-west-2',
+    ],
+    [
+      'rds-db-security-group-open-world',
+      '[CRITICAL]',
+      'DB security group mydbsecuritygroup opened to 0.0.0.0/0',
+      'DevOps/jdoe',
+      'us-east-1',
+    ],
+  ])('%s pages once as %s', async (name, severity, what, who, region) => {
+    // Arrange
+    const event = fixture(name);
+    // Act
+    await invoke(event);
+    // Assert
+    const sent = pages();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject.startsWith(severity)).toBe(true);
+    expect(sent[0]?.body).toContain(what);
+    expect(sent[0]?.body).toContain(`by ${who}`);
+    expect(sent[0]?.body).toContain(`Account 123456789012, region ${region}`);
+    expect(sent[0]?.body).toContain(`#/events/${event.detail.eventID}`);
+  });
+
+  it('records an RDS export to S3 without paging it', async () => {
+    // Act
+    const result = await invoke(fixture('rds-export-to-s3'));
+    // Assert
+    expect(pages()).toEqual([]);
+    expect(result.notes).toEqual([
+      expect.objectContaining({
+        reason: 'record-only',
+        detail: expect.stringContaining('rds-exported-to-s3'),
+      }),
+    ]);
+  });
+});
+
+describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)', () => {
+  it('on a dry-run stage calls nothing that changes AWS, and the page says what it would remove', async () => {
+    // Act
+    const result = await invoke(fixture('ebs-snapshot-public'));
+    // Assert
+    expect(mutatingCalls()).toEqual([]);
+    expect(result.outcomes.map((o) => [o.kind, o.status])).toEqual([
+      ['ec2.revoke-share', 'skipped'],
+      ['sns.page', 'done'],
+    ]);
+    expect(pages()[0]?.body).toContain(
+      'SKIPPED (dry-run) ec2.revoke-share: would remove all from snapshot snap-0a1b2c3d4e5f67890',
+    );
+  });
+
+  it('removes only `all` from a snapshot, leaving an account shared before', async () => {
+    // Arrange
+    setDryRun(false);
+    ec2
+      .on(DescribeSnapshotAttributeCommand)
+      .resolves({ CreateVolumePermissions: [{ Group: 'all' }, { UserId: '444455556666' }] });
+    ec2.on(ModifySnapshotAttributeCommand).resolves({});
+    // Act
+    const result = await invoke(fixture('ebs-snapshot-public'));
+    // Assert
+    expect(ec2.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        SnapshotId: 'snap-0a1b2c3d4e5f67890',
+        Attribute: 'createVolumePermission',
+        OperationType: 'remove',
+        GroupNames: ['all'],
+      },
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'ec2.revoke-share', status: 'done' });
+  });
+
+  it('removes exactly the foreign account a call added to an AMI', async () => {
+    // Arrange
+    setDryRun(false);
+    const event = fixture('ami-public');
+    event.detail.requestParameters.launchPermission = { add: { items: [{ userId: '999988887777' }] } };
+    ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [{ UserId: '999988887777' }] });
+    ec2.on(ModifyImageAttributeCommand).resolves({});
+    // Act
+    await invoke(event);
+    // Assert
+    expect(ec2.commandCalls(ModifyImageAttributeCommand).map((c) => c.args[0].input)).toEqual([
+      { ImageId: 'ami-0a1b2c3d4e5f67890', LaunchPermission: { Remove: [{ UserId: '999988887777' }] } },
+    ]);
+  });
+
+  it('calls a share already removed already remediated, and changes nothing', async () => {
+    // Arrange
+    setDryRun(false);
+    ec2.on(DescribeSnapshotAttributeCommand).resolves({ CreateVolumePermissions: [] });
+    // Act
+    const result = await invoke(fixture('ebs-snapshot-shared-to-account'));
+    // Assert
+    expect(ec2.commandCalls(ModifySnapshotAttributeCommand)).toEqual([]);
+    expect(result.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-remediated' });
+  });
+
+  it('refuses a shared snapshot recorded in another region, and touches nothing', async () => {
+    // Arrange
+    setDryRun(false);
+    const event = fixture('ebs-snapshot-public');
+    event.region = 'eu-west-1';
+    (event.detail as Record<string, unknown>).awsRegion = 'eu-west-1';
+    // Act: the function is in us-east-1; the record is from eu-west-1.
+    const run = invoke(event, 'us-east-1');
+    // Assert
+    await expect(run).rejects.toThrow('this function runs in us-east-1 and acts only on its own');
+    expect(ec2.commandCalls(DescribeSnapshotAttributeCommand)).toEqual([]);
+    expect(mutatingCalls()).toEqual([]);
+  });
+});

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { type DetectionContext, TRUSTS_NO_ONE } from '#functions/onCloudTrail/detections/declaration.ts';
+import { detect } from '#functions/onCloudTrail/detections.ts';
+import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
+import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+
+type Raw = { detail: Record<string, unknown> & { requestParameters: Record<string, unknown> } };
+const raw = (name: string) => loadFixture<Raw>(`onCloudTrail/exposure/${name}.json`);
+const deciding = (record: unknown, context: DetectionContext = TRUSTS_NO_ONE) =>
+  detect(CloudTrailEvent.parse(record), DETECTION_NAMES, context)[0];
+
+describe('data shared out or made public (issue 18, exposure)', () => {
+  it.each([
+    ['ebs-snapshot-public', 'data-shared-publicly', 'ebs snapshot snap-0a1b2c3d4e5f67890 made public'],
+    ['ami-public', 'data-shared-publicly', 'ami ami-0a1b2c3d4e5f67890 made public'],
+    [
+      'rds-cluster-snapshot-public',
+      'data-shared-publicly',
+      'rds cluster snapshot myclustersnapshot made public',
+    ],
+    [
+      'ebs-snapshot-shared-to-account',
+      'data-shared-out',
+      'ebs snapshot snap-0a1b2c3d4e5f67890 shared with an account outside this account and organization: 111122223333',
+    ],
+    [
+      'rds-snapshot-shared-to-account',
+      'data-shared-out',
+      'rds snapshot my-db-snapshot shared with an account outside this account and organization: 193672423079',
+    ],
+  ])('%s pages as %s, naming the resource and whom it was opened to', (name, detection, what) => {
+    // Act
+    const found = deciding(raw(name));
+    // Assert
+    expect(found?.detection).toBe(detection);
+    expect(found?.what).toContain(what);
+  });
+
+  it.each([
+    ['ebs-snapshot-group-none', 'a group other than all'],
+    ['ami-other-attribute', 'an attribute other than the launch permission'],
+    [
+      'ami-shared-to-unreadable-user',
+      'a grantee that is not an account id (shown as unreadable, never as shared out)',
+    ],
+  ])('%s is no share-out: %s', (name) => {
+    // Act / Assert
+    expect(deciding(raw(name))).toBeUndefined();
+  });
+
+  it('does not page a snapshot shared with an account on the stage allow-list, and pages the same share on a stage without it', () => {
+    // Arrange
+    const trusting = { trustedAccounts: new Set(['111122223333']) };
+    // Act / Assert
+    expect(deciding(raw('ebs-snapshot-shared-to-account'), trusting)).toBeUndefined();
+    expect(deciding(raw('rds-snapshot-shared-to-trusted-account'), trusting)).toBeUndefined();
+    expect(deciding(raw('rds-snapshot-shared-to-trusted-account'))?.detection).toBe('data-shared-out');
+  });
+
+  it("does not page an AMI shared with the stage's own organization, and pages it for another organization", () => {
+    // Arrange
+    const ours = { trustedAccounts: new Set<string>(), organizationId: 'o-exampleorgid' };
+    const theirs = { trustedAccounts: new Set<string>(), organizationId: 'o-otherorgid1' };
+    // Act / Assert
+    expect(deciding(raw('ami-shared-to-own-organization'), ours)).toBeUndefined();
+    expect(deciding(raw('ami-shared-to-own-organization'), theirs)?.detection).toBe('data-shared-out');
+  });
+
+  it('pages `all` as public even when the same call also adds a trusted account, and removes only `all`', () => {
+    // Arrange
+    const record = raw('ebs-snapshot-public');
+    record.detail.requestParameters.createVolumePermission = {
+      add: { items: [{ group: 'all' }, { userId: '111122223333' }] },
+    };
+    // Act
+    const found = deciding(record, { trustedAccounts: new Set(['111122223333']) });
+    // Assert
+    expect(found?.detection).toBe('data-shared-publicly');
+    expect(found?.remediation).toEqual({
+      kind: 'revoke-ec2-share',
+      resource: 'snapshot',
+      id: 'snap-0a1b2c3d4e5f67890',
+      everyone: true,
+      accounts: [],
+    });
+  });
+
+  it('shows a crafted snapshot id as unreadable and offers no remediation for it', () => {
+    // Arrange
+    const record = raw('ebs-snapshot-public');
+    record.detail.requestParameters.snapshotId = 'snap-1; rm -rf /';
+    // Act
+    const found = deciding(record);
+    // Assert
+    expect(found?.what).toBe('ebs snapshot (unreadable) made public (shared with all AWS accounts)');
+    expect(found?.remediation).toBeUndefined();
+    expect(found?.resource).toBeUndefined();
+  });
+
+  it('records an RDS export to S3 with its source and bucket, and does not page it by default', () => {
+    // Act
+    const found = deciding(raw('rds-export-to-s3'));
+    // Assert
+    expect(found?.detection).toBe('rds-exported-to-s3');
+    expect(found?.what).toBe(
+      'arn:aws:rds:us-east-1:123456789012:snapshot:my-snapshot exported to S3 bucket mybucket',
+    );
+    expect(found?.evidence).toMatchObject({ exportTask: 'my-snapshot-export', bucket: 'mybucket' });
+  });
+});
+
+describe('databases reachable from the internet (issue 18, exposure)', () => {
+  it.each([
+    [
+      'rds-instance-made-public',
+      'database-public',
+      'rds instance production-db made publicly accessible (ModifyDBInstance)',
+    ],
+    [
+      'rds-cluster-made-public',
+      'database-public',
+      'rds cluster aurora-cluster made publicly accessible (ModifyDBCluster)',
+    ],
+    [
+      'rds-restore-public',
+      'database-public',
+      'rds instance test-instance made publicly accessible (RestoreDBInstanceFromDBSnapshot)',
+    ],
+    [
+      'rds-create-instance-public',
+      'database-public',
+      'rds instance test-instance made publicly accessible (CreateDBInstance)',
+    ],
+    [
+      'rds-db-security-group-open-world',
+      'db-security-group-open-to-world',
+      'DB security group mydbsecuritygroup opened to 0.0.0.0/0',
+    ],
+  ])('%s pages as %s', (name, detection, what) => {
+    // Act
+    const found = deciding(raw(name));
+    // Assert
+    expect(found?.detection).toBe(detection);
+    expect(found?.what).toBe(what);
+  });
+
+  it.each([
+    ['rds-instance-made-private', 'PubliclyAccessible set to false'],
+    ['rds-instance-storage-modified', 'a modification that leaves PubliclyAccessible alone'],
+    ['rds-restore-not-public', 'a restore whose response says not public'],
+    ['rds-db-security-group-office-range', 'a DB security group opened to one office range, not the world'],
+  ])('%s does not page: %s', (name) => {
+    // Act / Assert
+    expect(deciding(raw(name))).toBeUndefined();
+  });
+
+  it('never pages an unreadable PubliclyAccessible flag as public', () => {
+    // Arrange
+    const record = raw('rds-instance-made-public');
+    record.detail.requestParameters.publiclyAccessible = 'yes';
+    // Act / Assert
+    expect(deciding(record)).toBeUndefined();
+  });
+});

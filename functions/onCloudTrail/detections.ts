@@ -6,6 +6,7 @@ import {
   type RemediationTarget,
   TRUSTS_NO_ONE,
 } from './detections/declaration.ts';
+import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detections/evidence.ts';
 import {
   adminPolicyAttached,
   rootAccessKeyCreated,
@@ -20,8 +21,10 @@ import {
 } from './detections/logging.ts';
 import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
+import { codeBuildProjectPublic, resourcePolicyPublic } from './detections/resourcePolicies.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
+import { guardDutyFindingsSuppressed, securityToolingDisabled } from './detections/tooling.ts';
 import type { CloudTrailEvent } from './schema.ts';
 
 export type { RemediationTarget } from './detections/declaration.ts';
@@ -47,6 +50,16 @@ export const DETECTIONS = [
   vpcFlowLogsDeleted,
   configRecorderStopped,
   kmsKeyDisabled,
+  // Issue 18, evidence group: resources made public, evidence destroyed, tooling silenced. Paged by
+  // default, so before the record-only ones: the first that matches decides, and a root call would
+  // otherwise be decided by root-activity.
+  resourcePolicyPublic,
+  codeBuildProjectPublic,
+  logsDeleted,
+  backupsDestroyed,
+  recoveryProtectionOff,
+  securityToolingDisabled,
+  guardDutyFindingsSuppressed,
   rootActivity,
   consoleSignInFailure,
   unauthorizedApiCall,

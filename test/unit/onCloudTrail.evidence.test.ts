@@ -248,3 +248,27 @@ describe('security tooling silenced', () => {
     expect(decision).toEqual([null, 'none']);
   });
 });
+
+describe('the evidence group against crafted call names', () => {
+  it.each([
+    ['aws.kms', 'kms.amazonaws.com'],
+    ['aws.backup', 'backup.amazonaws.com'],
+  ])(
+    'matches nothing, and throws nothing, for %s calls named like Object.prototype members',
+    (source, eventSource) => {
+      // Arrange: the root branch delivers any call by root, whatever its name.
+      const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+      const events = names.map((eventName) => {
+        const raw = fixture('backup-vault-deleted');
+        raw.source = source;
+        raw.detail.eventSource = eventSource;
+        raw.detail.eventName = eventName;
+        return CloudTrailEvent.parse(raw);
+      });
+      // Act
+      const found = events.map((e) => detect(e, DETECTION_NAMES).map((f) => f.detection));
+      // Assert
+      expect(found).toEqual(names.map(() => []));
+    },
+  );
+});

@@ -98,14 +98,18 @@ export const backupsDestroyed = detection({
     const n = e.detail.eventName;
     if (from('backup', e)) {
       const vault = shown('backupName', field(req, 'backupVaultName'));
-      const what: Record<string, string> = {
-        DeleteBackupVault: `backup vault ${vault} deleted`,
-        DeleteBackupPlan: `backup plan ${shown('backupPlanId', field(req, 'backupPlanId'))} deleted`,
-        DeleteRecoveryPoint: `recovery point ${shown('backupRecoveryPoint', field(req, 'recoveryPointArn'))} in vault ${vault} deleted`,
-        PutBackupVaultAccessPolicy: `backup vault ${vault} access policy changed`,
-        DeleteBackupVaultLockConfiguration: `backup vault ${vault} lock removed`,
-      };
-      const line = what[n];
+      // A Map, so a crafted call name such as `constructor` finds nothing rather than a prototype member.
+      const what = new Map([
+        ['DeleteBackupVault', `backup vault ${vault} deleted`],
+        ['DeleteBackupPlan', `backup plan ${shown('backupPlanId', field(req, 'backupPlanId'))} deleted`],
+        [
+          'DeleteRecoveryPoint',
+          `recovery point ${shown('backupRecoveryPoint', field(req, 'recoveryPointArn'))} in vault ${vault} deleted`,
+        ],
+        ['PutBackupVaultAccessPolicy', `backup vault ${vault} access policy changed`],
+        ['DeleteBackupVaultLockConfiguration', `backup vault ${vault} lock removed`],
+      ]);
+      const line = what.get(n);
       if (line === undefined) return undefined;
       return {
         what: line,

@@ -5,7 +5,7 @@ import { publicStatements } from './policies.ts';
 
 /** Resources other than S3 made public: a resource policy that lets anyone in, a public CodeBuild project. */
 
-/** Where each service's call carries the policy, and what it names: [source, call] -> reader. */
+/** Where each service's call carries the policy, and what it names. */
 interface PolicyCall {
   source: string;
   kind: string;
@@ -13,7 +13,7 @@ interface PolicyCall {
   id(req: Json, res: Json): string;
 }
 
-const POLICY_CALLS: Record<string, readonly PolicyCall[]> = {
+const POLICY_CALL_LIST: Record<string, readonly PolicyCall[]> = {
   SetRepositoryPolicy: [
     {
       source: 'ecr',
@@ -83,6 +83,8 @@ const POLICY_CALLS: Record<string, readonly PolicyCall[]> = {
     ]),
   ),
 };
+/** By call name: a Map, so a crafted name such as `constructor` finds nothing rather than a prototype member. */
+const POLICY_CALLS = new Map(Object.entries(POLICY_CALL_LIST));
 
 export const resourcePolicyPublic = detection({
   name: 'resource-policy-public',
@@ -90,9 +92,9 @@ export const resourcePolicyPublic = detection({
   action: 'page',
   describes:
     'an ECR repository, SQS queue, SNS topic, secret, KMS key or OpenSearch domain policy that allows anyone (Principal *) with no condition narrowing who',
-  watches: { calls: Object.keys(POLICY_CALLS) },
+  watches: { calls: [...POLICY_CALLS.keys()] },
   match: (e) => {
-    const call = POLICY_CALLS[e.detail.eventName]?.find((c) => from(c.source, e));
+    const call = POLICY_CALLS.get(e.detail.eventName)?.find((c) => from(c.source, e));
     if (!call) return undefined;
     // An unreadable or missing policy has no public statement: it never pages as "allows anyone".
     const open = publicStatements(call.policy(e.detail.requestParameters));

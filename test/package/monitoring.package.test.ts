@@ -21,7 +21,8 @@ describe('the packaged template: self-monitoring and forwarding', () => {
   it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
     // Arrange
     const resources = packaged.template.Resources;
-    const rules = [resources.GlobalEventsForwardRule, resources.GlobalEventsForwardRule2];
+    // As many forward rules as onCloudTrail has rules: its calls are split over them the same way.
+    const rules = forwardRules(packaged.template).map((r) => resources[r.logicalId]);
     const rule = rules[0];
     const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
       .ForwardGlobalEvents;
@@ -38,7 +39,7 @@ describe('the packaged template: self-monitoring and forwarding', () => {
         { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, 'us-east-1'] }] },
       ],
     });
-    expect(rules.map((r) => r?.Condition)).toEqual(['ForwardGlobalEvents', 'ForwardGlobalEvents']);
+    expect(rules.map((r) => r?.Condition)).toEqual(onCloudTrail.map(() => 'ForwardGlobalEvents'));
     expect(rules.map((r) => r?.Properties.EventPattern)).toEqual(
       (onCloudTrail as { 'detail-type': string[]; detail: unknown }[]).map((p) => ({
         source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
@@ -139,10 +140,10 @@ describe('the packaged template: self-monitoring and forwarding', () => {
     const rules = forwardRules(packaged.template);
     const alarms = selfAlarms(packaged.template);
     // Assert
-    expect(rules.map((r) => r.name)).toEqual([
-      'ops-autopilot-dev-global-events-forward',
-      'ops-autopilot-dev-global-events-forward-2',
-    ]);
+    const onCloudTrailRules = eventRules(packaged.template).filter((r) => r.functionName === 'onCloudTrail');
+    expect(rules.map((r) => r.name)).toEqual(
+      onCloudTrailRules.map((_, i) => `ops-autopilot-dev-global-events-forward${i === 0 ? '' : `-${i + 1}`}`),
+    );
     for (const rule of rules) {
       const found = alarms.filter(
         ([, a]) =>
@@ -173,7 +174,9 @@ describe('the packaged template: self-monitoring and forwarding', () => {
       r.name.replace('ops-autopilot-dev-', `ops-autopilot-\${Stage}-`),
     ]);
     // Assert
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(
+      eventRules(packaged.template).filter((r) => r.functionName === 'onCloudTrail').length,
+    );
     for (const line of lines) {
       expect(charted(true)).toContainEqual(line);
       expect(charted(false)).not.toContainEqual(line);

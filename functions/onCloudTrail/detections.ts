@@ -7,6 +7,7 @@ import {
   type RemediationTarget,
   TRUSTS_NO_ONE,
 } from './detections/declaration.ts';
+import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detections/evidence.ts';
 import {
   adminPolicyAttached,
   rootAccessKeyCreated,
@@ -21,9 +22,11 @@ import {
 } from './detections/logging.ts';
 import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
+import { codeBuildProjectPublic, resourcePolicyPublic } from './detections/resourcePolicies.ts';
 import { dataSharedOut, dataSharedPublicly, rdsExportedToS3 } from './detections/sharing.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
+import { guardDutyFindingsSuppressed, securityToolingDisabled } from './detections/tooling.ts';
 import { trust } from './detections/trust.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { sigmaRule } from './sigma/detection.ts';
@@ -60,6 +63,16 @@ export const DETECTIONS = [
   dataSharedOut,
   databasePublic,
   dbSecurityGroupOpenToWorld,
+  // Issue 18, evidence group: resources made public, evidence destroyed, tooling silenced. Paged by
+  // default, so before the record-only ones: the first that matches decides, and a root call would
+  // otherwise be decided by root-activity.
+  resourcePolicyPublic,
+  codeBuildProjectPublic,
+  logsDeleted,
+  backupsDestroyed,
+  recoveryProtectionOff,
+  securityToolingDisabled,
+  guardDutyFindingsSuppressed,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
   // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
   sigmaRule,

@@ -46,4 +46,7 @@ export const UNROUTED: Record<string, string> = {
     'CheckMfa is a step of a sign-in, not a watched call, and the IAM user is not root',
   'onCloudTrail/aws-docs/records/iam-user-check-mfa-several-device-types.json':
     'CheckMfa is a step of a sign-in, not a watched call, and the IAM user is not root',
+  'onCloudTrail/evidence/backup-vault-lock-set.json':
+    'PutBackupVaultLockConfiguration protects backups: not a watched call',
+  'onCloudTrail/evidence/rds-activity-stream-started.json': 'StartActivityStream is not a watched call',
 };

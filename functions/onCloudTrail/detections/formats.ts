@@ -29,6 +29,25 @@ export const FORMATS = {
   rdsSourceArn:
     /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:[A-Za-z][A-Za-z0-9:-]{0,254}$|^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][A-Za-z0-9-]{0,62}$/,
   dbSecurityGroupName: /^[A-Za-z][A-Za-z0-9 _.-]{0,254}$/,
+  // Resource policies, evidence and tooling (issue 18, evidence).
+  ecrRepository: /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
+  sqsQueueUrl:
+    /^https:\/\/(sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|[a-z0-9-]+\.queue\.amazonaws\.com)\/\d{12}\/[\w-]{1,80}(\.fifo)?$/,
+  snsTopicArn: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/,
+  secretId: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[\w/+=.@-]{1,512}$/,
+  searchDomain: /^[a-z][a-z0-9-]{2,27}$/,
+  codeBuildProjectArn:
+    /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:project\/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/,
+  rdsArn: /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(db|cluster):[A-Za-z][A-Za-z0-9-]{0,62}$/,
+  rdsResourceId: /^(db|cluster)-[A-Za-z0-9]{1,64}$/,
+  resolverQueryLogConfigId: /^rqlc-[0-9a-f]{16}$/,
+  backupName: /^[A-Za-z0-9_.-]{2,50}$/,
+  backupPlanId: /^[A-Za-z0-9-]{1,128}$/,
+  backupRecoveryPoint: /^(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:[\w:/.-]{1,900}|[\w-]{1,128})$/,
+  awsArn: /^arn:aws[a-z-]*:[a-z0-9-]{1,64}:[a-z0-9-]*:\d{12}:[\w:/+=,.@-]{1,900}$/,
+  accessAnalyzerName: /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/,
+  guardDutyDetectorId: /^[0-9a-f]{32}$/,
+  guardDutyName: /^[\w.:-]{1,300}$/,
 } as const;
 
 export const valid = (format: keyof typeof FORMATS, v: Json): string | undefined => {

@@ -1,9 +1,9 @@
 import { partitionOf } from '#shared/domain/partition.ts';
 import { truncated } from '#shared/domain/text.ts';
-import { isWorld } from './cidr.ts';
 import { detection, from } from './declaration.ts';
 import { port, shown, valid } from './formats.ts';
-import { excerpt, field, isObj, type Json, list, policyDocument, statements, str, values } from './json.ts';
+import { excerpt, field, isObj, type Json, list, str, values } from './json.ts';
+import { publicStatements } from './policies.ts';
 
 /** Storage: buckets made public, KMS keys disabled or scheduled for deletion. */
 
@@ -11,56 +11,13 @@ const PUBLIC_GROUPS = /acs\.amazonaws\.com\/groups\/global\/(AllUsers|Authentica
 /** S3's ACL permissions: https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#permissions */
 const S3_PERMISSIONS = ['FULL_CONTROL', 'WRITE', 'WRITE_ACP', 'READ', 'READ_ACP'] as const;
 
-const isPublicPrincipal = (p: Json) =>
-  p === '*' || values(field(p, 'AWS')).includes('*') || values(field(p, 'CanonicalUser')).includes('*');
-
-/** Condition keys that narrow who may act (to an account, organization, ARN, VPC or endpoint). */
-const WHO_KEYS = new Set([
-  'aws:sourcearn',
-  'aws:sourceaccount',
-  'aws:sourceowner',
-  'aws:principalaccount',
-  'aws:principalorgid',
-  'aws:principalorgpaths',
-  'aws:principalarn',
-  'aws:sourcevpc',
-  'aws:sourcevpce',
-  'aws:userid',
-  's3:dataaccesspointaccount',
-  's3:dataaccesspointarn',
-]);
-/** Operators whose match narrows the request; negated and ...IfExists operators let others through. */
-const NARROWING = /^(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike|IpAddress)$/;
-
-/**
- * Whether a statement's Condition keeps the public out, as S3's own public-policy check reads it: a
- * narrowing operator on a who-key with a value that is not a wildcard, or a source IP range that is
- * not the world. Any other condition (secure transport, a /0 source) leaves the statement public.
- */
-function restrictsWho(condition: Json): boolean {
-  if (!isObj(condition)) return false;
-  for (const [operator, keys] of Object.entries(condition)) {
-    if (!NARROWING.test(operator) || !isObj(keys)) continue;
-    for (const [key, value] of Object.entries(keys)) {
-      const vs = values(value as Json).map((v) => String(v));
-      if (vs.length === 0) continue;
-      const k = key.toLowerCase();
-      if (k === 'aws:sourceip' && operator === 'IpAddress' && vs.every((v) => !isWorld(v))) return true;
-      if (WHO_KEYS.has(k) && vs.every((v) => v !== '*' && v !== '')) return true;
-    }
-  }
-  return false;
-}
-
 function publicBucket(
   name: string,
   req: Json,
 ): { what: string; evidence: Record<string, string> } | undefined {
   const bucket = shown('bucket', field(req, 'bucketName'));
   if (name === 'PutBucketPolicy') {
-    const open = statements(policyDocument(field(req, 'bucketPolicy'))).filter(
-      (s) => s.Effect === 'Allow' && isPublicPrincipal(s.Principal) && !restrictsWho(s.Condition),
-    );
+    const open = publicStatements(field(req, 'bucketPolicy'));
     if (open.length === 0) return undefined;
     return {
       what: `bucket ${bucket} policy allows anyone`,

@@ -20,6 +20,7 @@ import {
 } from './detections/logging.ts';
 import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
+import { reviewRecords } from './detections/review.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
 import type { CloudTrailEvent } from './schema.ts';
@@ -51,6 +52,8 @@ export const DETECTIONS = [
   consoleSignInFailure,
   unauthorizedApiCall,
   ...changes,
+  // records (18d): what an incident review needs, recorded not paged; kept after every paging block
+  ...reviewRecords,
 ] as const;
 
 export type DetectionName = (typeof DETECTIONS)[number]['name'];

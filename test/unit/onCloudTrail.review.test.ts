@@ -142,6 +142,19 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
     expect(names).toContain('credentials-for-another-user');
   });
 
+  it('says an SSM command sent by tag went to its targets, not to no instance', () => {
+    // Arrange: SendCommand may name instances by tag instead of by id (its `targets`).
+    const byTag = fixture('ssm-send-command');
+    byTag.detail.requestParameters = {
+      documentName: 'AWS-RunShellScript',
+      targets: [{ key: 'tag:Role', values: ['web'] }],
+    };
+    // Act
+    const [finding] = found(byTag);
+    // Assert
+    expect(finding?.what).toBe('SSM AWS-RunShellScript sent to the instances its targets select');
+  });
+
   it('shows a crafted identifier as unreadable, never verbatim on the page line', () => {
     // Arrange
     const crafted = fixture('rds-delete-db-snapshot');

@@ -224,8 +224,10 @@ export const remoteCommandOrTaskDefinition = detection({
     }
     if (call !== 'SendCommand') return undefined;
     const targets = values(req(e, 'instanceIds')).filter((i) => i !== undefined);
+    // Without instance ids the command names its instances by tag or resource group (`targets`).
+    const to = targets.length > 0 ? `${targets.length} instance(s)` : 'the instances its targets select';
     return {
-      what: `SSM ${document} sent to ${targets.length} instance(s)`,
+      what: `SSM ${document} sent to ${to}`,
       evidence: {
         instances:
           targets.length > 0

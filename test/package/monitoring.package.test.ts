@@ -1,6 +1,7 @@
 /** The packaged stack watching itself: its alarms, the dashboard, and the global-events forward rules. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
+import { EVENT_PATTERNS } from '#functions/onCloudTrail/detections.ts';
 import {
   dashboardOf,
   eventRules,
@@ -21,7 +22,8 @@ describe('the packaged template: self-monitoring and forwarding', () => {
   it("forwards IAM, STS, sign-in and Organizations events from us-east-1 to the home region's bus only when asked, filtered like onCloudTrail's rule", () => {
     // Arrange
     const resources = packaged.template.Resources;
-    const rules = [resources.GlobalEventsForwardRule, resources.GlobalEventsForwardRule2];
+    // One forward rule per onCloudTrail pattern (GlobalEventsForwardRule, ...Rule2, ...).
+    const rules = EVENT_PATTERNS.map((_, i) => resources[`GlobalEventsForwardRule${i === 0 ? '' : i + 1}`]);
     const rule = rules[0];
     const condition = (packaged.template as unknown as { Conditions: Record<string, unknown> }).Conditions
       .ForwardGlobalEvents;
@@ -38,7 +40,7 @@ describe('the packaged template: self-monitoring and forwarding', () => {
         { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GlobalEventsHomeRegion' }, 'us-east-1'] }] },
       ],
     });
-    expect(rules.map((r) => r?.Condition)).toEqual(['ForwardGlobalEvents', 'ForwardGlobalEvents']);
+    expect(rules.map((r) => r?.Condition)).toEqual(EVENT_PATTERNS.map(() => 'ForwardGlobalEvents'));
     expect(rules.map((r) => r?.Properties.EventPattern)).toEqual(
       (onCloudTrail as { 'detail-type': string[]; detail: unknown }[]).map((p) => ({
         source: ['aws.iam', 'aws.sts', 'aws.signin', 'aws.organizations'],
@@ -139,10 +141,10 @@ describe('the packaged template: self-monitoring and forwarding', () => {
     const rules = forwardRules(packaged.template);
     const alarms = selfAlarms(packaged.template);
     // Assert
-    expect(rules.map((r) => r.name)).toEqual([
-      'ops-autopilot-dev-global-events-forward',
-      'ops-autopilot-dev-global-events-forward-2',
-    ]);
+    // One forward rule per onCloudTrail pattern: as many as the detections' calls need.
+    expect(rules.map((r) => r.name)).toEqual(
+      EVENT_PATTERNS.map((_, i) => `ops-autopilot-dev-global-events-forward${i === 0 ? '' : `-${i + 1}`}`),
+    );
     for (const rule of rules) {
       const found = alarms.filter(
         ([, a]) =>
@@ -173,7 +175,7 @@ describe('the packaged template: self-monitoring and forwarding', () => {
       r.name.replace('ops-autopilot-dev-', `ops-autopilot-\${Stage}-`),
     ]);
     // Assert
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(EVENT_PATTERNS.length);
     for (const line of lines) {
       expect(charted(true)).toContainEqual(line);
       expect(charted(false)).not.toContainEqual(line);

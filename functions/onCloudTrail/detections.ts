@@ -23,6 +23,7 @@ import {
 import { securityGroupOpenToWorld } from './detections/network.ts';
 import { eventPatterns, watchedCalls } from './detections/pattern.ts';
 import { codeBuildProjectPublic, resourcePolicyPublic } from './detections/resourcePolicies.ts';
+import { reviewRecords } from './detections/review.ts';
 import { dataSharedOut, dataSharedPublicly, rdsExportedToS3 } from './detections/sharing.ts';
 import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
 import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
@@ -82,6 +83,8 @@ export const DETECTIONS = [
   ...changes,
   // exposure (issue 18): recorded, not paged
   rdsExportedToS3,
+  // records (18d): what an incident review needs, recorded not paged; kept after every paging block
+  ...reviewRecords,
 ] as const;
 
 export type DetectionName = (typeof DETECTIONS)[number]['name'];

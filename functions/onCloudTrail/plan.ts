@@ -130,7 +130,8 @@ export function planCloudTrail(input: {
     notes.push({
       decision: 'skipped',
       reason: 'record-only',
-      detail: `${named} is set to record: ${finding.what}${also}`,
+      // The summary says who called what and when: a record without it sends the review back to CloudTrail.
+      detail: `${named} is set to record: ${signal.summary}${also}`,
       withheld: 'sns.page',
     });
   } else {

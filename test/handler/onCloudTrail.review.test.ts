@@ -1,0 +1,149 @@
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
+import { loadFixture } from '../../tools/local/events.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+
+// onCloudTrail end to end on the review records (issue 18 item 2): every AWS client mocked.
+const aws = await mockAwsClients();
+const sns = aws.of(SNSClient);
+const ssm = aws.of(SSMClient);
+const dynamodb = aws.of(DynamoDBClient);
+const documents = aws.of(DynamoDBDocumentClient);
+let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
+
+beforeAll(async () => {
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
+  ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
+});
+
+beforeEach(() => {
+  for (const m of [sns, ssm, dynamodb, documents]) m.reset();
+  withoutKillSwitch(ssm);
+  process.env.DRY_RUN = 'true';
+  resetConfigForTests();
+  dynamodb.on(PutItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
+  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  documents.on(GetCommand).resolves({});
+  documents.on(PutCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+type Envelope = { account: string; region: string; detail: { eventID: string } };
+
+/** The record in its own account and region, and what the action log kept of it. */
+async function run(name: string) {
+  const event = loadFixture<Envelope>(`onCloudTrail/records/${name}.json`);
+  const context = makeContext('ops-autopilot-dev-onCloudTrail', {
+    account: event.account,
+    region: event.region,
+  });
+  const result = (await onCloudTrail(event as never, context)) as PipelineResult<{
+    detection?: string;
+    action: string;
+  }>;
+  const logged = documents
+    .commandCalls(BatchWriteCommand)
+    .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+    .map((w) => (w as { PutRequest?: { Item?: Record<string, unknown> } }).PutRequest?.Item ?? {})
+    .filter((item) => item.type === 'action');
+  return { event, result, logged, pages: sns.commandCalls(PublishCommand) };
+}
+
+describe('onCloudTrail review records through the handler', () => {
+  it.each([
+    ['iam-create-user', 'iam-user-created', 'IAM user new-user created', 'by tester'],
+    ['iam-create-access-key-other-user', 'credentials-for-another-user', 'for IAM user user2', 'by user1'],
+    ['iam-create-saml-provider', 'identity-provider-change', 'CreateSAMLProvider', 'by role/account'],
+    [
+      'lambda-update-function-code',
+      'lambda-code-or-configuration-change',
+      'production-api: code updated',
+      'by john.developer',
+    ],
+    [
+      'ec2-modify-instance-user-data',
+      'instance-user-data-change',
+      'user data of instance',
+      'by Role-us-1/CodeBuild',
+    ],
+    [
+      'ssm-send-command',
+      'remote-command-or-task-definition',
+      'SSM AWS-RunShellScript sent',
+      'by SampleRole/bobson.dugnutt',
+    ],
+    [
+      'ec2-instance-connect-send-ssh-key',
+      'instance-connect-key-sent',
+      'i-abcdef01234567890',
+      'by SampleRole/bobson.dugnutt',
+    ],
+    ['kms-put-key-policy', 'kms-key-policy-change', 'policy of KMS key', 'by Alice'],
+    [
+      'ec2-create-traffic-mirror-target',
+      'traffic-mirroring-change',
+      'CreateTrafficMirrorTarget',
+      'by MakeStuffPublic',
+    ],
+    ['account-enable-region', 'region-opt-in-change', 'region us-west-2 enabled', 'by Alice'],
+    [
+      'signin-get-signin-token',
+      'console-federation-token',
+      'console sign-in token issued',
+      'by MyRole/session',
+    ],
+    ['bedrock-delete-guardrail', 'bedrock-guardrail-change', 'cmy5azq5koeo deleted', 'by DevAdmin/dr.evil'],
+    [
+      'rds-delete-db-cluster-snapshot',
+      'rds-snapshot-copied-or-deleted',
+      'aurora-cluster-backup-2024 deleted',
+      'by contractor',
+    ],
+    [
+      's3-delete-bucket-encryption',
+      's3-bucket-encryption-removed',
+      'sensitive-data-bucket',
+      'by sample-role-dreamy-yonath/',
+    ],
+  ])(
+    'records %s as %s in the action log, with what and who, and pages no one',
+    async (name, detection, what, by) => {
+      // Act
+      const { event, result, logged, pages } = await run(name);
+      // Assert
+      expect(result.findings).toEqual({ detection, action: 'record' });
+      expect(pages).toEqual([]);
+      const entry = logged.find((item) =>
+        String(item.detail).includes(`detection ${detection} is set to record`),
+      );
+      expect(entry?.detail).toContain(what);
+      // Who did it, and where: the caller in the line, the record's account and id in the incident key.
+      expect(entry?.detail).toContain(by);
+      expect(entry?.incidentKey).toBe(`cloudtrail:${event.account}:${event.detail.eventID}`);
+    },
+  );
+});

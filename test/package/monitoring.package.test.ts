@@ -1,7 +1,6 @@
 /** The packaged stack watching itself: its alarms, the dashboard, and the global-events forward rules. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
-import { EVENT_PATTERNS } from '#functions/onCloudTrail/detections.ts';
 import {
   dashboardOf,
   eventRules,

@@ -107,7 +107,8 @@ describe('onCloudTrail pages the evidence group with who, what and where', () =>
     // Act
     const { result, pages } = await run('kms-key-policy-org-narrowed');
     // Assert
-    expect(result.findings).toEqual({ action: 'none' });
+    // Not public: recorded for review as a key policy change (detections/review.ts), never paged.
+    expect(result.findings).toEqual({ detection: 'kms-key-policy-change', action: 'record' });
     expect(pages).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -14,6 +15,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -45,6 +47,7 @@ beforeEach(() => {
   dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
   dynamodb.on(GetItemCommand).resolves({});
   dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+  dynamodb.on(TransactWriteItemsCommand).resolves({});
   documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
   documents.on(GetCommand).resolves({});
   documents.on(PutCommand).resolves({});
@@ -65,11 +68,17 @@ async function run(name: string) {
     detection?: string;
     action: string;
   }>;
-  const logged = documents
-    .commandCalls(BatchWriteCommand)
-    .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
-    .map((w) => (w as { PutRequest?: { Item?: Record<string, unknown> } }).PutRequest?.Item ?? {})
-    .filter((item) => item.type === 'action');
+  // The action log goes with the delivery's completion (a transaction), or alone (a batch).
+  const logged = [
+    ...documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+      .map((w) => (w as { PutRequest?: { Item?: Record<string, unknown> } }).PutRequest?.Item ?? {}),
+    ...dynamodb
+      .commandCalls(TransactWriteItemsCommand)
+      .flatMap((c) => c.args[0].input.TransactItems ?? [])
+      .map((t): Record<string, unknown> => (t.Put?.Item ? unmarshall(t.Put.Item) : {})),
+  ].filter((item) => item.type === 'action');
   return { event, result, logged, pages: sns.commandCalls(PublishCommand) };
 }
 

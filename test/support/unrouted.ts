@@ -59,12 +59,4 @@ export const UNROUTED: Record<string, string> = {
   'onCloudTrail/evidence/rds-activity-stream-started.json': 'StartActivityStream is not a watched call',
 };
 
-/**
- * Fixtures a rule routes that the schema refuses, with the refusal, and why the sample is short, not
- * the schema: AWS's CreateUser record (eventVersion 1.0, 2014) predates `eventID`, which every record
- * EventBridge delivers today carries and which keys a CloudTrail page's idempotency.
- */
-export const ROUTED_BUT_REFUSED: Record<string, string> = {
-  'onCloudTrail/aws-docs/records/iam-create-user.json':
-    'detail.eventID: Invalid input: expected string, received undefined',
-};
+export { ROUTED_BUT_REFUSED } from '../../tools/local/routedButRefused.ts';

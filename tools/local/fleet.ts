@@ -7,8 +7,10 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   type _InstanceType,
+  CreateImageCommand,
   DescribeInstancesCommand,
   EC2Client,
+  ModifyImageAttributeCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 
@@ -216,4 +218,26 @@ export async function instanceStates(): Promise<
     }
   }
   return seen;
+}
+
+/**
+ * An AMI made from a seeded instance and shared with every AWS account, as the AMI-made-public
+ * fixtures record: the demo plays the fixtures' AMI as this one, so the remediation removes a real
+ * share. (moto answers DescribeImageAttribute on an AMI it does not have with a 500, where EC2 says
+ * InvalidAMIID.NotFound.)
+ */
+export async function seedPublicImage(instanceId: string): Promise<string> {
+  const ec2 = new EC2Client({});
+  try {
+    const { ImageId } = await ec2.send(
+      new CreateImageCommand({ InstanceId: instanceId, Name: 'demo-public-ami' }),
+    );
+    if (!ImageId) throw new Error('moto made no image');
+    await ec2.send(
+      new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ Group: 'all' }] } }),
+    );
+    return ImageId;
+  } finally {
+    ec2.destroy();
+  }
 }

@@ -14,8 +14,13 @@ import {
   loadHeldoutCorpus,
   type ReplayOutcome,
 } from '../tools/local/heldout.ts';
-import { startHeldoutReplay } from '../tools/local/heldoutReplay.ts';
 import { packageStack } from '../tools/local/packaged.ts';
+
+// The handler's logs and metrics would bury the figures (its decisions are in the outcomes); Powertools
+// reads these when the handler's modules load, so they are set before the replay is imported.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+const { startHeldoutReplay } = await import('../tools/local/heldoutReplay.ts');
 
 const records = loadHeldoutCorpus();
 console.error(`Packaging the dev stage and replaying ${records.length} held-out records...`);
@@ -67,6 +72,14 @@ if (process.argv.includes('--json')) {
         `         ${id} [${r?.label}] ${String(r?.record.eventName)}: ${shown(outcomes.get(id))} -- ${r?.reason}`,
       );
     }
+  }
+  // The same figures over each origin: the lab records are real activity, the doc ones written like AWS's examples.
+  for (const origin of [...new Set(records.map((r) => r.origin))].sort()) {
+    const figures = heldoutFigures(
+      records.filter((r) => r.origin === origin),
+      outcomes,
+    );
+    console.log(`${origin} only: ${figures.map((f) => `${f.name} ${f.hits}/${f.of}`).join(', ')}`);
   }
   const undeliverable = records.filter((r) => !r.deliverable);
   const routedAnyway = undeliverable.filter((r) => outcomes.get(r.id)?.routed);

@@ -57,9 +57,6 @@ export async function startHeldoutReplay(template: Template): Promise<HeldoutRep
   const ssm = aws.of(SSMClient);
   const dynamodb = aws.of(DynamoDBClient);
   const documents = aws.of(DynamoDBDocumentClient);
-  // The handler's logs and metrics would bury the figures; its decisions are in the outcomes.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.STATE_TABLE_NAME = 'state';
   process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
   process.env.DRY_RUN = 'true';

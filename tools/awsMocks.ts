@@ -8,7 +8,26 @@
  * calls the prototype's. Two exports of one class (shared/aws/ssm.ts and parameters.ts both hold an
  * SSMClient) share one stub, as a class mock always did.
  */
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ActionLogEntry } from '#shared/state/actionLog.ts';
 import { type AwsClientExport, loadAwsClients } from './awsClients.ts';
 
 type Stub = ReturnType<typeof mockClient>;
@@ -37,6 +56,16 @@ export interface AwsMocks {
   restore(): void;
   /** Every call every stub received since the last reset, client by client. */
   calls(): MockedCall[];
+  /**
+   * The action-log entries written since the last reset: those written alone (a BatchWrite of the document
+   * client), then those written with the delivery's completion (a TransactWriteItems, marshalled).
+   */
+  actionLog(): ActionLogEntry[];
+  /**
+   * Answers the state table as an empty table would: every conditional write succeeds (a counter
+   * update returns 0 repeats), every read finds nothing. A test then overrides the calls it is about.
+   */
+  answerAsEmptyStateTable(): void;
 }
 
 const classOf = (client: object) => client.constructor as ClientClass;
@@ -87,5 +116,42 @@ export async function mockAwsClients(): Promise<AwsMocks> {
           command: String((call.args[0] as object).constructor.name),
         })),
       ),
+    answerAsEmptyStateTable: () => {
+      of(DynamoDBClient)
+        .on(PutItemCommand)
+        .resolves({})
+        .on(UpdateItemCommand)
+        .resolves({ Attributes: { repeats: { N: '0' } } })
+        .on(GetItemCommand)
+        .resolves({})
+        .on(DeleteItemCommand)
+        .resolves({})
+        .on(TransactWriteItemsCommand)
+        .resolves({});
+      of(DynamoDBDocumentClient)
+        .on(GetCommand)
+        .resolves({})
+        .on(PutCommand)
+        .resolves({})
+        .on(UpdateCommand)
+        .resolves({ Attributes: { repeats: 0 } })
+        .on(DeleteCommand)
+        .resolves({})
+        .on(BatchWriteCommand)
+        .resolves({})
+        .on(TransactWriteCommand)
+        .resolves({});
+    },
+    actionLog: () => {
+      const alone = of(DynamoDBDocumentClient)
+        .commandCalls(BatchWriteCommand)
+        .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+        .map((request) => request.PutRequest?.Item);
+      const withCompletion = of(DynamoDBClient)
+        .commandCalls(TransactWriteItemsCommand)
+        .flatMap((c) => c.args[0].input.TransactItems ?? [])
+        .map((item) => (item.Put?.Item ? unmarshall(item.Put.Item) : undefined));
+      return [...alone, ...withCompletion].filter((item): item is ActionLogEntry => item?.type === 'action');
+    },
   };
 }

@@ -122,20 +122,30 @@ interface Delivered {
 
 /**
  * Delivers `event` to `fn` 1 to 5 times, at once or in a row. A copy refused because another holds the
- * event is delivered again afterwards, as Lambda retries it.
+ * event is delivered again once the copies running then have finished, as Lambda retries it later.
  */
 async function deliverRepeatedly(fn: string, event: unknown): Promise<Delivered> {
   const handler = handlers[fn];
   if (!handler) throw new Error(`no handler ${fn}`);
   const copies = 1 + Math.floor(random() * 5);
   const together = copies > 1 && random() < 0.5;
-  const invoke = () => handler(structuredClone(event), makeContext(`ops-autopilot-dev-${fn}`));
+  /** The copies of this event in the handler right now. */
+  const running = new Set<Promise<unknown>>();
+  const invoke = () => {
+    const run = handler(structuredClone(event), makeContext(`ops-autopilot-dev-${fn}`));
+    running.add(run);
+    const forget = () => running.delete(run);
+    run.then(forget, forget);
+    return run;
+  };
   const retried = async (): Promise<void> => {
     try {
       await invoke();
     } catch (error) {
       if ((error as Error).name !== 'IdempotencyAlreadyInProgressError') throw error;
-      await new Promise((r) => setTimeout(r, 200));
+      // The latch: the copy holding the event is one of those running; retry when they have ended.
+      if (running.size === 0) throw new Error(`${fn}: refused as in progress, but no copy is running`);
+      await Promise.allSettled([...running]);
       await retried();
     }
   };

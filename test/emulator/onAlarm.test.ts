@@ -5,7 +5,6 @@ import { withUnreachableTopic } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import {
   alarmAt,
-  delayPublishes,
   holdPublishes,
   instanceId,
   invoke,
@@ -13,10 +12,11 @@ import {
   okAt,
   runbookStarts,
   setMode,
-  sleep,
   ssm,
   stack,
+  watchStateTable,
 } from '../support/alarmEmulator.ts';
+import { latch } from '../support/latch.ts';
 
 describe('onAlarm against the emulator', () => {
   it('starts the mapped runbook and delivers one readable page with its attributes', async () => {
@@ -78,17 +78,25 @@ describe('onAlarm against the emulator', () => {
   });
 
   it('keeps one execution when a third delivery arrives while the first is still running', async () => {
-    // Arrange: the first delivery is slow inside its runbook start.
+    // Arrange: the first delivery is held inside its runbook start until both others have been answered.
+    const starting = latch();
+    const release = latch();
+    let starts = 0;
     ssm.on(StartAutomationExecutionCommand).callsFake(async () => {
-      await new Promise((r) => setTimeout(r, 400));
-      return { AutomationExecutionId: 'exec-slow' };
+      // Only the first start is held: a copy that wrongly got through answers at once, and is counted.
+      if (++starts === 1) {
+        starting.open();
+        await release.opened;
+      }
+      return { AutomationExecutionId: `exec-${starts}` };
     });
     const event = makeAlarmEvent({ alarmName: 'web-cpu-high' });
     // Act: the second delivery is refused as in progress; the third comes after that refusal.
     const first = invoke(event);
-    await new Promise((r) => setTimeout(r, 100));
+    await starting.opened;
     const second = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
     const third = await invoke(structuredClone(event)).catch((e: unknown) => e as Error);
+    release.open();
     await first;
     // Assert
     expect((second as Error).name).toBe('IdempotencyAlreadyInProgressError');
@@ -160,12 +168,20 @@ describe('onAlarm against the emulator', () => {
   });
 
   it('resolves an OK that arrives while its page is being published, once the page is out', async () => {
-    // Arrange
+    // Arrange: the page is held at SNS until the OK has read the record and found it still being sent.
     setMode(true);
-    delayPublishes(400);
+    const publish = holdPublishes();
+    let claimFailed = false;
+    watchStateTable((call, error) => {
+      if (call.updateExpression.startsWith('SET resolvedBy')) claimFailed = error !== undefined;
+      else if (claimFailed && /^Get(Item)?Command$/.test(call.command)) {
+        claimFailed = false;
+        publish.release();
+      }
+    });
     // Act
     const paging = invoke(alarmAt('a-1', '02:00'));
-    await sleep(150);
+    await publish.started;
     const ok = await invoke(okAt('ok-1', '02:05'));
     await paging;
     // Assert

@@ -1,5 +1,5 @@
 import { BudgetsClient, CreateBudgetCommand } from '@aws-sdk/client-budgets';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import {
   sendStateTableCallsOneAtATime,
@@ -11,6 +11,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { latch } from '../support/latch.ts';
 
 let moto: Moto;
 let stack: LocalStack;
@@ -20,6 +21,8 @@ const STACK = 'ops-autopilot-cost';
 /** How the Budgets API misbehaves for the next calls, if it does. */
 let budgetsFault: 'throttled' | 'denied' | 'silent' | undefined;
 let budgetCalls = 0;
+/** Opened after each test: what a silent Budgets API holds its calls until. */
+let testOver = latch();
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
@@ -39,8 +42,9 @@ beforeAll(async () => {
         });
       }
       if (fault === 'silent') {
-        // Answers far too late: the function must not wait for it.
-        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+        // Answers only once the test is over: the function must not wait for it.
+        await testOver.opened;
+        throw Object.assign(new Error('Budgets answered after the test'), { name: 'TimeoutError' });
       }
       return next(args);
     },
@@ -58,6 +62,11 @@ beforeEach(async () => {
   setDryRun(true);
   budgetsFault = undefined;
   budgetCalls = 0;
+  testOver = latch();
+});
+
+afterEach(() => {
+  testOver.open();
 });
 
 /** A monthly cost budget in moto, with the spend AWS would have calculated for it. */

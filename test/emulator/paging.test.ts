@@ -37,6 +37,7 @@ let beforePublish: (() => Promise<void>) | undefined;
 /** Runs after a publish reached SNS, below the SDK's retries: may throw to lose the response. */
 let afterPublish: (() => void) | undefined;
 
+/** Only the jitter waits: they vary the interleavings of the randomized test, they order nothing. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -132,7 +133,11 @@ const isMarkPageSent = (c: TableCall) => c.updateExpression.startsWith('SET page
 const isOpen = (c: TableCall) => c.updateExpression.startsWith('SET windowEndsAt = :end');
 const isNoteOk = (c: TableCall) => c.updateExpression.startsWith('SET okAt = :ok');
 
-/** What Lambda does with a failed delivery: try it again, a little later, until it succeeds. */
+/**
+ * What Lambda does with a failed delivery: try it again until it succeeds. The retry's moment is the
+ * failed invocation's end (it has released its idempotency record when its promise rejects); how long
+ * Lambda waits after that orders nothing here, the hooks do.
+ */
 async function deliver(event: unknown): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -140,7 +145,6 @@ async function deliver(event: unknown): Promise<void> {
       return;
     } catch (error) {
       if (attempt >= 8) throw error;
-      await sleep(100);
     }
   }
 }

@@ -1,21 +1,7 @@
 import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { registry } from '#functions/index.ts';
@@ -77,8 +63,6 @@ describe("AWS's documented samples", () => {
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
-const dynamodb = aws.of(DynamoDBClient);
-const documents = aws.of(DynamoDBDocumentClient);
 const backup = aws.of(BackupClient);
 const ec2 = aws.of(EC2Client);
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
@@ -92,18 +76,11 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, ssm, dynamodb, documents, backup, ec2]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'true';
   resetConfigForTests();
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   // AWS no longer knows the documented jobs: nothing to read back, so nothing is retried.
   backup.on(DescribeBackupJobCommand).resolves({});

@@ -10,13 +10,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
@@ -50,7 +43,6 @@ const ec2 = aws.of(EC2Client);
 const cloudwatch = aws.of(CloudWatchClient);
 const sns = aws.of(SNSClient);
 const dynamodb = aws.of(DynamoDBClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 
 const IDLE_ID = 'i-0abc1234def567890';
@@ -115,10 +107,7 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   // An empty state table: every conditional write succeeds.
   dynamodb.resolves({});
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
 });
 
 describe('an idle scan against its deadline', () => {
@@ -170,11 +159,7 @@ describe('an idle scan against its deadline', () => {
     expect((error as Error).name).toBe('DeadlineExceeded');
     expect((error as Error).message).toMatch(/ms left in the invocation; this action needs 30000 ms/);
     expect(mutations()).toHaveLength(0);
-    const logged = documents
-      .commandCalls(BatchWriteCommand)
-      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
-      .map((r) => r.PutRequest?.Item);
-    expect(logged).toContainEqual(
+    expect(aws.actionLog()).toContainEqual(
       expect.objectContaining({ decision: 'failed', intentKind: 'ec2.stop-instances' }),
     );
   });

@@ -1,12 +1,12 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
@@ -32,17 +32,12 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, tagging]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table: every conditional write succeeds, nothing is in progress.
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });

@@ -1,16 +1,9 @@
 import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
-  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -58,19 +51,12 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, backup, ec2]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table: every conditional write succeeds, nothing is in progress.
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   backup.on(DescribeBackupJobCommand).resolves(AWS_JOB);
   backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'retry-job-1' });
@@ -131,7 +117,7 @@ describe('onBackupFailure handler: unpaired surrogates', () => {
     // Assert
     expect(error).toMatchObject({ name: 'InvalidEventError' });
     expect((error as Error).message).toContain(`detail.iamRoleArn: ${UNPAIRED_SURROGATE}`);
-    for (const m of [ssm, sns, dynamodb, documents, backup, ec2]) expect(m.calls()).toHaveLength(0);
+    expect(aws.calls()).toEqual([]);
   });
 });
 

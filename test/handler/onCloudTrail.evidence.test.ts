@@ -1,19 +1,5 @@
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -27,8 +13,6 @@ import { makeContext } from '../../tools/local/lambda.ts';
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
-const dynamodb = aws.of(DynamoDBClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 beforeAll(async () => {
@@ -38,18 +22,11 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, ssm, dynamodb, documents]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'true';
   resetConfigForTests();
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 

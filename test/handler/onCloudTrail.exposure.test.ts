@@ -1,11 +1,4 @@
 import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
   DescribeImageAttributeCommand,
   DescribeSnapshotAttributeCommand,
   EC2Client,
@@ -14,13 +7,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -39,8 +25,6 @@ const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
 const ec2 = aws.of(EC2Client);
-const dynamodb = aws.of(DynamoDBClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 type Raw = {
@@ -81,14 +65,7 @@ beforeEach(() => {
   aws.reset();
   withoutKillSwitch(ssm);
   // A state table that has seen nothing: every record is new, nothing is rate-limited.
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   setDryRun(true);
 });

@@ -1,21 +1,5 @@
-import {
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -28,8 +12,6 @@ import { makeContext } from '../../tools/local/lambda.ts';
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
-const dynamodb = aws.of(DynamoDBClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 beforeAll(async () => {
@@ -39,19 +21,11 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, ssm, dynamodb, documents]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'true';
   resetConfigForTests();
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
-  dynamodb.on(TransactWriteItemsCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 
@@ -68,17 +42,7 @@ async function run(name: string) {
     detection?: string;
     action: string;
   }>;
-  // The action log goes with the delivery's completion (a transaction), or alone (a batch).
-  const logged = [
-    ...documents
-      .commandCalls(BatchWriteCommand)
-      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
-      .map((w) => (w as { PutRequest?: { Item?: Record<string, unknown> } }).PutRequest?.Item ?? {}),
-    ...dynamodb
-      .commandCalls(TransactWriteItemsCommand)
-      .flatMap((c) => c.args[0].input.TransactItems ?? [])
-      .map((t): Record<string, unknown> => (t.Put?.Item ? unmarshall(t.Put.Item) : {})),
-  ].filter((item) => item.type === 'action');
+  const logged = aws.actionLog();
   return { event, result, logged, pages: sns.commandCalls(PublishCommand) };
 }
 

@@ -1,6 +1,5 @@
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
@@ -10,13 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
@@ -29,7 +22,6 @@ import { makeContext } from '../../tools/local/lambda.ts';
 // Handler layer: every AWS client mocked, so what the function asks of EC2 and the state table is seen.
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
-const dynamodb = aws.of(DynamoDBClient);
 const documents = aws.of(DynamoDBDocumentClient);
 const budgets = aws.of(BudgetsClient);
 const ec2 = aws.of(EC2Client);
@@ -47,15 +39,9 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, dynamodb, documents, budgets, ec2, cloudwatch, ssm]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   budgets.on(DescribeBudgetsCommand).resolves({ Budgets: [] });
   // Two opted-in instances at 1 % CPU and 20 kB an hour, one busy one that did not opt in.

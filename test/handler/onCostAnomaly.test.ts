@@ -1,7 +1,6 @@
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
@@ -14,7 +13,6 @@ import { encodeLikeTheQueryProtocol } from '../support/unicode.ts';
 // Handler layer: every AWS client mocked, so failure paths can be forced.
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
-const dynamodb = aws.of(DynamoDBClient);
 const documents = aws.of(DynamoDBDocumentClient);
 const budgets = aws.of(BudgetsClient);
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
@@ -26,16 +24,11 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [sns, dynamodb, documents, budgets]) m.reset();
+  aws.reset();
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table: every conditional write succeeds, nothing is in progress.
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   budgets.on(DescribeBudgetsCommand).resolves({ Budgets: [] });
 });
@@ -116,7 +109,7 @@ describe('onCostAnomaly handler: unpaired surrogates', () => {
       // Assert
       expect(error).toMatchObject({ name: 'InvalidEventError' });
       expect((error as Error).message).toContain(`${field}: ${UNPAIRED_SURROGATE}`);
-      for (const m of [sns, dynamodb, documents, budgets]) expect(m.calls()).toHaveLength(0);
+      expect(aws.calls()).toEqual([]);
     },
   );
 });

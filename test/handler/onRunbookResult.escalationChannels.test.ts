@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resultPageExecutor } from '#functions/onRunbookResult/pageClaim.ts';
 import { planRunbookResult, type RunbookResultPageIntent } from '#functions/onRunbookResult/plan.ts';
@@ -31,8 +31,7 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   // The claim, the sent mark and any per-channel record succeed; nothing was sent before.
   documents.on(UpdateCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(GetCommand).resolves({});
+  aws.answerAsEmptyStateTable();
 });
 
 describe("onRunbookResult's escalation on a stack with chat and pager topics", () => {

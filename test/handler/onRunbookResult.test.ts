@@ -1,19 +1,12 @@
 import { CloudWatchClient, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
@@ -68,20 +61,14 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ssm, sns, dynamodb, documents, cloudwatch, tagging]) m.reset();
+  aws.reset();
   withoutKillSwitch(ssm);
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   // An empty table (idempotency): every conditional write succeeds, nothing is in progress.
-  dynamodb.on(PutItemCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   dynamodb.on(UpdateItemCommand).resolves({});
-  dynamodb.on(GetItemCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(PutCommand).resolves({});
-  documents.on(TransactWriteCommand).resolves({});
-  documents.on(GetCommand).resolves({});
   documents.on(GetCommand, { Key: { id: RECORD_KEY } }).resolves({ Item: storedRecord });
-  documents.on(BatchWriteCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });

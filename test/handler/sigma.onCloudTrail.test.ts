@@ -1,13 +1,5 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -19,8 +11,6 @@ import { makeContext } from '../../tools/local/lambda.ts';
 // Handler layer: the shipped Sigma rule's record through onCloudTrail's handler, every client mocked.
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
-const documents = aws.of(DynamoDBDocumentClient);
-const dynamodb = aws.of(DynamoDBClient);
 
 const context = () => {
   const c = makeContext('ops-autopilot-dev-onCloudTrail');
@@ -33,12 +23,7 @@ beforeEach(() => {
   withoutKillSwitch(aws.of(SSMClient));
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(GetItemCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 

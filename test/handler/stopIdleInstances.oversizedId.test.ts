@@ -61,7 +61,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
+  aws.reset();
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
   ec2.on(DescribeInstancesCommand).resolves({

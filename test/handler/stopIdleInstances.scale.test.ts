@@ -1,11 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
@@ -24,7 +18,6 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deployment } from '#functions/stopIdleInstances/deployment.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -90,7 +83,7 @@ const metricData = hourlyMetricAnswer((metric, instanceId) => {
 
 beforeEach(() => {
   allIdle = false;
-  for (const m of [ec2, cloudwatch, sns, dynamodb, documents]) m.reset();
+  aws.reset();
   ssm.reset();
   withoutKillSwitch(ssm);
   ec2.on(DescribeInstancesCommand).callsFake(describePage);
@@ -216,17 +209,7 @@ describe('tagging the stops of a run whose instances each have their own figures
     expect(tagCalls[0]?.args[0].input.Resources?.sort()).toEqual([...stopped].sort());
     const stopReason = tagCalls[0]?.args[0].input.Tags?.find((t) => t.Key === 'ops:stop-reason')?.Value;
     expect(stopReason).toMatch(/^idle-stop: hourly CPU max < 5 %/);
-    // The action log goes with the delivery's completion (a transaction), or alone (a batch).
-    const logged = [
-      ...documents
-        .commandCalls(BatchWriteCommand)
-        .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
-        .map((r) => r.PutRequest?.Item ?? {}),
-      ...dynamodb
-        .commandCalls(TransactWriteItemsCommand)
-        .flatMap((c) => c.args[0].input.TransactItems ?? [])
-        .map((t) => (t.Put?.Item ? unmarshall(t.Put.Item) : {})),
-    ].filter((item) => typeof item.resource === 'string');
+    const logged = aws.actionLog().filter((item) => item.resource !== undefined);
     expect(logged.map((item) => item.resource).sort()).toEqual([...stopped].sort());
     const figures = new Set(
       logged.map((item) => String(item.detail).match(/hourly CPU max ([\d.]+) %/)?.[1]),

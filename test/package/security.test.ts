@@ -6,13 +6,6 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch';
 import {
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   EC2Client,
@@ -26,15 +19,6 @@ import {
 import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -235,30 +219,7 @@ describe('the packaged template: data at rest and logs', () => {
 const aws = await mockAwsClients();
 aws.of(SSMClient).on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
 aws.of(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
-aws
-  .of(DynamoDBClient)
-  .on(PutItemCommand)
-  .resolves({})
-  .on(UpdateItemCommand)
-  .resolves({ Attributes: { repeats: { N: '0' } } })
-  .on(GetItemCommand)
-  .resolves({})
-  .on(DeleteItemCommand)
-  .resolves({});
-aws
-  .of(DynamoDBDocumentClient)
-  .on(GetCommand)
-  .resolves({})
-  .on(PutCommand)
-  .resolves({})
-  .on(UpdateCommand)
-  .resolves({ Attributes: { repeats: 0 } })
-  .on(DeleteCommand)
-  .resolves({})
-  .on(BatchWriteCommand)
-  .resolves({})
-  .on(TransactWriteCommand)
-  .resolves({});
+aws.answerAsEmptyStateTable();
 aws
   .of(CloudWatchClient)
   .on(ListTagsForResourceCommand)

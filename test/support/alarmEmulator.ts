@@ -12,19 +12,26 @@ import { createLocalStack, type LocalStack } from '../../tools/local/localStack.
 import type { Moto } from '../../tools/local/moto.ts';
 import { type Latch, latch } from './latch.ts';
 
-// The onAlarm emulator harness (test/emulator/onAlarm.test.ts, .runbookScope): moto, the handler, SSM mocked, publishes delayable.
+// The onAlarm emulator harness (test/emulator/onAlarm.test.ts, .runbookScope): moto, the handler, SSM
+// mocked, publishes holdable, state-table calls observable.
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
 export const ssm = mockClient(SSMClient);
 export let moto: Moto;
 export let stack: LocalStack;
 export let handler: typeof import('#functions/onAlarm/handler.ts').handler;
-/** Holds SNS Publish calls back this long, to catch a delivery in the middle of paging. */
-let publishDelayMs = 0;
 let publishHold: { started: Latch; release: Latch } | undefined;
-/** Holds every SNS publish this long before it is sent (0: none), to widen a race the test needs. */
-export function delayPublishes(ms: number): void {
-  publishDelayMs = ms;
+
+/** A state-table call as the functions make it: the command's name and its update, if any. */
+export interface StateTableCall {
+  command: string;
+  updateExpression: string;
+}
+type StateTableHook = (call: StateTableCall, error?: unknown) => void;
+let afterStateTableCall: StateTableHook | undefined;
+/** Runs `hook` after every state-table call answers (or fails), until the next test. */
+export function watchStateTable(hook: StateTableHook): void {
+  afterStateTableCall = hook;
 }
 
 export const STACK = 'ops-autopilot-emulator';
@@ -75,10 +82,27 @@ beforeAll(async () => {
         publishHold.started.open();
         await publishHold.release.opened;
       }
-      if (publishDelayMs > 0) await new Promise((r) => setTimeout(r, publishDelayMs));
       return next(args);
     },
-    { step: 'initialize', name: 'delayPublishForTests' },
+    { step: 'initialize', name: 'holdPublishForTests' },
+  );
+  const { dynamodb } = await import('#shared/aws/dynamodb.ts');
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const call = {
+        command: context.commandName ?? '',
+        updateExpression: (args.input as { UpdateExpression?: string }).UpdateExpression ?? '',
+      };
+      try {
+        const result = await next(args);
+        afterStateTableCall?.(call);
+        return result;
+      } catch (error) {
+        afterStateTableCall?.(call, error);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'watchStateTableForTests' },
   );
 });
 
@@ -89,8 +113,8 @@ afterAll(async () => {
 beforeEach(async () => {
   await moto.reset();
   stack = await createLocalStack(STACK);
-  publishDelayMs = 0;
   publishHold = undefined;
+  afterStateTableCall = undefined;
   ssm.reset();
   killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
@@ -99,7 +123,6 @@ beforeEach(async () => {
 });
 
 export const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const at = (hhmm: string) => `2025-06-21T${hhmm}:00.000+0000`;
 export const alarmAt = (id: string, hhmm: string) =>
   makeAlarmEvent({ id, alarmName: 'web-cpu-high', timestamp: at(hhmm) });

@@ -6,14 +6,7 @@ import {
   GetMetricDataCommand,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  DeleteItemCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -27,15 +20,7 @@ import {
 import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
 import type { LambdaHandler } from '#functions/index.ts';
@@ -92,11 +77,7 @@ export const FIXTURE_EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 export function answerEverything(): void {
   aws.reset();
   // An empty table and an empty account: every conditional write succeeds, every read finds nothing.
-  dynamodb.on(PutItemCommand).resolves({});
-  dynamodb.on(UpdateItemCommand).resolves({ Attributes: { repeats: { N: '0' } } });
-  dynamodb.on(GetItemCommand).resolves({});
-  dynamodb.on(DeleteItemCommand).resolves({});
-  documents.on(GetCommand).resolves({});
+  aws.answerAsEmptyStateTable();
   // The runbook execution the onRunbookResult fixtures report on is one onAlarm started, so a valid
   // result goes on to its claim and page instead of stopping at "not ours".
   documents
@@ -122,11 +103,6 @@ export function answerEverything(): void {
         startedAt: 1,
       },
     });
-  documents.on(PutCommand).resolves({});
-  documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
-  documents.on(DeleteCommand).resolves({});
-  documents.on(BatchWriteCommand).resolves({});
-  documents.on(TransactWriteCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
@@ -140,7 +116,6 @@ export function answerEverything(): void {
   backup.on(DescribeBackupJobCommand).resolves({});
   backup.on(StartBackupJobCommand).resolves({ BackupJobId: 'j-1' });
   ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
-  dynamodb.on(DescribeTableCommand).resolves({});
 }
 
 export const ENV_KEYS = ['STATE_TABLE_NAME', 'PAGE_TOPIC_ARN', 'DRY_RUN'] as const;

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { documents, dynamodb } from '#shared/aws/dynamodb.ts';
 import { awsClientModules } from '../../tools/awsClients.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 
@@ -62,5 +66,33 @@ describe('the AWS mock kit', () => {
   it("mocks a function's own client (onCostAnomaly's Budgets client) too", () => {
     // Assert
     expect([...aws.byExport.keys()]).toContain('functions/onCostAnomaly/budgets.ts#budgets');
+  });
+
+  it("reads the action log written alone (a batch) and with a delivery's completion (a transaction)", async () => {
+    // Arrange
+    aws.reset();
+    aws.answerAsEmptyStateTable();
+    const alone = { id: 'f#action#1', type: 'action', decision: 'done', intentKind: 'sns.page' };
+    const withCompletion = { id: 'f#action#2', type: 'action', decision: 'skipped', intentKind: 'ssm.start' };
+    // Act
+    await documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          state: [{ PutRequest: { Item: alone } }, { PutRequest: { Item: { id: 'f#other' } } }],
+        },
+      }),
+    );
+    await dynamodb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: { TableName: 'state', Key: { id: { S: 'f#delivery' } }, UpdateExpression: 'SET s = :s' },
+          },
+          { Put: { TableName: 'state', Item: marshall(withCompletion) } },
+        ],
+      }),
+    );
+    // Assert: the entries, not the other writes of either call.
+    expect(aws.actionLog()).toEqual([alone, withCompletion]);
   });
 });

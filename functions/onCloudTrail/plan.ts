@@ -6,6 +6,7 @@ import type {
   RestorePublicAccessBlockIntent,
   RevokeEc2ShareIntent,
   RevokeIngressIntent,
+  RevokeRdsSnapshotShareIntent,
   StartLoggingIntent,
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -19,7 +20,8 @@ export type RemediationIntent =
   | RevokeIngressIntent
   | RestorePublicAccessBlockIntent
   | StartLoggingIntent
-  | RevokeEc2ShareIntent;
+  | RevokeEc2ShareIntent
+  | RevokeRdsSnapshotShareIntent;
 export type CloudTrailIntent = RemediationIntent | PageIntent;
 
 /** The intent that undoes exactly what the record did, from its validated fields only. */
@@ -65,6 +67,18 @@ function remediationIntent(
         detection,
         reason,
       };
+    case 'revoke-rds-snapshot-share':
+      // Scope has checked that an ARN's account and region are this function's: there its last part
+      // names the same snapshot.
+      return {
+        kind: 'rds.revoke-snapshot-share',
+        resource: target.resource,
+        id: target.id.split(':').pop() ?? target.id,
+        everyone: target.everyone,
+        accounts: target.accounts,
+        detection,
+        reason,
+      };
   }
 }
 
@@ -104,9 +118,11 @@ export function planCloudTrail(input: {
   const { finding, settings } = decided;
   const named = `detection ${finding.detection}${settings.cis ? ` (CIS ${settings.cis})` : ''}`;
   const intents: CloudTrailIntent[] = [];
-  if (settings.remediate && settings.remediation) {
+  const [firstRemediation] = settings.remediations;
+  if (settings.remediate && firstRemediation) {
     const target = finding.remediation;
-    const withheld = REMEDIATIONS[settings.remediation].intentKind;
+    // The refusal counts against the executor that would have run: the target's, else the first.
+    const withheld = REMEDIATIONS[target?.kind ?? firstRemediation].intentKind;
     if (!target) {
       notes.push({
         decision: 'skipped',

@@ -24,7 +24,7 @@ export interface DetectionDefaults {
   cis?: string;
   severity: Severity;
   action: DetectionAction;
-  remediation?: RemediationKind;
+  remediations?: readonly RemediationKind[];
   /** One line for the README and the page. */
   describes: string;
 }
@@ -34,9 +34,9 @@ export interface DetectionDefaults {
  * from the detections' declarations (detections.ts).
  */
 export const CATALOGUE = Object.fromEntries(
-  DETECTIONS.map(({ name, cis, severity, action, remediation, describes }) => [
+  DETECTIONS.map(({ name, cis, severity, action, remediations, describes }) => [
     name,
-    { ...(cis ? { cis } : {}), severity, action, ...(remediation ? { remediation } : {}), describes },
+    { ...(cis ? { cis } : {}), severity, action, ...(remediations ? { remediations } : {}), describes },
   ]),
 ) as Record<DetectionName, DetectionDefaults>;
 
@@ -77,7 +77,8 @@ export interface DetectionSettings {
   cis?: string;
   severity: Severity;
   action: DetectionAction;
-  remediation?: RemediationKind;
+  /** What undoes its change, one per kind of resource it covers; empty when nothing can. */
+  remediations: readonly RemediationKind[];
   remediate: boolean;
 }
 
@@ -89,8 +90,8 @@ export function detectionSettings(settings: CloudTrailSettings, name: DetectionN
     ...(d.cis ? { cis: d.cis } : {}),
     severity: o.severity ?? d.severity,
     action: o.action ?? d.action,
-    ...(d.remediation ? { remediation: d.remediation } : {}),
-    remediate: d.remediation !== undefined && o.remediate === true,
+    remediations: d.remediations ?? [],
+    remediate: d.remediations !== undefined && o.remediate === true,
   };
 }
 
@@ -111,7 +112,7 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
       return 'detection unauthorized-api-call may only record or be off: failed calls never page';
     }
     const d: DetectionDefaults = CATALOGUE[name];
-    if (o.remediate === true && d.remediation === undefined) {
+    if (o.remediate === true && d.remediations === undefined) {
       return `detection ${name} has no remediation; remediate must not be set`;
     }
   }
@@ -122,7 +123,7 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
 export function enabledRemediations(settings: CloudTrailSettings): RemediationKind[] {
   return DETECTION_NAMES.map((n) => detectionSettings(settings, n))
     .filter((d) => d.remediate && d.action !== 'off')
-    .flatMap((d) => (d.remediation ? [d.remediation] : []));
+    .flatMap((d) => d.remediations);
 }
 
 /** onCloudTrail's key in a stage: its detections, checked as a whole. */

@@ -24,6 +24,16 @@ export type RemediationTarget =
       everyone: boolean;
       /** Exactly the foreign accounts the call added, nothing else of the permission. */
       accounts: string[];
+    }
+  | {
+      kind: 'revoke-rds-snapshot-share';
+      resource: 'db-snapshot' | 'db-cluster-snapshot';
+      /** The snapshot's identifier, or its ARN (scope checks its account and region). */
+      id: string;
+      /** `all` was added to its `restore` attribute: remove it. */
+      everyone: boolean;
+      /** Exactly the foreign accounts the call added, nothing else of the attribute. */
+      accounts: string[];
     };
 
 /** What a detection finds in a record; evidence entries it could not read are left undefined and dropped. */
@@ -62,8 +72,11 @@ export interface Detection<Name extends string = string> {
   severity: Severity;
   /** What it does unless a stage says otherwise. */
   action: DetectionAction;
-  /** What undoes its change exactly (detections/remediations.ts); off unless a stage turns it on. */
-  remediation?: RemediationKind;
+  /**
+   * What undoes its change exactly (detections/remediations.ts), one per kind of resource it covers
+   * (EBS and AMI shares, RDS snapshot shares); off unless a stage turns it on, which grants them all.
+   */
+  remediations?: readonly RemediationKind[];
   /** One line for the docs and the page. */
   describes: string;
   /**

@@ -34,7 +34,7 @@ export const cloudTrailTampering = detection({
   cis: '4.5',
   severity: 'critical',
   action: 'page',
-  remediation: 'start-logging',
+  remediations: ['start-logging'],
   describes: 'StopLogging, DeleteTrail, or event selectors that stop recording write management events',
   watches: { calls: ['StopLogging', 'DeleteTrail', 'PutEventSelectors'] },
   match: (e) => {

@@ -15,6 +15,7 @@ import {
   unauthorizedApiCall,
 } from './detections/identity.ts';
 import {
+  cloudTrailLogExpiry,
   cloudTrailTampering,
   configRecorderStopped,
   guardDutyDisabled,
@@ -47,6 +48,8 @@ export const DETECTIONS = [
   securityGroupOpenToWorld,
   s3BucketPublic,
   cloudTrailTampering,
+  // Before s3-bucket-policy-change, which records every lifecycle change.
+  cloudTrailLogExpiry,
   adminPolicyAttached,
   rootAccessKeyCreated,
   rootConsoleSignIn,
@@ -97,6 +100,7 @@ export interface Finding {
   /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
   evidence: Record<string, string>;
   remediation?: RemediationTarget;
+  pagesOnlyIf?: { trailLogBucket: string };
 }
 
 /** Every API call a detection reads when it succeeds: the event patterns list the same names. */

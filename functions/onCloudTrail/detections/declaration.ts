@@ -44,6 +44,11 @@ export interface Found {
   /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
   evidence: Record<string, string | undefined>;
   remediation?: RemediationTarget;
+  /**
+   * The finding pages only if this bucket is a trail's log bucket: gather reads the trails
+   * (DescribeTrails), and the plan records the finding instead when no trail logs to it.
+   */
+  pagesOnlyIf?: { trailLogBucket: string };
 }
 
 /** What a detection may know of the stage besides the record: whom the stage trusts. */

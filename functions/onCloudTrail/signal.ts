@@ -118,10 +118,12 @@ export function observeCloudTrail(
   event: CloudTrailEvent,
   env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
 ): Observation<CloudTrailFacts> {
-  const { trustedAccounts, organizationId } = env.config.cloudTrail;
+  const { trustedAccounts, organizationId, secretReaders, readOnlyRule } = env.config.cloudTrail;
   const findings = detect(event, DETECTION_NAMES, {
     trustedAccounts: new Set(trustedAccounts),
     ...(organizationId ? { organizationId } : {}),
+    secretReaders: new Set(secretReaders),
+    scannerUserAgents: readOnlyRule.scannerUserAgents,
   });
   const all = findings.map((finding) => {
     const settings = detectionSettings(env.config.cloudTrail, finding.detection);

@@ -57,6 +57,10 @@ export interface DetectionContext {
   trustedAccounts: ReadonlySet<string>;
   /** The stage's organization (`cloudTrail.organizationId`), if set. */
   organizationId?: string;
+  /** Who reads secrets as a matter of course (`cloudTrail.secretReaders`): role and user ARNs. */
+  secretReaders?: ReadonlySet<string>;
+  /** Secret scanners' user agents (`cloudTrail.readOnlyRule.scannerUserAgents`). */
+  scannerUserAgents?: readonly string[];
 }
 
 /** A stage that trusts no other account and names no organization. */
@@ -86,9 +90,10 @@ export interface Detection<Name extends string = string> {
   describes: string;
   /**
    * What the rule must deliver for it: successful calls by name, or a `detail` branch of its own
-   * (any call by root, any refused call) for what names cannot say.
+   * (any call by root, any refused call) for what names cannot say. `readOnly` calls reach only the
+   * second rule a stage may turn on (`cloudTrail.readOnlyRule`), never the main rules.
    */
-  watches: { calls: readonly string[] } | { detail: EventPattern };
+  watches: { calls: readonly string[]; readOnly?: true } | { detail: EventPattern };
   /**
    * Pure: what the record did that matters, or undefined. Sees only calls that succeeded, except the
    * detection of refused calls (see `detect`). Request parameters are untrusted JSON: every value taken

@@ -46,7 +46,8 @@ describe('the read-only rule in the stack', () => {
     const rule = resources.OnCloudTrailReadOnlyRule;
     expect(rule?.Properties.State).toBe(READ_ONLY_RULE_STATE);
     expect(rule?.Properties.Name).toBe(`ops-autopilot-x-${READ_ONLY_RULE_SUFFIX}`);
-    const detail = (rule?.Properties.EventPattern as { detail: Record<string, unknown> }).detail;
+    const detail =
+      (rule?.Properties.EventPattern as { detail: Record<string, unknown> } | undefined)?.detail ?? {};
     expect(detail.errorCode).toEqual([{ exists: false }]);
     expect(detail.$or).toEqual([
       { eventName: ['GetCallerIdentity'], userAgent: [{ wildcard: '*TruffleHog*' }] },

@@ -138,6 +138,34 @@ describe('onCloudTrail against the emulator', () => {
   );
 });
 
+describe("onCloudTrail reads the trails' log buckets from the emulator (cloudtrail-log-expiry)", () => {
+  it('pages an expiration rule on the bucket a trail logs to, and records the same rule on another bucket', async () => {
+    // Arrange: a trail logging to the bucket the record names, read afresh.
+    const { resetTrailLogBucketsForTests } = await import('#functions/onCloudTrail/trailLogBuckets.ts');
+    resetTrailLogBucketsForTests();
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'sample-cloudtrail-bucket-name' }));
+    await new CloudTrailClient({}).send(
+      new CreateTrailCommand({ Name: 'management-events', S3BucketName: 'sample-cloudtrail-bucket-name' }),
+    );
+    // Act
+    const onTrailBucket = await invoke(
+      loadFixture('onCloudTrail/evidence/cloudtrail-log-bucket-expiry.json'),
+    );
+    const elsewhere = await invoke(
+      loadFixture('onCloudTrail/evidence/lifecycle-expiry-unrelated-bucket.json'),
+    );
+    // Assert
+    expect(onTrailBucket.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'page' });
+    expect(elsewhere.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'record' });
+    const pages = await stack.readPages();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.body).toContain(
+      'sample-cloudtrail-bucket-name is the log bucket of trail management-events',
+    );
+  });
+});
+
 /** The record of the fixture with a new CloudTrail event id: another call that did the same. */
 const anotherRecord = (raw: Raw): Raw => {
   const copy = structuredClone(raw);

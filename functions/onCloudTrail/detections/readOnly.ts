@@ -28,9 +28,9 @@ export const secretScannerKeyCheck = detection({
     const agent = e.detail.userAgent ?? '';
     const scanner = (context.scannerUserAgents ?? DEFAULT_SCANNER_USER_AGENTS).find((s) => agent.includes(s));
     if (scanner === undefined) return undefined;
-    const key = e.detail.userIdentity.accessKeyId;
+    // The key's id is in the page's who lines; not in this line, which the logs carry at INFO.
     return {
-      what: `access key ${key ?? '(none in the record)'} verified by a secret scanner (${scanner}): it has leaked`,
+      what: `an access key of ${e.detail.userIdentity.arn ?? e.detail.userIdentity.type} verified by a secret scanner (${scanner}): it has leaked`,
       evidence: { scanner },
     };
   },

@@ -1,10 +1,11 @@
 /**
  * The composition root of a stage's configuration: the runtime's shared settings and each function's
  * own (its `settings.ts`), one line per function. The registry (functions/index.ts) carries these same
- * declarations; shared/ knows none of them. Only settings modules load here (zod and pure domain
- * code), since every Lambda bundle loads this file.
+ * declarations; shared/ knows none of them. `sls package` and the tests validate every stage here; no
+ * Lambda bundle loads this file: a running function parses only its own settings (shared/config.ts).
  */
 import { z } from 'zod';
+import { stages } from '#config/stages.ts';
 import { settings as onAlarm } from '#functions/onAlarm/settings.ts';
 import { settings as onBackupFailure } from '#functions/onBackupFailure/settings.ts';
 import { settings as onCloudTrail } from '#functions/onCloudTrail/settings.ts';
@@ -60,4 +61,23 @@ export function parseStageConfig(stage: string, raw: unknown): StageConfig {
     if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
   }
   return parsed.data;
+}
+
+/** A stage of config/stages.ts by name, validated whole; the plugin derives the stack from it. */
+export function stageConfigOf(stage: string): StageConfig {
+  const raw = stages[stage];
+  if (raw === undefined) {
+    throw new ConfigError(
+      `no stage "${stage}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`,
+    );
+  }
+  return parseStageConfig(stage, raw);
+}
+
+/** Every stage, validated: used by `sls package` and the tests. */
+export function validateAllStages(): string[] {
+  return Object.entries(stages).map(([name, raw]) => {
+    parseStageConfig(name, raw);
+    return name;
+  });
 }

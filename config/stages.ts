@@ -2,7 +2,7 @@ import type { StageConfigInput } from '#config/stageConfig.ts';
 
 /**
  * Behaviour per stage: the one place users edit to change what the automation does.
- * Validated by shared/config.ts; `npm test` and `sls package` fail on a bad value.
+ * Validated by config/stageConfig.ts; `npm test` and `sls package` fail on a bad value.
  * Infrastructure values (subscriptions, schedules) are stage params in serverless.yml.
  */
 type AlarmRuleInput = NonNullable<StageConfigInput['alarmRules']>[number];

@@ -103,6 +103,7 @@ export interface ExecutorGrant {
   /**
    * Its statements on a stage ([] when the runtime's suffice), or 'off': the stage never runs it (a
    * remediation or a retry left off), so its role holds none of its actions and none are declared.
+   * The one declaration of the executor's AWS actions: the actions it declares are these statements'.
    */
   statements(stage: StageConfig): IamStatement[] | 'off';
   /** Reads its gather makes only for this executor's intents: declared and granted only when it is on. */
@@ -131,15 +132,23 @@ export interface RegistryEntry {
 /** A function's handler as the demo and tests call it: an event and a Lambda context in, a result out. */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-/** The executors a function's spec wires, by intent kind, with the IAM actions each declares. */
+/**
+ * The executors a function's spec wires, by intent kind, each with the actions it names on what the
+ * runtime grants every role (the state table's records, the page topic and its key).
+ */
 interface SpecExecutors {
   executors: Record<string, { permissions: readonly string[] }>;
   gather: { permissions: readonly string[] };
 }
 
+/** The actions a grant's statements allow: an executor's AWS actions, declared there alone. */
+const allowedActions = (statements: readonly IamStatement[]): string[] =>
+  statements.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action].flat());
+
 /**
- * The executors a stage runs, each with its declared actions and reads: those whose grant is not
- * 'off'. A kind without a grant, or a grant for no kind, is an error naming the function.
+ * The executors a stage runs, each with its declared actions (those it names, then those its grant's
+ * statements allow) and reads: those whose grant is not 'off'. A kind without a grant, or a grant for
+ * no kind, is an error naming the function.
  */
 export function executorsOn(
   name: string,
@@ -155,8 +164,10 @@ export function executorsOn(
     Object.entries(spec.executors).flatMap(([kind, executor]) => {
       const grant = deployment.executors[kind];
       if (grant === undefined) throw new Error(`${name}: deployment.ts grants no executor ${kind}`);
-      if (grant.statements(stage) === 'off') return [];
-      return [[kind, { permissions: [...executor.permissions, ...(grant.reads ?? [])] }]];
+      const statements = grant.statements(stage);
+      if (statements === 'off') return [];
+      const permissions = [...executor.permissions, ...allowedActions(statements), ...(grant.reads ?? [])];
+      return [[kind, { permissions }]];
     }),
   );
 }

@@ -1,8 +1,9 @@
 'use strict';
 /**
- * The stack's adapter for osls. Loads config/stages.ts through shared/config.ts (the same zod schema the
- * functions use), so `sls package` fails on an invalid stage configuration, and adds what the typed
- * derivations in deploy/stack/ build from the function registry (functions/index.ts):
+ * The stack's adapter for osls. Loads config/stages.ts through config/stageConfig.ts (every function's
+ * settings, the schemas each function parses its own with), so `sls package` fails on an invalid stage
+ * configuration, and adds what the typed derivations in deploy/stack/ build from the function registry
+ * (functions/index.ts):
  *   ${opsConfig:functions}             the function entries: handler, role, retries, failure queue, rules
  *   before the template is written: each function's role (the runtime's statements, declared in
  *   shared/runtime/statements.ts, then its deployment's own), its alarms on itself, the global-events
@@ -26,16 +27,16 @@ function tsRequire(file) {
   return load(path.join(ROOT, file), __filename);
 }
 
-const loadConfigModule = () => tsRequire('shared/config.ts');
+const loadStageConfigModule = () => tsRequire('config/stageConfig.ts');
 const loadRegistry = () => tsRequire('functions/index.ts').registry;
 const loadOnAlarmDeployment = () => tsRequire('functions/onAlarm/deployment.ts');
 const loadStack = () => tsRequire('deploy/stack/index.ts');
 const loadSigma = () => tsRequire('functions/onCloudTrail/sigma/load.ts');
 
 function loadStage(stage) {
-  const configModule = loadConfigModule();
-  configModule.validateAllStages();
-  return configModule.loadConfig({ STAGE: stage });
+  const stageConfigModule = loadStageConfigModule();
+  stageConfigModule.validateAllStages();
+  return stageConfigModule.stageConfigOf(stage);
 }
 
 class OpsConfigPlugin {

@@ -1,12 +1,19 @@
 import { z } from 'zod';
-import { parseStageConfig, type StageConfig } from '#config/stageConfig.ts';
+import type { StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
-import { ConfigError } from '#shared/stageSettings.ts';
+import {
+  ConfigError,
+  describeStageIssues,
+  type FunctionSettings,
+  SharedGuardSettings,
+  SharedStageSettings,
+} from '#shared/stageSettings.ts';
 
 /**
- * The one place that reads process.env. Stage values live in config/stages.ts and are validated by the
- * schema config/stageConfig.ts composes (the shared settings and each function's own), so a bad
- * configuration fails `npm test` and `sls package`, never at 3 a.m.
+ * The one place that reads process.env. Stage values live in config/stages.ts; a running function
+ * parses the shared settings and its own (its spec's `settings`), so its bundle never loads another
+ * function's settings schema. The whole stage, every function's keys at once, is validated by
+ * config/stageConfig.ts, so a bad configuration fails `npm test` and `sls package`, never at 3 a.m.
  */
 
 export { ConfigError };
@@ -16,7 +23,8 @@ export function runbookCooldownMinutes(cfg: StageConfig): number {
   return cfg.runbooks.cooldownMinutes ?? cfg.paging.suppressionWindowMinutes;
 }
 
-export interface RuntimeConfig extends StageConfig {
+/** What the environment sets, the same for every function. */
+export interface EnvironmentConfig {
   stage: string;
   functionName: string;
   pageTopicArn: string | undefined;
@@ -29,6 +37,18 @@ export interface RuntimeConfig extends StageConfig {
   /** Set on a us-east-1 stack that forwards IAM, STS, sign-in and Organizations events to this region. */
   globalEventsHomeRegion: string | undefined;
 }
+
+/** The settings every function's runtime reads (state table, idempotency, guards), whatever function runs. */
+export type SharedConfig = z.output<typeof SharedStageSettings> &
+  z.output<typeof SharedGuardSettings> &
+  EnvironmentConfig;
+
+/**
+ * A running function's configuration: typed as the whole stage, since a function's code names its keys
+ * by the stage's type, but it holds only the shared settings and the function's own (its spec's
+ * `settings`): another function's key is undefined here, and a handler test that reads one fails.
+ */
+export interface RuntimeConfig extends StageConfig, EnvironmentConfig {}
 
 /** A start-up error says what the variable must hold and what it got (a placeholder, an empty value). */
 const got = (issue: { input?: unknown }) => `got ${JSON.stringify(issue.input)}`;
@@ -81,8 +101,34 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-/** Builds the runtime configuration from the stage values and the environment overrides. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+/**
+ * The stage's shared settings and the given functions' own, parsed from config/stages.ts. Other
+ * functions' keys are left out, not refused: config/stageConfig.ts refuses an unknown key for the stage.
+ */
+function parseSettings(stageName: string, raw: unknown, settings: readonly FunctionSettings[]) {
+  const schema = z.object({
+    ...SharedStageSettings.shape,
+    ...Object.assign({}, ...settings.map((s) => s.shape)),
+    ...SharedGuardSettings.shape,
+  });
+  const parsed = schema.safeParse(raw, { reportInput: true });
+  if (!parsed.success)
+    throw new ConfigError(`stage "${stageName}": ${describeStageIssues(parsed.error, raw)}`);
+  for (const s of settings) {
+    const issue = s.issue?.(parsed.data);
+    if (issue !== undefined) throw new ConfigError(`stage "${stageName}": ${issue}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Builds a function's runtime configuration from the stage values and the environment overrides: the
+ * shared settings and those given (a function's spec's `settings`; none for the runtime's own reads).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  settings: readonly FunctionSettings[] = [],
+): RuntimeConfig {
   const parsedEnv = Env.safeParse(env);
   if (!parsedEnv.success) throw new ConfigError(`environment: ${describeIssues(parsedEnv.error)}`);
   const e = parsedEnv.data;
@@ -92,7 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       `no stage "${e.STAGE}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`,
     );
   }
-  const stage = parseStageConfig(e.STAGE, raw);
+  // The stage's type for a function's code; it holds the keys parsed here (RuntimeConfig says why).
+  const stage = parseSettings(e.STAGE, raw, settings) as StageConfig;
   return {
     ...stage,
     dryRun: e.DRY_RUN === undefined ? stage.dryRun : e.DRY_RUN === 'true',
@@ -126,22 +173,27 @@ export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return executionEnv !== '' && executionEnv !== 'AWS_Lambda_amplify-mock' && !env.AWS_SAM_LOCAL;
 }
 
-let cached: RuntimeConfig | undefined;
-/** The configuration of this process, parsed once. */
-export function config(): RuntimeConfig {
+let cached: SharedConfig | undefined;
+/** The settings every function shares, and the environment's, parsed once. */
+export function config(): SharedConfig {
   cached ??= loadConfig();
   return cached;
 }
 
-/** Tests change the environment between cases; this forgets the parsed copy. */
-export function resetConfigForTests(): void {
-  cached = undefined;
+// One entry per function in a process: one in Lambda, each function a test runs in a test process.
+const cachedByFunction = new Map<readonly FunctionSettings[], RuntimeConfig>();
+/** A function's configuration (the shared settings and its spec's own), parsed once. */
+export function functionConfig(settings: readonly FunctionSettings[]): RuntimeConfig {
+  let parsed = cachedByFunction.get(settings);
+  if (parsed === undefined) {
+    parsed = loadConfig(process.env, settings);
+    cachedByFunction.set(settings, parsed);
+  }
+  return parsed;
 }
 
-/** Every stage, validated: used by `sls package` and the tests. */
-export function validateAllStages(): string[] {
-  return Object.entries(stages).map(([name, raw]) => {
-    parseStageConfig(name, raw);
-    return name;
-  });
+/** Tests change the environment between cases; this forgets the parsed copies. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+  cachedByFunction.clear();
 }

@@ -5,6 +5,7 @@ import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts'
 import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
 import { AlarmEvent } from './schema.ts';
+import { settings } from './settings.ts';
 import { type AlarmFacts, observeAlarm } from './signal.ts';
 
 export const executors: ExecutorMap<AlarmIntent> = {
@@ -15,6 +16,7 @@ export const executors: ExecutorMap<AlarmIntent> = {
 /** CloudWatch alarm state change -> runbook (per configuration, in scope, within limits) and one page per incident. */
 export const onAlarm: FunctionSpec<typeof AlarmEvent, AlarmFacts, AlarmGathered, AlarmIntent> = {
   name: 'onAlarm',
+  settings: [settings],
   schema: AlarmEvent,
   idempotency: { key: 'id' },
   // The alarm's own account and region: a forwarded alarm must not start a runbook on an instance here.

@@ -7,6 +7,7 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type BackupFailureGathered, gatherBackupFailure, gatherPermissions } from './gather.ts';
 import { type BackupFailureFindings, type BackupFailureIntent, planBackupFailure } from './plan.ts';
 import { BackupFailureEvent } from './schema.ts';
+import { settings } from './settings.ts';
 import { type BackupFailureFacts, observeBackupFailure } from './signal.ts';
 
 export const executors: ExecutorMap<BackupFailureIntent> = {
@@ -23,6 +24,7 @@ export const onBackupFailure: FunctionSpec<
   BackupFailureFindings
 > = {
   name: 'onBackupFailure',
+  settings: [settings],
   schema: BackupFailureEvent,
   idempotency: { key: 'id' },
   scope: envelopeScope,

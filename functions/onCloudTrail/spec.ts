@@ -12,6 +12,7 @@ import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
 import { CloudTrailEvent } from './schema.ts';
+import { settings } from './settings.ts';
 import { type CloudTrailFacts, cloudTrailScope, observeCloudTrail } from './signal.ts';
 
 // Remediations first in a plan: the page then says what they came to.
@@ -41,6 +42,7 @@ export const onCloudTrail: FunctionSpec<
   CloudTrailFindings
 > = {
   name: 'onCloudTrail',
+  settings: [settings],
   schema: CloudTrailEvent,
   // The CloudTrail record's id: a redelivered or forwarded copy of one record is handled once.
   idempotency: { key: 'detail.eventID' },

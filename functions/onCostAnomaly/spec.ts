@@ -2,12 +2,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
+import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from './gather.ts';
 import { anomalyPageExecutor } from './pageClaim.ts';
 import { type CostAnomalyFindings, type CostAnomalyIntent, planCostAnomaly } from './plan.ts';
 import { CostAnomalyEvent } from './schema.ts';
+import { settings } from './settings.ts';
 import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
 export const executors: ExecutorMap<CostAnomalyIntent> = {
@@ -25,6 +27,8 @@ export const onCostAnomaly: FunctionSpec<
   CostAnomalyFindings
 > = {
   name: 'onCostAnomaly',
+  // Its idle stop reads the idle stopper's limits (`idleStop`), as stopIdleInstances does.
+  settings: [settings, idleStopSettings],
   schema: CostAnomalyEvent,
   idempotency: { key: 'id' },
   // The envelope names the account whose monitor reported the anomaly, and is checked; the linked

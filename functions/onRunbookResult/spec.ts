@@ -6,6 +6,7 @@ import { gatherPermissions, gatherRunbookResult, type RunbookResultGathered } fr
 import { resultPageExecutor } from './pageClaim.ts';
 import { planRunbookResult, type RunbookResultFindings, type RunbookResultIntent } from './plan.ts';
 import { RunbookResultEvent } from './schema.ts';
+import { settings } from './settings.ts';
 import { observeRunbookResult, type RunbookResultFacts } from './signal.ts';
 
 export const executors: ExecutorMap<RunbookResultIntent> = {
@@ -24,6 +25,7 @@ export const onRunbookResult: FunctionSpec<
   RunbookResultFindings
 > = {
   name: 'onRunbookResult',
+  settings: [settings],
   schema: RunbookResultEvent,
   idempotency: { key: 'id' },
   // This stack starts runbooks in its own account and region only.

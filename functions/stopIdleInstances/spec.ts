@@ -2,6 +2,7 @@ import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from '#shared/idle/gather.ts';
+import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
 import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts';
@@ -26,6 +27,7 @@ export const stopIdleInstances: FunctionSpec<
   IdleScanFindings
 > = {
   name: 'stopIdleInstances',
+  settings: [idleStopSettings],
   schema: IdleScanEvent,
   idempotency: { key: 'id', optional: true },
   // A manual payload has no envelope: only someone allowed to invoke the function here sends one.

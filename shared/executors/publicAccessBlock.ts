@@ -14,7 +14,8 @@ const ALL_ON = {
 /** Turns the bucket's public access block fully on; a block already fully on is left alone. */
 export const restorePublicAccessBlockExecutor: MutatingExecutor<RestorePublicAccessBlockIntent> = {
   kind: 's3.restore-public-access-block',
-  permissions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+  // Its S3 actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
+  permissions: [],
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,

@@ -54,13 +54,8 @@ export const retryBackupExecutor: MutatingExecutor<RetryBackupIntent> = {
     done: 'BackupRetriesStarted',
     refused: { 'limit-reached': 'BackupRetriesRefused', 'out-of-scope': 'BackupRetriesRefused' },
   },
-  permissions: [
-    'backup:StartBackupJob',
-    'iam:PassRole',
-    'dynamodb:UpdateItem',
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-  ],
+  // Its records; StartBackupJob and passing the job's role are onBackupFailure's grant (its deployment).
+  permissions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   mutates: true,
   budgetMs: 10_000,
   // One slot per failed job: a duplicate or retried delivery of its failure holds the same one.

@@ -28,7 +28,8 @@ const GONE = new Set(['InvalidPermission.NotFound', 'InvalidGroup.NotFound']);
  */
 export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
   kind: 'ec2.revoke-ingress',
-  permissions: ['ec2:RevokeSecurityGroupIngress'],
+  // Its EC2 action: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
+  permissions: [],
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,

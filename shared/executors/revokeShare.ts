@@ -22,12 +22,8 @@ const GONE = new Set(['InvalidSnapshot.NotFound', 'InvalidAMIID.NotFound', 'Inva
  */
 export const revokeShareExecutor: MutatingExecutor<RevokeEc2ShareIntent> = {
   kind: 'ec2.revoke-share',
-  permissions: [
-    'ec2:DescribeSnapshotAttribute',
-    'ec2:ModifySnapshotAttribute',
-    'ec2:DescribeImageAttribute',
-    'ec2:ModifyImageAttribute',
-  ],
+  // Its EC2 actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
+  permissions: [],
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,

@@ -81,10 +81,8 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
       'limit-reached': 'RunbooksRefused',
     },
   },
+  // Its records; starting, tagging and passing the automation role are onAlarm's grant (its deployment).
   permissions: [
-    'ssm:StartAutomationExecution',
-    'ssm:AddTagsToResource',
-    'iam:PassRole',
     'dynamodb:UpdateItem',
     'dynamodb:GetItem',
     // The execution record onRunbookResult reads (a shared key, see automationExecutions.ts).

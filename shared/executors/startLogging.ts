@@ -7,7 +7,8 @@ import type { MutatingExecutor } from './types.ts';
 /** Starts logging on the stopped trail; a trail that logs again already is left alone. */
 export const startLoggingExecutor: MutatingExecutor<StartLoggingIntent> = {
   kind: 'cloudtrail.start-logging',
-  permissions: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
+  // Its CloudTrail actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
+  permissions: [],
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,

@@ -124,7 +124,9 @@ export const STOP_PROTECTED_REF =
  */
 export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
   kind: 'ec2.stop-instances',
-  permissions: ['ec2:StopInstances', 'ec2:CreateTags', 'dynamodb:PutItem', 'dynamodb:GetItem'],
+  // The stop budget and stop run records; stopping and tagging are the statements its function grants
+  // (shared/idle/statements.ts), in the scope that function stops.
+  permissions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
   mutates: true,
   // Batches of 50 with per-instance fallback and tagging: well within a minute for the hourly limit.
   budgetMs: 30_000,

@@ -44,7 +44,12 @@ export interface ExecutorMetrics {
 
 interface ExecutorBase<I extends Intent> {
   kind: I['kind'];
-  /** IAM actions it needs: a test holds serverless.yml to them. */
+  /**
+   * The IAM actions it needs on what the runtime grants every role: the state table's records, the page
+   * topic and its key. Its AWS actions (ssm:StartAutomationExecution, ec2:StopInstances) are not listed
+   * here: they are those of the statements its function's deployment grants it (functions/index.ts
+   * ExecutorGrant), declared once, where the resources and conditions are.
+   */
   permissions: readonly string[];
   metrics?: ExecutorMetrics;
   /** Must be idempotent: a retried delivery is normal. Returns an outcome instead of throwing. */

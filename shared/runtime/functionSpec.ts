@@ -5,6 +5,7 @@ import type { Intent, Plan } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import type { FunctionSettings } from '#shared/stageSettings.ts';
 
 /** Where an invocation runs, from its Lambda context: a manual payload carries no account or region. */
 export interface InvocationSite {
@@ -113,6 +114,12 @@ export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends In
    * field. Required, so a new function decides; `envelopeScope` for most.
    */
   scope(event: z.output<S>, site: InvocationSite): EventIssue[];
+  /**
+   * The stage settings it reads: its own (its settings.ts) and those of a shared capability it runs
+   * (the idle stopper's `idleStop`). The runtime parses only these and the shared settings, so its
+   * bundle holds no other function's settings.
+   */
+  settings: readonly FunctionSettings[];
   /** Deduplicate deliveries by this JMESPath (the EventBridge event id); `optional` lets a manual payload run. */
   idempotency?: { key: string; optional?: boolean };
   /** Pure: the signal and facts of one event. Throws EventRejected for an event the stage refuses. */

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { config, type RuntimeConfig } from '#shared/config.ts';
+import { functionConfig, type RuntimeConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -287,7 +287,7 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
   site: InvocationSite,
   options: RunOptions = {},
 ): Promise<PipelineResult<Findings>> {
-  const cfg = config();
+  const cfg = functionConfig(spec.settings);
   const observation = spec.observe(event, { site, config: cfg });
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });

@@ -1,4 +1,4 @@
-import { StageConfig, type StageConfigInput } from '#config/stageConfig.ts';
+import { functionSettings, StageConfig, type StageConfigInput } from '#config/stageConfig.ts';
 import { loadConfig, type RuntimeConfig } from '#shared/config.ts';
 
 /** A runtime configuration for pure tests: the dev stage with the given changes. */
@@ -16,9 +16,7 @@ export function makeConfig(
     automationRoleArn,
     globalEventsHomeRegion,
     ...devValues
-  } = loadConfig({
-    STAGE: 'dev',
-  });
+  } = loadConfig({ STAGE: 'dev' }, Object.values(functionSettings));
   const values = StageConfig.parse({ ...devValues, ...overrides });
   return {
     ...values,

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseStageConfig } from '#config/stageConfig.ts';
-import { ConfigError, loadConfig, tracingEnabled, validateAllStages } from '#shared/config.ts';
+import { functionSettings, parseStageConfig, validateAllStages } from '#config/stageConfig.ts';
+import { registry } from '#functions/index.ts';
+import { ConfigError, loadConfig, tracingEnabled } from '#shared/config.ts';
+import type { AnyFunctionSpec } from '#shared/runtime/functionSpec.ts';
 
 describe('stage configuration', () => {
   it('validates every stage in config/stages.ts', () => {
@@ -133,6 +135,27 @@ describe('stage configuration', () => {
     expect(cfg.stateTableName).toBe('tbl');
     expect(loadConfig({ STAGE: 'prod' }).dryRun).toBe(false);
   });
+
+  it("gives a function the shared settings and its own, and no other function's", () => {
+    // Act
+    const cfg = loadConfig({ STAGE: 'prod' }, [functionSettings.onAlarm]);
+    // Assert
+    expect(cfg.alarmRules.length).toBeGreaterThan(0);
+    expect(cfg.paging.suppressionWindowMinutes).toBeGreaterThan(0);
+    expect(cfg.rateGuard).toBeDefined();
+    expect(Object.keys(cfg)).not.toContain('cloudTrail');
+    expect(Object.keys(cfg)).not.toContain('idleStop');
+  });
+
+  it.each(registry.map((entry) => [entry.name, entry] as const))(
+    '%s reads the settings the stage composes for it',
+    async (name, entry) => {
+      // Arrange
+      const spec = (await import(`#functions/${name}/spec.ts`))[name] as AnyFunctionSpec;
+      // Assert: the runtime parses only a spec's settings, so one left out is a key undefined at 3 a.m.
+      expect(spec.settings).toContain(entry.settings);
+    },
+  );
 
   it('rejects a DRY_RUN that is neither true nor false, and an unknown stage', () => {
     expect(() => loadConfig({ STAGE: 'dev', DRY_RUN: 'yes' })).toThrow(/DRY_RUN/);

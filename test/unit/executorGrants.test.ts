@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { executorsOn, type FunctionDeployment, registry } from '#functions/index.ts';
+import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
 
 const everyStage = Object.entries(stages).map(([name, raw]) => [name, parseStageConfig(name, raw)] as const);
 
@@ -16,6 +17,25 @@ describe("executor grants: a function's role, executors and declared actions com
     },
   );
 
+  it.each(registry.map((e) => [e.name, e] as const))(
+    "%s writes each executor's AWS actions once, in its deployment's statements: the executor names only the runtime's",
+    async (name) => {
+      // Arrange
+      const spec = (await import(`#functions/${name}/spec.ts`))[name] as {
+        executors: Record<string, { permissions: readonly string[] }>;
+      };
+      // Act: an executor may name what every role holds (page topic and key, the state table's records);
+      // any other action it names would be a second declaration of its grant's statements.
+      const onTheExecutor = Object.entries(spec.executors).flatMap(([kind, executor]) =>
+        executor.permissions
+          .filter((action) => !RUNTIME_PERMISSIONS.includes(action) && !action.startsWith('dynamodb:'))
+          .map((action) => `${kind}: ${action}`),
+      );
+      // Assert
+      expect(onTheExecutor).toEqual([]);
+    },
+  );
+
   it('refuses an executor the deployment does not grant, naming the function and the intent kind', () => {
     // Arrange
     const spec = { executors: { 'sns.page': { permissions: ['sns:Publish'] } }, gather: { permissions: [] } };
@@ -27,16 +47,18 @@ describe("executor grants: a function's role, executors and declared actions com
     );
   });
 
-  it("declares an executor's actions and its reads only on a stage that turns it on", () => {
-    // Arrange
+  it("declares an executor's actions, those its grant's statements allow, and its reads only on a stage that turns it on", () => {
+    // Arrange: the executor names its state record; its EC2 action is its grant's statement alone.
     const spec = {
-      executors: { 'ec2.stop-instances': { permissions: ['ec2:StopInstances'] } },
+      executors: { 'ec2.stop-instances': { permissions: ['dynamodb:PutItem'] } },
       gather: { permissions: [] },
     };
+    const stop = { Sid: 'Stop', Effect: 'Allow', Action: 'ec2:StopInstances', Resource: '*' };
+    const onlyStopTags = { Sid: 'OnlyStopTags', Effect: 'Deny', Action: 'ec2:CreateTags', Resource: '*' };
     const deployment = {
       executors: {
         'ec2.stop-instances': {
-          statements: (s: { dryRun: boolean }) => (s.dryRun ? 'off' : []),
+          statements: (s: { dryRun: boolean }) => (s.dryRun ? 'off' : [stop, onlyStopTags]),
           reads: ['ec2:DescribeInstances'],
         },
       },
@@ -46,10 +68,12 @@ describe("executor grants: a function's role, executors and declared actions com
     // Act
     const off = executorsOn('f', spec, deployment, { ...stage, dryRun: true });
     const on = executorsOn('f', spec, deployment, { ...stage, dryRun: false });
-    // Assert
+    // Assert: a denied action is not one it needs.
     expect(off).toEqual({});
     expect(on).toEqual({
-      'ec2.stop-instances': { permissions: ['ec2:StopInstances', 'ec2:DescribeInstances'] },
+      'ec2.stop-instances': {
+        permissions: ['dynamodb:PutItem', 'ec2:StopInstances', 'ec2:DescribeInstances'],
+      },
     });
   });
 });

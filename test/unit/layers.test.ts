@@ -37,6 +37,32 @@ describe('layers: the runtime does not depend on the functions it runs', () => {
   });
 });
 
+describe("layers: a running function reads its own settings, not the whole stage's", () => {
+  /** The names a file imports from config/stageConfig.ts as values (what a bundle would load). */
+  function valueImportsOfStageConfig(file: string): string[] {
+    const text = readFileSync(file, 'utf8');
+    return [
+      ...text.matchAll(
+        /(?:^|\n)\s*import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]#config\/stageConfig\.ts['"]/g,
+      ),
+    ]
+      .filter((m) => m[1] === undefined)
+      .flatMap((m) => (m[2] ?? '').split(',').map((name) => name.trim()))
+      .filter((name) => name !== '' && !name.startsWith('type '));
+  }
+
+  it('imports config/stageConfig.ts in shared/ for its types only', () => {
+    // Arrange
+    const files = sourcesUnder(join(ROOT, 'shared'));
+    // Act
+    const offending = files.flatMap((file) =>
+      valueImportsOfStageConfig(file).map((name) => `${relative(ROOT, file)} imports ${name}`),
+    );
+    // Assert
+    expect(offending).toEqual([]);
+  });
+});
+
 describe('layers: data flows parse, gather, plan in one direction', () => {
   const gathers = readdirSync(join(ROOT, 'functions'), { withFileTypes: true })
     .filter((e) => e.isDirectory())

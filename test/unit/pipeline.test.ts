@@ -68,6 +68,7 @@ function specWith(plan: Plan<TestIntent>) {
   };
   const spec: FunctionSpec<z.ZodUnknown, undefined, undefined, TestIntent> = {
     name: 'test',
+    settings: [],
     schema: z.unknown(),
     scope: () => [],
     observe: () => ({ signal, facts: undefined }),

@@ -6,6 +6,7 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type __TYPE__Gathered, gather__TYPE__, gatherPermissions } from './gather.ts';
 import { type __TYPE__Findings, type __TYPE__Intent, plan__TYPE__ } from './plan.ts';
 import { __EVENT__ } from './schema.ts';
+import { settings } from './settings.ts';
 import { type __TYPE__Facts, observe__TYPE__ } from './signal.ts';
 
 export const executors: ExecutorMap<__TYPE__Intent> = {
@@ -21,6 +22,8 @@ export const __NAME__: FunctionSpec<
   __TYPE__Findings
 > = {
   name: '__NAME__',
+  // The stage settings it reads: the runtime parses these, with the shared ones, and no others.
+  settings: [settings],
   schema: __EVENT__,
   idempotency: { key: 'id' },
   // The events of this stack's own account and region only.

@@ -24,12 +24,8 @@ const GONE = new Set(['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault
  */
 export const revokeRdsSnapshotShareExecutor: MutatingExecutor<RevokeRdsSnapshotShareIntent> = {
   kind: 'rds.revoke-snapshot-share',
-  permissions: [
-    'rds:DescribeDBSnapshotAttributes',
-    'rds:ModifyDBSnapshotAttribute',
-    'rds:DescribeDBClusterSnapshotAttributes',
-    'rds:ModifyDBClusterSnapshotAttribute',
-  ],
+  // Its RDS actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
+  permissions: [],
   metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
   mutates: true,
   budgetMs: 10_000,

@@ -10,6 +10,7 @@ import { dashboard } from './dashboard.ts';
 import { globalEventsForwarding } from './forwarding.ts';
 import { functionEntry } from './functionEntry.ts';
 import { type Resources, roleId, type StackTarget } from './names.ts';
+import { READ_ONLY_FUNCTION, readOnlyRule } from './readOnlyRule.ts';
 import { functionRole, type StageConfig } from './roles.ts';
 
 export { functionEntry } from './functionEntry.ts';
@@ -61,6 +62,10 @@ export function addFunctionResources(
   }
   const forwarding = globalEventsForwarding(target, registry);
   Object.assign(resources, forwarding.resources);
+  const readOnlyLambda = lambdaIds.get(READ_ONLY_FUNCTION);
+  if (readOnlyLambda !== undefined) {
+    Object.assign(resources, readOnlyRule(target, registry, stageConfig, readOnlyLambda));
+  }
   const all = { ...resources, ...laterResources };
   const alarms = Object.entries(all).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
   resources.Dashboard = dashboard(target, registry, lambdaIds, alarms, forwarding.suffixes);

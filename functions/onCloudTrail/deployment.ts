@@ -29,7 +29,16 @@ export const deployment: FunctionDeployment = {
     ],
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
-  readStatements: (): IamStatement[] => [],
+  readStatements: (): IamStatement[] => [
+    {
+      // DescribeTrails: which buckets the trails log to (cloudtrail-log-expiry); it has no resource-level
+      // permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html).
+      Sid: 'ReadTrailLogBuckets',
+      Effect: 'Allow',
+      Action: 'cloudtrail:DescribeTrails',
+      Resource: '*',
+    },
+  ],
   // Only the remediations the stage turns on, on this account and region's resources only (in the
   // catalogue's order of their detections).
   executors: {

@@ -15,13 +15,15 @@ import {
   unauthorizedApiCall,
 } from './detections/identity.ts';
 import {
+  cloudTrailLogExpiry,
   cloudTrailTampering,
   configRecorderStopped,
   guardDutyDisabled,
   vpcFlowLogsDeleted,
 } from './detections/logging.ts';
 import { securityGroupOpenToWorld } from './detections/network.ts';
-import { eventPatterns, watchedCalls } from './detections/pattern.ts';
+import { eventPatterns, readOnlyCalls, readOnlyPattern, watchedCalls } from './detections/pattern.ts';
+import { readOnlyDetections } from './detections/readOnly.ts';
 import { codeBuildProjectPublic, resourcePolicyPublic } from './detections/resourcePolicies.ts';
 import { reviewRecords } from './detections/review.ts';
 import { dataSharedOut, dataSharedPublicly, rdsExportedToS3 } from './detections/sharing.ts';
@@ -47,6 +49,8 @@ export const DETECTIONS = [
   securityGroupOpenToWorld,
   s3BucketPublic,
   cloudTrailTampering,
+  // Before s3-bucket-policy-change, which records every lifecycle change.
+  cloudTrailLogExpiry,
   adminPolicyAttached,
   rootAccessKeyCreated,
   rootConsoleSignIn,
@@ -74,6 +78,8 @@ export const DETECTIONS = [
   recoveryProtectionOff,
   securityToolingDisabled,
   guardDutyFindingsSuppressed,
+  // Read-only calls (issue 18): delivered only by the read-only rule a stage may turn on.
+  ...readOnlyDetections,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
   // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
   sigmaRule,
@@ -97,6 +103,7 @@ export interface Finding {
   /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
   evidence: Record<string, string>;
   remediation?: RemediationTarget;
+  pagesOnlyIf?: { trailLogBucket: string };
 }
 
 /** Every API call a detection reads when it succeeds: the event patterns list the same names. */
@@ -104,6 +111,13 @@ export const WATCHED_CALLS = watchedCalls(DETECTIONS);
 
 /** The EventBridge patterns of onCloudTrail's rules, one rule each. */
 export const EVENT_PATTERNS = eventPatterns(DETECTIONS);
+
+/** The read-only calls the read-only rule delivers (`cloudTrail.readOnlyRule`), never the main rules. */
+export const READ_ONLY_CALLS = readOnlyCalls(DETECTIONS);
+
+/** The read-only rule's pattern, for the stage's scanner user agents. */
+export const readOnlyRulePattern = (scannerUserAgents: readonly string[]) =>
+  readOnlyPattern(DETECTIONS, scannerUserAgents);
 
 const BY_NAME = new Map<DetectionName, (e: CloudTrailEvent, context: DetectionContext) => Found | undefined>(
   DETECTIONS.map((d) => [d.name, d.match]),

@@ -6,6 +6,7 @@ import type {
   RestorePublicAccessBlockIntent,
   RevokeEc2ShareIntent,
   RevokeIngressIntent,
+  RevokeRdsSnapshotShareIntent,
   StartLoggingIntent,
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -19,7 +20,8 @@ export type RemediationIntent =
   | RevokeIngressIntent
   | RestorePublicAccessBlockIntent
   | StartLoggingIntent
-  | RevokeEc2ShareIntent;
+  | RevokeEc2ShareIntent
+  | RevokeRdsSnapshotShareIntent;
 export type CloudTrailIntent = RemediationIntent | PageIntent;
 
 /** The intent that undoes exactly what the record did, from its validated fields only. */
@@ -65,7 +67,42 @@ function remediationIntent(
         detection,
         reason,
       };
+    case 'revoke-rds-snapshot-share':
+      // Scope has checked that an ARN's account and region are this function's: there its last part
+      // names the same snapshot.
+      return {
+        kind: 'rds.revoke-snapshot-share',
+        resource: target.resource,
+        id: target.id.split(':').pop() ?? target.id,
+        everyone: target.everyone,
+        accounts: target.accounts,
+        detection,
+        reason,
+      };
   }
+}
+
+/**
+ * Whether a finding that pages only on a trail's log bucket does, from the trails gather read: a
+ * bucket no trail logs to is recorded; trails that could not be read page, so a person checks.
+ */
+function trailLogBucketCheck(
+  condition: { trailLogBucket: string } | undefined,
+  gathered: CloudTrailGathered,
+): { pages: boolean; why?: string } {
+  if (!condition) return { pages: true };
+  const bucket = condition.trailLogBucket;
+  const read = gathered.trailLogBuckets;
+  if (!read || 'unreadable' in read) {
+    return {
+      pages: true,
+      why: `could not read the trails to tell whether ${bucket} is a log bucket (${read?.unreadable ?? 'not read'}): paged in case it is`,
+    };
+  }
+  const trails = read.buckets[bucket];
+  return trails
+    ? { pages: true, why: `${bucket} is the log bucket of trail ${trails.join(', ')}` }
+    : { pages: false, why: `${bucket} is the log bucket of no trail of this account (DescribeTrails)` };
 }
 
 /** What one record came to, for the metrics and a manual invoke's result. */
@@ -104,9 +141,11 @@ export function planCloudTrail(input: {
   const { finding, settings } = decided;
   const named = `detection ${finding.detection}${settings.cis ? ` (CIS ${settings.cis})` : ''}`;
   const intents: CloudTrailIntent[] = [];
-  if (settings.remediate && settings.remediation) {
+  const [firstRemediation] = settings.remediations;
+  if (settings.remediate && firstRemediation) {
     const target = finding.remediation;
-    const withheld = REMEDIATIONS[settings.remediation].intentKind;
+    // The refusal counts against the executor that would have run: the target's, else the first.
+    const withheld = REMEDIATIONS[target?.kind ?? firstRemediation].intentKind;
     if (!target) {
       notes.push({
         decision: 'skipped',
@@ -125,13 +164,17 @@ export function planCloudTrail(input: {
       intents.push(remediationIntent(target, signal.account, finding.detection, `${named}: ${finding.what}`));
     }
   }
-  const action = settings.action === 'page' ? 'page' : 'record';
+  const trail = trailLogBucketCheck(finding.pagesOnlyIf, input.gathered);
+  const action = settings.action === 'page' && trail.pages ? 'page' : 'record';
   if (action === 'record') {
     notes.push({
       decision: 'skipped',
       reason: 'record-only',
       // The summary says who called what and when: a record without it sends the review back to CloudTrail.
-      detail: `${named} is set to record: ${signal.summary}${also}`,
+      detail:
+        settings.action === 'page'
+          ? `${named}: ${trail.why}; recorded, not paged: ${signal.summary}${also}`
+          : `${named} is set to record: ${signal.summary}${also}`,
       withheld: 'sns.page',
     });
   } else {
@@ -139,7 +182,7 @@ export function planCloudTrail(input: {
       pageIntent(signal, {
         notice: 'incident',
         severity: settings.severity,
-        reason: `${named} matched: ${finding.what}${also}.`,
+        reason: `${named} matched: ${finding.what}${trail.why ? ` (${trail.why})` : ''}${also}.`,
         nothingDone: notes.some((n) => n.withheld && n.withheld !== 'sns.page')
           ? 'Nothing: the remediation was not run (see the notes in the action log); this page is the action.'
           : 'Nothing: no remediation is on for this detection; this page is the action.',

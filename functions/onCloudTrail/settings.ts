@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
+import { DEFAULT_SCANNER_USER_AGENTS } from './detections/readOnly.ts';
 import type { RemediationKind } from './detections/remediations.ts';
 import { DETECTIONS, type DetectionName as DeclaredName } from './detections.ts';
 import { SIGMA_RULES } from './sigma/detection.ts';
@@ -24,7 +25,7 @@ export interface DetectionDefaults {
   cis?: string;
   severity: Severity;
   action: DetectionAction;
-  remediation?: RemediationKind;
+  remediations?: readonly RemediationKind[];
   /** One line for the README and the page. */
   describes: string;
 }
@@ -34,9 +35,9 @@ export interface DetectionDefaults {
  * from the detections' declarations (detections.ts).
  */
 export const CATALOGUE = Object.fromEntries(
-  DETECTIONS.map(({ name, cis, severity, action, remediation, describes }) => [
+  DETECTIONS.map(({ name, cis, severity, action, remediations, describes }) => [
     name,
-    { ...(cis ? { cis } : {}), severity, action, ...(remediation ? { remediation } : {}), describes },
+    { ...(cis ? { cis } : {}), severity, action, ...(remediations ? { remediations } : {}), describes },
   ]),
 ) as Record<DetectionName, DetectionDefaults>;
 
@@ -66,6 +67,41 @@ export const CloudTrailSettings = z.strictObject({
     .string()
     .regex(/^o-[a-z0-9]{10,32}$/, { message: 'must be an organization id (o- and 10 to 32 characters)' })
     .optional(),
+  /**
+   * The second, narrow rule for read-only calls (off by default): EventBridge delivers read-only
+   * management events only to a rule in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+   */
+  readOnlyRule: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /**
+       * User agents of secret scanners that verify a found key with GetCallerIdentity, matched as a
+       * substring (case-sensitive, as EventBridge's wildcard is); each becomes one wildcard in the rule.
+       */
+      scannerUserAgents: z
+        .array(
+          z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]{2,63}$/, {
+            message: 'must be 3 to 64 letters, digits, spaces or . _ / - (no wildcard characters)',
+          }),
+        )
+        .min(1)
+        .max(20)
+        .default([...DEFAULT_SCANNER_USER_AGENTS]),
+    })
+    .prefault({}),
+  /**
+   * Who reads secrets as a matter of course: IAM role or user ARNs (an assumed role by its role's ARN).
+   * A GetSecretValue or BatchGetSecretValue by anyone else is unusual (secret-read-by-unusual-principal).
+   */
+  secretReaders: z
+    .array(
+      z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, {
+        message: 'must be an IAM role or user ARN',
+      }),
+    )
+    .max(200)
+    .default([]),
   /** A Sigma rule's action by its id, instead of its level's (critical/high page, medium/low record). */
   sigma: z.record(z.string().max(64), DetectionAction).default({}),
 });
@@ -77,7 +113,8 @@ export interface DetectionSettings {
   cis?: string;
   severity: Severity;
   action: DetectionAction;
-  remediation?: RemediationKind;
+  /** What undoes its change, one per kind of resource it covers; empty when nothing can. */
+  remediations: readonly RemediationKind[];
   remediate: boolean;
 }
 
@@ -89,8 +126,8 @@ export function detectionSettings(settings: CloudTrailSettings, name: DetectionN
     ...(d.cis ? { cis: d.cis } : {}),
     severity: o.severity ?? d.severity,
     action: o.action ?? d.action,
-    ...(d.remediation ? { remediation: d.remediation } : {}),
-    remediate: d.remediation !== undefined && o.remediate === true,
+    remediations: d.remediations ?? [],
+    remediate: d.remediations !== undefined && o.remediate === true,
   };
 }
 
@@ -111,7 +148,7 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
       return 'detection unauthorized-api-call may only record or be off: failed calls never page';
     }
     const d: DetectionDefaults = CATALOGUE[name];
-    if (o.remediate === true && d.remediation === undefined) {
+    if (o.remediate === true && d.remediations === undefined) {
       return `detection ${name} has no remediation; remediate must not be set`;
     }
   }
@@ -122,7 +159,7 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
 export function enabledRemediations(settings: CloudTrailSettings): RemediationKind[] {
   return DETECTION_NAMES.map((n) => detectionSettings(settings, n))
     .filter((d) => d.remediate && d.action !== 'off')
-    .flatMap((d) => (d.remediation ? [d.remediation] : []));
+    .flatMap((d) => d.remediations);
 }
 
 /** onCloudTrail's key in a stage: its detections, checked as a whole. */

@@ -58,7 +58,7 @@ export function cloudTrailScope(event: CloudTrailEvent, site: InvocationSite): E
 export function scopeProblem(
   event: CloudTrailEvent,
   site: InvocationSite,
-  trail?: string,
+  target?: string,
 ): string | undefined {
   const region = event.detail.awsRegion;
   if (region !== site.region)
@@ -66,12 +66,13 @@ export function scopeProblem(
   if (site.account !== LOCAL_ACCOUNT && event.account !== site.account) {
     return `the record is from account ${event.account}; this function runs in ${site.account}`;
   }
-  const [, , , trailRegion, trailAccount] = (trail ?? '').split(':');
+  // A target named by ARN (a trail, an RDS snapshot) must be this account and region's.
+  const [, , service, targetRegion, targetAccount] = (target ?? '').split(':');
   if (
-    trail?.startsWith('arn:') &&
-    (trailRegion !== site.region || (site.account !== LOCAL_ACCOUNT && trailAccount !== site.account))
+    target?.startsWith('arn:') &&
+    (targetRegion !== site.region || (site.account !== LOCAL_ACCOUNT && targetAccount !== site.account))
   ) {
-    return `trail ${trail} is not in this account and region`;
+    return `${service === 'cloudtrail' ? 'trail' : 'resource'} ${target} is not in this account and region`;
   }
   return undefined;
 }
@@ -117,10 +118,12 @@ export function observeCloudTrail(
   event: CloudTrailEvent,
   env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
 ): Observation<CloudTrailFacts> {
-  const { trustedAccounts, organizationId } = env.config.cloudTrail;
+  const { trustedAccounts, organizationId, secretReaders, readOnlyRule } = env.config.cloudTrail;
   const findings = detect(event, DETECTION_NAMES, {
     trustedAccounts: new Set(trustedAccounts),
     ...(organizationId ? { organizationId } : {}),
+    secretReaders: new Set(secretReaders),
+    scannerUserAgents: readOnlyRule.scannerUserAgents,
   });
   const all = findings.map((finding) => {
     const settings = detectionSettings(env.config.cloudTrail, finding.detection);
@@ -137,7 +140,15 @@ export function observeCloudTrail(
   const decided = all.find((f) => f.settings.action !== 'off');
   const target = decided?.finding.remediation;
   const outOfScope = target
-    ? scopeProblem(event, env.site, target.kind === 'start-logging' ? target.trail : undefined)
+    ? scopeProblem(
+        event,
+        env.site,
+        target.kind === 'start-logging'
+          ? target.trail
+          : target.kind === 'revoke-rds-snapshot-share'
+            ? target.id
+            : undefined,
+      )
     : undefined;
   const home = env.config.globalEventsHomeRegion;
   const forwarded = home !== undefined && home !== env.site.region && GLOBAL_SOURCES.has(event.source);

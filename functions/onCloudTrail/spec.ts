@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { restorePublicAccessBlockExecutor } from '#shared/executors/publicAccessBlock.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
+import { revokeRdsSnapshotShareExecutor } from '#shared/executors/revokeRdsSnapshotShare.ts';
 import { revokeShareExecutor } from '#shared/executors/revokeShare.ts';
 import { startLoggingExecutor } from '#shared/executors/startLogging.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
@@ -20,6 +21,7 @@ export const executors: ExecutorMap<CloudTrailIntent> = {
   's3.restore-public-access-block': restorePublicAccessBlockExecutor,
   'cloudtrail.start-logging': startLoggingExecutor,
   'ec2.revoke-share': revokeShareExecutor,
+  'rds.revoke-snapshot-share': revokeRdsSnapshotShareExecutor,
   'sns.page': pageExecutor,
 };
 

@@ -117,7 +117,7 @@ function invokeLocal(): string {
 
 function detectionsTable(): string {
   const rows = Object.entries(CATALOGUE).map(([name, d]: [string, DetectionDefaults]) => {
-    return `| ${code(name)} | ${d.cis ?? ''} | ${d.action} | ${d.severity} | ${d.remediation ? code(d.remediation) : ''} | ${d.describes} |`;
+    return `| ${code(name)} | ${d.cis ?? ''} | ${d.action} | ${d.severity} | ${(d.remediations ?? []).map(code).join(', ')} | ${d.describes} |`;
   });
   return [
     '| detection | CIS | default | severity | remediation (off by default) | matches |',

@@ -92,6 +92,22 @@ export interface RevokeEc2ShareIntent {
 }
 
 /**
+ * Remove from a manual RDS DB or DB cluster snapshot's `restore` attribute exactly the `all` value and
+ * the foreign accounts a recorded call added; every other account stays.
+ */
+export interface RevokeRdsSnapshotShareIntent {
+  kind: 'rds.revoke-snapshot-share';
+  resource: 'db-snapshot' | 'db-cluster-snapshot';
+  /** The snapshot's identifier in this account and region (never an ARN: scope checked that). */
+  id: string;
+  everyone: boolean;
+  accounts: string[];
+  /** The detection that asks for it: the rate guard counts its actions. */
+  detection: string;
+  reason: string;
+}
+
+/**
  * Retry a failed AWS Backup job once, with AWS's own answer (DescribeBackupJob) for what to back up,
  * where and as which role: never the event's fields.
  */
@@ -158,6 +174,7 @@ export type Intent =
   | RestorePublicAccessBlockIntent
   | StartLoggingIntent
   | RevokeEc2ShareIntent
+  | RevokeRdsSnapshotShareIntent
   | RetryBackupIntent;
 export type IntentKind = Intent['kind'];
 

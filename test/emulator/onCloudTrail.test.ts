@@ -16,6 +16,13 @@ import {
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotAttributesCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
   CreateBucketCommand,
   GetPublicAccessBlockCommand,
   PutPublicAccessBlockCommand,
@@ -129,6 +136,34 @@ describe('onCloudTrail against the emulator', () => {
       expect(result.notes.map((n) => n.reason)).toEqual(['no-matching-rule']);
     },
   );
+});
+
+describe("onCloudTrail reads the trails' log buckets from the emulator (cloudtrail-log-expiry)", () => {
+  it('pages an expiration rule on the bucket a trail logs to, and records the same rule on another bucket', async () => {
+    // Arrange: a trail logging to the bucket the record names, read afresh.
+    const { resetTrailLogBucketsForTests } = await import('#functions/onCloudTrail/trailLogBuckets.ts');
+    resetTrailLogBucketsForTests();
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'sample-cloudtrail-bucket-name' }));
+    await new CloudTrailClient({}).send(
+      new CreateTrailCommand({ Name: 'management-events', S3BucketName: 'sample-cloudtrail-bucket-name' }),
+    );
+    // Act
+    const onTrailBucket = await invoke(
+      loadFixture('onCloudTrail/evidence/cloudtrail-log-bucket-expiry.json'),
+    );
+    const elsewhere = await invoke(
+      loadFixture('onCloudTrail/evidence/lifecycle-expiry-unrelated-bucket.json'),
+    );
+    // Assert
+    expect(onTrailBucket.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'page' });
+    expect(elsewhere.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'record' });
+    const pages = await stack.readPages();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.body).toContain(
+      'sample-cloudtrail-bucket-name is the log bucket of trail management-events',
+    );
+  });
 });
 
 /** The record of the fixture with a new CloudTrail event id: another call that did the same. */
@@ -320,6 +355,76 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     expect(repeat.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-remediated' });
     const [page] = await stack.readPages();
     expect(page?.body).toContain(`DONE ec2.revoke-share: removed all from snapshot ${snapshotId}`);
+  });
+
+  const rds = new RDSClient({});
+  /** A manual DB snapshot shared with account 444455556666 before the recorded call added 193672423079. */
+  async function sharedDbSnapshot(): Promise<string> {
+    const instance = `db-${crypto.randomUUID().slice(0, 8)}`;
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: instance,
+        DBInstanceClass: 'db.t3.micro',
+        Engine: 'postgres',
+        MasterUsername: 'admin1',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+      }),
+    );
+    const snapshot = `snap-${instance}`;
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshot }),
+    );
+    await rds.send(
+      new ModifyDBSnapshotAttributeCommand({
+        DBSnapshotIdentifier: snapshot,
+        AttributeName: 'restore',
+        ValuesToAdd: ['444455556666', '193672423079'],
+      }),
+    );
+    return snapshot;
+  }
+  const restorableBy = async (snapshot: string) =>
+    [
+      ...((
+        await rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot }))
+      ).DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((a) => a.AttributeName === 'restore')
+        ?.AttributeValues ?? []),
+    ].sort();
+  const dbShareRecord = (snapshot: string) => {
+    const raw = loadFixture<Raw>('onCloudTrail/exposure/rds-snapshot-shared-to-account.json');
+    raw.detail.requestParameters.dBSnapshotIdentifier = snapshot;
+    return raw;
+  };
+
+  it('removes the foreign account a call added to a DB snapshot and keeps the one shared before; a repeat is already remediated', async () => {
+    // Arrange
+    const snapshot = await sharedDbSnapshot();
+    // Act
+    const first = await invoke(dbShareRecord(snapshot));
+    const repeat = await invoke(anotherRecord(dbShareRecord(snapshot)));
+    // Assert
+    expect(await restorableBy(snapshot)).toEqual(['444455556666']);
+    expect(first.outcomes[0]).toMatchObject({ kind: 'rds.revoke-snapshot-share', status: 'done' });
+    expect(repeat.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'already-remediated' });
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(
+      `DONE rds.revoke-snapshot-share: removed account 193672423079 from DB snapshot ${snapshot}`,
+    );
+  });
+
+  it('leaves a shared DB snapshot as it is on a dry-run stage, and the page says what it would remove', async () => {
+    // Arrange
+    setDryRun(true);
+    const snapshot = await sharedDbSnapshot();
+    // Act
+    await invoke(dbShareRecord(snapshot));
+    // Assert
+    expect(await restorableBy(snapshot)).toEqual(['193672423079', '444455556666']);
+    const [page] = await stack.readPages();
+    expect(page?.body).toContain(
+      `SKIPPED (dry-run) rds.revoke-snapshot-share: would remove account 193672423079 from DB snapshot ${snapshot}`,
+    );
   });
 
   it('leaves a public snapshot as it is on a dry-run stage, and the page says what it would remove', async () => {

@@ -5,6 +5,14 @@ import {
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  DBSnapshotNotFoundFault,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBSnapshotAttributesCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +33,7 @@ const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
 const ec2 = aws.of(EC2Client);
+const rds = aws.of(RDSClient);
 let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 type Raw = {
@@ -49,10 +58,12 @@ const setDryRun = (dryRun: boolean) => {
   process.env.DRY_RUN = String(dryRun);
   resetConfigForTests();
 };
-/** The calls that change who may use a snapshot or an AMI. */
+/** The calls that change who may use a snapshot or an AMI (EBS or RDS). */
 const mutatingCalls = () => [
   ...ec2.commandCalls(ModifySnapshotAttributeCommand),
   ...ec2.commandCalls(ModifyImageAttributeCommand),
+  ...rds.commandCalls(ModifyDBSnapshotAttributeCommand),
+  ...rds.commandCalls(ModifyDBClusterSnapshotAttributeCommand),
 ];
 
 beforeAll(async () => {
@@ -218,5 +229,111 @@ describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)',
     await expect(run).rejects.toThrow('this function runs in us-east-1 and acts only on its own');
     expect(ec2.commandCalls(DescribeSnapshotAttributeCommand)).toEqual([]);
     expect(mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('onCloudTrail removes an RDS snapshot share exactly (dev stage: remediation on)', () => {
+  /** What RDS answers for a DB snapshot's `restore` attribute. */
+  const restoreOf = (values: string[]) => ({
+    DBSnapshotAttributesResult: {
+      DBSnapshotIdentifier: 'my-db-snapshot',
+      DBSnapshotAttributes: [{ AttributeName: 'restore', AttributeValues: values }],
+    },
+  });
+
+  it('on a dry-run stage calls nothing that changes AWS, and the page says what it would remove', async () => {
+    // Act
+    const result = await invoke(fixture('rds-snapshot-shared-to-account'));
+    // Assert
+    expect(mutatingCalls()).toEqual([]);
+    expect(rds.calls()).toEqual([]);
+    expect(result.outcomes.map((o) => [o.kind, o.status])).toEqual([
+      ['rds.revoke-snapshot-share', 'skipped'],
+      ['sns.page', 'done'],
+    ]);
+    expect(pages()[0]?.body).toContain(
+      'SKIPPED (dry-run) rds.revoke-snapshot-share: would remove account 193672423079 from DB snapshot my-db-snapshot',
+    );
+  });
+
+  it('removes only the foreign account the call added to a DB snapshot, leaving an account shared before', async () => {
+    // Arrange
+    setDryRun(false);
+    rds.on(DescribeDBSnapshotAttributesCommand).resolves(restoreOf(['444455556666', '193672423079']));
+    rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
+    // Act
+    const result = await invoke(fixture('rds-snapshot-shared-to-account'));
+    // Assert
+    expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([
+      { DBSnapshotIdentifier: 'my-db-snapshot', AttributeName: 'restore', ValuesToRemove: ['193672423079'] },
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'rds.revoke-snapshot-share', status: 'done' });
+    expect(pages()[0]?.body).toContain(
+      'DONE rds.revoke-snapshot-share: removed account 193672423079 from DB snapshot my-db-snapshot',
+    );
+  });
+
+  it('removes only `all` from a DB cluster snapshot made public, in one call', async () => {
+    // Arrange
+    setDryRun(false);
+    rds.on(DescribeDBClusterSnapshotAttributesCommand).resolves({
+      DBClusterSnapshotAttributesResult: {
+        DBClusterSnapshotIdentifier: 'myclustersnapshot',
+        DBClusterSnapshotAttributes: [{ AttributeName: 'restore', AttributeValues: ['all', '444455556666'] }],
+      },
+    });
+    rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+    // Act
+    const result = await invoke(fixture('rds-cluster-snapshot-public'));
+    // Assert
+    expect(rds.commandCalls(ModifyDBClusterSnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([
+      { DBClusterSnapshotIdentifier: 'myclustersnapshot', AttributeName: 'restore', ValuesToRemove: ['all'] },
+    ]);
+    expect(rds.commandCalls(ModifyDBSnapshotAttributeCommand)).toEqual([]);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'rds.revoke-snapshot-share', status: 'done' });
+  });
+
+  it('calls a share already removed already remediated, and changes nothing', async () => {
+    // Arrange
+    setDryRun(false);
+    rds.on(DescribeDBSnapshotAttributesCommand).resolves(restoreOf(['444455556666']));
+    // Act
+    const result = await invoke(fixture('rds-snapshot-shared-to-account'));
+    // Assert
+    expect(mutatingCalls()).toEqual([]);
+    expect(result.outcomes[0]).toMatchObject({
+      kind: 'rds.revoke-snapshot-share',
+      status: 'skipped',
+      reason: 'already-remediated',
+    });
+  });
+
+  it('calls a snapshot deleted since nothing to do, and changes nothing', async () => {
+    // Arrange
+    setDryRun(false);
+    rds
+      .on(DescribeDBSnapshotAttributesCommand)
+      .rejects(new DBSnapshotNotFoundFault({ message: 'DBSnapshot not found', $metadata: {} }));
+    // Act
+    const result = await invoke(fixture('rds-snapshot-shared-to-account'));
+    // Assert
+    expect(mutatingCalls()).toEqual([]);
+    expect(result.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'nothing-to-do' });
+  });
+
+  it("refuses a snapshot named by another account's ARN, and touches nothing", async () => {
+    // Arrange
+    setDryRun(false);
+    const event = fixture('rds-snapshot-shared-to-account');
+    event.detail.requestParameters.dBSnapshotIdentifier =
+      'arn:aws:rds:us-east-1:999988887777:snapshot:their-snapshot';
+    // Act
+    const result = await invoke(event);
+    // Assert
+    expect(rds.calls()).toEqual([]);
+    expect(result.notes).toContainEqual(
+      expect.objectContaining({ reason: 'out-of-scope', withheld: 'rds.revoke-snapshot-share' }),
+    );
+    expect(pages()).toHaveLength(1);
   });
 });

@@ -20,6 +20,7 @@ const ALL_ON = {
   'security-group-open-to-world': { remediate: true },
   's3-bucket-public': { remediate: true },
   'cloudtrail-tampering': { remediate: true },
+  'data-shared-publicly': { remediate: true },
 } as const;
 type Raw = { region: string; detail: { awsRegion: string; requestParameters: Record<string, unknown> } };
 
@@ -106,16 +107,27 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     // Act
     const granted = { on: own(on), off: own(off) };
     // Assert
+    // DescribeTrails is gather's read (cloudtrail-log-expiry), granted on every stage; the rest are the
+    // remediations', the share one for EBS, AMIs and RDS snapshots alike.
     expect(granted.on).toEqual([
+      'cloudtrail:DescribeTrails',
       'cloudtrail:GetTrailStatus',
       'cloudtrail:StartLogging',
+      'ec2:DescribeImageAttribute',
+      'ec2:DescribeSnapshotAttribute',
+      'ec2:ModifyImageAttribute',
+      'ec2:ModifySnapshotAttribute',
       'ec2:RevokeSecurityGroupIngress',
+      'rds:DescribeDBClusterSnapshotAttributes',
+      'rds:DescribeDBSnapshotAttributes',
+      'rds:ModifyDBClusterSnapshotAttribute',
+      'rds:ModifyDBSnapshotAttribute',
       's3:GetBucketPublicAccessBlock',
       's3:PutBucketPublicAccessBlock',
     ]);
     expect(granted.on).toEqual(
       (await declared(on)).filter((a) => !a.startsWith('sns:') && !a.startsWith('kms:')),
     );
-    expect(granted.off).toEqual([]);
+    expect(granted.off).toEqual(['cloudtrail:DescribeTrails']);
   });
 });

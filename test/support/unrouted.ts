@@ -11,6 +11,16 @@ export const UNROUTED: Record<string, string> = {
   'onCloudTrail/security-group-open-world-failed.json': 'a failed call changed nothing',
   'onCloudTrail/security-group-open-world-by-own-role.json': "this stack's own role: no loop",
   'onCloudTrail/security-group-revoke-by-own-role.json': "this stack's own role: no loop",
+  'onCloudTrail/readonly/sts-get-caller-identity-trufflehog.json':
+    'a read-only call: only the read-only rule delivers it, off on dev (cloudTrail.readOnlyRule)',
+  'onCloudTrail/readonly/sts-get-caller-identity-cli.json':
+    'a read-only call: only the read-only rule delivers it, off on dev (cloudTrail.readOnlyRule)',
+  'onCloudTrail/readonly/ec2-get-password-data.json':
+    'a read-only call: only the read-only rule delivers it, off on dev (cloudTrail.readOnlyRule)',
+  'onCloudTrail/readonly/secretsmanager-get-secret-value.json':
+    'a read-only call: only the read-only rule delivers it, off on dev (cloudTrail.readOnlyRule)',
+  'onCloudTrail/readonly/secretsmanager-batch-get-secret-value.json':
+    'a read-only call: only the read-only rule delivers it, off on dev (cloudTrail.readOnlyRule)',
   'onCloudTrail/records/iam-list-access-keys.json': 'ListAccessKeys is not a watched call (a near miss)',
   'onCloudTrail/records/lambda-delete-function.json': 'DeleteFunction is not a watched call (a near miss)',
   'onCloudTrail/records/ec2-describe-instances.json': 'DescribeInstances is not a watched call (a near miss)',

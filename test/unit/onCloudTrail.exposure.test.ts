@@ -98,6 +98,44 @@ describe('data shared out or made public (issue 18, exposure)', () => {
     expect(found?.resource).toBeUndefined();
   });
 
+  it('removes exactly the foreign accounts and `all` an RDS snapshot share added, never a trusted account', () => {
+    // Arrange
+    const record = raw('rds-snapshot-shared-to-account');
+    record.detail.requestParameters.valuesToAdd = ['all', '111122223333', '193672423079'];
+    // Act
+    const found = deciding(record, { trustedAccounts: new Set(['111122223333']) });
+    // Assert
+    expect(found?.detection).toBe('data-shared-publicly');
+    expect(found?.remediation).toEqual({
+      kind: 'revoke-rds-snapshot-share',
+      resource: 'db-snapshot',
+      id: 'my-db-snapshot',
+      everyone: true,
+      accounts: ['193672423079'],
+    });
+  });
+
+  it('offers the cluster snapshot remediation for a cluster snapshot, and none for an ARN of the other kind', () => {
+    // Arrange
+    const cluster = raw('rds-cluster-snapshot-public');
+    const mislabelled = raw('rds-cluster-snapshot-public');
+    mislabelled.detail.requestParameters.dBClusterSnapshotIdentifier =
+      'arn:aws:rds:us-east-1:123456789012:snapshot:not-a-cluster-snapshot';
+    // Act
+    const found = deciding(cluster);
+    const crafted = deciding(mislabelled);
+    // Assert
+    expect(found?.remediation).toEqual({
+      kind: 'revoke-rds-snapshot-share',
+      resource: 'db-cluster-snapshot',
+      id: 'myclustersnapshot',
+      everyone: true,
+      accounts: [],
+    });
+    expect(crafted?.detection).toBe('data-shared-publicly');
+    expect(crafted?.remediation).toBeUndefined();
+  });
+
   it('records an RDS export to S3 with its source and bucket, and does not page it by default', () => {
     // Act
     const found = deciding(raw('rds-export-to-s3'));

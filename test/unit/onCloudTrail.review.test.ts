@@ -196,7 +196,7 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
     // Assert
     for (const name of review) {
       expect(CATALOGUE[name], name).toMatchObject({ action: 'record', severity: 'info' });
-      expect(CATALOGUE[name], name).not.toHaveProperty('remediation');
+      expect(CATALOGUE[name], name).not.toHaveProperty('remediations');
     }
   });
 });

@@ -24,6 +24,16 @@ export type RemediationTarget =
       everyone: boolean;
       /** Exactly the foreign accounts the call added, nothing else of the permission. */
       accounts: string[];
+    }
+  | {
+      kind: 'revoke-rds-snapshot-share';
+      resource: 'db-snapshot' | 'db-cluster-snapshot';
+      /** The snapshot's identifier, or its ARN (scope checks its account and region). */
+      id: string;
+      /** `all` was added to its `restore` attribute: remove it. */
+      everyone: boolean;
+      /** Exactly the foreign accounts the call added, nothing else of the attribute. */
+      accounts: string[];
     };
 
 /** What a detection finds in a record; evidence entries it could not read are left undefined and dropped. */
@@ -34,6 +44,11 @@ export interface Found {
   /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
   evidence: Record<string, string | undefined>;
   remediation?: RemediationTarget;
+  /**
+   * The finding pages only if this bucket is a trail's log bucket: gather reads the trails
+   * (DescribeTrails), and the plan records the finding instead when no trail logs to it.
+   */
+  pagesOnlyIf?: { trailLogBucket: string };
 }
 
 /** What a detection may know of the stage besides the record: whom the stage trusts. */
@@ -42,6 +57,10 @@ export interface DetectionContext {
   trustedAccounts: ReadonlySet<string>;
   /** The stage's organization (`cloudTrail.organizationId`), if set. */
   organizationId?: string;
+  /** Who reads secrets as a matter of course (`cloudTrail.secretReaders`): role and user ARNs. */
+  secretReaders?: ReadonlySet<string>;
+  /** Secret scanners' user agents (`cloudTrail.readOnlyRule.scannerUserAgents`). */
+  scannerUserAgents?: readonly string[];
 }
 
 /** A stage that trusts no other account and names no organization. */
@@ -62,15 +81,19 @@ export interface Detection<Name extends string = string> {
   severity: Severity;
   /** What it does unless a stage says otherwise. */
   action: DetectionAction;
-  /** What undoes its change exactly (detections/remediations.ts); off unless a stage turns it on. */
-  remediation?: RemediationKind;
+  /**
+   * What undoes its change exactly (detections/remediations.ts), one per kind of resource it covers
+   * (EBS and AMI shares, RDS snapshot shares); off unless a stage turns it on, which grants them all.
+   */
+  remediations?: readonly RemediationKind[];
   /** One line for the docs and the page. */
   describes: string;
   /**
    * What the rule must deliver for it: successful calls by name, or a `detail` branch of its own
-   * (any call by root, any refused call) for what names cannot say.
+   * (any call by root, any refused call) for what names cannot say. `readOnly` calls reach only the
+   * second rule a stage may turn on (`cloudTrail.readOnlyRule`), never the main rules.
    */
-  watches: { calls: readonly string[] } | { detail: EventPattern };
+  watches: { calls: readonly string[]; readOnly?: true } | { detail: EventPattern };
   /**
    * Pure: what the record did that matters, or undefined. Sees only calls that succeeded, except the
    * detection of refused calls (see `detect`). Request parameters are untrusted JSON: every value taken

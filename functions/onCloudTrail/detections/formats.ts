@@ -48,6 +48,10 @@ export const FORMATS = {
   accessAnalyzerName: /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/,
   guardDutyDetectorId: /^[0-9a-f]{32}$/,
   guardDutyName: /^[\w.:-]{1,300}$/,
+  // Lifecycle rules (issue 18): an ID is up to 255 characters; a date is ISO 8601 at midnight UTC.
+  instanceId: /^i-[0-9a-f]{8,17}$/,
+  lifecycleRuleId: /^[\x20-\x7E]{1,255}$/,
+  isoDate: /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))?$/,
 } as const;
 
 export const valid = (format: keyof typeof FORMATS, v: Json): string | undefined => {

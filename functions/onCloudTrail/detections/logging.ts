@@ -1,6 +1,6 @@
 import { detection, from } from './declaration.ts';
-import { valid } from './formats.ts';
-import { excerpt, field, type Json, list, str, values } from './json.ts';
+import { shown, valid } from './formats.ts';
+import { excerpt, field, isObj, type Json, list, str, values } from './json.ts';
 
 /** Logging and monitoring: trails, GuardDuty, VPC flow logs and AWS Config turned off or deleted. */
 
@@ -29,12 +29,66 @@ function recordsWriteManagementEvents(req: Json): boolean {
   return true;
 }
 
+/**
+ * The enabled rules of a lifecycle configuration that expire (delete) current objects, each as
+ * `<rule id> (after N days)` or `(on <date>)`. Transitions, noncurrent-version expirations and
+ * delete-marker clean-up delete no log file a trail wrote, so they are not counted.
+ */
+function expiringRules(configuration: Json): string[] {
+  return list(field(configuration, 'Rule')).flatMap((rule) => {
+    const expiration = field(rule, 'Expiration');
+    if (!isObj(rule) || field(rule, 'Status') !== 'Enabled' || !isObj(expiration)) return [];
+    const raw = expiration.Days;
+    const days = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : raw;
+    const date = valid('isoDate', expiration.Date);
+    const when =
+      typeof days === 'number' && Number.isInteger(days) && days > 0 && days < 1_000_000
+        ? `after ${days} day${days === 1 ? '' : 's'}`
+        : date !== undefined
+          ? `on ${date}`
+          : undefined;
+    if (when === undefined) return [];
+    const id = rule.ID === undefined ? '(no id)' : shown('lifecycleRuleId', rule.ID);
+    return [`${id} (${when})`];
+  });
+}
+
+/**
+ * A lifecycle rule that expires the objects of a bucket a trail logs to deletes the record of what
+ * happened, days later and without a DeleteObject call anyone sees (Stratus Red Team's
+ * aws.defense-evasion.cloudtrail-lifecycle-rule). The record names the bucket, not whether a trail
+ * writes to it: gather reads the trails (DescribeTrails) and the plan records the finding, instead of
+ * paging it, for any other bucket.
+ */
+export const cloudTrailLogExpiry = detection({
+  name: 'cloudtrail-log-expiry',
+  severity: 'high',
+  action: 'page',
+  describes:
+    "a lifecycle rule that expires (deletes) the objects of a bucket a trail of this account logs to (`PutBucketLifecycle`, `PutBucketLifecycleConfiguration`, an enabled rule with `Expiration`); the same rule on another bucket is recorded, not paged (the trails' buckets are read with DescribeTrails)",
+  watches: { calls: ['PutBucketLifecycle', 'PutBucketLifecycleConfiguration'] },
+  match: (e) => {
+    if (!from('s3', e)) return undefined;
+    const req = e.detail.requestParameters;
+    const bucket = valid('bucket', field(req, 'bucketName'));
+    const rules = expiringRules(field(req, 'LifecycleConfiguration'));
+    // An unreadable bucket cannot be checked against the trails: s3-bucket-policy-change records it.
+    if (bucket === undefined || rules.length === 0) return undefined;
+    return {
+      what: `lifecycle rule expires objects of S3 bucket ${bucket}`,
+      resource: { type: 's3 bucket', id: bucket },
+      evidence: { expiringRules: rules.join('; ') },
+      pagesOnlyIf: { trailLogBucket: bucket },
+    };
+  },
+});
+
 export const cloudTrailTampering = detection({
   name: 'cloudtrail-tampering',
   cis: '4.5',
   severity: 'critical',
   action: 'page',
-  remediation: 'start-logging',
+  remediations: ['start-logging'],
   describes: 'StopLogging, DeleteTrail, or event selectors that stop recording write management events',
   watches: { calls: ['StopLogging', 'DeleteTrail', 'PutEventSelectors'] },
   match: (e) => {

@@ -29,7 +29,47 @@ const SUCCEEDED: EventPattern = { errorCode: [{ exists: false }] };
 
 /** Every API call a detection reads when it succeeds, sorted: the patterns list these names. */
 export function watchedCalls(detections: readonly Detection[]): string[] {
-  return [...new Set(detections.flatMap((d) => ('calls' in d.watches ? [...d.watches.calls] : [])))].sort();
+  return [
+    ...new Set(
+      detections.flatMap((d) => ('calls' in d.watches && !d.watches.readOnly ? [...d.watches.calls] : [])),
+    ),
+  ].sort();
+}
+
+/** Read-only calls a detection reads: only the read-only rule delivers them. */
+export function readOnlyCalls(detections: readonly Detection[]): string[] {
+  return [
+    ...new Set(
+      detections.flatMap((d) => ('calls' in d.watches && d.watches.readOnly ? [...d.watches.calls] : [])),
+    ),
+  ].sort();
+}
+
+/**
+ * The read-only rule's one pattern, narrow: GetCallerIdentity only from the scanners' user agents (a
+ * wildcard each), and the other read-only calls the detections read, by name; succeeded calls only,
+ * none by this stack's roles. Every other read-only call (DescribeKey, GetRole, ...) never matches.
+ */
+export function readOnlyPattern(
+  detections: readonly Detection[],
+  scannerUserAgents: readonly string[],
+): EventPattern {
+  const calls = readOnlyCalls(detections).filter((c) => c !== 'GetCallerIdentity');
+  return {
+    source: [{ prefix: 'aws.' }],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      ...NOT_OWN_ROLES,
+      ...SUCCEEDED,
+      $or: [
+        {
+          eventName: ['GetCallerIdentity'],
+          userAgent: scannerUserAgents.map((agent) => ({ wildcard: `*${agent}*` })),
+        },
+        { eventName: calls },
+      ],
+    },
+  };
 }
 
 /**

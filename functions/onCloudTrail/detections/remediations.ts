@@ -67,6 +67,28 @@ export const REMEDIATIONS = {
       ],
     },
   },
+  'revoke-rds-snapshot-share': {
+    intentKind: 'rds.revoke-snapshot-share',
+    statement: {
+      Sid: 'RevokeRdsSnapshotShares',
+      Effect: 'Allow',
+      Action: [
+        'rds:DescribeDBSnapshotAttributes',
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:DescribeDBClusterSnapshotAttributes',
+        'rds:ModifyDBClusterSnapshotAttribute',
+      ],
+      // This account and region's manual snapshots only (RDS snapshot ARNs carry the account).
+      Resource: [
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:snapshot:*`,
+        },
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster-snapshot:*`,
+        },
+      ],
+    },
+  },
 } as const satisfies Record<string, Remediation>;
 
 /** What undoes a detection's change, when it can be undone exactly. */

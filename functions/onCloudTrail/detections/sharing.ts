@@ -1,7 +1,14 @@
 import { partitionOf } from '#shared/domain/partition.ts';
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import type { CloudTrailEvent } from '../schema.ts';
-import { type DetectionContext, detection, type Found, from, isForeignAccount } from './declaration.ts';
+import {
+  type DetectionContext,
+  detection,
+  type Found,
+  from,
+  isForeignAccount,
+  type RemediationTarget,
+} from './declaration.ts';
 import { shown, valid } from './formats.ts';
 import { field, isObj, type Json, list, str } from './json.ts';
 
@@ -137,6 +144,30 @@ function resourceOf(call: ShareCall, id: string, e: CloudTrailEvent): ResourceRe
   return { type: call.kind, id, arn };
 }
 
+/** What removes the share exactly, or undefined for an id that names another kind of resource. */
+function undoShare(call: ShareCall, id: string, grants: Grants): RemediationTarget | undefined {
+  const { everyone, foreignAccounts: accounts } = grants;
+  if (call.source === 'ec2') {
+    return {
+      kind: 'revoke-ec2-share',
+      resource: call.kind === 'ami' ? 'image' : 'snapshot',
+      id,
+      everyone,
+      accounts,
+    };
+  }
+  const resource = call.kind === 'rds snapshot' ? 'db-snapshot' : 'db-cluster-snapshot';
+  // An ARN must name the kind of snapshot the call is for: a DB snapshot's ARN in a cluster snapshot
+  // call (or the reverse) is not what the call changed.
+  if (
+    id.startsWith('arn:') &&
+    id.split(':')[5] !== (resource === 'db-snapshot' ? 'snapshot' : 'cluster-snapshot')
+  ) {
+    return undefined;
+  }
+  return { kind: 'revoke-rds-snapshot-share', resource, id, everyone, accounts };
+}
+
 function shareFound(e: CloudTrailEvent, context: DetectionContext, publicOnly: boolean): Found | undefined {
   const shared = sharedBy(e, context);
   if (!shared) return undefined;
@@ -155,18 +186,7 @@ function shareFound(e: CloudTrailEvent, context: DetectionContext, publicOnly: b
   // The remediation removes exactly what this call added that is public or foreign, nothing else; an
   // organization grant is AMI-only and left to a person.
   const remove = [...(grants.everyone ? ['all'] : []), ...grants.foreignAccounts];
-  const remediation =
-    id !== undefined && remove.length > 0
-      ? call.source === 'ec2'
-        ? {
-            kind: 'revoke-ec2-share' as const,
-            resource: call.kind === 'ami' ? ('image' as const) : ('snapshot' as const),
-            id,
-            everyone: grants.everyone,
-            accounts: grants.foreignAccounts,
-          }
-        : undefined
-      : undefined;
+  const remediation = id !== undefined && remove.length > 0 ? undoShare(call, id, grants) : undefined;
   return {
     what: grants.everyone
       ? `${name} made public (shared with all AWS accounts)`
@@ -183,7 +203,7 @@ export const dataSharedPublicly = detection({
   name: 'data-shared-publicly',
   severity: 'critical',
   action: 'page',
-  remediation: 'revoke-ec2-share',
+  remediations: ['revoke-ec2-share', 'revoke-rds-snapshot-share'],
   describes:
     'an EBS snapshot, AMI, or RDS DB or cluster snapshot shared with all AWS accounts (`all` added to its create-volume, launch or restore permission)',
   watches: { calls: SHARE_CALL_NAMES },
@@ -194,7 +214,7 @@ export const dataSharedOut = detection({
   name: 'data-shared-out',
   severity: 'high',
   action: 'page',
-  remediation: 'revoke-ec2-share',
+  remediations: ['revoke-ec2-share', 'revoke-rds-snapshot-share'],
   describes:
     'an EBS snapshot, AMI, or RDS DB or cluster snapshot shared with an account (or, for an AMI, an organization) outside this account, `cloudTrail.trustedAccounts` and `cloudTrail.organizationId`',
   watches: { calls: SHARE_CALL_NAMES },

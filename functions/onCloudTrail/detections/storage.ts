@@ -97,7 +97,7 @@ export const s3BucketPublic = detection({
   cis: '4.8',
   severity: 'critical',
   action: 'page',
-  remediation: 'restore-public-access-block',
+  remediations: ['restore-public-access-block'],
   describes:
     'bucket policy with a public principal and no condition, ACL grant to AllUsers/AuthenticatedUsers, public access block deleted or turned off',
   watches: {

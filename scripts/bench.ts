@@ -8,11 +8,14 @@
  * `npm run bench -- --cold-start`: the cold-start part alone (with --quick: shipped build and baseline).
  * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000).
  * `npm run bench -- --calls`: the calls-per-event table alone (also part of the default run, after the storm).
+ * `npm run bench -- --storm`: the event storm alone (STORM_EVENTS; with --quick, 100 deliveries).
+ * Part flags combine: `--cold-start --storm` runs those two parts, in the default order.
  * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
  * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
  * (default 1000).
- * A full run rewrites the generated block of docs/performance.md (scripts/bench/report.ts) with its
- * tables, the date and the machine; a quick or partial run prints only, unless given --write.
+ * A full run writes its sections into the generated block of docs/performance.md (scripts/bench/report.ts),
+ * each with the date, the command and the machine, keeping the sections of parts it did not run; a quick
+ * or partial run prints only, unless given --write.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,18 +42,20 @@ const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1
 const coldStartOnly = process.argv.includes('--cold-start');
 const idleScanOnly = process.argv.includes('--idle-scan');
 const callsOnly = process.argv.includes('--calls');
+const stormOnly = process.argv.includes('--storm');
 // Taken before the bench loads the machine itself.
 const machine = thisMachine();
 const startedAt = new Date();
 const sections: BenchSection[] = [];
-const write = process.argv.includes('--write') || (!quick && !coldStartOnly && !idleScanOnly && !callsOnly);
+const partial = coldStartOnly || idleScanOnly || callsOnly || stormOnly;
+const write = process.argv.includes('--write') || (!quick && !partial);
 const PAGE = join(import.meta.dirname, '..', 'docs', 'performance.md');
 const writePage = () => {
   if (!write) return;
   const args = process.argv.slice(2);
   const command = args.length > 0 ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
   writeBenchBlock(PAGE, { date: startedAt, machine, command, sections });
-  console.log(`\ndocs/performance.md: generated block rewritten (${sections.length} sections)`);
+  console.log(`\ndocs/performance.md: ${sections.length} section(s) written into the generated block`);
 };
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -82,85 +87,88 @@ const runScript = (script: string, env: Record<string, string>) =>
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
   });
 
-if (callsOnly) {
-  progress('calls per typical event, beside the floor (moto, through a counting proxy)');
-  const calls = await runScript('calls.ts', {});
-  sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
-  writePage();
-  process.exit(calls.code);
-}
-
-if (idleScanOnly) {
-  progress(`idle scan at N = ${sizes.join(', ')} (moto, the shipped clients and timeouts; lookback 3 h)`);
-  const idleOnly = await benchIdleScan(sizes, {}, progress);
-  const { lines } = await capturePrinted(() => printIdleScanTable(idleOnly));
-  sections.push({ title: `Idle scan (N = ${sizes.join(', ')})`, lines });
-  writePage();
-  console.log(`\nbench took ${elapsed()}`);
-  process.exit(0);
-}
-
-console.log(`bench${quick ? ' (quick)' : ''}: 1/3 cold start, 2/3 idle scan, 3/3 event storm`);
-const moto = await startMoto();
-try {
-  useMotoEnvironment(moto.endpoint);
-  const stack = await createLocalStack('ops-autopilot-bench');
-  // Dry-run: the first invocation reads tags, writes state and pages, but starts no runbook (moto has none).
-  const env = {
-    ...process.env,
-    STAGE: 'dev',
-    DRY_RUN: 'true',
-    STATE_TABLE_NAME: stack.tableName,
-    PAGE_TOPIC_ARN: stack.topicArn,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  };
-  const runs = Math.max(MIN_COLD_START_RUNS, Number(process.env.BENCH_RUNS ?? MIN_COLD_START_RUNS) || 0);
-  progress(
-    `1/3 cold start: ${FUNCTIONS.length} functions${quick ? ', shipped build and baseline only' : ''}`,
-  );
-  const rows = await benchColdStart(FUNCTIONS, env, runs, progress, quick);
-  const { lines } = await capturePrinted(() => printColdStartTable(rows, FUNCTIONS));
-  sections.push({ title: `Cold start (${runs} rounds per build)`, lines, fenced: true });
-} finally {
-  await moto.stop();
-}
-if (coldStartOnly) {
-  writePage();
-  console.log(`\nbench took ${elapsed()}`);
-  process.exit(0);
-}
-
-progress(
-  `2/3 idle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)`,
+const runs = (part: boolean) => !partial || part;
+const exits: { part: string; code: number }[] = [];
+const parts = [
+  runs(coldStartOnly) && 'cold start',
+  runs(idleScanOnly) && 'idle scan',
+  runs(stormOnly) && 'event storm',
+  runs(callsOnly) && 'calls per event',
+].filter((p): p is string => p !== false);
+console.log(
+  `bench${quick ? ' (quick)' : ''}: ${parts.map((p, k) => `${k + 1}/${parts.length} ${p}`).join(', ')}`,
 );
-const idle = await benchIdleScan(sizes, {}, progress);
-console.log('');
-sections.push({
-  title: `Idle scan (N = ${sizes.join(', ')})`,
-  lines: (await capturePrinted(() => printIdleScanTable(idle))).lines,
-});
+const step = (part: string) => `${parts.indexOf(part) + 1}/${parts.length}`;
 
-progress('2/3 calls per stop: a run of idle instances, each with its own CPU figures (moto)');
-const tagging = await runScript('stopTagging.ts', { STOP_TAGGING_SIZES: quick ? '10' : '10,100,500' });
-const taggingExit = tagging.code;
-sections.push({ title: 'Calls per stop', lines: printedLines(tagging.output) });
+if (runs(coldStartOnly)) {
+  const moto = await startMoto();
+  try {
+    useMotoEnvironment(moto.endpoint);
+    const stack = await createLocalStack('ops-autopilot-bench');
+    // Dry-run: the first invocation reads tags, writes state and pages, but starts no runbook (moto has none).
+    const env = {
+      ...process.env,
+      STAGE: 'dev',
+      DRY_RUN: 'true',
+      STATE_TABLE_NAME: stack.tableName,
+      PAGE_TOPIC_ARN: stack.topicArn,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+    const rounds = Math.max(MIN_COLD_START_RUNS, Number(process.env.BENCH_RUNS ?? MIN_COLD_START_RUNS) || 0);
+    progress(
+      `${step('cold start')} cold start: ${FUNCTIONS.length} functions${quick ? ', shipped build and baseline only' : ''}`,
+    );
+    const rows = await benchColdStart(FUNCTIONS, env, rounds, progress, quick);
+    const { lines } = await capturePrinted(() => printColdStartTable(rows, FUNCTIONS));
+    sections.push({ title: `Cold start (${rounds} rounds per build)`, lines, fenced: true });
+  } finally {
+    await moto.stop();
+  }
+}
 
-const stormEvents = process.env.STORM_EVENTS ?? (quick ? '100' : '1000');
-progress(`3/3 event storm: ${stormEvents} deliveries`);
-const storm = await runScript('storm.ts', { STORM_EVENTS: stormEvents });
-const stormExit = storm.code;
-sections.push({
-  title: `Event storm (${stormEvents} deliveries)`,
-  lines: printedLines(storm.output),
-  fenced: true,
-});
-progress('3/3 calls per typical event, beside the floor (moto, through a counting proxy)');
-const calls = await runScript('calls.ts', {});
-const callsExit = calls.code;
-sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
+if (runs(idleScanOnly)) {
+  progress(
+    `${step('idle scan')} idle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)`,
+  );
+  const idle = await benchIdleScan(sizes, {}, progress);
+  console.log('');
+  sections.push({
+    title: `Idle scan (N = ${sizes.join(', ')})`,
+    lines: (await capturePrinted(() => printIdleScanTable(idle))).lines,
+  });
+  if (!partial) {
+    progress(
+      `${step('idle scan')} calls per stop: a run of idle instances, each with its own CPU figures (moto)`,
+    );
+    const tagging = await runScript('stopTagging.ts', { STOP_TAGGING_SIZES: quick ? '10' : '10,100,500' });
+    exits.push({ part: 'calls per stop', code: tagging.code });
+    sections.push({ title: 'Calls per stop', lines: printedLines(tagging.output) });
+  }
+}
+
+if (runs(stormOnly)) {
+  const stormEvents = process.env.STORM_EVENTS ?? (quick ? '100' : '1000');
+  progress(`${step('event storm')} event storm: ${stormEvents} deliveries`);
+  const storm = await runScript('storm.ts', { STORM_EVENTS: stormEvents });
+  exits.push({ part: 'event storm (its check, above)', code: storm.code });
+  sections.push({
+    title: `Event storm (${stormEvents} deliveries)`,
+    lines: printedLines(storm.output),
+    fenced: true,
+  });
+}
+
+if (runs(callsOnly)) {
+  progress(
+    `${step('calls per event')} calls per typical event, beside the floor (moto, through a counting proxy)`,
+  );
+  const calls = await runScript('calls.ts', {});
+  exits.push({ part: 'calls per event', code: calls.code });
+  sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
+}
+
 writePage();
-console.log(`\nbench took ${elapsed()}${stormExit === 0 ? '' : '; the storm failed its check (above)'}`);
-if (taggingExit !== 0) console.log('\nthe calls-per-stop part failed (above)');
-if (callsExit !== 0) console.log('\nthe calls-per-event part failed (above)');
-process.exitCode = stormExit || taggingExit || callsExit;
+console.log(`\nbench took ${elapsed()}`);
+for (const { part, code } of exits) if (code !== 0) console.log(`the ${part} part failed`);
+process.exitCode = exits.find((e) => e.code !== 0)?.code ?? 0;

@@ -45,17 +45,25 @@ export interface BenchRun {
   sections: BenchSection[];
 }
 
-export function renderBenchBlock(run: BenchRun): string {
+/** When, how and on what the figures were measured: on a shared machine the load is part of the figure. */
+function stamp(run: BenchRun): string {
   const { machine } = run;
   const load = machine.loadAverage.map((l) => l.toFixed(2)).join(', ');
-  const out = [
-    BLOCK_START,
-    '',
+  return (
     `Measured ${run.date.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${run.command}\` on ` +
-      `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, load average ${load} at start.`,
-  ];
+    `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, load average ${load} at start.`
+  );
+}
+
+const PREAMBLE =
+  'Each section below says when, how and on what machine it was measured: a run rewrites the sections of ' +
+  'the parts it ran and keeps the others.';
+
+/** The block for one run: each of its sections under its title, with the run's date, command and machine. */
+export function renderBenchBlock(run: BenchRun): string {
+  const out = [BLOCK_START, '', PREAMBLE];
   for (const section of run.sections) {
-    out.push('', `### ${section.title}`, '');
+    out.push('', `### ${section.title}`, '', stamp(run), '');
     if (section.fenced) out.push('```text', ...section.lines, '```');
     else out.push(...section.lines);
   }
@@ -63,9 +71,26 @@ export function renderBenchBlock(run: BenchRun): string {
   return out.join('\n');
 }
 
+/** A section's part: its title without the size in brackets ("Event storm (1000 deliveries)"). */
+const partOf = (title: string) => title.replace(/\s*\(.*\)\s*$/, '');
+
+/** The `### ` sections of a block's inside, each as its text from its heading on. */
+function sectionsOf(inside: string): { part: string; text: string }[] {
+  return inside
+    .split(/\n(?=### )/)
+    .filter((chunk) => chunk.startsWith('### '))
+    .map((chunk) => ({
+      part: partOf(chunk.slice(4, chunk.indexOf('\n') === -1 ? undefined : chunk.indexOf('\n'))),
+      text: chunk.trimEnd(),
+    }));
+}
+
 /**
- * The page with its generated block replaced, or appended at the end when it has none yet. A page
- * with one marker and not the other is refused rather than guessed at: prose could be lost.
+ * The page with the new block's sections written into its generated block: a part measured again is
+ * replaced where it stood, a new part appended, the others kept (a partial run, e.g. `--storm --write`,
+ * leaves the cold-start figures of an earlier one). The block is appended at the end when the page has
+ * none yet. A page with one marker and not the other is refused rather than guessed at: prose could be
+ * lost.
  */
 export function withBenchBlock(page: string, block: string): string {
   const start = page.indexOf(BLOCK_START);
@@ -76,7 +101,22 @@ export function withBenchBlock(page: string, block: string): string {
       `the generated block of the page is damaged: it needs both "${BLOCK_START}" and "${BLOCK_END}", in that order`,
     );
   }
-  return page.slice(0, start) + block + page.slice(end + BLOCK_END.length);
+  const inner = (text: string) =>
+    text.slice(text.indexOf(BLOCK_START) + BLOCK_START.length, text.indexOf(BLOCK_END));
+  const fresh = sectionsOf(inner(block));
+  const kept = sectionsOf(page.slice(start + BLOCK_START.length, end)).map(
+    (old) => fresh.find((s) => s.part === old.part) ?? old,
+  );
+  const added = fresh.filter((s) => !kept.includes(s));
+  const merged = [
+    BLOCK_START,
+    '',
+    PREAMBLE,
+    ...[...kept, ...added].flatMap((s) => ['', s.text]),
+    '',
+    BLOCK_END,
+  ];
+  return page.slice(0, start) + merged.join('\n') + page.slice(end + BLOCK_END.length);
 }
 
 export function writeBenchBlock(path: string, run: BenchRun): void {

@@ -13,21 +13,17 @@
  * an event, some at once) and concurrency between incidents; it must change nothing.
  *
  * Concurrency: moto applies DynamoDB conditional writes non-atomically under concurrent requests, while
- * DynamoDB applies the writes to one item one at a time. The state-table calls are therefore sent to
- * moto one at a time (tools/local/emulator.ts), and the figures include that queue.
- * `STORM_STATE_QUEUE=item` holds a call only behind earlier calls on its items, and a transaction alone
- * (moto copies every table to roll one back, and fails while another call writes). Since every
- * delivery now ends in a transaction (action log and completion), that measured slower here (p99
- * 14.5 s against 3.2 s): the global queue stays the default.
+ * DynamoDB applies the writes to one item one at a time. The bench holds a state-table call only where
+ * moto needs it (stormCounters.ts: behind earlier calls on its items; transactions and queries apart
+ * from writes), and reports how long each delivery was held there beside its latency.
+ * `STORM_STATE_QUEUE=global` sends them one at a time instead, for comparison.
  *
  * Calls per delivery: every AWS call the functions make (state table, pages, actions, reads), counted
  * as the SDK sends it, divided by the deliveries.
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { registry } from '#functions/index.ts';
-import { sendStateTableCallsOneAtATime } from '../../tools/local/emulator.ts';
 import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { seedFleet } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
@@ -36,7 +32,6 @@ import { startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import { seededRandom } from '../../tools/local/random.ts';
 import { isEventBridgeEvent } from '../../tools/local/routing.ts';
 
-type Event = Record<string, unknown>;
 type Handler = (event: unknown, context: ReturnType<typeof makeContext>) => Promise<unknown>;
 
 /** One incident: its events in order (one, or a flapping alarm's ALARM, OK, ALARM), each delivered 1 to 5 times. */
@@ -47,7 +42,14 @@ interface Incident {
   steps: { deliveries: number; together: boolean }[];
 }
 
-import { installCounters, sendStateTableCallsOnePerItem, type Tally } from './stormCounters.ts';
+import {
+  installCounters,
+  type QueueWait,
+  sendStateTableCallsOnePerItem,
+  type Tally,
+  withQueueWait,
+} from './stormCounters.ts';
+import { asIncident, type Event, flap } from './stormStream.ts';
 
 interface RunFigures extends Tally {
   label: string;
@@ -59,51 +61,16 @@ interface RunFigures extends Tally {
   p99: number;
   refusedInProgress: number;
   errors: string[];
+  /** Median and 99th percentile of the time a delivery's state-table calls were held by the bench's queue. */
+  waitP50: number;
+  waitP99: number;
+  /** The slowest 1 % of deliveries (at or above p99): their mean time, and the mean of it held in the queue. */
+  slowestMs: number;
+  slowestWaitMs: number;
 }
 
-const FIXTURE_ACCOUNT = '123456789012';
 const FIXTURE_INSTANCE = 'i-0abc1234def567890';
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const FLAP_TEMPLATE = 'onAlarm/metric-alarm.json';
-
-/**
- * The fixture as incident `n`: another account (every ARN and incident key names it) and fresh ids
- * (event ids, CloudTrail event ids, anomaly ids), so no two incidents share a record.
- */
-function asIncident(event: Event, n: number, salt: string): Event {
-  const account = String(100_000_000_000 + n);
-  if (account.length !== 12) throw new Error(`incident ${n} has no 12-digit account`);
-  const text = JSON.stringify(event)
-    .replaceAll(FIXTURE_ACCOUNT, account)
-    .replace(UUID, (id) => {
-      const h = createHash('sha256').update(`${salt}:${n}:${id.toLowerCase()}`).digest('hex');
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-    });
-  return JSON.parse(text) as Event;
-}
-
-/** ALARM, OK one minute later, ALARM two minutes later: inside any suppression window. */
-function flap(alarm: Event): Event[] {
-  const detail = alarm.detail as {
-    state: { timestamp: string; value: string };
-    previousState: { value: string };
-  };
-  const at = (minutes: number) =>
-    new Date(Date.parse(detail.state.timestamp) + minutes * 60_000).toISOString().replace('Z', '+0000');
-  const step = (minutes: number, value: string, previous: string, k: number): Event => {
-    const e = structuredClone(alarm);
-    const d = e.detail as typeof detail;
-    e.id = createHash('sha256')
-      .update(`${String(alarm.id)}:${k}`)
-      .digest('hex')
-      .slice(0, 36);
-    d.state.value = value;
-    d.state.timestamp = at(minutes);
-    d.previousState.value = previous;
-    return e;
-  };
-  return [step(0, 'ALARM', 'OK', 0), step(1, 'OK', 'ALARM', 1), step(2, 'ALARM', 'OK', 2)];
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -112,6 +79,8 @@ export interface StormOptions {
   events: number;
   concurrency: number;
   seed: number;
+  /** How the bench holds state-table calls moto cannot take at once (stormCounters.ts). */
+  stateQueue: 'item' | 'global';
   progress: (line: string) => void;
 }
 
@@ -120,6 +89,7 @@ export interface StormResult {
   expected: Tally;
   runs: RunFigures[];
   excluded: string[];
+  stateQueue: StormOptions['stateQueue'];
 }
 
 export async function benchStorm(options: StormOptions): Promise<StormResult> {
@@ -150,11 +120,17 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const instance = fleet.ids.web?.[0] ?? FIXTURE_INSTANCE;
     const { resetConfigForTests } = await import('#shared/config.ts');
     resetConfigForTests();
+    // A state table of its own for each phase (calibration, each run): moto's transaction copies the
+    // whole table, so a run that inherited the previous one's records would pay for them.
+    const freshTable = async (phase: string) => {
+      const s = await createLocalStack(`ops-autopilot-storm-${phase}`);
+      Object.assign(process.env, { STATE_TABLE_NAME: s.tableName, PAGE_TOPIC_ARN: s.topicArn });
+      resetConfigForTests();
+    };
     const { setDeduplicationForBench } = await import('#shared/runtime/deduplication.ts');
     const handlers = new Map<string, Handler>();
     for (const entry of registry) handlers.set(entry.name, (await entry.loadHandler()) as Handler);
-    if (process.env.STORM_STATE_QUEUE === 'item') await sendStateTableCallsOnePerItem();
-    else await sendStateTableCallsOneAtATime();
+    await sendStateTableCallsOnePerItem(options.stateQueue);
     const counters = await installCounters();
 
     const templates = registry.flatMap(({ name }) =>
@@ -168,7 +144,11 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
         })),
     );
 
-    const deliver = async (fn: string, event: Event): Promise<'ok' | 'in-progress' | string> => {
+    const deliver = async (
+      fn: string,
+      event: Event,
+      wait?: QueueWait,
+    ): Promise<'ok' | 'in-progress' | string> => {
       const handler = handlers.get(fn);
       if (!handler) return `no handler for ${fn}`;
       try {
@@ -176,7 +156,8 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
         // an event of another account or region than its own.
         const context = makeContext(`ops-autopilot-storm-${fn}`);
         context.invokedFunctionArn = `arn:aws:lambda:${String(event.region)}:${String(event.account)}:function:${context.functionName}`;
-        await handler(structuredClone(event), context);
+        const copy = structuredClone(event);
+        await (wait ? withQueueWait(wait, () => handler(copy, context)) : handler(copy, context));
         return 'ok';
       } catch (error) {
         const name = (error as Error).name;
@@ -258,16 +239,20 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const total = steps.reduce((sum, s) => sum + s.deliveries, 0);
 
     const replay = async (label: string, base: number): Promise<RunFigures> => {
+      await freshTable(label.replaceAll(' ', '-'));
       counters.reset();
       const latencies: number[] = [];
+      const held: number[] = [];
       const errors: string[] = [];
       let refusedInProgress = 0;
       let done = 0;
       let nextReport = 0;
       const timed = async (fn: string, event: Event) => {
         const start = performance.now();
-        const r = await deliver(fn, event);
+        const wait: QueueWait = { ms: 0 };
+        const r = await deliver(fn, event, wait);
         latencies.push(performance.now() - start);
+        held.push(wait.ms);
         if (r === 'in-progress') refusedInProgress++;
         else if (r !== 'ok') errors.push(r);
         done++;
@@ -294,12 +279,20 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       );
       const wallMs = performance.now() - started;
       const sorted = [...latencies].sort((a, b) => a - b);
+      const p99 = percentile(sorted, 99);
+      const slowest = latencies.flatMap((ms, k) => (ms >= p99 ? [{ ms, wait: held[k] ?? 0 }] : []));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      const sortedWaits = [...held].sort((a, b) => a - b);
       return {
         label,
         deliveries: total,
         wallMs,
         p50: percentile(sorted, 50),
-        p99: percentile(sorted, 99),
+        p99,
+        waitP50: percentile(sortedWaits, 50),
+        waitP99: percentile(sortedWaits, 99),
+        slowestMs: mean(slowest.map((x) => x.ms)),
+        slowestWaitMs: mean(slowest.map((x) => x.wait)),
         calls: counters.calls(),
         ...counters.tally,
         refusedInProgress,
@@ -318,7 +311,13 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     } finally {
       setDeduplicationForBench(true);
     }
-    return { distinct: incidents.length, expected, runs: [normal, off], excluded };
+    return {
+      distinct: incidents.length,
+      expected,
+      runs: [normal, off],
+      excluded,
+      stateQueue: options.stateQueue,
+    };
   } finally {
     await moto.stop();
   }
@@ -333,6 +332,7 @@ export function printStorm(result: StormResult): boolean {
     ['p50 ms per delivery', (r) => r.p50.toFixed(1), ''],
     ['p99 ms per delivery', (r) => r.p99.toFixed(1), ''],
     ['AWS calls per delivery', (r) => (r.calls / r.deliveries).toFixed(2), ''],
+    ['p50 / p99 ms held in the bench queue', (r) => `${r.waitP50.toFixed(1)} / ${r.waitP99.toFixed(1)}`, ''],
     ['pages', (r) => String(r.pages), String(expected.pages)],
     ['resolve notices', (r) => String(r.resolves), String(expected.resolves)],
     ['actions', (r) => String(r.actions), String(expected.actions)],
@@ -343,6 +343,14 @@ export function printStorm(result: StormResult): boolean {
   const table = [head, ...rows.map(([name, value, exp]) => [name, ...runs.map(value), exp])];
   const widths = head.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
   for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  for (const r of runs) {
+    const share = r.slowestMs > 0 ? (100 * r.slowestWaitMs) / r.slowestMs : 0;
+    console.log(
+      `${r.label}: the slowest 1 % (>= p99 ${r.p99.toFixed(0)} ms) took ${r.slowestMs.toFixed(0)} ms on average, ` +
+        `${r.slowestWaitMs.toFixed(0)} ms (${share.toFixed(0)} %) of it held in the bench's ${result.stateQueue} ` +
+        `state-table queue, ${(r.slowestMs - r.slowestWaitMs).toFixed(0)} ms in the handler (its code and moto)`,
+    );
+  }
   console.log(
     `\n${result.distinct} incidents; expected = each incident's events delivered once, one at a time (calibration).`,
   );
@@ -367,6 +375,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     events: Number(process.env.STORM_EVENTS ?? 1000),
     concurrency: Number(process.env.STORM_CONCURRENCY ?? 8),
     seed: 12,
+    stateQueue: process.env.STORM_STATE_QUEUE === 'global' ? 'global' : 'item',
     progress: (line) => console.log(`[storm ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`),
   });
   console.log('');

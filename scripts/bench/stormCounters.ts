@@ -1,4 +1,6 @@
 /** The storm bench's counters (pages, resolves, actions, calls) and its per-item state-table queue. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import { loadAwsClients } from '../../tools/awsClients.ts';
 import { idsOf } from '../../tools/local/stateCalls.ts';
 
@@ -79,32 +81,81 @@ export async function installCounters(): Promise<{ tally: Tally; calls(): number
   };
 }
 
+/** Time the state-table calls of one delivery spent held in the bench's queue, not in moto or the code. */
+export interface QueueWait {
+  ms: number;
+  /** Its calls held right now, and since when one was: parallel calls' waits overlap, counted once. */
+  holding?: number;
+  since?: number;
+}
+const waits = new AsyncLocalStorage<QueueWait>();
+
+/** Runs one delivery, adding to `wait` the time its state-table calls were held by the bench's queue. */
+export const withQueueWait = <T>(wait: QueueWait, delivery: () => Promise<T>): Promise<T> =>
+  waits.run(wait, delivery);
+
+const KINDS = ['read', 'write', 'query', 'transaction'] as const;
+type Kind = (typeof KINDS)[number];
+const kindOf = (command: string, input: Record<string, unknown>): Kind => {
+  if ('TransactItems' in input) return 'transaction';
+  if (/^(Query|Scan)/.test(command)) return 'query';
+  if (/^(Get|BatchGet)/.test(command)) return 'read';
+  return 'write';
+};
+
 /**
- * Sends this process's state-table calls to moto one at a time per item: a call waits for the calls
- * before it on each item it names, calls on other items go at once. A transaction goes alone: moto
- * copies every table to roll one back, which fails (HTTP 500) while another call writes. Calls that
- * name no item (a query) wait only for a transaction. Call after the handler is imported.
+ * Holds this process's state-table calls only where moto is not atomic, as DynamoDB is:
+ * - a call on an item waits for the earlier calls on that item (moto checks a condition, then writes,
+ *   with no lock between: two conditional writes on one item could both succeed);
+ * - a transaction deep-copies the whole table before it writes, and a cancelled one puts that copy
+ *   back, undoing every other write made meanwhile; a query walks the table, and fails (HTTP 500,
+ *   "dictionary changed size") when a write adds an item under it. So transactions and queries wait
+ *   for the writes in flight, and writes wait for them; transactions also wait for each other.
+ * Reads of other items, and writes to other items, go at once. `global` holds every call behind every
+ * call in flight (one at a time, as the emulator tests do), for comparison. Call after the handler is
+ * imported.
  */
-export async function sendStateTableCallsOnePerItem(): Promise<void> {
+export async function sendStateTableCallsOnePerItem(mode: 'item' | 'global' = 'item'): Promise<void> {
   const { dynamodb } = await import('#shared/aws/dynamodb.ts');
   const tails = new Map<string, Promise<unknown>>();
-  const inFlight = new Set<Promise<unknown>>();
-  let transaction: Promise<unknown> = Promise.resolve();
+  const inFlight: Record<Kind, Set<Promise<unknown>>> = {
+    read: new Set(),
+    write: new Set(),
+    query: new Set(),
+    transaction: new Set(),
+  };
+  // What each kind of call must not overlap with (besides the earlier calls on its own items).
+  const excludes: Record<Kind, Kind[]> = {
+    read: [],
+    write: ['query', 'transaction'],
+    query: ['write', 'transaction'],
+    transaction: ['write', 'query', 'transaction'],
+  };
   dynamodb.middlewareStack.add(
     (next, context) => (args) => {
-      const alone = context.commandName === 'TransactWriteItemsCommand';
-      const ids = alone ? [] : idsOf(args.input as Record<string, unknown>);
-      const before = alone
-        ? Promise.all([transaction, ...inFlight])
-        : Promise.all([transaction, ...ids.map((id) => tails.get(id))]);
-      const run = before.then(() => next(args));
+      const input = args.input as Record<string, unknown>;
+      const kind = kindOf(String(context.commandName ?? ''), input);
+      const ids = idsOf(input);
+      const kinds = mode === 'global' ? KINDS : excludes[kind];
+      const held = [...ids.map((id) => tails.get(id)), ...kinds.flatMap((k) => [...inFlight[k]])];
+      const wait = waits.getStore();
+      if (wait) {
+        wait.holding = (wait.holding ?? 0) + 1;
+        if (wait.holding === 1) wait.since = performance.now();
+      }
+      const run = Promise.all(held).then(() => {
+        if (wait) {
+          wait.holding = (wait.holding ?? 1) - 1;
+          if (wait.holding === 0) wait.ms += performance.now() - (wait.since ?? performance.now());
+        }
+        return next(args);
+      });
       const settled = run.catch(() => undefined);
-      if (alone) transaction = settled;
       for (const id of ids) tails.set(id, settled);
-      inFlight.add(settled);
+      inFlight[kind].add(settled);
       // Forget a call once done, so the maps stay the size of the calls in flight.
       void settled.then(() => {
-        inFlight.delete(settled);
+        inFlight[kind].delete(settled);
         for (const id of ids) if (tails.get(id) === settled) tails.delete(id);
       });
       return run;

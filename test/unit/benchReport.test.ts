@@ -44,9 +44,9 @@ describe('the generated block of docs/performance.md', () => {
     expect(written.split(BLOCK_END)).toHaveLength(2);
   });
 
-  it('states the date, the command and the machine: cores, CPU model, Node version and load average', () => {
+  it('states under each section the date, the command and the machine: cores, CPU model, Node version and load average', () => {
     // Act
-    const block = renderBenchBlock(run([]));
+    const block = renderBenchBlock(run([idleSection]));
     // Assert
     expect(block).toContain(
       'Measured 2026-12-06 07:15 UTC with `npm run bench` on 2 cores (Test CPU @ 2.0GHz), Node v22.23.0, load average 1.50, 0.75, 0.25 at start.',
@@ -81,6 +81,56 @@ describe('the generated block of docs/performance.md', () => {
     const rewrite = () => withBenchBlock(page, renderBenchBlock(run([])));
     // Assert
     expect(rewrite).toThrow(/damaged: it needs both "<!-- bench:start.*" and "<!-- bench:end -->"/);
+  });
+
+  it('keeps the sections another run wrote: a cold-start run, then a storm run, leave both, each with its own date, command and machine', () => {
+    // Arrange
+    const coldStart = { title: 'Cold start (7 rounds per build)', lines: ['onAlarm  0.39'], fenced: true };
+    const coldStartRun: BenchRun = {
+      ...run([coldStart]),
+      command: 'npm run bench -- --cold-start --write',
+      machine: { ...run([]).machine, loadAverage: [0.5, 0.5, 0.5] },
+    };
+    const stormRun: BenchRun = {
+      ...run([{ ...stormSection, title: 'Event storm (1000 deliveries)' }]),
+      date: new Date('2026-12-06T09:40:00Z'),
+      command: 'npm run bench -- --storm --write',
+    };
+    const first = withBenchBlock('# Performance\n', renderBenchBlock(coldStartRun));
+    // Act
+    const page = withBenchBlock(first, renderBenchBlock(stormRun));
+    // Assert
+    const coldStartAt = page.indexOf('### Cold start (7 rounds per build)');
+    const stormAt = page.indexOf('### Event storm (1000 deliveries)');
+    expect(coldStartAt).toBeGreaterThan(-1);
+    expect(stormAt).toBeGreaterThan(coldStartAt);
+    expect(page.slice(coldStartAt, stormAt)).toContain(
+      'Measured 2026-12-06 07:15 UTC with `npm run bench -- --cold-start --write` on 2 cores (Test CPU @ 2.0GHz), Node v22.23.0, load average 0.50, 0.50, 0.50 at start.',
+    );
+    expect(page.slice(coldStartAt, stormAt)).toContain('onAlarm  0.39');
+    expect(page.slice(stormAt)).toContain(
+      'Measured 2026-12-06 09:40 UTC with `npm run bench -- --storm --write` on 2 cores (Test CPU @ 2.0GHz), Node v22.23.0, load average 1.50, 0.75, 0.25 at start.',
+    );
+    expect(page.split(BLOCK_START)).toHaveLength(2);
+  });
+
+  it('replaces a section of the same part measured again, whatever its size in the title', () => {
+    // Arrange
+    const old = withBenchBlock(
+      '',
+      renderBenchBlock(run([{ ...stormSection, title: 'Event storm (100 deliveries)' }])),
+    );
+    // Act
+    const page = withBenchBlock(
+      old,
+      renderBenchBlock(
+        run([{ title: 'Event storm (1000 deliveries)', lines: ['pages  441'], fenced: true }]),
+      ),
+    );
+    // Assert
+    expect(page).toContain('pages  441');
+    expect(page).not.toContain('pages  524');
+    expect(page).not.toContain('Event storm (100 deliveries)');
   });
 
   it('rewrites the file in place', () => {

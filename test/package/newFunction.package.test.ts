@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,23 +18,38 @@ let changed: string[];
 let typecheck: { code: number; out: string };
 let template: Template;
 
-/** A command in the clone; its exit code and output, never a throw, so the test shows what failed. */
-async function inClone(command: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(command, args, {
+/**
+ * A command in the clone: its exit code and output, never a throw, so the test shows what failed. Killed
+ * with its whole process group (npx, osls, esbuild's service) after `timeoutMs`, and said so.
+ */
+function inClone(
+  command: string,
+  args: string[],
+  timeoutMs = 480_000,
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
       cwd: clone,
       env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
-      maxBuffer: 20 * 1024 * 1024,
-      timeout: 240_000,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return { code: 0, out: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string; message: string };
-    return {
-      code: typeof e.code === 'number' ? e.code : 1,
-      out: `${e.stdout ?? ''}${e.stderr ?? e.message}`,
-    };
-  }
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const timer = setTimeout(() => {
+      out += `\n${command} ${args.join(' ')}: still running after ${timeoutMs / 1000} s, killed`;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, out });
+    });
+  });
 }
 
 beforeAll(async () => {
@@ -60,7 +75,7 @@ beforeAll(async () => {
   const packaged = await inClone('npx', ['sls', 'package', '--stage', 'dev', '--package', out]);
   if (packaged.code !== 0) throw new Error(`sls package failed:\n${packaged.out}`);
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
-}, 900_000);
+}, 1_500_000);
 
 afterAll(() => {
   if (clone) rmSync(clone, { recursive: true, force: true });

@@ -1,17 +1,12 @@
 /**
  * The composition root of a stage's configuration: the runtime's shared settings and each function's
- * own (its `settings.ts`), one line per function. The registry (functions/index.ts) carries these same
- * declarations; shared/ knows none of them. `sls package` and the tests validate every stage here; no
- * Lambda bundle loads this file: a running function parses only its own settings (shared/config.ts).
+ * own (its `settings.ts`, listed once in the registry, functions/index.ts); shared/ knows none of them.
+ * `sls package` and the tests validate every stage here; no Lambda bundle loads this file: a running
+ * function parses only its own settings (shared/config.ts).
  */
 import { z } from 'zod';
 import { stages } from '#config/stages.ts';
-import { settings as onAlarm } from '#functions/onAlarm/settings.ts';
-import { settings as onBackupFailure } from '#functions/onBackupFailure/settings.ts';
-import { settings as onCloudTrail } from '#functions/onCloudTrail/settings.ts';
-import { settings as onCostAnomaly } from '#functions/onCostAnomaly/settings.ts';
-import { settings as onRunbookResult } from '#functions/onRunbookResult/settings.ts';
-import { settings as stopIdleInstances } from '#shared/idle/stageSettings.ts';
+import { type FunctionName, functionSettings } from '#functions/index.ts';
 import {
   ConfigError,
   describeStageIssues,
@@ -20,16 +15,9 @@ import {
   SharedStageSettings,
 } from '#shared/stageSettings.ts';
 
-/** Each registered function's settings, by its name in the registry. */
-export const functionSettings = {
-  onAlarm,
-  stopIdleInstances,
-  onCloudTrail,
-  onCostAnomaly,
-  onRunbookResult,
-  onBackupFailure,
-} as const satisfies Record<string, FunctionSettings>;
-export type FunctionName = keyof typeof functionSettings;
+// Each registered function's settings come from the registry (functions/index.ts), where a new
+// function's entry adds them: this file is never edited for one.
+export { type FunctionName, functionSettings };
 
 /** A union of shapes as one shape (each shape distributed over a parameter, then intersected). */
 type Merged<U> = (U extends unknown ? (shape: U) => void : never) extends (shape: infer I) => void

@@ -1,19 +1,25 @@
 /**
  * The registry: every function the stack deploys, once. The stack (serverless.yml through
- * plugins/ops-config.cjs), the package and routing tests and the bench iterate it, so a new function is
- * its folder, one entry here and its settings in config/stages.ts.
+ * plugins/ops-config.cjs), the stage schema, the package and routing tests and the bench iterate it, so
+ * a new function is its folder, its settings and its entry here, and its keys in config/stages.ts.
  */
 import type { Context } from 'aws-lambda';
-import { functionSettings, type StageConfig } from '#config/stageConfig.ts';
+import type { StageConfig } from '#config/stageConfig.ts';
 import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
+import { settings as stopIdleInstancesSettings } from '#shared/idle/stageSettings.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
+import { settings as onAlarmSettings } from './onAlarm/settings.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
+import { settings as onBackupFailureSettings } from './onBackupFailure/settings.ts';
 import { deployment as onCloudTrail } from './onCloudTrail/deployment.ts';
+import { settings as onCloudTrailSettings } from './onCloudTrail/settings.ts';
 import { deployment as onCostAnomaly } from './onCostAnomaly/deployment.ts';
+import { settings as onCostAnomalySettings } from './onCostAnomaly/settings.ts';
 import { deployment as onRunbookResult } from './onRunbookResult/deployment.ts';
+import { settings as onRunbookResultSettings } from './onRunbookResult/settings.ts';
 import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.ts';
 
 /**
@@ -23,6 +29,20 @@ import { deployment as stopIdleInstances } from './stopIdleInstances/deployment.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). The package test holds it.
  */
 export const RESERVED_CONCURRENCY_CAP = 50;
+
+/**
+ * Each registered function's settings (its settings.ts), by its name in the registry: the stage schema
+ * (config/stageConfig.ts) composes these, so a new function's keys come in with its entry here.
+ */
+export const functionSettings = {
+  onAlarm: onAlarmSettings,
+  stopIdleInstances: stopIdleInstancesSettings,
+  onCloudTrail: onCloudTrailSettings,
+  onCostAnomaly: onCostAnomalySettings,
+  onRunbookResult: onRunbookResultSettings,
+  onBackupFailure: onBackupFailureSettings,
+} as const satisfies Record<string, FunctionSettings>;
+export type FunctionName = keyof typeof functionSettings;
 
 // In shared/ because a capability two functions use (the idle stopper) declares statements too.
 export type { CfnValue, IamStatement };
@@ -174,7 +194,7 @@ export function executorsOn(
 
 /** One function: its role's statements and its declared actions derived from its deployment's grants. */
 function described(
-  name: keyof typeof functionSettings,
+  name: FunctionName,
   deployment: FunctionDeployment,
   loadSpec: () => Promise<SpecExecutors>,
   loadHandler: () => Promise<LambdaHandler>,

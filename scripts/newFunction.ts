@@ -1,26 +1,19 @@
 // npm run new:function -- <name>: a new function's folder, fixtures, handler test, registry entry, stage
-// settings and docs page, so the suite passes with it in. What it writes: CONTRIBUTING.md (Add a function).
+// keys and docs page, so the suite passes with it in; it edits no other file (SCAFFOLD_EDITS).
+// What it writes: CONTRIBUTING.md (Add a function).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StageConfig } from '#config/stageConfig.ts';
 import { registry } from '#functions/index.ts';
 import {
+  SCAFFOLD_EDITS,
   type ScaffoldNames,
   scaffoldFiles,
   scaffoldNames,
-  withComposedSettings,
-  withRegistryEntry,
-  withStageSettings,
 } from '../tools/scaffold/scaffold.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-
-function edit(path: string, change: (source: string, n: ScaffoldNames) => string, n: ScaffoldNames) {
-  const file = join(ROOT, path);
-  writeFileSync(file, change(readFileSync(file, 'utf8'), n));
-  console.log(`edited:  ${path}`);
-}
 
 function main(): number {
   let names: ScaffoldNames;
@@ -46,21 +39,15 @@ function main(): number {
     writeFileSync(join(ROOT, path), text);
     console.log(`created: ${path}`);
   }
-  edit('functions/index.ts', withRegistryEntry, names);
-  edit('config/stageConfig.ts', withComposedSettings, names);
-  edit('config/stages.ts', withStageSettings, names);
+  for (const { path, change } of SCAFFOLD_EDITS) {
+    const file = join(ROOT, path);
+    writeFileSync(file, change(readFileSync(file, 'utf8'), names));
+    console.log(`edited:  ${path}`);
+  }
   // The house's format and import order, which depend on the name (Biome sorts the imported names).
   const format = spawnSync(
     'npx',
-    [
-      'biome',
-      'check',
-      '--write',
-      `functions/${names.name}`,
-      'functions/index.ts',
-      'config/stageConfig.ts',
-      'config/stages.ts',
-    ],
+    ['biome', 'check', '--write', `functions/${names.name}`, ...SCAFFOLD_EDITS.map((e) => e.path)],
     { cwd: ROOT, stdio: 'inherit' },
   );
   if (format.status !== 0) return format.status ?? 1;

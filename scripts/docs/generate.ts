@@ -6,6 +6,7 @@ import { stages } from '#config/stages.ts';
 import { FORWARDED_FUNCTION } from '#deploy/stack/forwarding.ts';
 import { type Deployment, RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
+import { costTable, deployOutput } from './deployFigures.ts';
 
 /**
  * The parts of docs/ that can be derived from the registry (functions/index.ts) and the configuration
@@ -22,7 +23,7 @@ export const GENERATED_DOCS: Record<string, string[]> = {
   'docs/operations.md': ['invoke-local'],
   'docs/configuration.md': ['settings'],
   'docs/EMERGENCY.md': ['emergency-rules'],
-  'docs/DEPLOY.md': ['concurrency'],
+  'docs/DEPLOY.md': ['concurrency', 'deploy-output', 'cost'],
   ...Object.fromEntries(
     registry.map((e) => [
       `docs/functions/${e.name}.md`,
@@ -302,6 +303,8 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     settings: settingsTable(),
     'emergency-rules': emergencyRules(),
     concurrency: concurrency(),
+    'deploy-output': deployOutput(),
+    cost: costTable(),
     'cloudtrail-detections': detectionsTable(),
     ...Object.fromEntries(
       registry.flatMap(({ name, settings }) => [

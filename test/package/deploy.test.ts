@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '#functions/index.ts';
+import { costTable, deployOutput, stackFigures } from '../../scripts/docs/deployFigures.ts';
+import { documentedBlock } from '../../scripts/docs/generate.ts';
 import { ROOT, type Template } from '../../tools/local/packaged.ts';
 import {
   actionsOf,
@@ -128,18 +129,22 @@ describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
 });
 
 describe('the walkthrough (docs/DEPLOY.md) against sls package', () => {
-  it('names stack outputs the packaged template has, and every registered function', () => {
+  it('shows a deploy that names the outputs and the functions the packaged template has (generated)', () => {
     // Arrange
-    const outputs = blockAfter('A successful deploy prints', 'text');
-    const stackOutputs = outputs.slice(outputs.indexOf('Stack Outputs:'));
-    const functions = outputs.slice(outputs.indexOf('functions:'), outputs.indexOf('Stack Outputs:'));
+    const shown = documentedBlock(deployDoc, 'deploy-output') ?? '';
+    const stackOutputs = shown.slice(shown.indexOf('Stack Outputs:'));
+    const functions = shown.slice(shown.indexOf('functions:'), shown.indexOf('Stack Outputs:'));
+    const packaged = Object.values(dev.template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => String(r.Properties.FunctionName).replace(/^ops-autopilot-dev-/, ''));
     // Act
     const outputNames = [...stackOutputs.matchAll(/^ {2}(\w+): /gm)].map((m) => m[1]);
     const functionNames = [...functions.matchAll(/^ {2}(\w+): ops-autopilot-prod-(\w+) /gm)];
     // Assert
+    expect(shown, 'the deploy output of DEPLOY.md is stale: run npm run docs').toBe(deployOutput());
     expect(outputNames.length).toBeGreaterThan(0);
     for (const name of outputNames) expect(Object.keys(dev.template.Outputs), name).toContain(name);
-    expect(functionNames.map((m) => m[1]).sort()).toEqual(registry.map((e) => e.name).sort());
+    expect(functionNames.map((m) => m[1]).sort()).toEqual(packaged.sort());
     for (const m of functionNames) expect(m[2]).toBe(m[1]);
   });
 
@@ -153,22 +158,29 @@ describe('the walkthrough (docs/DEPLOY.md) against sls package', () => {
     );
   });
 
-  it('counts, in its cost estimate, the alarms, dashboards and keys the packaged stack has', () => {
-    // Arrange
-    const cost = deployDoc.slice(deployDoc.indexOf('## 9. What it costs'), deployDoc.indexOf('## 10.'));
-    // A stack as packaged without its conditions' extras (the forward rules' alarms exist only in a
-    // us-east-1 stack that forwards global events; the estimate says so apart).
-    const count = (type: string) =>
+  it('counts, in its cost estimate, the alarms, rules, dashboards and keys the packaged stack has', () => {
+    // Arrange: the forward rules and their alarms exist only in a us-east-1 stack that forwards global
+    // events (a condition); the estimate counts them apart.
+    const count = (type: string, conditional: boolean) =>
       Object.values(dev.template.Resources).filter(
-        (r) => r.Type === type && (r as { Condition?: string }).Condition === undefined,
+        (r) => r.Type === type && ((r as { Condition?: string }).Condition !== undefined) === conditional,
       ).length;
     // Act
-    const said = (item: string) => Number(cost.match(new RegExp(`\\| ${item} \\((\\d+)`))?.[1]);
+    const figures = stackFigures();
     // Assert
-    expect(said('CloudWatch alarms')).toBe(count('AWS::CloudWatch::Alarm'));
-    expect(said('CloudWatch dashboard')).toBe(count('AWS::CloudWatch::Dashboard'));
-    expect(said('KMS key')).toBe(count('AWS::KMS::Key'));
-    expect(cost).toContain(`| $${(count('AWS::CloudWatch::Alarm') * 0.1).toFixed(2)} |`);
+    expect(documentedBlock(deployDoc, 'cost'), 'the cost table of DEPLOY.md is stale: run npm run docs').toBe(
+      costTable(),
+    );
+    expect(figures).toEqual({
+      functions: count('AWS::Lambda::Function', false),
+      alarms: count('AWS::CloudWatch::Alarm', false),
+      rules: count('AWS::Events::Rule', false),
+      dashboards: count('AWS::CloudWatch::Dashboard', false),
+      keys: count('AWS::KMS::Key', false),
+      conditional: { alarms: count('AWS::CloudWatch::Alarm', true), rules: count('AWS::Events::Rule', true) },
+    });
+    expect(figures.conditional.alarms).toBeGreaterThan(0);
+    expect(costTable()).toContain(`| $${(figures.alarms * 0.1).toFixed(2)} |`);
   });
 
   it('names, under Remove, every resource type the stack keeps when it is removed', () => {

@@ -5,15 +5,15 @@ import { parseStageConfig, StageConfig } from '#config/stageConfig.ts';
 import { registry } from '#functions/index.ts';
 import {
   MAX_ROLE_NAME,
+  SCAFFOLD_EDITS,
   scaffoldFiles,
   scaffoldNames,
-  withComposedSettings,
   withRegistryEntry,
   withStageSettings,
 } from '../../tools/scaffold/scaffold.ts';
 
 // npm run new:function: the name's checks, the files it writes and the edits that register the function.
-// The whole run on a clean clone (typecheck, lint, tests, sls package) is checked by hand (CONTRIBUTING.md, Add a function).
+// The whole run on a clean clone (git status, typecheck, sls package): test/package/newFunction.package.test.ts.
 const ROOT = join(import.meta.dirname, '../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const existing = {
@@ -118,14 +118,22 @@ describe('npm run new:function: the edits that register it', () => {
     );
   });
 
-  it('composes its settings in config/stageConfig.ts', () => {
+  it('lists its settings in the registry, where the stage schema composes them from', () => {
     // Act
-    const edited = withComposedSettings(read('config/stageConfig.ts'), exampleEvent);
+    const edited = withRegistryEntry(read('functions/index.ts'), exampleEvent);
     // Assert
     expect(edited).toContain(
-      "import { settings as onExampleEvent } from '#functions/onExampleEvent/settings.ts';",
+      "import { settings as onExampleEventSettings } from './onExampleEvent/settings.ts';",
     );
-    expect(edited).toMatch(/ {2}onExampleEvent,\n\} as const satisfies Record<string, FunctionSettings>/);
+    expect(edited).toMatch(
+      / {2}onExampleEvent: onExampleEventSettings,\n\} as const satisfies Record<string, FunctionSettings>/,
+    );
+  });
+
+  it('edits no file but the registry and the stages (config/stageConfig.ts reads the registry)', () => {
+    // Assert
+    expect(SCAFFOLD_EDITS.map((e) => e.path)).toEqual(['functions/index.ts', 'config/stages.ts']);
+    expect(read('config/stageConfig.ts')).toContain("from '#functions/index.ts'");
   });
 
   it('gives every stage of config/stages.ts its key, once, inside the stage', () => {
@@ -143,7 +151,12 @@ describe('npm run new:function: the edits that register it', () => {
   it('refuses to edit a file that has lost its anchors, naming the file', () => {
     // Assert
     expect(() => withRegistryEntry('export const x = 1;\n', exampleEvent)).toThrow(/^functions\/index\.ts: /);
-    expect(() => withComposedSettings('', exampleEvent)).toThrow(/^config\/stageConfig\.ts: /);
+    expect(() =>
+      withRegistryEntry(
+        "import { deployment as onAlarm } from './onAlarm/deployment.ts';\nexport const registry = [\n];\n",
+        exampleEvent,
+      ),
+    ).toThrow(/^functions\/index\.ts: no `export const functionSettings/);
     expect(() => withStageSettings('export const stages = {\n};\n', exampleEvent)).toThrow(
       /^config\/stages\.ts: /,
     );

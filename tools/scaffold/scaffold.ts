@@ -110,15 +110,38 @@ function insertSorted(lines: string[], pattern: RegExp, line: string, file: stri
   lines.splice(after ?? last + 1, 0, line);
 }
 
-/** The registry with the function's entry: its deployment's import, and its entry at the list's end. */
+/**
+ * The registry with the function: its deployment's and its settings' imports (in order), its settings in
+ * `functionSettings` (the stage schema, config/stageConfig.ts, composes them from there) and its entry at
+ * the list's end.
+ */
 export function withRegistryEntry(source: string, n: ScaffoldNames): string {
   const lines = source.split('\n');
+  const deploymentImport = `import { deployment as ${n.name} } from './${n.name}/deployment.ts';`;
   insertSorted(
     lines,
     /^import \{ deployment as \w+ \} from '\.\/\w+\/deployment\.ts';$/,
-    `import { deployment as ${n.name} } from './${n.name}/deployment.ts';`,
+    deploymentImport,
     'functions/index.ts',
   );
+  // Beside its deployment's, where Biome sorts it (by path).
+  lines.splice(
+    lines.indexOf(deploymentImport) + 1,
+    0,
+    `import { settings as ${n.name}Settings } from './${n.name}/settings.ts';`,
+  );
+  const settingsEnd = lines.findIndex((l) =>
+    l.startsWith('} as const satisfies Record<string, FunctionSettings>'),
+  );
+  if (
+    settingsEnd < 0 ||
+    !lines.slice(0, settingsEnd).some((l) => l.startsWith('export const functionSettings'))
+  ) {
+    throw new Error(
+      'functions/index.ts: no `export const functionSettings = { ... } as const satisfies` to add the settings to',
+    );
+  }
+  lines.splice(settingsEnd, 0, `  ${n.name}: ${n.name}Settings,`);
   const end = lines.lastIndexOf('];');
   if (end < 0 || !lines.slice(0, end).some((l) => l.startsWith('export const registry'))) {
     throw new Error('functions/index.ts: no `export const registry = [ ... ];` to add the entry to');
@@ -133,22 +156,6 @@ export function withRegistryEntry(source: string, n: ScaffoldNames): string {
     `    async () => (await import('./${n.name}/handler.ts')).handler as LambdaHandler,`,
     '  ),',
   );
-  return lines.join('\n');
-}
-
-/** The composition root with the function's settings: its import and its line in `functionSettings`. */
-export function withComposedSettings(source: string, n: ScaffoldNames): string {
-  const lines = source.split('\n');
-  insertSorted(
-    lines,
-    /^import \{ settings as \w+ \} from '#functions\/\w+\/settings\.ts';$/,
-    `import { settings as ${n.name} } from '#functions/${n.name}/settings.ts';`,
-    'config/stageConfig.ts',
-  );
-  const end = lines.findIndex((l) => l.startsWith('} as const satisfies Record<string, FunctionSettings>'));
-  if (end < 0)
-    throw new Error('config/stageConfig.ts: no `functionSettings = { ... } as const satisfies` to add to');
-  lines.splice(end, 0, `  ${n.name},`);
   return lines.join('\n');
 }
 
@@ -181,3 +188,20 @@ export function withStageSettings(source: string, n: ScaffoldNames): string {
   }
   return lines.join('\n');
 }
+
+/** A file the scaffold edits (besides those it writes), and the edit. */
+export interface ScaffoldEdit {
+  /** Relative to the repository. */
+  path: string;
+  change(source: string, n: ScaffoldNames): string;
+}
+
+/**
+ * Every file the scaffold edits: the registry (its deployment, its settings, its entry) and the stages
+ * (its key). Nothing else, so a new function is reviewed in its own folder, its fixtures, these two
+ * files and docs/ (the generated blocks `npm run docs` rewrites).
+ */
+export const SCAFFOLD_EDITS: readonly ScaffoldEdit[] = [
+  { path: 'functions/index.ts', change: withRegistryEntry },
+  { path: 'config/stages.ts', change: withStageSettings },
+];

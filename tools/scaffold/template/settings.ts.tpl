@@ -4,8 +4,9 @@ import { functionSettings } from '#shared/stageSettings.ts';
 import { HEALTH_CATEGORIES } from './schema.ts';
 
 /**
- * __NAME__'s stage settings (`__KEY__`). config/stageConfig.ts composes them into a stage's
- * configuration, so only zod and pure domain modules here.
+ * __NAME__'s stage settings (`__KEY__`), listed in the registry's `functionSettings`
+ * (functions/index.ts), which config/stageConfig.ts composes into a stage's configuration: only zod
+ * and pure domain modules here.
  */
 export const __TYPE__Settings = z.strictObject({
   /** The categories that page; the others are recorded (action log and metric). */

@@ -1,0 +1,131 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, type Template } from '../../tools/local/packaged.ts';
+
+// Issue 17's done-when for `npm run new:function`, on what a contributor has: a clean clone of HEAD (its
+// node_modules linked), scaffolded once, typechecked once and packaged once.
+const run = promisify(execFile);
+const NAME = 'onHealthEvent';
+/** What the scaffold may change: its own folder and fixtures, the registry, the stages and docs/. */
+const ALLOWED = [`functions/${NAME}/`, 'functions/index.ts', 'config/stages.ts', `events/${NAME}/`, 'docs/'];
+
+let clone: string;
+let changed: string[];
+let typecheck: { code: number; out: string };
+let template: Template;
+
+/**
+ * A command in the clone: its exit code and output, never a throw, so the test shows what failed. Killed
+ * with its whole process group (npx, osls, esbuild's service) after `timeoutMs`, and said so.
+ */
+function inClone(
+  command: string,
+  args: string[],
+  timeoutMs = 480_000,
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: clone,
+      env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const timer = setTimeout(() => {
+      out += `\n${command} ${args.join(' ')}: still running after ${timeoutMs / 1000} s, killed`;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, out });
+    });
+  });
+}
+
+beforeAll(async () => {
+  // Arrange: the committed tree at HEAD, as `git clone` gives it.
+  clone = mkdtempSync(join(tmpdir(), 'ops-autopilot-scaffold-'));
+  const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
+  await run('git', ['clone', '--quiet', '--no-checkout', ROOT, clone]);
+  await run('git', ['fetch', '--quiet', ROOT, head], { cwd: clone });
+  await run('git', ['checkout', '--quiet', head], { cwd: clone });
+  symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  // Act
+  const scaffold = await inClone('npm', ['run', '--silent', 'new:function', '--', NAME]);
+  if (scaffold.code !== 0) throw new Error(`new:function failed:\n${scaffold.out}`);
+  const status = await inClone('git', ['status', '--porcelain', '--untracked-files=all']);
+  changed = status.out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.slice(3))
+    // The linked node_modules is the harness's, not the scaffold's (a clone has it ignored or linked).
+    .filter((p) => p !== 'node_modules');
+  typecheck = await inClone('npx', ['tsc', '--noEmit']);
+  const out = join(clone, '.serverless');
+  const packaged = await inClone('npx', ['sls', 'package', '--stage', 'dev', '--package', out]);
+  if (packaged.code !== 0) throw new Error(`sls package failed:\n${packaged.out}`);
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 1_500_000);
+
+afterAll(() => {
+  if (clone) rmSync(clone, { recursive: true, force: true });
+});
+
+const resource = (id: string) => template.Resources[id];
+
+describe(`npm run new:function -- ${NAME} on a clean clone`, () => {
+  it('changes nothing outside its folder, its fixtures, the registry, config/stages.ts and docs/', () => {
+    // Assert
+    expect(changed).toEqual(expect.arrayContaining([`functions/${NAME}/handler.ts`, 'functions/index.ts']));
+    expect(
+      changed.filter((p) => !ALLOWED.some((a) => (a.endsWith('/') ? p.startsWith(a) : p === a))),
+    ).toEqual([]);
+  });
+
+  it('leaves a tree that typechecks', () => {
+    // Assert
+    expect(typecheck.out).toBe('');
+    expect(typecheck.code).toBe(0);
+  });
+
+  it('packages the function with its EventBridge rule, its own role and its self-alarms', () => {
+    // Act
+    const fn = resource('OnHealthEventLambdaFunction');
+    const rules = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.Name === 'ops-autopilot-dev-on-health-event',
+    );
+    const alarmNames = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties.AlarmName);
+    // Assert
+    expect(fn?.Type).toBe('AWS::Lambda::Function');
+    expect(fn?.Properties.FunctionName).toBe(`ops-autopilot-dev-${NAME}`);
+    expect(fn?.Properties.Role).toEqual({ 'Fn::GetAtt': ['OnHealthEventRole', 'Arn'] });
+    expect(resource('OnHealthEventRole')?.Type).toBe('AWS::IAM::Role');
+    expect(resource('OnHealthEventRole')?.Properties.RoleName).toBe(
+      'ops-autopilot-dev-on-health-event-us-east-1',
+    );
+    expect(rules).toHaveLength(1);
+    expect(JSON.stringify(rules[0]?.Properties.Targets)).toContain('OnHealthEventLambdaFunction');
+    expect((rules[0]?.Properties.EventPattern as { source?: unknown } | undefined)?.source).toEqual([
+      'aws.health',
+    ]);
+    expect(alarmNames).toEqual(
+      expect.arrayContaining([
+        `ops-autopilot-dev-${NAME}-errors`,
+        `ops-autopilot-dev-${NAME}-throttles`,
+        'ops-autopilot-dev-on-health-event-rule-failed-invocations',
+      ]),
+    );
+  });
+});

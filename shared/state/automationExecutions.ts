@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
@@ -8,8 +8,9 @@ import { DAY, isConditionalFailure, nowSeconds, sharedStatePrefixOf, stateTable 
 /**
  * The runbook executions this system started, one record per execution id. SSM's status-change event
  * does not carry the execution's tags, so this record is how onRunbookResult knows an execution is
- * ours and what it was for: onAlarm writes it after StartAutomationExecution returns, and links the
- * incident's page to it; onRunbookResult reads it and claims each result's notice on it.
+ * ours and what it was for: onAlarm writes it once after StartAutomationExecution returns, with the
+ * incident's page it links, in the round trip that marks that page sent (or alone, when no page went
+ * out); onRunbookResult claims each result's notice on it, and the claim returns the record.
  *
  * Two functions share these records, so their keys do not start with a function's name but with the
  * stack's (`ops-autopilot-<stage>#shared#automation#<execution id>`), and IAM grants exactly that prefix
@@ -68,29 +69,36 @@ export type StoredAutomationExecution = AutomationExecutionRecord;
 
 const SUMMARY_LIMIT = 1024;
 
+/** One put of a transaction (document client form). */
+export type TransactPut = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Put']>;
+
 /**
- * Records an execution once: a retried delivery gets the same execution back from SSM (same
- * ClientToken) and must not overwrite the page link or the result claims made since.
+ * The record's one write, as a put that holds only if the record does not exist: a retried delivery gets
+ * the same execution back from SSM (same ClientToken) and must not overwrite the result claims made since.
  */
-export async function recordAutomationExecution(record: AutomationExecutionRecord): Promise<void> {
-  const now = nowSeconds();
+export function automationRecordPut(record: AutomationExecutionRecord): TransactPut {
   const summary = truncated(record.signal.summary, SUMMARY_LIMIT);
+  return {
+    TableName: stateTable(),
+    Item: {
+      id: automationRecordKey(record.executionId),
+      type: 'automation-execution',
+      ...record,
+      signal: { ...record.signal, summary },
+      expiration: nowSeconds() + RETENTION,
+    },
+    ConditionExpression: 'attribute_not_exists(id)',
+  };
+}
+
+/** Records an execution once (see automationRecordPut): false when it was recorded before. */
+export async function recordAutomationExecution(record: AutomationExecutionRecord): Promise<boolean> {
   try {
-    await documents.send(
-      new PutCommand({
-        TableName: stateTable(),
-        Item: {
-          id: automationRecordKey(record.executionId),
-          type: 'automation-execution',
-          ...record,
-          signal: { ...record.signal, summary },
-          expiration: now + RETENTION,
-        },
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
+    await documents.send(new PutCommand(automationRecordPut(record)));
+    return true;
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
+    return false;
   }
 }
 

@@ -100,6 +100,12 @@ const invoke = (event: unknown, context = makeContext('ops-autopilot-dev-onRunbo
 const fixture = (name: string) => loadFixture(`onRunbookResult/${name}`);
 const claimsOfResults = () =>
   documents.commandCalls(UpdateCommand).filter((c) => c.args[0].input.Key?.id === RECORD_KEY);
+/** The writes of the execution record in a transaction (onAlarm writes it with the page's sent mark). */
+const recordPutsInTransactions = () =>
+  documents
+    .commandCalls(TransactWriteCommand)
+    .flatMap((c) => c.args[0].input.TransactItems ?? [])
+    .flatMap((item) => (item.Put?.Item?.id === RECORD_KEY ? [item.Put] : []));
 
 describe('onRunbookResult handler: invalid events', () => {
   const invalid = listFixtures().filter((f) => f.startsWith('onRunbookResult/invalid/'));
@@ -258,10 +264,11 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
       }) as never,
       makeContext('ops-autopilot-dev-onAlarm'),
     );
-    // Assert
-    const puts = documents.commandCalls(PutCommand);
+    // Assert: written once, in the transaction that marks the incident's page sent.
+    expect(documents.commandCalls(PutCommand)).toHaveLength(0);
+    const puts = recordPutsInTransactions();
     expect(puts).toHaveLength(1);
-    expect(puts[0]?.args[0].input).toMatchObject({
+    expect(puts[0]).toMatchObject({
       ConditionExpression: 'attribute_not_exists(id)',
       Item: {
         id: RECORD_KEY,
@@ -285,16 +292,21 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
     )) as { outcomes: { kind: string; refs?: Record<string, string> }[] };
     // Assert
     const pageId = result.outcomes.find((o) => o.kind === 'sns.page')?.refs?.pageId;
-    const link = claimsOfResults().find(
-      (c) => c.args[0].input.UpdateExpression === 'SET pageId = :page, severity = :sev',
-    );
+    const [record] = recordPutsInTransactions();
     expect(pageId).toBeDefined();
-    expect(link?.args[0].input.ExpressionAttributeValues).toEqual({ ':page': pageId, ':sev': 'high' });
+    expect(record?.Item).toMatchObject({ pageId, severity: 'high' });
   });
 
   it('fails the start when its record cannot be written, so the retry (same execution) records it', async () => {
-    // Arrange
-    documents.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // Arrange: the record's write refused, with the page's sent mark and alone.
+    const throttled = () => Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    documents
+      .on(TransactWriteCommand)
+      .callsFake((input: { TransactItems?: { Put?: { Item?: { id?: string } } }[] }) => {
+        if (input.TransactItems?.some((i) => i.Put?.Item?.id === RECORD_KEY)) throw throttled();
+        return {};
+      });
+    documents.on(PutCommand).rejects(throttled());
     // Act
     const error = (await onAlarm(
       makeAlarmEvent({

@@ -159,8 +159,11 @@ describe('onRunbookResult against the emulator', () => {
     const event = loadFixture<{ id: string }>('onRunbookResult/unknown-execution-failed.json');
     // Act
     const result = await deliver(resultEvent('Failed', '9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e', event.id));
-    // Assert
-    expect(result.outcomes).toEqual([]);
+    // Assert: its escalation's claim found no record of it to claim on.
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({ kind: 'sns.page', status: 'skipped', reason: 'nothing-to-do' }),
+    ]);
+    expect(result.findings).toMatchObject({ decision: 'ignored' });
     expect(await stack.readPages()).toHaveLength(0);
     const log = (await stack.scanTable()).filter((i) => i.type === 'action' && i.correlationId === event.id);
     expect(log).toEqual([

@@ -14,6 +14,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
@@ -35,6 +36,14 @@ let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 
 const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 const RECORD_KEY = `ops-autopilot-dev#shared#automation#${EXECUTION}`;
+
+const UNKNOWN_RECORD_KEY = 'ops-autopilot-dev#shared#automation#9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e';
+/** DynamoDB's refusal of a conditional write, with the item as it stood (ReturnValuesOnConditionCheckFailure). */
+const conditionalFailure = (item?: Record<string, unknown>) =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    ...(item ? { Item: marshall(item) } : {}),
+  });
 
 /** The record onAlarm writes for the sample's execution, its page linked. */
 const storedRecord = {
@@ -81,6 +90,9 @@ beforeEach(() => {
   documents.on(TransactWriteCommand).resolves({});
   documents.on(GetCommand).resolves({});
   documents.on(GetCommand, { Key: { id: RECORD_KEY } }).resolves({ Item: storedRecord });
+  // A result's claim returns the record it claims on (ALL_NEW); another execution has none to claim on.
+  documents.on(UpdateCommand, { Key: { id: RECORD_KEY } }).resolves({ Attributes: storedRecord });
+  documents.on(UpdateCommand, { Key: { id: UNKNOWN_RECORD_KEY } }).rejects(conditionalFailure());
   documents.on(BatchWriteCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
@@ -170,10 +182,24 @@ describe('onRunbookResult handler', () => {
     const info = vi.spyOn(logger, 'info');
     // Act
     const result = (await invoke(fixture('unknown-execution-failed.json'))) as { outcomes: unknown[] };
-    // Assert
-    expect(result.outcomes).toEqual([]);
+    // Assert: its claim, the one conditional write an escalation makes before paging, found no record
+    // to claim on (it requires one): nothing written, nothing paged.
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({
+        kind: 'sns.page',
+        status: 'skipped',
+        reason: 'nothing-to-do',
+        detail: expect.stringContaining('was not started by this system'),
+      }),
+    ]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(documents.commandCalls(UpdateCommand)).toHaveLength(0);
+    const writes = documents.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Key: { id: UNKNOWN_RECORD_KEY },
+        ConditionExpression: expect.stringMatching(/^attribute_exists\(id\) AND /),
+      }),
+    ]);
     expect(addMetric).toHaveBeenCalledWith('RunbookResultIgnored', 'Count', 1);
     expect(info).toHaveBeenCalledWith(
       'runbook result ignored: not an execution this system started',
@@ -204,7 +230,7 @@ describe('onRunbookResult handler', () => {
     // Arrange
     documents
       .on(UpdateCommand, { Key: { id: RECORD_KEY } })
-      .rejects(Object.assign(new Error('taken'), { name: 'ConditionalCheckFailedException' }));
+      .rejects(conditionalFailure({ ...storedRecord, 'result-Failed': { claimedBy: 'another-delivery' } }));
     const addMetric = vi.spyOn(metrics, 'addMetric');
     // Act
     const result = (await invoke(fixture('execution-failed.json'))) as { outcomes: { reason?: string }[] };

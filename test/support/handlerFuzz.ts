@@ -99,31 +99,31 @@ export function answerEverything(): void {
   documents.on(GetCommand).resolves({});
   // The runbook execution the onRunbookResult fixtures report on is one onAlarm started, so a valid
   // result goes on to its claim and page instead of stopping at "not ours".
-  documents
-    .on(GetCommand, { Key: { id: `ops-autopilot-dev#shared#automation#${FIXTURE_EXECUTION}` } })
-    .resolves({
-      Item: {
-        executionId: FIXTURE_EXECUTION,
-        incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
-        document: 'runcommand1',
-        rule: 'restart-unresponsive-instance',
-        correlationId: 'alarm-delivery',
-        account: '123456789012',
-        region: 'us-east-1',
-        signal: {
-          kind: 'alarm.state-change',
-          title: 'web-status-check is ALARM',
-          summary: '',
-          occurredAt: '',
-          links: [],
-        },
-        severity: 'high',
-        pageId: 'page-of-the-alarm',
-        startedAt: 1,
-      },
-    });
+  const record = {
+    executionId: FIXTURE_EXECUTION,
+    incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
+    document: 'runcommand1',
+    rule: 'restart-unresponsive-instance',
+    correlationId: 'alarm-delivery',
+    account: '123456789012',
+    region: 'us-east-1',
+    signal: {
+      kind: 'alarm.state-change',
+      title: 'web-status-check is ALARM',
+      summary: '',
+      occurredAt: '',
+      links: [],
+    },
+    severity: 'high',
+    pageId: 'page-of-the-alarm',
+    startedAt: 1,
+  };
+  const recordKey = { id: `ops-autopilot-dev#shared#automation#${FIXTURE_EXECUTION}` };
+  documents.on(GetCommand, { Key: recordKey }).resolves({ Item: record });
   documents.on(PutCommand).resolves({});
   documents.on(UpdateCommand).resolves({ Attributes: { repeats: 0 } });
+  // Its result's claim returns that record (ALL_NEW): an escalation is worded from it.
+  documents.on(UpdateCommand, { Key: recordKey }).resolves({ Attributes: record });
   documents.on(DeleteCommand).resolves({});
   documents.on(BatchWriteCommand).resolves({});
   documents.on(TransactWriteCommand).resolves({});

@@ -346,6 +346,48 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
     expect(error.message).toContain(`(execution ${EXECUTION}) but could not record it for its result`);
   });
 
+  it('writes the record alone when a retry finds it written, still marking the page sent and linking it', async () => {
+    // Arrange: the record exists (an earlier attempt of this transition wrote it), so the transaction
+    // with the page's sent mark is cancelled by the record's condition.
+    documents
+      .on(TransactWriteCommand)
+      .callsFake((input: { TransactItems?: { Put?: { Item?: { id?: string } } }[] }) => {
+        if (input.TransactItems?.some((i) => i.Put?.Item?.id === RECORD_KEY)) {
+          throw Object.assign(new Error('Transaction cancelled'), {
+            name: 'TransactionCanceledException',
+            CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+          });
+        }
+        return {};
+      });
+    documents.on(PutCommand, { Item: { id: RECORD_KEY } }).rejects(conditionalFailure());
+    // Act
+    const result = (await onAlarm(
+      makeAlarmEvent({
+        alarmName: 'web-cpu-high',
+        dimensions: { InstanceId: 'i-0abc1234def567890' },
+      }) as never,
+      makeContext('ops-autopilot-dev-onAlarm'),
+    )) as { outcomes: { kind: string; status: string; refs?: Record<string, string> }[] };
+    // Assert: started and paged; the page marked sent alone, the existing record linked to it.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'ssm.start-automation done',
+      'sns.page done',
+    ]);
+    const updates = documents.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toContainEqual(
+      expect.objectContaining({ UpdateExpression: 'SET pageSentAt = :now, expiration = :ttl' }),
+    );
+    const pageId = result.outcomes.find((o) => o.kind === 'sns.page')?.refs?.pageId;
+    expect(updates).toContainEqual(
+      expect.objectContaining({
+        Key: { id: RECORD_KEY },
+        UpdateExpression: 'SET pageId = :page, severity = :sev',
+        ExpressionAttributeValues: { ':page': pageId, ':sev': 'high' },
+      }),
+    );
+  });
+
   it('writes no execution record in dry-run, since nothing is started', async () => {
     // Arrange
     process.env.DRY_RUN = 'true';

@@ -160,6 +160,8 @@ export function planAlarm(input: {
         ),
         rule: rule.name,
         reason: `rule ${rule.name} maps ${facts.alarmName} to ${runbook.document}`,
+        // The page below writes the execution's record, with its link, in the round trip of its sent mark.
+        ...(rule.page === false ? {} : { recordedWithPage: true as const }),
       });
     }
   }

@@ -8,7 +8,7 @@ import {
   markAutomationResultSent,
   releaseAutomationResult,
 } from '#shared/state/automationExecutions.ts';
-import type { RunbookResultPageIntent } from './plan.ts';
+import { notOurs, type RunbookResultPageIntent, wordedFromRecord } from './plan.ts';
 
 /**
  * What subscribers need to group a result's page: `notice` says `escalation` or `update` (never a new
@@ -35,25 +35,36 @@ export function renderResultPage(
 
 /**
  * The execution result: once per execution and status, however often and however concurrently the event
- * is delivered, claimed by a conditional write on the execution's record. A delivery's own retry pages
- * again (same page id) until its notice is recorded as sent.
+ * is delivered, claimed by a conditional write on the execution's record, which returns the record (an
+ * escalation is worded from it then) or finds none (not ours). A delivery's own retry pages again (same
+ * page id) until its notice is recorded as sent.
  */
 export const executionResultClaim: PageClaim<RunbookResultPageIntent> = {
   describe: ({ result }) => `the ${result.status} notice of execution ${result.executionId}`,
-  async claim(intent) {
-    const { executionId, status, notice, pageId } = intent.result;
-    if (!(await claimAutomationResult(executionId, status, intent.correlationId))) {
+  async claim(planned, ctx) {
+    const { executionId, status } = planned.result;
+    const where = planned.awaitsRecord ?? ctx.signal;
+    const answer = await claimAutomationResult(executionId, status, planned.correlationId, where);
+    const ignored = planned.awaitsRecord ? notOurs(planned.awaitsRecord, answer.record) : undefined;
+    if (ignored !== undefined) {
+      // No record of this account and region: not an execution this system started. Nothing written.
+      return { send: false, outcome: skipped(planned.kind, 'nothing-to-do', ignored) };
+    }
+    if (!answer.claimed) {
       return {
         send: false,
         outcome: skipped(
-          intent.kind,
+          planned.kind,
           'suppressed',
           `the ${status} result of execution ${executionId} was already notified by another delivery`,
         ),
       };
     }
+    const intent = answer.record ? wordedFromRecord(planned, ctx.signal, answer.record, ctx.config) : planned;
+    const { notice, pageId } = intent.result;
     return {
       send: true,
+      intent,
       pageId,
       repeats: 0,
       verb: notice === 'escalation' ? 'escalated' : 'notified',

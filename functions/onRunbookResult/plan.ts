@@ -19,6 +19,11 @@ export interface RunbookResultPageIntent extends PageIntent {
     /** The page of the incident the runbook was started for, when it paged. */
     earlierPageId?: string;
   };
+  /**
+   * An escalation planned before its record was read: its claim returns the record, and the notice is
+   * worded from it then (wordedFromRecord), with these facts of the event.
+   */
+  awaitsRecord?: RunbookResultFacts;
 }
 
 export type RunbookResultIntent = RunbookResultPageIntent;
@@ -41,7 +46,7 @@ export const resultPageId = (incidentKey: string, executionId: string, status: R
   pageIdOf(incidentKey, 'incident', `runbook-result|${executionId}|${status}`);
 
 /** Why an execution's record does not make the result ours, or undefined when it does. */
-function notOurs(
+export function notOurs(
   facts: RunbookResultFacts,
   execution: StoredAutomationExecution | undefined,
 ): string | undefined {
@@ -66,6 +71,7 @@ export function planRunbookResult(input: {
   const { signal, facts, gathered, config: cfg } = input;
   const settings = cfg.runbookResult;
   const base = { executionId: facts.executionId, status: facts.status };
+  if (gathered.readByClaim && facts.status !== 'Success') return escalationAwaitingRecord(signal, facts, cfg);
   const ignored = notOurs(facts, gathered.execution);
   const execution = gathered.execution;
   if (ignored !== undefined || execution === undefined) {
@@ -162,4 +168,57 @@ export function planRunbookResult(input: {
     notes: [],
     findings: { ...findings, decision: 'escalate' },
   };
+}
+
+/**
+ * The escalation of a result whose record its claim returns: the plan knows only the event, so this
+ * intent names the execution and what the claim completes it with (awaitsRecord); wordedFromRecord
+ * words it from the record once claimed. Not ours (no record): the claim says so, nothing is paged.
+ */
+function escalationAwaitingRecord(
+  signal: Signal,
+  facts: RunbookResultFacts,
+  cfg: RuntimeConfig,
+): Plan<RunbookResultIntent, RunbookResultFindings> {
+  const base = { executionId: facts.executionId, status: facts.status };
+  const page = pageIntent(signal, {
+    notice: 'incident',
+    severity: cfg.runbookResult.minEscalationSeverity,
+    reason: `The runbook ${facts.document} (execution ${facts.executionId}) ended ${facts.status}; the incident it was started for is on its record.`,
+  });
+  return {
+    intents: [
+      {
+        ...page,
+        result: {
+          ...base,
+          notice: 'escalation',
+          pageId: resultPageId(signal.incidentKey, facts.executionId, facts.status),
+        },
+        awaitsRecord: facts,
+      },
+    ],
+    notes: [],
+    findings: { ...base, decision: 'escalate' },
+  };
+}
+
+/**
+ * The notice of a claimed result worded from the execution's record, as the plan words it with the
+ * record read before (pure). An intent that did not await the record is already worded.
+ */
+export function wordedFromRecord(
+  intent: RunbookResultPageIntent,
+  signal: Signal,
+  execution: StoredAutomationExecution,
+  cfg: RuntimeConfig,
+): RunbookResultPageIntent {
+  if (!intent.awaitsRecord) return intent;
+  const [worded] = planRunbookResult({
+    signal,
+    facts: intent.awaitsRecord,
+    gathered: { execution },
+    config: cfg,
+  }).intents;
+  return worded ?? intent;
 }

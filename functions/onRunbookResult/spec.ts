@@ -34,6 +34,15 @@ export const onRunbookResult: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherRunbookResult },
   plan: planRunbookResult,
   executors,
+  // An escalation is planned before its record is read: its claim may find none (not ours).
+  settle(findings, outcomes) {
+    const notOurs = outcomes.some(
+      (o) => o.kind === 'sns.page' && o.status === 'skipped' && o.reason === 'nothing-to-do',
+    );
+    return notOurs
+      ? { executionId: findings.executionId, status: findings.status, decision: 'ignored' }
+      : findings;
+  },
   measure(result) {
     // Someone else's execution (or a crafted event): not an error, not a page; counted and said.
     if (result.findings?.decision === 'ignored') {

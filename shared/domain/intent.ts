@@ -10,6 +10,11 @@ export interface RunbookIntent {
   clientToken: string;
   rule: string;
   reason: string;
+  /**
+   * The plan pages the incident after the start: the execution's record is written once, with the page
+   * it links (the page executor's sent mark), instead of after the start and linked later.
+   */
+  recordedWithPage?: true;
 }
 
 /** One instance to stop, with its own evidence (its figures go to the action log, not to a tag). */

@@ -36,9 +36,9 @@ function describeEarlier(earlier: EarlierStart[]): string {
     .join(', ');
 }
 
-/** What onRunbookResult needs to know about an execution this system started. */
+/** What onRunbookResult needs to know about an execution this system started (the signal's severity). */
 export function executionRecordOf(
-  intent: RunbookIntent,
+  intent: Pick<RunbookIntent, 'document' | 'rule'>,
   signal: Signal,
   executionId: string,
 ): AutomationExecutionRecord {
@@ -160,11 +160,7 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
           ],
         }),
       );
-      const id = res.AutomationExecutionId ?? 'unknown';
-      await recordRunbookExecution(incidentKey, intent.rule, intent.clientToken, id).catch((error: unknown) =>
-        logger.warn('runbook execution id not recorded', { incidentKey, executionId: id, error }),
-      );
-      started = id;
+      started = res.AutomationExecutionId ?? 'unknown';
     } catch (error) {
       // The slot stays claimed: a failed call may still have started it, and a retry of this transition
       // keeps the slot (same ClientToken), so the limit can never be exceeded.
@@ -173,6 +169,20 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
     if (started === 'unknown') {
       return done(intent.kind, `started ${target} (SSM returned no execution id)`);
     }
+    if (intent.recordedWithPage) {
+      // The page that follows writes the record once, with its link (functions/onAlarm/pageLink.ts):
+      // what it needs to is in the refs.
+      return done(intent.kind, `started ${target} (execution ${started})`, {
+        executionId: started,
+        document: intent.document,
+        rule: intent.rule,
+        clientToken: intent.clientToken,
+      });
+    }
+    await recordRunbookExecution(incidentKey, intent.rule, intent.clientToken, started).catch(
+      (error: unknown) =>
+        logger.warn('runbook execution id not recorded', { incidentKey, executionId: started, error }),
+    );
     try {
       // The result event carries no tags: this record is how onRunbookResult knows the execution is
       // ours, and what to escalate if it fails.

@@ -133,6 +133,11 @@ export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends In
   /** Pure: the intents and notes for one observation and what was gathered. */
   plan(input: Observation<Facts> & { gathered: Gathered; config: RuntimeConfig }): Plan<I, Findings>;
   executors: ExecutorMap<I>;
+  /**
+   * The plan's findings as the outcomes settled them, when an executor learns what the plan could not
+   * (a claim whose write found no record): pure. The plan's own by default.
+   */
+  settle?(findings: Findings, outcomes: readonly Outcome[]): Findings;
   /** Function-specific metrics and logs, after the common report; also when an action failed. */
   measure?(result: PipelineResult<Findings>): void;
   /** What the invocation returns (a manual invoke prints it); the whole result by default. */

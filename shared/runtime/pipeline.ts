@@ -300,6 +300,8 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
   const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
   const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun);
+  const findings =
+    plan.findings !== undefined && spec.settle ? spec.settle(plan.findings, outcomes) : plan.findings;
   const result: PipelineResult<Findings> = {
     correlationId: signal.correlationId,
     signal: {
@@ -312,7 +314,7 @@ export async function runFunction<S extends z.ZodType, Facts, Gathered, I extend
     ...(forcedDryRun ? { forcedDryRun } : {}),
     outcomes,
     notes: plan.notes,
-    ...(plan.findings !== undefined ? { findings: plan.findings } : {}),
+    ...(findings !== undefined ? { findings } : {}),
   };
   report(signal, result, spec.executors);
   spec.measure?.(result);

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Severity } from '#shared/domain/severity.ts';
@@ -8,8 +9,9 @@ import { DAY, isConditionalFailure, nowSeconds, sharedStatePrefixOf, stateTable 
 /**
  * The runbook executions this system started, one record per execution id. SSM's status-change event
  * does not carry the execution's tags, so this record is how onRunbookResult knows an execution is
- * ours and what it was for: onAlarm writes it after StartAutomationExecution returns, and links the
- * incident's page to it; onRunbookResult reads it and claims each result's notice on it.
+ * ours and what it was for: onAlarm writes it once after StartAutomationExecution returns, with the
+ * incident's page it links, in the round trip that marks that page sent (or alone, when no page went
+ * out); onRunbookResult claims each result's notice on it, and the claim returns the record.
  *
  * Two functions share these records, so their keys do not start with a function's name but with the
  * stack's (`ops-autopilot-<stage>#shared#automation#<execution id>`), and IAM grants exactly that prefix
@@ -68,29 +70,36 @@ export type StoredAutomationExecution = AutomationExecutionRecord;
 
 const SUMMARY_LIMIT = 1024;
 
+/** One put of a transaction (document client form). */
+export type TransactPut = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Put']>;
+
 /**
- * Records an execution once: a retried delivery gets the same execution back from SSM (same
- * ClientToken) and must not overwrite the page link or the result claims made since.
+ * The record's one write, as a put that holds only if the record does not exist: a retried delivery gets
+ * the same execution back from SSM (same ClientToken) and must not overwrite the result claims made since.
  */
-export async function recordAutomationExecution(record: AutomationExecutionRecord): Promise<void> {
-  const now = nowSeconds();
+export function automationRecordPut(record: AutomationExecutionRecord): TransactPut {
   const summary = truncated(record.signal.summary, SUMMARY_LIMIT);
+  return {
+    TableName: stateTable(),
+    Item: {
+      id: automationRecordKey(record.executionId),
+      type: 'automation-execution',
+      ...record,
+      signal: { ...record.signal, summary },
+      expiration: nowSeconds() + RETENTION,
+    },
+    ConditionExpression: 'attribute_not_exists(id)',
+  };
+}
+
+/** Records an execution once (see automationRecordPut): false when it was recorded before. */
+export async function recordAutomationExecution(record: AutomationExecutionRecord): Promise<boolean> {
   try {
-    await documents.send(
-      new PutCommand({
-        TableName: stateTable(),
-        Item: {
-          id: automationRecordKey(record.executionId),
-          type: 'automation-execution',
-          ...record,
-          signal: { ...record.signal, summary },
-          expiration: now + RETENTION,
-        },
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
+    await documents.send(new PutCommand(automationRecordPut(record)));
+    return true;
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
+    return false;
   }
 }
 
@@ -138,31 +147,63 @@ export function resultClaimOf(record: StoredAutomationExecution, status: string)
   return (record as unknown as Record<string, ResultClaim | undefined>)[resultAttribute(status)];
 }
 
+/** What claiming a result's notice found: the record as it stands, when there is one. */
+export type ResultClaimAnswer =
+  /** Claimed: the record, with this claim (DynamoDB returns it; absent only if it lacks its fields). */
+  | { claimed: true; record?: StoredAutomationExecution }
+  /** Not claimed: another delivery holds it (`record`), or no record is this account's and region's. */
+  | { claimed: false; record?: StoredAutomationExecution };
+
+const storedExecutionOf = (
+  item: Record<string, unknown> | undefined,
+): StoredAutomationExecution | undefined =>
+  typeof item?.executionId === 'string' && typeof item.incidentKey === 'string'
+    ? (item as unknown as StoredAutomationExecution)
+    : undefined;
+
 /**
- * Claims the notice of one result (execution and status): false when another delivery claimed it. This
- * delivery's own retry claims it again until its notice is recorded as sent.
+ * Claims the notice of one result (execution and status) on the execution's record, which the write
+ * returns: no read precedes it. Not claimed when another delivery claimed it, or when no record of this
+ * account and region exists (not an execution this system started: nothing is written). This delivery's
+ * own retry claims it again until its notice is recorded as sent.
  */
 export async function claimAutomationResult(
   executionId: string,
   status: string,
   correlationId: string,
-): Promise<boolean> {
+  where: { account: string; region: string },
+): Promise<ResultClaimAnswer> {
   try {
-    await documents.send(
+    const res = await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id: automationRecordKey(executionId) },
         ConditionExpression:
-          'attribute_exists(id) AND (attribute_not_exists(#r) OR (#r.claimedBy = :cid AND attribute_not_exists(#r.sentAt)))',
+          'attribute_exists(id) AND #account = :account AND #region = :region AND (attribute_not_exists(#r) OR (#r.claimedBy = :cid AND attribute_not_exists(#r.sentAt)))',
         UpdateExpression: 'SET #r = :claim',
-        ExpressionAttributeNames: { '#r': resultAttribute(status) },
-        ExpressionAttributeValues: { ':claim': { claimedBy: correlationId }, ':cid': correlationId },
+        ExpressionAttributeNames: {
+          '#r': resultAttribute(status),
+          '#account': 'account',
+          '#region': 'region',
+        },
+        ExpressionAttributeValues: {
+          ':claim': { claimedBy: correlationId },
+          ':cid': correlationId,
+          ':account': where.account,
+          ':region': where.region,
+        },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return true;
+    const record = storedExecutionOf(res.Attributes);
+    return record ? { claimed: true, record } : { claimed: true };
   } catch (error) {
-    if (isConditionalFailure(error)) return false;
-    throw error;
+    if (!isConditionalFailure(error)) throw error;
+    // The document client leaves the refused write's item as DynamoDB sent it.
+    const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+    const record = storedExecutionOf(item ? unmarshall(item) : undefined);
+    return record ? { claimed: false, record } : { claimed: false };
   }
 }
 

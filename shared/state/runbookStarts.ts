@@ -175,7 +175,24 @@ export async function claimRunbookStart(r: StartRequest): Promise<StartClaim> {
   };
 }
 
-/** Notes the execution a claimed start got, so a refused start can name it. Best effort. */
+/** The note of the execution a claimed start got, so a refused start can name it (a transaction's update). */
+export function runbookExecutionNote(
+  incidentKey: string,
+  rule: string,
+  clientToken: string,
+  executionId: string,
+): TransactUpdate {
+  return {
+    TableName: stateTable(),
+    Key: { id: keyOf(incidentKey, rule) },
+    ConditionExpression: 'attribute_exists(earlier.#token)',
+    UpdateExpression: 'SET earlier.#token.executionId = :id',
+    ExpressionAttributeNames: { '#token': clientToken },
+    ExpressionAttributeValues: { ':id': executionId },
+  };
+}
+
+/** Notes the execution a claimed start got (runbookExecutionNote), alone. Best effort. */
 export async function recordRunbookExecution(
   incidentKey: string,
   rule: string,
@@ -183,16 +200,7 @@ export async function recordRunbookExecution(
   executionId: string,
 ): Promise<void> {
   await documents
-    .send(
-      new UpdateCommand({
-        TableName: stateTable(),
-        Key: { id: keyOf(incidentKey, rule) },
-        ConditionExpression: 'attribute_exists(earlier.#token)',
-        UpdateExpression: 'SET earlier.#token.executionId = :id',
-        ExpressionAttributeNames: { '#token': clientToken },
-        ExpressionAttributeValues: { ':id': executionId },
-      }),
-    )
+    .send(new UpdateCommand(runbookExecutionNote(incidentKey, rule, clientToken, executionId)))
     .catch((error: unknown) => {
       if (!isConditionalFailure(error)) throw error;
     });

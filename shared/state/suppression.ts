@@ -1,7 +1,13 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import type { Severity } from '#shared/domain/severity.ts';
 import { futureHorizonMs } from '#shared/domain/time.ts';
+import type { TransactUpdate } from './rateGuard.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /**
@@ -211,18 +217,38 @@ async function tryCountRepeat(
   }
 }
 
+/** The page's sent mark: only the delivery that opened the window marks it. */
+const pageSentUpdate = (incidentKey: string, correlationId: string): TransactUpdate => ({
+  TableName: stateTable(),
+  Key: { id: keyOf(incidentKey) },
+  ConditionExpression: 'pagedBy = :cid',
+  UpdateExpression: 'SET pageSentAt = :now, expiration = :ttl',
+  ExpressionAttributeValues: {
+    ':cid': correlationId,
+    ':now': nowSeconds(),
+    ':ttl': nowSeconds() + RETENTION,
+  },
+});
+
 export async function markPageSent(incidentKey: string, correlationId: string): Promise<void> {
+  await documents.send(new UpdateCommand(pageSentUpdate(incidentKey, correlationId)));
+}
+
+/** Writes of other records that belong with a page's sent mark (what the page's decision started). */
+export type WithPageSent = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/**
+ * Marks the page sent and writes `also` in the same round trip, all or none: a record that needs the
+ * page (a runbook execution's link to it) is written with it, not in a call of its own.
+ */
+export async function markPageSentWith(
+  incidentKey: string,
+  correlationId: string,
+  also: WithPageSent,
+): Promise<void> {
   await documents.send(
-    new UpdateCommand({
-      TableName: stateTable(),
-      Key: { id: keyOf(incidentKey) },
-      ConditionExpression: 'pagedBy = :cid',
-      UpdateExpression: 'SET pageSentAt = :now, expiration = :ttl',
-      ExpressionAttributeValues: {
-        ':cid': correlationId,
-        ':now': nowSeconds(),
-        ':ttl': nowSeconds() + RETENTION,
-      },
+    new TransactWriteCommand({
+      TransactItems: [{ Update: pageSentUpdate(incidentKey, correlationId) }, ...also],
     }),
   );
 }

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
-import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
 import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
@@ -19,13 +19,17 @@ let moto: Moto;
 let stack: LocalStack;
 let calls: StateCallCounter;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
+let onRunbookResult: typeof import('#functions/onRunbookResult/handler.ts').handler;
 let instanceId: string;
+/** The execution StartAutomationExecution answers with: the sample result event's. */
+const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 
 const STACK = 'ops-autopilot-calls';
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
+  ({ handler: onRunbookResult } = await import('#functions/onRunbookResult/handler.ts'));
   calls = await countStateTableCalls();
 });
 
@@ -39,7 +43,7 @@ beforeEach(async () => {
   setDryRun(false);
   ssm.reset();
   killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: crypto.randomUUID() });
+  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   const res = await new EC2Client({}).send(
     new RunInstancesCommand({
       ImageId: DEFAULT_AMI,
@@ -106,5 +110,54 @@ describe('calls per delivery: onAlarm first ALARM with a runbook', () => {
     expect(rateWrites).toHaveLength(1);
     expect(rateWrites[0]?.operation).toBe('TransactWriteItems');
     expect(rateWrites[0]?.ids.some((id) => id.includes('#runbook-starts#'))).toBe(true);
+  });
+});
+
+describe('calls per delivery: onAlarm first ALARM with a runbook, at its floor', () => {
+  it('makes five state-table calls: delivery, start claim, page claim, sent mark with the execution record, tail', async () => {
+    // Act
+    const result = await deliver(alarm('ALARM'));
+    // Assert: started and paged, in the five round trips the work needs.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'ssm.start-automation done',
+      'sns.page done',
+    ]);
+    expect(calls.calls().map((c) => c.operation)).toEqual([
+      'PutItem',
+      'TransactWriteItems',
+      'UpdateItem',
+      'TransactWriteItems',
+      'TransactWriteItems',
+    ]);
+    // The execution record is written once, in the round trip that marks the page sent: with its link.
+    const recordWrites = writing('#shared#automation#');
+    expect(recordWrites).toHaveLength(1);
+    expect(recordWrites[0]?.ids.some((id) => id.includes('#page#'))).toBe(true);
+    const [record] = (await stack.scanTable()).filter((i) => String(i.id).includes('#shared#automation#'));
+    const pageId = result.outcomes.find((o) => o.kind === 'sns.page')?.refs?.pageId;
+    expect(record).toMatchObject({ executionId: EXECUTION, pageId, severity: 'high', rule: 'web-cpu' });
+  });
+});
+
+describe('calls per delivery: onRunbookResult escalation, at its floor', () => {
+  it('reads the execution record with the claim of its result: no read before it', async () => {
+    // Arrange: onAlarm started the execution and paged.
+    await deliver(alarm('ALARM'));
+    calls.reset();
+    // Act
+    const result = (await onRunbookResult(
+      loadFixture('onRunbookResult/execution-failed.json') as never,
+      makeContext(),
+    )) as PipelineResult;
+    // Assert: escalated naming the alarm, in the delivery, the claim, the sent mark and the tail.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual(['sns.page done']);
+    const pages = await stack.readPages();
+    expect(pages.at(-1)?.subject).toContain('Automation did not fix');
+    expect(calls.calls().map((c) => c.operation)).toEqual([
+      'PutItem',
+      'UpdateItem',
+      'UpdateItem',
+      'TransactWriteItems',
+    ]);
   });
 });

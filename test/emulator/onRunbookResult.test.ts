@@ -153,14 +153,45 @@ describe('onRunbookResult against the emulator', () => {
     ]);
   });
 
+  it("keeps the record's result claim and page link when another delivery of the ALARM comes after the escalation", async () => {
+    // Arrange: the runbook started and paged, then failed and was escalated.
+    const alarmPage = await alarmStartsRunbook();
+    await deliver(resultEvent('Failed'));
+    expect(await stack.readPages()).toHaveLength(1);
+    // Act: the same transition delivered again as a new event (same runbook execution from SSM), then
+    // the result again.
+    const again = (await onAlarm(
+      makeAlarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: instanceId } }) as never,
+      makeContext(),
+    )) as PipelineResult;
+    await deliver(resultEvent('Failed'));
+    // Assert: the second delivery's page was suppressed and the record was not rewritten: still linked
+    // to the first page, its escalation still claimed and sent, so nothing is paged again.
+    expect(again.outcomes.map((o) => `${o.kind} ${o.status} ${o.reason ?? ''}`.trim())).toEqual([
+      'ssm.start-automation done',
+      'sns.page skipped suppressed',
+    ]);
+    expect(await stack.readPages()).toHaveLength(0);
+    const [record] = (await stack.scanTable()).filter((i) =>
+      String(i.id).endsWith(`#shared#automation#${EXECUTION}`),
+    );
+    expect(record).toMatchObject({
+      pageId: alarmPage.attributes.pageId,
+      'result-Failed': { sentAt: expect.any(Number) },
+    });
+  });
+
   it('pages nothing for an execution this system did not start, and records why', async () => {
     // Arrange
     await alarmStartsRunbook();
     const event = loadFixture<{ id: string }>('onRunbookResult/unknown-execution-failed.json');
     // Act
     const result = await deliver(resultEvent('Failed', '9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e', event.id));
-    // Assert
-    expect(result.outcomes).toEqual([]);
+    // Assert: its escalation's claim found no record of it to claim on.
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({ kind: 'sns.page', status: 'skipped', reason: 'nothing-to-do' }),
+    ]);
+    expect(result.findings).toMatchObject({ decision: 'ignored' });
     expect(await stack.readPages()).toHaveLength(0);
     const log = (await stack.scanTable()).filter((i) => i.type === 'action' && i.correlationId === event.id);
     expect(log).toEqual([

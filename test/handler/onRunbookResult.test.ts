@@ -6,7 +6,14 @@ import {
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { logger, metrics } from '#shared/runtime/powertools.ts';
@@ -28,6 +35,14 @@ let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 
 const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 const RECORD_KEY = `ops-autopilot-dev#shared#automation#${EXECUTION}`;
+
+const UNKNOWN_RECORD_KEY = 'ops-autopilot-dev#shared#automation#9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e';
+/** DynamoDB's refusal of a conditional write, with the item as it stood (ReturnValuesOnConditionCheckFailure). */
+const conditionalFailure = (item?: Record<string, unknown>) =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    ...(item ? { Item: marshall(item) } : {}),
+  });
 
 /** The record onAlarm writes for the sample's execution, its page linked. */
 const storedRecord = {
@@ -69,6 +84,9 @@ beforeEach(() => {
   aws.answerAsEmptyStateTable();
   dynamodb.on(UpdateItemCommand).resolves({});
   documents.on(GetCommand, { Key: { id: RECORD_KEY } }).resolves({ Item: storedRecord });
+  // A result's claim returns the record it claims on (ALL_NEW); another execution has none to claim on.
+  documents.on(UpdateCommand, { Key: { id: RECORD_KEY } }).resolves({ Attributes: storedRecord });
+  documents.on(UpdateCommand, { Key: { id: UNKNOWN_RECORD_KEY } }).rejects(conditionalFailure());
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });
@@ -87,6 +105,12 @@ const invoke = (event: unknown, context = makeContext('ops-autopilot-dev-onRunbo
 const fixture = (name: string) => loadFixture(`onRunbookResult/${name}`);
 const claimsOfResults = () =>
   documents.commandCalls(UpdateCommand).filter((c) => c.args[0].input.Key?.id === RECORD_KEY);
+/** The writes of the execution record in a transaction (onAlarm writes it with the page's sent mark). */
+const recordPutsInTransactions = () =>
+  documents
+    .commandCalls(TransactWriteCommand)
+    .flatMap((c) => c.args[0].input.TransactItems ?? [])
+    .flatMap((item) => (item.Put?.Item?.id === RECORD_KEY ? [item.Put] : []));
 
 describe('onRunbookResult handler: invalid events', () => {
   const invalid = listFixtures().filter((f) => f.startsWith('onRunbookResult/invalid/'));
@@ -151,10 +175,24 @@ describe('onRunbookResult handler', () => {
     const info = vi.spyOn(logger, 'info');
     // Act
     const result = (await invoke(fixture('unknown-execution-failed.json'))) as { outcomes: unknown[] };
-    // Assert
-    expect(result.outcomes).toEqual([]);
+    // Assert: its claim, the one conditional write an escalation makes before paging, found no record
+    // to claim on (it requires one): nothing written, nothing paged.
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({
+        kind: 'sns.page',
+        status: 'skipped',
+        reason: 'nothing-to-do',
+        detail: expect.stringContaining('was not started by this system'),
+      }),
+    ]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(documents.commandCalls(UpdateCommand)).toHaveLength(0);
+    const writes = documents.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Key: { id: UNKNOWN_RECORD_KEY },
+        ConditionExpression: expect.stringMatching(/^attribute_exists\(id\) AND /),
+      }),
+    ]);
     expect(addMetric).toHaveBeenCalledWith('RunbookResultIgnored', 'Count', 1);
     expect(info).toHaveBeenCalledWith(
       'runbook result ignored: not an execution this system started',
@@ -185,7 +223,7 @@ describe('onRunbookResult handler', () => {
     // Arrange
     documents
       .on(UpdateCommand, { Key: { id: RECORD_KEY } })
-      .rejects(Object.assign(new Error('taken'), { name: 'ConditionalCheckFailedException' }));
+      .rejects(conditionalFailure({ ...storedRecord, 'result-Failed': { claimedBy: 'another-delivery' } }));
     const addMetric = vi.spyOn(metrics, 'addMetric');
     // Act
     const result = (await invoke(fixture('execution-failed.json'))) as { outcomes: { reason?: string }[] };
@@ -245,10 +283,11 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
       }) as never,
       makeContext('ops-autopilot-dev-onAlarm'),
     );
-    // Assert
-    const puts = documents.commandCalls(PutCommand);
+    // Assert: written once, in the transaction that marks the incident's page sent.
+    expect(documents.commandCalls(PutCommand)).toHaveLength(0);
+    const puts = recordPutsInTransactions();
     expect(puts).toHaveLength(1);
-    expect(puts[0]?.args[0].input).toMatchObject({
+    expect(puts[0]).toMatchObject({
       ConditionExpression: 'attribute_not_exists(id)',
       Item: {
         id: RECORD_KEY,
@@ -272,16 +311,21 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
     )) as { outcomes: { kind: string; refs?: Record<string, string> }[] };
     // Assert
     const pageId = result.outcomes.find((o) => o.kind === 'sns.page')?.refs?.pageId;
-    const link = claimsOfResults().find(
-      (c) => c.args[0].input.UpdateExpression === 'SET pageId = :page, severity = :sev',
-    );
+    const [record] = recordPutsInTransactions();
     expect(pageId).toBeDefined();
-    expect(link?.args[0].input.ExpressionAttributeValues).toEqual({ ':page': pageId, ':sev': 'high' });
+    expect(record?.Item).toMatchObject({ pageId, severity: 'high' });
   });
 
   it('fails the start when its record cannot be written, so the retry (same execution) records it', async () => {
-    // Arrange
-    documents.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // Arrange: the record's write refused, with the page's sent mark and alone.
+    const throttled = () => Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    documents
+      .on(TransactWriteCommand)
+      .callsFake((input: { TransactItems?: { Put?: { Item?: { id?: string } } }[] }) => {
+        if (input.TransactItems?.some((i) => i.Put?.Item?.id === RECORD_KEY)) throw throttled();
+        return {};
+      });
+    documents.on(PutCommand).rejects(throttled());
     // Act
     const error = (await onAlarm(
       makeAlarmEvent({
@@ -293,6 +337,48 @@ describe('onAlarm records the runbooks it starts for onRunbookResult', () => {
     // Assert
     expect(error.name).toBe('ActionFailedError');
     expect(error.message).toContain(`(execution ${EXECUTION}) but could not record it for its result`);
+  });
+
+  it('writes the record alone when a retry finds it written, still marking the page sent and linking it', async () => {
+    // Arrange: the record exists (an earlier attempt of this transition wrote it), so the transaction
+    // with the page's sent mark is cancelled by the record's condition.
+    documents
+      .on(TransactWriteCommand)
+      .callsFake((input: { TransactItems?: { Put?: { Item?: { id?: string } } }[] }) => {
+        if (input.TransactItems?.some((i) => i.Put?.Item?.id === RECORD_KEY)) {
+          throw Object.assign(new Error('Transaction cancelled'), {
+            name: 'TransactionCanceledException',
+            CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+          });
+        }
+        return {};
+      });
+    documents.on(PutCommand, { Item: { id: RECORD_KEY } }).rejects(conditionalFailure());
+    // Act
+    const result = (await onAlarm(
+      makeAlarmEvent({
+        alarmName: 'web-cpu-high',
+        dimensions: { InstanceId: 'i-0abc1234def567890' },
+      }) as never,
+      makeContext('ops-autopilot-dev-onAlarm'),
+    )) as { outcomes: { kind: string; status: string; refs?: Record<string, string> }[] };
+    // Assert: started and paged; the page marked sent alone, the existing record linked to it.
+    expect(result.outcomes.map((o) => `${o.kind} ${o.status}`)).toEqual([
+      'ssm.start-automation done',
+      'sns.page done',
+    ]);
+    const updates = documents.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toContainEqual(
+      expect.objectContaining({ UpdateExpression: 'SET pageSentAt = :now, expiration = :ttl' }),
+    );
+    const pageId = result.outcomes.find((o) => o.kind === 'sns.page')?.refs?.pageId;
+    expect(updates).toContainEqual(
+      expect.objectContaining({
+        Key: { id: RECORD_KEY },
+        UpdateExpression: 'SET pageId = :page, severity = :sev',
+        ExpressionAttributeValues: { ':page': pageId, ':sev': 'high' },
+      }),
+    );
   });
 
   it('writes no execution record in dry-run, since nothing is started', async () => {

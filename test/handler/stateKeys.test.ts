@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
@@ -86,21 +86,22 @@ describe('state-table keys', () => {
     const { handler: onRunbookResult } = await import('#functions/onRunbookResult/handler.ts');
     const event = loadFixture<{ detail: { ExecutionId: string } }>('onRunbookResult/execution-failed.json');
     const shared = `${SHARED_AUTOMATION}${event.detail.ExecutionId}`;
-    documents.on(GetCommand, { Key: { id: shared } }).resolves({
-      Item: {
-        id: shared,
-        executionId: event.detail.ExecutionId,
-        incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web',
-        account: '123456789012',
-        region: 'us-east-1',
-        document: 'runcommand1',
-        rule: 'restart',
-        correlationId: 'c-1',
-        signal: { kind: 'alarm.state-change', title: 'web is ALARM', summary: '', occurredAt: '', links: [] },
-        severity: 'high',
-        startedAt: 1,
-      },
-    });
+    const record = {
+      id: shared,
+      executionId: event.detail.ExecutionId,
+      incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web',
+      account: '123456789012',
+      region: 'us-east-1',
+      document: 'runcommand1',
+      rule: 'restart',
+      correlationId: 'c-1',
+      signal: { kind: 'alarm.state-change', title: 'web is ALARM', summary: '', occurredAt: '', links: [] },
+      severity: 'high',
+      startedAt: 1,
+    };
+    documents.on(GetCommand, { Key: { id: shared } }).resolves({ Item: record });
+    // The result's claim returns the record it claims on (ALL_NEW), as DynamoDB does.
+    documents.on(UpdateCommand, { Key: { id: shared } }).resolves({ Attributes: record });
     dynamodb.resetHistory();
     documents.resetHistory();
     // Act

@@ -20,7 +20,7 @@ import {
 import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
 import type { LambdaHandler } from '#functions/index.ts';
@@ -80,29 +80,29 @@ export function answerEverything(): void {
   aws.answerAsEmptyStateTable();
   // The runbook execution the onRunbookResult fixtures report on is one onAlarm started, so a valid
   // result goes on to its claim and page instead of stopping at "not ours".
-  documents
-    .on(GetCommand, { Key: { id: `ops-autopilot-dev#shared#automation#${FIXTURE_EXECUTION}` } })
-    .resolves({
-      Item: {
-        executionId: FIXTURE_EXECUTION,
-        incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
-        document: 'runcommand1',
-        rule: 'restart-unresponsive-instance',
-        correlationId: 'alarm-delivery',
-        account: '123456789012',
-        region: 'us-east-1',
-        signal: {
-          kind: 'alarm.state-change',
-          title: 'web-status-check is ALARM',
-          summary: '',
-          occurredAt: '',
-          links: [],
-        },
-        severity: 'high',
-        pageId: 'page-of-the-alarm',
-        startedAt: 1,
-      },
-    });
+  const record = {
+    executionId: FIXTURE_EXECUTION,
+    incidentKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-status-check',
+    document: 'runcommand1',
+    rule: 'restart-unresponsive-instance',
+    correlationId: 'alarm-delivery',
+    account: '123456789012',
+    region: 'us-east-1',
+    signal: {
+      kind: 'alarm.state-change',
+      title: 'web-status-check is ALARM',
+      summary: '',
+      occurredAt: '',
+      links: [],
+    },
+    severity: 'high',
+    pageId: 'page-of-the-alarm',
+    startedAt: 1,
+  };
+  const recordKey = { id: `ops-autopilot-dev#shared#automation#${FIXTURE_EXECUTION}` };
+  documents.on(GetCommand, { Key: recordKey }).resolves({ Item: record });
+  // Its result's claim returns that record (ALL_NEW): an escalation is worded from it.
+  documents.on(UpdateCommand, { Key: recordKey }).resolves({ Attributes: record });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'e-1' });
   cloudwatch.on(ListTagsForResourceCommand).resolves({ Tags: [] });

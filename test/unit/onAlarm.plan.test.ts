@@ -23,6 +23,20 @@ describe('planAlarm', () => {
     expect(pages(plan.intents)[0]?.severity).toBe('warning');
   });
 
+  it("leaves the execution's record to the page when the rule pages, and to the start when it does not", () => {
+    // Arrange
+    const paging = makeConfig({ dryRun: false, alarmRules: [restartRule] });
+    const silent = makeConfig({ dryRun: false, alarmRules: [{ ...restartRule, page: false }] });
+    const event = { alarmName: 'web-cpu-high', dimensions: { InstanceId: 'i-0abc1234def567890' } };
+    // Act
+    const paged = planFor(event, paging);
+    const unpaged = planFor(event, silent);
+    // Assert: no page, no one to write the record but the start.
+    expect(runbooks(paged.intents)[0]?.recordedWithPage).toBe(true);
+    expect(unpaged.intents.map((i) => i.kind)).toEqual(['ssm.start-automation']);
+    expect(runbooks(unpaged.intents)[0]?.recordedWithPage).toBeUndefined();
+  });
+
   it("runs the runbook as the stack's automation role unless the rule names one", () => {
     // Arrange
     const role = 'arn:aws:iam::123456789012:role/ops-autopilot-dev-runbooks';

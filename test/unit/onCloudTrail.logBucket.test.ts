@@ -76,6 +76,25 @@ describe('cloudtrail-log-expiry', () => {
     expect(decision).toEqual(['s3-bucket-policy-change', 'record']);
   });
 
+  it("records a rule on a bucket named like an object's own property (constructor) that no trail logs to", () => {
+    // Arrange: `constructor` is a valid bucket name, and a plain object's inherited property.
+    const raw = fixture('lifecycle-expiry-unrelated-bucket') as {
+      detail: { requestParameters: { bucketName: string } };
+    };
+    raw.detail.requestParameters.bucketName = 'constructor';
+    const config = makeConfig();
+    const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
+    // Act
+    const plan = planCloudTrail({ ...observation, gathered: trails, config });
+    // Assert
+    expect(plan.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'record' });
+    expect(plan.notes).toEqual([
+      expect.objectContaining({
+        detail: expect.stringContaining('constructor is the log bucket of no trail of this account'),
+      }),
+    ]);
+  });
+
   it('reads a Date expiration and several rules, and shows a crafted rule id as unreadable', () => {
     // Arrange
     const raw = fixture('cloudtrail-log-bucket-expiry') as {
@@ -96,6 +115,18 @@ describe('cloudtrail-log-expiry', () => {
 });
 
 describe("the trails' log buckets, cached per container", () => {
+  it('keeps a trail whose log bucket is named like an inherited property (constructor)', async () => {
+    // Arrange
+    const cache = trailLogBucketCache({
+      ttlMs: 300_000,
+      read: async () => [{ name: 'management-events', bucket: 'constructor' }],
+    });
+    // Act
+    const read = await cache.get();
+    // Assert
+    expect(read).toEqual({ buckets: { constructor: ['management-events'] } });
+  });
+
   it('reads DescribeTrails once within the TTL, again after it, and never caches a failure', async () => {
     // Arrange
     let now = 0;

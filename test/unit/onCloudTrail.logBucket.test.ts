@@ -5,6 +5,7 @@ import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { trailLogBucketCache } from '#functions/onCloudTrail/trailLogBuckets.ts';
 import { loadFixture } from '../../tools/local/events.ts';
+import { type PageIntent, renderPage } from '#shared/domain/page.ts';
 import { makeConfig } from '../support/config.ts';
 
 /**
@@ -93,6 +94,31 @@ describe('cloudtrail-log-expiry', () => {
         detail: expect.stringContaining('constructor is the log bucket of no trail of this account'),
       }),
     ]);
+  });
+
+  it('keeps who made the call in the page when the lifecycle has 850 expiring rules with long ids', () => {
+    // Arrange: rule ids of 250 characters, as many as fit in one EventBridge event (256 KB).
+    const raw = fixture('cloudtrail-log-bucket-expiry') as {
+      detail: { requestParameters: { LifecycleConfiguration: Record<string, unknown> } };
+    };
+    raw.detail.requestParameters.LifecycleConfiguration.Rule = Array.from({ length: 850 }, (_, i) => ({
+      ID: `${String(i).padStart(3, '0')}-${'x'.repeat(246)}`,
+      Status: 'Enabled',
+      Expiration: { Days: 1 },
+    }));
+    const config = makeConfig();
+    const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
+    const plan = planCloudTrail({ ...observation, gathered: trails, config });
+    const page = plan.intents.find((i): i is PageIntent => i.kind === 'sns.page');
+    // Act
+    const body = page
+      ? renderPage(page, { outcomes: [], repeats: 0, stage: 'dev', dryRun: true, pageId: 'p-1' }).body
+      : '';
+    // Assert
+    expect(Buffer.byteLength(JSON.stringify(raw))).toBeLessThan(256 * 1024);
+    expect(body).toContain(`principal: ${observation.signal.evidence.principal}`);
+    expect(body).toContain('and 840 more');
+    expect(body).not.toContain('This page was shortened');
   });
 
   it('reads a Date expiration and several rules, and shows a crafted rule id as unreadable', () => {

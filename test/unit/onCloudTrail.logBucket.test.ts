@@ -4,8 +4,9 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { trailLogBucketCache } from '#functions/onCloudTrail/trailLogBuckets.ts';
+import type { PageIntent } from '#shared/domain/intent.ts';
+import { renderPage } from '#shared/domain/page.ts';
 import { loadFixture } from '../../tools/local/events.ts';
-import { type PageIntent, renderPage } from '#shared/domain/page.ts';
 import { makeConfig } from '../support/config.ts';
 
 /**

@@ -99,7 +99,8 @@ function trailLogBucketCheck(
       why: `could not read the trails to tell whether ${bucket} is a log bucket (${read?.unreadable ?? 'not read'}): paged in case it is`,
     };
   }
-  const trails = read.buckets[bucket];
+  // Own properties only: a bucket named `constructor` would otherwise find Object's.
+  const trails = Object.hasOwn(read.buckets, bucket) ? read.buckets[bucket] : undefined;
   return trails
     ? { pages: true, why: `${bucket} is the log bucket of trail ${trails.join(', ')}` }
     : { pages: false, why: `${bucket} is the log bucket of no trail of this account (DescribeTrails)` };

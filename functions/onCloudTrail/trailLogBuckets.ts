@@ -49,8 +49,9 @@ export function trailLogBucketCache(options: {
       if (cached && now() - cached.at < options.ttlMs) return cached.value;
       try {
         const buckets: Record<string, string[]> = {};
+        // Own properties only: `constructor` is a valid bucket name and a plain object's inherited key.
         for (const { name, bucket } of await options.read())
-          buckets[bucket] = [...(buckets[bucket] ?? []), name];
+          buckets[bucket] = [...(Object.hasOwn(buckets, bucket) ? (buckets[bucket] ?? []) : []), name];
         cached = { at: now(), value: { buckets } };
         return cached.value;
       } catch (error) {

@@ -115,6 +115,19 @@ describe('data shared out or made public (issue 18, exposure)', () => {
     });
   });
 
+  it('names and removes an account a call lists twice once', () => {
+    // Arrange
+    const record = raw('rds-snapshot-shared-to-account');
+    record.detail.requestParameters.valuesToAdd = ['193672423079', '193672423079'];
+    // Act
+    const found = deciding(record);
+    // Assert
+    expect(found?.what).toBe(
+      'rds snapshot my-db-snapshot shared with an account outside this account and organization: 193672423079',
+    );
+    expect(found?.remediation).toMatchObject({ everyone: false, accounts: ['193672423079'] });
+  });
+
   it('offers the cluster snapshot remediation for a cluster snapshot, and none for an ARN of the other kind', () => {
     // Arrange
     const cluster = raw('rds-cluster-snapshot-public');

@@ -4,6 +4,8 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { trailLogBucketCache } from '#functions/onCloudTrail/trailLogBuckets.ts';
+import type { PageIntent } from '#shared/domain/intent.ts';
+import { renderPage } from '#shared/domain/page.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
 
@@ -76,6 +78,50 @@ describe('cloudtrail-log-expiry', () => {
     expect(decision).toEqual(['s3-bucket-policy-change', 'record']);
   });
 
+  it("records a rule on a bucket named like an object's own property (constructor) that no trail logs to", () => {
+    // Arrange: `constructor` is a valid bucket name, and a plain object's inherited property.
+    const raw = fixture('lifecycle-expiry-unrelated-bucket') as {
+      detail: { requestParameters: { bucketName: string } };
+    };
+    raw.detail.requestParameters.bucketName = 'constructor';
+    const config = makeConfig();
+    const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
+    // Act
+    const plan = planCloudTrail({ ...observation, gathered: trails, config });
+    // Assert
+    expect(plan.findings).toEqual({ detection: 'cloudtrail-log-expiry', action: 'record' });
+    expect(plan.notes).toEqual([
+      expect.objectContaining({
+        detail: expect.stringContaining('constructor is the log bucket of no trail of this account'),
+      }),
+    ]);
+  });
+
+  it('keeps who made the call in the page when the lifecycle has 850 expiring rules with long ids', () => {
+    // Arrange: rule ids of 250 characters, as many as fit in one EventBridge event (256 KB).
+    const raw = fixture('cloudtrail-log-bucket-expiry') as {
+      detail: { requestParameters: { LifecycleConfiguration: Record<string, unknown> } };
+    };
+    raw.detail.requestParameters.LifecycleConfiguration.Rule = Array.from({ length: 850 }, (_, i) => ({
+      ID: `${String(i).padStart(3, '0')}-${'x'.repeat(246)}`,
+      Status: 'Enabled',
+      Expiration: { Days: 1 },
+    }));
+    const config = makeConfig();
+    const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
+    const plan = planCloudTrail({ ...observation, gathered: trails, config });
+    const page = plan.intents.find((i): i is PageIntent => i.kind === 'sns.page');
+    // Act
+    const body = page
+      ? renderPage(page, { outcomes: [], repeats: 0, stage: 'dev', dryRun: true, pageId: 'p-1' }).body
+      : '';
+    // Assert
+    expect(Buffer.byteLength(JSON.stringify(raw))).toBeLessThan(256 * 1024);
+    expect(body).toContain(`principal: ${observation.signal.evidence.principal}`);
+    expect(body).toContain('and 840 more');
+    expect(body).not.toContain('This page was shortened');
+  });
+
   it('reads a Date expiration and several rules, and shows a crafted rule id as unreadable', () => {
     // Arrange
     const raw = fixture('cloudtrail-log-bucket-expiry') as {
@@ -96,6 +142,18 @@ describe('cloudtrail-log-expiry', () => {
 });
 
 describe("the trails' log buckets, cached per container", () => {
+  it('keeps a trail whose log bucket is named like an inherited property (constructor)', async () => {
+    // Arrange
+    const cache = trailLogBucketCache({
+      ttlMs: 300_000,
+      read: async () => [{ name: 'management-events', bucket: 'constructor' }],
+    });
+    // Act
+    const read = await cache.get();
+    // Assert
+    expect(read).toEqual({ buckets: { constructor: ['management-events'] } });
+  });
+
   it('reads DescribeTrails once within the TTL, again after it, and never caches a failure', async () => {
     // Arrange
     let now = 0;

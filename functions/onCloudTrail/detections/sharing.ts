@@ -126,8 +126,14 @@ export function sharedBy(
   const call = SHARE_CALLS[e.detail.eventName];
   if (!call || !from(call.source, e)) return undefined;
   const req = e.detail.requestParameters;
-  const grants = call.added(req, e, context);
-  if (!grants) return undefined;
+  const added = call.added(req, e, context);
+  if (!added) return undefined;
+  // A grantee a call lists twice is one grantee: named once in the page, removed once.
+  const grants = {
+    ...added,
+    foreignAccounts: [...new Set(added.foreignAccounts)],
+    foreignOrganizations: [...new Set(added.foreignOrganizations)],
+  };
   return { call, id: valid(call.idFormat, field(req, call.idField)), grants };
 }
 

@@ -1,31 +1,23 @@
 // npm run decisions -- [--incident KEY] [--since 1h] [--limit 20] [--stage prod | --table NAME]
 // The last decisions from the action log as a table, newest first, read from its indexes (no scan).
 // The first line names the table and region read: --table, else --stage, else STATE_TABLE_NAME.
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseSince, queryDecisions } from '#shared/state/actionLogQuery.ts';
+import { queryDecisions } from '#shared/state/actionLogQuery.ts';
+import { decisionsArguments } from './decisions/arguments.ts';
 import { DecisionsUsageError, readingLine, stateTableToRead } from './decisions/stateTable.ts';
 import { decisionsTable } from './decisions/table.ts';
 
-const { values } = parseArgs({
-  options: {
-    incident: { type: 'string' },
-    since: { type: 'string', default: '24h' },
-    limit: { type: 'string', default: '20' },
-    stage: { type: 'string' },
-    table: { type: 'string' },
-  },
-});
-
-const sinceMs = parseSince(values.since);
-const limit = Number(values.limit);
-if (sinceMs === undefined || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
-  console.error(
-    'usage: npm run decisions -- [--incident KEY] [--since 30m|1h|7d] [--limit 1..1000] [--stage NAME | --table NAME]',
-  );
+const parsed = decisionsArguments(process.argv.slice(2));
+if (parsed.kind === 'help') {
+  console.log(parsed.usage);
+  process.exit(0);
+}
+if (parsed.kind === 'usage-error') {
+  console.error(`decisions: ${parsed.message}\n${parsed.usage}`);
   process.exit(2);
 }
+const { sinceMs, limit, options: values } = parsed;
 let choice: ReturnType<typeof stateTableToRead>;
 try {
   choice = stateTableToRead(values, process.env);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decisionsArguments } from '../../scripts/decisions/arguments.ts';
 import { readingLine, stateTableToRead } from '../../scripts/decisions/stateTable.ts';
 
 // npm run decisions: which state table it reads, when the shell still holds another stage's table.
@@ -38,5 +39,38 @@ describe('the state table npm run decisions reads', () => {
     expect(() => stateTableToRead({ table: 'a/b' }, {})).toThrow(/^--table: must be a DynamoDB table name/);
     expect(() => stateTableToRead({ table: 'ab' }, {})).toThrow(/^--table: /);
     expect(() => stateTableToRead({}, { STATE_TABLE_NAME: 't'.repeat(256) })).toThrow(/^STATE_TABLE_NAME: /);
+  });
+});
+
+// npm run decisions -- --help, or a mistyped flag: the usage line, never a Node stack trace.
+describe('the arguments npm run decisions accepts', () => {
+  it('answers --help with the usage line and no error', () => {
+    // Act
+    const parsed = decisionsArguments(['--help']);
+    // Assert
+    expect(parsed).toEqual({ kind: 'help', usage: expect.stringMatching(/^usage: npm run decisions -- /) });
+  });
+
+  it('refuses an unknown or malformed flag with a message naming it and the usage line', () => {
+    // Act
+    const unknown = decisionsArguments(['--stag', 'prod']);
+    const badLimit = decisionsArguments(['--limit', '0']);
+    const badSince = decisionsArguments(['--since', 'yesterday']);
+    // Assert
+    expect(unknown).toMatchObject({ kind: 'usage-error', message: expect.stringContaining("'--stag'") });
+    expect(badLimit).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/^--limit: /) });
+    expect(badSince).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/^--since: /) });
+  });
+
+  it('reads the flags it knows, with the documented defaults', () => {
+    // Act
+    const parsed = decisionsArguments(['--stage', 'prod', '--incident', 'web-cpu-high']);
+    // Assert
+    expect(parsed).toMatchObject({
+      kind: 'query',
+      sinceMs: 24 * 60 * 60 * 1000,
+      limit: 20,
+      options: { stage: 'prod', incident: 'web-cpu-high' },
+    });
   });
 });

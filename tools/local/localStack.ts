@@ -25,7 +25,8 @@ export interface LocalStack {
   tableName: string;
   topicArn: string;
   pageQueueUrl: string;
-  readPages(): Promise<DeliveredPage[]>;
+  /** The pages waiting; `remove` deletes them once read (see `receivePages`). */
+  readPages(remove?: boolean): Promise<DeliveredPage[]>;
   scanTable(): Promise<Record<string, unknown>[]>;
 }
 
@@ -70,7 +71,7 @@ export async function createLocalStack(name = 'ops-autopilot-local'): Promise<Lo
     tableName,
     topicArn,
     pageQueueUrl,
-    readPages: () => receivePages(sqs, pageQueueUrl),
+    readPages: (remove = false) => receivePages(sqs, pageQueueUrl, remove),
     async scanTable() {
       const res = await dynamodb.send(new ScanCommand({ TableName: tableName }));
       return (res.Items ?? []).map((i) => unmarshall(i));

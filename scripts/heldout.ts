@@ -1,5 +1,5 @@
 /**
- * npm run heldout: issue 18's held-out evaluation of onCloudTrail. Packages the stack (dev stage),
+ * npm run heldout: the held-out evaluation of onCloudTrail (docs/heldout.md). Packages the stack (dev stage),
  * replays every record of events/heldout/cloudtrail/ as EventBridge delivers it through the packaged
  * onCloudTrail rules (in moto) and the handler (dry-run, AWS mocked), and prints the four figures with
  * every record that counts against one. The labels were written before the first replay; nothing here

@@ -1,7 +1,7 @@
 /**
  * Calls per typical event: each function's typical delivery, live, against moto through a counting
- * proxy (tools/local/faultProxy.ts with no faults), printed per function beside the floor issue 21
- * gives for it: the calls the work needs. Every AWS call a delivery makes is counted, by service and
+ * proxy (tools/local/faultProxy.ts with no faults), printed per function beside its floor, the fewest
+ * calls the work needs. Every AWS call a delivery makes is counted, by service and
  * operation, as the proxy received it; the calls moto cannot answer (SSM Automation, AWS Backup) are
  * answered in process and counted the same way.
  *
@@ -31,7 +31,7 @@ type Handler = (event: unknown, context: ReturnType<typeof makeContext>) => Prom
 export interface CallsRow {
   fn: string;
   event: string;
-  /** The floor issue 21 gives: the calls the work needs. */
+  /** The floor: the fewest calls the work needs (no read a conditional write re-checks). */
   floor: number;
   calls: number;
   /** `dynamodb PutItem: 1`, ... */
@@ -206,7 +206,7 @@ export function printCallsTable(rows: CallsRow[]): void {
   ];
   const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
   for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
-  console.log('\nfloor: issue 21 (the calls the work needs); calls: as the counting proxy received them.');
+  console.log('\nfloor: the fewest calls the work needs; calls: as the counting proxy received them.');
   for (const r of rows) {
     const ops = Object.entries(r.byOperation)
       .map(([op, n]) => `${op} ${n}`)

@@ -262,7 +262,7 @@ export function printIdleScanTable(rows: Row[]): void {
   for (const row of cells) console.log(line(row));
   console.log(
     "API calls are the scan's reads; a live run adds 1 StopInstances per 50 stops (+1 per stop-protected " +
-      'refuser) and 1 CreateTags. For comparison, Cloud Custodian made 1,103 calls at N = 1,000 (issue 21).',
+      'refuser) and 1 CreateTags. For comparison, Cloud Custodian made 1,103 calls at N = 1,000 (as measured for the performance work; docs/performance.md).',
   );
   if (rows.some((r) => !r.agrees))
     console.log('WARNING: the two approaches disagree on the CPU-idle instances');

@@ -2,7 +2,7 @@
  * The held-out CloudTrail corpus (events/heldout/cloudtrail/): records the onCloudTrail detections were
  * not built from, each with the label an on-call engineer gave it before any replay. `npm run heldout`
  * and test/package/heldout.package.test.ts read it from here: the records as EventBridge delivers them,
- * and the four figures of issue 18's done-when.
+ * and the four figures docs/heldout.md sets as the bar.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -153,7 +153,7 @@ export interface Figure {
   misses: string[];
 }
 
-/** Issue 18's four figures over the deliverable records. */
+/** The four figures of docs/heldout.md over the deliverable records. */
 export function heldoutFigures(records: HeldoutRecord[], outcomes: Map<string, ReplayOutcome>): Figure[] {
   const deliverable = records.filter((r) => r.deliverable);
   const actionOf = (r: HeldoutRecord) => {

@@ -18,6 +18,7 @@ import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detectio
 import {
   dataCopiedOut,
   domainTransferredOut,
+  ssmDocumentSharedOut,
   trafficMirrorSessionStarted,
 } from './detections/exfiltration.ts';
 import {
@@ -94,6 +95,7 @@ export const DETECTIONS = [
   // acting now; paged, so before every record (traffic-mirroring-change records a mirror's target).
   trafficMirrorSessionStarted,
   domainTransferredOut,
+  ssmDocumentSharedOut,
   identityCenterSourceChanged,
   eksClusterAdminGranted,
   // Read-only calls (issue 18): delivered only by the read-only rule a stage may turn on.

@@ -96,6 +96,11 @@ describe('onCloudTrail pages the breadth detections with who, what and where', (
       'eks-cluster-admin-granted',
       'AmazonEKSClusterAdminPolicy granted',
     ],
+    [
+      'ssm-document-shared-publicly',
+      'ssm-document-shared-out',
+      'SSM document patch-and-reboot shared with all AWS accounts',
+    ],
   ])('pages %s once as %s', async (name, detection, what) => {
     // Act
     const { event, result, pages } = await run(name);

@@ -103,6 +103,11 @@ describe('an attacker acting now: access, traffic and domains taken, paged', () 
       'domain-transferred-out',
       'domain example.com transferred to account 444455556666',
     ],
+    [
+      'ssm-document-shared-publicly',
+      'ssm-document-shared-out',
+      'SSM document patch-and-reboot shared with all AWS accounts',
+    ],
   ])('pages %s as %s: "%s"', (name, detection, what) => {
     // Act
     const { decision, signal, pages } = decide(fixture(name));
@@ -120,6 +125,24 @@ describe('an attacker acting now: access, traffic and domains taken, paged', () 
     expect(decision).toEqual(['access-path-opened', 'record']);
   });
 
+  it('pages an SSM document shared with an outside account, and not one shared with this account', () => {
+    // Arrange
+    const outside = fixture('ssm-document-shared-to-own-account');
+    (outside.detail.requestParameters as Record<string, unknown>).accountIdsToAdd = [
+      '444455556666',
+      'not-an-account',
+    ];
+    // Act
+    const foreign = decide(outside);
+    const own = decide(fixture('ssm-document-shared-to-own-account'));
+    // Assert
+    expect(foreign.decision).toEqual(['ssm-document-shared-out', 'page']);
+    expect(foreign.signal.title).toBe('SSM document patch-and-reboot shared with account 444455556666');
+    expect(foreign.signal.evidence.unreadableGrantees).toBe('1');
+    expect(own.pages).toBe(0);
+    expect(own.decision[0]).not.toBe('ssm-document-shared-out');
+  });
+
   it('keeps a traffic mirror target, which copies nothing on its own, recorded', () => {
     // Act
     const { decision, pages } = decide(
@@ -132,6 +155,18 @@ describe('an attacker acting now: access, traffic and domains taken, paged', () 
 });
 
 describe('what an incident review needs: recorded, not paged', () => {
+  it('records an account closed as an organizations change', () => {
+    // Arrange: the organizations record of this folder's near misses, as CloseAccount.
+    const raw = loadFixture<Raw>('onCloudTrail/organizations-leave.json');
+    raw.detail.eventName = 'CloseAccount';
+    raw.detail.requestParameters = { accountId: '444455556666' };
+    // Act
+    const { decision, pages } = decide(raw);
+    // Assert
+    expect(decision).toEqual(['organizations-change', 'record']);
+    expect(pages).toBe(0);
+  });
+
   it.each([
     ['logs-delete-log-group', 'monitoring-deleted', 'CloudWatch Logs log group /aws/lambda/payments deleted'],
     ['events-disable-rule', 'monitoring-deleted', 'EventBridge rule guardduty-findings-to-pager disabled'],

@@ -1,7 +1,7 @@
 import type { CloudTrailEvent } from '../schema.ts';
 import { type DetectionContext, detection, type Found, from, isForeignAccount } from './declaration.ts';
 import { shown, valid } from './formats.ts';
-import { field, type Json, str } from './json.ts';
+import { field, type Json, list, str } from './json.ts';
 
 /**
  * Data and names leaving the account (docs/detection-coverage.md): network traffic copied, a domain
@@ -72,6 +72,49 @@ export const domainTransferredOut = detection({
       what: `domain ${domain} transferred to account ${account}`,
       resource,
       evidence: { toAccount: account },
+    };
+  },
+});
+
+/** An SSM document's name: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ModifyDocumentPermission.html */
+const SSM_DOCUMENT = /^[A-Za-z0-9_.-]{3,128}$/;
+
+/**
+ * An SSM document shared with all AWS accounts (`All`) or an account outside this one and the stage's
+ * trusted ones: its commands, and any secret written into them, are readable there. Sharing with a
+ * trusted account is the usual way to reuse a runbook, and is not this finding.
+ */
+export const ssmDocumentSharedOut = detection({
+  name: 'ssm-document-shared-out',
+  severity: 'high',
+  action: 'page',
+  describes:
+    'an SSM document shared with all AWS accounts or with an account outside this account and `cloudTrail.trustedAccounts`',
+  watches: { calls: ['ModifyDocumentPermission'] },
+  match: (e, context): Found | undefined => {
+    if (!from('ssm', e) || e.detail.eventName !== 'ModifyDocumentPermission') return undefined;
+    const req = e.detail.requestParameters;
+    if (field(req, 'permissionType') !== 'Share') return undefined;
+    const added = list(field(req, 'accountIdsToAdd'));
+    const everyone = added.some((a) => str(a)?.toLowerCase() === 'all');
+    const accounts = added.map((a) => valid('accountId', a)).filter((a): a is string => a !== undefined);
+    const foreign = [...new Set(accounts.filter((a) => isForeignAccount(a, e, context)))];
+    const unreadable = added.filter(
+      (a) => str(a)?.toLowerCase() !== 'all' && valid('accountId', a) === undefined,
+    ).length;
+    if (!everyone && foreign.length === 0) return undefined;
+    const raw = str(field(req, 'name'));
+    const document = raw !== undefined && SSM_DOCUMENT.test(raw) ? raw : '(unreadable)';
+    return {
+      what: everyone
+        ? `SSM document ${document} shared with all AWS accounts`
+        : `SSM document ${document} shared with ${foreign.length === 1 ? 'account' : 'accounts'} ${foreign.join(', ')}`,
+      resource: { type: 'ssm document', id: document },
+      evidence: {
+        ...(everyone ? { addedFor: 'All' } : {}),
+        ...(foreign.length > 0 ? { foreignAccounts: foreign.join(', ') } : {}),
+        ...(unreadable > 0 ? { unreadableGrantees: String(unreadable) } : {}),
+      },
     };
   },
 });

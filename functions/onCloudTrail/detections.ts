@@ -1,10 +1,5 @@
 import type { ResourceRef } from '#shared/domain/signal.ts';
-import {
-  accessPathOpened,
-  accountGuardrailWeakened,
-  eksClusterAdminGranted,
-  identityCenterSourceChanged,
-} from './detections/access.ts';
+import { accessPaged, accessRecorded } from './detections/access.ts';
 import { changes } from './detections/changes.ts';
 import { databasePublic, dbSecurityGroupOpenToWorld } from './detections/databases.ts';
 import {
@@ -15,12 +10,7 @@ import {
 } from './detections/declaration.ts';
 import { deletions } from './detections/deletions.ts';
 import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detections/evidence.ts';
-import {
-  dataCopiedOut,
-  domainTransferredOut,
-  ssmDocumentSharedOut,
-  trafficMirrorSessionStarted,
-} from './detections/exfiltration.ts';
+import { exfiltrationPaged, exfiltrationRecorded } from './detections/exfiltration.ts';
 import {
   adminPolicyAttached,
   rootAccessKeyCreated,
@@ -93,11 +83,8 @@ export const DETECTIONS = [
   guardDutyFindingsSuppressed,
   // Breadth (docs/detection-coverage.md): the rule sets' high-rated categories that mean an attacker
   // acting now; paged, so before every record (traffic-mirroring-change records a mirror's target).
-  trafficMirrorSessionStarted,
-  domainTransferredOut,
-  ssmDocumentSharedOut,
-  identityCenterSourceChanged,
-  eksClusterAdminGranted,
+  ...exfiltrationPaged,
+  ...accessPaged,
   // Read-only calls (issue 18): delivered only by the read-only rule a stage may turn on.
   ...readOnlyDetections,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
@@ -113,9 +100,8 @@ export const DETECTIONS = [
   ...reviewRecords,
   // Breadth (docs/detection-coverage.md): recorded, not paged; after every paging block.
   ...deletions,
-  dataCopiedOut,
-  accessPathOpened,
-  accountGuardrailWeakened,
+  ...exfiltrationRecorded,
+  ...accessRecorded,
 ] as const;
 
 export type DetectionName = (typeof DETECTIONS)[number]['name'];

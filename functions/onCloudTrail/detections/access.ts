@@ -209,3 +209,10 @@ export const accountGuardrailWeakened = detection({
     }
   },
 });
+
+/**
+ * In the order detections.ts tries them: the paged ones among the other pages, the records after every
+ * page. A new detection of this file joins one of these lists, and nothing else needs an edit.
+ */
+export const accessPaged = [identityCenterSourceChanged, eksClusterAdminGranted] as const;
+export const accessRecorded = [accessPathOpened, accountGuardrailWeakened] as const;

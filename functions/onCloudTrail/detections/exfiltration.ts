@@ -230,3 +230,14 @@ export const dataCopiedOut = detection({
     return exported && from(exported[0], e) ? exported[1](e.detail.requestParameters) : undefined;
   },
 });
+
+/**
+ * In the order detections.ts tries them: the paged ones among the other pages, the record after every
+ * page. A new detection of this file joins one of these lists, and nothing else needs an edit.
+ */
+export const exfiltrationPaged = [
+  trafficMirrorSessionStarted,
+  domainTransferredOut,
+  ssmDocumentSharedOut,
+] as const;
+export const exfiltrationRecorded = [dataCopiedOut] as const;

@@ -74,11 +74,28 @@ describe.each(corpora.map((c) => c.name))(
       expect([...outcomes.values()].filter((o) => o.routed).length).toBeGreaterThan(0);
     });
 
-    it('fails on no routed record: each is paged, recorded or ignored', () => {
+    it('fails on no routed deliverable record: each is paged, recorded or ignored', () => {
+      // Arrange
+      const { records, outcomes } = runOf(name);
+      const deliverable = new Set(records.filter((r) => r.deliverable).map((r) => r.id));
       // Act
-      const failed = [...runOf(name).outcomes].filter(([, o]) => o.routed && o.action === 'failed');
+      const failed = [...outcomes].filter(
+        ([id, o]) => deliverable.has(id) && o.routed && o.action === 'failed',
+      );
       // Assert
       expect(failed).toEqual([]);
+    });
+
+    it('refuses a routed record EventBridge could never deliver only with an error naming its field', () => {
+      // Arrange
+      const { records, outcomes } = runOf(name);
+      const undeliverable = new Set(records.filter((r) => !r.deliverable).map((r) => r.id));
+      // Act
+      const refusals = [...outcomes].flatMap(([id, o]) =>
+        undeliverable.has(id) && o.routed && o.action === 'failed' ? [o.error] : [],
+      );
+      // Assert
+      expect(refusals.filter((error) => !/invalid event: detail\.\w+/.test(error))).toEqual([]);
     });
 
     it('pages at most 1 % of the deliverable records an on-call engineer wants neither paged nor recorded', () => {

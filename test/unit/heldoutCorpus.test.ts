@@ -8,6 +8,7 @@ import {
   corpusDirFrom,
   HELDOUT_DIR,
   heldoutCorpora,
+  heldoutFigures,
   loadHeldoutCorpus,
   PLACEHOLDER_ACCOUNT,
 } from '../../tools/local/heldout.ts';
@@ -139,5 +140,36 @@ describe('the held-out corpora stay unseen', () => {
     expect(fixtureIds.size).toBeGreaterThan(0);
     expect(seen.size).toBeGreaterThan(200);
     expect(clashes).toEqual([]);
+  });
+});
+
+describe('the held-out figures', () => {
+  const record = (id: string, deliverable: boolean): Parameters<typeof heldoutFigures>[0][number] => ({
+    id,
+    label: 'neither',
+    deliverable,
+    origin: 'lab',
+    reason: 'test',
+    record: {},
+  });
+  const failedFigure = (deliverable: boolean) =>
+    heldoutFigures(
+      [record('a#1', deliverable), record('b#1', true)],
+      new Map([
+        [
+          'a#1',
+          { routed: true, action: 'failed', error: 'onCloudTrail: invalid event: detail.eventID: Required' },
+        ],
+        ['b#1', { routed: true, action: 'record' }],
+      ]),
+    ).find((f) => f.name === 'routed records that failed');
+
+  it('counts a routed deliverable record that fails as a failure', () => {
+    expect(failedFigure(true)).toMatchObject({ hits: 1, of: 2, misses: ['a#1'] });
+  });
+
+  it('leaves out of the failures a record EventBridge could never deliver, which the schema refuses', () => {
+    // A 2014 record without an eventID cannot reach a rule; refusing it, naming the field, is the contract.
+    expect(failedFigure(false)).toMatchObject({ hits: 0, of: 1, misses: [] });
   });
 });

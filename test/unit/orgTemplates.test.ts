@@ -80,7 +80,9 @@ describe('the member templates of an organization stage', () => {
     ]);
     expect(types.filter((t) => /^AWS::(Lambda|S3|Serverless)::/.test(t))).toEqual([]);
     expect(Object.values(template.Resources).filter((r) => 'Metadata' in r)).toEqual([]);
-    expect(JSON.stringify(template)).not.toMatch(/AWS::Serverless|ServerlessDeploymentBucket|"Transform"|"Metadata"/);
+    expect(JSON.stringify(template)).not.toMatch(
+      /AWS::Serverless|ServerlessDeploymentBucket|"Transform"|"Metadata"/,
+    );
   });
 
   it.each([

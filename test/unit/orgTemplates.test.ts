@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stageConfigOf } from '#config/stageConfig.ts';
 import { generatedMemberTemplates, memberTemplatePath } from '#deploy/org/files.ts';
-import { actingStatements, type MemberTemplate, type OrganizationStageConfig } from '#deploy/org/member.ts';
+import {
+  actingStatements,
+  inRegions,
+  type MemberTemplate,
+  type OrganizationStageConfig,
+} from '#deploy/org/member.ts';
 import { TEMPLATE_BODY_LIMIT } from '#deploy/org/names.ts';
 import { stackTarget } from '#deploy/stack/index.ts';
 import { pascal } from '#deploy/stack/names.ts';
@@ -124,6 +129,30 @@ describe('the member templates of an organization stage', () => {
       config.organization.regions.map((region) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:cloudwatch:${region}:\${AWS::AccountId}:alarm:*`,
       })),
+    );
+  });
+
+  it('refuses a statement that names the region where it cannot be repeated per region, naming it', () => {
+    // Arrange
+    const inCondition = {
+      Sid: 'RegionInCondition',
+      Effect: 'Allow' as const,
+      Action: 'ec2:StopInstances',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
+    };
+    const inJoin = {
+      Sid: 'RegionInJoin',
+      Effect: 'Allow' as const,
+      Action: 'ec2:StopInstances',
+      Resource: { 'Fn::Join': [':', ['arn:aws:ec2', { Ref: 'AWS::Region' }, 'instance/*']] },
+    };
+    // Act and Assert
+    expect(() => inRegions(inCondition, ['eu-west-1'])).toThrow(
+      /RegionInCondition names the region outside its resources/,
+    );
+    expect(() => inRegions(inJoin, ['eu-west-1'])).toThrow(
+      /RegionInJoin names the region in a resource other than an Fn::Sub/,
     );
   });
 

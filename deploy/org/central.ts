@@ -20,11 +20,13 @@ export const ORG_BUS_ID = 'OrgEventBus';
 
 /**
  * StackSets operation preferences for many accounts: regions in parallel, a quarter of the accounts at
- * a time, and an operation stops once a tenth fail. AutoDeployment runs (an account joining an OU)
- * ignore the failure tolerance (docs/ORGANIZATION.md).
+ * a time (SOFT_FAILURE_TOLERANCE: the default, strict mode would cap the concurrency at the tolerance
+ * plus one), and an operation stops once a tenth fail. AutoDeployment runs (an account joining an OU)
+ * ignore them (docs/ORGANIZATION.md).
  */
 export const OPERATION_PREFERENCES = {
   RegionConcurrencyType: 'PARALLEL',
+  ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
   MaxConcurrentPercentage: 25,
   FailureTolerancePercentage: 10,
 };

@@ -133,6 +133,7 @@ describe('the central stack of an organization, packaged (stage org)', () => {
       expect(properties.CallAs).toBe('DELEGATED_ADMIN');
       expect(properties.OperationPreferences).toEqual({
         RegionConcurrencyType: 'PARALLEL',
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
         MaxConcurrentPercentage: 25,
         FailureTolerancePercentage: 10,
       });

@@ -3,7 +3,8 @@
  * of org per run (packagedOnce, shared with the every-stage role test); dev's is the cached one.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { stageConfigOf } from '#config/stageConfig.ts';
 import { memberTemplatePath } from '#deploy/org/files.ts';
 import { TEMPLATE_BODY_LIMIT } from '#deploy/org/names.ts';
 import { registry } from '#functions/index.ts';
-import { eventRules, ROOT, type Template } from '../../tools/local/packaged.ts';
+import { eventRules, ROOT, runSls, type Template } from '../../tools/local/packaged.ts';
 import { type ScopedStatement, unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
 import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
@@ -196,6 +197,26 @@ describe('the central stack of an organization, packaged (stage org)', () => {
     expect(wildcardFindings(roles)).toEqual([]);
     expect(unscopedFindings(roles)).toEqual([]);
   });
+
+  it('refuses to package stage org in a region other than its home region, naming organization.homeRegion', async () => {
+    // Arrange
+    const out = mkdtempSync(join(tmpdir(), 'ops-autopilot-org-region-'));
+    try {
+      // Act
+      const run = await runSls(
+        ['package', '--stage', 'org', '--region', 'eu-west-1', '--package', out],
+        { ...process.env, AWS_ENDPOINT_URL: '' },
+        120_000,
+      );
+      // Assert
+      expect(run.code).not.toBe(0);
+      expect(run.out).toContain(
+        'stage "org" is an organization\'s central stack in organization.homeRegion us-east-1; it cannot go to eu-west-1',
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 150_000);
 
   it('leaves a single-account stage (dev) without a bus, a bus policy or a StackSet of the organization', async () => {
     // Act

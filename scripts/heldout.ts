@@ -1,14 +1,17 @@
 /**
  * npm run heldout: the held-out evaluation of onCloudTrail (docs/heldout.md). Packages the stack (dev stage),
- * replays every record of events/heldout/cloudtrail/ as EventBridge delivers it through the packaged
- * onCloudTrail rules (in moto) and the handler (dry-run, AWS mocked), and prints the four figures with
- * every record that counts against one. The labels were written before the first replay; nothing here
- * reads them to decide anything, only to score.
+ * replays every record of a held-out corpus as EventBridge delivers it through the packaged onCloudTrail
+ * rules (in moto) and the handler (dry-run, AWS mocked), and prints the four figures with every record
+ * that counts against one. The labels were written before the first replay; nothing here reads them to
+ * decide anything, only to score.
  *
+ * `--corpus <dir>` replays that corpus (e.g. events/heldout/invictus); without it, events/heldout/cloudtrail/.
  * `--json` prints the outcomes as JSON instead (one object per record).
  */
+import { relative } from 'node:path';
 import {
   asDeliveredEvent,
+  corpusDirFrom,
   heldoutFigures,
   holds,
   loadHeldoutCorpus,
@@ -22,8 +25,18 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { startHeldoutReplay } = await import('../tools/local/heldoutReplay.ts');
 
-const records = loadHeldoutCorpus();
-console.error(`Packaging the dev stage and replaying ${records.length} held-out records...`);
+const args = process.argv.slice(2);
+let corpus: string;
+try {
+  corpus = corpusDirFrom(args);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const records = loadHeldoutCorpus(corpus);
+console.error(
+  `Packaging the dev stage and replaying ${records.length} held-out records of ${relative(process.cwd(), corpus) || '.'}...`,
+);
 const { template } = await packageStack('dev');
 const replay = await startHeldoutReplay(template);
 const outcomes = new Map<string, ReplayOutcome>();
@@ -44,7 +57,7 @@ const shown = (o: ReplayOutcome | undefined) =>
         ? `failed: ${o.error}`
         : `${o.action}${o.detection ? ` (${o.detection})` : ''}`;
 
-if (process.argv.includes('--json')) {
+if (args.includes('--json')) {
   console.log(
     JSON.stringify(
       records.map((r) => ({
@@ -73,7 +86,7 @@ if (process.argv.includes('--json')) {
       );
     }
   }
-  // The same figures over each origin: the lab records are real activity, the doc ones written like AWS's examples.
+  // The same figures over each origin (the corpus README says what each is, e.g. recorded or written).
   for (const origin of [...new Set(records.map((r) => r.origin))].sort()) {
     const figures = heldoutFigures(
       records.filter((r) => r.origin === origin),

@@ -1,4 +1,5 @@
 import type { ResourceRef } from '#shared/domain/signal.ts';
+import { accessPaged, accessRecorded } from './detections/access.ts';
 import { changes } from './detections/changes.ts';
 import { databasePublic, dbSecurityGroupOpenToWorld } from './detections/databases.ts';
 import {
@@ -7,7 +8,9 @@ import {
   type RemediationTarget,
   TRUSTS_NO_ONE,
 } from './detections/declaration.ts';
+import { deletions } from './detections/deletions.ts';
 import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detections/evidence.ts';
+import { exfiltrationPaged, exfiltrationRecorded } from './detections/exfiltration.ts';
 import {
   adminPolicyAttached,
   rootAccessKeyCreated,
@@ -78,6 +81,10 @@ export const DETECTIONS = [
   recoveryProtectionOff,
   securityToolingDisabled,
   guardDutyFindingsSuppressed,
+  // Breadth (docs/detection-coverage.md): the rule sets' high-rated categories that mean an attacker
+  // acting now; paged, so before every record (traffic-mirroring-change records a mirror's target).
+  ...exfiltrationPaged,
+  ...accessPaged,
   // Read-only calls (issue 18): delivered only by the read-only rule a stage may turn on.
   ...readOnlyDetections,
   // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
@@ -91,6 +98,10 @@ export const DETECTIONS = [
   rdsExportedToS3,
   // records (18d): what an incident review needs, recorded not paged; kept after every paging block
   ...reviewRecords,
+  // Breadth (docs/detection-coverage.md): recorded, not paged; after every paging block.
+  ...deletions,
+  ...exfiltrationRecorded,
+  ...accessRecorded,
 ] as const;
 
 export type DetectionName = (typeof DETECTIONS)[number]['name'];

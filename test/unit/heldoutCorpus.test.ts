@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EVENTS_DIR } from '../../tools/local/events.ts';
 import {
   asDeliveredEvent,
+  corpusDirFrom,
   HELDOUT_DIR,
+  heldoutCorpora,
   loadHeldoutCorpus,
   PLACEHOLDER_ACCOUNT,
 } from '../../tools/local/heldout.ts';
@@ -16,6 +19,12 @@ const recordOf = (id: string) => {
   if (!found) throw new Error(`no held-out record ${id}`);
   return found.record;
 };
+
+/** The text of every file under `dir`, at any depth. */
+const textsUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => readFileSync(join(d.parentPath, d.name), 'utf8'));
 
 const scratch = mkdtempSync(join(tmpdir(), 'heldout-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -67,5 +76,68 @@ describe('held-out records as EventBridge delivers them', () => {
     const load = () => loadHeldoutCorpus(scratch);
     // Assert
     expect(load).toThrow('labels.tsv: no label for one.log#1');
+  });
+});
+
+describe('choosing a held-out corpus to replay (npm run heldout -- --corpus <dir>)', () => {
+  it('replays the first corpus when no --corpus is given, and the named one when it is', () => {
+    // Act
+    const byDefault = corpusDirFrom(['--json']);
+    const named = corpusDirFrom(['--corpus', 'events/heldout/invictus'], join(EVENTS_DIR, '..'));
+    const joined = corpusDirFrom(['--corpus=events/heldout/invictus', '--json'], join(EVENTS_DIR, '..'));
+    // Assert
+    expect(byDefault).toBe(HELDOUT_DIR);
+    expect(named).toBe(join(EVENTS_DIR, 'heldout', 'invictus'));
+    expect(joined).toBe(named);
+  });
+
+  it('refuses a --corpus without a directory, or one without labels, naming --corpus and the path', () => {
+    // Act
+    const bare = () => corpusDirFrom(['--corpus']);
+    const flagAfter = () => corpusDirFrom(['--corpus', '--json']);
+    const empty = join(scratch, 'unlabelled');
+    mkdirSync(empty);
+    const unlabelled = () => corpusDirFrom(['--corpus', empty]);
+    // Assert
+    expect(bare).toThrow('--corpus needs a directory');
+    expect(flagAfter).toThrow('--corpus needs a directory');
+    expect(unlabelled).toThrow(`--corpus ${empty}: no labels.tsv there`);
+  });
+
+  it('finds every corpus under events/heldout/, the first one first', () => {
+    // Act
+    const corpora = heldoutCorpora();
+    // Assert
+    expect(corpora[0]).toBe(HELDOUT_DIR);
+    expect(corpora).toContain(join(EVENTS_DIR, 'heldout', 'invictus'));
+  });
+});
+
+describe('the held-out corpora stay unseen', () => {
+  it('share no eventID with the onCloudTrail fixtures or with another corpus', () => {
+    // Arrange
+    const fixtureIds = new Set(
+      textsUnder(join(EVENTS_DIR, 'onCloudTrail')).flatMap((text) =>
+        [...text.matchAll(/"eventID"\s*:\s*"([^"]+)"/g)].map((m) => m[1]),
+      ),
+    );
+    // Which corpus first holds each eventID (a corpus may hold variants of one record under one id).
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    // Act
+    for (const dir of heldoutCorpora()) {
+      for (const r of loadHeldoutCorpus(dir)) {
+        const id = r.record.eventID;
+        if (typeof id !== 'string') continue;
+        if (fixtureIds.has(id)) clashes.push(`${dir}: ${r.id} is a fixture`);
+        const earlier = seen.get(id);
+        if (earlier !== undefined && earlier !== dir) clashes.push(`${dir}: ${r.id} is also in ${earlier}`);
+        seen.set(id, dir);
+      }
+    }
+    // Assert
+    expect(fixtureIds.size).toBeGreaterThan(0);
+    expect(seen.size).toBeGreaterThan(200);
+    expect(clashes).toEqual([]);
   });
 });

@@ -1,15 +1,45 @@
 /**
- * The held-out CloudTrail corpus (events/heldout/cloudtrail/): records the onCloudTrail detections were
- * not built from, each with the label an on-call engineer gave it before any replay. `npm run heldout`
- * and test/package/heldout.package.test.ts read it from here: the records as EventBridge delivers them,
- * and the four figures docs/heldout.md sets as the bar.
+ * The held-out CloudTrail corpora (events/heldout/<name>/, each with its README): records the onCloudTrail
+ * detections were not built from, each with the label an on-call engineer gave it before any replay.
+ * `npm run heldout` and test/package/heldout.package.test.ts read them from here: the records as
+ * EventBridge delivers them, and the four figures docs/heldout.md sets as the bar.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { EVENTS_DIR } from './events.ts';
 
-export const HELDOUT_DIR = join(EVENTS_DIR, 'heldout', 'cloudtrail');
+const HELDOUT_ROOT = join(EVENTS_DIR, 'heldout');
+
+/** The first corpus, replayed when no other is named. */
+export const HELDOUT_DIR = join(HELDOUT_ROOT, 'cloudtrail');
+
+/** Every corpus under events/heldout/ (a directory with a labels.tsv), the first one first. */
+export function heldoutCorpora(): string[] {
+  const others = readdirSync(HELDOUT_ROOT, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(HELDOUT_ROOT, d.name, 'labels.tsv')))
+    .map((d) => join(HELDOUT_ROOT, d.name))
+    .filter((dir) => dir !== HELDOUT_DIR)
+    .sort();
+  return [HELDOUT_DIR, ...others];
+}
+
+/**
+ * The corpus `--corpus <dir>` (or `--corpus=<dir>`) names in `args`, resolved against `cwd`; the first
+ * corpus when none is named. Throws naming `--corpus` when the directory is missing or has no labels.
+ */
+export function corpusDirFrom(args: readonly string[], cwd = process.cwd()): string {
+  const at = args.findIndex((a) => a === '--corpus' || a.startsWith('--corpus='));
+  if (at < 0) return HELDOUT_DIR;
+  const arg = args[at] ?? '';
+  const given = arg.startsWith('--corpus=') ? arg.slice('--corpus='.length) : args[at + 1];
+  if (!given || given.startsWith('--')) {
+    throw new Error('--corpus needs a directory, e.g. --corpus events/heldout/invictus');
+  }
+  const dir = resolve(cwd, given);
+  if (!existsSync(join(dir, 'labels.tsv'))) throw new Error(`--corpus ${given}: no labels.tsv there`);
+  return dir;
+}
 
 export type OnCallLabel = 'page' | 'review' | 'neither';
 
@@ -19,7 +49,7 @@ export interface HeldoutRecord {
   label: OnCallLabel;
   /** Whether EventBridge could deliver it to a rule on the default bus at all (labels.tsv says why not). */
   deliverable: boolean;
-  /** `lab`: recorded in Elastic's test accounts; `doc`: written like an AWS documentation example. */
+  /** Where the record comes from, as the corpus README defines it (the first: `lab` or `doc`). */
   origin: string;
   reason: string;
   record: Record<string, unknown>;

@@ -198,10 +198,11 @@ export const organizationsChange = callsIn('organizations', {
   cis: '4.15',
   severity: 'info',
   action: 'record',
-  describes: 'AWS Organizations changed',
+  describes: 'AWS Organizations changed (an account closed included)',
   calls: [
     'AcceptHandshake',
     'AttachPolicy',
+    'CloseAccount',
     'CreateAccount',
     'CreateOrganizationalUnit',
     'CreatePolicy',

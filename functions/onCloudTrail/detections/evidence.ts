@@ -2,7 +2,7 @@ import { partitionOf } from '#shared/domain/partition.ts';
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import { detection, type Found, from } from './declaration.ts';
 import { shown, valid } from './formats.ts';
-import { field, isObj, type Json } from './json.ts';
+import { field, isObj, type Json, list, str } from './json.ts';
 
 /** Evidence and recovery destroyed: logs turned off, backups and their protections removed. */
 
@@ -18,7 +18,7 @@ export const logsDeleted = detection({
   severity: 'high',
   action: 'page',
   describes:
-    'Route 53 resolver query logging deleted or disassociated, S3 server access logging turned off, an RDS database activity stream stopped, Bedrock model-invocation logging deleted',
+    'Route 53 resolver query logging deleted or disassociated, S3 server access logging turned off, an RDS database activity stream stopped, Bedrock model-invocation logging deleted, EKS control-plane logging turned off',
   watches: {
     calls: [
       'DeleteResolverQueryLogConfig',
@@ -26,6 +26,7 @@ export const logsDeleted = detection({
       'PutBucketLogging',
       'StopActivityStream',
       'DeleteModelInvocationLoggingConfiguration',
+      'UpdateClusterConfig',
     ],
   },
   match: (e): Found | undefined => {
@@ -63,9 +64,35 @@ export const logsDeleted = detection({
     if (from('bedrock', e) && n === 'DeleteModelInvocationLoggingConfiguration') {
       return { what: `Bedrock model-invocation logging deleted in ${e.detail.awsRegion}`, evidence: {} };
     }
+    if (from('eks', e) && n === 'UpdateClusterConfig') return eksLoggingOff(req);
     return undefined;
   },
 });
+
+/** EKS control-plane log types: https://docs.aws.amazon.com/eks/latest/APIReference/API_LogSetup.html */
+const EKS_LOG_TYPE = /^(api|audit|authenticator|controllerManager|scheduler)$/;
+const EKS_CLUSTER = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
+/**
+ * UpdateClusterConfig that turns control-plane log types off (Elastic's "AWS EKS Control Plane Logging
+ * Disabled"): the audit log is the only record of who did what inside the cluster. Only a log setup
+ * whose `enabled` is false counts; other settings (endpoint access, upgrades) are not this finding.
+ */
+function eksLoggingOff(req: Json): Found | undefined {
+  const setups = list(field(field(req, 'logging'), 'clusterLogging'));
+  const off = setups
+    .filter((s) => field(s, 'enabled') === false)
+    .flatMap((s) => list(field(s, 'types')).map((t) => str(t)))
+    .filter((t): t is string => t !== undefined && EKS_LOG_TYPE.test(t));
+  if (off.length === 0) return undefined;
+  const raw = str(field(req, 'name'));
+  const cluster = raw !== undefined && EKS_CLUSTER.test(raw) ? raw : '(unreadable)';
+  return {
+    what: `EKS cluster ${cluster} control-plane logging turned off: ${[...new Set(off)].join(', ')}`,
+    resource: { type: 'eks cluster', id: cluster },
+    evidence: {},
+  };
+}
 
 /** A VPC id as the disassociation names it, else nothing. */
 const str12 = (v: Json) => (typeof v === 'string' && /^vpc-[0-9a-f]{8,17}$/.test(v) ? v : undefined);

@@ -87,14 +87,26 @@ export const cloudTrailLogExpiry = detection({
   },
 });
 
+/**
+ * UpdateTrail settings whose `false` blinds the trail: validation proves the logs were not edited (CIS
+ * 3.2), multi-region and global service events keep other regions' and IAM's calls in it (CIS 3.1).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_UpdateTrail.html
+ */
+const TRAIL_SAFEGUARDS = [
+  ['enableLogFileValidation', 'log file validation'],
+  ['isMultiRegionTrail', 'multi-region logging'],
+  ['includeGlobalServiceEvents', 'global service events'],
+] as const;
+
 export const cloudTrailTampering = detection({
   name: 'cloudtrail-tampering',
   cis: '4.5',
   severity: 'critical',
   action: 'page',
   remediations: ['start-logging'],
-  describes: 'StopLogging, DeleteTrail, or event selectors that stop recording write management events',
-  watches: { calls: ['StopLogging', 'DeleteTrail', 'PutEventSelectors'] },
+  describes:
+    'StopLogging, DeleteTrail, event selectors that stop recording write management events, or an UpdateTrail that turns off log file validation, multi-region logging or global service events',
+  watches: { calls: ['StopLogging', 'DeleteTrail', 'PutEventSelectors', 'UpdateTrail'] },
   match: (e) => {
     if (!from('cloudtrail', e)) return undefined;
     const req = e.detail.requestParameters;
@@ -110,6 +122,17 @@ export const cloudTrailTampering = detection({
         };
       case 'DeleteTrail':
         return { what: `trail ${resource.id} deleted`, resource, evidence: {} };
+      case 'UpdateTrail': {
+        // Only what the request sets to false was turned off; a setting it leaves out stays as it was,
+        // so any other update (a prefix, a topic) is cloudtrail-change's record.
+        const off = TRAIL_SAFEGUARDS.filter(([key]) => field(req, key) === false).map(([, name]) => name);
+        if (off.length === 0) return undefined;
+        return {
+          what: `trail ${resource.id} updated: ${off.map((name) => `${name} turned off`).join(', ')}`,
+          resource,
+          evidence: { turnedOff: off.join(', ') },
+        };
+      }
       case 'PutEventSelectors':
         return recordsWriteManagementEvents(req)
           ? undefined
@@ -126,12 +149,28 @@ export const cloudTrailTampering = detection({
   },
 });
 
+/**
+ * Calls after which a member account's findings no longer reach the administrator account that
+ * watches them (Elastic's "AWS GuardDuty Member Account Manipulation"); a Map, so a crafted call name
+ * finds nothing on the prototype.
+ */
+const GUARDDUTY_MEMBER_CALLS = new Map([
+  ['DisassociateFromAdministratorAccount', 'disassociated from its administrator account'],
+  ['DisassociateFromMasterAccount', 'disassociated from its administrator account'],
+  ['DisassociateMembers', 'disassociated member accounts'],
+  ['DeleteMembers', 'removed member accounts'],
+  ['StopMonitoringMembers', 'stopped monitoring member accounts'],
+]);
+
 export const guardDutyDisabled = detection({
   name: 'guardduty-disabled',
   severity: 'high',
   action: 'page',
-  describes: 'a GuardDuty detector deleted or disabled',
-  watches: { calls: ['DeleteDetector', 'UpdateDetector'] },
+  describes:
+    'a GuardDuty detector deleted, disabled or created disabled, or its findings cut off from the administrator account (disassociated, members removed or no longer monitored)',
+  watches: {
+    calls: ['DeleteDetector', 'UpdateDetector', 'CreateDetector', ...GUARDDUTY_MEMBER_CALLS.keys()],
+  },
   match: (e) => {
     if (!from('guardduty', e)) return undefined;
     const detector = str(field(e.detail.requestParameters, 'detectorId'));
@@ -145,6 +184,16 @@ export const guardDutyDisabled = detection({
     if (e.detail.eventName === 'UpdateDetector' && field(e.detail.requestParameters, 'enable') === false)
       return {
         what: `GuardDuty detector ${id} disabled`,
+        resource: { type: 'guardduty detector', id },
+        evidence: {},
+      };
+    // Created with enable false: the region looks covered but finds nothing. Only an explicit false.
+    if (e.detail.eventName === 'CreateDetector' && field(e.detail.requestParameters, 'enable') === false)
+      return { what: 'GuardDuty detector created disabled', evidence: { enable: 'false' } };
+    const cutOff = GUARDDUTY_MEMBER_CALLS.get(e.detail.eventName);
+    if (cutOff !== undefined)
+      return {
+        what: `GuardDuty detector ${id} ${cutOff}`,
         resource: { type: 'guardduty detector', id },
         evidence: {},
       };
@@ -177,11 +226,21 @@ export const configRecorderStopped = detection({
   cis: '4.9',
   severity: 'high',
   action: 'page',
-  describes: 'the AWS Config recorder stopped or deleted',
-  watches: { calls: ['StopConfigurationRecorder', 'DeleteConfigurationRecorder'] },
+  describes: 'the AWS Config recorder stopped or deleted, or its delivery channel deleted',
+  watches: { calls: ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'] },
   match: (e) => {
     if (!from('config', e)) return undefined;
     const n = e.detail.eventName;
+    if (n === 'DeleteDeliveryChannel') {
+      // Without its channel the recorder delivers nothing: configuration history stops (Sigma rates it high).
+      const name = str(field(e.detail.requestParameters, 'deliveryChannelName'));
+      const id = name && /^[\w.-]{1,256}$/.test(name) ? name : '(unreadable)';
+      return {
+        what: `AWS Config delivery channel ${id} deleted`,
+        resource: { type: 'config delivery channel', id },
+        evidence: {},
+      };
+    }
     if (n !== 'StopConfigurationRecorder' && n !== 'DeleteConfigurationRecorder') return undefined;
     const name = str(field(e.detail.requestParameters, 'configurationRecorderName'));
     const id = name && /^[\w.-]{1,256}$/.test(name) ? name : '(unreadable)';

@@ -119,21 +119,30 @@ export const s3BucketPublic = detection({
   },
 });
 
+/** What each call does to the key; a Map, so a crafted call name finds nothing on the prototype. */
+const KEY_LOSS = new Map([
+  ['DisableKey', 'disabled'],
+  ['ScheduleKeyDeletion', 'scheduled for deletion'],
+  ['DeleteImportedKeyMaterial', 'imported key material deleted'],
+]);
+
 export const kmsKeyDisabled = detection({
   name: 'kms-key-disabled',
   cis: '4.7',
   severity: 'high',
   action: 'page',
-  describes: 'a KMS key disabled or scheduled for deletion',
-  watches: { calls: ['DisableKey', 'ScheduleKeyDeletion'] },
+  describes:
+    'a KMS key disabled or scheduled for deletion, or its imported key material deleted (what it encrypted cannot be read until the same material is imported again)',
+  watches: { calls: ['DisableKey', 'ScheduleKeyDeletion', 'DeleteImportedKeyMaterial'] },
   match: (e) => {
     if (!from('kms', e)) return undefined;
     const n = e.detail.eventName;
-    if (n !== 'DisableKey' && n !== 'ScheduleKeyDeletion') return undefined;
+    const done = KEY_LOSS.get(n);
+    if (done === undefined) return undefined;
     const id = shown('kmsKey', field(e.detail.requestParameters, 'keyId'));
     const days = port(field(e.detail.requestParameters, 'pendingWindowInDays'));
     return {
-      what: n === 'DisableKey' ? `KMS key ${id} disabled` : `KMS key ${id} scheduled for deletion`,
+      what: `KMS key ${id} ${done}`,
       resource: { type: 'kms key', id },
       evidence: days !== undefined ? { pendingWindowInDays: String(days) } : {},
     };

@@ -5,6 +5,7 @@
  * function parses only its own settings (shared/config.ts).
  */
 import { z } from 'zod';
+import { OrganizationSettings } from '#config/organization.ts';
 import { stages } from '#config/stages.ts';
 import { type FunctionName, functionSettings } from '#functions/index.ts';
 import {
@@ -36,6 +37,8 @@ export const StageConfig = z.strictObject({
   ...SharedStageSettings.shape,
   ...functionShape,
   ...SharedGuardSettings.shape,
+  /** The central stack of an organization (docs/ORGANIZATION.md); unset on a single-account stage. */
+  organization: OrganizationSettings.optional(),
 });
 export type StageConfigInput = z.input<typeof StageConfig>;
 export type StageConfig = z.infer<typeof StageConfig>;
@@ -47,6 +50,12 @@ export function parseStageConfig(stage: string, raw: unknown): StageConfig {
   for (const settings of Object.values(functionSettings) as FunctionSettings[]) {
     const issue = settings.issue?.(parsed.data);
     if (issue !== undefined) throw new ConfigError(`stage "${stage}": ${issue}`);
+  }
+  // A dry-run stage mutates nothing, so no member account can default to acting.
+  if (parsed.data.dryRun && parsed.data.organization?.defaultMode === 'live') {
+    throw new ConfigError(
+      `stage "${stage}": organization.defaultMode: "live" on a stage with dryRun: true; use "dry-run" or "off", or make the stage live`,
+    );
   }
   return parsed.data;
 }

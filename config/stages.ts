@@ -77,4 +77,26 @@ export const stages: Record<string, StageConfigInput> = {
     // Retries stay off until the account's backup roles are reviewed (README, Backup failures).
     backupFailure: { completedWithIssues: 'record' },
   },
+  // The central stack of an organization (docs/ORGANIZATION.md): deployed in a dedicated ops account,
+  // the StackSets delegated administrator. The ids below are examples: put your organization's.
+  org: {
+    dryRun: true,
+    defaultSeverity: 'high',
+    alarmRules: [restartUnresponsiveInstance],
+    // A dry-run stage: pages show what would be undone, and the member role holds the scoped actions.
+    cloudTrail: {
+      detections: {
+        'security-group-open-to-world': { remediate: true },
+        's3-bucket-public': { remediate: true },
+      },
+    },
+    backupFailure: { retry: true },
+    organization: {
+      id: 'o-exampleorg1',
+      ous: ['ou-ab12-workload1', 'ou-ab12-sandbox01'],
+      regions: ['us-east-1', 'eu-west-1'],
+      homeRegion: 'us-east-1',
+      defaultMode: 'dry-run',
+    },
+  },
 };

@@ -7,7 +7,8 @@
  *   ${opsConfig:functions}             the function entries: handler, role, retries, failure queue, rules
  *   before the template is written: each function's role (the runtime's statements, declared in
  *   shared/runtime/statements.ts, then its deployment's own), its alarms on itself, the global-events
- *   forward rules with their alarms, and the dashboard.
+ *   forward rules with their alarms, on an organization's stage its bus, rules and member StackSets
+ *   (deploy/org/), and the dashboard.
  *   ${opsConfig:runbookPolicies}       the automation role's policy: what the configured runbooks need
  *   ${opsConfig:stateTableDeletionPolicy} Retain, or Delete when the stage param retainStateTable is false
  * A bad configuration stops the command with one message and no stack trace. `sls deploy` checks that
@@ -55,11 +56,11 @@ class OpsConfigPlugin {
           // The error was thrown once, for the first variable: the command stops with that message alone.
           if (stageConfig === undefined) return { value: 'not-resolved-configuration-invalid' };
           if (address === 'functions') {
-            const target = {
+            const target = this.stackTargetOf(
               stage,
-              region: String(await resolveVariable('self:provider.region')),
-              root: ROOT,
-            };
+              String(await resolveVariable('self:provider.region')),
+              stageConfig,
+            );
             const registry = loadRegistry();
             // A scheduled function's schedule is a stage param: resolved here, where osls resolves params.
             const schedules = {};
@@ -190,8 +191,8 @@ class OpsConfigPlugin {
   addFunctionResources() {
     const provider = this.serverless.getProvider('aws');
     const stage = provider.getStage();
-    const target = { stage, region: provider.getRegion(), root: ROOT };
     const stageConfig = this.stageConfigOnce(stage);
+    const target = this.stackTargetOf(stage, provider.getRegion(), stageConfig);
     const registry = loadRegistry();
     const lambdaIds = new Map(registry.map(({ name }) => [name, provider.naming.getLambdaLogicalId(name)]));
     // serverless.yml's own resources (the queue alarms) are merged after this hook: the dashboard shows them too.
@@ -203,6 +204,15 @@ class OpsConfigPlugin {
       lambdaIds,
       this.serverless.service.resources?.Resources,
     );
+  }
+
+  /** Where the stack goes; an organization's stage refuses a region other than its home region. */
+  stackTargetOf(stage, region, stageConfig) {
+    try {
+      return loadStack().stackTarget(stage, region, ROOT, stageConfig);
+    } catch (error) {
+      throw new this.serverless.classes.Error(`ops-autopilot: config/stages.ts: ${error.message}`);
+    }
   }
 
   compiledResources() {

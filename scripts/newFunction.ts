@@ -1,5 +1,6 @@
 // npm run new:function -- <name>: a new function's folder, fixtures, handler test, registry entry, stage
-// keys and docs page, so the suite passes with it in; it edits no other file (SCAFFOLD_EDITS).
+// keys and docs page, so the suite passes with it in; it edits no other file (SCAFFOLD_EDITS) and
+// regenerates docs/ and deploy/org/.
 // What it writes: CONTRIBUTING.md (Add a function).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,9 @@ function main(): number {
   // The generated blocks of its page, and of the pages that list every function and setting.
   const docs = spawnSync('npm', ['run', '--silent', 'docs'], { cwd: ROOT, stdio: 'inherit' });
   if (docs.status !== 0) return docs.status ?? 1;
+  // An organization's stage forwards its events from member accounts: its member templates follow.
+  const org = spawnSync('npm', ['run', '--silent', 'org:templates'], { cwd: ROOT, stdio: 'inherit' });
+  if (org.status !== 0) return org.status ?? 1;
   console.log(
     `\n${names.name} is an AWS Health pager to start from: change its schema, pattern, plan and fixtures to` +
       ` your source's, add its row to the README's function table, then npm run typecheck, npm run lint and` +

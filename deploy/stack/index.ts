@@ -5,6 +5,9 @@
 
 import type { RegistryEntry } from '#functions/index.ts';
 import { automationRoleStatements } from '#functions/onAlarm/deployment.ts';
+import { organizationResources } from '../org/central.ts';
+import type { OrganizationStageConfig } from '../org/member.ts';
+import { memberRoleName } from '../org/names.ts';
 import { selfAlarms } from './alarms.ts';
 import { dashboard } from './dashboard.ts';
 import { globalEventsForwarding } from './forwarding.ts';
@@ -14,6 +17,26 @@ import { READ_ONLY_FUNCTION, readOnlyRule } from './readOnlyRule.ts';
 import { functionRole, type StageConfig } from './roles.ts';
 
 export { functionEntry } from './functionEntry.ts';
+
+/**
+ * Where the stack goes. An organization's stage goes to its home region alone (its bus, and the one
+ * region of the member roles), and its rules exclude the member role as they exclude the functions'.
+ */
+export function stackTarget(
+  stage: string,
+  region: string,
+  root: string,
+  stageConfig: StageConfig,
+): StackTarget {
+  const { organization } = stageConfig;
+  if (organization === undefined) return { stage, region, root };
+  if (region !== organization.homeRegion) {
+    throw new Error(
+      `stage "${stage}" is an organization's central stack in organization.homeRegion ${organization.homeRegion}; it cannot go to ${region}`,
+    );
+  }
+  return { stage, region, root, memberRoleName: memberRoleName(stage) };
+}
 
 /** Each function's serverless.yml entry, by name; `schedules` holds the stage params scheduled ones name. */
 export function functionEntries(
@@ -40,7 +63,8 @@ export function runbookPolicies(stageConfig: StageConfig): unknown[] {
 }
 
 /**
- * Each registered function's role and alarms, the global-events forward rules and the dashboard, added
+ * Each registered function's role and alarms, the global-events forward rules, an organization's bus,
+ * rules and member StackSets (deploy/org/central.ts) and the dashboard, added
  * to the compiled resources. `lambdaIds` names each function's logical id; `laterResources` are those
  * merged after this (serverless.yml's own), whose alarms the dashboard shows too.
  */
@@ -65,6 +89,10 @@ export function addFunctionResources(
   const readOnlyLambda = lambdaIds.get(READ_ONLY_FUNCTION);
   if (readOnlyLambda !== undefined) {
     Object.assign(resources, readOnlyRule(target, registry, stageConfig, readOnlyLambda));
+  }
+  if (stageConfig.organization !== undefined) {
+    const organizationStage = stageConfig as OrganizationStageConfig;
+    Object.assign(resources, organizationResources(target, registry, organizationStage, lambdaIds));
   }
   const all = { ...resources, ...laterResources };
   const alarms = Object.entries(all).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');

@@ -15,6 +15,11 @@ export interface StackTarget {
   stage: string;
   region: string;
   root: string;
+  /**
+   * On an organization's stage: the role its functions assume in member accounts, whose calls the rules
+   * exclude as they exclude the functions' own (deploy/org/names.ts).
+   */
+  memberRoleName?: string;
 }
 
 /** `on-alarm`, `onAlarm`, `global-events-forward` -> `OnAlarm`, `GlobalEventsForward` (logical ids). */

@@ -49,9 +49,14 @@ export function withStackRoleNames(node: unknown, names: readonly string[]): unk
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, withStackRoleNames(v, names)]));
 }
 
-/** The roles the stack gives its functions on this stage and region (roles.ts). */
-export const stackRoleNames = (target: StackTarget, registry: readonly RegistryEntry[]): string[] =>
-  registry.map(({ deployment }) => functionRoleName(target.stage, deployment, target.region));
+/**
+ * The roles the stack gives its functions on this stage and region (roles.ts), and on an organization's
+ * stage the role they act as in member accounts.
+ */
+export const stackRoleNames = (target: StackTarget, registry: readonly RegistryEntry[]): string[] => [
+  ...registry.map(({ deployment }) => functionRoleName(target.stage, deployment, target.region)),
+  ...(target.memberRoleName ? [target.memberRoleName] : []),
+];
 
 /** A function's patterns as its rules hold them, each within EventBridge's limit. */
 export function resolvedPatternsOf(

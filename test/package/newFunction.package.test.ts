@@ -10,8 +10,18 @@ import { ROOT, type Template } from '../../tools/local/packaged.ts';
 // node_modules linked), scaffolded once, typechecked once and packaged once.
 const run = promisify(execFile);
 const NAME = 'onHealthEvent';
-/** What the scaffold may change: its own folder and fixtures, the registry, the stages and docs/. */
-const ALLOWED = [`functions/${NAME}/`, 'functions/index.ts', 'config/stages.ts', `events/${NAME}/`, 'docs/'];
+/**
+ * What the scaffold may change: its own folder and fixtures, the registry, the stages, docs/ and the
+ * member templates of an organization's stage (deploy/org/, generated).
+ */
+const ALLOWED = [
+  `functions/${NAME}/`,
+  'functions/index.ts',
+  'config/stages.ts',
+  `events/${NAME}/`,
+  'docs/',
+  'deploy/org/',
+];
 
 let clone: string;
 let changed: string[];
@@ -84,9 +94,16 @@ afterAll(() => {
 const resource = (id: string) => template.Resources[id];
 
 describe(`npm run new:function -- ${NAME} on a clean clone`, () => {
-  it('changes nothing outside its folder, its fixtures, the registry, config/stages.ts and docs/', () => {
+  it('changes nothing outside its folder, its fixtures, the registry, config/stages.ts, docs/ and deploy/org/', () => {
     // Assert
-    expect(changed).toEqual(expect.arrayContaining([`functions/${NAME}/handler.ts`, 'functions/index.ts']));
+    expect(changed).toEqual(
+      expect.arrayContaining([
+        `functions/${NAME}/handler.ts`,
+        'functions/index.ts',
+        // Its rule is forwarded from member accounts: the org stage's member rules hold it.
+        'deploy/org/org/member-rules.json',
+      ]),
+    );
     expect(
       changed.filter((p) => !ALLOWED.some((a) => (a.endsWith('/') ? p.startsWith(a) : p === a))),
     ).toEqual([]);

@@ -26,6 +26,7 @@ import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { functionLogicalId, type Template } from '../../tools/local/packaged.ts';
+import { unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
 import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
@@ -81,15 +82,6 @@ function roleOfFunction(template: Template, name: string): Statement[] {
   return roles(template).find(([id]) => id === roleId)?.[1] ?? [];
 }
 
-/** Reads change nothing: they need no resource scope beyond what the service supports. */
-const READ_ONLY = /^[a-z0-9-]+:(Get|Describe|List|View|BatchGet|Query|Scan)[A-Za-z]*$/;
-/**
- * X-Ray's segment and telemetry uploads support no resource-level permission
- * (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html); they write
- * traces only.
- */
-const TELEMETRY = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
-
 const functions = registry.map((entry) => [entry.name, entry] as const);
 
 /**
@@ -105,29 +97,12 @@ describe('the packaged template: least privilege', () => {
     const all = roles(packaged.template);
     // Assert
     expect(all.length).toBeGreaterThan(registry.length);
-    for (const [role, statements] of all) {
-      for (const st of statements) {
-        expect(st.NotAction, `${role} ${st.Sid}`).toBeUndefined();
-        if (st.Effect === 'Allow') expect(st.NotResource, `${role} ${st.Sid}`).toBeUndefined();
-        for (const action of list(st.Action)) expect(action, `${role} ${st.Sid}`).not.toMatch(/(^\*$|:\*$)/);
-      }
-    }
+    expect(wildcardFindings(all)).toEqual([]);
   });
 
   it('scopes every mutating action by resource (never `*`) or by a condition on the resource', () => {
-    // Arrange
-    const unscoped: string[] = [];
-    for (const [role, statements] of roles(packaged.template)) {
-      for (const st of statements.filter((s) => s.Effect === 'Allow')) {
-        const mutating = list(st.Action).filter((a) => !READ_ONLY.test(a) && !TELEMETRY.has(a));
-        if (mutating.length === 0) continue;
-        const anyResource = list(st.Resource).some((r) => r === '*');
-        const conditioned = Object.keys(st.Condition ?? {}).length > 0;
-        if (anyResource && !conditioned) unscoped.push(`${role} ${st.Sid}: ${mutating.join(', ')}`);
-      }
-    }
     // Assert
-    expect(unscoped).toEqual([]);
+    expect(unscopedFindings(roles(packaged.template))).toEqual([]);
   });
 
   it.each(functions)(

@@ -13,6 +13,8 @@ export interface AlarmStateChangeOverrides extends EnvelopeOverrides {
   state?: StateValue;
   stateTimestamp?: string;
   reason?: string;
+  /** The JSON string AWS puts beside the reason (datapoints, threshold, a composite's triggering alarms). */
+  reasonData?: string;
   previousState?: StateValue;
   previousStateTimestamp?: string;
   /** A multi-time-series alarm's contributor; `null` makes the event the alarm's own state change. */
@@ -45,6 +47,7 @@ export function alarmStateChange(
   if (overrides.state !== undefined) detail.state.value = overrides.state;
   if (overrides.stateTimestamp !== undefined) detail.state.timestamp = overrides.stateTimestamp;
   if (overrides.reason !== undefined) detail.state.reason = overrides.reason;
+  if (overrides.reasonData !== undefined) detail.state.reasonData = overrides.reasonData;
   if (detail.previousState) {
     if (overrides.previousState !== undefined) detail.previousState.value = overrides.previousState;
     if (overrides.previousStateTimestamp !== undefined) {

@@ -52,9 +52,10 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
 
   it('pages but does not touch a record from another region (a forwarded one)', () => {
     // Arrange
-    const raw = cloudTrailRecord('security-group-open-world');
-    raw.region = 'eu-west-1';
-    raw.detail.awsRegion = 'eu-west-1';
+    const raw = cloudTrailRecord('security-group-open-world', {
+      region: 'eu-west-1',
+      awsRegion: 'eu-west-1',
+    });
     // Act
     const plan = planFor(raw);
     // Assert

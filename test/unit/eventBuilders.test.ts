@@ -13,6 +13,7 @@ import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { readFixtureText } from '../../tools/local/events.ts';
 import {
   alarmStateChange,
+  anotherDeliveryOf,
   anotherRecordOf,
   automationExecutionStatusChange,
   backupJobFailure,
@@ -106,6 +107,16 @@ describe('event builders: an override lands where the function reads it', () => 
     expect({ ...second, id: first.id, detail: { ...second.detail, eventID: first.detail.eventID } }).toEqual(
       first,
     );
+  });
+
+  it('makes another delivery of an event with a new envelope id and nothing else changed', () => {
+    // Arrange
+    const first = backupJobFailure();
+    // Act
+    const second = anotherDeliveryOf(first);
+    // Assert
+    expect(second.id).not.toBe(first.id);
+    expect({ ...second, id: first.id }).toEqual(first);
   });
 
   it("sets an anomaly's id and total impact", () => {

@@ -35,3 +35,13 @@ export function withEnvelope<E extends Envelope>(event: E, overrides: EnvelopeOv
   if (overrides.resources !== undefined) event.resources = overrides.resources;
   return event;
 }
+
+/**
+ * The same occurrence as another EventBridge event: a copy with a new envelope id and nothing else
+ * changed (a forwarding rule's copy, or a second rule's), which idempotency on the id alone would miss.
+ */
+export function anotherDeliveryOf<E extends { id: string }>(event: E): E {
+  const copy = structuredClone(event);
+  copy.id = crypto.randomUUID();
+  return copy;
+}

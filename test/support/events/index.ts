@@ -22,5 +22,5 @@ export {
   cloudTrailRecord,
 } from './cloudTrailRecord.ts';
 export { type CostAnomaly, type CostAnomalyOverrides, costAnomaly } from './costAnomaly.ts';
-export type { EnvelopeOverrides } from './fixture.ts';
+export { anotherDeliveryOf, type EnvelopeOverrides } from './fixture.ts';
 export { type ScheduledScan, scheduledScan } from './scheduledScan.ts';

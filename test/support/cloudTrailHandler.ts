@@ -43,26 +43,34 @@ export async function cloudTrailHandlerHarness(
   const sns = aws.of(SNSClient);
   const ssm = aws.of(SSMClient);
   const cloudtrail = aws.of(CloudTrailClient);
-  let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
-  let resetTrailLogBuckets: () => void;
+  type Handler = typeof import('#functions/onCloudTrail/handler.ts').handler;
+  // Loaded on the first invoke, so a file that only plans pays nothing for the handler's imports.
+  let handler: Promise<Handler> | undefined;
+  let resetTrailLogBuckets: (() => void) | undefined;
+  const loadHandler = (): Promise<Handler> => {
+    handler ??= Promise.all([
+      import('#functions/onCloudTrail/handler.ts'),
+      import('#functions/onCloudTrail/trailLogBuckets.ts'),
+    ]).then(([module, trailLogBuckets]) => {
+      resetTrailLogBuckets = trailLogBuckets.resetTrailLogBucketsForTests;
+      return module.handler;
+    });
+    return handler;
+  };
 
   const setDryRun = (dryRun: boolean) => {
     process.env.DRY_RUN = String(dryRun);
     resetConfigForTests();
   };
 
-  beforeAll(async () => {
+  beforeAll(() => {
     process.env.STATE_TABLE_NAME = 'state';
     process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-    ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
-    ({ resetTrailLogBucketsForTests: resetTrailLogBuckets } = await import(
-      '#functions/onCloudTrail/trailLogBuckets.ts'
-    ));
   });
 
   beforeEach(() => {
     aws.reset();
-    resetTrailLogBuckets();
+    resetTrailLogBuckets?.();
     withoutKillSwitch(ssm);
     aws.answerAsEmptyStateTable();
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
@@ -75,11 +83,13 @@ export async function cloudTrailHandlerHarness(
     aws,
     sns,
     cloudtrail,
-    invoke: <F>(record: CloudTrailRecord, region = record.region) =>
-      handler(
+    invoke: async <F>(record: CloudTrailRecord, region = record.region) =>
+      (await (
+        await loadHandler()
+      )(
         record as never,
         makeContext('ops-autopilot-dev-onCloudTrail', { account: record.account, region }),
-      ) as Promise<PipelineResult<F>>,
+      )) as PipelineResult<F>,
     pages: () => published().map((p) => ({ subject: p.Subject ?? '', body: p.Message ?? '' })),
     published,
     setDryRun,

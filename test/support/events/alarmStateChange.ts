@@ -15,11 +15,9 @@ export interface AlarmStateChangeOverrides extends EnvelopeOverrides {
   reason?: string;
   /** The JSON string AWS puts beside the reason (datapoints, threshold, a composite's triggering alarms). */
   reasonData?: string;
-  previousState?: StateValue;
   previousStateTimestamp?: string;
   /** A multi-time-series alarm's contributor; `null` makes the event the alarm's own state change. */
   contributor?: { id: string; attributes: Record<string, string> } | null;
-  tags?: Record<string, string>;
 }
 
 type Loose = AlarmStateChange & {
@@ -49,7 +47,6 @@ export function alarmStateChange(
   if (overrides.reason !== undefined) detail.state.reason = overrides.reason;
   if (overrides.reasonData !== undefined) detail.state.reasonData = overrides.reasonData;
   if (detail.previousState) {
-    if (overrides.previousState !== undefined) detail.previousState.value = overrides.previousState;
     if (overrides.previousStateTimestamp !== undefined) {
       detail.previousState.timestamp = overrides.previousStateTimestamp;
     }
@@ -61,6 +58,5 @@ export function alarmStateChange(
     event['detail-type'] = 'CloudWatch Alarm Contributor State Change';
     detail.alarmContributor = overrides.contributor;
   }
-  if (overrides.tags !== undefined) detail.alarmTags = overrides.tags;
   return event as AlarmStateChange;
 }

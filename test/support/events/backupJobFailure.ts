@@ -4,15 +4,12 @@ import { type EnvelopeOverrides, fromFixture, withEnvelope } from './fixture.ts'
 
 /** An AWS Backup job state change as EventBridge delivers it, before onBackupFailure's schema reads it. */
 export type BackupJobStateChange = z.input<typeof BackupJobEvent>;
-type Detail = BackupJobStateChange['detail'];
 
 export interface BackupJobFailureOverrides extends EnvelopeOverrides {
   /** The job's id: the incident, and what a retry is claimed under. */
   backupJobId?: string;
   /** What the job backed up (a retry backs it up again). */
   resourceArn?: string;
-  state?: Detail['state'];
-  statusMessage?: string;
   /** The vault's name; its ARN follows in the event's region and account. */
   backupVaultName?: string;
 }
@@ -29,8 +26,6 @@ export function backupJobFailure(
   const { detail } = event;
   if (overrides.backupJobId !== undefined) detail.backupJobId = overrides.backupJobId;
   if (overrides.resourceArn !== undefined) detail.resourceArn = overrides.resourceArn;
-  if (overrides.state !== undefined) detail.state = overrides.state;
-  if (overrides.statusMessage !== undefined) detail.statusMessage = overrides.statusMessage;
   if (overrides.backupVaultName !== undefined) {
     detail.backupVaultName = overrides.backupVaultName;
     detail.backupVaultArn = `arn:aws:backup:${event.region}:${event.account}:backup-vault:${overrides.backupVaultName}`;

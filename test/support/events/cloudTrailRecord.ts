@@ -17,7 +17,6 @@ export interface CloudTrailRecordOverrides extends EnvelopeOverrides {
   eventName?: string;
   /** CloudTrail's own record id (idempotency and the page key on it). */
   eventID?: string;
-  eventTime?: string;
   errorCode?: string;
   /** The call's parameters, replacing the fixture's. */
   requestParameters?: Record<string, unknown>;
@@ -51,7 +50,6 @@ export function cloudTrailRecord(
   if (overrides.eventSource !== undefined) detail.eventSource = overrides.eventSource;
   if (overrides.eventName !== undefined) detail.eventName = overrides.eventName;
   if (overrides.eventID !== undefined) detail.eventID = overrides.eventID;
-  if (overrides.eventTime !== undefined) detail.eventTime = overrides.eventTime;
   if (overrides.errorCode !== undefined) detail.errorCode = overrides.errorCode;
   if (overrides.requestParameters !== undefined) detail.requestParameters = overrides.requestParameters;
   if (overrides.withRequestParameters !== undefined) {

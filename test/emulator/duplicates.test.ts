@@ -26,6 +26,7 @@ import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
 import { seededRandom } from '../../tools/local/random.ts';
+import { backupJobFailure, cloudTrailRecord, costAnomaly } from '../support/events/index.ts';
 
 /**
  * Every function against moto, each distinct incident's event delivered 1 to 5 times (a seeded count),
@@ -256,16 +257,13 @@ describe('duplicate and concurrent deliveries against the emulator: one page and
       );
       groups.push(GroupId as string);
     }
-    const records = groups.map((groupId) => {
-      const raw = loadFixture<{
-        id: string;
-        detail: { eventID: string; requestParameters: Record<string, unknown> };
-      }>('onCloudTrail/security-group-open-world.json');
-      raw.id = crypto.randomUUID();
-      raw.detail.eventID = crypto.randomUUID();
-      raw.detail.requestParameters.groupId = groupId;
-      return raw;
-    });
+    const records = groups.map((groupId) =>
+      cloudTrailRecord('security-group-open-world', {
+        id: crypto.randomUUID(),
+        eventID: crypto.randomUUID(),
+        withRequestParameters: { groupId },
+      }),
+    );
     // Act
     await Promise.all(records.map((r) => deliverRepeatedly('onCloudTrail', r)));
     // Assert
@@ -283,14 +281,9 @@ describe('duplicate and concurrent deliveries against the emulator: one page and
 
   it('onCostAnomaly: 5 anomalies, each delivered 1 to 5 times, page 5 times and act on nothing', async () => {
     // Arrange
-    const anomalies = Array.from({ length: 5 }, () => {
-      const raw = loadFixture<{ id: string; detail: { anomalyId: string } }>(
-        'onCostAnomaly/anomaly-detected.json',
-      );
-      raw.id = crypto.randomUUID();
-      raw.detail.anomalyId = crypto.randomUUID();
-      return raw;
-    });
+    const anomalies = Array.from({ length: 5 }, () =>
+      costAnomaly('anomaly-detected', { id: crypto.randomUUID(), anomalyId: crypto.randomUUID() }),
+    );
     // Act
     await Promise.all(anomalies.map((a) => deliverRepeatedly('onCostAnomaly', a)));
     // Assert
@@ -307,18 +300,17 @@ describe('duplicate and concurrent deliveries against the emulator: one page and
     );
     const resourceArn = `arn:aws:ec2:us-east-1:123456789012:volume/${VolumeId}`;
     const failures = Array.from({ length: 4 }, (_, k) => {
-      const raw = loadFixture<{ id: string; detail: Record<string, unknown> }>(
-        'onBackupFailure/backup-job-failed-ebs.json',
-      );
-      raw.id = crypto.randomUUID();
-      raw.detail.backupJobId = `dup-job-${k}`;
-      raw.detail.resourceArn = resourceArn;
+      const raw = backupJobFailure('backup-job-failed-ebs', {
+        id: crypto.randomUUID(),
+        backupJobId: `dup-job-${k}`,
+        resourceArn,
+      });
       jobs.set(`dup-job-${k}`, {
         $metadata: {},
         AccountId: '123456789012',
         BackupJobId: `dup-job-${k}`,
         State: 'FAILED',
-        StatusMessage: raw.detail.statusMessage as string,
+        StatusMessage: raw.detail.statusMessage,
         BackupVaultName: 'Default',
         ResourceArn: resourceArn,
         ResourceType: 'EBS',

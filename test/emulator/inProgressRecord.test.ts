@@ -7,10 +7,10 @@ import {
   startEmulatedStack,
   withUnreachableTopic,
 } from '../../tools/local/emulator.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { costAnomaly } from '../support/events/index.ts';
 
 /**
  * The idempotency record that says "this delivery is being handled" (Powertools' INPROGRESS record),
@@ -129,11 +129,7 @@ const failureOf = (work: Promise<unknown>) =>
   );
 
 /** The documented anomaly as one EventBridge event (its own event id). */
-function anomaly() {
-  const event = loadFixture<{ id: string }>('onCostAnomaly/anomaly-detected.json');
-  event.id = crypto.randomUUID();
-  return event;
-}
+const anomaly = () => costAnomaly('anomaly-detected', { id: crypto.randomUUID() });
 
 /** A gate for one publish: `reached` once the delivery is inside it, `release` lets it go on (or fail). */
 function gate(fail = false) {

@@ -13,12 +13,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
-import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
 import { DEFAULT_AMI, only, seedFleet } from '../../tools/local/fleet.ts';
 import { deleteMode, killSwitchFromEmulator, putMode } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { backupJobFailure, cloudTrailRecord, costAnomaly } from '../support/events/index.ts';
 
 /**
  * The kill switch, end to end: an operator writes dry-run into the stage's SSM parameter (here moto's)
@@ -162,16 +163,12 @@ describe('the kill switch flipped in SSM, on a live stage, without a deploy', ()
         IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
       }),
     );
-    const record = () => {
-      const raw = loadFixture<{
-        id: string;
-        detail: { eventID: string; requestParameters: { groupId?: string } };
-      }>('onCloudTrail/security-group-open-world.json');
-      raw.id = crypto.randomUUID();
-      raw.detail.eventID = crypto.randomUUID();
-      raw.detail.requestParameters.groupId = GroupId;
-      return raw;
-    };
+    const record = () =>
+      cloudTrailRecord('security-group-open-world', {
+        id: crypto.randomUUID(),
+        eventID: crypto.randomUUID(),
+        withRequestParameters: { groupId: GroupId },
+      });
     const openRanges = async () => {
       const res = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId as string] }));
       return (res.SecurityGroups?.[0]?.IpPermissions ?? []).flatMap((p) =>
@@ -210,14 +207,8 @@ describe('the kill switch flipped in SSM, on a live stage, without a deploy', ()
     ]);
     const idle = only(fleet, 'idle');
     // Two anomalies: the second is a new incident, so its stops are decided afresh.
-    const anomaly = () => {
-      const event = loadFixture<{ id: string; detail: { anomalyId: string } }>(
-        'onCostAnomaly/ec2-above-stop-threshold.json',
-      );
-      event.id = crypto.randomUUID();
-      event.detail.anomalyId = crypto.randomUUID();
-      return event;
-    };
+    const anomaly = () =>
+      costAnomaly('ec2-above-stop-threshold', { id: crypto.randomUUID(), anomalyId: crypto.randomUUID() });
     await putMode(STAGE, 'dry-run');
     // Act
     const forced = await invoke(onCostAnomaly, anomaly());
@@ -241,15 +232,8 @@ describe('the kill switch flipped in SSM, on a live stage, without a deploy', ()
     // Arrange: the dev stage retries failed backups; AWS Backup (mocked) knows each failed job.
     const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8 }));
     const resourceArn = `arn:aws:ec2:us-east-1:123456789012:volume/${VolumeId}`;
-    const failedJob = (jobId: string) => {
-      const event = loadFixture<{ id: string; detail: Record<string, unknown> }>(
-        'onBackupFailure/backup-job-failed-ebs.json',
-      );
-      event.id = crypto.randomUUID();
-      event.detail.backupJobId = jobId;
-      event.detail.resourceArn = resourceArn;
-      return event;
-    };
+    const failedJob = (jobId: string) =>
+      backupJobFailure('backup-job-failed-ebs', { id: crypto.randomUUID(), backupJobId: jobId, resourceArn });
     backup.on(DescribeBackupJobCommand).callsFake(async (input: { BackupJobId: string }) => ({
       AccountId: '123456789012',
       BackupJobId: input.BackupJobId,

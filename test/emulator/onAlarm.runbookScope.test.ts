@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeAlarmEvent as alarmEvent, loadFixture } from '../../tools/local/events.ts';
+import { makeAlarmEvent as alarmEvent } from '../../tools/local/events.ts';
 import {
   alarmAt,
   invoke,
@@ -10,19 +10,15 @@ import {
   setMode,
   stack,
 } from '../support/alarmEmulator.ts';
+import { alarmStateChange } from '../support/events/index.ts';
 
 /** The Metrics Insights contributor sample, regrouped by instance: one event per breaching instance. */
 function instanceContributor(alarmName: string, contributorId: string, instance: string) {
-  const event = loadFixture<{
-    id: string;
-    resources: string[];
-    detail: { alarmName: string; alarmContributor: { id: string; attributes: Record<string, string> } };
-  }>('onAlarm/multi-time-series-contributor-alarm.json');
-  event.id = crypto.randomUUID();
-  event.resources = [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`];
-  event.detail.alarmName = alarmName;
-  event.detail.alarmContributor = { id: contributorId, attributes: { InstanceId: instance } };
-  return event;
+  return alarmStateChange('multi-time-series-contributor-alarm', {
+    id: crypto.randomUUID(),
+    alarmName,
+    contributor: { id: contributorId, attributes: { InstanceId: instance } },
+  });
 }
 
 describe('onAlarm runbook scope and limits against the emulator', () => {

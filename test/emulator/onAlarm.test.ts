@@ -16,6 +16,7 @@ import {
   stack,
   watchStateTable,
 } from '../support/alarmEmulator.ts';
+import { alarmStateChange } from '../support/events/index.ts';
 import { latch } from '../support/latch.ts';
 
 describe('onAlarm against the emulator', () => {
@@ -270,12 +271,11 @@ describe('onAlarm against the emulator', () => {
   it('pages a multi-time-series alarm once, whatever number of contributors breach', async () => {
     // Arrange: the alarm-level event and two contributor events, as AWS sends them.
     const alarmLevel = loadFixture('onAlarm/multi-time-series-alarm.json');
-    const contributor = loadFixture<{ id: string; detail: { alarmContributor: { id: string } } }>(
-      'onAlarm/multi-time-series-contributor-alarm.json',
-    );
-    const second = structuredClone(contributor);
-    second.id = crypto.randomUUID();
-    second.detail.alarmContributor.id = 'another-series';
+    const contributor = alarmStateChange('multi-time-series-contributor-alarm');
+    const second = alarmStateChange('multi-time-series-contributor-alarm', {
+      id: crypto.randomUUID(),
+      contributor: { id: 'another-series', attributes: { TableName: 'payments-ledger' } },
+    });
     // Act
     for (const e of [contributor, alarmLevel, second]) await invoke(e);
     // Assert

@@ -9,10 +9,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { backupJobFailure } from '../support/events/index.ts';
 
 // Found by an adversarial review (the third).
 // The retry job is known as ours only by the record written after StartBackupJob answers.
@@ -71,19 +71,18 @@ async function createVolume(): Promise<string> {
 
 /** A FAILED backup job of `volumeId`, known to AWS Backup, as one delivery (a new event id). */
 function failedBackup(jobId: string, volumeId: string) {
-  const event = loadFixture<{ id: string; detail: Record<string, unknown> }>(
-    'onBackupFailure/backup-job-failed-ebs.json',
-  );
   const resourceArn = `arn:aws:ec2:us-east-1:${ACCOUNT}:volume/${volumeId}`;
-  event.id = crypto.randomUUID();
-  event.detail.backupJobId = jobId;
-  event.detail.resourceArn = resourceArn;
+  const event = backupJobFailure('backup-job-failed-ebs', {
+    id: crypto.randomUUID(),
+    backupJobId: jobId,
+    resourceArn,
+  });
   jobs.set(jobId, {
     $metadata: {},
     AccountId: ACCOUNT,
     BackupJobId: jobId,
     State: 'FAILED',
-    StatusMessage: event.detail.statusMessage as string,
+    StatusMessage: event.detail.statusMessage,
     BackupVaultName: 'Default',
     ResourceArn: resourceArn,
     ResourceType: 'EBS',
@@ -91,12 +90,6 @@ function failedBackup(jobId: string, volumeId: string) {
   });
   return event;
 }
-
-/** Another delivery of the same failure: same job, new event id. */
-const _again = <E extends { id: string }>(event: E): E => ({
-  ...structuredClone(event),
-  id: crypto.randomUUID(),
-});
 
 const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
 const starts = () => backup.commandCalls(StartBackupJobCommand).map((c) => c.args[0].input);

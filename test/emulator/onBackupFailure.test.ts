@@ -19,6 +19,7 @@ import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
 import { countStateTableCalls, type StateCallCounter } from '../../tools/local/stateCalls.ts';
+import { anotherDeliveryOf, backupJobFailure } from '../support/events/index.ts';
 
 // moto has no AWS Backup jobs: Backup is a client mock that answers like AWS (a repeated idempotency
 // token gets the same job back, and a volume moto's EC2 does not have is refused, as AWS Backup refuses
@@ -82,19 +83,18 @@ async function createVolume(): Promise<string> {
 
 /** A FAILED backup job of `volumeId`, known to AWS Backup, as one delivery (a new event id). */
 function failedBackup(jobId: string, volumeId: string) {
-  const event = loadFixture<{ id: string; detail: Record<string, unknown> }>(
-    'onBackupFailure/backup-job-failed-ebs.json',
-  );
   const resourceArn = `arn:aws:ec2:us-east-1:${ACCOUNT}:volume/${volumeId}`;
-  event.id = crypto.randomUUID();
-  event.detail.backupJobId = jobId;
-  event.detail.resourceArn = resourceArn;
+  const event = backupJobFailure('backup-job-failed-ebs', {
+    id: crypto.randomUUID(),
+    backupJobId: jobId,
+    resourceArn,
+  });
   jobs.set(jobId, {
     $metadata: {},
     AccountId: ACCOUNT,
     BackupJobId: jobId,
     State: 'FAILED',
-    StatusMessage: event.detail.statusMessage as string,
+    StatusMessage: event.detail.statusMessage,
     BackupVaultName: 'Default',
     ResourceArn: resourceArn,
     ResourceType: 'EBS',
@@ -106,10 +106,7 @@ function failedBackup(jobId: string, volumeId: string) {
 }
 
 /** Another delivery of the same failure: same job, new event id. */
-const again = <E extends { id: string }>(event: E): E => ({
-  ...structuredClone(event),
-  id: crypto.randomUUID(),
-});
+const again = anotherDeliveryOf;
 
 const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;
 const starts = () => backup.commandCalls(StartBackupJobCommand).map((c) => c.args[0].input);

@@ -35,6 +35,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { anotherDeliveryOf, anotherRecordOf, cloudTrailRecord } from '../support/events/index.ts';
 
 let moto: Moto;
 let stack: LocalStack;
@@ -43,8 +44,7 @@ let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
 const STACK = 'ops-autopilot-cloudtrail';
 const invoke = (event: unknown) =>
   handler(event as never, makeContext('ops-autopilot-dev-onCloudTrail')) as Promise<PipelineResult>;
-type Raw = { id: string; detail: { eventID: string; requestParameters: Record<string, unknown> } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/${name}.json`);
+const fixture = (name: string) => cloudTrailRecord(name);
 
 beforeAll(async () => {
   moto = await startEmulatedStack(STACK);
@@ -102,7 +102,7 @@ describe('onCloudTrail against the emulator', () => {
   it('pages a forwarded copy of a record (a new envelope id, the same CloudTrail event id) once', async () => {
     // Arrange
     const event = fixture('security-group-open-world');
-    const forwarded = { ...structuredClone(event), id: crypto.randomUUID() };
+    const forwarded = anotherDeliveryOf(event);
     // Act
     await invoke(event);
     await invoke(forwarded);
@@ -166,14 +166,6 @@ describe("onCloudTrail reads the trails' log buckets from the emulator (cloudtra
   });
 });
 
-/** The record of the fixture with a new CloudTrail event id: another call that did the same. */
-const anotherRecord = (raw: Raw): Raw => {
-  const copy = structuredClone(raw);
-  copy.id = crypto.randomUUID();
-  copy.detail.eventID = crypto.randomUUID();
-  return copy;
-};
-
 describe('onCloudTrail remediations against the emulator (a live stage that turns them on)', () => {
   const ec2 = new EC2Client({});
   const s3 = new S3Client({ forcePathStyle: true });
@@ -210,11 +202,8 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
       .flatMap((p) => (p.IpRanges ?? []).map((r) => `${p.IpProtocol} ${p.FromPort} ${r.CidrIp}`))
       .sort();
   };
-  const sgRecord = (groupId: string) => {
-    const raw = fixture('security-group-open-world');
-    raw.detail.requestParameters.groupId = groupId;
-    return raw;
-  };
+  const sgRecord = (groupId: string) =>
+    cloudTrailRecord('security-group-open-world', { withRequestParameters: { groupId } });
 
   it('revokes exactly the world-open rule the call added, keeps the others, and says so in the page', async () => {
     // Arrange
@@ -235,10 +224,10 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     // Arrange
     const groupId = await openGroup();
     await invoke(sgRecord(groupId));
-    const again = anotherRecord(sgRecord(groupId));
+    const again = anotherRecordOf(sgRecord(groupId));
     // Act
     const result = await invoke(again);
-    await invoke({ ...structuredClone(again), id: crypto.randomUUID() });
+    await invoke(anotherDeliveryOf(again));
     // Assert
     expect(result.outcomes.map((o) => [o.kind, o.status, o.reason])).toEqual([
       ['ec2.revoke-ingress', 'skipped', 'already-remediated'],
@@ -277,7 +266,7 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     const record = fixture('s3-public-access-block-off');
     // Act
     const first = await invoke(record);
-    const repeat = await invoke(anotherRecord(record));
+    const repeat = await invoke(anotherRecordOf(record));
     // Assert
     const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'example-reports' }));
     expect(block.PublicAccessBlockConfiguration).toEqual({
@@ -301,7 +290,7 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     const record = fixture('cloudtrail-stop-logging');
     // Act
     const first = await invoke(record);
-    const repeat = await invoke(anotherRecord(record));
+    const repeat = await invoke(anotherRecordOf(record));
     // Assert
     const status = await trails.send(new GetTrailStatusCommand({ Name: 'management-events' }));
     expect(status.IsLogging).toBe(true);
@@ -337,18 +326,15 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
     )
       .map((p) => p.Group ?? p.UserId)
       .sort();
-  const shareRecord = (snapshotId: string) => {
-    const raw = loadFixture<Raw>('onCloudTrail/exposure/ebs-snapshot-public.json');
-    raw.detail.requestParameters.snapshotId = snapshotId;
-    return raw;
-  };
+  const shareRecord = (snapshotId: string) =>
+    cloudTrailRecord('exposure/ebs-snapshot-public', { withRequestParameters: { snapshotId } });
 
   it('removes `all` from a snapshot made public and keeps the account shared before; a repeat is already remediated', async () => {
     // Arrange
     const snapshotId = await sharedSnapshot();
     // Act
     const first = await invoke(shareRecord(snapshotId));
-    const repeat = await invoke(anotherRecord(shareRecord(snapshotId)));
+    const repeat = await invoke(anotherRecordOf(shareRecord(snapshotId)));
     // Assert
     expect(await sharedWith(snapshotId)).toEqual(['444455556666']);
     expect(first.outcomes[0]).toMatchObject({ kind: 'ec2.revoke-share', status: 'done' });
@@ -391,18 +377,17 @@ describe('onCloudTrail remediations against the emulator (a live stage that turn
       ).DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((a) => a.AttributeName === 'restore')
         ?.AttributeValues ?? []),
     ].sort();
-  const dbShareRecord = (snapshot: string) => {
-    const raw = loadFixture<Raw>('onCloudTrail/exposure/rds-snapshot-shared-to-account.json');
-    raw.detail.requestParameters.dBSnapshotIdentifier = snapshot;
-    return raw;
-  };
+  const dbShareRecord = (snapshot: string) =>
+    cloudTrailRecord('exposure/rds-snapshot-shared-to-account', {
+      withRequestParameters: { dBSnapshotIdentifier: snapshot },
+    });
 
   it('removes the foreign account a call added to a DB snapshot and keeps the one shared before; a repeat is already remediated', async () => {
     // Arrange
     const snapshot = await sharedDbSnapshot();
     // Act
     const first = await invoke(dbShareRecord(snapshot));
-    const repeat = await invoke(anotherRecord(dbShareRecord(snapshot)));
+    const repeat = await invoke(anotherRecordOf(dbShareRecord(snapshot)));
     // Assert
     expect(await restorableBy(snapshot)).toEqual(['444455556666']);
     expect(first.outcomes[0]).toMatchObject({ kind: 'rds.revoke-snapshot-share', status: 'done' });

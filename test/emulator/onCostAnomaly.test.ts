@@ -11,6 +11,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { costAnomaly } from '../support/events/index.ts';
 import { latch } from '../support/latch.ts';
 
 let moto: Moto;
@@ -100,12 +101,7 @@ const fixture = (name: string) => loadFixture<{ id: string }>(`onCostAnomaly/${n
 
 /** The documented sample as another delivery (a new event id) with the given total impact. */
 function delivery(totalImpact: number) {
-  const event = loadFixture<{ id: string; detail: { impact: { totalImpact: number } } }>(
-    'onCostAnomaly/anomaly-detected.json',
-  );
-  event.id = crypto.randomUUID();
-  event.detail.impact.totalImpact = totalImpact;
-  return event;
+  return costAnomaly('anomaly-detected', { id: crypto.randomUUID(), impact: { totalImpact } });
 }
 
 describe('onCostAnomaly against the emulator', () => {

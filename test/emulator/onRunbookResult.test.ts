@@ -2,6 +2,7 @@ import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ResultStatus } from '#functions/onRunbookResult/schema.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
@@ -10,6 +11,7 @@ import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { automationExecutionStatusChange } from '../support/events/index.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked; the state table, the instance, the
 // topic and the queue subscribed to it are moto's.
@@ -76,28 +78,27 @@ async function alarmStartsRunbook(alarmName = 'web-cpu-high'): Promise<Delivered
 }
 
 /** The documented execution event, for `executionId` in the alarm's region, with `status`, as a new delivery. */
-function resultEvent(status: string, executionId: string = EXECUTION, id: string = crypto.randomUUID()) {
-  const event = loadFixture<{
-    id: string;
-    region: string;
-    resources: string[];
-    detail: { ExecutionId: string; Status: string };
-  }>('onRunbookResult/execution-success.json');
-  event.id = id;
-  event.region = 'us-east-1';
-  event.resources = [
-    `arn:aws:ssm:us-east-1:123456789012:automation-execution/${executionId}`,
-    'arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-RestartEC2Instance:1',
-  ];
-  event.detail.ExecutionId = executionId;
-  event.detail.Status = status;
-  return event;
+function resultEvent(
+  status: ResultStatus,
+  executionId: string = EXECUTION,
+  id: string = crypto.randomUUID(),
+) {
+  return automationExecutionStatusChange('execution-success', {
+    id,
+    region: 'us-east-1',
+    resources: [
+      `arn:aws:ssm:us-east-1:123456789012:automation-execution/${executionId}`,
+      'arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-RestartEC2Instance:1',
+    ],
+    executionId,
+    status,
+  });
 }
 
 const deliver = (event: unknown) => onRunbookResult(event as never, makeContext()) as Promise<PipelineResult>;
 
 describe('onRunbookResult against the emulator', () => {
-  it.each(['Failed', 'TimedOut', 'Cancelled'])(
+  it.each(['Failed', 'TimedOut', 'Cancelled'] as const)(
     'escalates a %s runbook onAlarm started, naming the alarm, its earlier page id and the execution',
     async (status) => {
       // Arrange
@@ -233,7 +234,7 @@ describe('onRunbookResult against the emulator', () => {
     // Act
     await Promise.all(
       EXECUTIONS.map(async (executionId, i) => {
-        const status = statuses[i] as string;
+        const status = statuses[i] as ResultStatus;
         const first = resultEvent(status, executionId);
         const times = [5, 1, 3, 4][i] as number;
         const deliveries = Array.from({ length: times }, (_, n) =>

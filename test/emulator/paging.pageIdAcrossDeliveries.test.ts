@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { alarmStateChange } from '../support/events/index.ts';
 
 // Found by an adversarial review (issue 6 item 12).
 // A page id is derived from the delivery that opened the incident. When a
@@ -46,33 +46,20 @@ beforeEach(async () => {
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
 
-function contributor(id: string, contributorId: string, table: string, state: 'ALARM' | 'OK' = 'ALARM') {
-  const event = loadFixture<{
-    id: string;
-    detail: {
-      alarmContributor: { id: string; attributes: Record<string, string> };
-      state: { value: string; timestamp: string };
-    };
-  }>('onAlarm/multi-time-series-contributor-alarm.json');
-  event.id = id;
-  event.detail.alarmContributor = { id: contributorId, attributes: { TableName: table } };
-  event.detail.state.value = state;
-  return event;
-}
+const contributor = (id: string, contributorId: string, table: string, state: 'ALARM' | 'OK' = 'ALARM') =>
+  alarmStateChange('multi-time-series-contributor-alarm', {
+    id,
+    contributor: { id: contributorId, attributes: { TableName: table } },
+    state,
+  });
 
-function alarmLevelOk(id: string) {
-  const event = loadFixture<{
-    id: string;
-    'detail-type': string;
-    detail: Record<string, unknown> & { state: { value: string; timestamp: string } };
-  }>('onAlarm/multi-time-series-contributor-alarm.json');
-  event.id = id;
-  event['detail-type'] = 'CloudWatch Alarm State Change';
-  delete event.detail.alarmContributor;
-  event.detail.state.value = 'OK';
-  event.detail.state.timestamp = '2025-06-19T08:00:00.000+0000';
-  return event;
-}
+const alarmLevelOk = (id: string) =>
+  alarmStateChange('multi-time-series-contributor-alarm', {
+    id,
+    contributor: null,
+    state: 'OK',
+    stateTimestamp: '2025-06-19T08:00:00.000+0000',
+  });
 
 describe('page ids of one incident across deliveries', () => {
   it('gives every incident page of one incident the same page id, and the resolve names it', async () => {

@@ -12,6 +12,7 @@ import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { anotherDeliveryOf } from '../support/events/index.ts';
 
 /**
  * The rate guard against the emulator: onAlarm's rule web-cpu (dev stage) may act on N incidents per
@@ -106,7 +107,7 @@ describe('the rate guard against the emulator', () => {
     const first = alarm('web-cpu-1');
     await invoke(first);
     // Act: the same transition delivered again (a new event id, as EventBridge may) before the others.
-    const duplicate = await invoke({ ...structuredClone(first), id: crypto.randomUUID() });
+    const duplicate = await invoke(anotherDeliveryOf(first));
     const rest: PipelineResult[] = [];
     for (let n = 2; n <= maxActions; n++) rest.push(await invoke(alarm(`web-cpu-${n}`)));
     // Assert: the duplicate took no slot of its own, so the N-th incident still acts.

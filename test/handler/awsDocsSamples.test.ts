@@ -12,6 +12,7 @@ import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture, readFixtureText } from '../../tools/local/events.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
+import { backupJobFailure } from '../support/events/index.ts';
 import { ROUTED_BUT_REFUSED, UNROUTED } from '../support/unrouted.ts';
 
 /**
@@ -144,8 +145,6 @@ describe("onBackupFailure: AWS Backup's documented samples", () => {
 });
 
 describe('onBackupFailure schema: the bounds the documented samples do not loosen', () => {
-  const expired = () =>
-    loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/aws-docs/backup-job-expired.json');
   const copyFailed = () =>
     loadFixture<{ detail: Record<string, unknown> }>('onBackupFailure/aws-docs/copy-job-failed.json');
   const refusal = (event: unknown) => {
@@ -171,9 +170,7 @@ describe('onBackupFailure schema: the bounds the documented samples do not loose
     ['a name of 51 characters', `aws/backup/${'v'.repeat(51)}`],
   ])('refuses a vault name that is %s', (_, name) => {
     // Arrange
-    const event = expired();
-    event.detail.backupVaultName = name;
-    event.detail.backupVaultArn = `arn:aws:backup:us-west-2:111122223333:backup-vault:${name}`;
+    const event = backupJobFailure('aws-docs/backup-job-expired', { backupVaultName: name });
     // Act
     const verdict = refusal(event);
     // Assert

@@ -1,46 +1,15 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 /** One record per detection of issue 18's evidence group through the handler: it pages who, what and where. */
 
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
-let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
-});
-
-beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  process.env.DRY_RUN = 'true';
-  resetConfigForTests();
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-});
+const onCloudTrail = await cloudTrailHandlerHarness();
 
 async function run(name: string) {
-  const event = loadFixture<{ account: string; region: string }>(`onCloudTrail/evidence/${name}.json`);
-  const context = makeContext('ops-autopilot-dev-onCloudTrail', {
-    account: event.account,
-    region: event.region,
-  });
-  const result = (await onCloudTrail(event as never, context)) as PipelineResult<{
-    detection?: string;
-    action: string;
-  }>;
-  return { result, pages: sns.commandCalls(PublishCommand).map((c) => c.args[0].input) };
+  const event = cloudTrailRecord(`evidence/${name}`);
+  const result = await onCloudTrail.invoke<{ detection?: string; action: string }>(event);
+  return { result, pages: onCloudTrail.published() };
 }
 
 describe('onCloudTrail pages the evidence group with who, what and where', () => {
@@ -66,9 +35,7 @@ describe('onCloudTrail pages the evidence group with who, what and where', () =>
     ],
   ])('pages %s once as %s', async (name, detection, what) => {
     // Arrange
-    const record = loadFixture<{ detail: { userIdentity: { arn: string } } }>(
-      `onCloudTrail/evidence/${name}.json`,
-    );
+    const record = cloudTrailRecord(`evidence/${name}`);
     // Act
     const { result, pages } = await run(name);
     // Assert

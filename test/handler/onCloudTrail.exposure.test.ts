@@ -13,15 +13,9 @@ import {
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 /**
  * Issue 18 (exposure) through the handler, every AWS client mocked: one record per detection pages (or
@@ -29,35 +23,11 @@ import { makeContext } from '../../tools/local/lambda.ts';
  * a dry-run stage calls nothing that changes AWS.
  */
 
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
+const onCloudTrail = await cloudTrailHandlerHarness();
+const { aws, invoke, pages, setDryRun } = onCloudTrail;
 const ec2 = aws.of(EC2Client);
 const rds = aws.of(RDSClient);
-let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
-
-type Raw = {
-  id: string;
-  account: string;
-  region: string;
-  detail: { eventID: string; requestParameters: Record<string, unknown> };
-};
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/exposure/${name}.json`);
-/** The function runs in the record's account and region unless a test places it elsewhere. */
-const invoke = (event: Raw, region = event.region) =>
-  handler(
-    event as never,
-    makeContext('ops-autopilot-dev-onCloudTrail', { account: event.account, region }),
-  ) as Promise<PipelineResult>;
-const pages = () =>
-  sns.commandCalls(PublishCommand).map((c) => ({
-    subject: c.args[0].input.Subject ?? '',
-    body: c.args[0].input.Message ?? '',
-  }));
-const setDryRun = (dryRun: boolean) => {
-  process.env.DRY_RUN = String(dryRun);
-  resetConfigForTests();
-};
+const fixture = (name: string) => cloudTrailRecord(`exposure/${name}`);
 /** The calls that change who may use a snapshot or an AMI (EBS or RDS). */
 const mutatingCalls = () => [
   ...ec2.commandCalls(ModifySnapshotAttributeCommand),
@@ -65,21 +35,6 @@ const mutatingCalls = () => [
   ...rds.commandCalls(ModifyDBSnapshotAttributeCommand),
   ...rds.commandCalls(ModifyDBClusterSnapshotAttributeCommand),
 ];
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
-});
-
-beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  // A state table that has seen nothing: every record is new, nothing is rate-limited.
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  setDryRun(true);
-});
 
 describe('onCloudTrail pages data shared out and databases made public, with who, what and where', () => {
   it.each([
@@ -194,8 +149,9 @@ describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)',
   it('removes exactly the foreign account a call added to an AMI', async () => {
     // Arrange
     setDryRun(false);
-    const event = fixture('ami-public');
-    event.detail.requestParameters.launchPermission = { add: { items: [{ userId: '999988887777' }] } };
+    const event = cloudTrailRecord('exposure/ami-public', {
+      withRequestParameters: { launchPermission: { add: { items: [{ userId: '999988887777' }] } } },
+    });
     ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [{ UserId: '999988887777' }] });
     ec2.on(ModifyImageAttributeCommand).resolves({});
     // Act
@@ -220,9 +176,10 @@ describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)',
   it('refuses a shared snapshot recorded in another region, and touches nothing', async () => {
     // Arrange
     setDryRun(false);
-    const event = fixture('ebs-snapshot-public');
-    event.region = 'eu-west-1';
-    (event.detail as Record<string, unknown>).awsRegion = 'eu-west-1';
+    const event = cloudTrailRecord('exposure/ebs-snapshot-public', {
+      region: 'eu-west-1',
+      awsRegion: 'eu-west-1',
+    });
     // Act: the function is in us-east-1; the record is from eu-west-1.
     const run = invoke(event, 'us-east-1');
     // Assert
@@ -324,9 +281,11 @@ describe('onCloudTrail removes an RDS snapshot share exactly (dev stage: remedia
   it("refuses a snapshot named by another account's ARN, and touches nothing", async () => {
     // Arrange
     setDryRun(false);
-    const event = fixture('rds-snapshot-shared-to-account');
-    event.detail.requestParameters.dBSnapshotIdentifier =
-      'arn:aws:rds:us-east-1:999988887777:snapshot:their-snapshot';
+    const event = cloudTrailRecord('exposure/rds-snapshot-shared-to-account', {
+      withRequestParameters: {
+        dBSnapshotIdentifier: 'arn:aws:rds:us-east-1:999988887777:snapshot:their-snapshot',
+      },
+    });
     // Act
     const result = await invoke(event);
     // Assert

@@ -1,15 +1,6 @@
-import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 /**
  * The read-only calls the read-only rule delivers, through the handler with every AWS client mocked:
@@ -17,53 +8,13 @@ import { makeContext } from '../../tools/local/lambda.ts';
  * with who and what; nothing is read from AWS to decide them.
  */
 
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
-const cloudtrail = aws.of(CloudTrailClient);
-const _dynamodb = aws.of(DynamoDBClient);
-const _documents = aws.of(DynamoDBDocumentClient);
-let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
-let resetTrailLogBuckets: typeof import('#functions/onCloudTrail/trailLogBuckets.ts').resetTrailLogBucketsForTests;
-
-type Raw = { id: string; account: string; region: string; detail: { eventID: string } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/readonly/${name}.json`);
-const invoke = (event: Raw) =>
-  handler(
-    event as never,
-    makeContext('ops-autopilot-dev-onCloudTrail', { account: event.account, region: event.region }),
-  ) as Promise<PipelineResult>;
-const pages = () =>
-  sns.commandCalls(PublishCommand).map((c) => ({
-    subject: c.args[0].input.Subject ?? '',
-    body: c.args[0].input.Message ?? '',
-  }));
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
-  ({ resetTrailLogBucketsForTests: resetTrailLogBuckets } = await import(
-    '#functions/onCloudTrail/trailLogBuckets.ts'
-  ));
+const { cloudtrail, invoke, pages } = await cloudTrailHandlerHarness({
+  trails: [
+    { Name: 'management-events', S3BucketName: 'sample-cloudtrail-bucket-name' },
+    { Name: 'data-events', S3BucketName: 'example-data-event-logs' },
+  ],
 });
-
-beforeEach(() => {
-  aws.reset();
-  resetTrailLogBuckets();
-  withoutKillSwitch(ssm);
-  // An empty table (idempotency): every conditional write succeeds, nothing is in progress.
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  cloudtrail.on(DescribeTrailsCommand).resolves({
-    trailList: [
-      { Name: 'management-events', S3BucketName: 'sample-cloudtrail-bucket-name' },
-      { Name: 'data-events', S3BucketName: 'example-data-event-logs' },
-    ],
-  });
-  process.env.DRY_RUN = 'true';
-  resetConfigForTests();
-});
+const fixture = (name: string) => cloudTrailRecord(`readonly/${name}`);
 
 describe('onCloudTrail pages the read-only calls that matter', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { registry } from '#functions/index.ts';
@@ -8,11 +8,12 @@ import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { revokeIngressExecutor } from '#shared/executors/revokeIngress.ts';
 import { RUNTIME_PERMISSIONS } from '#shared/runtime/permissions.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
 import { makeConfig } from '../support/config.ts';
+import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
 
-const aws = await mockAwsClients();
+// The handler tests' mocks (reset before each test), though these tests plan and execute directly.
+const { aws } = await cloudTrailHandlerHarness();
 // Handler layer: the paths moto does not take (EC2's newer answer for a rule already gone).
 const ec2 = aws.of(EC2Client);
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
@@ -22,17 +23,11 @@ const ALL_ON = {
   'cloudtrail-tampering': { remediate: true },
   'data-shared-publicly': { remediate: true },
 } as const;
-type Raw = { region: string; detail: { awsRegion: string; requestParameters: Record<string, unknown> } };
-
-function planFor(raw: Raw, site = SITE) {
+function planFor(raw: CloudTrailRecord, site = SITE) {
   const config = makeConfig({ dryRun: false, cloudTrail: { detections: ALL_ON } });
   const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site });
   return planCloudTrail({ ...observation, gathered: {}, config });
 }
-
-beforeEach(() => {
-  ec2.reset();
-});
 
 describe('onCloudTrail remediation: what reaches AWS', () => {
   it('reports a rule EC2 lists as unknown as already remediated, not as done', async () => {
@@ -43,7 +38,7 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
         { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
       ],
     });
-    const [intent] = planFor(loadFixture<Raw>('onCloudTrail/security-group-open-world.json')).intents;
+    const [intent] = planFor(cloudTrailRecord('security-group-open-world')).intents;
     if (intent?.kind !== 'ec2.revoke-ingress') throw new Error('no revoke planned');
     // Act
     const outcome = await revokeIngressExecutor.execute(intent, {} as never);
@@ -57,9 +52,10 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
 
   it('pages but does not touch a record from another region (a forwarded one)', () => {
     // Arrange
-    const raw = loadFixture<Raw>('onCloudTrail/security-group-open-world.json');
-    raw.region = 'eu-west-1';
-    raw.detail.awsRegion = 'eu-west-1';
+    const raw = cloudTrailRecord('security-group-open-world', {
+      region: 'eu-west-1',
+      awsRegion: 'eu-west-1',
+    });
     // Act
     const plan = planFor(raw);
     // Assert
@@ -71,7 +67,7 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
 
   it('remediates nothing for a detection that has no exact undo (DeleteTrail), and says so', () => {
     // Act
-    const plan = planFor(loadFixture<Raw>('onCloudTrail/cloudtrail-delete-trail.json'));
+    const plan = planFor(cloudTrailRecord('cloudtrail-delete-trail'));
     // Assert
     expect(plan.intents.map((i) => i.kind)).toEqual(['sns.page']);
     expect(plan.notes[0]?.detail).toContain('has no exact undo (DeleteTrail');
@@ -80,8 +76,8 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
   it('leaves a forwarded global record to the home region on a us-east-1 stack that forwards it', () => {
     // Arrange
     const config = makeConfig({}, { globalEventsHomeRegion: 'eu-west-1' });
-    const signIn = CloudTrailEvent.parse(loadFixture('onCloudTrail/root-console-sign-in.json'));
-    const regional = CloudTrailEvent.parse(loadFixture('onCloudTrail/security-group-open-world.json'));
+    const signIn = CloudTrailEvent.parse(cloudTrailRecord('root-console-sign-in'));
+    const regional = CloudTrailEvent.parse(cloudTrailRecord('security-group-open-world'));
     // Act
     const plans = [signIn, regional].map((event) =>
       planCloudTrail({ ...observeCloudTrail(event, { config, site: SITE }), gathered: {}, config }),

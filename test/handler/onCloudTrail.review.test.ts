@@ -1,49 +1,16 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 // onCloudTrail end to end on the review records (issue 18 item 2): every AWS client mocked.
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
-let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
-});
-
-beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  process.env.DRY_RUN = 'true';
-  resetConfigForTests();
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-});
-
-type Envelope = { account: string; region: string; detail: { eventID: string } };
+const onCloudTrail = await cloudTrailHandlerHarness();
 
 /** The record in its own account and region, and what the action log kept of it. */
 async function run(name: string) {
-  const event = loadFixture<Envelope>(`onCloudTrail/records/${name}.json`);
-  const context = makeContext('ops-autopilot-dev-onCloudTrail', {
-    account: event.account,
-    region: event.region,
-  });
-  const result = (await onCloudTrail(event as never, context)) as PipelineResult<{
-    detection?: string;
-    action: string;
-  }>;
-  const logged = aws.actionLog();
-  return { event, result, logged, pages: sns.commandCalls(PublishCommand) };
+  const event = cloudTrailRecord(`records/${name}`);
+  const result = await onCloudTrail.invoke<{ detection?: string; action: string }>(event);
+  const logged = onCloudTrail.aws.actionLog();
+  return { event, result, logged, pages: onCloudTrail.published() };
 }
 
 describe('onCloudTrail review records through the handler', () => {

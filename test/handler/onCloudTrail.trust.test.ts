@@ -1,42 +1,11 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 // Handler layer, every AWS client mocked: the trust detections' public records end to end, as paged.
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
-let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
-});
-
-beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  process.env.DRY_RUN = 'true';
-  resetConfigForTests();
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-});
-
-const invoke = (fixture: string) => {
-  const event = loadFixture<{ account: string; region: string }>(`onCloudTrail/trust/${fixture}.json`);
-  return handler(event as never, makeContext(undefined, { account: event.account, region: event.region }));
-};
-const pages = () =>
-  sns.commandCalls(PublishCommand).map((c) => ({
-    subject: c.args[0].input.Subject ?? '',
-    body: c.args[0].input.Message ?? '',
-  }));
+const onCloudTrail = await cloudTrailHandlerHarness();
+const invoke = (fixture: string) => onCloudTrail.invoke(cloudTrailRecord(`trust/${fixture}`));
+const { pages } = onCloudTrail;
 
 describe('onCloudTrail trust detections, end to end on their public records', () => {
   it.each([
@@ -70,9 +39,7 @@ describe('onCloudTrail trust detections, end to end on their public records', ()
     expect(pages().map((p) => p.subject)).toEqual([subject]);
     const body = pages()[0]?.body ?? '';
     // Who (the record's caller and address), where (account and region), and what.
-    const { detail } = loadFixture<{
-      detail: { userIdentity: { arn: string }; sourceIPAddress: string };
-    }>(`onCloudTrail/trust/${fixture}.json`);
+    const { detail } = cloudTrailRecord(`trust/${fixture}`);
     for (const line of [
       ...lines,
       detail.userIdentity.arn,

@@ -4,6 +4,7 @@ import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmSignal } from '#functions/onAlarm/signal.ts';
 import { pageIntent, renderPage } from '#shared/domain/page.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { alarmStateChange } from '../support/events/index.ts';
 
 type RawEvent = ReturnType<typeof makeAlarmEvent> & Record<string, unknown>;
 
@@ -17,13 +18,13 @@ function problems(event: unknown): string[] {
 const named = (alarmName: string) => makeAlarmEvent({ alarmName }) as RawEvent;
 
 /** The sample alarm event in another region and account, with the ARN AWS would put in it. */
-function elsewhere(region: string, partition: string): RawEvent {
-  const event = named('web-cpu-high');
-  event.region = region;
-  event.account = '210987654321';
-  event.resources = [`arn:${partition}:cloudwatch:${region}:210987654321:alarm:web-cpu-high`];
-  return event;
-}
+const elsewhere = (region: string, partition: string) =>
+  alarmStateChange('metric-alarm', {
+    alarmName: 'web-cpu-high',
+    region,
+    account: '210987654321',
+    resources: [`arn:${partition}:cloudwatch:${region}:210987654321:alarm:web-cpu-high`],
+  });
 
 describe('AlarmEvent schema: timestamps (a future one would silence the alarm)', () => {
   const NOW = Date.UTC(2025, 5, 15, 14, 30, 0);
@@ -68,8 +69,7 @@ describe('AlarmEvent schema: timestamps (a future one would silence the alarm)',
 
   it('rejects a future previous-state timestamp and an unreadable one', () => {
     // Arrange
-    const future = makeAlarmEvent();
-    future.detail.previousState.timestamp = minutesFromNow(60);
+    const future = alarmStateChange('metric-alarm', { previousStateTimestamp: minutesFromNow(60) });
     const unreadable = makeAlarmEvent({ timestamp: '15/06/2025 14:30' });
     // Act
     const [a, b] = [problems(future), problems(unreadable)];
@@ -80,8 +80,7 @@ describe('AlarmEvent schema: timestamps (a future one would silence the alarm)',
 
   it('rejects an envelope time more than 5 minutes ahead', () => {
     // Arrange
-    const event = makeAlarmEvent() as RawEvent;
-    event.time = new Date(NOW + 10 * 60_000).toISOString();
+    const event = alarmStateChange('metric-alarm', { time: new Date(NOW + 10 * 60_000).toISOString() });
     // Act
     const issues = problems(event);
     // Assert
@@ -142,8 +141,7 @@ describe("AlarmEvent schema: resources must hold the alarm's own ARN (the incide
     ['another service', 'arn:aws:sns:us-east-1:123456789012:alarm:web-cpu-high'],
   ])('rejects an event for web-cpu-high whose resources name %s', (_what, arn) => {
     // Arrange
-    const event = named('web-cpu-high');
-    event.resources = [arn];
+    const event = alarmStateChange('metric-alarm', { alarmName: 'web-cpu-high', resources: [arn] });
     // Act
     const issues = problems(event);
     // Assert
@@ -154,11 +152,13 @@ describe("AlarmEvent schema: resources must hold the alarm's own ARN (the incide
 
   it("keys the incident by the alarm's ARN even when resources lists another ARN first", () => {
     // Arrange
-    const event = named('web-cpu-high');
-    event.resources = [
-      'arn:aws:cloudwatch:us-east-1:123456789012:alarm:db-disk-full',
-      'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu-high',
-    ];
+    const event = alarmStateChange('metric-alarm', {
+      alarmName: 'web-cpu-high',
+      resources: [
+        'arn:aws:cloudwatch:us-east-1:123456789012:alarm:db-disk-full',
+        'arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu-high',
+      ],
+    });
     // Act
     const signal = alarmSignal(AlarmEvent.parse(event));
     // Assert
@@ -205,10 +205,11 @@ describe('AlarmEvent schema: bounds, so whatever passes can be handled', () => {
     ],
     [
       'a reason over 4096 characters',
-      (e: RawEvent) => {
-        e.detail.state.reason = 'r'.repeat(4097);
-        return e;
-      },
+      (e: RawEvent) =>
+        Object.assign(
+          e,
+          alarmStateChange('metric-alarm', { alarmName: 'web-cpu-high', reason: 'r'.repeat(4097) }),
+        ),
       'detail.state.reason: must be at most 4096 characters',
     ],
     [
@@ -246,13 +247,12 @@ describe('AlarmEvent schema: bounds, so whatever passes can be handled', () => {
 
   it('rejects a contributor with an empty id or a control character in an attribute', () => {
     // Arrange
-    const raw = loadFixture<{
-      detail: { alarmContributor: { id: string; attributes: Record<string, string> } };
-    }>('onAlarm/multi-time-series-contributor-alarm.json');
-    const emptyId = structuredClone(raw);
-    emptyId.detail.alarmContributor.id = '';
-    const badAttribute = structuredClone(raw);
-    badAttribute.detail.alarmContributor.attributes = { TableName: 'orders\u0007' };
+    const emptyId = alarmStateChange('multi-time-series-contributor-alarm', {
+      contributor: { id: '', attributes: { TableName: 'payments-ledger' } },
+    });
+    const badAttribute = alarmStateChange('multi-time-series-contributor-alarm', {
+      contributor: { id: '8b1e4c7a2f9d0e35', attributes: { TableName: 'orders\u0007' } },
+    });
     // Act
     const [a, b] = [problems(emptyId), problems(badAttribute)];
     // Assert

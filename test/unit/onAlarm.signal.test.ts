@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { planAlarm } from '#functions/onAlarm/plan.ts';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
 import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
-import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { loadFixture } from '../../tools/local/events.ts';
 import { runbooks } from '../support/alarmPlan.ts';
 import { makeConfig } from '../support/config.ts';
+import { alarmStateChange } from '../support/events/index.ts';
 
 describe('alarmSignal', () => {
   it.each([
@@ -51,16 +52,11 @@ describe('alarmSignal', () => {
         },
       ],
     });
-    const raw = loadFixture<{
-      detail: {
-        alarmContributor: { id: string; attributes: Record<string, string> };
-        state: { value: string };
-      };
-    }>('onAlarm/multi-time-series-contributor-alarm.json');
-    const other = structuredClone(raw);
-    other.detail.alarmContributor = { id: 'ffff', attributes: { TableName: 'orders' } };
-    const ok = structuredClone(raw);
-    ok.detail.state.value = 'OK';
+    const raw = alarmStateChange('multi-time-series-contributor-alarm');
+    const other = alarmStateChange('multi-time-series-contributor-alarm', {
+      contributor: { id: 'ffff', attributes: { TableName: 'orders' } },
+    });
+    const ok = alarmStateChange('multi-time-series-contributor-alarm', { state: 'OK' });
     const planOf = (e: unknown) => {
       const event = AlarmEvent.parse(e);
       return planAlarm({
@@ -92,8 +88,7 @@ describe('alarmSignal', () => {
 
   it('survives reasonData that is not JSON', () => {
     // Arrange
-    const raw = makeAlarmEvent();
-    (raw.detail.state as { reasonData: string }).reasonData = '{not json';
+    const raw = alarmStateChange('metric-alarm', { reasonData: '{not json' });
     // Act
     const signal = alarmSignal(AlarmEvent.parse(raw));
     // Assert

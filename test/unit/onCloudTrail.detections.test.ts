@@ -7,12 +7,10 @@ import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { renderPage } from '#shared/domain/page.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
-type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/${name}.json`);
 const parse = (raw: unknown) => CloudTrailEvent.parse(raw);
 
 /** What the function decides for one record on a stage: the detection, and page, record or nothing. */
@@ -60,7 +58,7 @@ describe('onCloudTrail detections on the fixtures, with the default catalogue', 
     ['security-group-open-world-failed', null, 'none'],
   ])('%s -> %s, %s', (name, detection, action) => {
     // Act
-    const { decision, plan } = decide(fixture(name));
+    const { decision, plan } = decide(cloudTrailRecord(name));
     // Assert
     expect(decision).toEqual([detection, action]);
     expect(plan.intents.filter((i) => i.kind === 'sns.page')).toHaveLength(action === 'page' ? 1 : 0);
@@ -86,8 +84,7 @@ describe('onCloudTrail detections on the fixtures, with the default catalogue', 
 describe('onCloudTrail: the holes other rule suites have', () => {
   it('pages nothing for a failed call, whatever it asked for', () => {
     // Arrange
-    const failed = fixture('s3-bucket-policy-public');
-    failed.detail.errorCode = 'MalformedPolicy';
+    const failed = cloudTrailRecord('s3-bucket-policy-public', { errorCode: 'MalformedPolicy' });
     // Act
     const found = detect(parse(failed), DETECTION_NAMES);
     // Assert
@@ -96,11 +93,10 @@ describe('onCloudTrail: the holes other rule suites have', () => {
 
   it('reads MFAUsed without regard to case, and calls an IAM user without it "without MFA"', () => {
     // Arrange
-    const lower = fixture('console-sign-in-no-mfa');
-    (lower.detail.additionalEventData as Record<string, string>).MFAUsed = 'yes';
+    const lower = cloudTrailRecord('console-sign-in-no-mfa', { additionalEventData: { MFAUsed: 'yes' } });
     // Act
     const withMfa = decide(lower).decision;
-    const without = decide(fixture('console-sign-in-no-mfa')).decision;
+    const without = decide(cloudTrailRecord('console-sign-in-no-mfa')).decision;
     // Assert
     expect(withMfa).toEqual([null, 'none']);
     expect(without).toEqual(['console-sign-in-without-mfa', 'page']);
@@ -108,8 +104,9 @@ describe('onCloudTrail: the holes other rule suites have', () => {
 
   it('finds ::/0 in the IPv6 field and 0.0.0.0/0 in the flat cidrIp form, and names the ports', () => {
     // Act
-    const v6 = decide(fixture('security-group-open-world-ipv6')).observation.signal.evidence.opened;
-    const flat = decide(fixture('security-group-open-world-flat')).observation.signal.evidence.opened;
+    const v6 = decide(cloudTrailRecord('security-group-open-world-ipv6')).observation.signal.evidence.opened;
+    const flat = decide(cloudTrailRecord('security-group-open-world-flat')).observation.signal.evidence
+      .opened;
     // Assert
     expect(v6).toBe('tcp 3389 from ::/0');
     expect(flat).toBe('tcp 5432 from 0.0.0.0/0');
@@ -117,26 +114,27 @@ describe('onCloudTrail: the holes other rule suites have', () => {
 
   it('takes only the world-open ranges of a call that adds several as what to revoke', () => {
     // Arrange
-    const mixed = fixture('security-group-open-world');
-    mixed.detail.requestParameters = {
-      groupId: 'sg-0123456789abcdef0',
-      ipPermissions: {
-        items: [
-          {
-            ipProtocol: 'tcp',
-            fromPort: 22,
-            toPort: 22,
-            ipRanges: { items: [{ cidrIp: '10.0.0.0/8' }, { cidrIp: '0.0.0.0/0' }] },
-          },
-          {
-            ipProtocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-            ipRanges: { items: [{ cidrIp: '203.0.113.0/24' }] },
-          },
-        ],
+    const mixed = cloudTrailRecord('security-group-open-world', {
+      requestParameters: {
+        groupId: 'sg-0123456789abcdef0',
+        ipPermissions: {
+          items: [
+            {
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              ipRanges: { items: [{ cidrIp: '10.0.0.0/8' }, { cidrIp: '0.0.0.0/0' }] },
+            },
+            {
+              ipProtocol: 'tcp',
+              fromPort: 443,
+              toPort: 443,
+              ipRanges: { items: [{ cidrIp: '203.0.113.0/24' }] },
+            },
+          ],
+        },
       },
-    };
+    });
     // Act
     const [finding] = detect(parse(mixed), DETECTION_NAMES);
     // Assert
@@ -149,26 +147,29 @@ describe('onCloudTrail: the holes other rule suites have', () => {
 
   it('lets a crafted group id, CIDR or bucket name reach no remediation parameter', () => {
     // Arrange
-    const sg = fixture('security-group-open-world');
-    sg.detail.requestParameters = {
-      groupId: 'sg-0123456789abcdef0 --dry-run; aws ec2 delete-vpc',
-      ipPermissions: {
-        items: [
-          { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } },
-        ],
+    const sg = cloudTrailRecord('security-group-open-world', {
+      requestParameters: {
+        groupId: 'sg-0123456789abcdef0 --dry-run; aws ec2 delete-vpc',
+        ipPermissions: {
+          items: [
+            { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } },
+          ],
+        },
       },
-    };
-    const cidr = fixture('security-group-open-world');
-    cidr.detail.requestParameters = {
-      groupId: 'sg-0123456789abcdef0',
-      ipPermissions: {
-        items: [
-          { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0\n' }] } },
-        ],
+    });
+    const cidr = cloudTrailRecord('security-group-open-world', {
+      requestParameters: {
+        groupId: 'sg-0123456789abcdef0',
+        ipPermissions: {
+          items: [
+            { ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0\n' }] } },
+          ],
+        },
       },
-    };
-    const bucket = fixture('s3-public-access-block-deleted');
-    (bucket.detail.requestParameters as Record<string, unknown>).bucketName = '../other-bucket';
+    });
+    const bucket = cloudTrailRecord('s3-public-access-block-deleted', {
+      withRequestParameters: { bucketName: '../other-bucket' },
+    });
     // Act
     const [sgFinding] = detect(parse(sg), DETECTION_NAMES);
     const cidrFindings = detect(parse(cidr), DETECTION_NAMES).map((f) => f.detection);
@@ -186,7 +187,7 @@ describe('onCloudTrail: the holes other rule suites have', () => {
 describe('onCloudTrail: federated sign-ins are never "without MFA"', () => {
   it('does not page a SAML sign-in recorded with an IAM user identity and MFAUsed No', () => {
     // Act
-    const { decision, plan } = decide(fixture('console-sign-in-saml-iam-user'));
+    const { decision, plan } = decide(cloudTrailRecord('console-sign-in-saml-iam-user'));
     // Assert
     expect(decision).toEqual([null, 'none']);
     expect(plan.intents).toEqual([]);
@@ -194,8 +195,7 @@ describe('onCloudTrail: federated sign-ins are never "without MFA"', () => {
 
   it('does not page an IAM Identity Center sign-in recorded with an IAM user identity and MFAUsed No', () => {
     // Arrange: the Identity Center session (AWSReservedSSO_ role), typed as an IAM user.
-    const raw = fixture('console-sign-in-identity-center');
-    (raw.detail.userIdentity as Record<string, unknown>).type = 'IAMUser';
+    const raw = cloudTrailRecord('console-sign-in-identity-center', { userIdentity: { type: 'IAMUser' } });
     // Act
     const { decision } = decide(raw);
     // Assert
@@ -204,9 +204,9 @@ describe('onCloudTrail: federated sign-ins are never "without MFA"', () => {
 
   it('still pages an IAM user without MFA whose sign-in carries a SamlProviderArn that is not a SAML provider ARN', () => {
     // Arrange
-    const raw = fixture('console-sign-in-saml-iam-user');
-    (raw.detail.additionalEventData as Record<string, unknown>).SamlProviderArn =
-      'arn:aws:iam::123456789012:user/x';
+    const raw = cloudTrailRecord('console-sign-in-saml-iam-user', {
+      additionalEventData: { SamlProviderArn: 'arn:aws:iam::123456789012:user/x' },
+    });
     // Act
     const { decision } = decide(raw);
     // Assert
@@ -216,7 +216,7 @@ describe('onCloudTrail: federated sign-ins are never "without MFA"', () => {
 
 describe('onCloudTrail: a public access block is turned off only by a flag set to false', () => {
   const withConfiguration = (configuration: unknown) => {
-    const raw = fixture('s3-public-access-block-off');
+    const raw = cloudTrailRecord('s3-public-access-block-off');
     const req = raw.detail.requestParameters as Record<string, unknown>;
     if (configuration === undefined) delete req.PublicAccessBlockConfiguration;
     else req.PublicAccessBlockConfiguration = configuration;
@@ -267,7 +267,7 @@ describe('onCloudTrail: a public access block is turned off only by a flag set t
 describe('onCloudTrail: the catalogue per stage', () => {
   it('lets a stage turn a detection off, so the next matching one decides', () => {
     // Act
-    const { decision } = decide(fixture('security-group-open-world'), {
+    const { decision } = decide(cloudTrailRecord('security-group-open-world'), {
       cloudTrail: { detections: { 'security-group-open-to-world': { action: 'off' } } },
     });
     // Assert
@@ -276,7 +276,7 @@ describe('onCloudTrail: the catalogue per stage', () => {
 
   it('lets a stage page a record detection, with its own severity', () => {
     // Act
-    const { plan } = decide(fixture('nacl-entry-created'), {
+    const { plan } = decide(cloudTrailRecord('nacl-entry-created'), {
       cloudTrail: { detections: { 'nacl-change': { action: 'page', severity: 'warning' } } },
     });
     // Assert
@@ -312,7 +312,7 @@ describe('onCloudTrail: the catalogue per stage', () => {
 describe('onCloudTrail page: who, what, where, when', () => {
   it('names the principal, its role, key and MFA, the opened range, the source address and the console link', () => {
     // Arrange
-    const { plan } = decide(fixture('security-group-open-world'));
+    const { plan } = decide(cloudTrailRecord('security-group-open-world'));
     const intent = plan.intents.find((i) => i.kind === 'sns.page');
     if (!intent) throw new Error('no page planned');
     // Act
@@ -337,7 +337,7 @@ describe('onCloudTrail page: who, what, where, when', () => {
       expect(page.body).toContain(line);
     }
     expect(intent.incidentKey).toBe(
-      `cloudtrail:123456789012:${fixture('security-group-open-world').detail.eventID}`,
+      `cloudtrail:123456789012:${cloudTrailRecord('security-group-open-world').detail.eventID}`,
     );
   });
 });

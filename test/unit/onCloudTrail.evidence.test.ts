@@ -4,14 +4,14 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
 /** Issue 18's evidence group: resources made public, evidence and recovery destroyed, tooling silenced. */
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
-type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/evidence/${name}.json`);
+const fixture = (name: string, overrides: CloudTrailRecordOverrides = {}) =>
+  cloudTrailRecord(`evidence/${name}`, overrides);
 
 function decide(raw: unknown) {
   const config = makeConfig({});
@@ -84,8 +84,9 @@ describe('resources other than S3 made public by a resource policy', () => {
 
   it('shows a crafted repository name as unreadable, never in the page', () => {
     // Arrange
-    const crafted = fixture('ecr-repository-policy-public');
-    (crafted.detail.requestParameters as Record<string, unknown>).repositoryName = 'x\n@everyone <a href=x>';
+    const crafted = fixture('ecr-repository-policy-public', {
+      withRequestParameters: { repositoryName: 'x\n@everyone <a href=x>' },
+    });
     // Act
     const { signal } = decide(crafted);
     // Assert
@@ -186,13 +187,15 @@ describe('evidence and recovery destroyed', () => {
 
   it('never claims versioning suspended or deletion protection off from a value it cannot read', () => {
     // Arrange
-    const versioning = fixture('s3-versioning-suspended');
-    versioning.detail.requestParameters = {
-      bucketName: 'important-files-bucket',
-      VersioningConfiguration: 'Suspended',
-    };
-    const protection = fixture('rds-instance-deletion-protection-off');
-    (protection.detail.requestParameters as Record<string, unknown>).deletionProtection = 'no';
+    const versioning = fixture('s3-versioning-suspended', {
+      requestParameters: {
+        bucketName: 'important-files-bucket',
+        VersioningConfiguration: 'Suspended',
+      },
+    });
+    const protection = fixture('rds-instance-deletion-protection-off', {
+      withRequestParameters: { deletionProtection: 'no' },
+    });
     // Act / Assert
     expect(decide(versioning).pages).toBe(0);
     expect(decide(protection).pages).toBe(0);
@@ -259,10 +262,7 @@ describe('the evidence group against crafted call names', () => {
       // Arrange: the root branch delivers any call by root, whatever its name.
       const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
       const events = names.map((eventName) => {
-        const raw = fixture('backup-vault-deleted');
-        raw.source = source;
-        raw.detail.eventSource = eventSource;
-        raw.detail.eventName = eventName;
+        const raw = fixture('backup-vault-deleted', { source, eventSource, eventName });
         return CloudTrailEvent.parse(raw);
       });
       // Act

@@ -3,10 +3,10 @@ import { type DetectionContext, TRUSTS_NO_ONE } from '#functions/onCloudTrail/de
 import { detect } from '#functions/onCloudTrail/detections.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
-import { loadFixture } from '../../tools/local/events.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
-type Raw = { detail: Record<string, unknown> & { requestParameters: Record<string, unknown> } };
-const raw = (name: string) => loadFixture<Raw>(`onCloudTrail/exposure/${name}.json`);
+const raw = (name: string, overrides: CloudTrailRecordOverrides = {}) =>
+  cloudTrailRecord(`exposure/${name}`, overrides);
 const deciding = (record: unknown, context: DetectionContext = TRUSTS_NO_ONE) =>
   detect(CloudTrailEvent.parse(record), DETECTION_NAMES, context)[0];
 
@@ -69,10 +69,13 @@ describe('data shared out or made public (issue 18, exposure)', () => {
 
   it('pages `all` as public even when the same call also adds a trusted account, and removes only `all`', () => {
     // Arrange
-    const record = raw('ebs-snapshot-public');
-    record.detail.requestParameters.createVolumePermission = {
-      add: { items: [{ group: 'all' }, { userId: '111122223333' }] },
-    };
+    const record = raw('ebs-snapshot-public', {
+      withRequestParameters: {
+        createVolumePermission: {
+          add: { items: [{ group: 'all' }, { userId: '111122223333' }] },
+        },
+      },
+    });
     // Act
     const found = deciding(record, { trustedAccounts: new Set(['111122223333']) });
     // Assert
@@ -88,8 +91,7 @@ describe('data shared out or made public (issue 18, exposure)', () => {
 
   it('shows a crafted snapshot id as unreadable and offers no remediation for it', () => {
     // Arrange
-    const record = raw('ebs-snapshot-public');
-    record.detail.requestParameters.snapshotId = 'snap-1; rm -rf /';
+    const record = raw('ebs-snapshot-public', { withRequestParameters: { snapshotId: 'snap-1; rm -rf /' } });
     // Act
     const found = deciding(record);
     // Assert
@@ -100,8 +102,9 @@ describe('data shared out or made public (issue 18, exposure)', () => {
 
   it('removes exactly the foreign accounts and `all` an RDS snapshot share added, never a trusted account', () => {
     // Arrange
-    const record = raw('rds-snapshot-shared-to-account');
-    record.detail.requestParameters.valuesToAdd = ['all', '111122223333', '193672423079'];
+    const record = raw('rds-snapshot-shared-to-account', {
+      withRequestParameters: { valuesToAdd: ['all', '111122223333', '193672423079'] },
+    });
     // Act
     const found = deciding(record, { trustedAccounts: new Set(['111122223333']) });
     // Assert
@@ -117,8 +120,9 @@ describe('data shared out or made public (issue 18, exposure)', () => {
 
   it('names and removes an account a call lists twice once', () => {
     // Arrange
-    const record = raw('rds-snapshot-shared-to-account');
-    record.detail.requestParameters.valuesToAdd = ['193672423079', '193672423079'];
+    const record = raw('rds-snapshot-shared-to-account', {
+      withRequestParameters: { valuesToAdd: ['193672423079', '193672423079'] },
+    });
     // Act
     const found = deciding(record);
     // Assert
@@ -131,9 +135,11 @@ describe('data shared out or made public (issue 18, exposure)', () => {
   it('offers the cluster snapshot remediation for a cluster snapshot, and none for an ARN of the other kind', () => {
     // Arrange
     const cluster = raw('rds-cluster-snapshot-public');
-    const mislabelled = raw('rds-cluster-snapshot-public');
-    mislabelled.detail.requestParameters.dBClusterSnapshotIdentifier =
-      'arn:aws:rds:us-east-1:123456789012:snapshot:not-a-cluster-snapshot';
+    const mislabelled = raw('rds-cluster-snapshot-public', {
+      withRequestParameters: {
+        dBClusterSnapshotIdentifier: 'arn:aws:rds:us-east-1:123456789012:snapshot:not-a-cluster-snapshot',
+      },
+    });
     // Act
     const found = deciding(cluster);
     const crafted = deciding(mislabelled);
@@ -208,8 +214,7 @@ describe('databases reachable from the internet (issue 18, exposure)', () => {
 
   it('never pages an unreadable PubliclyAccessible flag as public', () => {
     // Arrange
-    const record = raw('rds-instance-made-public');
-    record.detail.requestParameters.publiclyAccessible = 'yes';
+    const record = raw('rds-instance-made-public', { withRequestParameters: { publiclyAccessible: 'yes' } });
     // Act / Assert
     expect(deciding(record)).toBeUndefined();
   });

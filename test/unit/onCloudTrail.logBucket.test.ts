@@ -6,8 +6,8 @@ import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { trailLogBucketCache } from '#functions/onCloudTrail/trailLogBuckets.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { renderPage } from '#shared/domain/page.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
 /**
  * A lifecycle rule that expires a CloudTrail log bucket's objects (issue 18): paged when the bucket is
@@ -15,7 +15,15 @@ import { makeConfig } from '../support/config.ts';
  */
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
-const fixture = (name: string) => loadFixture<unknown>(`onCloudTrail/evidence/${name}.json`);
+const fixture = (name: string, overrides: CloudTrailRecordOverrides = {}) =>
+  cloudTrailRecord(`evidence/${name}`, overrides);
+/** The log bucket's expiring lifecycle call with these rules instead of its one. */
+const withRules = (rules: unknown[]) =>
+  fixture('cloudtrail-log-bucket-expiry', {
+    withRequestParameters: {
+      LifecycleConfiguration: { Rule: rules, xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
+    },
+  });
 const TRAIL_BUCKET = 'sample-cloudtrail-bucket-name';
 const trails: CloudTrailGathered = {
   trailLogBuckets: { buckets: { [TRAIL_BUCKET]: ['management-events'] } },
@@ -80,10 +88,9 @@ describe('cloudtrail-log-expiry', () => {
 
   it("records a rule on a bucket named like an object's own property (constructor) that no trail logs to", () => {
     // Arrange: `constructor` is a valid bucket name, and a plain object's inherited property.
-    const raw = fixture('lifecycle-expiry-unrelated-bucket') as {
-      detail: { requestParameters: { bucketName: string } };
-    };
-    raw.detail.requestParameters.bucketName = 'constructor';
+    const raw = fixture('lifecycle-expiry-unrelated-bucket', {
+      withRequestParameters: { bucketName: 'constructor' },
+    });
     const config = makeConfig();
     const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
     // Act
@@ -99,14 +106,13 @@ describe('cloudtrail-log-expiry', () => {
 
   it('keeps who made the call in the page when the lifecycle has 850 expiring rules with long ids', () => {
     // Arrange: rule ids of 250 characters, as many as fit in one EventBridge event (256 KB).
-    const raw = fixture('cloudtrail-log-bucket-expiry') as {
-      detail: { requestParameters: { LifecycleConfiguration: Record<string, unknown> } };
-    };
-    raw.detail.requestParameters.LifecycleConfiguration.Rule = Array.from({ length: 850 }, (_, i) => ({
-      ID: `${String(i).padStart(3, '0')}-${'x'.repeat(246)}`,
-      Status: 'Enabled',
-      Expiration: { Days: 1 },
-    }));
+    const raw = withRules(
+      Array.from({ length: 850 }, (_, i) => ({
+        ID: `${String(i).padStart(3, '0')}-${'x'.repeat(246)}`,
+        Status: 'Enabled',
+        Expiration: { Days: 1 },
+      })),
+    );
     const config = makeConfig();
     const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });
     const plan = planCloudTrail({ ...observation, gathered: trails, config });
@@ -124,13 +130,10 @@ describe('cloudtrail-log-expiry', () => {
 
   it('reads a Date expiration and several rules, and shows a crafted rule id as unreadable', () => {
     // Arrange
-    const raw = fixture('cloudtrail-log-bucket-expiry') as {
-      detail: { requestParameters: { LifecycleConfiguration: Record<string, unknown> } };
-    };
-    raw.detail.requestParameters.LifecycleConfiguration.Rule = [
+    const raw = withRules([
       { ID: 'keep', Status: 'Enabled', Transition: { Days: 30, StorageClass: 'GLACIER' } },
       { ID: 'drop\nall', Status: 'Enabled', Expiration: { Date: '2025-01-01T00:00:00Z' } },
-    ];
+    ]);
     const config = makeConfig();
     // Act
     const observation = observeCloudTrail(CloudTrailEvent.parse(raw), { config, site: SITE });

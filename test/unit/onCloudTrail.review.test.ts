@@ -4,11 +4,16 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { CATALOGUE, DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import {
+  type CloudTrailRecord,
+  type CloudTrailRecordOverrides,
+  cloudTrailRecord,
+} from '../support/events/index.ts';
 
-type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/records/${name}.json`);
+type Raw = CloudTrailRecord;
+const fixture = (name: string, overrides: CloudTrailRecordOverrides = {}) =>
+  cloudTrailRecord(`records/${name}`, overrides);
 const parse = (raw: unknown) => CloudTrailEvent.parse(raw);
 
 /** The stage's decision on one record: the deciding detection and page, record or none. */
@@ -120,11 +125,12 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
 
   it('records ModifyInstanceAttribute only when it replaces user data, not the instance type', () => {
     // Arrange: Panther's own near miss, the same call changing `instanceType`.
-    const typeChange = fixture('ec2-modify-instance-user-data');
-    typeChange.detail.requestParameters = {
-      instanceId: 'i-0123456789abcdef0',
-      instanceType: { value: 't3.nano' },
-    };
+    const typeChange = fixture('ec2-modify-instance-user-data', {
+      requestParameters: {
+        instanceId: 'i-0123456789abcdef0',
+        instanceType: { value: 't3.nano' },
+      },
+    });
     // Act
     const names = found(typeChange).map((f) => f.detection);
     // Assert
@@ -133,9 +139,9 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
 
   it('treats a role session named like the user as someone else: a session name is the caller’s choice', () => {
     // Arrange: the role session `IAM/bob` changes bob's password.
-    const bySession = fixture('iam-update-login-profile-other-user');
-    const identity = bySession.detail.userIdentity as Record<string, unknown>;
-    identity.arn = 'arn:aws:sts::123456789012:assumed-role/IAM/bob';
+    const bySession = fixture('iam-update-login-profile-other-user', {
+      userIdentity: { arn: 'arn:aws:sts::123456789012:assumed-role/IAM/bob' },
+    });
     // Act
     const names = found(bySession).map((f) => f.detection);
     // Assert
@@ -144,11 +150,12 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
 
   it('says an SSM command sent by tag went to its targets, not to no instance', () => {
     // Arrange: SendCommand may name instances by tag instead of by id (its `targets`).
-    const byTag = fixture('ssm-send-command');
-    byTag.detail.requestParameters = {
-      documentName: 'AWS-RunShellScript',
-      targets: [{ key: 'tag:Role', values: ['web'] }],
-    };
+    const byTag = fixture('ssm-send-command', {
+      requestParameters: {
+        documentName: 'AWS-RunShellScript',
+        targets: [{ key: 'tag:Role', values: ['web'] }],
+      },
+    });
     // Act
     const [finding] = found(byTag);
     // Assert
@@ -157,8 +164,9 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
 
   it('shows a crafted identifier as unreadable, never verbatim on the page line', () => {
     // Arrange
-    const crafted = fixture('rds-delete-db-snapshot');
-    crafted.detail.requestParameters = { dBSnapshotIdentifier: 'x\u202e<script>alert(1)</script>' };
+    const crafted = fixture('rds-delete-db-snapshot', {
+      requestParameters: { dBSnapshotIdentifier: 'x\u202e<script>alert(1)</script>' },
+    });
     // Act
     const [finding] = found(crafted);
     // Assert

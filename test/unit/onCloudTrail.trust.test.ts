@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
-import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
-type Raw = Record<string, unknown> & { detail: Record<string, unknown> & { requestParameters: unknown } };
-const fixture = (name: string) => loadFixture<Raw>(`onCloudTrail/trust/${name}.json`);
+const fixture = (name: string, overrides: CloudTrailRecordOverrides = {}) =>
+  cloudTrailRecord(`trust/${name}`, overrides);
 
 /** What the function decides for one record on a stage: the detection, page/record/none, and what it shows. */
 function decide(raw: unknown, cloudTrail: Record<string, unknown> = {}) {
@@ -52,8 +52,9 @@ describe('compromised-key-quarantined', () => {
 
   it.each(['AWSCompromisedKeyQuarantine', 'AWSCompromisedKeyQuarantineV3'])('pages for %s too', (policy) => {
     // Arrange
-    const raw = fixture('iam-compromised-key-quarantine-v2');
-    (raw.detail.requestParameters as Record<string, unknown>).policyArn = `arn:aws:iam::aws:policy/${policy}`;
+    const raw = fixture('iam-compromised-key-quarantine-v2', {
+      withRequestParameters: { policyArn: `arn:aws:iam::aws:policy/${policy}` },
+    });
     // Act / Assert
     expect(decide(raw).decision).toEqual(['compromised-key-quarantined', 'page']);
   });
@@ -67,9 +68,9 @@ describe('compromised-key-quarantined', () => {
 
   it('does not claim a quarantine for a customer policy that only looks like it', () => {
     // Arrange
-    const raw = fixture('iam-compromised-key-quarantine-v2');
-    (raw.detail.requestParameters as Record<string, unknown>).policyArn =
-      'arn:aws:iam::123456789012:policy/AWSCompromisedKeyQuarantineV2';
+    const raw = fixture('iam-compromised-key-quarantine-v2', {
+      withRequestParameters: { policyArn: 'arn:aws:iam::123456789012:policy/AWSCompromisedKeyQuarantineV2' },
+    });
     // Act / Assert
     expect(decide(raw).decision).toEqual(['iam-policy-change', 'record']);
   });
@@ -141,15 +142,14 @@ describe('role-trusts-outsider', () => {
     ],
   ])('pages %s', (_, principal, condition) => {
     // Arrange
-    const raw = fixture('iam-create-role-foreign-account');
     const statement = {
       Effect: 'Allow',
       Principal: principal,
       Action: 'sts:AssumeRole',
       Condition: condition,
     };
-    (raw.detail.requestParameters as Record<string, unknown>).assumeRolePolicyDocument = JSON.stringify({
-      Statement: [statement],
+    const raw = fixture('iam-create-role-foreign-account', {
+      withRequestParameters: { assumeRolePolicyDocument: JSON.stringify({ Statement: [statement] }) },
     });
     // Act / Assert
     expect(decide(raw, { organizationId: 'o-a1b2c3d4e5' }).decision).toEqual([
@@ -175,15 +175,14 @@ describe('role-trusts-outsider', () => {
     ['a Deny statement for anyone', { AWS: '*' }, undefined],
   ])('ignores %s', (name, principal, condition) => {
     // Arrange
-    const raw = fixture('iam-create-role-foreign-account');
     const statement = {
       Effect: name.includes('Deny') ? 'Deny' : 'Allow',
       Principal: principal,
       Action: 'sts:AssumeRole',
       ...(condition ? { Condition: condition } : {}),
     };
-    (raw.detail.requestParameters as Record<string, unknown>).assumeRolePolicyDocument = JSON.stringify({
-      Statement: [statement],
+    const raw = fixture('iam-create-role-foreign-account', {
+      withRequestParameters: { assumeRolePolicyDocument: JSON.stringify({ Statement: [statement] }) },
     });
     // Act / Assert
     expect(decide(raw).decision).toEqual([null, 'none']);
@@ -191,10 +190,12 @@ describe('role-trusts-outsider', () => {
 
   it('claims nothing for a trust policy it cannot read, and shows a crafted role name as unreadable', () => {
     // Arrange
-    const unreadable = fixture('iam-create-role-foreign-account');
-    (unreadable.detail.requestParameters as Record<string, unknown>).assumeRolePolicyDocument = '{not json';
-    const crafted = fixture('iam-create-role-foreign-account');
-    (crafted.detail.requestParameters as Record<string, unknown>).roleName = 'x\n@here <script>';
+    const unreadable = fixture('iam-create-role-foreign-account', {
+      withRequestParameters: { assumeRolePolicyDocument: '{not json' },
+    });
+    const crafted = fixture('iam-create-role-foreign-account', {
+      withRequestParameters: { roleName: 'x\n@here <script>' },
+    });
     // Act / Assert
     expect(decide(unreadable).decision).toEqual([null, 'none']);
     expect(decide(crafted).finding?.what).toBe('role (unreadable) created trusting account 444455556666');
@@ -243,10 +244,12 @@ describe('lambda-invokable-by-anyone', () => {
 
   it('pages AddPermission to * narrowed to a foreign source account or another organization', () => {
     // Arrange
-    const foreign = fixture('lambda-add-permission-anyone-own-account');
-    (foreign.detail.requestParameters as Record<string, unknown>).sourceAccount = '444455556666';
-    const otherOrg = fixture('lambda-add-permission-anyone');
-    (otherOrg.detail.requestParameters as Record<string, unknown>).principalOrgID = 'o-zzzzzzzzzz';
+    const foreign = fixture('lambda-add-permission-anyone-own-account', {
+      withRequestParameters: { sourceAccount: '444455556666' },
+    });
+    const otherOrg = fixture('lambda-add-permission-anyone', {
+      withRequestParameters: { principalOrgID: 'o-zzzzzzzzzz' },
+    });
     // Act / Assert
     expect(decide(foreign).decision).toEqual(['lambda-invokable-by-anyone', 'page']);
     expect(decide(otherOrg, { organizationId: 'o-a1b2c3d4e5' }).decision).toEqual([

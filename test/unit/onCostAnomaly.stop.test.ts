@@ -15,6 +15,7 @@ import type { HourlySeries } from '#shared/idle/idleness.ts';
 import { type InvocationSite, LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { costAnomaly } from '../support/events/index.ts';
 
 const END = Date.UTC(2021, 4, 26, 10) / 1000;
 const HERE: InvocationSite = { requestId: 'req-1', account: '123456789012', region: 'us-east-1' };
@@ -67,6 +68,8 @@ type AnomalyEvent = {
 
 const anomaly = (fixture = 'ec2-above-stop-threshold.json') =>
   loadFixture<AnomalyEvent>(`onCostAnomaly/${fixture}`);
+/** A fixture's root causes, to build an anomaly with some of them changed. */
+const rootCausesOf = (fixture: string) => costAnomaly(fixture).detail.rootCauses ?? [];
 
 function planFor(
   event: unknown,
@@ -233,21 +236,19 @@ describe('onCostAnomaly plan: stopping idle instances', () => {
     ],
     [
       'in another region',
-      () => {
-        const event = anomaly();
-        for (const c of event.detail.rootCauses) c.region = 'eu-west-1';
-        return event;
-      },
+      () =>
+        costAnomaly('ec2-above-stop-threshold', {
+          rootCauses: rootCausesOf('ec2-above-stop-threshold').map((c) => ({ ...c, region: 'eu-west-1' })),
+        }),
       HERE,
       'its EC2 root causes are in eu-west-1; this stack runs in us-east-1 and acts only there',
     ],
     [
       'not EC2 compute',
-      () => {
-        const event = anomaly();
-        event.detail.rootCauses = event.detail.rootCauses.filter((c) => c.service === 'EC2 - Other');
-        return event;
-      },
+      () =>
+        costAnomaly('ec2-above-stop-threshold', {
+          rootCauses: rootCausesOf('ec2-above-stop-threshold').filter((c) => c.service === 'EC2 - Other'),
+        }),
       HERE,
       'no root cause in this account is EC2 compute (EC2 - Other): stopping instances would not reduce it',
     ],

@@ -8,6 +8,7 @@ import { renderPage } from '#shared/domain/page.ts';
 import { UNPAIRED_SURROGATE } from '#shared/domain/text.ts';
 import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { costAnomaly } from '../support/events/index.ts';
 
 /** The issues of a payload the schema refuses, as `path: message`; [] when it is accepted. */
 function problems(event: unknown): string[] {
@@ -68,10 +69,9 @@ describe('CostAnomalyEvent schema', () => {
 
   it('refuses an impact that is not a finite number', () => {
     // Arrange
-    const event = loadFixture<{ detail: { impact: Record<string, unknown> } }>(
-      'onCostAnomaly/anomaly-detected.json',
-    );
-    event.detail.impact.totalImpactPercentage = Number.POSITIVE_INFINITY;
+    const event = costAnomaly('anomaly-detected', {
+      impact: { totalImpactPercentage: Number.POSITIVE_INFINITY },
+    });
     // Act
     const issues = problems(event);
     // Assert

@@ -12,14 +12,11 @@ import { consoleUrl, partitionOf } from '#shared/domain/partition.ts';
 import { decideFleet, summarizeSavings } from '#shared/idle/fleet.ts';
 import { estimateMonthlySavingUsd, priceBasis } from '#shared/idle/pricing.ts';
 import { IdleStopSettings } from '#shared/idle/stageSettings.ts';
-import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
+import { alarmStateChange, cloudTrailRecord, scheduledScan } from '../support/events/index.ts';
 
 /** The documented metric alarm, moved to `region` (its ARN in that region's partition). */
-function alarmIn(region: string) {
-  const event = makeAlarmEvent({ alarmName: 'api-5xx' });
-  event.resources = [`arn:${partitionOf(region)}:cloudwatch:${region}:123456789012:alarm:api-5xx`];
-  return AlarmEvent.parse({ ...event, region });
-}
+const alarmIn = (region: string) =>
+  AlarmEvent.parse(alarmStateChange('metric-alarm', { alarmName: 'api-5xx', region }));
 
 describe('console links and ARNs follow the partition of the region', () => {
   it.each([
@@ -68,15 +65,10 @@ describe('console links and ARNs follow the partition of the region', () => {
 
   it("names a public bucket in us-gov-west-1 with an aws-us-gov ARN, and an idle scan's link there", () => {
     // Arrange
-    const record = structuredClone(
-      loadFixture<{ region: string }>('onCloudTrail/s3-bucket-policy-public.json'),
+    const event = CloudTrailEvent.parse(
+      cloudTrailRecord('s3-bucket-policy-public', { region: 'us-gov-west-1' }),
     );
-    record.region = 'us-gov-west-1';
-    const event = CloudTrailEvent.parse(record);
-    const scan = IdleScanEvent.parse({
-      ...loadFixture<Record<string, unknown>>('stopIdleInstances/scheduled-event.json'),
-      region: 'cn-north-1',
-    });
+    const scan = IdleScanEvent.parse(scheduledScan('scheduled-event', { region: 'cn-north-1' }));
     const run = resolveIdleRun(scan, { dryRun: true, idleStop: IdleStopSettings.parse({}) });
     if (!run.ok) throw new Error('fixture run refused');
     // Act

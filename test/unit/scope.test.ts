@@ -7,15 +7,13 @@ import { IdleScanEvent } from '#functions/stopIdleInstances/schema.ts';
 import { stopIdleInstances } from '#functions/stopIdleInstances/spec.ts';
 import { envelopeScope, LOCAL_ACCOUNT, UNKNOWN_REGION } from '#shared/runtime/functionSpec.ts';
 import { loadFixture } from '../../tools/local/events.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 const HOME = { ...SITE, region: 'eu-west-1' };
 const paths = (issues: { path: string }[]) => issues.map((i) => i.path);
-const cloudTrail = (fixture: string, change: (raw: Record<string, unknown>) => void = () => undefined) => {
-  const raw = loadFixture(`onCloudTrail/${fixture}`);
-  change(raw);
-  return CloudTrailEvent.parse(raw);
-};
+const cloudTrail = (fixture: string, overrides: CloudTrailRecordOverrides = {}) =>
+  CloudTrailEvent.parse(cloudTrailRecord(fixture, overrides));
 
 describe('envelope scope', () => {
   it('refuses another account and another region, naming both fields and where the function runs', () => {
@@ -66,9 +64,7 @@ describe('onCloudTrail scope', () => {
     // Act
     const regional = cloudTrailScope(cloudTrail('security-group-open-world.json'), HOME);
     const globalElsewhere = cloudTrailScope(
-      cloudTrail('iam-attach-admin-to-role.json', (raw) => {
-        raw.region = 'ap-south-1';
-      }),
+      cloudTrail('iam-attach-admin-to-role.json', { region: 'ap-south-1' }),
       HOME,
     );
     // Assert
@@ -79,9 +75,7 @@ describe('onCloudTrail scope', () => {
   it('refuses a global record of another account even from us-east-1', () => {
     // Act
     const issues = cloudTrailScope(
-      cloudTrail('iam-attach-admin-to-role.json', (raw) => {
-        raw.account = '999999999999';
-      }),
+      cloudTrail('iam-attach-admin-to-role.json', { account: '999999999999' }),
       HOME,
     );
     // Assert
@@ -91,9 +85,7 @@ describe('onCloudTrail scope', () => {
   it('refuses a record CloudTrail delivered to another account, whatever the envelope says', () => {
     // Act
     const issues = cloudTrailScope(
-      cloudTrail('security-group-open-world.json', (raw) => {
-        (raw.detail as Record<string, unknown>).recipientAccountId = '999999999999';
-      }),
+      cloudTrail('security-group-open-world.json', { recipientAccountId: '999999999999' }),
       SITE,
     );
     // Assert
@@ -110,9 +102,9 @@ describe('onCloudTrail scope', () => {
     // Act
     const own = cloudTrailScope(cloudTrail('security-group-open-world.json'), SITE);
     const local = cloudTrailScope(
-      cloudTrail('security-group-open-world.json', (raw) => {
-        raw.account = '999999999999';
-        (raw.detail as Record<string, unknown>).recipientAccountId = '999999999999';
+      cloudTrail('security-group-open-world.json', {
+        account: '999999999999',
+        recipientAccountId: '999999999999',
       }),
       { ...SITE, account: LOCAL_ACCOUNT },
     );

@@ -9,6 +9,7 @@ import { SIGMA_RULES, sigmaDecision } from '#functions/onCloudTrail/sigma/detect
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 
 /** The Sigma rule shipped in detections/ on its fixtures (events/onCloudTrail/sigma/, provenance in its README). */
 
@@ -55,10 +56,7 @@ describe('Sigma rules from detections/ in onCloudTrail', () => {
   });
 
   it('does not match a refused master password change: a call that failed changed nothing', () => {
-    const raw = loadFixture<{ detail: Record<string, unknown> }>(
-      'onCloudTrail/sigma/rds-master-password-modified.json',
-    );
-    raw.detail.errorCode = 'AccessDenied';
+    const raw = cloudTrailRecord('sigma/rds-master-password-modified', { errorCode: 'AccessDenied' });
     const found = detect(CloudTrailEvent.parse(raw), DETECTION_NAMES).map((f) => f.detection);
     expect(found).not.toContain('sigma-rule');
   });

@@ -4,7 +4,7 @@ import { detect } from '#functions/onCloudTrail/detections.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { isWellFormed, truncated } from '#shared/domain/text.ts';
 import { TAG_VALUE_LIMIT, truncateTagValue } from '#shared/executors/stopInstances.ts';
-import { loadFixture } from '../../tools/local/events.ts';
+import { cloudTrailRecord } from '../support/events/index.ts';
 import { LONE_SURROGATES } from '../support/unicode.ts';
 
 // Text cut to a length goes on into pages, tags and records: a cut inside a surrogate pair would leave
@@ -74,18 +74,14 @@ describe('cutting text to a length', () => {
 });
 
 describe('onCloudTrail evidence taken from the record', () => {
-  const noMfa = () =>
-    loadFixture<{ detail: { additionalEventData: Record<string, unknown> } }>(
-      'onCloudTrail/console-sign-in-no-mfa.json',
-    );
+  const noMfa = () => cloudTrailRecord('console-sign-in-no-mfa');
 
   it.each([
     ['an unpaired surrogate', 'No\uD800'],
     ['an emoji the old 16-unit cut split', `${'N'.repeat(15)}${EMOJI}`],
   ])('a sign-in without MFA whose MFAUsed holds %s still pages, showing it as unreadable', (_, mfaUsed) => {
     // Arrange
-    const record = noMfa();
-    record.detail.additionalEventData.MFAUsed = mfaUsed;
+    const record = cloudTrailRecord('console-sign-in-no-mfa', { additionalEventData: { MFAUsed: mfaUsed } });
     // Act
     const [finding] = detect(CloudTrailEvent.parse(record), ['console-sign-in-without-mfa']);
     // Assert

@@ -1,59 +1,22 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { loadFixture } from '../../tools/local/events.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
+import { describe, expect, it } from 'vitest';
+import { cloudTrailHandlerHarness } from '../support/cloudTrailHandler.ts';
+import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
 
 /**
  * The breadth detections (docs/detection-coverage.md) through the handler, every AWS client mocked: a
  * page says who did what, where; a record is in the action log and pages no one.
  */
 
-const aws = await mockAwsClients();
-const sns = aws.of(SNSClient);
-const ssm = aws.of(SSMClient);
-let onCloudTrail: typeof import('#functions/onCloudTrail/handler.ts').handler;
-
-beforeAll(async () => {
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:pages';
-  ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
-});
-
-beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  process.env.DRY_RUN = 'true';
-  resetConfigForTests();
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-});
-
-type Envelope = {
-  account: string;
-  region: string;
-  detail: { eventID: string; userIdentity: { arn: string } };
-};
+const harness = await cloudTrailHandlerHarness();
 
 async function run(name: string) {
-  const event = loadFixture<Envelope>(`onCloudTrail/breadth/${name}.json`);
-  const context = makeContext('ops-autopilot-dev-onCloudTrail', {
-    account: event.account,
-    region: event.region,
-  });
-  const result = (await onCloudTrail(event as never, context)) as PipelineResult<{
-    detection?: string;
-    action: string;
-  }>;
+  const event = cloudTrailRecord(`breadth/${name}`);
+  const result = await harness.invoke<{ detection?: string; action: string }>(event);
   return {
-    event,
+    event: event as CloudTrailRecord & { detail: { eventID: string; userIdentity: { arn: string } } },
     result,
-    logged: aws.actionLog(),
-    pages: sns.commandCalls(PublishCommand).map((c) => c.args[0].input),
+    logged: harness.aws.actionLog(),
+    pages: harness.published(),
   };
 }
 

@@ -26,7 +26,12 @@ import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { listFixtures, loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { functionLogicalId, type Template } from '../../tools/local/packaged.ts';
-import { unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
+import {
+  list,
+  type ScopedStatement as Statement,
+  unscopedFindings,
+  wildcardFindings,
+} from '../support/iamScope.ts';
 import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 /**
@@ -43,19 +48,6 @@ let packaged: PackagedRun;
 beforeAll(async () => {
   packaged = await packagedOnce('dev');
 }, 300_000);
-
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action?: string | string[];
-  NotAction?: unknown;
-  Resource?: unknown;
-  NotResource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
-
-const list = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Every IAM role of the stack with its inline statements: the functions', the runbooks', the forwarder's. */
 function roles(template: Template): [string, Statement[]][] {

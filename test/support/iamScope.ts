@@ -14,7 +14,7 @@ export type ScopedStatement = {
   Condition?: Record<string, Record<string, unknown>>;
 };
 
-const list = <T>(value: T | T[] | undefined): T[] =>
+export const list = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Reads change nothing: they need no resource scope beyond what the service supports. */

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFilesFirst from './test/support/slowFilesFirst.ts';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts).
     globalSetup: ['test/support/packageCache.ts'],
     pool: 'forks',
+    // The longest files start first, so no worker is left to run one alone at the end.
+    sequence: { sequencer: SlowFilesFirst },
     // Two cores here: emulator files each start their own moto_server.
     maxWorkers: 2,
     testTimeout: 30_000,

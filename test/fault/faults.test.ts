@@ -34,6 +34,13 @@ const FAULT_RATE = 0.3;
 const EVENTS_PER_FUNCTION = 30;
 /** The SDK's request timeout here (production: 5 s); a held request is dropped after HOLD_MS. */
 const TEST_REQUEST_TIMEOUT_MS = 250;
+/**
+ * The SDK's waits between retries, scaled down as the request timeout is (5 s to 250 ms). Unscaled they
+ * were most of this file's time (throttle backoff: base 1 s, doubling, up to 20 s). How many retries a
+ * call gets and its client's retry quota do not depend on the wait, so the same calls are retried or
+ * given up on, in the same order.
+ */
+const BACKOFF_SCALE = 1 / 20;
 const HOLD_MS = 1_000;
 const STACK = 'ops-autopilot-faults';
 /** Lambda's waits before its first and second retry of an asynchronous invocation. */
@@ -167,9 +174,14 @@ async function invokeAsync(
   return delivery;
 }
 
+/** The part of the SDK's standard retry strategy that picks the wait before a retry. */
+interface RetryBackoff {
+  computeNextBackoffDelay(retries: number): number;
+}
+
 /**
- * Sets every client the handlers use (tools/awsClients.ts finds them all) to time out fast, as the
- * production 5 s would, scaled down.
+ * Sets every client the handlers use (tools/awsClients.ts finds them all) to time out fast and wait
+ * between retries briefly, as production's 5 s and backoff would, scaled down.
  */
 async function shortenRequestTimeouts(): Promise<void> {
   for (const { client } of await loadAwsClients()) {
@@ -177,6 +189,13 @@ async function shortenRequestTimeouts(): Promise<void> {
       | { updateHttpClientConfig?(key: string, value: number): void }
       | undefined;
     handler?.updateHttpClientConfig?.('requestTimeout', TEST_REQUEST_TIMEOUT_MS);
+    // The client's one strategy (built on first ask, then kept), whose retry quota its calls share.
+    const { retryStrategy } = client.config as { retryStrategy?: () => Promise<unknown> };
+    const strategy = (await retryStrategy?.()) as { retryBackoffStrategy?: RetryBackoff } | undefined;
+    const backoff = strategy?.retryBackoffStrategy;
+    if (!backoff) throw new Error('the SDK retry strategy has no retryBackoffStrategy to scale down');
+    const unscaled = backoff.computeNextBackoffDelay.bind(backoff);
+    backoff.computeNextBackoffDelay = (retries) => Math.floor(unscaled(retries) * BACKOFF_SCALE);
   }
 }
 

@@ -8,16 +8,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../../tools/local/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
-import { ROOT, runSls } from '../../tools/local/packaged.ts';
+import { ROOT, runSls, SLS, withSlsPath } from '../../tools/local/packaged.ts';
 
 const run = promisify(execFile);
 
-/** A moto with a stack's table and topic, and the shell environment `sls invoke local` runs with against it. */
-async function invokeLocalEnvironment(stackName: string): Promise<{ moto: Moto; env: NodeJS.ProcessEnv }> {
-  const moto = await startMoto();
+// One moto for the file (a start is seconds of CPU); each describe gets a stack of its own in it.
+let moto: Moto;
+beforeAll(async () => {
+  moto = await startMoto();
   useMotoEnvironment(moto.endpoint);
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+/** A stack's table and topic in moto, and the shell environment `sls invoke local` runs with against it. */
+async function invokeLocalEnvironment(stackName: string): Promise<NodeJS.ProcessEnv> {
   const stack = await createLocalStack(stackName);
-  const env = {
+  return {
     ...process.env,
     AWS_ENDPOINT_URL: moto.endpoint,
     STATE_TABLE_NAME: stack.tableName,
@@ -25,22 +33,17 @@ async function invokeLocalEnvironment(stackName: string): Promise<{ moto: Moto; 
     DRY_RUN: 'true',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  return { moto, env };
 }
 
 describe('sls invoke local with the fixtures', () => {
-  let moto: Moto;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-invoke'));
-  });
-  afterAll(async () => {
-    await moto?.stop();
+    env = await invokeLocalEnvironment('ops-autopilot-invoke');
   });
 
   const invokeLocal = (fn: string, path: string) =>
-    run('npx', ['sls', 'invoke', 'local', '-f', fn, '--path', path], { cwd: ROOT, env }).then(
+    run(SLS, ['invoke', 'local', '-f', fn, '--path', path], { cwd: ROOT, env: withSlsPath(env) }).then(
       (r) => ({ ok: true, out: r.stdout }),
       (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
     );
@@ -87,15 +90,11 @@ describe('sls invoke local with the fixtures', () => {
 });
 
 describe('sls invoke local after a start-up error or without credentials', () => {
-  let moto: Moto;
   let env: NodeJS.ProcessEnv;
   const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
 
   beforeAll(async () => {
-    ({ moto, env } = await invokeLocalEnvironment('ops-autopilot-startup'));
-  });
-  afterAll(async () => {
-    await moto?.stop();
+    env = await invokeLocalEnvironment('ops-autopilot-startup');
   });
 
   it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {

@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import {
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -15,53 +14,68 @@ import type { PackagedRule } from './packaged.ts';
 
 /**
  * The packaged template's rules, put into the emulator's EventBridge with an SQS queue standing in
- * for each function. route() publishes an event and reports which functions it reached.
+ * for the functions. route() publishes an event and reports which functions it reached.
  */
 export interface Router {
   functions: string[];
   route(event: Record<string, unknown>): Promise<string[]>;
 }
 
+/** Longer than any run: a message once read stays out of sight, so it is counted once without a delete. */
+const READ_ONCE_SECONDS = 12 * 60 * 60;
+
+let routers = 0;
+
 export async function installRouter(rules: PackagedRule[]): Promise<Router> {
   const events = new EventBridgeClient({});
   const sqs = new SQSClient({});
-  const queues = new Map<string, string>();
-  for (const fn of new Set(rules.map((r) => r.functionName))) {
-    const q = await sqs.send(new CreateQueueCommand({ QueueName: `route-${fn}` }));
-    queues.set(fn, q.QueueUrl as string);
-  }
+  // One queue for every function of this router, each target naming its function in the message it
+  // delivers: a route reads one queue, not one per function (the routing tests route hundreds of events).
+  const { QueueUrl: url } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `route-${process.pid}-${++routers}` }),
+  );
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   for (const rule of rules) {
     await events.send(new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern) }));
-    const url = queues.get(rule.functionName) as string;
-    const attrs = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-    );
     await events.send(
       new PutTargetsCommand({
         Rule: rule.name,
-        Targets: [{ Id: rule.functionName, Arn: attrs.Attributes?.QueueArn as string }],
+        Targets: [
+          {
+            Id: rule.functionName,
+            Arn: attrs.Attributes?.QueueArn as string,
+            InputTransformer: {
+              InputPathsMap: { source: '$.source' },
+              InputTemplate: JSON.stringify({ function: rule.functionName, source: '<source>' }),
+            },
+          },
+        ],
       }),
     );
   }
 
-  async function drain(url: string): Promise<number> {
-    let count = 0;
+  /** The functions named by the messages that arrived since the last read. */
+  async function reachedSinceLastRead(): Promise<Set<string>> {
+    const reached = new Set<string>();
     for (;;) {
-      const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
-      const messages = res.Messages ?? [];
-      if (messages.length === 0) return count;
-      count += messages.length;
-      await sqs.send(
-        new DeleteMessageBatchCommand({
+      const res = await sqs.send(
+        new ReceiveMessageCommand({
           QueueUrl: url,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: READ_ONCE_SECONDS,
         }),
       );
+      const messages = res.Messages ?? [];
+      if (messages.length === 0) return reached;
+      for (const m of messages)
+        reached.add((JSON.parse(m.Body ?? '{}') as { function?: string }).function ?? '');
     }
   }
 
   return {
-    functions: [...queues.keys()],
+    functions: [...new Set(rules.map((r) => r.functionName))],
     async route(event) {
       const res = await events.send(
         new PutEventsCommand({
@@ -78,9 +92,7 @@ export async function installRouter(rules: PackagedRule[]): Promise<Router> {
       );
       if ((res.FailedEntryCount ?? 0) > 0)
         throw new Error(`PutEvents refused the event: ${JSON.stringify(res.Entries)}`);
-      const reached: string[] = [];
-      for (const [fn, url] of queues) if ((await drain(url)) > 0) reached.push(fn);
-      return reached.sort();
+      return [...(await reachedSinceLastRead())].sort();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import {
   ConfigError,
@@ -19,7 +18,10 @@ import {
 export { ConfigError };
 
 /** How long the runbook start limit holds: the stage's setting, else its paging window. */
-export function runbookCooldownMinutes(cfg: StageConfig): number {
+export function runbookCooldownMinutes(cfg: {
+  runbooks: { cooldownMinutes?: number | undefined };
+  paging: { suppressionWindowMinutes: number };
+}): number {
   return cfg.runbooks.cooldownMinutes ?? cfg.paging.suppressionWindowMinutes;
 }
 
@@ -38,17 +40,28 @@ export interface EnvironmentConfig {
   globalEventsHomeRegion: string | undefined;
 }
 
+/** The stage's shared settings, as parsed. */
+type SharedStage = z.output<typeof SharedStageSettings> & z.output<typeof SharedGuardSettings>;
+
 /** The settings every function's runtime reads (state table, idempotency, guards), whatever function runs. */
-export type SharedConfig = z.output<typeof SharedStageSettings> &
-  z.output<typeof SharedGuardSettings> &
-  EnvironmentConfig;
+export type SharedConfig = SharedStage & EnvironmentConfig;
+
+/** The keys one function settings declares, each with its own type. */
+type OutputOf<S> = S extends FunctionSettings<infer Shape> ? z.output<z.ZodObject<Shape>> : never;
+/** A union as one intersection (each member distributed over a parameter, then intersected). */
+type Intersected<U> = (U extends unknown ? (member: U) => void : never) extends (member: infer I) => void
+  ? I
+  : never;
+/** The keys a list of function settings declares (a spec's `settings`), as one object type. */
+export type SettingsOutput<L extends readonly FunctionSettings[]> = Intersected<OutputOf<L[number]>>;
 
 /**
- * A running function's configuration: typed as the whole stage, since a function's code names its keys
- * by the stage's type, but it holds only the shared settings and the function's own (its spec's
- * `settings`): another function's key is undefined here, and a handler test that reads one fails.
+ * A running function's configuration: the shared settings, the environment's and the keys of the
+ * settings it lists (its spec's `settings`), which are all the runtime parses for it. Typed after that
+ * list, so code reading another function's key (undefined in this bundle) does not compile.
  */
-export interface RuntimeConfig extends StageConfig, EnvironmentConfig {}
+export type RuntimeConfig<L extends readonly FunctionSettings[] = readonly []> = SharedConfig &
+  SettingsOutput<L>;
 
 /** A start-up error says what the variable must hold and what it got (a placeholder, an empty value). */
 const got = (issue: { input?: unknown }) => `got ${JSON.stringify(issue.input)}`;
@@ -118,17 +131,18 @@ function parseSettings(stageName: string, raw: unknown, settings: readonly Funct
     const issue = s.issue?.(parsed.data);
     if (issue !== undefined) throw new ConfigError(`stage "${stageName}": ${issue}`);
   }
-  return parsed.data;
+  // And the given settings' keys, which the caller types (loadConfig).
+  return parsed.data as SharedStage;
 }
 
 /**
  * Builds a function's runtime configuration from the stage values and the environment overrides: the
  * shared settings and those given (a function's spec's `settings`; none for the runtime's own reads).
  */
-export function loadConfig(
+export function loadConfig<const L extends readonly FunctionSettings[] = readonly []>(
   env: NodeJS.ProcessEnv = process.env,
-  settings: readonly FunctionSettings[] = [],
-): RuntimeConfig {
+  settings: L = [] as unknown as L,
+): RuntimeConfig<L> {
   const parsedEnv = Env.safeParse(env);
   if (!parsedEnv.success) throw new ConfigError(`environment: ${describeIssues(parsedEnv.error)}`);
   const e = parsedEnv.data;
@@ -138,9 +152,8 @@ export function loadConfig(
       `no stage "${e.STAGE}" in config/stages.ts (known: ${Object.keys(stages).join(', ')})`,
     );
   }
-  // The stage's type for a function's code; it holds the keys parsed here (RuntimeConfig says why).
-  const stage = parseSettings(e.STAGE, raw, settings) as StageConfig;
-  return {
+  const stage = parseSettings(e.STAGE, raw, settings);
+  const parsed: SharedConfig = {
     ...stage,
     dryRun: e.DRY_RUN === undefined ? stage.dryRun : e.DRY_RUN === 'true',
     stage: e.STAGE,
@@ -152,6 +165,8 @@ export function loadConfig(
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
     globalEventsHomeRegion: e.GLOBAL_EVENTS_HOME_REGION || undefined,
   };
+  // The schema parsed is built from `settings` at run time; its keys are those RuntimeConfig<L> names.
+  return parsed as RuntimeConfig<L>;
 }
 
 /**
@@ -181,14 +196,14 @@ export function config(): SharedConfig {
 }
 
 // One entry per function in a process: one in Lambda, each function a test runs in a test process.
-const cachedByFunction = new Map<readonly FunctionSettings[], RuntimeConfig>();
+const cachedByFunction = new Map<readonly FunctionSettings[], SharedConfig>();
 /** A function's configuration (the shared settings and its spec's own), parsed once. */
-export function functionConfig(settings: readonly FunctionSettings[]): RuntimeConfig {
-  let parsed = cachedByFunction.get(settings);
-  if (parsed === undefined) {
-    parsed = loadConfig(process.env, settings);
-    cachedByFunction.set(settings, parsed);
-  }
+export function functionConfig<L extends readonly FunctionSettings[]>(settings: L): RuntimeConfig<L> {
+  // Cached by the list itself, so an entry holds exactly the keys parsed for that list.
+  const cachedConfig = cachedByFunction.get(settings) as RuntimeConfig<L> | undefined;
+  if (cachedConfig !== undefined) return cachedConfig;
+  const parsed = loadConfig(process.env, settings);
+  cachedByFunction.set(settings, parsed);
   return parsed;
 }
 

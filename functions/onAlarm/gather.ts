@@ -2,12 +2,12 @@ import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { tagging } from '#shared/aws/tagging.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
 import { partitionOf } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { lastRecoveryAt } from '#shared/state/recovery.ts';
 import { findRule, resolveParameters, runbookTarget } from './rules.ts';
+import type { AlarmConfig } from './settings.ts';
 import type { AlarmFacts } from './signal.ts';
 
 /** The reads gather makes: the alarm's tags, the runbook target, the incident's last OK. */
@@ -85,7 +85,7 @@ async function readTargetTags(instanceId: string, signal: Signal): Promise<Targe
 export async function gatherAlarm(input: {
   signal: Signal;
   facts: AlarmFacts;
-  config: RuntimeConfig;
+  config: AlarmConfig;
 }): Promise<AlarmGathered> {
   const { signal, facts, config: cfg } = input;
   // OK only resolves what was paged; INSUFFICIENT_DATA is not acted on: neither needs tags.

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
 import { findManagedBy } from '#shared/domain/managedBy.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -13,6 +12,7 @@ import type { AlarmFacts } from './signal.ts';
 export type AlarmIntent = RunbookIntent | PageIntent;
 
 import { findRule, resolveParameters, runbookTarget } from './rules.ts';
+import type { AlarmConfig } from './settings.ts';
 
 /** Why the runbook may not act on its target, or undefined when the target is in scope. */
 export function scopeProblem(
@@ -55,11 +55,7 @@ export function recoveredSince(facts: AlarmFacts, recoveredAt: number | undefine
 }
 
 /** Alarm tag `severity`, else the rule's, else the stage default. */
-export function resolveSeverity(
-  tags: Record<string, string>,
-  rule: AlarmRule | undefined,
-  cfg: RuntimeConfig,
-) {
+export function resolveSeverity(tags: Record<string, string>, rule: AlarmRule | undefined, cfg: AlarmConfig) {
   const fromTag = Severity.safeParse(tags.severity?.toLowerCase());
   if (fromTag.success) return fromTag.data;
   return rule?.severity ?? cfg.defaultSeverity;
@@ -70,7 +66,7 @@ export function planAlarm(input: {
   signal: Signal;
   facts: AlarmFacts;
   gathered: AlarmGathered;
-  config: RuntimeConfig;
+  config: AlarmConfig;
 }): Plan<AlarmIntent> {
   const { signal, facts, gathered, config: cfg } = input;
   const { tags } = gathered;

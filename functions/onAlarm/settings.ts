@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
 import { Severity } from '#shared/domain/severity.ts';
@@ -160,3 +161,8 @@ export const settings = functionSettings(
   { alarmRules: z.array(AlarmRule).default([]), runbooks: RunbookLimits.prefault({}) },
   (s) => alarmRulesIssue(s.alarmRules),
 );
+
+/** The stage settings onAlarm reads (its own): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings] as const;
+/** onAlarm's configuration: the shared keys and those of its spec's settings, no other function's. */
+export type AlarmConfig = RuntimeConfig<typeof specSettings>;

@@ -5,18 +5,25 @@ import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts'
 import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
 import { AlarmEvent } from './schema.ts';
-import { settings } from './settings.ts';
+import { type AlarmConfig, specSettings } from './settings.ts';
 import { type AlarmFacts, observeAlarm } from './signal.ts';
 
-export const executors: ExecutorMap<AlarmIntent> = {
+export const executors: ExecutorMap<AlarmIntent, AlarmConfig> = {
   'ssm.start-automation': runbookExecutor,
   'sns.page': linkedPageExecutor,
 };
 
 /** CloudWatch alarm state change -> runbook (per configuration, in scope, within limits) and one page per incident. */
-export const onAlarm: FunctionSpec<typeof AlarmEvent, AlarmFacts, AlarmGathered, AlarmIntent> = {
+export const onAlarm: FunctionSpec<
+  typeof AlarmEvent,
+  AlarmFacts,
+  AlarmGathered,
+  AlarmIntent,
+  undefined,
+  typeof specSettings
+> = {
   name: 'onAlarm',
-  settings: [settings],
+  settings: specSettings,
   schema: AlarmEvent,
   idempotency: { key: 'id' },
   // The alarm's own account and region: a forwarded alarm must not start a runbook on an instance here.

@@ -1,10 +1,10 @@
 import { DescribeBackupJobCommand } from '@aws-sdk/client-backup';
 import { backup } from '#shared/aws/backup.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { retryOf } from '#shared/state/backupRetries.ts';
 import type { AwsJobRead } from './retry.ts';
+import type { BackupFailureConfig } from './settings.ts';
 import type { BackupFailureFacts } from './signal.ts';
 
 /**
@@ -57,7 +57,7 @@ async function readJob(jobId: string): Promise<AwsJobRead> {
 export async function gatherBackupFailure(input: {
   signal: Signal;
   facts: BackupFailureFacts;
-  config: RuntimeConfig;
+  config: BackupFailureConfig;
 }): Promise<BackupFailureGathered> {
   const { facts } = input;
   if (facts.job.type !== 'backup') return {};

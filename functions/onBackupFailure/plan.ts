@@ -1,10 +1,10 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, Plan, PlanNote, RetryBackupIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
 import type { BackupFailureGathered } from './gather.ts';
 import { retryVerdict } from './retry.ts';
+import type { BackupFailureConfig } from './settings.ts';
 import { asSentence, type BackupFailureFacts, type BackupJob, jobEvidence, unquote } from './signal.ts';
 
 export type BackupFailureIntent = RetryBackupIntent | PageIntent;
@@ -56,7 +56,7 @@ export function planBackupFailure(input: {
   signal: Signal;
   facts: BackupFailureFacts;
   gathered: BackupFailureGathered;
-  config: RuntimeConfig;
+  config: BackupFailureConfig;
 }): Plan<BackupFailureIntent, BackupFailureFindings> {
   const { signal, facts, gathered, config: cfg } = input;
   const settings = cfg.backupFailure;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
@@ -27,3 +28,8 @@ export type BackupFailureSettings = z.infer<typeof BackupFailureSettings>;
 
 /** onBackupFailure's key in a stage. */
 export const settings = functionSettings({ backupFailure: BackupFailureSettings.prefault({}) });
+
+/** The stage settings onBackupFailure reads (its own): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings] as const;
+/** onBackupFailure's configuration: the shared keys and those of its spec's settings, no other function's. */
+export type BackupFailureConfig = RuntimeConfig<typeof specSettings>;

@@ -7,10 +7,10 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type BackupFailureGathered, gatherBackupFailure, gatherPermissions } from './gather.ts';
 import { type BackupFailureFindings, type BackupFailureIntent, planBackupFailure } from './plan.ts';
 import { BackupFailureEvent } from './schema.ts';
-import { settings } from './settings.ts';
+import { type BackupFailureConfig, specSettings } from './settings.ts';
 import { type BackupFailureFacts, observeBackupFailure } from './signal.ts';
 
-export const executors: ExecutorMap<BackupFailureIntent> = {
+export const executors: ExecutorMap<BackupFailureIntent, BackupFailureConfig> = {
   'backup.retry-job': retryBackupExecutor,
   'sns.page': pageExecutor,
 };
@@ -21,10 +21,11 @@ export const onBackupFailure: FunctionSpec<
   BackupFailureFacts,
   BackupFailureGathered,
   BackupFailureIntent,
-  BackupFailureFindings
+  BackupFailureFindings,
+  typeof specSettings
 > = {
   name: 'onBackupFailure',
-  settings: [settings],
+  settings: specSettings,
   schema: BackupFailureEvent,
   idempotency: { key: 'id' },
   scope: envelopeScope,

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type {
   PageIntent,
   Plan,
@@ -14,6 +13,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { REMEDIATIONS } from './detections/remediations.ts';
 import type { RemediationTarget } from './detections.ts';
 import type { CloudTrailGathered } from './gather.ts';
+import type { CloudTrailConfig } from './settings.ts';
 import type { CloudTrailFacts } from './signal.ts';
 
 export type RemediationIntent =
@@ -117,7 +117,7 @@ export function planCloudTrail(input: {
   signal: Signal;
   facts: CloudTrailFacts;
   gathered: CloudTrailGathered;
-  config: RuntimeConfig;
+  config: CloudTrailConfig;
 }): Plan<CloudTrailIntent, CloudTrailFindings> {
   const { signal, facts } = input;
   const notes: PlanNote[] = [];

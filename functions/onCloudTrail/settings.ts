@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 import { DEFAULT_SCANNER_USER_AGENTS } from './detections/readOnly.ts';
@@ -167,3 +168,8 @@ export const settings = functionSettings({ cloudTrail: CloudTrailSettings.prefau
   const issue = cloudTrailSettingsIssue(s.cloudTrail);
   return issue === undefined ? undefined : `cloudTrail: ${issue}`;
 });
+
+/** The stage settings onCloudTrail reads (its own): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings] as const;
+/** onCloudTrail's configuration: the shared keys and those of its spec's settings, no other function's. */
+export type CloudTrailConfig = RuntimeConfig<typeof specSettings>;

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import {
@@ -10,6 +9,7 @@ import {
 } from '#shared/runtime/functionSpec.ts';
 import { detect, type Finding } from './detections.ts';
 import type { CloudTrailEvent } from './schema.ts';
+import type { CloudTrailConfig } from './settings.ts';
 import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
 import { sigmaDecision, sigmaRule } from './sigma/detection.ts';
 
@@ -116,7 +116,7 @@ const definedEvidence = (evidence: Record<string, string | undefined>): Record<s
 /** Pure: the decided detection for this stage, and the signal built from it. */
 export function observeCloudTrail(
   event: CloudTrailEvent,
-  env: { site: InvocationSite; config: Pick<RuntimeConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
+  env: { site: InvocationSite; config: Pick<CloudTrailConfig, 'cloudTrail' | 'globalEventsHomeRegion'> },
 ): Observation<CloudTrailFacts> {
   const { trustedAccounts, organizationId, secretReaders, readOnlyRule } = env.config.cloudTrail;
   const findings = detect(event, DETECTION_NAMES, {

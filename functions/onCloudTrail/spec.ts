@@ -12,11 +12,11 @@ import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
 import { CloudTrailEvent } from './schema.ts';
-import { settings } from './settings.ts';
+import { type CloudTrailConfig, specSettings } from './settings.ts';
 import { type CloudTrailFacts, cloudTrailScope, observeCloudTrail } from './signal.ts';
 
 // Remediations first in a plan: the page then says what they came to.
-export const executors: ExecutorMap<CloudTrailIntent> = {
+export const executors: ExecutorMap<CloudTrailIntent, CloudTrailConfig> = {
   'ec2.revoke-ingress': revokeIngressExecutor,
   's3.restore-public-access-block': restorePublicAccessBlockExecutor,
   'cloudtrail.start-logging': startLoggingExecutor,
@@ -39,10 +39,11 @@ export const onCloudTrail: FunctionSpec<
   CloudTrailFacts,
   CloudTrailGathered,
   CloudTrailIntent,
-  CloudTrailFindings
+  CloudTrailFindings,
+  typeof specSettings
 > = {
   name: 'onCloudTrail',
-  settings: [settings],
+  settings: specSettings,
   schema: CloudTrailEvent,
   // The CloudTrail record's id: a redelivered or forwarded copy of one record is handled once.
   idempotency: { key: 'detail.eventID' },

@@ -1,10 +1,10 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './pageClaim.ts';
+import type { CostAnomalyConfig } from './settings.ts';
 import type { CostAnomalyFacts } from './signal.ts';
 import { anomalyStopRequest, stopScope } from './stopIdle.ts';
 import { thresholdVerdict } from './thresholds.ts';
@@ -32,7 +32,7 @@ export interface CostAnomalyGathered {
 export async function gatherCostAnomaly(input: {
   signal: Signal;
   facts: CostAnomalyFacts;
-  config: RuntimeConfig;
+  config: CostAnomalyConfig;
 }): Promise<CostAnomalyGathered> {
   const { signal, facts, config: cfg } = input;
   if (!thresholdVerdict(facts, cfg.costAnomaly).passes) return {};

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -18,6 +17,7 @@ export interface CostAnomalyFindings {
   stopIdle?: AnomalyStopFindings;
 }
 
+import type { CostAnomalyConfig } from './settings.ts';
 import { thresholdVerdict } from './thresholds.ts';
 
 /** Pure: page an anomaly above the stage's thresholds, record one below them. */
@@ -25,7 +25,7 @@ export function planCostAnomaly(input: {
   signal: Signal;
   facts: CostAnomalyFacts;
   gathered: CostAnomalyGathered;
-  config: RuntimeConfig;
+  config: CostAnomalyConfig;
 }): Plan<CostAnomalyIntent, CostAnomalyFindings> {
   const { signal, facts, gathered, config: cfg } = input;
   const settings = cfg.costAnomaly;

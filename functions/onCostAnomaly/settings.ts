@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
@@ -57,3 +59,8 @@ export type CostAnomalySettings = z.infer<typeof CostAnomalySettings>;
 
 /** onCostAnomaly's key in a stage. */
 export const settings = functionSettings({ costAnomaly: CostAnomalySettings.prefault({}) });
+
+/** The stage settings onCostAnomaly reads (its own and the idle stopper's it runs): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings, idleStopSettings] as const;
+/** onCostAnomaly's configuration: the shared keys and those of its spec's settings, no other function's. */
+export type CostAnomalyConfig = RuntimeConfig<typeof specSettings>;

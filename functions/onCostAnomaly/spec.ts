@@ -2,17 +2,16 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
-import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from './gather.ts';
 import { anomalyPageExecutor } from './pageClaim.ts';
 import { type CostAnomalyFindings, type CostAnomalyIntent, planCostAnomaly } from './plan.ts';
 import { CostAnomalyEvent } from './schema.ts';
-import { settings } from './settings.ts';
+import { type CostAnomalyConfig, specSettings } from './settings.ts';
 import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
-export const executors: ExecutorMap<CostAnomalyIntent> = {
+export const executors: ExecutorMap<CostAnomalyIntent, CostAnomalyConfig> = {
   'sns.page': anomalyPageExecutor,
   // The idle stopper's own executor: its hourly budget (the account's, shared), its tags, its preview.
   'ec2.stop-instances': stopInstancesExecutor,
@@ -24,11 +23,12 @@ export const onCostAnomaly: FunctionSpec<
   CostAnomalyFacts,
   CostAnomalyGathered,
   CostAnomalyIntent,
-  CostAnomalyFindings
+  CostAnomalyFindings,
+  typeof specSettings
 > = {
   name: 'onCostAnomaly',
   // Its idle stop reads the idle stopper's limits (`idleStop`), as stopIdleInstances does.
-  settings: [settings, idleStopSettings],
+  settings: specSettings,
   schema: CostAnomalyEvent,
   idempotency: { key: 'id' },
   // The envelope names the account whose monitor reported the anomaly, and is checked; the linked

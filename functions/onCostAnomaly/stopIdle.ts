@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
 import type { IdleStopRequest } from '#shared/idle/gather.ts';
@@ -14,7 +13,7 @@ import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { cents } from './pageClaim.ts';
-import type { CostAnomalySettings } from './settings.ts';
+import type { CostAnomalyConfig, CostAnomalySettings } from './settings.ts';
 import { type CostAnomalyFacts, dollars, percent, type RootCause } from './signal.ts';
 
 /**
@@ -105,7 +104,7 @@ export function stopScope(facts: CostAnomalyFacts, settings: CostAnomalySettings
  * for the account, shared with the idle scan), opted-in instances only whatever `idleStop.scope` says,
  * keyed by the anomaly at this impact, so every delivery of one update is one decision.
  */
-export function anomalyStopRequest(facts: CostAnomalyFacts, cfg: RuntimeConfig): IdleStopRequest {
+export function anomalyStopRequest(facts: CostAnomalyFacts, cfg: CostAnomalyConfig): IdleStopRequest {
   const s = cfg.idleStop;
   return {
     run: `cost-anomaly#${facts.anomalyId}#${cents(facts.totalImpact)}`,
@@ -142,7 +141,7 @@ export interface AnomalyStops {
 export function planAnomalyStops(input: {
   facts: CostAnomalyFacts;
   gathered: CostAnomalyGathered;
-  config: RuntimeConfig;
+  config: CostAnomalyConfig;
   correlationId: string;
 }): AnomalyStops {
   const { facts, gathered, config: cfg } = input;

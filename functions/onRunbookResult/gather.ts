@@ -1,9 +1,9 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import {
   readAutomationExecution,
   type StoredAutomationExecution,
 } from '#shared/state/automationExecutions.ts';
+import type { RunbookResultConfig } from './settings.ts';
 import type { RunbookResultFacts } from './signal.ts';
 
 /** The read gather makes for a success: the execution's record (a shared key, see deployment.ts). */
@@ -27,7 +27,7 @@ export interface RunbookResultGathered {
 export async function gatherRunbookResult(input: {
   signal: Signal;
   facts: RunbookResultFacts;
-  config: RuntimeConfig;
+  config: RunbookResultConfig;
 }): Promise<RunbookResultGathered> {
   if (input.facts.status !== 'Success') return { readByClaim: true };
   const execution = await readAutomationExecution(input.facts.executionId);

@@ -9,6 +9,7 @@ import {
   releaseAutomationResult,
 } from '#shared/state/automationExecutions.ts';
 import { notOurs, type RunbookResultPageIntent, wordedFromRecord } from './plan.ts';
+import type { RunbookResultConfig } from './settings.ts';
 
 /**
  * What subscribers need to group a result's page: `notice` says `escalation` or `update` (never a new
@@ -39,7 +40,7 @@ export function renderResultPage(
  * escalation is worded from it then) or finds none (not ours). A delivery's own retry pages again (same
  * page id) until its notice is recorded as sent.
  */
-export const executionResultClaim: PageClaim<RunbookResultPageIntent> = {
+export const executionResultClaim: PageClaim<RunbookResultPageIntent, RunbookResultConfig> = {
   describe: ({ result }) => `the ${result.status} notice of execution ${result.executionId}`,
   async claim(planned, ctx) {
     const { executionId, status } = planned.result;

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { pageIdOf, pageIntent } from '#shared/domain/page.ts';
 import type { Severity } from '#shared/domain/severity.ts';
@@ -6,6 +5,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import type { StoredAutomationExecution } from '#shared/state/automationExecutions.ts';
 import type { RunbookResultGathered } from './gather.ts';
 import type { ResultStatus } from './schema.ts';
+import type { RunbookResultConfig } from './settings.ts';
 import type { RunbookResultFacts } from './signal.ts';
 
 /** A notice about one result of one execution: what the executor claims before it pages. */
@@ -66,7 +66,7 @@ export function planRunbookResult(input: {
   signal: Signal;
   facts: RunbookResultFacts;
   gathered: RunbookResultGathered;
-  config: RuntimeConfig;
+  config: RunbookResultConfig;
 }): Plan<RunbookResultIntent, RunbookResultFindings> {
   const { signal, facts, gathered, config: cfg } = input;
   const settings = cfg.runbookResult;
@@ -178,7 +178,7 @@ export function planRunbookResult(input: {
 function escalationAwaitingRecord(
   signal: Signal,
   facts: RunbookResultFacts,
-  cfg: RuntimeConfig,
+  cfg: RunbookResultConfig,
 ): Plan<RunbookResultIntent, RunbookResultFindings> {
   const base = { executionId: facts.executionId, status: facts.status };
   const page = pageIntent(signal, {
@@ -211,7 +211,7 @@ export function wordedFromRecord(
   intent: RunbookResultPageIntent,
   signal: Signal,
   execution: StoredAutomationExecution,
-  cfg: RuntimeConfig,
+  cfg: RunbookResultConfig,
 ): RunbookResultPageIntent {
   if (!intent.awaitsRecord) return intent;
   const [worded] = planRunbookResult({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
@@ -16,3 +17,8 @@ export type RunbookResultSettings = z.infer<typeof RunbookResultSettings>;
 
 /** onRunbookResult's key in a stage. */
 export const settings = functionSettings({ runbookResult: RunbookResultSettings.prefault({}) });
+
+/** The stage settings onRunbookResult reads (its own): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings] as const;
+/** onRunbookResult's configuration: the shared keys and those of its spec's settings, no other function's. */
+export type RunbookResultConfig = RuntimeConfig<typeof specSettings>;

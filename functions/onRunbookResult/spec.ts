@@ -6,10 +6,10 @@ import { gatherPermissions, gatherRunbookResult, type RunbookResultGathered } fr
 import { resultPageExecutor } from './pageClaim.ts';
 import { planRunbookResult, type RunbookResultFindings, type RunbookResultIntent } from './plan.ts';
 import { RunbookResultEvent } from './schema.ts';
-import { settings } from './settings.ts';
+import { type RunbookResultConfig, specSettings } from './settings.ts';
 import { observeRunbookResult, type RunbookResultFacts } from './signal.ts';
 
-export const executors: ExecutorMap<RunbookResultIntent> = {
+export const executors: ExecutorMap<RunbookResultIntent, RunbookResultConfig> = {
   'sns.page': resultPageExecutor,
 };
 
@@ -22,10 +22,11 @@ export const onRunbookResult: FunctionSpec<
   RunbookResultFacts,
   RunbookResultGathered,
   RunbookResultIntent,
-  RunbookResultFindings
+  RunbookResultFindings,
+  typeof specSettings
 > = {
   name: 'onRunbookResult',
-  settings: [settings],
+  settings: specSettings,
   schema: RunbookResultEvent,
   idempotency: { key: 'id' },
   // This stack starts runbooks in its own account and region only.

@@ -1,4 +1,3 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import { usd } from '#shared/domain/format.ts';
 import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -16,7 +15,7 @@ import {
   verdictTable,
 } from '#shared/idle/plan.ts';
 import { priceBasis } from '#shared/idle/pricing.ts';
-import type { IdleRun } from './settings.ts';
+import type { IdleRun, IdleScanConfig } from './settings.ts';
 
 // The idle scan's own plan: its findings and summary page around the idle stopper's decision.
 export type IdleScanIntent = StopInstancesIntent | PageIntent;
@@ -54,7 +53,7 @@ export function planIdleScan(input: {
   signal: Signal;
   facts: IdleRun;
   gathered: IdleScanGathered;
-  config: RuntimeConfig;
+  config: IdleScanConfig;
 }): Plan<IdleScanIntent, IdleScanFindings> {
   const { signal, facts: run, gathered, config } = input;
   const { budget } = gathered;

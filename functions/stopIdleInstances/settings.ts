@@ -1,7 +1,8 @@
+import type { RuntimeConfig } from '#shared/config.ts';
 import type { Scope } from '#shared/idle/exclusions.ts';
 import type { IdlePolicy } from '#shared/idle/idleness.ts';
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
-import type { IdleStopSettings } from '#shared/idle/stageSettings.ts';
+import { type IdleStopSettings, settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
@@ -114,3 +115,8 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, run };
 }
+
+/** The stage settings stopIdleInstances reads (the idle stopper's): its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [idleStopSettings] as const;
+/** stopIdleInstances' configuration: the shared keys and the idle stopper's, no other function's. */
+export type IdleScanConfig = RuntimeConfig<typeof specSettings>;

@@ -1,8 +1,8 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import { consoleLink } from '#shared/domain/partition.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { EventRejected, type InvocationSite, type Observation } from '#shared/runtime/functionSpec.ts';
 import { type IdleScanEvent, isScheduled } from './schema.ts';
+import type { IdleScanConfig } from './settings.ts';
 import { type IdleRun, resolveIdleRun } from './settings.ts';
 
 /**
@@ -11,7 +11,7 @@ import { type IdleRun, resolveIdleRun } from './settings.ts';
  */
 export function observeIdleScan(
   event: IdleScanEvent,
-  env: { site: InvocationSite; config: RuntimeConfig },
+  env: { site: InvocationSite; config: IdleScanConfig },
 ): Observation<IdleRun> {
   const resolved = resolveIdleRun(event, env.config);
   if (!resolved.ok) throw new EventRejected(resolved.issues);

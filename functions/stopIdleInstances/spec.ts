@@ -2,15 +2,14 @@ import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from '#shared/idle/gather.ts';
-import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
 import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts';
 import { IdleScanEvent, isScheduled } from './schema.ts';
-import type { IdleRun } from './settings.ts';
+import { type IdleRun, type IdleScanConfig, specSettings } from './settings.ts';
 import { observeIdleScan } from './signal.ts';
 
-export const executors: ExecutorMap<IdleScanIntent> = {
+export const executors: ExecutorMap<IdleScanIntent, IdleScanConfig> = {
   'ec2.stop-instances': stopInstancesExecutor,
   'sns.page': pageExecutor,
 };
@@ -24,10 +23,11 @@ export const stopIdleInstances: FunctionSpec<
   IdleRun,
   IdleScanGathered,
   IdleScanIntent,
-  IdleScanFindings
+  IdleScanFindings,
+  typeof specSettings
 > = {
   name: 'stopIdleInstances',
-  settings: [idleStopSettings],
+  settings: specSettings,
   schema: IdleScanEvent,
   idempotency: { key: 'id', optional: true },
   // A manual payload has no envelope: only someone allowed to invoke the function here sends one.

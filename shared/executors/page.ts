@@ -1,5 +1,6 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { sns } from '#shared/aws/sns.ts';
+import type { SharedConfig } from '#shared/config.ts';
 import { type PageChannel, renderForChannel } from '#shared/domain/channels.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { done, failed } from '#shared/domain/outcome.ts';
@@ -103,7 +104,9 @@ export function mayHaveBeenPublished(error: unknown): boolean {
  * one that a channel has, or may have, keeps its claim, so only this delivery's retry sends it again,
  * under the same page id, and only to the channels without it.
  */
-export function pageExecutorWith<I extends PageIntent>(pageClaim: PageClaim<I>): NotifyingExecutor<I> {
+export function pageExecutorWith<I extends PageIntent, C extends SharedConfig = SharedConfig>(
+  pageClaim: PageClaim<I, C>,
+): NotifyingExecutor<I, C> {
   return {
     kind: 'sns.page',
     metrics: { done: 'PagesSent', refused: { suppressed: 'PagesSuppressed' } },

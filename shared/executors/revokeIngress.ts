@@ -1,7 +1,8 @@
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import type { IngressPermission, RevokeIngressIntent } from '#shared/domain/intent.ts';
-import { done, failed, skipped } from '#shared/domain/outcome.ts';
-import type { MutatingExecutor } from './types.ts';
+import { remediationExecutor } from './remediation.ts';
+
+type Ec2Actions = typeof import('#shared/aws/ec2Actions.ts');
 
 const describe = (p: IngressPermission) => {
   const ports =
@@ -26,21 +27,11 @@ const GONE = new Set(['InvalidPermission.NotFound', 'InvalidGroup.NotFound']);
  * Revokes exactly the ranges the recorded call added, one call each, so a range already removed
  * neither fails the others nor widens what is revoked; every other rule of the group stays.
  */
-export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
+export const revokeIngressExecutor = remediationExecutor<RevokeIngressIntent, Ec2Actions>({
   kind: 'ec2.revoke-ingress',
-  // Its EC2 action: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
-  permissions: [],
-  metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
-  mutates: true,
-  budgetMs: 10_000,
-  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
-  rateGuard: (intent, ctx) => ({
-    rule: intent.detection,
-    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
-  }),
   preview: (intent) => `revoke ${intent.permissions.map(describe).join('; ')} on ${intent.groupId}`,
-  async execute(intent) {
-    const { ec2, RevokeSecurityGroupIngressCommand } = await import('#shared/aws/ec2Actions.ts');
+  aws: () => import('#shared/aws/ec2Actions.ts'),
+  async remediate(intent, { ec2, RevokeSecurityGroupIngressCommand }) {
     const revoked: string[] = [];
     const gone: string[] = [];
     let groupGone = false;
@@ -60,16 +51,17 @@ export const revokeIngressExecutor: MutatingExecutor<RevokeIngressIntent> = {
           continue;
         }
         const before = revoked.length > 0 ? ` (revoked before it: ${revoked.join('; ')})` : '';
-        return failed(intent.kind, error, `could not revoke ${describe(p)} on ${intent.groupId}${before}`);
+        return { failed: error, detail: `could not revoke ${describe(p)} on ${intent.groupId}${before}` };
       }
     }
     const already = gone.length > 0 ? `; already gone: ${gone.join('; ')}` : '';
     if (revoked.length === 0) {
       const why = groupGone ? 'no longer exists' : `no longer allows ${gone.join('; ')}`;
-      return skipped(intent.kind, 'already-remediated', `${intent.groupId} ${why}`);
+      return { already: `${intent.groupId} ${why}` };
     }
-    return done(intent.kind, `revoked ${revoked.join('; ')} on ${intent.groupId}${already}`, {
-      securityGroup: intent.groupId,
-    });
+    return {
+      done: `revoked ${revoked.join('; ')} on ${intent.groupId}${already}`,
+      refs: { securityGroup: intent.groupId },
+    };
   },
-};
+});

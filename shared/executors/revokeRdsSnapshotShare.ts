@@ -1,6 +1,7 @@
 import type { RevokeRdsSnapshotShareIntent } from '#shared/domain/intent.ts';
-import { done, failed, skipped } from '#shared/domain/outcome.ts';
-import type { MutatingExecutor } from './types.ts';
+import { remediationExecutor } from './remediation.ts';
+
+type RdsModule = typeof import('#shared/aws/rds.ts');
 
 /** The attribute that lists who may copy or restore a manual snapshot: account ids, or `all`. */
 const RESTORE = 'restore';
@@ -22,68 +23,53 @@ const GONE = new Set(['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault
  * call with ValuesToRemove; every other account stays. Nothing of them left is `already-remediated`
  * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSnapshotAttribute.html).
  */
-export const revokeRdsSnapshotShareExecutor: MutatingExecutor<RevokeRdsSnapshotShareIntent> = {
+export const revokeRdsSnapshotShareExecutor = remediationExecutor<RevokeRdsSnapshotShareIntent, RdsModule>({
   kind: 'rds.revoke-snapshot-share',
-  // Its RDS actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
-  permissions: [],
-  metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
-  mutates: true,
-  budgetMs: 10_000,
-  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
-  rateGuard: (intent, ctx) => ({
-    rule: intent.detection,
-    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
-  }),
   preview: (intent) => `remove ${wantedOf(intent).map(nameOf).join(', ')} from ${what(intent)}`,
-  async execute(intent) {
-    const m = await import('#shared/aws/rds.ts');
+  aws: () => import('#shared/aws/rds.ts'),
+  async remediate(intent, m) {
     const wanted = wantedOf(intent);
-    try {
-      const attributes =
-        intent.resource === 'db-snapshot'
-          ? (await m.rds.send(new m.DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: intent.id })))
-              .DBSnapshotAttributesResult?.DBSnapshotAttributes
-          : (
-              await m.rds.send(
-                new m.DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: intent.id }),
-              )
-            ).DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes;
-      const current = new Set(attributes?.find((a) => a.AttributeName === RESTORE)?.AttributeValues ?? []);
-      const present = wanted.filter((v) => current.has(v));
-      if (present.length === 0) {
-        return skipped(
-          intent.kind,
-          'already-remediated',
-          `${what(intent)} no longer grants ${wanted.map(nameOf).join(', ')}`,
-        );
-      }
-      if (intent.resource === 'db-snapshot') {
-        await m.rds.send(
-          new m.ModifyDBSnapshotAttributeCommand({
-            DBSnapshotIdentifier: intent.id,
-            AttributeName: RESTORE,
-            ValuesToRemove: present,
-          }),
-        );
-      } else {
-        await m.rds.send(
-          new m.ModifyDBClusterSnapshotAttributeCommand({
-            DBClusterSnapshotIdentifier: intent.id,
-            AttributeName: RESTORE,
-            ValuesToRemove: present,
-          }),
-        );
-      }
-      const gone = wanted.filter((v) => !present.includes(v));
-      const already = gone.length > 0 ? `; already gone: ${gone.map(nameOf).join(', ')}` : '';
-      return done(intent.kind, `removed ${present.map(nameOf).join(', ')} from ${what(intent)}${already}`, {
-        [intent.resource === 'db-snapshot' ? 'dbSnapshot' : 'dbClusterSnapshot']: intent.id,
-      });
-    } catch (error) {
-      if (GONE.has((error as { name?: string }).name ?? '')) {
-        return skipped(intent.kind, 'nothing-to-do', `${what(intent)} no longer exists: nothing is shared`);
-      }
-      return failed(intent.kind, error, `could not remove the share from ${what(intent)}`);
+    const attributes =
+      intent.resource === 'db-snapshot'
+        ? (await m.rds.send(new m.DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: intent.id })))
+            .DBSnapshotAttributesResult?.DBSnapshotAttributes
+        : (
+            await m.rds.send(
+              new m.DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: intent.id }),
+            )
+          ).DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes;
+    const current = new Set(attributes?.find((a) => a.AttributeName === RESTORE)?.AttributeValues ?? []);
+    const present = wanted.filter((v) => current.has(v));
+    if (present.length === 0) {
+      return { already: `${what(intent)} no longer grants ${wanted.map(nameOf).join(', ')}` };
     }
+    if (intent.resource === 'db-snapshot') {
+      await m.rds.send(
+        new m.ModifyDBSnapshotAttributeCommand({
+          DBSnapshotIdentifier: intent.id,
+          AttributeName: RESTORE,
+          ValuesToRemove: present,
+        }),
+      );
+    } else {
+      await m.rds.send(
+        new m.ModifyDBClusterSnapshotAttributeCommand({
+          DBClusterSnapshotIdentifier: intent.id,
+          AttributeName: RESTORE,
+          ValuesToRemove: present,
+        }),
+      );
+    }
+    const gone = wanted.filter((v) => !present.includes(v));
+    const already = gone.length > 0 ? `; already gone: ${gone.map(nameOf).join(', ')}` : '';
+    return {
+      done: `removed ${present.map(nameOf).join(', ')} from ${what(intent)}${already}`,
+      refs: { [intent.resource === 'db-snapshot' ? 'dbSnapshot' : 'dbClusterSnapshot']: intent.id },
+    };
   },
-};
+  errors: {
+    goneErrors: GONE,
+    gone: (intent) => `${what(intent)} no longer exists: nothing is shared`,
+    failure: (intent) => `could not remove the share from ${what(intent)}`,
+  },
+});

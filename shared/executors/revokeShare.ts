@@ -1,6 +1,7 @@
 import type { RevokeEc2ShareIntent } from '#shared/domain/intent.ts';
-import { done, failed, skipped } from '#shared/domain/outcome.ts';
-import type { MutatingExecutor } from './types.ts';
+import { remediationExecutor } from './remediation.ts';
+
+type Ec2Actions = typeof import('#shared/aws/ec2Actions.ts');
 
 /** One grantee as EC2 lists it: the `all` group or an account. */
 interface Grantee {
@@ -20,83 +21,68 @@ const GONE = new Set(['InvalidSnapshot.NotFound', 'InvalidAMIID.NotFound', 'Inva
  * `all` group and the accounts the recorded call added and that are still there, in one call; every
  * other grantee stays. Nothing of them left is `already-remediated`.
  */
-export const revokeShareExecutor: MutatingExecutor<RevokeEc2ShareIntent> = {
+export const revokeShareExecutor = remediationExecutor<RevokeEc2ShareIntent, Ec2Actions>({
   kind: 'ec2.revoke-share',
-  // Its EC2 actions: the statement its remediation grants (functions/onCloudTrail/detections/remediations.ts).
-  permissions: [],
-  metrics: { done: 'RemediationsDone', refused: { 'already-remediated': 'RemediationsAlreadyDone' } },
-  mutates: true,
-  budgetMs: 10_000,
-  // The incident is the CloudTrail record: a forwarded or redelivered copy of it holds one slot.
-  rateGuard: (intent, ctx) => ({
-    rule: intent.detection,
-    actionId: `${intent.kind}|${ctx.signal.incidentKey}`,
-  }),
   preview: (intent) =>
     `remove ${[...(intent.everyone ? ['all'] : []), ...intent.accounts.map((a) => `account ${a}`)].join(', ')} from ${what(intent)}`,
-  async execute(intent) {
-    const m = await import('#shared/aws/ec2Actions.ts');
+  aws: () => import('#shared/aws/ec2Actions.ts'),
+  async remediate(intent, m) {
     const wanted: Grantee[] = [
       ...(intent.everyone ? [{ Group: 'all' }] : []),
       ...intent.accounts.map((UserId) => ({ UserId })),
     ];
-    try {
-      const current: Grantee[] =
-        intent.resource === 'snapshot'
-          ? ((
-              await m.ec2.send(
-                new m.DescribeSnapshotAttributeCommand({
-                  SnapshotId: intent.id,
-                  Attribute: 'createVolumePermission',
-                }),
-              )
-            ).CreateVolumePermissions ?? [])
-          : ((
-              await m.ec2.send(
-                new m.DescribeImageAttributeCommand({ ImageId: intent.id, Attribute: 'launchPermission' }),
-              )
-            ).LaunchPermissions ?? []);
-      const present = wanted.filter((w) =>
-        current.some((c) => (w.Group ? c.Group === w.Group : c.UserId === w.UserId)),
-      );
-      if (present.length === 0) {
-        return skipped(
-          intent.kind,
-          'already-remediated',
-          `${what(intent)} no longer grants ${wanted.map(nameOf).join(', ')}`,
-        );
-      }
-      const remove = present.map((g) =>
-        g.Group === 'all' ? { Group: 'all' as const } : { UserId: g.UserId as string },
-      );
-      const accounts = present.flatMap((g) => (g.UserId ? [g.UserId] : []));
-      if (intent.resource === 'snapshot') {
-        await m.ec2.send(
-          new m.ModifySnapshotAttributeCommand({
-            SnapshotId: intent.id,
-            Attribute: 'createVolumePermission',
-            // The flat form (as `aws ec2 modify-snapshot-attribute --operation-type remove` sends it):
-            // EC2 takes it as the nested one, and emulators read only this one.
-            OperationType: 'remove',
-            ...(present.some((g) => g.Group === 'all') ? { GroupNames: ['all'] } : {}),
-            ...(accounts.length > 0 ? { UserIds: accounts } : {}),
-          }),
-        );
-      } else {
-        await m.ec2.send(
-          new m.ModifyImageAttributeCommand({ ImageId: intent.id, LaunchPermission: { Remove: remove } }),
-        );
-      }
-      const gone = wanted.filter((w) => !present.includes(w));
-      const already = gone.length > 0 ? `; already gone: ${gone.map(nameOf).join(', ')}` : '';
-      return done(intent.kind, `removed ${present.map(nameOf).join(', ')} from ${what(intent)}${already}`, {
-        [intent.resource]: intent.id,
-      });
-    } catch (error) {
-      if (GONE.has((error as { name?: string }).name ?? '')) {
-        return skipped(intent.kind, 'nothing-to-do', `${what(intent)} no longer exists: nothing is shared`);
-      }
-      return failed(intent.kind, error, `could not remove the share from ${what(intent)}`);
+    const current: Grantee[] =
+      intent.resource === 'snapshot'
+        ? ((
+            await m.ec2.send(
+              new m.DescribeSnapshotAttributeCommand({
+                SnapshotId: intent.id,
+                Attribute: 'createVolumePermission',
+              }),
+            )
+          ).CreateVolumePermissions ?? [])
+        : ((
+            await m.ec2.send(
+              new m.DescribeImageAttributeCommand({ ImageId: intent.id, Attribute: 'launchPermission' }),
+            )
+          ).LaunchPermissions ?? []);
+    const present = wanted.filter((w) =>
+      current.some((c) => (w.Group ? c.Group === w.Group : c.UserId === w.UserId)),
+    );
+    if (present.length === 0) {
+      return { already: `${what(intent)} no longer grants ${wanted.map(nameOf).join(', ')}` };
     }
+    const remove = present.map((g) =>
+      g.Group === 'all' ? { Group: 'all' as const } : { UserId: g.UserId as string },
+    );
+    const accounts = present.flatMap((g) => (g.UserId ? [g.UserId] : []));
+    if (intent.resource === 'snapshot') {
+      await m.ec2.send(
+        new m.ModifySnapshotAttributeCommand({
+          SnapshotId: intent.id,
+          Attribute: 'createVolumePermission',
+          // The flat form (as `aws ec2 modify-snapshot-attribute --operation-type remove` sends it):
+          // EC2 takes it as the nested one, and emulators read only this one.
+          OperationType: 'remove',
+          ...(present.some((g) => g.Group === 'all') ? { GroupNames: ['all'] } : {}),
+          ...(accounts.length > 0 ? { UserIds: accounts } : {}),
+        }),
+      );
+    } else {
+      await m.ec2.send(
+        new m.ModifyImageAttributeCommand({ ImageId: intent.id, LaunchPermission: { Remove: remove } }),
+      );
+    }
+    const gone = wanted.filter((w) => !present.includes(w));
+    const already = gone.length > 0 ? `; already gone: ${gone.map(nameOf).join(', ')}` : '';
+    return {
+      done: `removed ${present.map(nameOf).join(', ')} from ${what(intent)}${already}`,
+      refs: { [intent.resource]: intent.id },
+    };
   },
-};
+  errors: {
+    goneErrors: GONE,
+    gone: (intent) => `${what(intent)} no longer exists: nothing is shared`,
+    failure: (intent) => `could not remove the share from ${what(intent)}`,
+  },
+});

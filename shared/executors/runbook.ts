@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '#shared/aws/ssm.ts';
-import { runbookCooldownMinutes } from '#shared/config.ts';
+import { runbookCooldownMinutes, type SharedConfig } from '#shared/config.ts';
 import type { RunbookIntent } from '#shared/domain/intent.ts';
 import { done, failed, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -70,7 +70,15 @@ export function executionRecordOf(
  * delivery, so a retried or duplicated delivery gets the original execution back from SSM instead of
  * starting a second one (or being refused for a mismatched request).
  */
-export const runbookExecutor: MutatingExecutor<RunbookIntent> = {
+/**
+ * What a runbook start reads of its function's configuration besides the shared keys: the start limit
+ * (the `runbooks` settings of the function that starts runbooks, onAlarm's).
+ */
+export type RunbookStartConfig = SharedConfig & {
+  runbooks: { maxStartsPerIncident: number; cooldownMinutes?: number | undefined };
+};
+
+export const runbookExecutor: MutatingExecutor<RunbookIntent, RunbookStartConfig> = {
   kind: 'ssm.start-automation',
   metrics: {
     done: 'RunbooksStarted',

@@ -1,6 +1,8 @@
+import type { RuntimeConfig } from '#shared/config.ts';
 import type { InstanceToStop, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import { truncated } from '#shared/domain/text.ts';
+import type { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
 import { claimStops, type StopClaim } from '#shared/state/stopRun.ts';
 import type { MutatingExecutor } from './types.ts';
 
@@ -122,7 +124,10 @@ export const STOP_PROTECTED_REF =
  * failure. It keeps the slot it claimed from the hourly limit, so the limit never counts fewer stops
  * than were attempted. Never called in dry-run (the runtime shows `preview`).
  */
-export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent> = {
+/** A stop reads the idle stopper's settings (`idleStop`): every function that stops lists them. */
+export type StopInstancesConfig = RuntimeConfig<readonly [typeof idleStopSettings]>;
+
+export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopInstancesConfig> = {
   kind: 'ec2.stop-instances',
   // The stop budget and stop run records; stopping and tagging are the statements its function grants
   // (shared/idle/statements.ts), in the scope that function stops.

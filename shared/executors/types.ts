@@ -1,10 +1,14 @@
-import type { RuntimeConfig } from '#shared/config.ts';
+import type { SharedConfig } from '#shared/config.ts';
 import type { Intent, SkipReason } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 
-export interface ExecutionContext {
-  config: RuntimeConfig;
+/**
+ * What an executor runs with: `config` is its function's (RuntimeConfig of its spec's settings), typed
+ * as the keys it reads; the shared ones where it reads no function's own.
+ */
+export interface ExecutionContext<C extends SharedConfig = SharedConfig> {
+  config: C;
   signal: Signal;
   /** Outcomes of the intents executed before this one, in plan order. */
   prior: Outcome[];
@@ -42,7 +46,7 @@ export interface ExecutorMetrics {
   refused?: Partial<Record<SkipReason, string>>;
 }
 
-interface ExecutorBase<I extends Intent> {
+interface ExecutorBase<I extends Intent, C extends SharedConfig> {
   kind: I['kind'];
   /**
    * The IAM actions it needs on what the runtime grants every role: the state table's records, the page
@@ -53,21 +57,22 @@ interface ExecutorBase<I extends Intent> {
   permissions: readonly string[];
   metrics?: ExecutorMetrics;
   /** Must be idempotent: a retried delivery is normal. Returns an outcome instead of throwing. */
-  execute(intent: I, ctx: ExecutionContext): Promise<Outcome>;
+  execute(intent: I, ctx: ExecutionContext<C>): Promise<Outcome>;
 }
 
 /**
  * Changes AWS resources (starts a runbook, stops instances). The runtime never calls `execute` in
  * dry-run: it shows `preview` instead, so a new executor cannot forget the dry-run check.
  */
-export interface MutatingExecutor<I extends Intent> extends ExecutorBase<I> {
+export interface MutatingExecutor<I extends Intent, C extends SharedConfig = SharedConfig>
+  extends ExecutorBase<I, C> {
   mutates: true;
   /** What it would do, after "would ": `start AWS-RestartEC2Instance InstanceId=i-1 (rule r)`. */
-  preview(intent: I, ctx: ExecutionContext): string;
+  preview(intent: I, ctx: ExecutionContext<C>): string;
   /** Time it needs to finish and be recorded: with less left in the invocation it is not started. */
   budgetMs: number;
   /** Required, so no mutation escapes the per-rule rate guard (shared/runtime/pipeline.ts). */
-  rateGuard(intent: I, ctx: ExecutionContext): RateGuardKey;
+  rateGuard(intent: I, ctx: ExecutionContext<C>): RateGuardKey;
   /**
    * Claims `ctx.rateSlot` in the same transaction as its own claim, one round trip instead of two, and
    * answers `skipped` with reason `rate-limited` when the slot is refused; the runtime claims none.
@@ -76,12 +81,17 @@ export interface MutatingExecutor<I extends Intent> extends ExecutorBase<I> {
 }
 
 /** Tells people (pages): runs in dry-run too, since a dry-run stage still pages. */
-export interface NotifyingExecutor<I extends Intent> extends ExecutorBase<I> {
+export interface NotifyingExecutor<I extends Intent, C extends SharedConfig = SharedConfig>
+  extends ExecutorBase<I, C> {
   mutates: false;
 }
 
 /** An executor: the only code that writes to AWS. */
-export type Executor<I extends Intent> = MutatingExecutor<I> | NotifyingExecutor<I>;
+export type Executor<I extends Intent, C extends SharedConfig = SharedConfig> =
+  | MutatingExecutor<I, C>
+  | NotifyingExecutor<I, C>;
 
 /** One executor per intent kind a function can plan: a missing one is a compile error. */
-export type ExecutorMap<I extends Intent> = { [K in I['kind']]: Executor<Extract<I, { kind: K }>> };
+export type ExecutorMap<I extends Intent, C extends SharedConfig = SharedConfig> = {
+  [K in I['kind']]: Executor<Extract<I, { kind: K }>, C>;
+};

@@ -1,3 +1,4 @@
+import type { SharedConfig } from '#shared/config.ts';
 import type { PageChannel } from '#shared/domain/channels.ts';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
@@ -10,11 +11,11 @@ import type { ExecutionContext } from '#shared/executors/types.ts';
  * (an incident's window, its resolve, an anomaly's impact, a runbook execution's result): a
  * `PageClaim` says that, so the sending (channels, partial failures, page ids) cannot drift apart.
  */
-export interface PageClaim<I extends PageIntent = PageIntent> {
+export interface PageClaim<I extends PageIntent = PageIntent, C extends SharedConfig = SharedConfig> {
   /** What is claimed, for errors: `the incident notice for <key>`. */
   describe(intent: I): string;
   /** Claims the notice in the state table: send it (and how), or the outcome of not sending it. */
-  claim(intent: I, ctx: ExecutionContext): Promise<Claimed<I>>;
+  claim(intent: I, ctx: ExecutionContext<C>): Promise<Claimed<I>>;
   /** Records that the claimed notice went out; must not throw (the page is out either way). */
   markSent(intent: I, claimed: SendClaim<I>): Promise<void>;
   /** Undoes the claim of a notice no channel got, so whichever delivery comes next can send it. */

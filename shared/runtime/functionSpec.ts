@@ -104,7 +104,14 @@ export interface PipelineResult<F = unknown> {
  * decides, what it may do, and what an invocation returns. The runtime builds the handler from it
  * (`lambdaHandler`), and the registry derives its deployment and its declared permissions.
  */
-export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings = undefined> {
+export interface FunctionSpec<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings = undefined,
+  L extends readonly FunctionSettings[] = readonly [],
+> {
   /** The function's name in the stack, also the `function` metric dimension. */
   name: string;
   schema: S;
@@ -117,22 +124,28 @@ export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends In
   /**
    * The stage settings it reads: its own (its settings.ts) and those of a shared capability it runs
    * (the idle stopper's `idleStop`). The runtime parses only these and the shared settings, so its
-   * bundle holds no other function's settings.
+   * bundle holds no other function's settings. The config its steps and executors receive is typed
+   * after this list (RuntimeConfig<L>): another function's key is a type error.
    */
-  settings: readonly FunctionSettings[];
+  settings: L;
   /** Deduplicate deliveries by this JMESPath (the EventBridge event id); `optional` lets a manual payload run. */
   idempotency?: { key: string; optional?: boolean };
+  // The steps are properties, not methods, so their parameters are checked strictly: a step whose
+  // config needs a key the spec's settings do not list does not compile.
   /** Pure: the signal and facts of one event. Throws EventRejected for an event the stage refuses. */
-  observe(event: z.output<S>, env: { site: InvocationSite; config: RuntimeConfig }): Observation<Facts>;
+  observe: (
+    event: z.output<S>,
+    env: { site: InvocationSite; config: RuntimeConfig<L> },
+  ) => Observation<Facts>;
   gather: {
     /** The IAM actions `read` needs. */
     permissions: readonly string[];
     /** Read-only calls; nothing here changes AWS. */
-    read(input: Observation<Facts> & { config: RuntimeConfig }): Promise<Gathered>;
+    read: (input: Observation<Facts> & { config: RuntimeConfig<L> }) => Promise<Gathered>;
   };
   /** Pure: the intents and notes for one observation and what was gathered. */
-  plan(input: Observation<Facts> & { gathered: Gathered; config: RuntimeConfig }): Plan<I, Findings>;
-  executors: ExecutorMap<I>;
+  plan: (input: Observation<Facts> & { gathered: Gathered; config: RuntimeConfig<L> }) => Plan<I, Findings>;
+  executors: ExecutorMap<I, RuntimeConfig<L>>;
   /**
    * The plan's findings as the outcomes settled them, when an executor learns what the plan could not
    * (a claim whose write found no record): pure. The plan's own by default.
@@ -146,4 +159,4 @@ export interface FunctionSpec<S extends z.ZodType, Facts, Gathered, I extends In
 
 // A spec of any function, for the registry and the runtime, which treat every function alike.
 // biome-ignore lint/suspicious/noExplicitAny: each spec's own types are checked where it is written.
-export type AnyFunctionSpec = FunctionSpec<z.ZodType, any, any, Intent, any>;
+export type AnyFunctionSpec = FunctionSpec<z.ZodType, any, any, Intent, any, any>;

@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
+import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { writeActionLog } from '#shared/state/actionLog.ts';
 import { DeliveryLeaseStore } from '#shared/state/deliveryLease.ts';
 import { stateKeyOwner, stateTable } from '#shared/state/table.ts';
@@ -192,9 +193,14 @@ function deliveryLeaseOf(context: Context): DeliveryLeaseStore {
  * The Lambda handler of a function spec: the middy stack every function uses (logger, tracer, metrics,
  * parse, idempotency) around the pipeline, inside the invocation's deadline.
  */
-export function lambdaHandler<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
-  spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
-) {
+export function lambdaHandler<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>) {
   const fn = async (event: z.output<S>, context: Context): Promise<unknown> => {
     // The action log rides with the idempotency completion (one round trip) when this invocation holds
     // a delivery record; otherwise (no record, or deduplication off) the pipeline writes it.

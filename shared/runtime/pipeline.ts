@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { functionConfig, type RuntimeConfig } from '#shared/config.ts';
+import { functionConfig, type SharedConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -13,6 +13,7 @@ import type {
   RateGuardKey,
   RateSlot,
 } from '#shared/executors/types.ts';
+import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
@@ -38,9 +39,12 @@ export class ActionFailedError extends Error {
   }
 }
 
-function executorFor<I extends Intent>(executors: ExecutorMap<I>, kind: I['kind']): Executor<I> {
+function executorFor<I extends Intent, C extends SharedConfig>(
+  executors: ExecutorMap<I, C>,
+  kind: I['kind'],
+): Executor<I, C> {
   // The mapped type guarantees an executor per kind; TypeScript cannot correlate the key with the value.
-  return (executors as unknown as Record<string, Executor<I>>)[kind] as Executor<I>;
+  return (executors as unknown as Record<string, Executor<I, C>>)[kind] as Executor<I, C>;
 }
 
 /** A mutation that would not finish (and be recorded) before the invocation's deadline is not started. */
@@ -58,7 +62,7 @@ function deadlineRefusal(budgetMs: number): DeadlineError | undefined {
 /** The one "rate guard tripped" page of a rule's window: its own incident, so it is paged once. */
 function tripPage(
   signal: Signal,
-  cfg: RuntimeConfig,
+  cfg: SharedConfig,
   key: RateGuardKey,
   claim: RateClaim,
   refused: string,
@@ -92,10 +96,10 @@ function tripPage(
 }
 
 /** The rate guard slot a live mutation claims: its rule's limit and window, its action's id. */
-function rateSlotOf<I extends Intent>(
-  executor: MutatingExecutor<I>,
+function rateSlotOf<I extends Intent, C extends SharedConfig>(
+  executor: MutatingExecutor<I, C>,
   intent: I,
-  ctx: ExecutionContext,
+  ctx: ExecutionContext<C>,
 ): RateSlot {
   const key = executor.rateGuard(intent, ctx);
   const { maxActions, windowMinutes } = rateLimitFor(ctx.config.rateGuard, key.rule);
@@ -106,10 +110,10 @@ function rateSlotOf<I extends Intent>(
  * A mutation the rate guard refused: `rate-limited`, and the first refused delivery of the window pages
  * that the guard tripped.
  */
-async function refusedByRate<I extends Intent>(
-  executor: MutatingExecutor<I>,
+async function refusedByRate<I extends Intent, C extends SharedConfig>(
+  executor: MutatingExecutor<I, C>,
   intent: I,
-  ctx: ExecutionContext,
+  ctx: ExecutionContext<C>,
   slot: RateSlot,
 ): Promise<Outcome[]> {
   const { start, end } = windowOf(slot);
@@ -139,10 +143,10 @@ async function refusedByRate<I extends Intent>(
  * by the action's idempotency id) before the executor runs, or, for an executor that joins it to its
  * own claim, in that claim's transaction. Refused: see refusedByRate.
  */
-async function guardedExecute<I extends Intent>(
-  executor: MutatingExecutor<I>,
+async function guardedExecute<I extends Intent, C extends SharedConfig>(
+  executor: MutatingExecutor<I, C>,
   intent: I,
-  ctx: ExecutionContext,
+  ctx: ExecutionContext<C>,
 ): Promise<Outcome[]> {
   const slot = rateSlotOf(executor, intent, ctx);
   if (executor.joinsRateGuard) {
@@ -162,18 +166,18 @@ async function guardedExecute<I extends Intent>(
   return [await executor.execute(intent, ctx)];
 }
 
-async function execute<I extends Intent>(
+async function execute<I extends Intent, C extends SharedConfig>(
   plan: Plan<I, unknown>,
-  executors: ExecutorMap<I>,
+  executors: ExecutorMap<I, C>,
   signal: Signal,
-  cfg: RuntimeConfig,
+  cfg: C,
   forcedDryRun: string | undefined,
 ): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
   const forced = forcedDryRun ? { forcedDryRun } : {};
   // In plan order: a page reports what the runbook before it came to.
   for (const intent of plan.intents) {
-    const ctx: ExecutionContext = { config: cfg, signal, prior: [...outcomes], ...forced };
+    const ctx: ExecutionContext<C> = { config: cfg, signal, prior: [...outcomes], ...forced };
     const executor = executorFor(executors, intent.kind);
     if (!executor.mutates) {
       throwIfAborted();
@@ -201,10 +205,10 @@ async function execute<I extends Intent>(
  * The kill switch, read only when it could change something: a live run with a mutation planned. A
  * forced run is dry for every mutating intent of the plan, and says why.
  */
-async function forcedDryRunOf<I extends Intent>(
+async function forcedDryRunOf<I extends Intent, C extends SharedConfig>(
   plan: Plan<I, unknown>,
-  executors: ExecutorMap<I>,
-  cfg: RuntimeConfig,
+  executors: ExecutorMap<I, C>,
+  cfg: SharedConfig,
 ): Promise<string | undefined> {
   if (cfg.dryRun || !plan.intents.some((i) => executorFor(executors, i.kind).mutates)) return undefined;
   const mode = await readKillSwitch(cfg.stage);
@@ -217,13 +221,13 @@ async function forcedDryRunOf<I extends Intent>(
  * The counts each executor declares (done; refused by reason, by itself or by a plan note that withheld
  * it), every declared metric included at zero, so dashboards see a steady series.
  */
-export function executorCounts<I extends Intent>(
-  executors: ExecutorMap<I>,
+export function executorCounts<I extends Intent, C extends SharedConfig = SharedConfig>(
+  executors: ExecutorMap<I, C>,
   outcomes: readonly Outcome[],
   notes: readonly PlanNote[],
 ): Map<string, number> {
   const counts = new Map<string, number>();
-  const all = Object.values(executors) as Executor<I>[];
+  const all = Object.values(executors) as Executor<I, C>[];
   for (const e of all) {
     if (e.metrics?.done) counts.set(e.metrics.done, 0);
     for (const name of Object.values(e.metrics?.refused ?? {})) if (name) counts.set(name, 0);
@@ -242,7 +246,11 @@ export function executorCounts<I extends Intent>(
   return counts;
 }
 
-function report<I extends Intent>(signal: Signal, result: PipelineResult, executors: ExecutorMap<I>): void {
+function report<I extends Intent, C extends SharedConfig>(
+  signal: Signal,
+  result: PipelineResult,
+  executors: ExecutorMap<I, C>,
+): void {
   tracer.putAnnotation('signalKind', signal.kind);
   tracer.putAnnotation('correlationId', signal.correlationId);
   for (const [name, n] of executorCounts(executors, result.outcomes, result.notes)) {
@@ -281,8 +289,15 @@ export interface RunOptions {
 }
 
 /** Runs one event through a function's steps and reports it; throws when an action failed. */
-export async function runFunction<S extends z.ZodType, Facts, Gathered, I extends Intent, Findings>(
-  spec: FunctionSpec<S, Facts, Gathered, I, Findings>,
+export async function runFunction<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
   event: z.output<S>,
   site: InvocationSite,
   options: RunOptions = {},

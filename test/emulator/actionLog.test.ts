@@ -2,39 +2,27 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { queryDecisions } from '#shared/state/actionLogQuery.ts';
 import { decisionsTable } from '../../scripts/decisions/table.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { createLocalStack } from '../../tools/local/localStack.ts';
 import { ROOT } from '../../tools/local/packaged.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // Finding a decision: the action log by incident and by time, through the indexes the stack creates
 // (shared/state/tableDefinition.ts), after real function runs.
 const STACK = 'ops-autopilot-actionlog';
 const run = promisify(execFile);
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let documents: DynamoDBDocumentClient;
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(true);
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());

@@ -1,22 +1,15 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
-import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
 import { countStateTableCalls, type StateCallCounter } from '../../tools/local/stateCalls.ts';
+import { launchInstances, mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 
 // State-table calls per typical delivery, counted as DynamoDB receives them (moto's state table). moto
 // has no SSM Automation: StartAutomationExecution is mocked.
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let calls: StateCallCounter;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 let onRunbookResult: typeof import('#functions/onRunbookResult/handler.ts').handler;
@@ -26,34 +19,17 @@ const EXECUTION = '333ba70b-2333-48db-b17e-a5e69c6f4d1c';
 
 const STACK = 'ops-autopilot-calls';
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
   ({ handler: onRunbookResult } = await import('#functions/onRunbookResult/handler.ts'));
   calls = await countStateTableCalls();
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(false);
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] }],
-    }),
-  );
-  instanceId = res.Instances?.[0]?.InstanceId as string;
+  mockRunbookStarts(ssm, EXECUTION);
+  instanceId = (await launchInstances(1, { 'ops:auto-remediate': 'true' }))[0] as string;
   calls.reset();
 });
 

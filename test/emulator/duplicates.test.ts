@@ -11,21 +11,19 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
-  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LambdaHandler } from '#functions/index.ts';
 import { loadAwsClients } from '../../tools/awsClients.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime } from '../../tools/local/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
+import { seedFleet } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
 import { seededRandom } from '../../tools/local/random.ts';
+import { launchInstances, stack, useEmulatedStack } from '../support/emulator.ts';
 import { backupJobFailure, cloudTrailRecord, costAnomaly } from '../support/events/index.ts';
 
 /**
@@ -49,8 +47,6 @@ const backup = mockClient(BackupClient);
 /** The jobs AWS Backup knows, by id: what DescribeBackupJob answers. */
 const jobs = new Map<string, DescribeBackupJobCommandOutput>();
 const STACK = 'ops-autopilot-duplicates';
-let moto: Moto;
-let stack: LocalStack;
 const handlers: Record<string, LambdaHandler> = {};
 /** Mutating calls the functions make through their clients (the state table and the pages apart). */
 const mutations: { name: string; input: Record<string, unknown> }[] = [];
@@ -63,8 +59,9 @@ const STACK_OWN_CLIENTS = new Set(['shared/aws/dynamodb.ts', 'shared/aws/sns.ts'
 
 const random = seededRandom(20_261_122);
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   for (const name of ['onAlarm', 'stopIdleInstances', 'onCloudTrail', 'onCostAnomaly', 'onBackupFailure']) {
     const { registry } = await import('#functions/index.ts');
     const entry = registry.find((e) => e.name === name);
@@ -88,13 +85,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   ssm.reset();
   // The kill switch is read from moto's SSM (absent: the stage decides); only Automation is mocked.
   killSwitchFromEmulator(ssm);
@@ -113,7 +104,6 @@ beforeEach(async () => {
     BackupJobId: `retry-${input.IdempotencyToken}`,
   }));
   mutations.length = 0;
-  setDryRun(false);
 });
 
 interface Delivered {
@@ -159,20 +149,7 @@ async function deliverRepeatedly(fn: string, event: unknown): Promise<Delivered>
 const pagesNaming = (pages: { body: string }[], marker: string) =>
   pages.filter((p) => p.body.includes(marker));
 
-async function runningInstances(count: number, tags: Record<string, string>): Promise<string[]> {
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [
-        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-      ],
-    }),
-  );
-  return (res.Instances ?? []).map((i) => i.InstanceId as string);
-}
+const runningInstances = launchInstances;
 
 describe('duplicate and concurrent deliveries against the emulator: one page and one action per incident', () => {
   it('onAlarm: 6 alarms, each delivered 1 to 5 times, start 6 runbooks and page 6 times', async () => {

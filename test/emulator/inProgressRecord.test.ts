@@ -1,15 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import {
-  sendStateTableCallsOneAtATime,
-  setDryRun,
-  startEmulatedStack,
-  withUnreachableTopic,
-} from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, withUnreachableTopic } from '../../tools/local/emulator.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 import { costAnomaly } from '../support/events/index.ts';
 
 /**
@@ -21,8 +15,6 @@ import { costAnomaly } from '../support/events/index.ts';
  * a delivery's own lost write left behind must not refuse that delivery.
  */
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 
 const STACK = 'ops-autopilot-inprogress';
@@ -40,8 +32,9 @@ let publishGate: { reached: () => void; released: Promise<void>; fail?: boolean 
 /** Gates for the next publishes, one each, before publishGate. */
 let publishGates: NonNullable<typeof publishGate>[] = [];
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onCostAnomaly/handler.ts'));
   await sendStateTableCallsOneAtATime();
   const { dynamodb } = await import('#shared/aws/dynamodb.ts');
@@ -90,14 +83,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(true);
   Object.assign(faults, {
     loseInProgressAnswers: 0,
     dropDeletes: false,

@@ -10,15 +10,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
 import { DEFAULT_AMI, only, seedFleet } from '../../tools/local/fleet.ts';
-import { deleteMode, killSwitchFromEmulator, putMode } from '../../tools/local/killSwitch.ts';
+import { deleteMode, putMode } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 import { backupJobFailure, cloudTrailRecord, costAnomaly } from '../support/events/index.ts';
 
 /**
@@ -32,8 +30,6 @@ const ssm = mockClient(SSMClient);
 // moto has no AWS Backup jobs either: DescribeBackupJob and StartBackupJob are mocked.
 const backup = mockClient(BackupClient);
 const ec2 = new EC2Client({});
-let moto: Moto;
-let stack: LocalStack;
 type Handler = (event: never, context: ReturnType<typeof makeContext>) => Promise<unknown>;
 let onAlarm: Handler;
 let stopIdleInstances: Handler;
@@ -47,8 +43,10 @@ const FORCED = 'Forced dry-run by /ops-autopilot/dev/mode: set to dry-run';
 const invoke = async (handler: Handler, event: unknown) =>
   (await handler(event as never, makeContext())) as PipelineResult;
 
+// A live stage: only the parameter can make these runs dry.
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
   ({ handler: stopIdleInstances } = await import('#functions/stopIdleInstances/handler.ts'));
   ({ handler: onCloudTrail } = await import('#functions/onCloudTrail/handler.ts'));
@@ -56,19 +54,9 @@ beforeAll(async () => {
   ({ handler: onBackupFailure } = await import('#functions/onBackupFailure/handler.ts'));
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
+  mockRunbookStarts(ssm, 'exec-1');
   backup.reset();
-  // A live stage: only the parameter can make these runs dry.
-  setDryRun(false);
 });
 
 async function stateOf(instanceId: string): Promise<string | undefined> {

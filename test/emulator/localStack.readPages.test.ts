@@ -1,24 +1,13 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulatedStack } from '../../tools/local/emulator.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { describe, expect, it } from 'vitest';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // `npm run demo` reads the pages after each event: a page it has shown must leave the queue, or after
 // SQS's 30 s visibility timeout (a slow run) it comes back and is shown, and counted, on a later row.
 const STACK = 'ops-autopilot-readpages';
-let moto: Moto;
-let stack: LocalStack;
 
-beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
-  stack = await createLocalStack(STACK);
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
+useEmulatedStack(STACK, { freshEachTest: false });
 
 const inFlight = async (queueUrl: string): Promise<number> => {
   const res = await new SQSClient({}).send(

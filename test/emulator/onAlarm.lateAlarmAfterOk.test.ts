@@ -1,15 +1,10 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
-import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { launchInstances, mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 
 // Found by an adversarial review (issue 6 item 2).
 // Staleness is read once, in gather (lastRecoveryAt), and nothing checks it
@@ -18,40 +13,21 @@ import type { Moto } from '../../tools/local/moto.ts';
 // is then refused as already-recovered: a restart nobody is told about, the defect item 2 fixed.
 
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let spec: typeof import('#functions/onAlarm/spec.ts').onAlarm;
 let instanceId: string;
 const STACK = 'ops-autopilot-late-alarm';
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   ({ onAlarm: spec } = await import('#functions/onAlarm/spec.ts'));
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setDryRun(false);
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] }],
-    }),
-  );
-  instanceId = res.Instances?.[0]?.InstanceId as string;
+  mockRunbookStarts(ssm, 'exec-1');
+  instanceId = (await launchInstances(1, { 'ops:auto-remediate': 'true' }))[0] as string;
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext()) as Promise<PipelineResult>;

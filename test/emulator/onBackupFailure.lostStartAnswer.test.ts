@@ -6,12 +6,11 @@ import {
 } from '@aws-sdk/client-backup';
 import { CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime } from '../../tools/local/emulator.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { useEmulatedStack } from '../support/emulator.ts';
 import { backupJobFailure } from '../support/events/index.ts';
 
 // Found by an adversarial review (the third).
@@ -26,8 +25,6 @@ import { backupJobFailure } from '../support/events/index.ts';
 // token gets the same job back). Pages go through moto's SNS to SQS, state through moto's DynamoDB;
 // the volumes are moto's EC2 volumes.
 const backup = mockClient(BackupClient);
-let moto: Moto;
-let _stack: LocalStack;
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
 
 const STACK = 'ops-autopilot-backup';
@@ -36,20 +33,14 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceR
 /** The jobs AWS Backup knows, by id: what DescribeBackupJob answers. */
 let jobs: Map<string, DescribeBackupJobCommandOutput>;
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
   await sendStateTableCallsOneAtATime();
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  _stack = await createLocalStack(STACK);
-  setDryRun(false);
   jobs = new Map();
   backup.reset();
   backup.on(DescribeBackupJobCommand).callsFake(async (input: { BackupJobId: string }) => {

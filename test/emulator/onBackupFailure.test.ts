@@ -11,22 +11,19 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
 import { countStateTableCalls, type StateCallCounter } from '../../tools/local/stateCalls.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 import { anotherDeliveryOf, backupJobFailure } from '../support/events/index.ts';
 
 // moto has no AWS Backup jobs: Backup is a client mock that answers like AWS (a repeated idempotency
 // token gets the same job back, and a volume moto's EC2 does not have is refused, as AWS Backup refuses
 // a deleted resource). Pages go through moto's SNS to SQS, state through moto's DynamoDB.
 const backup = mockClient(BackupClient);
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onBackupFailure/handler.ts').handler;
 
 const STACK = 'ops-autopilot-backup';
@@ -36,21 +33,15 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceR
 let jobs: Map<string, DescribeBackupJobCommandOutput>;
 let calls: StateCallCounter;
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onBackupFailure/handler.ts'));
   await sendStateTableCallsOneAtATime();
   calls = await countStateTableCalls();
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(false);
   jobs = new Map();
   backup.reset();
   backup.on(DescribeBackupJobCommand).callsFake(async (input: { BackupJobId: string }) => {

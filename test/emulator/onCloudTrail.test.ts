@@ -28,17 +28,14 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 import { anotherDeliveryOf, anotherRecordOf, cloudTrailRecord } from '../support/events/index.ts';
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
 
 const STACK = 'ops-autopilot-cloudtrail';
@@ -46,17 +43,10 @@ const invoke = (event: unknown) =>
   handler(event as never, makeContext('ops-autopilot-dev-onCloudTrail')) as Promise<PipelineResult>;
 const fixture = (name: string) => cloudTrailRecord(name);
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
-});
-afterAll(async () => {
-  await moto?.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(true);
 });
 
 describe('onCloudTrail against the emulator', () => {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { type InstanceGroup, instanceStates, seedFleet } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // onCostAnomaly stopping the account's opted-in idle instances through the idle stopper, against moto:
 // its fleet reading and metrics, its verdicts, its executor, and the hourly budget it shares with
@@ -19,16 +18,15 @@ interface Call {
   input: Record<string, unknown>;
 }
 
-let moto: Moto;
-let stack: LocalStack;
 let onCostAnomaly: Handler;
 let stopIdleInstances: Handler;
 const calls: Call[] = [];
 const STACK = 'ops-autopilot-cost-stop';
 const MUTATING = ['StopInstancesCommand', 'CreateTagsCommand'];
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler: onCostAnomaly } = await import('#functions/onCostAnomaly/handler.ts'));
   ({ handler: stopIdleInstances } = await import('#functions/stopIdleInstances/handler.ts'));
   await sendStateTableCallsOneAtATime();
@@ -45,13 +43,9 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
   resetConfigForTests();
-  await moto?.stop();
 });
 
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(false);
   calls.length = 0;
 });
 

@@ -1,21 +1,13 @@
 import { BudgetsClient, CreateBudgetCommand } from '@aws-sdk/client-budgets';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import {
-  sendStateTableCallsOneAtATime,
-  setDryRun,
-  startEmulatedStack,
-  withUnreachableTopic,
-} from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, withUnreachableTopic } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 import { costAnomaly } from '../support/events/index.ts';
 import { latch } from '../support/latch.ts';
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 
 const STACK = 'ops-autopilot-cost';
@@ -25,8 +17,9 @@ let budgetCalls = 0;
 /** Opened after each test: what a silent Budgets API holds its calls until. */
 let testOver = latch();
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onCostAnomaly/handler.ts'));
   await sendStateTableCallsOneAtATime();
   const { budgets } = await import('#functions/onCostAnomaly/budgets.ts');
@@ -53,14 +46,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(true);
   budgetsFault = undefined;
   budgetCalls = 0;
   testOver = latch();

@@ -1,23 +1,19 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultStatus } from '#functions/onRunbookResult/schema.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import type { DeliveredPage } from '../../tools/local/localStack.ts';
+import { launchInstances, mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 import { automationExecutionStatusChange } from '../support/events/index.ts';
 
 // moto has no SSM Automation: StartAutomationExecution is mocked; the state table, the instance, the
 // topic and the queue subscribed to it are moto's.
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 let onRunbookResult: typeof import('#functions/onRunbookResult/handler.ts').handler;
 let instanceId: string;
@@ -31,35 +27,18 @@ const EXECUTIONS = [
 ] as const;
 const [EXECUTION] = EXECUTIONS;
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
   ({ handler: onRunbookResult } = await import('#functions/onRunbookResult/handler.ts'));
   // Concurrent deliveries race on the execution record: each write atomic, as in DynamoDB.
   await sendStateTableCallsOneAtATime();
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(false);
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: EXECUTION });
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] }],
-    }),
-  );
-  instanceId = res.Instances?.[0]?.InstanceId as string;
+  mockRunbookStarts(ssm, EXECUTION);
+  instanceId = (await launchInstances(1, { 'ops:auto-remediate': 'true' }))[0] as string;
 });
 
 /** onAlarm handles an ALARM of `alarmName` (rule web-cpu: restart its instance): starts the runbook, pages. */

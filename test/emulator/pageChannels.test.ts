@@ -8,11 +8,9 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import type { ChatNotification, PagerEvent } from '#shared/domain/channels.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // One page to the text, chat and pager topics, each in its format, once per channel even when a
 // channel fails and Lambda retries the delivery.
@@ -20,8 +18,6 @@ const STACK = 'ops-autopilot-channels';
 const CHAT_TOPIC = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages-chat`;
 const PAGER_TOPIC = `arn:aws:sns:us-east-1:123456789012:${STACK}-pages-pager`;
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let chatInbox: string;
 let pagerInbox: string;
@@ -54,8 +50,9 @@ async function messages(queueUrl: string): Promise<string[]> {
   return out;
 }
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   process.env.PAGE_CHAT_TOPIC_ARN = CHAT_TOPIC;
   process.env.PAGE_PAGER_TOPIC_ARN = PAGER_TOPIC;
   resetConfigForTests();
@@ -81,17 +78,13 @@ afterAll(async () => {
   delete process.env.PAGE_CHAT_TOPIC_ARN;
   delete process.env.PAGE_PAGER_TOPIC_ARN;
   resetConfigForTests();
-  await moto?.stop();
 });
 
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   chatInbox = await inbox(CHAT_TOPIC, 'chat-inbox');
   pagerInbox = await inbox(PAGER_TOPIC, 'pager-inbox');
   pagerDown = false;
   publishedTo.length = 0;
-  setDryRun(true);
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());

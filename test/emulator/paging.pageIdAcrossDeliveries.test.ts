@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 import { alarmStateChange } from '../support/events/index.ts';
 
 // Found by an adversarial review (issue 6 item 12).
@@ -12,15 +10,14 @@ import { alarmStateChange } from '../support/events/index.ts';
 // a new id. Subscribers get two pages for one incident that no dedup key can merge, and the resolve
 // notice names only the second (the first PagerDuty incident is never resolved).
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 /** Runs after a publish reached SNS: may throw to lose the response. */
 let afterPublish: (() => void) | undefined;
 const STACK = 'ops-autopilot-page-ids';
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   const { sns } = await import('#shared/aws/sns.ts');
   sns.middlewareStack.add(
@@ -33,15 +30,8 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   afterPublish = undefined;
-  setDryRun(true);
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());

@@ -1,21 +1,15 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { loadFixture, makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { launchInstances, stack, useEmulatedStack } from '../support/emulator.ts';
 
 // What one page costs in state-table calls (each one billed, each one latency before the page is out),
 // counted per event against moto, where every conditional write really decides. Counts, never times.
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let onAlarm: typeof import('#functions/onAlarm/handler.ts').handler;
 let onCostAnomaly: typeof import('#functions/onCostAnomaly/handler.ts').handler;
 const STACK = 'ops-autopilot-table-calls';
@@ -24,8 +18,9 @@ const LEASE_RENEWAL = 'SET #in_progress_expiry = :lease_until';
 /** Each state-table call of the invocation: its command, and the key it touches. */
 let tableCalls: { command: string; key: string }[] = [];
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler: onAlarm } = await import('#functions/onAlarm/handler.ts'));
   ({ handler: onCostAnomaly } = await import('#functions/onCostAnomaly/handler.ts'));
   const { dynamodb } = await import('#shared/aws/dynamodb.ts');
@@ -43,17 +38,10 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   ssm.reset();
   killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setDryRun(false);
   tableCalls = [];
 });
 
@@ -82,18 +70,7 @@ describe('state-table calls per page', () => {
 
   it("pages an alarm's first ALARM without reading the incident's record before the runbook's claim", async () => {
     // Arrange: a runbook rule matches, its instance opted in.
-    const launched = await new EC2Client({}).send(
-      new RunInstancesCommand({
-        ImageId: DEFAULT_AMI,
-        InstanceType: 't3.micro',
-        MinCount: 1,
-        MaxCount: 1,
-        TagSpecifications: [
-          { ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] },
-        ],
-      }),
-    );
-    const instanceId = launched.Instances?.[0]?.InstanceId as string;
+    const [instanceId] = (await launchInstances(1, { 'ops:auto-remediate': 'true' })) as [string];
     const event = makeAlarmEvent({ alarmName: 'web-cpu-high', dimensions: { InstanceId: instanceId } });
     // Act
     const result = (await onAlarm(event as never, makeContext())) as PipelineResult;

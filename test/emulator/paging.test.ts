@@ -1,19 +1,16 @@
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sendStateTableCallsOneAtATime } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // Paging races against moto. moto handles concurrent requests without per-item atomicity, so this
 // file's state-table calls go to it one at a time, as DynamoDB applies writes to one item; the
 // interleavings between the calls of different deliveries are what the tests control.
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 
 const STACK = 'ops-autopilot-paging';
@@ -40,8 +37,9 @@ let afterPublish: (() => void) | undefined;
 /** Only the jitter waits: they vary the interleavings of the randomized test, they order nothing. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+useEmulatedStack(STACK, { dryRun: true });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   await sendStateTableCallsOneAtATime();
   const { dynamodb } = await import('#shared/aws/dynamodb.ts');
@@ -90,13 +88,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   beforeCall = undefined;
   afterCall = undefined;
   jitter = undefined;
@@ -105,7 +97,6 @@ beforeEach(async () => {
   ssm.reset();
   killSwitchFromEmulator(ssm);
   ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setDryRun(true);
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());

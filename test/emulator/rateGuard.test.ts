@@ -1,17 +1,12 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { config } from '#shared/config.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { rateLimitFor } from '#shared/runtime/rateGuardSettings.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { makeAlarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
-import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { launchInstances, mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 import { anotherDeliveryOf } from '../support/events/index.ts';
 
 /**
@@ -21,8 +16,6 @@ import { anotherDeliveryOf } from '../support/events/index.ts';
 
 // moto has no SSM Automation: the start is mocked, everything else is moto.
 const ssm = mockClient(SSMClient);
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let instanceId: string;
 
@@ -37,32 +30,15 @@ const runbookOutcome = (r: PipelineResult) => r.outcomes.find((o) => o.kind === 
 /** Reads (and takes) the pages delivered so far: the guard's own. */
 const tripPages = async () => (await stack.readPages()).filter((p) => p.subject === TRIPPED);
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setDryRun(false);
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] }],
-    }),
-  );
-  instanceId = res.Instances?.[0]?.InstanceId as string;
+  mockRunbookStarts(ssm, 'exec-1');
+  instanceId = (await launchInstances(1, { 'ops:auto-remediate': 'true' }))[0] as string;
 });
 
 afterEach(() => {

@@ -1,23 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadAwsClients } from '../../tools/awsClients.ts';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
 import { type InstanceGroup, instanceStates, seedFleet } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { useEmulatedStack } from '../support/emulator.ts';
 
 // Issue 21: at 1,000 instances one 500-query GetMetricData page outlasted the shipped 15 s request
 // timeout on moto and the scan stopped nothing. Here the shipped clients (timeouts, retries) scan
 // 1,000 instances on moto; every AWS call of the run is counted, on every client the function uses.
 
-let moto: Moto;
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 const STACK = 'ops-autopilot-idle-1000';
 /** Every AWS call of the run, by command name, whatever the client. */
 const calls: string[] = [];
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
   // The document client shares its DynamoDB client's middleware stack: one counter per stack.
   const stacks = new Set<unknown>();
@@ -35,14 +33,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  await createLocalStack(STACK);
-  setDryRun(false);
+beforeEach(() => {
   calls.length = 0;
 });
 

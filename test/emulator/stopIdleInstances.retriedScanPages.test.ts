@@ -1,11 +1,10 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDryRun, startEmulatedStack, withUnreachableTopic } from '../../tools/local/emulator.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withUnreachableTopic } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { type InstanceGroup, seedFleet } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { stack, useEmulatedStack } from '../support/emulator.ts';
 
 // Found by an adversarial review (issue 6).
 // A retried idle scan re-plans against the fleet its first attempt changed. What
@@ -13,24 +12,13 @@ import type { Moto } from '../../tools/local/moto.ts';
 // summary page of the stops is lost for good (the README: "a failed action is paged and then rethrown,
 // so Lambda retries the delivery"; "loses nothing").
 
-let moto: Moto;
-let stack: LocalStack;
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 const STACK = 'ops-autopilot-idle-retry';
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setDryRun(false);
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());

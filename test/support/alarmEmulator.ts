@@ -1,24 +1,20 @@
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { beforeAll, beforeEach } from 'vitest';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
-import { sendStateTableCallsOneAtATime, setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { sendStateTableCallsOneAtATime, setDryRun } from '../../tools/local/emulator.ts';
 import { type AlarmEventOptions, makeAlarmEvent as alarmEvent } from '../../tools/local/events.ts';
-import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
-import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { launchInstances, mockRunbookStarts, useEmulatedStack } from './emulator.ts';
 import { type Latch, latch } from './latch.ts';
+
+export { moto, stack } from './emulator.ts';
 
 // The onAlarm emulator harness (test/emulator/onAlarm.test.ts, .runbookScope): moto, the handler, SSM
 // mocked, publishes holdable, state-table calls observable.
 
 // moto has no SSM Automation: StartAutomationExecution is mocked, everything else is moto.
 export const ssm = mockClient(SSMClient);
-export let moto: Moto;
-export let stack: LocalStack;
 export let handler: typeof import('#functions/onAlarm/handler.ts').handler;
 let publishHold: { started: Latch; release: Latch } | undefined;
 
@@ -38,20 +34,7 @@ export const STACK = 'ops-autopilot-emulator';
 export const OPTED_IN = { 'ops:auto-remediate': 'true' };
 
 /** Running instances in moto with the given tags; their ids (moto chooses them). */
-export async function launch(count: number, tags: Record<string, string>): Promise<string[]> {
-  const res = await new EC2Client({}).send(
-    new RunInstancesCommand({
-      ImageId: DEFAULT_AMI,
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [
-        { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-      ],
-    }),
-  );
-  return (res.Instances ?? []).map((i) => i.InstanceId as string);
-}
+export const launch = launchInstances;
 
 /** The alarm's instance: running and opted in to remediation, launched anew for every test. */
 export let instanceId: string;
@@ -70,8 +53,9 @@ export function holdPublishes(): { started: Promise<void>; release: () => void }
 
 export const setMode = setDryRun;
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/onAlarm/handler.ts'));
   // Concurrent deliveries race here: each state-table write must be atomic, as in DynamoDB.
   await sendStateTableCallsOneAtATime();
@@ -106,19 +90,10 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
 beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
   publishHold = undefined;
   afterStateTableCall = undefined;
-  ssm.reset();
-  killSwitchFromEmulator(ssm);
-  ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: 'exec-1' });
-  setMode(false);
+  mockRunbookStarts(ssm, 'exec-1');
   [instanceId] = (await launch(1, OPTED_IN)) as [string];
 });
 

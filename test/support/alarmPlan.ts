@@ -1,8 +1,8 @@
 import type { AlarmGathered } from '#functions/onAlarm/gather.ts';
 import { planAlarm } from '#functions/onAlarm/plan.ts';
 import { AlarmEvent } from '#functions/onAlarm/schema.ts';
+import type { AlarmConfig } from '#functions/onAlarm/settings.ts';
 import { alarmFacts, alarmSignal } from '#functions/onAlarm/signal.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, RunbookIntent } from '#shared/domain/intent.ts';
 import { type AlarmEventOptions, makeAlarmEvent } from '../../tools/local/events.ts';
 
@@ -23,7 +23,7 @@ export const OPTED_IN = { 'ops:auto-remediate': 'true' };
 /** Plans one event; the target instance (the InstanceId dimension) is running and opted in unless `extra` says otherwise. */
 export function planFor(
   options: AlarmEventOptions,
-  config: RuntimeConfig,
+  config: AlarmConfig,
   tags: Record<string, string> = {},
   extra: Partial<AlarmGathered> = {},
 ) {

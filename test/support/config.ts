@@ -1,11 +1,17 @@
 import { functionSettings, StageConfig, type StageConfigInput } from '#config/stageConfig.ts';
-import { loadConfig, type RuntimeConfig } from '#shared/config.ts';
+import { type EnvironmentConfig, loadConfig } from '#shared/config.ts';
+
+/**
+ * Every function's keys at once: what a pure test hands any function's steps or executors (each takes
+ * the shared keys and its own, which this holds).
+ */
+export type StageRuntimeConfig = StageConfig & EnvironmentConfig;
 
 /** A runtime configuration for pure tests: the dev stage with the given changes. */
 export function makeConfig(
   overrides: Partial<StageConfigInput> = {},
-  runtime: Partial<RuntimeConfig> = {},
-): RuntimeConfig {
+  runtime: Partial<StageRuntimeConfig> = {},
+): StageRuntimeConfig {
   const {
     stage,
     functionName,

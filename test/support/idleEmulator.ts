@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { beforeAll, beforeEach } from 'vitest';
+import { setDryRun } from '../../tools/local/emulator.ts';
 import type { InstanceGroup } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
-import type { Moto } from '../../tools/local/moto.ts';
+import { useEmulatedStack } from './emulator.ts';
+
+export { moto, stack } from './emulator.ts';
 
 // The stopIdleInstances emulator harness (test/emulator/stopIdleInstances.test.ts, .fleetScale): moto, the handler, every EC2 and CloudWatch call.
 
@@ -16,8 +17,6 @@ export interface Call {
   input: Record<string, unknown>;
 }
 
-export let moto: Moto;
-export let stack: LocalStack;
 export let handler: Handler;
 export let scanFleet: ScanFleet;
 export let stopExecutor: StopExecutor;
@@ -33,8 +32,9 @@ export const MUTATING = [
 
 export const setStageDryRun = setDryRun;
 
+useEmulatedStack(STACK, { dryRun: false });
+
 beforeAll(async () => {
-  moto = await startEmulatedStack(STACK);
   ({ handler } = await import('#functions/stopIdleInstances/handler.ts'));
   ({ scanFleet } = await import('#shared/idle/gather.ts'));
   ({ stopInstancesExecutor: stopExecutor } = await import('#shared/executors/stopInstances.ts'));
@@ -58,14 +58,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  stack = await createLocalStack(STACK);
-  setStageDryRun(false);
+beforeEach(() => {
   calls.length = 0;
 });
 

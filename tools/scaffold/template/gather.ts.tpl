@@ -1,5 +1,5 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import type { __TYPE__Config } from './settings.ts';
 import type { __TYPE__Facts } from './signal.ts';
 
 /** The reads gather makes: none yet (add each call's IAM action here and its statement in deployment.ts). */
@@ -11,7 +11,7 @@ export type __TYPE__Gathered = Record<string, never>;
 export async function gather__TYPE__(_input: {
   signal: Signal;
   facts: __TYPE__Facts;
-  config: RuntimeConfig;
+  config: __TYPE__Config;
 }): Promise<__TYPE__Gathered> {
   return {};
 }

@@ -1,8 +1,8 @@
-import type { RuntimeConfig } from '#shared/config.ts';
 import type { PageIntent, Plan } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { __TYPE__Gathered } from './gather.ts';
+import type { __TYPE__Config } from './settings.ts';
 import type { __TYPE__Facts } from './signal.ts';
 
 export type __TYPE__Intent = PageIntent;
@@ -17,7 +17,7 @@ export function plan__TYPE__(input: {
   signal: Signal;
   facts: __TYPE__Facts;
   gathered: __TYPE__Gathered;
-  config: RuntimeConfig;
+  config: __TYPE__Config;
 }): Plan<__TYPE__Intent, __TYPE__Findings> {
   const { signal, facts, config } = input;
   const settings = config.__KEY__;

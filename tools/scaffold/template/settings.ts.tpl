@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 import { HEALTH_CATEGORIES } from './schema.ts';
@@ -21,3 +22,8 @@ export type __TYPE__Settings = z.infer<typeof __TYPE__Settings>;
 
 /** __NAME__'s key in a stage. */
 export const settings = functionSettings({ __KEY__: __TYPE__Settings.prefault({}) });
+
+/** The stage settings __NAME__ reads: its spec's `settings`, all the runtime parses for it. */
+export const specSettings = [settings] as const;
+/** __NAME__'s configuration: the shared keys and its own, no other function's. */
+export type __TYPE__Config = RuntimeConfig<typeof specSettings>;

@@ -6,10 +6,10 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type __TYPE__Gathered, gather__TYPE__, gatherPermissions } from './gather.ts';
 import { type __TYPE__Findings, type __TYPE__Intent, plan__TYPE__ } from './plan.ts';
 import { __EVENT__ } from './schema.ts';
-import { settings } from './settings.ts';
+import { type __TYPE__Config, specSettings } from './settings.ts';
 import { type __TYPE__Facts, observe__TYPE__ } from './signal.ts';
 
-export const executors: ExecutorMap<__TYPE__Intent> = {
+export const executors: ExecutorMap<__TYPE__Intent, __TYPE__Config> = {
   'sns.page': pageExecutor,
 };
 
@@ -19,11 +19,13 @@ export const __NAME__: FunctionSpec<
   __TYPE__Facts,
   __TYPE__Gathered,
   __TYPE__Intent,
-  __TYPE__Findings
+  __TYPE__Findings,
+  typeof specSettings
 > = {
   name: '__NAME__',
-  // The stage settings it reads: the runtime parses these, with the shared ones, and no others.
-  settings: [settings],
+  // The stage settings it reads: the runtime parses these, with the shared ones, and no others; its
+  // steps' config is typed after them, so another function's key does not compile.
+  settings: specSettings,
   schema: __EVENT__,
   idempotency: { key: 'id' },
   // The events of this stack's own account and region only.

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { documentedBlock } from '../../scripts/docs/generate.ts';
 import { ROOT } from '../../tools/local/packaged.ts';
+import { runInGroup } from '../../tools/local/processGroup.ts';
 
 /**
  * The "Run locally" section of docs/operations.md, run as a newcomer would: `npm run local:up`, its
@@ -41,30 +42,10 @@ interface Run {
 
 /** A shell command in the repository with only `env` (and PATH, HOME), killed with its group after `ms`. */
 function sh(command: string, env: Record<string, string>, ms = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        SLS_TELEMETRY_DISABLED: '1',
-        ...env,
-      },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), ms);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
+  return runInGroup('sh', ['-c', command], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SLS_TELEMETRY_DISABLED: '1', ...env },
+    timeoutMs: ms,
   });
 }
 

@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type Template } from '../../tools/local/packaged.ts';
+import { runInGroup } from '../../tools/local/processGroup.ts';
 
 // Issue 17's done-when for `npm run new:function`, on what a contributor has: a clean clone of HEAD (its
 // node_modules linked), scaffolded once, typechecked once and packaged once.
@@ -32,34 +33,20 @@ let template: Template;
  * A command in the clone: its exit code and output, never a throw, so the test shows what failed. Killed
  * with its whole process group (npx, osls, esbuild's service) after `timeoutMs`, and said so.
  */
-function inClone(
+async function inClone(
   command: string,
   args: string[],
   timeoutMs = 480_000,
 ): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: clone,
-      env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    const timer = setTimeout(() => {
-      out += `\n${command} ${args.join(' ')}: still running after ${timeoutMs / 1000} s, killed`;
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out });
-    });
+  const { code, out, hung } = await runInGroup(command, args, {
+    cwd: clone,
+    env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+    timeoutMs,
   });
+  const killed = hung
+    ? `\n${command} ${args.join(' ')}: still running after ${timeoutMs / 1000} s, killed`
+    : '';
+  return { code: code ?? 1, out: out + killed };
 }
 
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { ROOT, type Template } from '../../tools/local/packaged.ts';
+import { runInGroup } from '../../tools/local/processGroup.ts';
 import { packagedOnce } from './packagedOnce.ts';
 
 /**
@@ -29,25 +30,10 @@ export interface Run {
 
 /** `npx sls <args>` in `cwd`, stdout and stderr together, killed with its group after 3 minutes. */
 export function sls(cwd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['sls', ...args], {
-      cwd,
-      env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 180_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
+  return runInGroup('npx', ['sls', ...args], {
+    cwd,
+    env: { ...process.env, AWS_ENDPOINT_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+    timeoutMs: 180_000,
   });
 }
 

@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runInGroup } from './processGroup.ts';
 
 const run = promisify(execFile);
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -63,33 +64,10 @@ export interface SlsRun {
  * waiting forever.
  */
 export function runSls(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<SlsRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SLS, args, {
-      cwd: ROOT,
-      env: withSlsPath({ ...env, SLS_TELEMETRY_DISABLED: '1' }),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, hung });
-    });
+  return runInGroup(SLS, args, {
+    cwd: ROOT,
+    env: withSlsPath({ ...env, SLS_TELEMETRY_DISABLED: '1' }),
+    timeoutMs,
   });
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Severity } from '#shared/domain/severity.ts';
+import { ChangeCalendars } from '#shared/runtime/changeCalendarSettings.ts';
 import { RateGuardSettings } from '#shared/runtime/rateGuardSettings.ts';
 
 /**
@@ -28,6 +29,11 @@ export const SharedStageSettings = z.strictObject({
 export const SharedGuardSettings = z.strictObject({
   /** At most N mutating actions per rule or detection per window (shared/runtime/pipeline.ts). */
   rateGuard: RateGuardSettings.prefault({}),
+  /**
+   * SSM Change Calendars (names or ARNs) that hold every live mutation of the stage while one is CLOSED
+   * or unreadable; a rule's or detection's own are checked in addition (shared/runtime/changeFreeze.ts).
+   */
+  changeCalendars: ChangeCalendars.default([]),
 });
 
 /**

@@ -222,5 +222,7 @@ export type SkipReason =
   | 'already-remediated'
   /** The rule or detection used its mutating actions for the window (shared/runtime/pipeline.ts). */
   | 'rate-limited'
+  /** A change calendar of the stage, rule or detection is CLOSED or unreadable (shared/runtime/changeFreeze.ts). */
+  | 'change-freeze'
   /** An idle scan could not read some instances' metrics: they are spared as no-data. */
   | 'metrics-unavailable';

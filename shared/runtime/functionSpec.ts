@@ -5,6 +5,7 @@ import type { Intent, Plan } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 
 /** Where an invocation runs, from its Lambda context: a manual payload carries no account or region. */
@@ -146,6 +147,12 @@ export interface FunctionSpec<
   /** Pure: the intents and notes for one observation and what was gathered. */
   plan: (input: Observation<Facts> & { gathered: Gathered; config: RuntimeConfig<L> }) => Plan<I, Findings>;
   executors: ExecutorMap<I, RuntimeConfig<L>>;
+  /**
+   * Pure: the change calendars a mutating intent's rule or detection adds to the stage's
+   * (`changeCalendars`), and whether it acts through a freeze (a detection's `ignoreChangeFreeze`).
+   * Unset: the stage's calendars alone hold every mutation.
+   */
+  changeFreeze?: (intent: I, config: RuntimeConfig<L>) => FreezeScope;
   /**
    * The plan's findings as the outcomes settled them, when an executor learns what the plan could not
    * (a claim whose write found no record): pure. The plan's own by default.

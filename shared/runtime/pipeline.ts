@@ -16,6 +16,8 @@ import type {
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
+import { calendarsOf } from './changeCalendarSettings.ts';
+import { changeFreezeState, type FreezeScope, type FreezeState, freezeReason } from './changeFreeze.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
@@ -166,15 +168,44 @@ async function guardedExecute<I extends Intent, C extends SharedConfig>(
   return [await executor.execute(intent, ctx)];
 }
 
+const OPEN: FreezeState = { closed: false };
+
+/**
+ * The change freeze over a live mutation: the stage's calendars and its rule's or detection's
+ * (FunctionSpec.changeFreeze), each list read once per invocation (changeFreeze.ts keeps answers a
+ * minute across invocations). An intent that ignores the freeze, and a stage without calendars, ask nothing.
+ */
+function freezeCheck<I extends Intent, C extends SharedConfig>(
+  cfg: C,
+  scopeOf: ((intent: I, config: C) => FreezeScope) | undefined,
+): (intent: I) => Promise<FreezeState> {
+  const states = new Map<string, Promise<FreezeState>>();
+  return (intent) => {
+    const scope = scopeOf?.(intent, cfg) ?? {};
+    if (scope.ignoreChangeFreeze === true) return Promise.resolve(OPEN);
+    const calendars = calendarsOf(cfg.changeCalendars, scope.calendars);
+    if (calendars.length === 0) return Promise.resolve(OPEN);
+    const key = calendars.join('\n');
+    let state = states.get(key);
+    if (state === undefined) {
+      state = changeFreezeState(calendars);
+      states.set(key, state);
+    }
+    return state;
+  };
+}
+
 async function execute<I extends Intent, C extends SharedConfig>(
   plan: Plan<I, unknown>,
   executors: ExecutorMap<I, C>,
   signal: Signal,
   cfg: C,
   forcedDryRun: string | undefined,
+  freezeScope?: (intent: I, config: C) => FreezeScope,
 ): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
   const forced = forcedDryRun ? { forcedDryRun } : {};
+  const freezeOf = freezeCheck(cfg, freezeScope);
   // In plan order: a page reports what the runbook before it came to.
   for (const intent of plan.intents) {
     const ctx: ExecutionContext<C> = { config: cfg, signal, prior: [...outcomes], ...forced };
@@ -188,6 +219,14 @@ async function execute<I extends Intent, C extends SharedConfig>(
     if (cfg.dryRun) {
       const by = forcedDryRun ? ` (${forcedDryRun})` : '';
       outcomes.push(skipped(intent.kind, 'dry-run', `would ${executor.preview(intent, ctx)}${by}`));
+      continue;
+    }
+    // Then the change freeze: a CLOSED (or unreadable) calendar makes this one action a preview.
+    const freeze = await freezeOf(intent);
+    if (freeze.closed) {
+      const why = freezeReason(freeze);
+      logger.warn('change freeze: action previewed', { kind: intent.kind, calendar: freeze.calendar, why });
+      outcomes.push(skipped(intent.kind, 'change-freeze', `would ${executor.preview(intent, ctx)} (${why})`));
       continue;
     }
     const late = deadlineRefusal(executor.budgetMs);
@@ -314,7 +353,14 @@ export async function runFunction<
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
   const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
-  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun);
+  const { outcomes, deadline } = await execute(
+    plan,
+    spec.executors,
+    signal,
+    runConfig,
+    forcedDryRun,
+    spec.changeFreeze,
+  );
   const findings =
     plan.findings !== undefined && spec.settle ? spec.settle(plan.findings, outcomes) : plan.findings;
   const result: PipelineResult<Findings> = {

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { RuntimeConfig } from '#shared/config.ts';
 import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { ChangeCalendars, calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
@@ -100,6 +103,8 @@ export const AlarmRule = z.strictObject({
   runbook: Runbook.optional(),
   severity: Severity.optional(),
   page: z.boolean().default(true),
+  /** SSM Change Calendars that hold its runbook back while CLOSED, besides the stage's `changeCalendars`. */
+  changeCalendars: ChangeCalendars.optional(),
 });
 export type AlarmRule = z.infer<typeof AlarmRule>;
 
@@ -121,6 +126,9 @@ export function alarmRulesIssue(rules: readonly AlarmRule[]): string | undefined
   for (const rule of rules) {
     const dup = rules.filter((r) => r.name === rule.name).length > 1;
     if (dup) return `alarm rule name "${rule.name}" is used twice`;
+    if (rule.changeCalendars !== undefined && rule.runbook === undefined) {
+      return `alarm rule "${rule.name}": changeCalendars holds a runbook back, and the rule has none`;
+    }
   }
   // One IAM condition guards the automation role: it can require one tag key (with any of its values).
   const keys = new Set(scopeTagsOf(rules).map((t) => t.key));
@@ -154,6 +162,23 @@ export function runbookScopeTags(rules: readonly AlarmRule[]): { key: string; va
   const key = tags[0]?.key ?? DEFAULT_REMEDIATION_TAG.key;
   const values = tags.length > 0 ? [...new Set(tags.map((t) => t.value))] : [DEFAULT_REMEDIATION_TAG.value];
   return { key, values };
+}
+
+/** A runbook start is held by its rule's calendars too (the stage's are the runtime's). */
+export function alarmFreezeScope(intent: Intent, config: { alarmRules: readonly AlarmRule[] }): FreezeScope {
+  if (intent.kind !== 'ssm.start-automation') return {};
+  const rule = config.alarmRules.find((r) => r.name === intent.rule);
+  return { calendars: rule?.changeCalendars ?? [] };
+}
+
+/** The calendars onAlarm may read on a stage: none unless a rule starts a runbook (its role's grant). */
+export function alarmChangeCalendars(stage: {
+  changeCalendars: readonly string[];
+  alarmRules: readonly AlarmRule[];
+}): string[] {
+  const starters = stage.alarmRules.filter((r) => r.runbook !== undefined);
+  if (starters.length === 0) return [];
+  return calendarsOf(stage.changeCalendars, ...starters.map((r) => r.changeCalendars));
 }
 
 /** onAlarm's keys in a stage: its rules (checked as a whole) and the runbook limits. */

@@ -5,7 +5,7 @@ import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts'
 import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
 import { AlarmEvent } from './schema.ts';
-import { type AlarmConfig, specSettings } from './settings.ts';
+import { type AlarmConfig, alarmFreezeScope, specSettings } from './settings.ts';
 import { type AlarmFacts, observeAlarm } from './signal.ts';
 
 export const executors: ExecutorMap<AlarmIntent, AlarmConfig> = {
@@ -32,4 +32,5 @@ export const onAlarm: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherAlarm },
   plan: planAlarm,
   executors,
+  changeFreeze: alarmFreezeScope,
 };

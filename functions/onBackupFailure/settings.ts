@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { RuntimeConfig } from '#shared/config.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { ChangeCalendars, calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
@@ -23,8 +26,28 @@ export const BackupFailureSettings = z.strictObject({
   retry: z.boolean().default(false),
   /** Days the retry's recovery point is kept: StartBackupJob does not inherit the plan rule's lifecycle. */
   retryDeleteAfterDays: z.number().int().min(1).max(36_500).default(35),
+  /** SSM Change Calendars that hold a retry back while CLOSED, besides the stage's `changeCalendars`. */
+  changeCalendars: ChangeCalendars.optional(),
 });
 export type BackupFailureSettings = z.infer<typeof BackupFailureSettings>;
+
+/** A retry is held by the backup failure's calendars too (the stage's are the runtime's). */
+export function backupFreezeScope(
+  intent: Intent,
+  config: { backupFailure: BackupFailureSettings },
+): FreezeScope {
+  return intent.kind === 'backup.retry-job' ? { calendars: config.backupFailure.changeCalendars ?? [] } : {};
+}
+
+/** The calendars onBackupFailure may read on a stage: none unless it retries (its role's grant). */
+export function backupChangeCalendars(stage: {
+  changeCalendars: readonly string[];
+  backupFailure: BackupFailureSettings;
+}): string[] {
+  return stage.backupFailure.retry
+    ? calendarsOf(stage.changeCalendars, stage.backupFailure.changeCalendars)
+    : [];
+}
 
 /** onBackupFailure's key in a stage. */
 export const settings = functionSettings({ backupFailure: BackupFailureSettings.prefault({}) });

@@ -7,7 +7,7 @@ import { metrics } from '#shared/runtime/powertools.ts';
 import { type BackupFailureGathered, gatherBackupFailure, gatherPermissions } from './gather.ts';
 import { type BackupFailureFindings, type BackupFailureIntent, planBackupFailure } from './plan.ts';
 import { BackupFailureEvent } from './schema.ts';
-import { type BackupFailureConfig, specSettings } from './settings.ts';
+import { type BackupFailureConfig, backupFreezeScope, specSettings } from './settings.ts';
 import { type BackupFailureFacts, observeBackupFailure } from './signal.ts';
 
 export const executors: ExecutorMap<BackupFailureIntent, BackupFailureConfig> = {
@@ -33,6 +33,7 @@ export const onBackupFailure: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherBackupFailure },
   plan: planBackupFailure,
   executors,
+  changeFreeze: backupFreezeScope,
   measure(result) {
     // A job completed with issues on a stage that records them: the metric shows how many.
     if (result.findings?.decision === 'record') {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { RuntimeConfig } from '#shared/config.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
+import { ChangeCalendars, calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 import { DEFAULT_SCANNER_USER_AGENTS } from './detections/readOnly.ts';
 import type { RemediationKind } from './detections/remediations.ts';
@@ -51,6 +54,10 @@ const DetectionSetting = z.strictObject({
   severity: Severity.optional(),
   /** Undo the change (only detections with a remediation); off unless a stage turns it on. */
   remediate: z.boolean().optional(),
+  /** SSM Change Calendars that hold its remediation back while CLOSED, besides the stage's `changeCalendars`. */
+  changeCalendars: ChangeCalendars.optional(),
+  /** A security remediation that acts through a change freeze (never through the kill switch or dry-run). */
+  ignoreChangeFreeze: z.boolean().optional(),
 });
 
 export const CloudTrailSettings = z.strictObject({
@@ -152,8 +159,47 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
     if (o.remediate === true && d.remediations === undefined) {
       return `detection ${name} has no remediation; remediate must not be set`;
     }
+    if (
+      (o.changeCalendars !== undefined || o.ignoreChangeFreeze !== undefined) &&
+      d.remediations === undefined
+    ) {
+      return `detection ${name} has no remediation; changeCalendars and ignoreChangeFreeze must not be set`;
+    }
+    if (o.ignoreChangeFreeze === true && o.changeCalendars !== undefined) {
+      return `detection ${name}: ignoreChangeFreeze acts through every calendar; changeCalendars must not be set with it`;
+    }
   }
   return undefined;
+}
+
+/** A remediation is held by its detection's calendars too, or by none when it ignores the freeze. */
+export function cloudTrailFreezeScope(
+  intent: Intent,
+  config: { cloudTrail: CloudTrailSettings },
+): FreezeScope {
+  if (!('detection' in intent)) return {};
+  const own = config.cloudTrail.detections[intent.detection as DetectionName];
+  if (own?.ignoreChangeFreeze === true) return { ignoreChangeFreeze: true };
+  return { calendars: own?.changeCalendars ?? [] };
+}
+
+/**
+ * The calendars onCloudTrail may read on a stage: those of the remediations it runs, none when it runs
+ * none or when each ignores the freeze (its role's grant).
+ */
+export function cloudTrailChangeCalendars(stage: {
+  changeCalendars: readonly string[];
+  cloudTrail: CloudTrailSettings;
+}): string[] {
+  const held = DETECTION_NAMES.filter((n) => {
+    const d = detectionSettings(stage.cloudTrail, n);
+    return d.remediate && d.action !== 'off' && stage.cloudTrail.detections[n]?.ignoreChangeFreeze !== true;
+  });
+  if (held.length === 0) return [];
+  return calendarsOf(
+    stage.changeCalendars,
+    ...held.map((n) => stage.cloudTrail.detections[n]?.changeCalendars),
+  );
 }
 
 /** The remediations a stage turns on (their IAM is granted only then). */

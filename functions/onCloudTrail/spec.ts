@@ -12,7 +12,7 @@ import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
 import { CloudTrailEvent } from './schema.ts';
-import { type CloudTrailConfig, specSettings } from './settings.ts';
+import { type CloudTrailConfig, cloudTrailFreezeScope, specSettings } from './settings.ts';
 import { type CloudTrailFacts, cloudTrailScope, observeCloudTrail } from './signal.ts';
 
 // Remediations first in a plan: the page then says what they came to.
@@ -52,6 +52,7 @@ export const onCloudTrail: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherCloudTrail },
   plan: planCloudTrail,
   executors,
+  changeFreeze: cloudTrailFreezeScope,
   measure: (result) => {
     const action = result.findings?.action;
     metrics.addMetric('DetectionsPaged', MetricUnit.Count, action === 'page' ? 1 : 0);

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { RuntimeConfig } from '#shared/config.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
-import { settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
+import { type IdleStopSettings, settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
+import { ChangeCalendars, calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
@@ -19,6 +22,8 @@ export const CostAnomalyStopSettings = z.strictObject({
   minImpactDollars: z.number().finite().min(0).default(1000),
   /** When set, the impact percentage must reach it too; when not, dollars alone decide. */
   minImpactPercent: z.number().finite().min(0).optional(),
+  /** SSM Change Calendars that hold these stops back while CLOSED, besides the stage's and `idleStop`'s. */
+  changeCalendars: ChangeCalendars.optional(),
 });
 export type CostAnomalyStopSettings = z.infer<typeof CostAnomalyStopSettings>;
 
@@ -56,6 +61,31 @@ export const CostAnomalySettings = z
     }
   });
 export type CostAnomalySettings = z.infer<typeof CostAnomalySettings>;
+
+interface CostAnomalyStops {
+  idleStop: IdleStopSettings;
+  costAnomaly: { stopIdle: CostAnomalyStopSettings };
+}
+
+/** An anomaly's stops are held by the idle stopper's calendars and the anomaly stop's own (the stage's are the runtime's). */
+export function costAnomalyFreezeScope(intent: Intent, config: CostAnomalyStops): FreezeScope {
+  if (intent.kind !== 'ec2.stop-instances') return {};
+  return {
+    calendars: calendarsOf(config.idleStop.changeCalendars, config.costAnomaly.stopIdle.changeCalendars),
+  };
+}
+
+/** The calendars onCostAnomaly may read on a stage: none unless it stops instances (its role's grant). */
+export function costAnomalyChangeCalendars(
+  stage: CostAnomalyStops & { changeCalendars: readonly string[] },
+): string[] {
+  if (!stage.costAnomaly.stopIdle.enabled) return [];
+  return calendarsOf(
+    stage.changeCalendars,
+    stage.idleStop.changeCalendars,
+    stage.costAnomaly.stopIdle.changeCalendars,
+  );
+}
 
 /** onCostAnomaly's key in a stage. */
 export const settings = functionSettings({ costAnomaly: CostAnomalySettings.prefault({}) });

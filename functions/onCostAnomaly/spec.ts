@@ -8,7 +8,7 @@ import { type CostAnomalyGathered, gatherCostAnomaly, gatherPermissions } from '
 import { anomalyPageExecutor } from './pageClaim.ts';
 import { type CostAnomalyFindings, type CostAnomalyIntent, planCostAnomaly } from './plan.ts';
 import { CostAnomalyEvent } from './schema.ts';
-import { type CostAnomalyConfig, specSettings } from './settings.ts';
+import { type CostAnomalyConfig, costAnomalyFreezeScope, specSettings } from './settings.ts';
 import { type CostAnomalyFacts, observeCostAnomaly } from './signal.ts';
 
 export const executors: ExecutorMap<CostAnomalyIntent, CostAnomalyConfig> = {
@@ -39,6 +39,7 @@ export const onCostAnomaly: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherCostAnomaly },
   plan: planCostAnomaly,
   executors,
+  changeFreeze: costAnomalyFreezeScope,
   measure(result) {
     // An anomaly below the thresholds is recorded, not paged: the metric shows how many.
     if (result.findings?.decision === 'below-threshold') {

@@ -1,8 +1,11 @@
 import type { RuntimeConfig } from '#shared/config.ts';
+import type { Intent } from '#shared/domain/intent.ts';
 import type { Scope } from '#shared/idle/exclusions.ts';
 import type { IdlePolicy } from '#shared/idle/idleness.ts';
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { type IdleStopSettings, settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
+import { calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
@@ -114,6 +117,19 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunRes
     run.overrides[limit.key] = value;
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, run };
+}
+
+/** A scan's stops are held by the idle stopper's calendars too (the stage's are the runtime's). */
+export function idleStopFreezeScope(intent: Intent, config: { idleStop: IdleStopSettings }): FreezeScope {
+  return intent.kind === 'ec2.stop-instances' ? { calendars: config.idleStop.changeCalendars ?? [] } : {};
+}
+
+/** The calendars stopIdleInstances may read on a stage (it may stop on any stage): its role's grant. */
+export function idleStopChangeCalendars(stage: {
+  changeCalendars: readonly string[];
+  idleStop: IdleStopSettings;
+}): string[] {
+  return calendarsOf(stage.changeCalendars, stage.idleStop.changeCalendars);
 }
 
 /** The stage settings stopIdleInstances reads (the idle stopper's): its spec's `settings`, all the runtime parses for it. */

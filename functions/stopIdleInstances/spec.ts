@@ -6,7 +6,7 @@ import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.t
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
 import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts';
 import { IdleScanEvent, isScheduled } from './schema.ts';
-import { type IdleRun, type IdleScanConfig, specSettings } from './settings.ts';
+import { type IdleRun, type IdleScanConfig, idleStopFreezeScope, specSettings } from './settings.ts';
 import { observeIdleScan } from './signal.ts';
 
 export const executors: ExecutorMap<IdleScanIntent, IdleScanConfig> = {
@@ -36,6 +36,7 @@ export const stopIdleInstances: FunctionSpec<
   gather: { permissions: gatherPermissions, read: gatherIdleScan },
   plan: planIdleScan,
   executors,
+  changeFreeze: idleStopFreezeScope,
   measure: measureIdleScan,
   // A manual invoke returns every verdict; a scheduled run's stored result stays small (they are logged).
   // Stop protection refusals turn their 'stop' verdicts into exclusions first.

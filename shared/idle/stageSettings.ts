@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChangeCalendars } from '#shared/runtime/changeCalendarSettings.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
 /**
@@ -22,6 +23,11 @@ export const IdleStopSettings = z.strictObject({
    * the other idle instances are reported as capped.
    */
   maxStopsPerHour: z.number().int().min(0).max(1000).default(10),
+  /**
+   * SSM Change Calendars that hold idle stops back while CLOSED, besides the stage's `changeCalendars`:
+   * stopIdleInstances' and onCostAnomaly's, since both stop idle instances.
+   */
+  changeCalendars: ChangeCalendars.optional(),
   /** How far a manual payload may make a run more aggressive than the settings above. */
   overrides: z
     .strictObject({

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 
 // A registry meta-test: a function that can change AWS resources must prove, against the emulator,
-// that the kill switch stops it (killSwitch.test.ts) and that duplicate deliveries act once
-// (duplicates.test.ts). Those files name each case after its function (`it('onAlarm: ...`); this reads
-// the names, so a new function with a mutating executor fails here until it has both cases.
+// that the kill switch stops it (killSwitch.test.ts), that a CLOSED change calendar holds it back
+// (changeFreeze.test.ts) and that duplicate deliveries act once (duplicates.test.ts). Those files name
+// each case after its function (`it('onAlarm: ...`); this reads the names, so a new function with a
+// mutating executor fails here until it has a case in each.
 
 const ROOT = join(import.meta.dirname, '../..');
 /** The function a case is about: the first word of its title, before `:` or `,`. */
@@ -41,6 +42,7 @@ describe('every function with a mutating executor', async () => {
   it.each([
     ['the kill switch', 'test/emulator/killSwitch.test.ts'],
     ['duplicate deliveries', 'test/emulator/duplicates.test.ts'],
+    ['a CLOSED change calendar', 'test/emulator/changeFreeze.test.ts'],
   ])('has its case for %s in %s', (_, testFile) => {
     // Arrange
     const covered = functionsWithCasesIn(testFile);

@@ -104,6 +104,11 @@ export interface FunctionDeployment {
    * its own records.
    */
   sharedStateRecords?(stage: StageConfig): SharedStateGrant[];
+  /**
+   * The change calendars its live actions are checked against on a stage (the stage's and its rules'),
+   * none where it cannot act: its role may read exactly these. Unset: it checks none (it mutates nothing).
+   */
+  changeCalendars?(stage: StageConfig): string[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
@@ -218,6 +223,7 @@ function described(
       return declaredPermissions({
         executors: executorsOn(name, spec, deployment, stage),
         readPermissions: spec.gather.permissions,
+        changeCalendars: (deployment.changeCalendars?.(stage) ?? []).length > 0,
       });
     },
   };

@@ -15,6 +15,7 @@ export function functionStatements(
     ...runtimeStatements(stage, name, {
       stateTableActions: deployment.stateTableActions ?? [],
       sharedState: deployment.sharedStateRecords?.(stageConfig) ?? [],
+      changeCalendars: deployment.changeCalendars?.(stageConfig) ?? [],
     }),
     ...deployment.statements(stageConfig),
   ];

@@ -7,6 +7,7 @@ import {
   runbookScopeTags,
 } from '#functions/onAlarm/settings.ts';
 import { awsRunbookParameters } from '#shared/domain/awsRunbookDocuments.ts';
+import { alarmChangeCalendars } from './settings.ts';
 
 /** Every SSM document the stage's rules start, once each (checked to exist at deploy time). */
 export function configuredRunbookDocuments(stage: StageConfig): string[] {
@@ -123,6 +124,7 @@ export const deployment: FunctionDeployment = {
   stateTableActions: ['dynamodb:ConditionCheckItem'],
   // The record of each runbook it starts, and the link to its page, for onRunbookResult.
   sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+  changeCalendars: alarmChangeCalendars,
   readStatements: (): IamStatement[] => [
     {
       Sid: 'AlarmTags',

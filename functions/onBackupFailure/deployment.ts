@@ -1,4 +1,5 @@
 import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
+import { backupChangeCalendars } from './settings.ts';
 
 export const deployment: FunctionDeployment = {
   description:
@@ -29,6 +30,7 @@ export const deployment: FunctionDeployment = {
     ],
   },
   sampleFixture: 'onBackupFailure/backup-job-failed.json',
+  changeCalendars: backupChangeCalendars,
   readStatements: (): IamStatement[] => [
     {
       // DescribeBackupJob: AWS's own answer about a job (the event is only a hint); no resource-level

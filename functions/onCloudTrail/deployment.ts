@@ -2,7 +2,7 @@ import type { StageConfig } from '#config/stageConfig.ts';
 import type { ExecutorGrant, FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts';
 import { EVENT_PATTERNS } from './detections.ts';
-import { enabledRemediations } from './settings.ts';
+import { cloudTrailChangeCalendars, enabledRemediations } from './settings.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
@@ -29,6 +29,7 @@ export const deployment: FunctionDeployment = {
     ],
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
+  changeCalendars: cloudTrailChangeCalendars,
   readStatements: (): IamStatement[] => [
     {
       // DescribeTrails: which buckets the trails log to (cloudtrail-log-expiry); it has no resource-level

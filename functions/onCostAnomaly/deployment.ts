@@ -2,6 +2,7 @@ import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { idleStopStatements } from '#shared/idle/statements.ts';
 import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
+import { costAnomalyChangeCalendars } from './settings.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'Cost Anomaly Detection -> one page per anomaly above the thresholds, with its root causes',
@@ -34,6 +35,7 @@ export const deployment: FunctionDeployment = {
   },
   sampleFixture: 'onCostAnomaly/anomaly-detected.json',
   // The idle stopper's EC2 client is in the bundle.
+  changeCalendars: costAnomalyChangeCalendars,
   readStatements: (): IamStatement[] => [
     {
       // DescribeBudgets: the budgets a cost anomaly endangers, for its page.

@@ -1,6 +1,7 @@
 import type { FunctionDeployment } from '#functions/index.ts';
 import { idleStopReadStatements, stopInScopeStatements } from '#shared/idle/statements.ts';
 import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
+import { idleStopChangeCalendars } from './settings.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'Stop idle EC2 instances in scope (hourly or by hand), page one summary',
@@ -23,6 +24,7 @@ export const deployment: FunctionDeployment = {
     ],
   },
   sampleFixture: 'stopIdleInstances/manual-dry-run.json',
+  changeCalendars: idleStopChangeCalendars,
   readStatements: idleStopReadStatements,
   executors: {
     'ec2.stop-instances': { statements: (stage) => stopInScopeStatements(stage.idleStop.scope) },

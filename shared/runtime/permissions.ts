@@ -1,4 +1,4 @@
-import { actionsOf, runtimeStatements } from './statements.ts';
+import { actionsOf, CHANGE_CALENDAR_ACTION, runtimeStatements } from './statements.ts';
 
 /**
  * The IAM actions a function's runtime needs whatever it does: those of its statements (statements.ts,
@@ -17,9 +17,12 @@ interface DeclaresPermissions {
 export function declaredPermissions(parts: {
   executors: Record<string, DeclaresPermissions>;
   readPermissions: readonly string[];
+  /** It checks change calendars on this stage (its role reads them). */
+  changeCalendars?: boolean;
 }): string[] {
   const all = [
     ...RUNTIME_PERMISSIONS,
+    ...(parts.changeCalendars ? [CHANGE_CALENDAR_ACTION] : []),
     ...parts.readPermissions,
     ...Object.values(parts.executors).flatMap((e) => e.permissions),
   ];

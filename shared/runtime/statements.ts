@@ -18,12 +18,37 @@ export interface RuntimeStatement {
   Condition?: Cfn;
 }
 
-/** What a function's role holds beyond the runtime's own, on the state table. */
+/** What a function's role holds beyond the runtime's own: on the state table, and the calendars it checks. */
 export interface StateTableUse {
   /** Actions on its own records beyond the runtime's (a transaction's condition check). */
   stateTableActions?: readonly string[];
   /** The records it shares with other functions (sharedRecords.ts). */
   sharedState?: readonly SharedStateGrant[];
+  /** The change calendars its live actions are checked against (names or ARNs); none: no statement. */
+  changeCalendars?: readonly string[];
+}
+
+/** The one action the change freeze needs (shared/runtime/changeFreeze.ts). */
+export const CHANGE_CALENDAR_ACTION = 'ssm:GetCalendarState';
+
+/**
+ * Reading exactly these calendars: GetCalendarState is authorized on the calendar's SSM document, a
+ * name in this account and region, or the ARN a shared calendar is named by.
+ */
+export function changeCalendarStatements(calendars: readonly string[]): RuntimeStatement[] {
+  if (calendars.length === 0) return [];
+  return [
+    {
+      Sid: 'ChangeCalendars',
+      Effect: 'Allow',
+      Action: CHANGE_CALENDAR_ACTION,
+      Resource: calendars.map((c) =>
+        c.startsWith('arn:')
+          ? c
+          : { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${c}` },
+      ),
+    },
+  ];
 }
 
 const stateTableArn: Cfn = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
@@ -77,7 +102,7 @@ function sharedStateStatements(stage: string, grants: readonly SharedStateGrant[
 export function runtimeStatements(
   stage: string,
   functionName: string,
-  { stateTableActions = [], sharedState = [] }: StateTableUse = {},
+  { stateTableActions = [], sharedState = [], changeCalendars = [] }: StateTableUse = {},
 ): RuntimeStatement[] {
   const deployedName = `${SERVICE}-${stage}-${functionName}`;
   return [
@@ -143,6 +168,8 @@ export function runtimeStatements(
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ops-autopilot/${stage}/mode`,
       },
     },
+    // The change freeze (changeFreeze.ts): the calendars its function checks, none when there are none.
+    ...changeCalendarStatements(changeCalendars),
   ];
 }
 

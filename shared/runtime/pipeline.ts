@@ -223,7 +223,8 @@ async function execute<I extends Intent, C extends SharedConfig>(
     }
     // Then the change freeze: a CLOSED (or unreadable) calendar makes this one action a preview.
     const freeze = await freezeOf(intent);
-    if (freeze.closed) {
+    // A read the invocation's deadline aborted is no freeze: the deadline below fails it for a retry.
+    if (freeze.closed && !currentInvocation()?.signal.aborted) {
       const why = freezeReason(freeze);
       logger.warn('change freeze: action previewed', { kind: intent.kind, calendar: freeze.calendar, why });
       outcomes.push(skipped(intent.kind, 'change-freeze', `would ${executor.preview(intent, ctx)} (${why})`));

@@ -1,4 +1,4 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCalendarStateCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import type { Signal } from '#shared/domain/signal.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { DeadlineError, runInInvocation } from '#shared/runtime/invocation.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 import { runFunction } from '#shared/runtime/pipeline.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
@@ -223,6 +224,26 @@ describe('runtime change freeze (changeCalendars)', () => {
       'dry-run',
     ]);
     expect(calendarsAsked(ssm)).toEqual([]);
+  });
+
+  it('fails the delivery for a retry when the invocation timed out while the calendar was read: a lost read is not a freeze', async () => {
+    // Arrange: the read outlives the invocation (middy aborts it 1 s before Lambda's deadline).
+    withStageCalendars(['release-freeze']);
+    answerCalendars(ssm, {});
+    const controller = new AbortController();
+    ssm.on(GetCalendarStateCommand).callsFake(() => {
+      controller.abort();
+      throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    });
+    // The mutation last: no later step notices the abort for it.
+    const { spec, mutate } = specWith({ intents: [runbookOf('restart')], notes: [] });
+    // Act
+    const error = await runInInvocation({ signal: controller.signal, remainingMs: () => 0 }, () =>
+      runFunction(spec, {}, site),
+    ).catch((e: unknown) => e);
+    // Assert
+    expect(mutate).not.toHaveBeenCalled();
+    expect(error).toBeInstanceOf(DeadlineError);
   });
 
   it('asks nothing when no calendar is configured', async () => {

@@ -1,4 +1,5 @@
 import type { GetCalendarStateCommandOutput } from '@aws-sdk/client-ssm';
+import { calendarsOf } from './changeCalendarSettings.ts';
 import { logger } from './powertools.ts';
 
 /**
@@ -28,6 +29,14 @@ export interface FreezeScope {
   calendars?: readonly string[];
   /** A security remediation that acts through a freeze (a detection's `ignoreChangeFreeze`). */
   ignoreChangeFreeze?: boolean;
+}
+
+/**
+ * The calendars one live intent is checked against: the stage's and its rule's or detection's, none
+ * when it ignores the freeze. The pipeline asks this before executing, an approval before acting.
+ */
+export function calendarsFor(stageCalendars: readonly string[], scope: FreezeScope): string[] {
+  return scope.ignoreChangeFreeze === true ? [] : calendarsOf(stageCalendars, scope.calendars);
 }
 
 /** An answer is kept at most this long in a warm container, and never past the calendar's next transition. */

@@ -16,8 +16,13 @@ import type {
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
-import { calendarsOf } from './changeCalendarSettings.ts';
-import { changeFreezeState, type FreezeScope, type FreezeState, freezeReason } from './changeFreeze.ts';
+import {
+  calendarsFor,
+  changeFreezeState,
+  type FreezeScope,
+  type FreezeState,
+  freezeReason,
+} from './changeFreeze.ts';
 import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
@@ -181,9 +186,7 @@ function freezeCheck<I extends Intent, C extends SharedConfig>(
 ): (intent: I) => Promise<FreezeState> {
   const states = new Map<string, Promise<FreezeState>>();
   return (intent) => {
-    const scope = scopeOf?.(intent, cfg) ?? {};
-    if (scope.ignoreChangeFreeze === true) return Promise.resolve(OPEN);
-    const calendars = calendarsOf(cfg.changeCalendars, scope.calendars);
+    const calendars = calendarsFor(cfg.changeCalendars, scopeOf?.(intent, cfg) ?? {});
     if (calendars.length === 0) return Promise.resolve(OPEN);
     const key = calendars.join('\n');
     let state = states.get(key);

@@ -82,13 +82,15 @@ function dashboardBody(
         ];
       }),
     ),
-    // The runtime's guards, emitted by every function: the kill switch forcing dry-run, the rate guard refusing.
+    // The runtime's guards, emitted by every function: the kill switch forcing dry-run, a change freeze
+    // holding actions back, the rate guard refusing.
     metric(
-      'Forced dry-runs and rate-limited actions',
+      'Forced dry-runs, change freezes and rate-limited actions',
       'Sum',
       300,
       entries.flatMap(({ name }) => [
         ['OpsAutopilot', 'ForcedDryRun', 'service', 'ops-autopilot', 'function', name],
+        ['.', 'ActionsChangeFreeze', '.', '.', '.', '.'],
         ['.', 'ActionsRateLimited', '.', '.', '.', '.'],
       ]),
     ),

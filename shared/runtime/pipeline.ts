@@ -302,6 +302,11 @@ function report<I extends Intent, C extends SharedConfig>(
   // Runtime guards, for every function: always emitted, so dashboards see a steady series.
   metrics.addMetric('ForcedDryRun', MetricUnit.Count, result.forcedDryRun ? 1 : 0);
   metrics.addMetric(
+    'ActionsChangeFreeze',
+    MetricUnit.Count,
+    result.outcomes.filter((o) => o.reason === 'change-freeze').length,
+  );
+  metrics.addMetric(
     'ActionsRateLimited',
     MetricUnit.Count,
     result.outcomes.filter((o) => o.reason === 'rate-limited').length,

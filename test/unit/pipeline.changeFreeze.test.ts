@@ -14,6 +14,7 @@ import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { DeadlineError, runInInvocation } from '#shared/runtime/invocation.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 import { runFunction } from '#shared/runtime/pipeline.ts';
+import { metrics } from '#shared/runtime/powertools.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { answerCalendars, calendarsAsked, editStage } from '../support/changeCalendars.ts';
 
@@ -134,6 +135,25 @@ describe('runtime change freeze (changeCalendars)', () => {
       .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat());
     expect(JSON.stringify(log)).toContain('"reason":"change-freeze"');
     expect(JSON.stringify(log)).toContain(`calendar release-freeze is CLOSED; it opens at ${OPENS}`);
+  });
+
+  it('counts the actions a freeze held back (ActionsChangeFreeze), zero when none, for the dashboard', async () => {
+    // Arrange
+    withStageCalendars(['release-freeze']);
+    answerCalendars(ssm, { 'release-freeze': { State: 'CLOSED', NextTransitionTime: OPENS } });
+    const added = vi.spyOn(metrics, 'addMetric');
+    const frozen = specWith({ intents: [runbookOf('restart'), runbookOf('other'), page], notes: [] });
+    const open = specWith({ intents: [runbookOf('security')], notes: [] });
+    // Act
+    await runFunction(frozen.spec, {}, site);
+    const whileFrozen = added.mock.calls.filter(([name]) => name === 'ActionsChangeFreeze');
+    added.mockClear();
+    await runFunction(open.spec, {}, site);
+    const whenActing = added.mock.calls.filter(([name]) => name === 'ActionsChangeFreeze');
+    added.mockRestore();
+    // Assert
+    expect(whileFrozen.map(([, , n]) => n)).toEqual([2]);
+    expect(whenActing.map(([, , n]) => n)).toEqual([0]);
   });
 
   it('acts when every calendar is OPEN, reading each once for the whole plan', async () => {

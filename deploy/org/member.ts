@@ -92,7 +92,25 @@ export function inRegions(statement: IamStatement, regions: readonly string[]): 
  * traces, state table, page topics, failure queue, kill switch) stay with the central role.
  */
 export const actingStatements = (entry: RegistryEntry, stage: OrganizationStageConfig): IamStatement[] =>
-  entry.deployment.statements(stage).map((st) => inRegions(st, stage.organization.regions));
+  [
+    ...entry.deployment.readStatements(stage),
+    // An executor on the central stack's own resources (the scan queue) acts in no member account.
+    ...Object.values(entry.deployment.executors)
+      .filter((grant) => !grant.central)
+      .flatMap((grant) => {
+        const statements = grant.statements(stage);
+        return statements === 'off' ? [] : statements;
+      }),
+  ].map((st) => inRegions(st, stage.organization.regions));
+
+/** The statements a function's central role holds beyond the runtime's and never lends a member. */
+export const centralOnlyStatements = (entry: RegistryEntry, stage: OrganizationStageConfig): IamStatement[] =>
+  Object.values(entry.deployment.executors)
+    .filter((grant) => grant.central)
+    .flatMap((grant) => {
+      const statements = grant.statements(stage);
+      return statements === 'off' ? [] : statements;
+    });
 
 /** The managed policy of one function's acting statements; each stays within IAM's 6,144 characters. */
 const MANAGED_POLICY_LIMIT = 6144;

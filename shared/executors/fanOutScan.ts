@@ -1,10 +1,14 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '#shared/aws/sqs.ts';
 import type { SharedConfig } from '#shared/config.ts';
 import type { FanOutScanIntent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { ScanTargetMessage } from '#shared/organization/scanMessage.ts';
 import type { NotifyingExecutor } from './types.ts';
+
+/**
+ * The SQS client, loaded on the first fan-out: only an organization's scheduled run needs it, so the
+ * code-split build keeps it out of every other run's cold start.
+ */
+const sqsActions = () => import('#shared/aws/sqs.ts');
 
 /** SendMessageBatch takes at most 10 entries (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html). */
 export const SEND_BATCH_SIZE = 10;
@@ -35,6 +39,7 @@ export const fanOutScanExecutor: NotifyingExecutor<FanOutScanIntent, SharedConfi
     }
     if (intent.targets.length === 0)
       return skipped(intent.kind, 'nothing-to-do', 'no served account to scan');
+    const { sqs, SendMessageBatchCommand } = await sqsActions();
     const scheduledAt = ctx.signal.occurredAt;
     const unsent: string[] = [];
     let firstError: unknown;

@@ -159,6 +159,17 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopIn
   async execute(intent, ctx): Promise<Outcome> {
     const planned = intent.instances.map((i) => i.instanceId);
     if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
+    // The target's client first: an account it cannot act in claims nothing from the hourly limit.
+    let ec2: Ec2Sender;
+    try {
+      ec2 = await ec2For(intent, ctx.signal.correlationId);
+    } catch (error) {
+      return failed(
+        intent.kind,
+        error,
+        `no EC2 client for account ${intent.target?.account ?? 'of this run'}; nothing claimed, nothing stopped`,
+      );
+    }
     // Claimed before any stop: the rolling-hour limit holds across runs, and a retry only finishes its run.
     const limit = intent.maxStopsPerHour ?? ctx.config.idleStop.maxStopsPerHour;
     let claim: StopClaim;
@@ -205,16 +216,6 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopIn
     }
 
     const refs: Record<string, string> = limitRefs(overLimit, limit);
-    let ec2: Ec2Sender;
-    try {
-      ec2 = await ec2For(intent, ctx.signal.correlationId);
-    } catch (error) {
-      return failed(
-        intent.kind,
-        error,
-        `no EC2 client for ${intent.target?.account ?? 'this account'}; nothing stopped`,
-      );
-    }
     const results = new Map<string, InstanceResult>();
     for (let from = 0; from < ids.length; from += STOP_BATCH_SIZE) {
       for (const [id, r] of await stopBatch(ec2, ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);

@@ -121,6 +121,25 @@ export interface FunctionDeployment {
    * map): the role's statements, the declared actions and whether a stage runs it come from here.
    */
   executors: Record<string, ExecutorGrant>;
+  /**
+   * On an organization's stage: the scheduled run fans out over the served (account, region) targets
+   * through this queue, one message per target, each consumed by a run of the function itself
+   * (deploy/org/scanFanOut.ts derives the queue, its dead-letter queue, the event source mapping and
+   * its alarm). Unused on a single-account stage.
+   */
+  orgFanOut?: OrgFanOut;
+}
+
+/** The queue an organization's scheduled run fans out through, and how its messages are consumed. */
+export interface OrgFanOut {
+  /** `ops-autopilot-<stage>-<queue>`, and `<queue>-dlq` for the messages that failed every receive. */
+  queue: string;
+  /** Its logical id in the central stack, which the grant's statements name. */
+  queueId: string;
+  /** Concurrent runs the event source mapping may start (Lambda's minimum is 2). */
+  maximumConcurrency: number;
+  /** Receives before a target's message goes to the dead-letter queue (throttles count too). */
+  maxReceiveCount: number;
 }
 
 /** What a function's role grants one of its executors. */
@@ -133,6 +152,11 @@ export interface ExecutorGrant {
   statements(stage: StageConfig): IamStatement[] | 'off';
   /** Reads its gather makes only for this executor's intents: declared and granted only when it is on. */
   reads?: readonly string[];
+  /**
+   * It acts on the central stack's own resources (a queue), never in a member account: its statements
+   * stay with the central role, out of the member role (deploy/org/member.ts).
+   */
+  central?: true;
 }
 
 /** A deployment as the plugin reads it: every statement of its role, its reads' then its executors'. */

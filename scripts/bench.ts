@@ -9,6 +9,8 @@
  * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000).
  * `npm run bench -- --calls`: the calls-per-event table alone (also part of the default run, after the storm).
  * `npm run bench -- --storm`: the event storm alone (STORM_EVENTS; with --quick, 100 deliveries).
+ * `npm run bench -- --org-scan`: an organization's idle-scan fan-out over 50 simulated accounts, one of
+ *   them broken (ORG_SCAN_ACCOUNTS; with --quick, 10).
  * Part flags combine: `--cold-start --storm` runs those two parts, in the default order.
  * BENCH_RUNS sets the rounds of fresh processes per cold-start figure (default and minimum 7),
  * BENCH_IDLE_SIZES the fleet sizes (default 100,1000,5000), STORM_EVENTS the storm's deliveries
@@ -43,11 +45,12 @@ const coldStartOnly = process.argv.includes('--cold-start');
 const idleScanOnly = process.argv.includes('--idle-scan');
 const callsOnly = process.argv.includes('--calls');
 const stormOnly = process.argv.includes('--storm');
+const orgScanOnly = process.argv.includes('--org-scan');
 // Taken before the bench loads the machine itself.
 const machine = thisMachine();
 const startedAt = new Date();
 const sections: BenchSection[] = [];
-const partial = coldStartOnly || idleScanOnly || callsOnly || stormOnly;
+const partial = coldStartOnly || idleScanOnly || callsOnly || stormOnly || orgScanOnly;
 const write = process.argv.includes('--write') || (!quick && !partial);
 const PAGE = join(import.meta.dirname, '..', 'docs', 'performance.md');
 const writePage = () => {
@@ -94,6 +97,7 @@ const parts = [
   runs(idleScanOnly) && 'idle scan',
   runs(stormOnly) && 'event storm',
   runs(callsOnly) && 'calls per event',
+  runs(orgScanOnly) && 'organization scan',
 ].filter((p): p is string => p !== false);
 console.log(
   `bench${quick ? ' (quick)' : ''}: ${parts.map((p, k) => `${k + 1}/${parts.length} ${p}`).join(', ')}`,
@@ -166,6 +170,19 @@ if (runs(callsOnly)) {
   const calls = await runScript('calls.ts', {});
   exits.push({ part: 'calls per event', code: calls.code });
   sections.push({ title: 'Calls per typical event', lines: printedLines(calls.output) });
+}
+
+if (runs(orgScanOnly)) {
+  const accounts = process.env.ORG_SCAN_ACCOUNTS ?? (quick ? '10' : '50');
+  progress(
+    `${step('organization scan')} organization idle scan: ${accounts} simulated accounts in moto, one broken`,
+  );
+  const org = await runScript('orgScan.ts', { ORG_SCAN_ACCOUNTS: accounts });
+  exits.push({ part: 'organization scan (its check, above)', code: org.code });
+  sections.push({
+    title: `Organization idle scan (${accounts} accounts, one broken)`,
+    lines: printedLines(org.output),
+  });
 }
 
 writePage();

@@ -38,6 +38,8 @@ export interface EnvironmentConfig {
   automationRoleArn: string | undefined;
   /** Set on a us-east-1 stack that forwards IAM, STS, sign-in and Organizations events to this region. */
   globalEventsHomeRegion: string | undefined;
+  /** On an organization's stage: the queue the scheduled idle scan puts one message per target on. */
+  orgScanQueueUrl?: string | undefined;
 }
 
 /** The stage's shared settings, as parsed. */
@@ -107,6 +109,13 @@ const Env = z.object({
       error: (issue) => `must be an AWS region such as eu-west-1, or empty; ${got(issue)}`,
     })
     .optional(),
+  ORG_SCAN_QUEUE_URL: z
+    .string()
+    .regex(/^(https?:\/\/[A-Za-z0-9.:-]+\/\d{12}\/[A-Za-z0-9_-]{1,80})?$/, {
+      error: (issue) =>
+        `must be an SQS queue URL, https://<endpoint>/<account>/<queue>, or empty; ${got(issue)}`,
+    })
+    .optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -164,6 +173,8 @@ export function loadConfig<const L extends readonly FunctionSettings[] = readonl
     stateTableName: e.STATE_TABLE_NAME,
     automationRoleArn: e.AUTOMATION_ROLE_ARN,
     globalEventsHomeRegion: e.GLOBAL_EVENTS_HOME_REGION || undefined,
+    // Only where the stack sets it (an organization's stage): no key elsewhere.
+    ...(e.ORG_SCAN_QUEUE_URL ? { orgScanQueueUrl: e.ORG_SCAN_QUEUE_URL } : {}),
   };
   // The schema parsed is built from `settings` at run time; its keys are those RuntimeConfig<L> names.
   return parsed as RuntimeConfig<L>;

@@ -9,6 +9,12 @@ import { ruleFailedInvocationsAlarm } from '../stack/alarms.ts';
 import { pascal, type Resources, roleId, type StackTarget } from '../stack/names.ts';
 import { resolvedPatternsOf, ruleSuffixes } from '../stack/patterns.ts';
 import {
+  READ_ONLY_FUNCTION,
+  READ_ONLY_RULE_SUFFIX,
+  readOnlyRuleOn,
+  readOnlyRulePatternOf,
+} from '../stack/readOnlyRule.ts';
+import {
   type MemberTemplate,
   memberTemplates,
   type OrganizationStageConfig,
@@ -169,9 +175,23 @@ export function organizationResources(
   lambdaIds: ReadonlyMap<string, string>,
 ): Resources {
   const templates = memberTemplates(target, registry, stage);
+  // The members forward read-only calls when the stage turns the rule on: the bus hands them on too.
+  const readOnly = readOnlyRulePatternOf(target, registry, stage);
+  const readOnlyLambda = lambdaIds.get(READ_ONLY_FUNCTION);
+  const readOnlyOnBus =
+    readOnly === undefined || readOnlyLambda === undefined
+      ? {}
+      : readOnlyRuleOn(target, registry, readOnly, readOnlyLambda, {
+          idPrefix: 'OrgOnCloudTrailReadOnly',
+          suffix: orgRuleSuffix(READ_ONLY_RULE_SUFFIX),
+          bus: { Ref: ORG_BUS_ID },
+          targetId: 'on-cloudtrail-org',
+          from: " from the organization's bus",
+        });
   return {
     ...orgBus(target, stage),
     ...orgBusRules(target, registry, lambdaIds),
+    ...readOnlyOnBus,
     MemberRolesStackSet: memberStackSet(
       target,
       'roles',

@@ -15,6 +15,7 @@ import {
   type StackTarget,
 } from '../stack/names.ts';
 import { resolvedPatternsOf, ruleSuffixes } from '../stack/patterns.ts';
+import { READ_ONLY_RULE_STATE, READ_ONLY_RULE_SUFFIX, readOnlyRulePatternOf } from '../stack/readOnlyRule.ts';
 import type { StageConfig } from '../stack/roles.ts';
 import {
   checkedName,
@@ -92,7 +93,25 @@ export function inRegions(statement: IamStatement, regions: readonly string[]): 
  * traces, state table, page topics, failure queue, kill switch) stay with the central role.
  */
 export const actingStatements = (entry: RegistryEntry, stage: OrganizationStageConfig): IamStatement[] =>
-  entry.deployment.statements(stage).map((st) => inRegions(st, stage.organization.regions));
+  [
+    ...entry.deployment.readStatements(stage),
+    // An executor on the central stack's own resources (the scan queue) acts in no member account.
+    ...Object.values(entry.deployment.executors)
+      .filter((grant) => !grant.central)
+      .flatMap((grant) => {
+        const statements = grant.statements(stage);
+        return statements === 'off' ? [] : statements;
+      }),
+  ].map((st) => inRegions(st, stage.organization.regions));
+
+/** The statements a function's central role holds beyond the runtime's and never lends a member. */
+export const centralOnlyStatements = (entry: RegistryEntry, stage: OrganizationStageConfig): IamStatement[] =>
+  Object.values(entry.deployment.executors)
+    .filter((grant) => grant.central)
+    .flatMap((grant) => {
+      const statements = grant.statements(stage);
+      return statements === 'off' ? [] : statements;
+    });
 
 /** The managed policy of one function's acting statements; each stays within IAM's 6,144 characters. */
 const MANAGED_POLICY_LIMIT = 6144;
@@ -235,33 +254,38 @@ export function memberRulesTemplate(
 ): MemberTemplate {
   const { organization } = stage;
   const resources: Resources = {};
+  const forward = (suffix: string, name: string, pattern: unknown, state: string): void => {
+    const rule: CfnResource = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: checkedName(`ops-autopilot-${target.stage}-forward-${suffix}`, 'rule'),
+        Description: `The events ${name} takes, to the organization's ops-autopilot bus`,
+        EventBusName: 'default',
+        State: state,
+        EventPattern: pattern,
+        Targets: [
+          {
+            Id: 'org-bus',
+            Arn: orgBusArn(target.stage, organization.homeRegion),
+            RoleArn: {
+              'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${forwarderRoleName(target.stage)}`,
+            },
+          },
+        ],
+      },
+    };
+    resources[`Forward${pascal(suffix)}Rule`] = rule;
+  };
   for (const { name, deployment } of registry) {
     const suffixes = ruleSuffixes(deployment, target.root);
     resolvedPatternsOf(target, registry, deployment).forEach((pattern, i) => {
-      if (pattern === undefined) return;
-      const suffix = suffixes[i] as string;
-      const rule: CfnResource = {
-        Type: 'AWS::Events::Rule',
-        Properties: {
-          Name: checkedName(`ops-autopilot-${target.stage}-forward-${suffix}`, 'rule'),
-          Description: `The events ${name} takes, to the organization's ops-autopilot bus`,
-          EventBusName: 'default',
-          State: 'ENABLED',
-          EventPattern: pattern,
-          Targets: [
-            {
-              Id: 'org-bus',
-              Arn: orgBusArn(target.stage, organization.homeRegion),
-              RoleArn: {
-                'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${forwarderRoleName(target.stage)}`,
-              },
-            },
-          ],
-        },
-      };
-      resources[`Forward${pascal(suffix)}Rule`] = rule;
+      if (pattern !== undefined) forward(suffixes[i] as string, name, pattern, 'ENABLED');
     });
   }
+  // onCloudTrail's read-only rule, when the stage turns it on: read-only calls reach a rule only in
+  // this state, on the member's default bus as on the central one.
+  const readOnly = readOnlyRulePatternOf(target, registry, stage);
+  if (readOnly !== undefined) forward(READ_ONLY_RULE_SUFFIX, 'onCloudTrail', readOnly, READ_ONLY_RULE_STATE);
   return sized({
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `ops-autopilot ${target.stage}: the rules of a member account, to the organization's bus`,

@@ -8,6 +8,7 @@ import { automationRoleStatements } from '#functions/onAlarm/deployment.ts';
 import { organizationResources } from '../org/central.ts';
 import type { OrganizationStageConfig } from '../org/member.ts';
 import { memberRoleName } from '../org/names.ts';
+import { scanFanOutResources } from '../org/scanFanOut.ts';
 import { selfAlarms } from './alarms.ts';
 import { dashboard } from './dashboard.ts';
 import { globalEventsForwarding } from './forwarding.ts';
@@ -93,6 +94,7 @@ export function addFunctionResources(
   if (stageConfig.organization !== undefined) {
     const organizationStage = stageConfig as OrganizationStageConfig;
     Object.assign(resources, organizationResources(target, registry, organizationStage, lambdaIds));
+    Object.assign(resources, scanFanOutResources(target, registry, lambdaIds, resources));
   }
   const all = { ...resources, ...laterResources };
   const alarms = Object.entries(all).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');

@@ -16,21 +16,16 @@ export const READ_ONLY_RULE_SUFFIX = 'on-cloudtrail-read-only';
 export const READ_ONLY_RULE_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 
 /**
- * On a stage that turns `cloudTrail.readOnlyRule` on: a second rule on onCloudTrail, narrow to the
- * read-only calls its detections read, in the state that receives them; its invoke permission, and an
- * alarm on its failed invocations. Nothing on any other stage.
+ * The read-only rule's pattern on this stage, with the stack's role names, or undefined on a stage that
+ * leaves `cloudTrail.readOnlyRule` off. An organization's members forward by this very pattern.
  */
-export function readOnlyRule(
+export function readOnlyRulePatternOf(
   target: StackTarget,
   registry: readonly RegistryEntry[],
   stageConfig: StageConfig,
-  lambdaId: string,
-): Resources {
+): unknown {
   const settings = stageConfig.cloudTrail.readOnlyRule;
-  if (!settings.enabled) return {};
-  const entry = registry.find(({ name }) => name === READ_ONLY_FUNCTION);
-  if (!entry) throw new Error(`ops-autopilot: ${READ_ONLY_FUNCTION} is not in the registry`);
-  const name = `ops-autopilot-${target.stage}-${READ_ONLY_RULE_SUFFIX}`;
+  if (!settings.enabled) return undefined;
   const EventPattern = withStackRoleNames(
     readOnlyRulePattern(settings.scannerUserAgents),
     stackRoleNames(target, registry),
@@ -38,29 +33,45 @@ export function readOnlyRule(
   const size = JSON.stringify(EventPattern).length;
   if (size > PATTERN_LIMIT) {
     throw new Error(
-      `ops-autopilot: rule ${name}'s pattern is ${size} characters; EventBridge takes ${PATTERN_LIMIT}`,
+      `ops-autopilot: rule ops-autopilot-${target.stage}-${READ_ONLY_RULE_SUFFIX}'s pattern is ${size} characters; EventBridge takes ${PATTERN_LIMIT}`,
     );
   }
+  return EventPattern;
+}
+
+/**
+ * The read-only rule on one bus (the default bus, or an organization's), its invoke permission and its
+ * failed-invocations alarm, under logical ids starting `idPrefix` and the rule suffix `suffix`.
+ */
+export function readOnlyRuleOn(
+  target: StackTarget,
+  registry: readonly RegistryEntry[],
+  EventPattern: unknown,
+  lambdaId: string,
+  on: { idPrefix: string; suffix: string; bus: unknown; targetId: string; from: string },
+): Resources {
+  const entry = registry.find(({ name }) => name === READ_ONLY_FUNCTION);
+  if (!entry) throw new Error(`ops-autopilot: ${READ_ONLY_FUNCTION} is not in the registry`);
+  const ruleId = `${on.idPrefix}Rule`;
   const { maximumEventAge, maximumRetryAttempts } = entry.deployment.ruleRetryPolicy;
   const [alarmId, alarm] = ruleFailedInvocationsAlarm(
     target.stage,
-    READ_ONLY_RULE_SUFFIX,
+    on.suffix,
     entry.deployment.monitoring.period,
-    'EventBridge gave up delivering read-only CloudTrail events to onCloudTrail (see the events DLQ)',
+    `EventBridge gave up delivering read-only CloudTrail events${on.from} to onCloudTrail (see the events DLQ)`,
   );
   return {
-    OnCloudTrailReadOnlyRule: {
+    [ruleId]: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: name,
-        Description:
-          'Read-only CloudTrail calls that matter (secret scanners, GetPasswordData, secret reads) to onCloudTrail',
-        EventBusName: 'default',
+        Name: `ops-autopilot-${target.stage}-${on.suffix}`,
+        Description: `Read-only CloudTrail calls that matter (secret scanners, GetPasswordData, secret reads)${on.from} to onCloudTrail`,
+        EventBusName: on.bus,
         State: READ_ONLY_RULE_STATE,
         EventPattern,
         Targets: [
           {
-            Id: 'on-cloudtrail',
+            Id: on.targetId,
             Arn: { 'Fn::GetAtt': [lambdaId, 'Arn'] },
             RetryPolicy: {
               MaximumEventAgeInSeconds: maximumEventAge,
@@ -71,15 +82,37 @@ export function readOnlyRule(
         ],
       },
     },
-    OnCloudTrailReadOnlyRuleInvokePermission: {
+    [`${ruleId}InvokePermission`]: {
       Type: 'AWS::Lambda::Permission',
       Properties: {
         FunctionName: { 'Fn::GetAtt': [lambdaId, 'Arn'] },
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': ['OnCloudTrailReadOnlyRule', 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
       },
     },
     [alarmId]: alarm,
   };
+}
+
+/**
+ * On a stage that turns `cloudTrail.readOnlyRule` on: a second rule on onCloudTrail, narrow to the
+ * read-only calls its detections read, in the state that receives them; its invoke permission, and an
+ * alarm on its failed invocations. Nothing on any other stage.
+ */
+export function readOnlyRule(
+  target: StackTarget,
+  registry: readonly RegistryEntry[],
+  stageConfig: StageConfig,
+  lambdaId: string,
+): Resources {
+  const pattern = readOnlyRulePatternOf(target, registry, stageConfig);
+  if (pattern === undefined) return {};
+  return readOnlyRuleOn(target, registry, pattern, lambdaId, {
+    idPrefix: 'OnCloudTrailReadOnly',
+    suffix: READ_ONLY_RULE_SUFFIX,
+    bus: 'default',
+    targetId: 'on-cloudtrail',
+    from: '',
+  });
 }

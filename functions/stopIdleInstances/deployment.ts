@@ -1,7 +1,18 @@
-import type { FunctionDeployment } from '#functions/index.ts';
+import type { FunctionDeployment, OrgFanOut } from '#functions/index.ts';
 import { idleStopReadStatements, stopInScopeStatements } from '#shared/idle/statements.ts';
 import { STOP_BUDGET_ACTIONS } from '#shared/state/sharedRecords.ts';
 import { idleStopChangeCalendars } from './settings.ts';
+
+/**
+ * An organization's scan: one message per (account, region), one run each, two at a time; a target
+ * that fails five receives (its run failed, or it was throttled) goes to the dead-letter queue.
+ */
+export const orgFanOut: OrgFanOut = {
+  queue: 'idle-scan-targets',
+  queueId: 'IdleScanTargetsQueue',
+  maximumConcurrency: 2,
+  maxReceiveCount: 5,
+};
 
 export const deployment: FunctionDeployment = {
   description: 'Stop idle EC2 instances in scope (hourly or by hand), page one summary',
@@ -29,7 +40,29 @@ export const deployment: FunctionDeployment = {
   executors: {
     'ec2.stop-instances': { statements: (stage) => stopInScopeStatements(stage.idleStop.scope) },
     'sns.page': { statements: () => [] },
+    // The scheduled run queues the targets; the event source mapping reads them as this role.
+    'sqs.fan-out-scan': {
+      central: true,
+      statements: (stage) =>
+        stage.organization === undefined
+          ? 'off'
+          : [
+              {
+                Sid: 'QueueScanTargets',
+                Effect: 'Allow',
+                Action: 'sqs:SendMessage',
+                Resource: { 'Fn::GetAtt': [orgFanOut.queueId, 'Arn'] },
+              },
+              {
+                Sid: 'ConsumeScanTargets',
+                Effect: 'Allow',
+                Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+                Resource: { 'Fn::GetAtt': [orgFanOut.queueId, 'Arn'] },
+              },
+            ],
+    },
   },
+  orgFanOut,
   // The account's hourly stop budget, shared with every function that stops instances.
   sharedStateRecords: () => [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }],
 };

@@ -1,9 +1,15 @@
 import { usd } from '#shared/domain/format.ts';
-import type { PageIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import type {
+  FanOutScanIntent,
+  PageIntent,
+  Plan,
+  PlanNote,
+  StopInstancesIntent,
+} from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
-import type { IdleScanGathered } from '#shared/idle/gather.ts';
+import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import {
   cappedNote,
   decideIdleStops,
@@ -15,10 +21,11 @@ import {
   verdictTable,
 } from '#shared/idle/plan.ts';
 import { priceBasis } from '#shared/idle/pricing.ts';
+import type { IdleScanGathered } from './gather.ts';
 import type { IdleRun, IdleScanConfig } from './settings.ts';
 
 // The idle scan's own plan: its findings and summary page around the idle stopper's decision.
-export type IdleScanIntent = StopInstancesIntent | PageIntent;
+export type IdleScanIntent = StopInstancesIntent | PageIntent | FanOutScanIntent;
 
 /** What a run found: its settings, counts, stops and every verdict (a manual invoke returns them all). */
 export interface IdleScanFindings {
@@ -29,14 +36,14 @@ export interface IdleScanFindings {
   maxStopsPerHour: number;
   stopsInLastHour: number;
   overrides: IdleRun['overrides'];
-  window: IdleScanGathered['window'];
+  window: IdleStopsGathered['window'];
   counts: { considered: number; stop: number; capped: number; spared: number; excluded: number };
   stops: Pick<IdleVerdict, 'instanceId' | 'instanceType' | 'reason' | 'estimatedMonthlySavingUsd'>[];
   estimatedMonthlySavingUsd: number;
   unpricedStops: string[];
   /** How the savings were priced: the region and the basis of the estimate. */
   priceBasis: string;
-  scanStats: IdleScanGathered['scanStats'];
+  scanStats: IdleStopsGathered['scanStats'];
   /** Every verdict; a scheduled run's response leaves them out (they are logged). */
   verdicts?: IdleVerdict[];
 }
@@ -56,6 +63,14 @@ export function planIdleScan(input: {
   config: IdleScanConfig;
 }): Plan<IdleScanIntent, IdleScanFindings> {
   const { signal, facts: run, gathered, config } = input;
+  // An organization's scheduled run decides nothing itself: each target's worker run does.
+  if ('fanOut' in gathered) {
+    return {
+      intents: [{ kind: 'sqs.fan-out-scan', run: signal.correlationId, targets: gathered.fanOut }],
+      notes: [],
+      dryRun: run.dryRun,
+    };
+  }
   const { budget } = gathered;
   const { verdicts, summary, stops } = decideIdleStops(gathered, run, signal.region);
   const pricing = priceBasis(signal.region);
@@ -104,7 +119,14 @@ export function planIdleScan(input: {
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
   const verb = run.dryRun ? 'would stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
-  const stop = stopIntentFor(stops, run, { correlationId: signal.correlationId });
+  const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
+  const { target } = run;
+  const stop: StopInstancesIntent = target
+    ? {
+        ...planned,
+        target: { account: target.account, region: target.region, centralAccount: target.centralAccount },
+      }
+    : planned;
   const page = pageIntent(signal, {
     notice: 'incident',
     severity: 'warning',

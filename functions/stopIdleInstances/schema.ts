@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { BoundedEnvelope } from '#shared/domain/eventBridge.ts';
+import { BoundedEnvelope, RecordId } from '#shared/domain/eventBridge.ts';
+import { eventString } from '#shared/domain/text.ts';
+import { ScanTargetMessage } from '#shared/organization/scanMessage.ts';
 
 /**
  * Two ways in: the stage's EventBridge schedule (a `Scheduled Event`, empty detail) and a manual invoke
@@ -29,7 +31,35 @@ export const ManualScanPayload = z.strictObject({
 });
 export type ManualScanPayload = z.infer<typeof ManualScanPayload>;
 
-export type IdleScanEvent = ScheduledScanEvent | ManualScanPayload;
+/**
+ * On an organization's stage, one message of the scan queue (its event source mapping delivers one at a
+ * time): one (account, region) of a scheduled run. Its body is checked as strictly as an event.
+ */
+const SqsScanRecord = z.object({
+  messageId: RecordId,
+  eventSource: z.literal('aws:sqs'),
+  // The queue it came from: checked against this function's account and region by the spec's scope.
+  eventSourceARN: eventString().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/, {
+    message: 'must be an SQS queue ARN',
+  }),
+  body: eventString()
+    .max(1024)
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON scan target' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ScanTargetMessage),
+});
+export const ScanTargetEvent = z.strictObject({
+  Records: z.array(SqsScanRecord).length(1, { error: 'holds exactly one scan target (batch size 1)' }),
+});
+export type ScanTargetEvent = z.infer<typeof ScanTargetEvent>;
+
+export type IdleScanEvent = ScheduledScanEvent | ManualScanPayload | ScanTargetEvent;
 
 /** Manual keys that were renamed: the error says what to write instead. */
 const RENAMED: Record<string, string> = {
@@ -40,13 +70,20 @@ const RENAMED: Record<string, string> = {
 // A manual payload never has these keys; an EventBridge event always has both.
 const looksLikeEventBridge = (input: unknown): boolean =>
   typeof input === 'object' && input !== null && ('detail-type' in input || 'source' in input);
+// A manual payload never has Records; an SQS delivery always has.
+const looksLikeQueueDelivery = (input: unknown): boolean =>
+  typeof input === 'object' && input !== null && 'Records' in input;
 
 /**
  * Picks the shape by the EventBridge keys instead of a zod union, whose failure would be one
  * "Invalid input" for both shapes; this way the error names the field that is wrong.
  */
 export const IdleScanEvent = z.unknown().transform((input, ctx): IdleScanEvent => {
-  const schema = looksLikeEventBridge(input) ? ScheduledScanEvent : ManualScanPayload;
+  const schema = looksLikeQueueDelivery(input)
+    ? ScanTargetEvent
+    : looksLikeEventBridge(input)
+      ? ScheduledScanEvent
+      : ManualScanPayload;
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {
@@ -66,3 +103,4 @@ export const IdleScanEvent = z.unknown().transform((input, ctx): IdleScanEvent =
 });
 
 export const isScheduled = (event: IdleScanEvent): event is ScheduledScanEvent => 'detail-type' in event;
+export const isScanTarget = (event: IdleScanEvent): event is ScanTargetEvent => 'Records' in event;

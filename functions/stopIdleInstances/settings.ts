@@ -1,12 +1,14 @@
+import type { OrganizationSettings } from '#config/organization.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import type { Scope } from '#shared/idle/exclusions.ts';
 import type { IdlePolicy } from '#shared/idle/idleness.ts';
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { type IdleStopSettings, settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
+import { settings as organizationSettings } from '#shared/organization/stageSettings.ts';
 import { calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
 import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
-import { type IdleScanEvent, isScheduled, type ManualScanPayload } from './schema.ts';
+import { type IdleScanEvent, isScanTarget, isScheduled, type ManualScanPayload } from './schema.ts';
 
 /** What one run does: the stage settings with the manual overrides applied. */
 export interface IdleRun {
@@ -18,6 +20,13 @@ export interface IdleRun {
   maxStopsPerHour: number;
   /** The manual overrides that were applied, as given: shown in the report. */
   overrides: Partial<Record<keyof ManualScanPayload, number | boolean>>;
+  /**
+   * An organization's scheduled run: it scans nothing itself and queues one message per served
+   * (account, region), each scanned by its own worker run.
+   */
+  fanOut?: true;
+  /** A worker run: the one (account, region) of a scheduled run it scans. */
+  target?: { run: string; account: string; region: string; scheduledAt: string; centralAccount: string };
 }
 
 export interface RunIssue {
@@ -30,6 +39,7 @@ export type RunResolution = { ok: true; run: IdleRun } | { ok: false; issues: Ru
 export interface StageForRun {
   dryRun: boolean;
   idleStop: IdleStopSettings;
+  organization?: OrganizationSettings | undefined;
 }
 
 /**
@@ -37,17 +47,39 @@ export interface StageForRun {
  * fewer stops, lower thresholds, a longer window) and more aggressive only within the stage's ceilings;
  * it may turn dry-run off only on a stage that is live.
  */
-export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunResolution {
+export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun, centralAccount = ''): RunResolution {
   const s = stage.idleStop;
   const base: IdleRun = {
-    trigger: isScheduled(event) ? 'schedule' : 'manual',
+    trigger: isScheduled(event) || isScanTarget(event) ? 'schedule' : 'manual',
     dryRun: stage.dryRun,
     scope: s.scope,
     policy: stageIdlePolicy(s),
     maxStopsPerHour: s.maxStopsPerHour,
     overrides: {},
   };
-  if (isScheduled(event)) return { ok: true, run: base };
+  if (isScanTarget(event)) {
+    const { run, account, region, scheduledAt } = (event.Records[0] as (typeof event.Records)[number]).body;
+    if (!stage.organization) {
+      return {
+        ok: false,
+        issues: [{ path: 'Records.0.body', message: 'a scan target is only taken on an organization stage' }],
+      };
+    }
+    if (!stage.organization.regions.includes(region)) {
+      return {
+        ok: false,
+        issues: [
+          {
+            path: 'Records.0.body.region',
+            message: `${region} is not one of organization.regions (${stage.organization.regions.join(', ')})`,
+          },
+        ],
+      };
+    }
+    return { ok: true, run: { ...base, target: { run, account, region, scheduledAt, centralAccount } } };
+  }
+  // A manual invoke scans where it runs, on every stage; the schedule of an organization fans out.
+  if (isScheduled(event)) return { ok: true, run: stage.organization ? { ...base, fanOut: true } : base };
 
   const issues: RunIssue[] = [];
   const run: IdleRun = { ...base, policy: { ...base.policy }, overrides: {} };
@@ -133,6 +165,6 @@ export function idleStopChangeCalendars(stage: {
 }
 
 /** The stage settings stopIdleInstances reads (the idle stopper's): its spec's `settings`, all the runtime parses for it. */
-export const specSettings = [idleStopSettings] as const;
+export const specSettings = [idleStopSettings, organizationSettings] as const;
 /** stopIdleInstances' configuration: the shared keys and the idle stopper's, no other function's. */
 export type IdleScanConfig = RuntimeConfig<typeof specSettings>;

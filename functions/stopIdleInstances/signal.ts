@@ -13,7 +13,7 @@ export function observeIdleScan(
   event: IdleScanEvent,
   env: { site: InvocationSite; config: IdleScanConfig },
 ): Observation<IdleRun> {
-  const resolved = resolveIdleRun(event, env.config);
+  const resolved = resolveIdleRun(event, env.config, env.site.account);
   if (!resolved.ok) throw new EventRejected(resolved.issues);
   return { facts: resolved.run, signal: idleScanSignal(event, resolved.run, env.site) };
 }
@@ -21,20 +21,31 @@ export function observeIdleScan(
 /** Pure: the run's signal. The correlation id is the event id, or the Lambda request id of a manual invoke. */
 export function idleScanSignal(event: IdleScanEvent, run: IdleRun, invocation: InvocationSite): Signal {
   const scheduled = isScheduled(event);
-  const correlationId = scheduled ? event.id : invocation.requestId;
-  const region = scheduled ? event.region : invocation.region;
+  const { target } = run;
+  // A worker's run is its target's: the scheduled run, then the account and region it scans.
+  const correlationId = target
+    ? `${target.run}#${target.account}#${target.region}`
+    : scheduled
+      ? event.id
+      : invocation.requestId;
+  const region = target?.region ?? (scheduled ? event.region : invocation.region);
   return {
     kind: 'ec2.idle-scan',
     severity: 'info',
     title: 'idle instance scan',
-    summary: scheduled ? 'Scheduled scan for idle EC2 instances.' : 'Manual scan for idle EC2 instances.',
-    account: scheduled ? event.account : invocation.account,
+    summary: target
+      ? `Scheduled scan for idle EC2 instances of account ${target.account} in ${target.region}.`
+      : scheduled
+        ? 'Scheduled scan for idle EC2 instances.'
+        : 'Manual scan for idle EC2 instances.',
+    account: target?.account ?? (scheduled ? event.account : invocation.account),
     region,
     resources: [],
     correlationId,
-    // Every run is its own incident: one summary page per run that stops something.
+    // Every run is its own incident: one summary page per run (per account and region of an
+    // organization's run) that stops something.
     incidentKey: `idle-scan#${correlationId}`,
-    occurredAt: scheduled ? event.time : new Date().toISOString(),
+    occurredAt: target?.scheduledAt ?? (scheduled ? event.time : new Date().toISOString()),
     evidence: {
       scope: run.scope,
       lookbackHours: run.policy.lookbackHours,

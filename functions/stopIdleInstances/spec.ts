@@ -1,18 +1,29 @@
+import { fanOutScanExecutor } from '#shared/executors/fanOutScan.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
-import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from '#shared/idle/gather.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from './gather.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
 import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts';
-import { IdleScanEvent, isScheduled } from './schema.ts';
+import { IdleScanEvent, isScanTarget, isScheduled, type ScanTargetEvent } from './schema.ts';
 import { type IdleRun, type IdleScanConfig, idleStopFreezeScope, specSettings } from './settings.ts';
 import { observeIdleScan } from './signal.ts';
 
 export const executors: ExecutorMap<IdleScanIntent, IdleScanConfig> = {
   'ec2.stop-instances': stopInstancesExecutor,
   'sns.page': pageExecutor,
+  'sqs.fan-out-scan': fanOutScanExecutor,
 };
+
+/** A scan target comes from this stack's own queue: its ARN names this function's account and region. */
+function queueScope(event: ScanTargetEvent, site: Parameters<typeof envelopeScope>[1]) {
+  const [, , , region = '', account = ''] = (event.Records[0]?.eventSourceARN ?? '').split(':');
+  return envelopeScope({ account, region }, site).map((issue) => ({
+    ...issue,
+    path: `Records.0.eventSourceARN (${issue.path})`,
+  }));
+}
 
 /**
  * Hourly schedule or manual invoke -> stop the idle instances within the hourly limit, page one summary.
@@ -29,9 +40,11 @@ export const stopIdleInstances: FunctionSpec<
   name: 'stopIdleInstances',
   settings: specSettings,
   schema: IdleScanEvent,
-  idempotency: { key: 'id', optional: true },
+  // A scan target's body names its run, account and region: a second message of it is a duplicate.
+  idempotency: { key: 'id || Records[0].body', optional: true },
   // A manual payload has no envelope: only someone allowed to invoke the function here sends one.
-  scope: (event, site) => (isScheduled(event) ? envelopeScope(event, site) : []),
+  scope: (event, site) =>
+    isScanTarget(event) ? queueScope(event, site) : isScheduled(event) ? envelopeScope(event, site) : [],
   observe: observeIdleScan,
   gather: { permissions: gatherPermissions, read: gatherIdleScan },
   plan: planIdleScan,
@@ -42,6 +55,6 @@ export const stopIdleInstances: FunctionSpec<
   // Stop protection refusals turn their 'stop' verdicts into exclusions first.
   respond: (result, event) => {
     const settled = withStopRefusals(result);
-    return isScheduled(event) ? withoutVerdicts(settled) : settled;
+    return isScheduled(event) || isScanTarget(event) ? withoutVerdicts(settled) : settled;
   },
 };

@@ -40,6 +40,23 @@ export interface StopInstancesIntent {
    * id if unset): deliveries of one decision (a cost anomaly at one impact) then claim and stop once.
    */
   run?: string;
+  /**
+   * The account and region the stops happen in, on an organization's fanned-out scan: the executor
+   * then uses that target's clients (shared/organization/scanTargets.ts), in place when the account is
+   * the central one. Unset: this account and region.
+   */
+  target?: { account: string; region: string; centralAccount: string };
+}
+
+/**
+ * An organization's scheduled idle scan: one queue message per (account, region), each scanned by its
+ * own worker run, so one slow or broken account does not hold the others up. Changes no resource.
+ */
+export interface FanOutScanIntent {
+  kind: 'sqs.fan-out-scan';
+  /** The scheduled run (its event id): every target's worker run belongs to it. */
+  run: string;
+  targets: { account: string; region: string }[];
 }
 
 /** One ingress range exactly as a call added it: the revoke names nothing else of the group. */
@@ -174,6 +191,7 @@ export interface PageIntent {
 export type Intent =
   | RunbookIntent
   | PageIntent
+  | FanOutScanIntent
   | StopInstancesIntent
   | RevokeIngressIntent
   | RestorePublicAccessBlockIntent

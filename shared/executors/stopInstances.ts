@@ -24,6 +24,19 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 /** The EC2 client and calls, loaded on the first stop (shared/aws/ec2Actions.ts says why). */
 const ec2Actions = () => import('#shared/aws/ec2Actions.ts');
 
+type Ec2Sender = Awaited<ReturnType<typeof ec2Actions>>['ec2'];
+
+/**
+ * The EC2 client a stop uses: the target's on an organization's scan (in place for the central account,
+ * the member client source for another), this account's otherwise.
+ */
+async function ec2For(intent: StopInstancesIntent, session: string): Promise<Ec2Sender> {
+  if (!intent.target) return (await ec2Actions()).ec2;
+  const { targetClients } = await import('#shared/organization/scanTargets.ts');
+  const { account, region, centralAccount } = intent.target;
+  return (await targetClients({ account, region }, centralAccount, session)).ec2;
+}
+
 /**
  * The instance a StopInstances refusal names, when it is one of `ids`: EC2 fails the whole call for one
  * refuser and names it ("The instance 'i-…' may not be stopped. Modify its 'disableApiStop' instance
@@ -44,8 +57,8 @@ const isStopProtection = (error: Error): boolean =>
  * none of the batch falls back to one call per instance, so each gets its own result. Stopping an
  * instance that is already stopping or stopped is a no-op, so a resend is safe.
  */
-async function stopBatch(ids: string[]): Promise<Map<string, InstanceResult>> {
-  const { ec2, StopInstancesCommand } = await ec2Actions();
+async function stopBatch(ec2: Ec2Sender, ids: string[]): Promise<Map<string, InstanceResult>> {
+  const { StopInstancesCommand } = await ec2Actions();
   const results = new Map<string, InstanceResult>();
   let pending = [...ids];
   while (pending.length > 0) {
@@ -80,11 +93,12 @@ export const truncateTagValue = (value: string): string => truncated(value, TAG_
  * CreateTags call per 1000 instances; each instance's own figures are in the action log.
  */
 async function tagStopped(
+  ec2: Ec2Sender,
   stopped: InstanceToStop[],
   tagReason: string,
   at: string,
 ): Promise<Map<string, Error>> {
-  const { ec2, CreateTagsCommand } = await ec2Actions();
+  const { CreateTagsCommand } = await ec2Actions();
   const reason = truncateTagValue(tagReason);
   const failures = new Map<string, Error>();
   for (let from = 0; from < stopped.length; from += TAG_BATCH_SIZE) {
@@ -145,6 +159,17 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopIn
   async execute(intent, ctx): Promise<Outcome> {
     const planned = intent.instances.map((i) => i.instanceId);
     if (planned.length === 0) return skipped(intent.kind, 'nothing-to-do', 'no instance to stop');
+    // The target's client first: an account it cannot act in claims nothing from the hourly limit.
+    let ec2: Ec2Sender;
+    try {
+      ec2 = await ec2For(intent, ctx.signal.correlationId);
+    } catch (error) {
+      return failed(
+        intent.kind,
+        error,
+        `no EC2 client for account ${intent.target?.account ?? 'of this run'}; nothing claimed, nothing stopped`,
+      );
+    }
     // Claimed before any stop: the rolling-hour limit holds across runs, and a retry only finishes its run.
     const limit = intent.maxStopsPerHour ?? ctx.config.idleStop.maxStopsPerHour;
     let claim: StopClaim;
@@ -193,12 +218,12 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopIn
     const refs: Record<string, string> = limitRefs(overLimit, limit);
     const results = new Map<string, InstanceResult>();
     for (let from = 0; from < ids.length; from += STOP_BATCH_SIZE) {
-      for (const [id, r] of await stopBatch(ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);
+      for (const [id, r] of await stopBatch(ec2, ids.slice(from, from + STOP_BATCH_SIZE))) results.set(id, r);
     }
     const stopped = intent.instances.filter((i) => results.get(i.instanceId)?.stopped === true);
     for (const id of beyond) refs[id] = 'not stopped: not in the original decision of this run';
     for (const id of earlier) refs[id] = 'stopped by an earlier attempt of this run';
-    const tagFailures = await tagStopped(stopped, intent.tagReason, new Date().toISOString());
+    const tagFailures = await tagStopped(ec2, stopped, intent.tagReason, new Date().toISOString());
 
     const problems: string[] = [];
     const refusedByProtection: string[] = [];

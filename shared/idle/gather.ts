@@ -1,9 +1,10 @@
 import {
+  type CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -70,6 +71,14 @@ export interface ScanOptions {
   now?: Date;
   /** DescribeInstances MaxResults; 1000 unless a test needs smaller pages. */
   describePageSize?: number;
+  /** Another account's or region's clients (an organization's scan target); this account's otherwise. */
+  clients?: ScanClients;
+}
+
+/** The clients a scan reads with. */
+export interface ScanClients {
+  ec2: EC2Client;
+  cloudwatch: CloudWatchClient;
 }
 
 /** What a stop decision reads, whichever function makes it (the idle scan, a cost anomaly). */
@@ -89,6 +98,8 @@ export interface IdleStopRequest {
   scope: Scope;
   policy: IdlePolicy;
   maxStopsPerHour: number;
+  /** Another account's or region's clients (an organization's scan target); this account's otherwise. */
+  clients?: ScanClients;
 }
 
 function toFacts(i: Instance): InstanceFacts {
@@ -104,11 +115,15 @@ function toFacts(i: Instance): InstanceFacts {
   };
 }
 
-export async function describeRunning(stats: ScanStats, pageSize: number): Promise<InstanceFacts[]> {
+export async function describeRunning(
+  stats: ScanStats,
+  pageSize: number,
+  client: EC2Client = ec2,
+): Promise<InstanceFacts[]> {
   const facts: InstanceFacts[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ec2.send(
+    const page = await client.send(
       new DescribeInstancesCommand({
         Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
         MaxResults: pageSize,
@@ -187,6 +202,7 @@ async function fetchSeries(
   queries: SeriesQuery[],
   window: { start: Date; end: Date },
   stats: ScanStats,
+  client: CloudWatchClient = cloudwatch,
 ): Promise<SeriesRead> {
   const read: SeriesRead = { byMetric: new Map(), unreadable: new Map(), pages: 0, failedPages: 0 };
   const byId = new Map(queries.map((q) => [q.id, q]));
@@ -201,7 +217,7 @@ async function fetchSeries(
       do {
         stats.metricCalls++;
         stats.metricsRequested += batch.length;
-        const res: GetMetricDataCommandOutput = await cloudwatch.send(
+        const res: GetMetricDataCommandOutput = await client.send(
           new GetMetricDataCommand({
             MetricDataQueries: batch,
             StartTime: window.start,
@@ -271,7 +287,11 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
     instancesUnreadable: 0,
   };
   const window = lookbackWindow(options.now ?? new Date(), options.policy.lookbackHours);
-  const instances = await describeRunning(stats, options.describePageSize ?? DESCRIBE_PAGE_SIZE);
+  const instances = await describeRunning(
+    stats,
+    options.describePageSize ?? DESCRIBE_PAGE_SIZE,
+    options.clients?.ec2,
+  );
   stats.instancesRunning = instances.length;
 
   const inScope = instances.filter((i) => screenInstance(i, options.scope) === undefined);
@@ -284,7 +304,7 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
       stat: 'Maximum',
     }),
   );
-  const cpuRead = await fetchSeries(cpuQueries, window, stats);
+  const cpuRead = await fetchSeries(cpuQueries, window, stats, options.clients?.cloudwatch);
   if (cpuRead.pages > 0 && cpuRead.failedPages === cpuRead.pages) {
     throw new MetricsUnavailable(
       `metrics unavailable: no GetMetricData page could be read (${cpuRead.failedPages} of ${cpuRead.pages} failed; ` +
@@ -304,7 +324,7 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
     { id: queryId('in', k), instanceId: i.instanceId, metricName: 'NetworkIn', stat: 'Sum' },
     { id: queryId('out', k), instanceId: i.instanceId, metricName: 'NetworkOut', stat: 'Sum' },
   ]);
-  const network = await fetchSeries(networkQueries, window, stats);
+  const network = await fetchSeries(networkQueries, window, stats, options.clients?.cloudwatch);
   const unreadable = new Map([...cpuRead.unreadable, ...network.unreadable]);
   stats.instancesUnreadable = unreadable.size;
 
@@ -333,6 +353,7 @@ export async function gatherIdleStops(request: IdleStopRequest): Promise<IdleSto
     policy: request.policy,
     maxStopsPerHour: request.maxStopsPerHour,
     stopsInLastHour: budget.usedInLastHour,
+    ...(request.clients ? { clients: request.clients } : {}),
   });
   return { ...scan, budget, ...(recorded ? { recordedStops: [...recorded] } : {}) };
 }

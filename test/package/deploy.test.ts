@@ -21,13 +21,18 @@ import {
   sls,
   templateIn,
 } from '../support/deployRehearsal.ts';
+import { packagedOnce } from '../support/packagedOnce.ts';
 
 describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
+  type ManagedPolicy = { Properties: { PolicyDocument: { Statement: Statement[] } } };
   const template = JSON.parse(readFileSync(POLICY_TEMPLATE, 'utf8')) as {
-    Resources: { DeployerPolicy: { Properties: { PolicyDocument: { Statement: Statement[] } } } };
+    Resources: { DeployerPolicy: ManagedPolicy; OrganizationDeployerPolicy: ManagedPolicy };
   };
   const policy = template.Resources.DeployerPolicy.Properties.PolicyDocument;
-  const granted = new Set(actionsOf(policy.Statement));
+  // What an organization's central account attaches besides: the bus, the StackSets, the queue mapping.
+  const organizationPolicy = template.Resources.OrganizationDeployerPolicy.Properties.PolicyDocument;
+  const statements = [...policy.Statement, ...organizationPolicy.Statement];
+  const granted = new Set(actionsOf(statements));
 
   /** What CloudFormation calls to create and delete each resource type the stack holds. */
   const needs: Record<string, string[]> = {
@@ -48,7 +53,39 @@ describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
     'AWS::SNS::Topic': ['sns:CreateTopic', 'sns:DeleteTopic'],
     'AWS::SQS::Queue': ['sqs:CreateQueue', 'sqs:DeleteQueue'],
     'AWS::SQS::QueuePolicy': ['sqs:SetQueueAttributes'],
+    // An organization's central stack (docs/ORGANIZATION.md): its bus, the bus's policy, the member
+    // StackSets as delegated administrator and the idle scan's queue mapping.
+    'AWS::Events::EventBus': ['events:CreateEventBus', 'events:DescribeEventBus', 'events:DeleteEventBus'],
+    'AWS::Events::EventBusPolicy': ['events:PutPermission', 'events:RemovePermission'],
+    'AWS::CloudFormation::StackSet': [
+      'cloudformation:CreateStackSet',
+      'cloudformation:UpdateStackSet',
+      'cloudformation:DeleteStackSet',
+      'cloudformation:DescribeStackSet',
+      'cloudformation:DescribeStackSetOperation',
+      'cloudformation:CreateStackInstances',
+      'cloudformation:DeleteStackInstances',
+      'cloudformation:ListStackInstances',
+      'organizations:ListDelegatedAdministrators',
+    ],
+    'AWS::Lambda::EventSourceMapping': [
+      'lambda:CreateEventSourceMapping',
+      'lambda:GetEventSourceMapping',
+      'lambda:DeleteEventSourceMapping',
+    ],
   };
+
+  /** A packaged stage's resource types, each with what the policy lacks of what it needs. */
+  const missingFor = (template: Template): [string, string[]][] =>
+    [...new Set(Object.values(template.Resources).map((r) => r.Type))]
+      .sort()
+      .map((type): [string, string[]] => [
+        type,
+        needs[type] === undefined
+          ? ['(unknown type: add its actions to the policy and to this table)']
+          : (needs[type] ?? []).filter((action) => !granted.has(action)),
+      ])
+      .filter(([, missing]) => missing.length > 0);
 
   it('grants what every resource type of the packaged stack needs', () => {
     // Arrange
@@ -65,9 +102,43 @@ describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
     expect(granted).toContain('cloudformation:CreateChangeSet');
   });
 
+  it("grants what every resource type of an organization's central stack (stage org) needs", async () => {
+    // Arrange
+    const { template } = await packagedOnce('org');
+    // Assert: the bus, its policy, the StackSets and the scan queue's mapping included.
+    expect(missingFor(template)).toEqual([]);
+  }, 300_000);
+
+  it('refuses to pass, for the organization stage, a policy without a StackSets action the stack needs', async () => {
+    // Arrange
+    const { template } = await packagedOnce('org');
+    granted.delete('cloudformation:CreateStackInstances');
+    try {
+      // Act
+      const missing = missingFor(template);
+      // Assert
+      expect(missing).toEqual([['AWS::CloudFormation::StackSet', ['cloudformation:CreateStackInstances']]]);
+    } finally {
+      granted.add('cloudformation:CreateStackInstances');
+    }
+  }, 300_000);
+
+  it("keeps each managed policy within IAM's 6,144 characters (the organization's actions are a second policy)", () => {
+    // Assert: IAM counts the policy without whitespace (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+    for (const document of [policy, organizationPolicy]) {
+      expect(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not a template
+        JSON.stringify(document).replaceAll('${AWS::Partition}', 'aws-us-gov').length,
+      ).toBeLessThanOrEqual(6144);
+    }
+  });
+
   it("names every resource in the deploying account's partition, never aws's by hand (aws-cn, aws-us-gov)", () => {
     // Arrange: every ARN the statements name, Fn::Sub strings included.
-    const arns = JSON.stringify(policy.Statement.map((s) => s.Resource)).match(/arn:[^"]*/g) ?? [];
+    const arns =
+      JSON.stringify(statements.map((s) => [s.Resource, (s as { Condition?: unknown }).Condition])).match(
+        /arn:[^"]*/g,
+      ) ?? [];
     // Assert
     expect(arns.length).toBeGreaterThan(0);
     for (const arn of arns) expect(arn, arn).toMatch(/^arn:\$\{AWS::Partition\}:/);
@@ -118,13 +189,24 @@ describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
   it('has no wildcard action and keeps every statement with resources to the stack by name where IAM can', () => {
     // Assert
     for (const action of granted) expect(action, action).not.toMatch(/\*/);
-    const unscoped = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    const unscoped = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
     expect(unscoped.sort()).toEqual([
       'cloudformation:ListExports',
       'cloudformation:ValidateTemplate',
       'kms:CreateKey',
+      // The queue mapping's calls take no resource but the function they map to, held by a condition;
+      // the delegated administrator's check takes none but its service principal, held the same way.
+      'lambda:CreateEventSourceMapping',
+      'lambda:DeleteEventSourceMapping',
+      'lambda:GetEventSourceMapping',
+      'lambda:UpdateEventSourceMapping',
       'logs:DescribeLogGroups',
+      'organizations:ListDelegatedAdministrators',
     ]);
+    const conditioned = statements.filter(
+      (s) => s.Resource === '*' && JSON.stringify(s.Action).match(/EventSourceMapping|Delegated/),
+    );
+    expect(conditioned.every((s) => (s as { Condition?: unknown }).Condition !== undefined)).toBe(true);
   });
 });
 

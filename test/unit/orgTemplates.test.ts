@@ -9,6 +9,7 @@ import { stageConfigOf } from '#config/stageConfig.ts';
 import { generatedMemberTemplates, memberTemplatePath } from '#deploy/org/files.ts';
 import {
   actingStatements,
+  centralOnlyStatements,
   inRegions,
   type MemberTemplate,
   type OrganizationStageConfig,
@@ -98,17 +99,21 @@ describe('the member templates of an organization stage', () => {
   });
 
   it.each(registry.map((entry) => [entry.name, entry] as const))(
-    "gives the member role exactly %s's declared acting statements, in every listed region, and with the runtime's central statements exactly its declared actions",
+    "gives the member role exactly %s's declared acting statements, in every listed region, and with the central-only statements exactly its declared actions",
     async (name, entry) => {
       // Arrange
       const policy = roles.Resources[`${pascal(name)}MemberPolicy`] as
         | { Properties: Policy & { Roles: unknown } }
         | undefined;
       const held = policy?.Properties.PolicyDocument.Statement ?? [];
-      const central = runtimeStatements(STAGE, name, {
-        stateTableActions: entry.deployment.stateTableActions ?? [],
-        sharedState: entry.deployment.sharedStateRecords?.(config) ?? [],
-      });
+      const central = [
+        ...runtimeStatements(STAGE, name, {
+          stateTableActions: entry.deployment.stateTableActions ?? [],
+          sharedState: entry.deployment.sharedStateRecords?.(config) ?? [],
+        }),
+        // What acts on the central stack's own resources (the idle scan's queue) stays central too.
+        ...centralOnlyStatements(entry, config),
+      ];
       // Act
       const declared = await entry.permissions(config);
       // Assert

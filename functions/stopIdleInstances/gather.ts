@@ -1,0 +1,41 @@
+import {
+  gatherIdleStops,
+  gatherIdleScan as gatherOwnAccount,
+  type IdleStopsGathered,
+  gatherPermissions as idleScanReads,
+} from '#shared/idle/gather.ts';
+import { type ScanTarget, servedTargets, targetClients } from '#shared/organization/scanTargets.ts';
+import type { Observation } from '#shared/runtime/functionSpec.ts';
+import type { IdleRun, IdleScanConfig } from './settings.ts';
+
+/** What a run read: the fleet it judges, or (an organization's scheduled run) the targets to queue. */
+export type IdleScanGathered = IdleStopsGathered | { fanOut: ScanTarget[] };
+
+export const gatherPermissions = idleScanReads;
+
+/**
+ * Read-only. An organization's scheduled run reads which (account, region) targets it serves; a
+ * worker's run scans its target with that target's clients; any other run scans this account.
+ */
+export async function gatherIdleScan(
+  input: Observation<IdleRun> & { config: IdleScanConfig },
+): Promise<IdleScanGathered> {
+  const { signal, facts: run, config } = input;
+  if (run.fanOut && config.organization) {
+    return {
+      fanOut: await servedTargets({ organization: config.organization, centralAccount: signal.account }),
+    };
+  }
+  if (run.target) {
+    const { account, region, centralAccount } = run.target;
+    const clients = await targetClients({ account, region }, centralAccount, signal.correlationId);
+    return gatherIdleStops({
+      run: signal.correlationId,
+      scope: run.scope,
+      policy: run.policy,
+      maxStopsPerHour: run.maxStopsPerHour,
+      clients,
+    });
+  }
+  return gatherOwnAccount(input);
+}

@@ -1,0 +1,273 @@
+/**
+ * An organization's idle scan (stage org): the scheduled run queues one message per served (account,
+ * region) and scans nothing itself; each message is one run of its own, with its target's clients, so
+ * one slow or broken account holds up no other. Mocked clients; each account's are told apart by the
+ * client instance its target's client source hands out.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+import { type ScanTarget, type TargetClients, useTargetSources } from '#shared/organization/scanTargets.ts';
+import { mockAwsClients } from '../../tools/awsMocks.ts';
+import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
+import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
+import { makeContext } from '../../tools/local/lambda.ts';
+import { latch } from '../support/latch.ts';
+
+const aws = await mockAwsClients();
+const ec2 = aws.of(EC2Client);
+const cloudwatch = aws.of(CloudWatchClient);
+const sns = aws.of(SNSClient);
+const sqs = aws.of(SQSClient);
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const scheduled = JSON.parse(
+  readFileSync(join(ROOT, 'events', 'stopIdleInstances', 'scheduled-event.json'), 'utf8'),
+) as { id: string; account: string; time: string };
+const CENTRAL = scheduled.account;
+const GOOD = '111111111111';
+const SLOW = '222222222222';
+const BROKEN = '333333333333';
+const REGIONS = ['eu-west-1', 'us-east-1'];
+const QUEUE_ARN = `arn:aws:sqs:us-east-1:${CENTRAL}:ops-autopilot-org-idle-scan-targets`;
+const QUEUE_URL = `https://sqs.us-east-1.amazonaws.com/${CENTRAL}/ops-autopilot-org-idle-scan-targets`;
+
+/** Each member account's clients, and which account a client instance stands for. */
+const accountOf = new WeakMap<object, string>();
+const membersClients = new Map<string, TargetClients>();
+function memberClients(target: ScanTarget): TargetClients {
+  const key = `${target.account}/${target.region}`;
+  let clients = membersClients.get(key);
+  if (!clients) {
+    clients = {
+      ec2: new EC2Client({ region: target.region }),
+      cloudwatch: new CloudWatchClient({ region: target.region }),
+    };
+    accountOf.set(clients.ec2, target.account);
+    accountOf.set(clients.cloudwatch, target.account);
+    membersClients.set(key, clients);
+  }
+  return clients;
+}
+/** The central account's own clients are built in place by the scan (not handed out here). */
+const accountCalled = (getClient: () => unknown): string => accountOf.get(getClient() as object) ?? CENTRAL;
+const instanceOf = (account: string) => `i-0${account.slice(0, 16).padEnd(16, '0')}`;
+
+const invoke = async (event: unknown) => {
+  const { handler } = await import('#functions/stopIdleInstances/handler.ts');
+  return handler(event as never, makeContext('ops-autopilot-org-stopIdleInstances'));
+};
+
+/** One message of the scan queue, as the event source mapping delivers it (batch size 1). */
+const delivery = (target: ScanTarget) => ({
+  Records: [
+    {
+      messageId: crypto.randomUUID(),
+      receiptHandle: 'handle',
+      body: JSON.stringify({
+        kind: 'idle-scan-target',
+        run: scheduled.id,
+        scheduledAt: scheduled.time,
+        ...target,
+      }),
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: 'x',
+      eventSource: 'aws:sqs',
+      eventSourceARN: QUEUE_ARN,
+      awsRegion: 'us-east-1',
+    },
+  ],
+});
+
+let slowAccount = latch();
+let slowAccountAsked = latch();
+
+beforeEach(() => {
+  aws.reset();
+  withoutKillSwitch(aws.of(SSMClient));
+  process.env.STAGE = 'org';
+  process.env.STATE_TABLE_NAME = 'state';
+  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:${CENTRAL}:pages`;
+  process.env.ORG_SCAN_QUEUE_URL = QUEUE_URL;
+  delete process.env.DRY_RUN;
+  resetConfigForTests();
+  slowAccount = latch();
+  slowAccountAsked = latch();
+  useTargetSources({
+    served: async ({ organization }) =>
+      [CENTRAL, GOOD, SLOW, BROKEN].flatMap((account) =>
+        organization.regions.map((region) => ({ account, region })),
+      ),
+    member: async (target) => {
+      if (target.account === BROKEN) {
+        throw Object.assign(new Error(`not authorized to perform sts:AssumeRole in ${BROKEN}`), {
+          name: 'AccessDenied',
+        });
+      }
+      return memberClients(target);
+    },
+  });
+  for (const m of [aws.of(DynamoDBClient), aws.of(DynamoDBDocumentClient)]) m.onAnyCommand().resolves({});
+  ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
+    const account = accountCalled(getClient);
+    if (account === SLOW) {
+      slowAccountAsked.open();
+      await slowAccount.opened;
+    }
+    return {
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: instanceOf(account),
+              InstanceType: 't3.medium',
+              State: { Name: 'running', Code: 16 },
+              RootDeviceType: 'ebs',
+              Tags: [{ Key: 'ops:auto-stop', Value: 'true' }],
+            },
+          ],
+        },
+      ],
+    };
+  });
+  cloudwatch
+    .on(GetMetricDataCommand)
+    .callsFake(hourlyMetricAnswer((metric) => (metric === 'CPUUtilization' ? 0.5 : 1000)));
+  ec2.on(StopInstancesCommand).resolves({});
+  ec2.on(CreateTagsCommand).resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+afterEach(() => {
+  slowAccount.open();
+  useTargetSources({});
+  delete process.env.ORG_SCAN_QUEUE_URL;
+  process.env.STAGE = 'dev';
+  resetConfigForTests();
+});
+
+const pagesOf = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+
+describe("an organization's scheduled idle scan", () => {
+  it('queues one message per served account and region, at most 10 a call, and scans nothing itself', async () => {
+    // Act
+    await invoke(scheduled);
+    // Assert
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    const bodies = calls.flatMap((c) => (c.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}')));
+    expect(calls.every((c) => c.QueueUrl === QUEUE_URL && (c.Entries ?? []).length <= 10)).toBe(true);
+    expect(bodies.map((b) => `${b.account}/${b.region}`).sort()).toEqual(
+      [CENTRAL, GOOD, SLOW, BROKEN].flatMap((a) => REGIONS.map((r) => `${a}/${r}`)).sort(),
+    );
+    expect(bodies.every((b) => b.kind === 'idle-scan-target' && b.run === scheduled.id)).toBe(true);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(pagesOf()).toHaveLength(0);
+  });
+
+  it('lets the other accounts finish and page while one account is slow and another broken', async () => {
+    // Arrange
+    const settled = new Set<string>();
+    const run = (account: string) => {
+      const p = invoke(delivery({ account, region: 'us-east-1' }));
+      p.then(
+        () => settled.add(account),
+        () => settled.add(account),
+      );
+      return p;
+    };
+    // Act: the three targets' messages at once, as the event source mapping may deliver them.
+    const slow = run(SLOW);
+    const good = run(GOOD);
+    const broken = run(BROKEN);
+    await slowAccountAsked.opened;
+    await good;
+    const brokenError = await broken.then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    // Assert: the good account paged and the broken one failed (its message is retried, then parked)
+    // while the slow account's scan was still waiting.
+    expect(settled.has(SLOW)).toBe(false);
+    expect(brokenError?.message).toContain(`not authorized to perform sts:AssumeRole in ${BROKEN}`);
+    const pages = pagesOf();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.Message).toContain(GOOD);
+    expect(pages[0]?.Subject).toMatch(/would stop 1 instance/);
+    // Act: the slow account answers at last.
+    slowAccount.open();
+    await slow;
+    // Assert: one summary page per account of the run that would stop something.
+    const bodies = pagesOf().map((p) => p.Message ?? '');
+    expect(bodies).toHaveLength(2);
+    expect(bodies.filter((b) => b.includes(GOOD))).toHaveLength(1);
+    expect(bodies.filter((b) => b.includes(SLOW))).toHaveLength(1);
+  });
+
+  it('stops, on a dry-run stage, nothing in any account and pages what it would stop', async () => {
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+    expect(pagesOf()[0]?.Message).toContain(instanceOf(GOOD));
+  });
+
+  it("stops, live, the target account's idle instance with that account's clients, none of the central account's", async () => {
+    // Arrange
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    const stops = ec2.commandCalls(StopInstancesCommand);
+    expect(stops.map((c) => c.args[0].input.InstanceIds)).toEqual([[instanceOf(GOOD)]]);
+    expect(stops.map((c) => accountOf.get(c.thisValue as object))).toEqual([GOOD]);
+  });
+
+  it('scans the central account in place, in the target region, with nothing assumed', async () => {
+    // Act
+    await invoke(delivery({ account: CENTRAL, region: 'eu-west-1' }));
+    // Assert
+    const clients = ec2.commandCalls(DescribeInstancesCommand).map((c) => c.thisValue as EC2Client);
+    expect(clients).toHaveLength(1);
+    const [client] = clients as [EC2Client];
+    expect(accountOf.get(client)).toBeUndefined();
+    expect(await client.config.region()).toBe('eu-west-1');
+  });
+
+  it('refuses a message from a queue of another account, naming the field, and scans nothing', async () => {
+    // Arrange
+    const foreign = delivery({ account: GOOD, region: 'us-east-1' });
+    (foreign.Records[0] as { eventSourceARN: string }).eventSourceARN =
+      'arn:aws:sqs:us-east-1:999999999999:ops-autopilot-org-idle-scan-targets';
+    // Act
+    const act = invoke(foreign);
+    // Assert
+    await expect(act).rejects.toThrow(/Records\.0\.eventSourceARN \(account\)/);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+  });
+
+  it('refuses a target in a region the organization does not list, naming the field', async () => {
+    // Act
+    const act = invoke(delivery({ account: GOOD, region: 'ap-south-1' }));
+    // Assert
+    await expect(act).rejects.toThrow(
+      /Records\.0\.body\.region: ap-south-1 is not one of organization\.regions/,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalRequirement } from '#shared/approval/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
@@ -100,6 +101,8 @@ export const AlarmRule = z.strictObject({
   runbook: Runbook.optional(),
   severity: Severity.optional(),
   page: z.boolean().default(true),
+  /** `'required'`: the runbook waits for a person's approval (approveAction) instead of starting. */
+  approval: ApprovalRequirement,
 });
 export type AlarmRule = z.infer<typeof AlarmRule>;
 

@@ -223,4 +223,6 @@ export type SkipReason =
   /** The rule or detection used its mutating actions for the window (shared/runtime/pipeline.ts). */
   | 'rate-limited'
   /** An idle scan could not read some instances' metrics: they are spared as no-data. */
-  | 'metrics-unavailable';
+  | 'metrics-unavailable'
+  /** The mutation waits for a person's approval (shared/approval/): recorded, not done. */
+  | 'approval-pending';

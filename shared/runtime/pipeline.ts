@@ -1,5 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
+import { awaitApproval } from '#shared/approval/pending.ts';
+import type { ApprovalNeed } from '#shared/approval/recheck.ts';
 import { functionConfig, type SharedConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
@@ -166,12 +168,19 @@ async function guardedExecute<I extends Intent, C extends SharedConfig>(
   return [await executor.execute(intent, ctx)];
 }
 
-async function execute<I extends Intent, C extends SharedConfig>(
-  plan: Plan<I, unknown>,
+/** Which intents of a run wait for approval, and the function (registry name) that owns them. */
+export interface ApprovalGate<I extends Intent> {
+  owner: string;
+  need: (intent: I) => ApprovalNeed | undefined;
+}
+
+export async function execute<I extends Intent, C extends SharedConfig>(
+  plan: Pick<Plan<I, unknown>, 'intents'>,
   executors: ExecutorMap<I, C>,
   signal: Signal,
   cfg: C,
   forcedDryRun: string | undefined,
+  approval?: ApprovalGate<I>,
 ): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
   const forced = forcedDryRun ? { forcedDryRun } : {};
@@ -188,6 +197,15 @@ async function execute<I extends Intent, C extends SharedConfig>(
     if (cfg.dryRun) {
       const by = forcedDryRun ? ` (${forcedDryRun})` : '';
       outcomes.push(skipped(intent.kind, 'dry-run', `would ${executor.preview(intent, ctx)}${by}`));
+      continue;
+    }
+    // ── Approval gate ── after dry-run and the kill switch (which made the run dry above), before the
+    // deadline, the rate guard and the executor: an action that needs a person is recorded as pending
+    // instead. The change-freeze check belongs before this gate: under a closed calendar no approval
+    // is created.
+    const need = approval?.need(intent);
+    if (need) {
+      outcomes.push(await awaitApproval(approval?.owner ?? cfg.functionName, executor, intent, ctx, need));
       continue;
     }
     const late = deadlineRefusal(executor.budgetMs);
@@ -314,7 +332,9 @@ export async function runFunction<
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
   const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
-  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun);
+  const approvalOf = spec.approval;
+  const gate = approvalOf ? { owner: spec.name, need: (i: I) => approvalOf(i, cfg) } : undefined;
+  const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun, gate);
   const findings =
     plan.findings !== undefined && spec.settle ? spec.settle(plan.findings, outcomes) : plan.findings;
   const result: PipelineResult<Findings> = {

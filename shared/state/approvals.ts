@@ -127,3 +127,25 @@ export async function decideApproval(approvalId: string, decision: Decision): Pr
     throw error;
   }
 }
+
+/**
+ * Puts an approval this invocation approved back to pending: its action was refused by a limit that
+ * passes (the rate guard), so a person may approve it again before it expires.
+ */
+export async function reopenApproval(approvalId: string, decidedIn: string): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: stateTable(),
+        Key: { id: approvalKey(config().stage, approvalId) },
+        UpdateExpression:
+          'SET #status = :pending REMOVE decidedBy, decidedAt, decidedIn, chatUser, decisionReason',
+        ConditionExpression: '#status = :approved AND decidedIn = :in',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':approved': 'approved', ':in': decidedIn },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+  }
+}

@@ -7,15 +7,21 @@ export const APPROVED_BY_PLACEHOLDER = '<your-name>';
 
 export type ApprovalDecision = 'approve' | 'reject';
 
-export function approvalCommand(stage: string, approvalId: string, decision: ApprovalDecision): string {
+/** Where the stack runs: the command names its region, so it reaches the stack that paged. */
+export interface StackAt {
+  stage: string;
+  region: string;
+}
+
+export function approvalCommand(at: StackAt, approvalId: string, decision: ApprovalDecision): string {
   const data = JSON.stringify({ approvalId, decision, approvedBy: APPROVED_BY_PLACEHOLDER });
-  return `npx sls invoke --stage ${stage} -f approveAction --data '${data}'`;
+  return `npx sls invoke --stage ${at.stage} --region ${at.region} -f approveAction --data '${data}'`;
 }
 
 /** The page's lines: how to approve, how to reject, until when. */
-export function approvalInstructions(stage: string, approvalId: string, expiresAt: string): string {
+export function approvalInstructions(at: StackAt, approvalId: string, expiresAt: string): string {
   return (
-    `Approve (until ${expiresAt}): ${approvalCommand(stage, approvalId, 'approve')} ; ` +
-    `reject: ${approvalCommand(stage, approvalId, 'reject')}`
+    `Approve (until ${expiresAt}): ${approvalCommand(at, approvalId, 'approve')} ; ` +
+    `reject: ${approvalCommand(at, approvalId, 'reject')}`
   );
 }

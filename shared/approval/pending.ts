@@ -49,7 +49,7 @@ export async function awaitApproval<I extends Intent, C extends SharedConfig>(
     reason: 'approval-pending',
     detail:
       `waits for approval ${approvalId}: would ${preview}. ` +
-      approvalInstructions(ctx.config.stage, approvalId, until),
+      approvalInstructions({ stage: ctx.config.stage, region: ctx.signal.region }, approvalId, until),
     refs: { approvalId, expiresAt: until },
   };
 }

@@ -118,7 +118,7 @@ describe('onAlarm: a runbook rule with approval required', () => {
     const body = String(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message);
     expect(body).toContain('SKIPPED (approval-pending)');
     expect(body).toContain(
-      `npx sls invoke --stage ${STAGE} -f approveAction --data '{"approvalId":"${approvalId}","decision":"approve","approvedBy":"<your-name>"}'`,
+      `npx sls invoke --stage ${STAGE} --region us-east-1 -f approveAction --data '{"approvalId":"${approvalId}","decision":"approve","approvedBy":"<your-name>"}'`,
     );
     expect(body).toContain('"decision":"reject"');
     expect(body).toContain('would start AWS-RestartEC2Instance InstanceId=i-0abc1234def567890');

@@ -46,7 +46,9 @@ describe('npm run decisions -- --approvals', () => {
     // Arrange
     const documents = mockClient(DynamoDBDocumentClient);
     // Today's partition holds them; yesterday's is empty.
-    documents.on(QueryCommand, { ExpressionAttributeValues: { ':day': '2026-12-05' } }).resolves({ Items: [] });
+    documents
+      .on(QueryCommand, { ExpressionAttributeValues: { ':day': '2026-12-05' } })
+      .resolves({ Items: [] });
     documents.on(QueryCommand, { ExpressionAttributeValues: { ':day': '2026-12-06' } }).resolves({
       Items: [
         logEntry(PENDING, '2026-12-06T11:50:00.000Z'),

@@ -262,6 +262,18 @@ describe('approveAction: approve a pending runbook start', () => {
       documents.commandCalls(UpdateCommand).filter((c) => isApproval(c.args[0].input.Key?.id)),
     ).toHaveLength(0);
   });
+  it('on a dry run of a rejection records nothing', async () => {
+    // Arrange
+    const approvalId = await pendingStart();
+    // Act
+    const answer = await decide({ approvalId, decision: 'reject', approvedBy: 'Ana Ops', dryRun: true });
+    // Assert
+    expect(answer.decided).toContain(`would reject ${approvalId} for Ana Ops`);
+    expect(stored(approvalId)?.status).toBe('pending');
+    expect(
+      documents.commandCalls(UpdateCommand).filter((c) => isApproval(c.args[0].input.Key?.id)),
+    ).toHaveLength(0);
+  });
 });
 
 describe('approveAction: refusals do nothing and say why', () => {
@@ -340,6 +352,23 @@ describe('approveAction: refusals do nothing and say why', () => {
     // Assert
     expect(answer).toEqual({ refused: 'out-of-scope', message: expect.stringContaining('is not tagged') });
     expect(starts()).toHaveLength(0);
+  });
+
+  it('refuses when the rate guard is full, and puts the approval back to pending', async () => {
+    // Arrange: the start's claim transaction fails on its third item, the rate guard's slot.
+    const approvalId = await pendingStart();
+    documents.on(TransactWriteCommand).rejects(
+      Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+      }),
+    );
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer).toMatchObject({ refused: 'rate-limited' });
+    expect(starts()).toHaveLength(0);
+    expect(stored(approvalId)?.status).toBe('pending');
   });
 
   it.each([

@@ -1,12 +1,14 @@
-// npm run decisions -- [--incident KEY] [--since 1h] [--limit 20] [--stage prod | --table NAME]
-// The last decisions from the action log as a table, newest first, read from its indexes (no scan).
+// npm run decisions -- [--approvals] [--incident KEY] [--since 1h] [--limit 20] [--stage prod | --table NAME]
+// The last decisions from the action log as a table, newest first, read from its indexes (no scan);
+// with --approvals, the pending and expired approvals instead.
 // The first line names the table and region read: --table, else --stage, else STATE_TABLE_NAME.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryDecisions } from '#shared/state/actionLogQuery.ts';
+import { queryApprovals } from '#shared/state/approvalQuery.ts';
 import { decisionsArguments } from './decisions/arguments.ts';
 import { DecisionsUsageError, readingLine, stateTableToRead } from './decisions/stateTable.ts';
-import { decisionsTable } from './decisions/table.ts';
+import { approvalsTable, decisionsTable } from './decisions/table.ts';
 
 const parsed = decisionsArguments(process.argv.slice(2));
 if (parsed.kind === 'help') {
@@ -32,6 +34,11 @@ const dynamodb = new DynamoDBClient({});
 const client = DynamoDBDocumentClient.from(dynamodb);
 try {
   console.log(readingLine(choice, await dynamodb.config.region()));
+  if (values.approvals) {
+    const rows = await queryApprovals(client, { table, sinceMs: now - sinceMs, nowMs: now, limit });
+    console.log(approvalsTable(rows));
+    process.exit(0);
+  }
   const entries = await queryDecisions(client, {
     table,
     ...(values.incident ? { incident: values.incident } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalSettings } from '#shared/approval/settings.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import { ChangeCalendars } from '#shared/runtime/changeCalendarSettings.ts';
 import { RateGuardSettings } from '#shared/runtime/rateGuardSettings.ts';
@@ -23,6 +24,8 @@ export const SharedStageSettings = z.strictObject({
     .strictObject({ expiresAfterMinutes: z.number().int().min(5).max(10_080).default(60) })
     .prefault({}),
   actionLogRetentionDays: z.number().int().min(1).max(400).default(30),
+  /** How long an action that waits for a person's approval stays approvable (shared/approval/). */
+  approvals: ApprovalSettings.prefault({}),
 });
 
 /** The runtime's guards, after the functions' settings in a stage (and in docs/configuration.md). */

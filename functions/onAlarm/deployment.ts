@@ -123,7 +123,13 @@ export const deployment: FunctionDeployment = {
   // A runbook start is claimed in a transaction that checks the incident's last OK.
   stateTableActions: ['dynamodb:ConditionCheckItem'],
   // The record of each runbook it starts, and the link to its page, for onRunbookResult.
-  sharedStateRecords: () => [{ kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }],
+  sharedStateRecords: (stage) => [
+    { kind: 'automation', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    // A rule that waits for approval records its pending start (shared/state/approvals.ts).
+    ...(stage.alarmRules.some((r) => r.approval === 'required' && r.runbook)
+      ? [{ kind: 'approval' as const, actions: ['dynamodb:PutItem'] }]
+      : []),
+  ],
   changeCalendars: alarmChangeCalendars,
   readStatements: (): IamStatement[] => [
     {

@@ -1,8 +1,7 @@
 import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
-import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
-import { tagging } from '#shared/aws/tagging.ts';
-import { partitionOf } from '#shared/domain/partition.ts';
+import { readInstanceTags } from '#shared/aws/instanceTags.ts';
+import type { TargetFacts } from '#shared/domain/instanceScope.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { lastRecoveryAt } from '#shared/state/recovery.ts';
@@ -17,11 +16,7 @@ export const gatherPermissions = [
   'dynamodb:GetItem',
 ] as const;
 
-/** The instance a runbook would act on: its tags, or why they could not be read. */
-export type TargetFacts = { instanceId: string } & (
-  | { tags: Record<string, string> }
-  | { unavailable: string }
-);
+export type { TargetFacts };
 
 export interface AlarmGathered {
   tags: Record<string, string>;
@@ -49,36 +44,6 @@ async function alarmTags(facts: AlarmFacts): Promise<Pick<AlarmGathered, 'tags' 
 }
 
 /**
- * One GetResources call for the instance's ARN in the alarm's account and region
- * (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html); its
- * answer includes aws: tags such as aws:autoscaling:groupName. Any failure is reported, never guessed
- * around.
- */
-async function readTargetTags(instanceId: string, signal: Signal): Promise<TargetFacts> {
-  const arn = `arn:${partitionOf(signal.region)}:ec2:${signal.region}:${signal.account}:instance/${instanceId}`;
-  try {
-    const res = await tagging.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
-    // Only the mapping of this ARN: nothing else in an answer may stand in for the target's tags.
-    const mapping = (res.ResourceTagMappingList ?? []).find((m) => m.ResourceARN === arn);
-    // GetResources leaves out a resource that has no tags, as it does one that does not exist.
-    if (!mapping) {
-      return {
-        instanceId,
-        unavailable: 'it has no tags, or no such instance is in this account and region',
-      };
-    }
-    return {
-      instanceId,
-      tags: Object.fromEntries((mapping.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-    };
-  } catch (error) {
-    const why = describeError(error);
-    logger.warn('runbook target unavailable', { instanceId, why });
-    return { instanceId, unavailable: why };
-  }
-}
-
-/**
  * Read-only: the alarm's tags (unless the event carries them), and for an ALARM that would start a
  * runbook, the target instance's tags and, on a dry run, the incident's latest OK.
  */
@@ -101,7 +66,7 @@ export async function gatherAlarm(input: {
   if (!resolved.ok) return gathered;
   const ref = runbookTarget(runbook, resolved.parameters);
   const [target, recoveredAt] = await Promise.all([
-    ref.kind === 'instance' ? readTargetTags(ref.instanceId, signal) : undefined,
+    ref.kind === 'instance' ? readInstanceTags(ref.instanceId, signal) : undefined,
     // A live start's claim re-checks the last OK in its own transaction, which says when it refuses:
     // only a dry run, which claims nothing, reads it here, so its preview refuses what live would.
     cfg.dryRun ? lastRecoveryAt(signal.incidentKey) : undefined,

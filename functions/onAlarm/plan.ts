@@ -1,5 +1,5 @@
+import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
 import type { PageIntent, Plan, PlanNote, RunbookIntent, SkipReason } from '#shared/domain/intent.ts';
-import { findManagedBy } from '#shared/domain/managedBy.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import { Severity } from '#shared/domain/severity.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -24,26 +24,10 @@ export function scopeProblem(
   if (ref.kind === 'unscoped') return undefined;
   if (ref.kind === 'not-an-instance') return ref.problem;
   if (runbook.scope === 'none') return undefined;
-  const id = ref.instanceId;
-  // Refuse rather than guess: an unread target may be anything.
-  if (target === undefined || target.instanceId !== id) return `target ${id} was not read`;
-  if ('unavailable' in target) return `target ${id} could not be read (${target.unavailable})`;
-  if (!runbook.scope.ignoreManagedBy) {
-    const managed = findManagedBy(target.tags);
-    if (managed) {
-      return (
-        `instance ${id} is managed by ${managed.rule.owner} (tag ${managed.tagKey}=${managed.tagValue}), ` +
-        'which owns its lifecycle'
-      );
-    }
-  }
-  const { key, value } = runbook.scope.tag;
-  const actual = target.tags[key];
-  if (actual !== value) {
-    const has = actual === undefined ? 'has no such tag' : `has ${key}=${actual}`;
-    return `instance ${id} is not tagged ${key}=${value} (it ${has}); runbooks act only on instances that opt in`;
-  }
-  return undefined;
+  return instanceScopeProblem(
+    { instanceId: ref.instanceId, tag: runbook.scope.tag, ignoreManagedBy: runbook.scope.ignoreManagedBy },
+    target,
+  );
 }
 
 /** Why this ALARM is older than the incident's latest OK, or undefined when it is not. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalRequirement } from '#shared/approval/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import { awsRunbookParameters, unknownParameterProblem } from '#shared/domain/awsRunbookDocuments.ts';
 import { ParameterFormat } from '#shared/domain/formats.ts';
@@ -105,6 +106,8 @@ export const AlarmRule = z.strictObject({
   page: z.boolean().default(true),
   /** SSM Change Calendars that hold its runbook back while CLOSED, besides the stage's `changeCalendars`. */
   changeCalendars: ChangeCalendars.optional(),
+  /** `'required'`: the runbook waits for a person's approval (approveAction) instead of starting. */
+  approval: ApprovalRequirement,
 });
 export type AlarmRule = z.infer<typeof AlarmRule>;
 

@@ -1,6 +1,7 @@
 import { runbookExecutor } from '#shared/executors/runbook.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
+import { alarmApproval } from './approval.ts';
 import { type AlarmGathered, gatherAlarm, gatherPermissions } from './gather.ts';
 import { linkedPageExecutor } from './pageLink.ts';
 import { type AlarmIntent, planAlarm } from './plan.ts';
@@ -33,4 +34,5 @@ export const onAlarm: FunctionSpec<
   plan: planAlarm,
   executors,
   changeFreeze: alarmFreezeScope,
+  approval: alarmApproval,
 };

@@ -6,9 +6,11 @@ import { parseArgs } from 'node:util';
 import { parseSince } from '#shared/state/actionLogQuery.ts';
 
 export const DECISIONS_USAGE =
-  'usage: npm run decisions -- [--incident KEY] [--since 30m|1h|7d] [--limit 1..1000] [--stage NAME | --table NAME]';
+  'usage: npm run decisions -- [--approvals] [--incident KEY] [--since 30m|1h|7d] [--limit 1..1000] [--stage NAME | --table NAME]';
 
 export interface DecisionsOptions {
+  /** List the pending and expired approvals instead of the decisions. */
+  approvals?: boolean | undefined;
   incident?: string | undefined;
   stage?: string | undefined;
   table?: string | undefined;
@@ -27,6 +29,7 @@ export function decisionsArguments(args: string[]): DecisionsArguments {
     stage?: string;
     table?: string;
     help?: boolean;
+    approvals?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -38,6 +41,7 @@ export function decisionsArguments(args: string[]): DecisionsArguments {
         stage: { type: 'string' },
         table: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        approvals: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -55,6 +59,11 @@ export function decisionsArguments(args: string[]): DecisionsArguments {
     const message = `--limit: must be an integer from 1 to 1000; got ${JSON.stringify(values.limit.slice(0, 50))}`;
     return { kind: 'usage-error', message, usage: DECISIONS_USAGE };
   }
-  const { incident, stage, table } = values;
-  return { kind: 'query', sinceMs, limit, options: { incident, stage, table } };
+  const { incident, stage, table, approvals } = values;
+  return {
+    kind: 'query',
+    sinceMs,
+    limit,
+    options: { incident, stage, table, ...(approvals ? { approvals } : {}) },
+  };
 }

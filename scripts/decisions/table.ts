@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { ActionLogEntry } from '#shared/state/actionLog.ts';
+import type { ApprovalRow } from '#shared/state/approvalQuery.ts';
 
 const cut = (text: string, width: number) => (text.length <= width ? text : `${text.slice(0, width - 3)}...`);
 
@@ -24,4 +25,26 @@ export function decisionsTable(entries: readonly ActionLogEntry[]): string {
     ]);
   }
   return entries.length === 0 ? 'No decisions found.' : table.toString();
+}
+
+/** Pending and expired approvals as a table: what waits for a person, until when, and what it would do. */
+export function approvalsTable(rows: readonly ApprovalRow[]): string {
+  const table = new Table({
+    head: ['created (UTC)', 'state', 'approval id', 'expires (UTC)', 'function', 'incident', 'would'],
+    wordWrap: true,
+    colWidths: [21, 9, 37, 21, 18, 34, 50],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    table.push([
+      r.createdAt.replace('T', ' ').slice(0, 19),
+      r.state,
+      r.approvalId,
+      r.expiresAt.replace('T', ' ').slice(0, 19),
+      r.owner,
+      cut(r.incidentKey, 90),
+      cut(r.preview, 300),
+    ]);
+  }
+  return rows.length === 0 ? 'No pending or expired approvals found.' : table.toString();
 }

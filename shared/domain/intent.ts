@@ -188,7 +188,32 @@ export interface PageIntent {
  * Every action the system can take. Adding a kind without an executor does not compile. No intent
  * carries a dry-run flag: whether it runs is the runtime's decision (shared/runtime/pipeline.ts).
  */
+/**
+ * Decide a pending approval (approveAction): record who approved or rejected it and, on approve, run the
+ * recorded action through its owner's executor. `action` is the pending record's, as read.
+ */
+export interface ApprovalDecisionIntent {
+  kind: 'approval.decide';
+  approvalId: string;
+  decision: 'approve' | 'reject';
+  decidedBy: string;
+  chatUser?: string;
+  reason?: string;
+  action: {
+    /** The registered function that planned it, and its deployed name (its records' prefix). */
+    owner: string;
+    ownerFunction: string;
+    /** The intent and the signal it was planned from, as recorded (JSON). */
+    intent: string;
+    signal: string;
+    /** The owner's settings its executor reads (JSON). */
+    settings: string;
+    preview: string;
+  };
+}
+
 export type Intent =
+  | ApprovalDecisionIntent
   | RunbookIntent
   | PageIntent
   | FanOutScanIntent
@@ -243,4 +268,19 @@ export type SkipReason =
   /** A change calendar of the stage, rule or detection is CLOSED or unreadable (shared/runtime/changeFreeze.ts). */
   | 'change-freeze'
   /** An idle scan could not read some instances' metrics: they are spared as no-data. */
-  | 'metrics-unavailable';
+  | 'metrics-unavailable'
+  /** The mutation waits for a person's approval (shared/approval/): recorded, not done. */
+  | 'approval-pending'
+  /** approveAction's refusals: the id is past its expiry, decided already, unknown or another stage's. */
+  | 'expired'
+  | 'decided'
+  | 'unknown'
+  | 'foreign-stage'
+  /** The kill switch is set: an approval acts on nothing, and stays pending until it expires. */
+  | 'kill-switch'
+  /** A change calendar is closed: the approval stays pending until it expires. */
+  | 'change-freeze'
+  /** The incident the action answers is over (the alarm returned to OK). */
+  | 'resolved'
+  /** A person rejected the action. */
+  | 'rejected';

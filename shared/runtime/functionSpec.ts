@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import type { ApprovalNeed } from '#shared/approval/recheck.ts';
 import { processRegion, type RuntimeConfig } from '#shared/config.ts';
 import type { Intent, Plan } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
@@ -153,6 +154,11 @@ export interface FunctionSpec<
    * Unset: the stage's calendars alone hold every mutation.
    */
   changeFreeze?: (intent: I, config: RuntimeConfig<L>) => FreezeScope;
+  /**
+   * Which live mutations wait for a person's approval (the stage's `approval: 'required'`), and what
+   * approveAction checks again before it runs them; undefined (the default) acts at once.
+   */
+  approval?: (intent: I, config: RuntimeConfig<L>) => ApprovalNeed | undefined;
   /**
    * The plan's findings as the outcomes settled them, when an executor learns what the plan could not
    * (a claim whose write found no record): pure. The plan's own by default.

@@ -1,5 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
+import { awaitApproval } from '#shared/approval/pending.ts';
+import type { ApprovalNeed } from '#shared/approval/recheck.ts';
 import { functionConfig, type SharedConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
@@ -198,13 +200,20 @@ function freezeCheck<I extends Intent, C extends SharedConfig>(
   };
 }
 
-async function execute<I extends Intent, C extends SharedConfig>(
-  plan: Plan<I, unknown>,
+/** Which intents of a run wait for approval, and the function (registry name) that owns them. */
+export interface ApprovalGate<I extends Intent> {
+  owner: string;
+  need: (intent: I) => ApprovalNeed | undefined;
+}
+
+export async function execute<I extends Intent, C extends SharedConfig>(
+  plan: Pick<Plan<I, unknown>, 'intents'>,
   executors: ExecutorMap<I, C>,
   signal: Signal,
   cfg: C,
   forcedDryRun: string | undefined,
   freezeScope?: (intent: I, config: C) => FreezeScope,
+  approval?: ApprovalGate<I>,
 ): Promise<{ outcomes: Outcome[]; deadline?: DeadlineError }> {
   const outcomes: Outcome[] = [];
   const forced = forcedDryRun ? { forcedDryRun } : {};
@@ -231,6 +240,22 @@ async function execute<I extends Intent, C extends SharedConfig>(
       const why = freezeReason(freeze);
       logger.warn('change freeze: action previewed', { kind: intent.kind, calendar: freeze.calendar, why });
       outcomes.push(skipped(intent.kind, 'change-freeze', `would ${executor.preview(intent, ctx)} (${why})`));
+      continue;
+    }
+    // ── Approval gate ── after dry-run and the kill switch (which made the run dry above), before the
+    // deadline, the rate guard and the executor: an action that needs a person is recorded as pending
+    // instead. The change-freeze check belongs before this gate: under a closed calendar no approval
+    // is created.
+    const need = approval?.need(intent);
+    if (need) {
+      // approveAction checks the same calendars again when the approval comes (freeze first, then too).
+      const freezeOfIntent = freezeScope?.(intent, cfg);
+      const recorded = freezeOfIntent
+        ? { ...need, recheck: { ...need.recheck, freeze: freezeOfIntent } }
+        : need;
+      outcomes.push(
+        await awaitApproval(approval?.owner ?? cfg.functionName, executor, intent, ctx, recorded),
+      );
       continue;
     }
     const late = deadlineRefusal(executor.budgetMs);
@@ -362,6 +387,8 @@ export async function runFunction<
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
   const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
+  const approvalOf = spec.approval;
+  const gate = approvalOf ? { owner: spec.name, need: (i: I) => approvalOf(i, cfg) } : undefined;
   const { outcomes, deadline } = await execute(
     plan,
     spec.executors,
@@ -369,6 +396,7 @@ export async function runFunction<
     runConfig,
     forcedDryRun,
     spec.changeFreeze,
+    gate,
   );
   const findings =
     plan.findings !== undefined && spec.settle ? spec.settle(plan.findings, outcomes) : plan.findings;

@@ -17,6 +17,8 @@ export const SHARED_STATE_RECORDS = {
   'stop-budget': 'key',
   // The runbook executions onAlarm started (automationExecutions.ts), which onRunbookResult reads.
   automation: 'prefix',
+  // Actions waiting for a person (approvals.ts): the acting function writes one, approveAction decides it.
+  approval: 'prefix',
 } as const satisfies Record<string, 'key' | 'prefix'>;
 
 export type SharedRecordKind = keyof typeof SHARED_STATE_RECORDS;
@@ -41,3 +43,7 @@ export const sharedStatePrefixOf = (stage: string): string => `${SERVICE}-${stag
 /** The shared key of a stage, for the plugin that grants it (it has no function's environment). */
 export const sharedStateKeyOf = (stage: string, kind: SharedStateKind): string =>
   `${sharedStatePrefixOf(stage)}#${kind}`;
+
+/** The shared prefix of one kind of per-id record: `ops-autopilot-<stage>#shared#<kind>#`. */
+export const sharedPrefixOf = (stage: string, kind: SharedRecordKind): string =>
+  `${sharedStatePrefixOf(stage)}#${kind}#`;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { config } from '#shared/config.ts';
 import { type SharedStateKind, sharedStateKeyOf } from './sharedRecords.ts';
 
@@ -22,8 +23,20 @@ export function isConditionalFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-/** The owner of the records this process writes: the deployed function name (`local` outside Lambda). */
-export const stateKeyOwner = (): string => config().functionName;
+/** Set while approveAction runs an approved action for the function that planned it (actingFor). */
+const actingAs = new AsyncLocalStorage<string>();
+
+/**
+ * The owner of the records this process writes: the deployed function name (`local` outside Lambda),
+ * or, while approveAction executes an approved action, the function that planned it: the action's
+ * claims (its start limit, its incident, its rate guard window) are that function's records.
+ */
+export const stateKeyOwner = (): string => actingAs.getStore() ?? config().functionName;
+
+/** Runs `fn` with the state keys of `ownerFunction` (a deployed function name): see stateKeyOwner. */
+export function actingFor<T>(ownerFunction: string, fn: () => Promise<T>): Promise<T> {
+  return actingAs.run(ownerFunction, fn);
+}
 
 /** A state-table key owned by this function: `<function name>#<kind>#<parts...>`. */
 export function stateKey(kind: string, ...parts: (string | number)[]): string {

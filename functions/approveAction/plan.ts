@@ -1,0 +1,134 @@
+import type { Recheck } from '#shared/approval/recheck.ts';
+import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
+import type {
+  ApprovalDecisionIntent,
+  PageIntent,
+  Plan,
+  PlanNote,
+  SkipReason,
+} from '#shared/domain/intent.ts';
+import { pageIntent } from '#shared/domain/page.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import { parseAwsTimestamp } from '#shared/domain/time.ts';
+import { freezeReason } from '#shared/runtime/changeFreeze.ts';
+import type { DecisionGathered } from './gather.ts';
+import type { ApproveActionInput } from './schema.ts';
+import type { ApproveActionConfig } from './settings.ts';
+
+export type DecisionIntent = ApprovalDecisionIntent | PageIntent;
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** Why the approval cannot act now, checked in this order, or undefined when it may. */
+function refusalOf(
+  input: ApproveActionInput,
+  gathered: DecisionGathered,
+  cfg: ApproveActionConfig,
+): { reason: SkipReason; message: string } | undefined {
+  const { approval, now } = gathered;
+  const id = input.approvalId;
+  if (!approval) {
+    return {
+      reason: 'unknown',
+      message: `no approval ${id} on stage ${cfg.stage} (or it expired over a week ago)`,
+    };
+  }
+  if (approval.stage !== cfg.stage) {
+    return { reason: 'foreign-stage', message: `${id} belongs to stage ${approval.stage}, not ${cfg.stage}` };
+  }
+  if (approval.status !== 'pending') {
+    const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
+    const at = approval.decidedAt ? ` at ${iso(approval.decidedAt)}` : '';
+    return { reason: 'decided', message: `${id} was already ${approval.status}${by}${at}: nothing done` };
+  }
+  if (approval.expiresAt <= now) {
+    return { reason: 'expired', message: `${id} expired at ${iso(approval.expiresAt)}: nothing done` };
+  }
+  if (input.decision === 'reject') return undefined;
+  if (gathered.killSwitch?.forced) {
+    return {
+      reason: 'kill-switch',
+      message: `the kill switch ${gathered.killSwitch.parameter} is set (${gathered.killSwitch.why}): nothing done; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
+  // The change freeze, read now: a closed (or unreadable) calendar refuses, and the approval stays
+  // pending until it expires, so it can be approved once the calendar opens.
+  if (gathered.freeze?.closed) {
+    return {
+      reason: 'change-freeze',
+      message: `${freezeReason(gathered.freeze)}: nothing done; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
+  const recheck = JSON.parse(approval.recheck) as Recheck;
+  if (recheck.alarmOpen && gathered.recoveredAt !== undefined) {
+    const signal = JSON.parse(approval.signal) as Signal;
+    const alarmAt = parseAwsTimestamp(signal.occurredAt);
+    if (alarmAt === undefined || gathered.recoveredAt >= alarmAt) {
+      return {
+        reason: 'resolved',
+        message: `the alarm returned to OK at ${new Date(gathered.recoveredAt).toISOString()}, after the ALARM this action answered: nothing done`,
+      };
+    }
+  }
+  if (recheck.instance) {
+    const problem = instanceScopeProblem(recheck.instance, gathered.target);
+    if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
+  }
+  return undefined;
+}
+
+/**
+ * Pure: refuse (expired, decided, unknown, another stage's, kill switch, change freeze, resolved, out of
+ * scope), or decide: a reject records the decision only; an approve runs the recorded action once, and
+ * an update page goes out on the action's incident.
+ */
+export function planDecision(input: {
+  signal: Signal;
+  facts: ApproveActionInput;
+  gathered: DecisionGathered;
+  config: ApproveActionConfig;
+}): Plan<DecisionIntent> {
+  const { facts, gathered, config: cfg } = input;
+  const notes: PlanNote[] = [];
+  const dryRun = facts.dryRun === true ? { dryRun: true } : {};
+  const refusal = refusalOf(facts, gathered, cfg);
+  const { approval } = gathered;
+  if (refusal || !approval) {
+    const { reason, message } = refusal ?? { reason: 'unknown' as const, message: 'no approval' };
+    notes.push({ decision: 'skipped', reason, detail: message, withheld: 'approval.decide' });
+    return { intents: [], notes, ...dryRun };
+  }
+  const decide: ApprovalDecisionIntent = {
+    kind: 'approval.decide',
+    approvalId: facts.approvalId,
+    decision: facts.decision,
+    decidedBy: facts.approvedBy,
+    ...(facts.chatUser ? { chatUser: facts.chatUser } : {}),
+    ...(facts.reason ? { reason: facts.reason } : {}),
+    action: {
+      owner: approval.owner,
+      ownerFunction: approval.ownerFunction,
+      intent: approval.intent,
+      signal: approval.signal,
+      settings: approval.settings,
+      preview: approval.preview,
+    },
+  };
+  const original = JSON.parse(approval.signal) as Signal;
+  const verb = facts.decision === 'approve' ? 'approved' : 'rejected';
+  const update = pageIntent(original, {
+    notice: 'incident',
+    severity: 'info',
+    reason:
+      `${facts.approvedBy}${facts.chatUser ? ` (chat user ${facts.chatUser})` : ''} ${verb} ${facts.approvalId}` +
+      `${facts.reason ? `: ${facts.reason}` : ''}. It was to ${approval.preview}.`,
+    say: { title: `${verb}: ${original.title}` },
+    nothingDone: 'Nothing: the decision was recorded, nothing else was done.',
+  });
+  // Its own incident key beside the action's, so the action's suppression window does not swallow it.
+  return {
+    intents: [decide, { ...update, incidentKey: `${approval.incidentKey}#approval#${facts.approvalId}` }],
+    notes,
+    ...dryRun,
+  };
+}

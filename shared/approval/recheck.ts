@@ -1,0 +1,28 @@
+import type { InstanceScope } from '#shared/domain/instanceScope.ts';
+import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
+
+/**
+ * What approveAction checks again, now, before it executes an approved action: besides the kill switch,
+ * the change freeze, the rate guard, the hourly budget and the deadline, which every live action meets.
+ * The owning function states them when it plans the action, with its own scope rules.
+ */
+export interface Recheck {
+  /** The runbook's target instance must still be in scope (opt-in tag, not managed). */
+  instance?: InstanceScope;
+  /** The alarm incident must still be open: no OK recorded after the ALARM the action answers. */
+  alarmOpen?: true;
+  /**
+   * The action's rule or detection calendars (and its `ignoreChangeFreeze`), recorded by the pipeline:
+   * approveAction reads them, with its stage's calendars, again when the approval comes.
+   */
+  freeze?: FreezeScope;
+}
+
+/** Why an intent waits for a person, from the owning function's settings (its spec's `approval`). */
+export interface ApprovalNeed {
+  /** The rule or detection that asks for it. */
+  rule: string;
+  /** The owner's settings its executor reads besides the shared keys (the runbook limits). */
+  settings?: Record<string, unknown>;
+  recheck: Recheck;
+}

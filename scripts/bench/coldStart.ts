@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,6 +27,8 @@ export interface Variant {
   treeShaking: boolean;
   /** Code splitting (ESM only): code reached only through import() goes to chunks loaded when needed. */
   splitting?: boolean;
+  /** serverless.yml's esbuild plugins (plugins/esbuildPlugins.cjs): zod's English locale alone. */
+  shippedPlugins?: boolean;
 }
 
 /**
@@ -49,7 +52,10 @@ export const VARIANTS: Variant[] = [
     mainFields: ['main', 'module'],
     treeShaking: true,
   },
-];
+  // Every alternative with serverless.yml's plugins too: the table compares formats, not plugins.
+].map((v) => ({ ...v, shippedPlugins: true }));
+
+const SHIPPED_PLUGINS = createRequire(import.meta.url)('../../plugins/esbuildPlugins.cjs') as Plugin[];
 
 const ESM_BANNER =
   "import { createRequire as __opsCreateRequire } from 'node:module'; const require = __opsCreateRequire(import.meta.url);";
@@ -94,6 +100,7 @@ export async function bundle(
     logLevel: 'silent',
     metafile: true,
     ...(v.format === 'esm' ? { banner: { js: ESM_BANNER } } : {}),
+    ...(v.shippedPlugins ? { plugins: SHIPPED_PLUGINS } : {}),
     ...extra,
   });
   const path = v.splitting ? join(out, 'handler.mjs') : out;

@@ -312,6 +312,8 @@ export function printIdleScanTable(rows: Row[]): void {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of cells) console.log(line(row));
+  // A blank line ends the table: Markdown would otherwise take the notes below for rows.
+  console.log('');
   console.log(
     "API calls are the scan's reads; a live run adds 1 StopInstances per 50 stops (+1 per stop-protected " +
       'refuser) and 1 CreateTags. For comparison, Cloud Custodian made 1,103 calls at N = 1,000 (as measured for the performance work; docs/performance.md).',

@@ -35,25 +35,28 @@ export interface Variant {
  * What serverless.yml ships (ESM, the SDK's ES builds first, code-split), and the alternatives it was
  * chosen over.
  */
-export const VARIANTS: Variant[] = [
-  {
-    name: 'esm, module first, split (shipped)',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    treeShaking: true,
-    splitting: true,
-  },
-  { name: 'esm, module first, one file', format: 'esm', mainFields: ['module', 'main'], treeShaking: true },
-  { name: 'esm, main first', format: 'esm', mainFields: ['main', 'module'], treeShaking: true },
-  { name: 'cjs, module first', format: 'cjs', mainFields: ['module', 'main'], treeShaking: true },
-  {
-    name: 'cjs, main first (esbuild default)',
-    format: 'cjs',
-    mainFields: ['main', 'module'],
-    treeShaking: true,
-  },
+export const VARIANTS: Variant[] = (
+  [
+    {
+      name: 'esm, module first, split (shipped)',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      treeShaking: true,
+      splitting: true,
+    },
+    { name: 'esm, module first, one file', format: 'esm', mainFields: ['module', 'main'], treeShaking: true },
+    { name: 'esm, main first', format: 'esm', mainFields: ['main', 'module'], treeShaking: true },
+    { name: 'cjs, module first', format: 'cjs', mainFields: ['module', 'main'], treeShaking: true },
+    {
+      name: 'cjs, main first (esbuild default)',
+      format: 'cjs',
+      mainFields: ['main', 'module'],
+      treeShaking: true,
+    },
+  ] satisfies Variant[]
+)
   // Every alternative with serverless.yml's plugins too: the table compares formats, not plugins.
-].map((v) => ({ ...v, shippedPlugins: true }));
+  .map((v): Variant => ({ ...v, shippedPlugins: true }));
 
 const SHIPPED_PLUGINS = createRequire(import.meta.url)('../../plugins/esbuildPlugins.cjs') as Plugin[];
 

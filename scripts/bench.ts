@@ -6,7 +6,8 @@
  * Takes about a quarter of an hour here (2 shared cores), most of it moto. Quick mode (`npm run bench --
  * --quick` or BENCH_QUICK=1): the shipped build and its baseline only, a fleet of 100, a storm of 100.
  * `npm run bench -- --cold-start`: the cold-start part alone (with --quick: shipped build and baseline).
- * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000).
+ * `npm run bench -- --idle-scan`: the idle-scan part alone (BENCH_IDLE_SIZES, e.g. 1000,5000); a size that
+ * fails is stated in its section and the others still run.
  * `npm run bench -- --calls`: the calls-per-event table alone (also part of the default run, after the storm).
  * `npm run bench -- --storm`: the event storm alone (STORM_EVENTS; with --quick, 100 deliveries).
  * `npm run bench -- --org-scan`: an organization's idle-scan fan-out over 50 simulated accounts, one of
@@ -135,12 +136,22 @@ if (runs(idleScanOnly)) {
   progress(
     `${step('idle scan')} idle scan at N = ${sizes.join(', ')} (moto; lookback 3 h to keep moto's GetMetricData tractable)`,
   );
-  const idle = await benchIdleScan(sizes, {}, progress);
+  // A failure outside the sizes (moto does not start) is written as this section, not lost with the process.
+  const idle = await benchIdleScan(sizes, {}, progress).catch((error: unknown) => {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    exits.push({ part: 'idle scan', code: 1 });
+    return why;
+  });
   console.log('');
   sections.push({
     title: `Idle scan (N = ${sizes.join(', ')})`,
-    lines: (await capturePrinted(() => printIdleScanTable(idle))).lines,
+    lines:
+      typeof idle === 'string'
+        ? [`The idle scan bench failed, no figures: ${idle}`]
+        : (await capturePrinted(() => printIdleScanTable(idle))).lines,
   });
+  if (typeof idle !== 'string' && idle.some((r) => r.error !== undefined))
+    exits.push({ part: 'idle scan (a size failed, stated in its section)', code: 1 });
   if (!partial) {
     progress(
       `${step('idle scan')} calls per stop: a run of idle instances, each with its own CPU figures (moto)`,

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,30 +27,38 @@ export interface Variant {
   treeShaking: boolean;
   /** Code splitting (ESM only): code reached only through import() goes to chunks loaded when needed. */
   splitting?: boolean;
+  /** serverless.yml's esbuild plugins (plugins/esbuildPlugins.cjs): zod's English locale alone. */
+  shippedPlugins?: boolean;
 }
 
 /**
  * What serverless.yml ships (ESM, the SDK's ES builds first, code-split), and the alternatives it was
  * chosen over.
  */
-export const VARIANTS: Variant[] = [
-  {
-    name: 'esm, module first, split (shipped)',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    treeShaking: true,
-    splitting: true,
-  },
-  { name: 'esm, module first, one file', format: 'esm', mainFields: ['module', 'main'], treeShaking: true },
-  { name: 'esm, main first', format: 'esm', mainFields: ['main', 'module'], treeShaking: true },
-  { name: 'cjs, module first', format: 'cjs', mainFields: ['module', 'main'], treeShaking: true },
-  {
-    name: 'cjs, main first (esbuild default)',
-    format: 'cjs',
-    mainFields: ['main', 'module'],
-    treeShaking: true,
-  },
-];
+export const VARIANTS: Variant[] = (
+  [
+    {
+      name: 'esm, module first, split (shipped)',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      treeShaking: true,
+      splitting: true,
+    },
+    { name: 'esm, module first, one file', format: 'esm', mainFields: ['module', 'main'], treeShaking: true },
+    { name: 'esm, main first', format: 'esm', mainFields: ['main', 'module'], treeShaking: true },
+    { name: 'cjs, module first', format: 'cjs', mainFields: ['module', 'main'], treeShaking: true },
+    {
+      name: 'cjs, main first (esbuild default)',
+      format: 'cjs',
+      mainFields: ['main', 'module'],
+      treeShaking: true,
+    },
+  ] satisfies Variant[]
+)
+  // Every alternative with serverless.yml's plugins too: the table compares formats, not plugins.
+  .map((v): Variant => ({ ...v, shippedPlugins: true }));
+
+const SHIPPED_PLUGINS = createRequire(import.meta.url)('../../plugins/esbuildPlugins.cjs') as Plugin[];
 
 const ESM_BANNER =
   "import { createRequire as __opsCreateRequire } from 'node:module'; const require = __opsCreateRequire(import.meta.url);";
@@ -94,6 +103,7 @@ export async function bundle(
     logLevel: 'silent',
     metafile: true,
     ...(v.format === 'esm' ? { banner: { js: ESM_BANNER } } : {}),
+    ...(v.shippedPlugins ? { plugins: SHIPPED_PLUGINS } : {}),
     ...extra,
   });
   const path = v.splitting ? join(out, 'handler.mjs') : out;

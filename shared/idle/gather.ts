@@ -4,7 +4,12 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandOutput,
+  type EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -37,6 +42,10 @@ const HOUR_MS = 3_600_000;
 /** What one scan cost, so tests and the bench can hold it to O(N/100) calls. */
 export interface ScanStats {
   describePages: number;
+  /** DescribeInstances pages that failed after the first: the fleet beyond them was not read (0 or 1). */
+  describePagesFailed: number;
+  /** Why the fleet was read only in part, for the page; absent when every page was read. */
+  fleetPartlyRead?: string;
   instancesRunning: number;
   instancesInScope: number;
   cpuIdleCandidates: number;
@@ -115,6 +124,12 @@ function toFacts(i: Instance): InstanceFacts {
   };
 }
 
+/**
+ * Running instances, a DescribeInstances page at a time. A page after the first that fails (after the
+ * client's retries) ends the read: the next page's token is in its answer, so nothing beyond it can be
+ * read, but the instances already read are judged (stopping fewer is safe) and the page says the fleet
+ * was partly read. The first page failing fails the run: nothing was read.
+ */
 export async function describeRunning(
   stats: ScanStats,
   pageSize: number,
@@ -123,13 +138,28 @@ export async function describeRunning(
   const facts: InstanceFacts[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(
-      new DescribeInstancesCommand({
-        Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
-        MaxResults: pageSize,
-        NextToken: nextToken,
-      }),
-    );
+    let page: DescribeInstancesCommandOutput;
+    try {
+      page = await client.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
+          MaxResults: pageSize,
+          NextToken: nextToken,
+        }),
+      );
+    } catch (error) {
+      // The invocation's deadline is not a page's failure: the run stops here and is retried.
+      if (stats.describePages === 0 || currentInvocation()?.signal.aborted) throw error;
+      stats.describePagesFailed++;
+      const name = error instanceof Error ? error.name : 'Error';
+      stats.fleetPartlyRead = `DescribeInstances page ${stats.describePages + 1} failed (${name})`;
+      logger.warn('fleet partly read', {
+        pagesRead: stats.describePages,
+        instancesRead: facts.length,
+        error,
+      });
+      break;
+    }
     stats.describePages++;
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? [])
@@ -278,6 +308,7 @@ export function lookbackWindow(now: Date, lookbackHours: number): { start: Date;
 export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
   const stats: ScanStats = {
     describePages: 0,
+    describePagesFailed: 0,
     instancesRunning: 0,
     instancesInScope: 0,
     cpuIdleCandidates: 0,

@@ -162,15 +162,25 @@ export function cappedNote(capped: number, maxStopsPerHour: number, usedInLastHo
 }
 
 /**
- * What the scan could not read, for the page and the action log: instances whose GetMetricData page
- * failed are spared as no-data; undefined when every page was read.
+ * What the scan could not read, for the page and the action log: a DescribeInstances page that failed
+ * after the first (the rest of the fleet unread), and instances whose GetMetricData page failed (spared
+ * as no-data); undefined when every page was read.
  */
 export function unreadableSentence(stats: IdleStopsGathered['scanStats']): string | undefined {
-  if (stats.instancesUnreadable === 0) return undefined;
-  return (
-    `Metrics unavailable: ${stats.instancesUnreadable} of ${stats.instancesInScope} instance(s) unreadable ` +
-    `(${stats.metricPagesFailed} GetMetricData page(s) failed); spared as no-data, not stopped.`
-  );
+  const sentences: string[] = [];
+  if (stats.fleetPartlyRead !== undefined) {
+    sentences.push(
+      `Fleet partly read: ${stats.fleetPartlyRead}; ${stats.instancesRunning} running instance(s) read and ` +
+        'judged, the rest not read and not stopped.',
+    );
+  }
+  if (stats.instancesUnreadable > 0) {
+    sentences.push(
+      `Metrics unavailable: ${stats.instancesUnreadable} of ${stats.instancesInScope} instance(s) unreadable ` +
+        `(${stats.metricPagesFailed} GetMetricData page(s) failed); spared as no-data, not stopped.`,
+    );
+  }
+  return sentences.length > 0 ? sentences.join(' ') : undefined;
 }
 
 /** The stage's idle rule as a sentence: what every stopped instance was judged by. */

@@ -15,6 +15,9 @@ const EC2_CLIENT = /node_modules\/@aws-sdk\/client-ec2\//;
 // only when a live run plans a mutation, which most runs (a page alone) do not.
 const SSM_AT_EVERY_COLD_START = new Set(['onAlarm']);
 const SSM_CLIENT = /node_modules\/@aws-sdk\/client-ssm\//;
+// zod's error messages in 40-odd languages (about 250 KiB minified) are re-exported by `zod` whatever a
+// schema uses; a function only ever reports in English, the locale zod registers by default.
+const ZOD_LOCALE = /node_modules\/zod\/v4\/locales\/(?<locale>[^/]+)\.js$/;
 
 const out = mkdtempSync(join(tmpdir(), 'ops-cold-start-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -46,6 +49,27 @@ describe('what a cold start loads', () => {
       const loaded = built.loadedAtStart.flatMap((o) => Object.keys(o.inputs));
       expect(loaded.some((path) => EC2_CLIENT.test(path))).toBe(EC2_AT_EVERY_COLD_START.has(name));
       expect(loaded.some((path) => SSM_CLIENT.test(path))).toBe(SSM_AT_EVERY_COLD_START.has(name));
+    },
+    60_000,
+  );
+
+  it.each(registry.map((f) => f.name))(
+    "%s carries zod's English messages and no other locale, as serverless.yml builds it",
+    async (name) => {
+      // Arrange
+      const esbuild = readFileSync(join(import.meta.dirname, '..', '..', 'serverless.yml'), 'utf8');
+      // Act
+      const built = await bundle(
+        join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
+        join(out, `${name}-locales`),
+        shipped,
+      );
+      // Assert
+      expect(esbuild).toMatch(/^ {4}plugins: plugins\/esbuildPlugins\.cjs$/m);
+      const locales = built.loadedAtStart
+        .flatMap((o) => Object.keys(o.inputs))
+        .flatMap((path) => path.match(ZOD_LOCALE)?.groups?.locale ?? []);
+      expect(locales).toEqual(['en']);
     },
     60_000,
   );

@@ -56,6 +56,7 @@ export const stats: ScanStats = {
   cpuIdleCandidates: 0,
   metricCalls: 2,
   metricsRequested: 7,
+  describePagesFailed: 0,
   metricPagesFailed: 0,
   instancesUnreadable: 0,
 };

@@ -54,6 +54,7 @@ function fleet(
       cpuIdleCandidates: idle.length,
       metricCalls: 2,
       metricsRequested: all.length + 2 * idle.length,
+      describePagesFailed: 0,
       metricPagesFailed: 0,
       instancesUnreadable: 0,
     },

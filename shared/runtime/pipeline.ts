@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { functionConfig, type SharedConfig } from '#shared/config.ts';
+import { functionConfig, type RuntimeConfig, type SharedConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -13,10 +13,14 @@ import type {
   RateGuardKey,
   RateSlot,
 } from '#shared/executors/types.ts';
+import { accountDecision } from '#shared/organization/account.ts';
+import { foreignArnOf } from '#shared/organization/foreignArns.ts';
+import { actingSiteOf } from '#shared/organization/site.ts';
+import { actInTarget } from '#shared/organization/target.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
-import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
+import type { FunctionSpec, InvocationSite, Observation, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
 import { logger, metrics, tracer } from './powertools.ts';
@@ -184,6 +188,19 @@ async function execute<I extends Intent, C extends SharedConfig>(
       outcomes.push(await executor.execute(intent, ctx));
       continue;
     }
+    // Another account's resource is refused here, once, whatever planned it (and in dry-run too: the
+    // preview of an action on another account would be a lie).
+    const foreign = foreignArnOf(intent, signal);
+    if (foreign) {
+      outcomes.push(
+        skipped(
+          intent.kind,
+          'out-of-scope',
+          `not done: would ${executor.preview(intent, ctx)}; it names ${foreign.arn}, of account ${foreign.account}, and this event is account ${signal.account}'s: an action touches only its own event's account`,
+        ),
+      );
+      continue;
+    }
     // Dry-run is enforced here, once: a mutating executor is never called, it only describes itself.
     if (cfg.dryRun) {
       const by = forcedDryRun ? ` (${forcedDryRun})` : '';
@@ -302,10 +319,32 @@ export async function runFunction<
   site: InvocationSite,
   options: RunOptions = {},
 ): Promise<PipelineResult<Findings>> {
-  const cfg = functionConfig(spec.settings);
-  const observation = spec.observe(event, { site, config: cfg });
+  const functionCfg = functionConfig(spec.settings);
+  // A member's event is observed where it happened, and acted on there (shared/organization/).
+  const acting = actingSiteOf(event, site, functionCfg.organization);
+  const observation = spec.observe(event, { site: acting, config: functionCfg });
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });
+  const account = await accountDecision(signal, acting, site, functionCfg);
+  const decide = () => decideAndAct(spec, observation, account.config, options);
+  return account.act === 'member' ? actInTarget(account.target, decide) : decide();
+}
+
+/** gather -> plan -> execute -> report, with the run's configuration, in the account it acts in. */
+async function decideAndAct<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
+  observation: Observation<Facts>,
+  cfg: RuntimeConfig<L>,
+  options: RunOptions,
+): Promise<PipelineResult<Findings>> {
+  const { signal } = observation;
   const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
   const plan = spec.plan({ ...observation, gathered, config: cfg });

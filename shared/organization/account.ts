@@ -1,0 +1,50 @@
+import type { SharedConfig } from '#shared/config.ts';
+import type { Signal } from '#shared/domain/signal.ts';
+import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
+import { memberCredentials } from './credentials.ts';
+import { memberRoleArn, memberRoleName, memberRunbookRoleName } from './names.ts';
+import type { ActingTarget } from './target.ts';
+
+/**
+ * How an invocation acts for its event's account (docs/ORGANIZATION.md): where the function runs (a
+ * single-account stage, the central account's own events), or in a member account through its member
+ * role. The run's configuration is the function's, with the member's runbook role for a member.
+ */
+export type AccountDecision<C extends SharedConfig> =
+  | { act: 'here'; config: C }
+  | { act: 'member'; config: C; target: ActingTarget };
+
+/** The member role could not be assumed: the delivery fails (and is retried), naming the role and why. */
+export class MemberRoleUnavailable extends Error {
+  override name = 'MemberRoleUnavailable';
+}
+
+/**
+ * Decides where a run acts: `acting` is the event's site (shared/organization/site.ts), `site` the
+ * function's. A member's role is assumed here, before anything is read there, so a trust or permission
+ * mismatch fails the delivery at once with the role's ARN instead of as some later call's AccessDenied.
+ */
+export async function accountDecision<C extends SharedConfig>(
+  signal: Signal,
+  acting: InvocationSite,
+  site: InvocationSite,
+  config: C,
+): Promise<AccountDecision<C>> {
+  if (config.organization === undefined || acting.account === site.account) return { act: 'here', config };
+  const { account, region } = acting;
+  const roleArn = memberRoleArn(account, region, memberRoleName(config.stage));
+  const credentials = memberCredentials(roleArn, signal.correlationId);
+  try {
+    await credentials();
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new MemberRoleUnavailable(
+      `could not assume ${roleArn} for account ${account}'s event (${why}); nothing was read or done there`,
+      { cause: error },
+    );
+  }
+  const target: ActingTarget = { account, region, credentials };
+  // A runbook in a member account runs as that account's runbook role, never as a central one.
+  const automationRoleArn = memberRoleArn(account, region, memberRunbookRoleName(config.stage));
+  return { act: 'member', config: { ...config, automationRoleArn }, target };
+}

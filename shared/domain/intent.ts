@@ -223,4 +223,8 @@ export type SkipReason =
   /** The rule or detection used its mutating actions for the window (shared/runtime/pipeline.ts). */
   | 'rate-limited'
   /** An idle scan could not read some instances' metrics: they are spared as no-data. */
-  | 'metrics-unavailable';
+  | 'metrics-unavailable'
+  /** The event's account is set to `off` on an organization's stage (shared/organization/mode.ts). */
+  | 'account-off'
+  /** The event's account has no current member stack on an organization's stage (servedAccounts.ts). */
+  | 'account-not-served';

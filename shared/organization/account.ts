@@ -1,7 +1,9 @@
 import type { SharedConfig } from '#shared/config.ts';
+import type { PlanNote } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
 import { memberCredentials } from './credentials.ts';
+import { readAccountMode } from './mode.ts';
 import { memberRoleArn, memberRoleName, memberRunbookRoleName } from './names.ts';
 import type { ActingTarget } from './target.ts';
 
@@ -11,8 +13,11 @@ import type { ActingTarget } from './target.ts';
  * role. The run's configuration is the function's, with the member's runbook role for a member.
  */
 export type AccountDecision<C extends SharedConfig> =
-  | { act: 'here'; config: C }
-  | { act: 'member'; config: C; target: ActingTarget };
+  /** `dryRunBy`: the account's mode makes the run dry, and says by what (the page and the action log). */
+  | { act: 'here'; config: C; dryRunBy?: string }
+  | { act: 'member'; config: C; target: ActingTarget; dryRunBy?: string }
+  /** Nothing read or done for the event: its notes are the action log's only record. */
+  | { act: 'nothing'; notes: PlanNote[] };
 
 /** The member role could not be assumed: the delivery fails (and is retried), naming the role and why. */
 export class MemberRoleUnavailable extends Error {
@@ -30,8 +35,17 @@ export async function accountDecision<C extends SharedConfig>(
   site: InvocationSite,
   config: C,
 ): Promise<AccountDecision<C>> {
-  if (config.organization === undefined || acting.account === site.account) return { act: 'here', config };
+  const organization = config.organization;
+  if (organization === undefined) return { act: 'here', config };
   const { account, region } = acting;
+  // The mode first: an account that is off gets nothing, not even an AssumeRole or a page.
+  const mode = await readAccountMode(config.stage, account, organization.defaultMode);
+  if (mode.mode === 'off') {
+    const detail = `account ${account} is off by ${mode.by}: nothing was read, done or paged for this event`;
+    return { act: 'nothing', notes: [{ decision: 'skipped', reason: 'account-off', detail }] };
+  }
+  const dryRun = mode.mode === 'dry-run' ? { dryRunBy: `Dry-run for account ${account} by ${mode.by}` } : {};
+  if (account === site.account) return { act: 'here', config, ...dryRun };
   const roleArn = memberRoleArn(account, region, memberRoleName(config.stage));
   const credentials = memberCredentials(roleArn, signal.correlationId);
   try {
@@ -46,5 +60,5 @@ export async function accountDecision<C extends SharedConfig>(
   const target: ActingTarget = { account, region, credentials };
   // A runbook in a member account runs as that account's runbook role, never as a central one.
   const automationRoleArn = memberRoleArn(account, region, memberRunbookRoleName(config.stage));
-  return { act: 'member', config: { ...config, automationRoleArn }, target };
+  return { act: 'member', config: { ...config, automationRoleArn }, target, ...dryRun };
 }

@@ -226,8 +226,14 @@ async function forcedDryRunOf<I extends Intent, C extends SharedConfig>(
   plan: Plan<I, unknown>,
   executors: ExecutorMap<I, C>,
   cfg: SharedConfig,
+  accountDryRun: string | undefined,
 ): Promise<string | undefined> {
   if (cfg.dryRun || !plan.intents.some((i) => executorFor(executors, i.kind).mutates)) return undefined;
+  // The account's own mode (an organization's stage) makes it dry already; the switch is not needed.
+  if (accountDryRun) {
+    logger.warn('account dry-run', { why: accountDryRun });
+    return accountDryRun;
+  }
   const mode = await readKillSwitch(cfg.stage);
   if (!mode.forced) return undefined;
   logger.warn('forced dry-run', { parameter: mode.parameter, why: mode.why });
@@ -326,8 +332,53 @@ export async function runFunction<
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });
   const account = await accountDecision(signal, acting, site, functionCfg);
-  const decide = () => decideAndAct(spec, observation, account.config, options);
+  if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account.notes, options);
+  const decide = () => decideAndAct(spec, observation, account.config, account.dryRunBy, options);
   return account.act === 'member' ? actInTarget(account.target, decide) : decide();
+}
+
+/**
+ * An event the organization's rules give nothing to (its account is off): nothing gathered, planned or
+ * done, and the notes saying why in the action log, as any decision is recorded.
+ */
+async function actOnNothing<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
+  signal: Signal,
+  cfg: RuntimeConfig<L>,
+  notes: PlanNote[],
+  options: RunOptions,
+): Promise<PipelineResult<Findings>> {
+  const outcomes: Outcome[] = [];
+  const result: PipelineResult<Findings> = {
+    correlationId: signal.correlationId,
+    signal: {
+      kind: signal.kind,
+      title: signal.title,
+      severity: signal.severity,
+      incidentKey: signal.incidentKey,
+    },
+    dryRun: cfg.dryRun,
+    outcomes,
+    notes,
+  };
+  report(signal, result, spec.executors);
+  const entries = actionLogEntries(
+    signal,
+    cfg.functionName,
+    cfg.dryRun,
+    notes,
+    outcomes,
+    cfg.actionLogRetentionDays,
+  );
+  if (!options.logWithCompletion?.(entries)) await writeActionLog(entries);
+  return result;
 }
 
 /** gather -> plan -> execute -> report, with the run's configuration, in the account it acts in. */
@@ -342,6 +393,7 @@ async function decideAndAct<
   spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
   observation: Observation<Facts>,
   cfg: RuntimeConfig<L>,
+  accountDryRun: string | undefined,
   options: RunOptions,
 ): Promise<PipelineResult<Findings>> {
   const { signal } = observation;
@@ -351,7 +403,7 @@ async function decideAndAct<
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
   const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
-  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
+  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned, accountDryRun);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
   const { outcomes, deadline } = await execute(plan, spec.executors, signal, runConfig, forcedDryRun);
   const findings =

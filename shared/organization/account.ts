@@ -1,9 +1,11 @@
 import type { SharedConfig } from '#shared/config.ts';
-import type { PlanNote } from '#shared/domain/intent.ts';
+import type { PageIntent, PlanNote } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
 import { memberCredentials } from './credentials.ts';
 import { readAccountMode } from './mode.ts';
+import { memberRolesStackSetName } from './names.ts';
+import { notServedPage, servedAccounts } from './servedAccounts.ts';
 import { memberRoleArn, memberRoleName, memberRunbookRoleName } from './names.ts';
 import type { ActingTarget } from './target.ts';
 
@@ -16,8 +18,8 @@ export type AccountDecision<C extends SharedConfig> =
   /** `dryRunBy`: the account's mode makes the run dry, and says by what (the page and the action log). */
   | { act: 'here'; config: C; dryRunBy?: string }
   | { act: 'member'; config: C; target: ActingTarget; dryRunBy?: string }
-  /** Nothing read or done for the event: its notes are the action log's only record. */
-  | { act: 'nothing'; notes: PlanNote[] };
+  /** Nothing read or done for the event: its notes in the action log, and the page, if any, say why. */
+  | { act: 'nothing'; notes: PlanNote[]; page?: PageIntent };
 
 /** The member role could not be assumed: the delivery fails (and is retried), naming the role and why. */
 export class MemberRoleUnavailable extends Error {
@@ -45,7 +47,18 @@ export async function accountDecision<C extends SharedConfig>(
     return { act: 'nothing', notes: [{ decision: 'skipped', reason: 'account-off', detail }] };
   }
   const dryRun = mode.mode === 'dry-run' ? { dryRunBy: `Dry-run for account ${account} by ${mode.by}` } : {};
+  // StackSets never deploy to the central account: its own events are handled in place.
   if (account === site.account) return { act: 'here', config, ...dryRun };
+  const served = await servedAccounts(config.stage, organization.accountsCacheSeconds);
+  if (!served.has(account)) {
+    const stackSet = memberRolesStackSetName(config.stage);
+    const detail = `account ${account} is not served: it has no current instance of the StackSet ${stackSet}; nothing was read or done there`;
+    return {
+      act: 'nothing',
+      notes: [{ decision: 'skipped', reason: 'account-not-served', detail }],
+      page: notServedPage(signal, account, config.stage),
+    };
+  }
   const roleArn = memberRoleArn(account, region, memberRoleName(config.stage));
   const credentials = memberCredentials(roleArn, signal.correlationId);
   try {

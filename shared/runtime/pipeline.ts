@@ -15,6 +15,7 @@ import type {
 } from '#shared/executors/types.ts';
 import { accountDecision } from '#shared/organization/account.ts';
 import { foreignArnOf } from '#shared/organization/foreignArns.ts';
+import { NOT_SERVED_WINDOW_MINUTES } from '#shared/organization/servedAccounts.ts';
 import { actingSiteOf } from '#shared/organization/site.ts';
 import { actInTarget } from '#shared/organization/target.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
@@ -332,14 +333,15 @@ export async function runFunction<
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });
   const account = await accountDecision(signal, acting, site, functionCfg);
-  if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account.notes, options);
+  if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account, options);
   const decide = () => decideAndAct(spec, observation, account.config, account.dryRunBy, options);
   return account.act === 'member' ? actInTarget(account.target, decide) : decide();
 }
 
 /**
- * An event the organization's rules give nothing to (its account is off): nothing gathered, planned or
- * done, and the notes saying why in the action log, as any decision is recorded.
+ * An event the organization's rules give nothing to (its account is off, or not served): nothing
+ * gathered, planned or done; the notes say why in the action log, and a not-served account is paged
+ * once a day (its page's incident is the account and the day, its window a day).
  */
 async function actOnNothing<
   S extends z.ZodType,
@@ -352,10 +354,14 @@ async function actOnNothing<
   spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
   signal: Signal,
   cfg: RuntimeConfig<L>,
-  notes: PlanNote[],
+  { notes, page }: { notes: PlanNote[]; page?: PageIntent },
   options: RunOptions,
 ): Promise<PipelineResult<Findings>> {
   const outcomes: Outcome[] = [];
+  if (page) {
+    const paging = { ...cfg.paging, suppressionWindowMinutes: NOT_SERVED_WINDOW_MINUTES };
+    outcomes.push(await pageExecutor.execute(page, { config: { ...cfg, paging }, signal, prior: [] }));
+  }
   const result: PipelineResult<Findings> = {
     correlationId: signal.correlationId,
     signal: {
@@ -377,7 +383,9 @@ async function actOnNothing<
     outcomes,
     cfg.actionLogRetentionDays,
   );
-  if (!options.logWithCompletion?.(entries)) await writeActionLog(entries);
+  const failing = outcomes.some((o) => o.status === 'failed');
+  if (failing || !options.logWithCompletion?.(entries)) await writeActionLog(entries);
+  if (failing) throw new ActionFailedError(result);
   return result;
 }
 

@@ -4,9 +4,8 @@ import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
 import { memberCredentials } from './credentials.ts';
 import { readAccountMode } from './mode.ts';
-import { memberRolesStackSetName } from './names.ts';
+import { memberRoleArn, memberRoleName, memberRolesStackSetName, memberRunbookRoleName } from './names.ts';
 import { notServedPage, servedAccounts } from './servedAccounts.ts';
-import { memberRoleArn, memberRoleName, memberRunbookRoleName } from './names.ts';
 import type { ActingTarget } from './target.ts';
 
 /**

@@ -17,9 +17,12 @@ interface DeclaresPermissions {
 export function declaredPermissions(parts: {
   executors: Record<string, DeclaresPermissions>;
   readPermissions: readonly string[];
+  /** On an organization's stage, what acting in member accounts needs (shared/organization/statements.ts). */
+  organizationPermissions?: readonly string[];
 }): string[] {
   const all = [
     ...RUNTIME_PERMISSIONS,
+    ...(parts.organizationPermissions ?? []),
     ...parts.readPermissions,
     ...Object.values(parts.executors).flatMap((e) => e.permissions),
   ];

@@ -18,6 +18,7 @@ import { stackTarget } from '#deploy/stack/index.ts';
 import { pascal } from '#deploy/stack/names.ts';
 import { resolvedPatternsOf } from '#deploy/stack/patterns.ts';
 import { registry } from '#functions/index.ts';
+import { organizationStatements } from '#shared/organization/statements.ts';
 import { runtimeStatements } from '#shared/runtime/statements.ts';
 import { type ScopedStatement, unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
 
@@ -105,10 +106,14 @@ describe('the member templates of an organization stage', () => {
         | { Properties: Policy & { Roles: unknown } }
         | undefined;
       const held = policy?.Properties.PolicyDocument.Statement ?? [];
-      const central = runtimeStatements(STAGE, name, {
-        stateTableActions: entry.deployment.stateTableActions ?? [],
-        sharedState: entry.deployment.sharedStateRecords?.(config) ?? [],
-      });
+      // The central role's: the runtime's, and what acting in member accounts needs.
+      const central = [
+        ...runtimeStatements(STAGE, name, {
+          stateTableActions: entry.deployment.stateTableActions ?? [],
+          sharedState: entry.deployment.sharedStateRecords?.(config) ?? [],
+        }),
+        ...organizationStatements(STAGE, config.organization.id),
+      ];
       // Act
       const declared = await entry.permissions(config);
       // Assert

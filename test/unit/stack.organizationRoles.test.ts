@@ -21,7 +21,7 @@ describe("an organization's central function roles", () => {
           Sid: 'AssumeMemberRole',
           Effect: 'Allow',
           Action: 'sts:AssumeRole',
-          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/ops-autopilot-org-member' },
+          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/ops-autopilot-org-member` },
           Condition: { StringEquals: { 'aws:ResourceOrgID': orgId } },
         },
         {
@@ -29,8 +29,7 @@ describe("an organization's central function roles", () => {
           Effect: 'Allow',
           Action: 'ssm:GetParameter',
           Resource: {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/ops-autopilot/org/accounts/*/mode',
+            'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/ops-autopilot/org/accounts/*/mode`,
           },
         },
         {
@@ -38,8 +37,7 @@ describe("an organization's central function roles", () => {
           Effect: 'Allow',
           Action: 'cloudformation:ListStackInstances',
           Resource: {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:cloudformation:${AWS::Region}:*:stackset/ops-autopilot-org-member-roles:*',
+            'Fn::Sub': `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:*:stackset/ops-autopilot-org-member-roles:*`,
           },
         },
       ]);

@@ -15,6 +15,7 @@ import {
   CreateSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
+  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
@@ -26,7 +27,8 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
@@ -35,8 +37,10 @@ import { resetMemberCredentialsForTests } from '#shared/organization/credentials
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
+import { makeAlarmEvent } from '../../tools/local/events.ts';
+import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { stack, useEmulatedStack } from '../support/emulator.ts';
+import { mockRunbookStarts, stack, useEmulatedStack } from '../support/emulator.ts';
 import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
 
 // An organization in moto: the central account (moto's default, where the stack, its table and topic
@@ -50,6 +54,9 @@ const STACK = 'ops-autopilot-org';
 const HOME = 'us-east-1';
 
 let handler: typeof import('#functions/onCloudTrail/handler.ts').handler;
+let alarmHandler: typeof import('#functions/onAlarm/handler.ts').handler;
+// moto has no SSM Automation: runbook starts are mocked, parameters (modes, kill switch) are moto's.
+const runbooks = mockClient(SSMClient);
 const invokeCentral = async (record: CloudTrailRecord) =>
   (await handler(
     record as never,
@@ -186,9 +193,11 @@ async function withTamperingRemediated<T>(work: () => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   ({ handler } = await import('#functions/onCloudTrail/handler.ts'));
+  ({ handler: alarmHandler } = await import('#functions/onAlarm/handler.ts'));
 });
 
 beforeEach(async () => {
+  mockRunbookStarts(runbooks, 'exec-1');
   process.env.STAGE = 'org';
   process.env.DRY_RUN = 'false';
   resetConfigForTests();
@@ -284,5 +293,40 @@ describe('an organization in moto: a central account acting in members A and B',
       reason: 'dry-run',
     });
     expect(result.forcedDryRun).toContain('/ops-autopilot/org/mode');
+  });
+
+  it("starts the restart runbook inside member A, as A's runbook role, on A's opted-in instance", async () => {
+    // Arrange: the instance exists in A only, so its opt-in tag is found only by reading in A.
+    const launched = await inAccount(new EC2Client({}), org.a).send(
+      new RunInstancesCommand({
+        ImageId: DEFAULT_AMI,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [{ Key: 'ops:auto-remediate', Value: 'true' }] },
+        ],
+      }),
+    );
+    const instance = launched.Instances?.[0]?.InstanceId as string;
+    const alarm = makeAlarmEvent({
+      namespace: 'AWS/EC2',
+      metricName: 'StatusCheckFailed_Instance',
+      dimensions: { InstanceId: instance },
+    });
+    const event = JSON.parse(JSON.stringify(alarm).replaceAll('123456789012', org.a));
+    // Act
+    await alarmHandler(event, makeContext('ops-autopilot-org-onAlarm', { account: CENTRAL, region: HOME }));
+    // Assert
+    const starts = runbooks.commandCalls(StartAutomationExecutionCommand);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.args[0].input.Parameters).toEqual({
+      InstanceId: [instance],
+      AutomationAssumeRole: [`arn:aws:iam::${org.a}:role/ops-autopilot-org-member-runbooks`],
+    });
+    // Sent with the member role's credentials (moto's STS issued them for A), not the central ones.
+    const config = (starts[0]?.thisValue as SSMClient).config;
+    expect((await config.credentials()).accessKeyId).not.toBe(process.env.AWS_ACCESS_KEY_ID);
+    expect(await config.region()).toBe(HOME);
   });
 });

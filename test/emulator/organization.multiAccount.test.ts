@@ -325,7 +325,9 @@ describe('an organization in moto: a central account acting in members A and B',
       AutomationAssumeRole: [`arn:aws:iam::${org.a}:role/ops-autopilot-org-member-runbooks`],
     });
     // Sent with the member role's credentials (moto's STS issued them for A), not the central ones.
-    const config = (starts[0]?.thisValue as SSMClient).config;
+    const [start] = starts;
+    if (start === undefined) throw new Error('no runbook started');
+    const config = (start.thisValue as SSMClient).config;
     expect((await config.credentials()).accessKeyId).not.toBe(process.env.AWS_ACCESS_KEY_ID);
     expect(await config.region()).toBe(HOME);
   });

@@ -124,6 +124,20 @@ describe("organization: a member's event is acted on in the member account", () 
     ]);
   });
 
+  it('fails the delivery, naming the role, when the member role cannot be assumed, and reads nothing there', async () => {
+    // Arrange: a trust mismatch, the commonest support case of hub-and-spoke tools.
+    sts
+      .on(AssumeRoleCommand)
+      .rejects(
+        Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }),
+      );
+    // Act
+    const act = invokeCentral(openedIn(MEMBER_A, 'eu-west-1'));
+    // Assert
+    await expect(act).rejects.toThrow(`could not assume ${MEMBER_ROLE_A}`);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
   it("handles the central account's own event in place, assuming nothing", async () => {
     // Act
     const result = await invokeCentral(openedIn(CENTRAL, 'us-east-1'));

@@ -138,6 +138,14 @@ describe("organization: a member's event is acted on in the member account", () 
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
 
+  it("refuses at parse a member's event from a region the organization does not list, naming the region", async () => {
+    // Act
+    const act = invokeCentral(openedIn(MEMBER_A, 'ap-south-1'));
+    // Assert
+    await expect(act).rejects.toThrow(/region: the event is from region ap-south-1/);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
   it("handles the central account's own event in place, assuming nothing", async () => {
     // Act
     const result = await invokeCentral(openedIn(CENTRAL, 'us-east-1'));

@@ -5,7 +5,8 @@ import { memberRoleName, memberRolesStackSetName } from './names.ts';
  * What a central function's role needs on an organization's stage to act in member accounts, declared
  * once beside the code that uses it (account.ts): assume the member role, in accounts of the
  * organization only; read the accounts' mode parameters (mode.ts); list the member-roles StackSet's
- * instances (servedAccounts.ts). A single-account stage's roles hold none of it (deploy/stack/roles.ts).
+ * instances (servedAccounts.ts); name a member in its pages (accountNames.ts). A single-account
+ * stage's roles hold none of it (deploy/stack/roles.ts).
  */
 export function organizationStatements(stage: string, organizationId: string): RuntimeStatement[] {
   return [
@@ -35,6 +36,14 @@ export function organizationStatements(stage: string, organizationId: string): R
       Resource: {
         'Fn::Sub': `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:*:stackset/${memberRolesStackSetName(stage)}:*`,
       },
+    },
+    {
+      Sid: 'AccountNames',
+      Effect: 'Allow',
+      Action: 'organizations:DescribeAccount',
+      // The accounts of this organization (their ARNs name the management account): a member's name for
+      // its pages. Organizations answers only where its management account lets this account read.
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${organizationId}/*` },
     },
   ];
 }

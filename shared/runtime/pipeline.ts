@@ -14,6 +14,7 @@ import type {
   RateSlot,
 } from '#shared/executors/types.ts';
 import { accountDecision } from '#shared/organization/account.ts';
+import { accountNameOf, withAccountName } from '#shared/organization/accountNames.ts';
 import { foreignArnOf } from '#shared/organization/foreignArns.ts';
 import { NOT_SERVED_WINDOW_MINUTES } from '#shared/organization/servedAccounts.ts';
 import { actingSiteOf } from '#shared/organization/site.ts';
@@ -334,8 +335,14 @@ export async function runFunction<
   logger.appendKeys({ correlationId: signal.correlationId });
   const account = await accountDecision(signal, acting, site, functionCfg);
   if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account, options);
-  const decide = () => decideAndAct(spec, observation, account.config, account.dryRunBy, options);
-  return account.act === 'member' ? actInTarget(account.target, decide) : decide();
+  if (account.act === 'here')
+    return decideAndAct(spec, observation, account.config, account.dryRunBy, options);
+  // A member's pages name the account: its name is read with the facts, before anything is decided.
+  const { target } = account;
+  return actInTarget(target, async () => {
+    const accountName = await accountNameOf(target.account);
+    return decideAndAct(spec, observation, account.config, account.dryRunBy, options, accountName);
+  });
 }
 
 /**
@@ -403,11 +410,13 @@ async function decideAndAct<
   cfg: RuntimeConfig<L>,
   accountDryRun: string | undefined,
   options: RunOptions,
+  accountName?: string,
 ): Promise<PipelineResult<Findings>> {
   const { signal } = observation;
   const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
-  const plan = spec.plan({ ...observation, gathered, config: cfg });
+  const decided = spec.plan({ ...observation, gathered, config: cfg });
+  const plan = accountName ? withAccountName(decided, accountName) : decided;
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
   const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.

@@ -227,7 +227,7 @@ describe('an organization in moto: a central account acting in members A and B',
     expect(await roleIn(org.c)).toBeUndefined();
   });
 
-  it('revokes a world-open ingress in member A only, and the page names A', async () => {
+  it('revokes a world-open ingress in member A only, and the page names A (id, name and region)', async () => {
     // Arrange: the same rule opened in A and in B; only A's is reported.
     const inA = await openGroupIn(org.a);
     const inB = await openGroupIn(org.b);
@@ -240,6 +240,7 @@ describe('an organization in moto: a central account acting in members A and B',
     const pages = await stack.readPages(true);
     expect(pages).toHaveLength(1);
     expect(pages[0]?.body).toContain(`Account ${org.a}, region ${HOME}`);
+    expect(pages[0]?.body).toContain('account name: member-a');
   });
 
   it("acts on nothing when A's event names a resource of B, and says why", async () => {

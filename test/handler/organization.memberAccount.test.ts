@@ -1,5 +1,6 @@
 import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -7,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
@@ -22,6 +24,7 @@ const sts = aws.of(STSClient);
 const ec2 = aws.of(EC2Client);
 const sns = aws.of(SNSClient);
 const cloudformation = aws.of(CloudFormationClient);
+const organizations = aws.of(OrganizationsClient);
 const { handler } = await import('#functions/onCloudTrail/handler.ts');
 
 const CENTRAL = '111111111111';
@@ -80,6 +83,7 @@ beforeEach(() => {
   process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:${CENTRAL}:pages`;
   resetConfigForTests();
   resetMemberCredentialsForTests();
+  resetAccountNamesForTests();
 });
 
 describe("organization: a member's event is acted on in the member account", () => {
@@ -161,6 +165,35 @@ describe("organization: a member's event is acted on in the member account", () 
     const pages = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(pages.map((p) => p.TopicArn)).toEqual([`arn:aws:sns:us-east-1:${CENTRAL}:pages`]);
     expect(pages[0]?.Message).toContain(`Account ${MEMBER_A}, region eu-west-1`);
+  });
+
+  it('names the member account in its page when the organization lets the central account read it', async () => {
+    // Arrange
+    organizations
+      .on(DescribeAccountCommand, { AccountId: MEMBER_A })
+      .resolves({ Account: { Id: MEMBER_A, Name: 'workload-prod' } });
+    // Act
+    await invokeCentral(openedIn(MEMBER_A, 'eu-west-1', 'e0000000-0000-4000-8000-000000000001'));
+    await invokeCentral(openedIn(MEMBER_A, 'eu-west-1', 'e0000000-0000-4000-8000-000000000002'));
+    // Assert
+    const bodies = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Message ?? '');
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) expect(body).toContain('account name: workload-prod');
+    expect(organizations.commandCalls(DescribeAccountCommand)).toHaveLength(1);
+  });
+
+  it('pages with the account id alone when its name cannot be read', async () => {
+    // Arrange
+    organizations
+      .on(DescribeAccountCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    // Act
+    const result = await invokeCentral(openedIn(MEMBER_A, 'eu-west-1'));
+    // Assert
+    expect(result.outcomes.find((o) => o.kind === 'sns.page')).toMatchObject({ status: 'done' });
+    const body = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(body).toContain(`Account ${MEMBER_A}, region eu-west-1`);
+    expect(body).not.toContain('account name');
   });
 
   it("acts on nothing when a member's record names another account's trail, and says why", async () => {

@@ -4,14 +4,14 @@ import { functionStatements } from '#deploy/stack/roles.ts';
 import { registry } from '#functions/index.ts';
 
 // What an organization's stage adds to each central function's role, for acting in member accounts
-// (shared/organization/): exactly these three statements, and on a single-account stage none.
-const ORG_SIDS = ['AssumeMemberRole', 'AccountModes', 'ServedAccounts'];
+// (shared/organization/): exactly these four statements, and on a single-account stage none.
+const ORG_SIDS = ['AssumeMemberRole', 'AccountModes', 'ServedAccounts', 'AccountNames'];
 const org = stageConfigOf('org');
 const orgId = org.organization?.id;
 
 describe("an organization's central function roles", () => {
   it.each(registry.map((e) => [e.name, e] as const))(
-    '%s may assume only the member role, inside the organization, read only the accounts’ modes and list only the member-roles StackSet',
+    '%s may assume only the member role, inside the organization, read only the accounts’ modes, list only the member-roles StackSet and describe only its organization’s accounts',
     (_name, entry) => {
       // Act
       const statements = functionStatements('org', entry, org).filter((s) => ORG_SIDS.includes(s.Sid ?? ''));
@@ -39,6 +39,12 @@ describe("an organization's central function roles", () => {
           Resource: {
             'Fn::Sub': `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:*:stackset/ops-autopilot-org-member-roles:*`,
           },
+        },
+        {
+          Sid: 'AccountNames',
+          Effect: 'Allow',
+          Action: 'organizations:DescribeAccount',
+          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${orgId}/*` },
         },
       ]);
     },

@@ -51,5 +51,19 @@ export const OrganizationSettings = z.strictObject({
   homeRegion: z.string().regex(REGION, { error: 'must be a region name such as eu-west-1' }),
   /** What a member account does until told otherwise: `live`, `dry-run` or `off`. */
   defaultMode: z.enum(['live', 'dry-run', 'off']),
+  /**
+   * How long the list of served accounts (the member-roles StackSet's current instances) is kept before
+   * ListStackInstances is asked again: an account that joins or leaves is served or refused within it.
+   * At most 300 s, so an offboarded account stops being acted in within five minutes.
+   */
+  accountsCacheSeconds: z
+    .number({ error: 'must be a number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(1, { error: 'must be at least 1 second' })
+    .max(300, { error: 'must be at most 300 seconds (an offboarded account is refused within it)' })
+    .default(300),
 });
 export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
+
+/** What a member account does: act, only say what it would do, or nothing at all (the action log only). */
+export type AccountMode = OrganizationSettings['defaultMode'];

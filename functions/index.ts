@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { StageConfig } from '#config/stageConfig.ts';
 import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
 import { settings as stopIdleInstancesSettings } from '#shared/idle/stageSettings.ts';
+import { ORGANIZATION_PERMISSIONS } from '#shared/organization/statements.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
@@ -248,6 +249,7 @@ function described(
         executors: executorsOn(name, spec, deployment, stage),
         readPermissions: spec.gather.permissions,
         changeCalendars: (deployment.changeCalendars?.(stage) ?? []).length > 0,
+        organizationPermissions: stage.organization ? ORGANIZATION_PERMISSIONS : [],
       });
     },
   };

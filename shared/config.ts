@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OrganizationSettings } from '#config/organization.ts';
 import { stages } from '#config/stages.ts';
 import {
   ConfigError,
@@ -42,8 +43,12 @@ export interface EnvironmentConfig {
   orgScanQueueUrl?: string | undefined;
 }
 
-/** The stage's shared settings, as parsed. */
-type SharedStage = z.output<typeof SharedStageSettings> & z.output<typeof SharedGuardSettings>;
+/**
+ * The stage's shared settings, as parsed, and its `organization` (docs/ORGANIZATION.md): set, the
+ * runtime acts in the accounts of the organization it serves (shared/organization/).
+ */
+type SharedStage = z.output<typeof SharedStageSettings> &
+  z.output<typeof SharedGuardSettings> & { organization?: OrganizationSettings | undefined };
 
 /** The settings every function's runtime reads (state table, idempotency, guards), whatever function runs. */
 export type SharedConfig = SharedStage & EnvironmentConfig;
@@ -132,6 +137,7 @@ function parseSettings(stageName: string, raw: unknown, settings: readonly Funct
     ...SharedStageSettings.shape,
     ...Object.assign({}, ...settings.map((s) => s.shape)),
     ...SharedGuardSettings.shape,
+    organization: OrganizationSettings.optional(),
   });
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success)

@@ -3,12 +3,10 @@ import { SERVICE } from '#shared/state/sharedRecords.ts';
 
 /** The organization's event bus in the central account: members' rules put their events here. */
 export const orgBusName = (stage: string): string => `${SERVICE}-${stage}-org`;
-/** The role the central functions assume in a member account (IAM: one per account, every region). */
-export const memberRoleName = (stage: string): string => `${SERVICE}-${stage}-member`;
+// The member role and the runbooks' role are assumed by the running functions: named once, in shared/.
+export { memberRoleName, memberRunbookRoleName } from '#shared/organization/names.ts';
 /** The role a member's rules put events to the organization's bus with. */
 export const forwarderRoleName = (stage: string): string => `${SERVICE}-${stage}-member-forwarder`;
-/** The role the runbooks onAlarm starts in a member account run as. */
-export const memberRunbookRoleName = (stage: string): string => `${SERVICE}-${stage}-member-runbooks`;
 /** The two StackSets, and the files under deploy/org/<stage>/ their templates are kept in. */
 export const MEMBER_TEMPLATES = {
   roles: { file: 'member-roles.json', stackSet: 'member-roles' },

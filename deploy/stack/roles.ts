@@ -1,11 +1,15 @@
 import type { IamStatement, RegistryEntry } from '#functions/index.ts';
+import { organizationStatements } from '#shared/organization/statements.ts';
 import { runtimeStatements } from '#shared/runtime/statements.ts';
 import { type CfnResource, functionRoleName, kebab, type StackTarget } from './names.ts';
 
 /** The stage's validated configuration, as the deployments take it. */
 export type StageConfig = Parameters<RegistryEntry['deployment']['statements']>[0];
 
-/** A function's statements: the runtime's (shared/runtime/statements.ts) first, then its deployment's own. */
+/**
+ * A function's statements: the runtime's (shared/runtime/statements.ts) first, on an organization's
+ * stage what acting in member accounts needs (shared/organization/statements.ts), then its deployment's own.
+ */
 export function functionStatements(
   stage: string,
   { name, deployment }: RegistryEntry,
@@ -17,6 +21,7 @@ export function functionStatements(
       sharedState: deployment.sharedStateRecords?.(stageConfig) ?? [],
       changeCalendars: deployment.changeCalendars?.(stageConfig) ?? [],
     }),
+    ...(stageConfig.organization ? organizationStatements(stage, stageConfig.organization.id) : []),
     ...deployment.statements(stageConfig),
   ];
 }

@@ -1,3 +1,5 @@
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { currentTarget } from '#shared/organization/target.ts';
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 
 /**
@@ -75,6 +77,42 @@ export function boundToInvocation<C extends Sendable>(client: C): C {
     },
   });
   return client;
+}
+
+/** What a client acting in a member account is built with: that account's region and credentials. */
+export interface ClientTarget {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+}
+
+/**
+ * A client that reads and acts where the invocation's target is (shared/organization/target.ts): the
+ * client built with no target, bound to the invocation, when there is none (a single-account stage, the
+ * central account's own events: unchanged), else one client per member account and region, built once
+ * with the member role's credentials and kept. `build` makes one client; it is called with no target
+ * for the client exported. Only the clients of the resources a function reads or changes are acting:
+ * the state table, the page topics and the kill switch stay central.
+ */
+export function actingClient<C extends Sendable>(build: (target?: ClientTarget) => C): C {
+  const home = boundToInvocation(build());
+  const homeSend = home.send;
+  const byTarget = new Map<string, C>();
+  Object.defineProperty(home, 'send', {
+    configurable: true,
+    // biome-ignore lint/suspicious/noExplicitAny: forwards the SDK's own argument types.
+    value(this: C, command: any, options?: any) {
+      const target = currentTarget();
+      if (target === undefined) return homeSend.call(this, command, options);
+      const key = `${target.account}/${target.region}`;
+      let client = byTarget.get(key);
+      if (client === undefined) {
+        client = boundToInvocation(build({ region: target.region, credentials: target.credentials }));
+        byTarget.set(key, client);
+      }
+      return client.send(command, options);
+    },
+  });
+  return home;
 }
 
 /** An answer that was not AWS's: thrown instead of the SDK's deserialization error. */

@@ -1,7 +1,9 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { tracer } from '#shared/runtime/powertools.ts';
-import { boundToInvocation, SDK_LARGE_REQUEST_TIMEOUT_MS, sdkClientSettings } from './client.ts';
+import { actingClient, SDK_LARGE_REQUEST_TIMEOUT_MS, sdkClientSettings } from './client.ts';
 
-export const ec2 = boundToInvocation(
-  tracer.captureAWSv3Client(new EC2Client(sdkClientSettings(6, SDK_LARGE_REQUEST_TIMEOUT_MS))),
+export const ec2 = actingClient((target) =>
+  tracer.captureAWSv3Client(
+    new EC2Client({ ...sdkClientSettings(6, SDK_LARGE_REQUEST_TIMEOUT_MS), ...target }),
+  ),
 );

@@ -5,7 +5,7 @@
  */
 import { RDSClient } from '@aws-sdk/client-rds';
 import { tracer } from '#shared/runtime/powertools.ts';
-import { boundToInvocation, sdkClientSettings } from './client.ts';
+import { actingClient, sdkClientSettings } from './client.ts';
 
 export {
   DescribeDBClusterSnapshotAttributesCommand,
@@ -14,4 +14,6 @@ export {
   ModifyDBSnapshotAttributeCommand,
 } from '@aws-sdk/client-rds';
 
-export const rds = boundToInvocation(tracer.captureAWSv3Client(new RDSClient(sdkClientSettings())));
+export const rds = actingClient((target) =>
+  tracer.captureAWSv3Client(new RDSClient({ ...sdkClientSettings(), ...target })),
+);

@@ -283,4 +283,8 @@ export type SkipReason =
   /** The incident the action answers is over (the alarm returned to OK). */
   | 'resolved'
   /** A person rejected the action. */
-  | 'rejected';
+  | 'rejected'
+  /** The event's account is set to `off` on an organization's stage (shared/organization/mode.ts). */
+  | 'account-off'
+  /** The event's account has no current member stack on an organization's stage (servedAccounts.ts). */
+  | 'account-not-served';

@@ -37,7 +37,11 @@ const ssmProvider = (): Promise<SSMProvider> =>
 /** Powertools caches values, not absence: an absent parameter is remembered here for as long. */
 const absentUntil = new Map<string, number>();
 
-async function readValue(name: string): Promise<string | undefined> {
+/**
+ * A parameter's value as the kill switch reads it (cached 60 s, absence too); undefined when absent, a
+ * throw when unreadable. The per-account mode (shared/organization/mode.ts) is read the same way.
+ */
+export async function readValue(name: string): Promise<string | undefined> {
   if ((absentUntil.get(name) ?? 0) > Date.now()) return undefined;
   try {
     return await (await ssmProvider()).get(name, { maxAge: MODE_MAX_AGE_SECONDS, throwOnMissing: true });

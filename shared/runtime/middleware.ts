@@ -12,8 +12,9 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
-import { config } from '#shared/config.ts';
+import { ConfigError, config } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
+import { actingSiteOf } from '#shared/organization/site.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { writeActionLog } from '#shared/state/actionLog.ts';
 import { DeliveryLeaseStore } from '#shared/state/deliveryLease.ts';
@@ -48,6 +49,16 @@ function rejectEvent(functionName: string, issues: EventIssue[]): InvalidEventEr
   return new InvalidEventError(functionName, issues);
 }
 
+/** The stage's organization, if any; a stage that does not parse is reported by the pipeline, not here. */
+function stageOrganization() {
+  try {
+    return config().organization;
+  } catch (error) {
+    if (error instanceof ConfigError) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Parses the event with the function's schema, then checks it is in the function's scope (its account
  * and region); on failure counts InvalidEvent and throws, acting on nothing. It runs before the
@@ -68,7 +79,9 @@ function parseEvent<S extends z.ZodType>(
           })),
         );
       }
-      const outOfScope = spec.scope(parsed.data, invocationSiteOf(request.context));
+      // On an organization's stage a member's event is in scope where it happened (shared/organization).
+      const site = actingSiteOf(parsed.data, invocationSiteOf(request.context), stageOrganization());
+      const outOfScope = spec.scope(parsed.data, site);
       if (outOfScope.length > 0) throw rejectEvent(spec.name, outOfScope);
       request.event = parsed.data;
     },

@@ -19,10 +19,13 @@ export function declaredPermissions(parts: {
   readPermissions: readonly string[];
   /** It checks change calendars on this stage (its role reads them). */
   changeCalendars?: boolean;
+  /** On an organization's stage, what acting in member accounts needs (shared/organization/statements.ts). */
+  organizationPermissions?: readonly string[];
 }): string[] {
   const all = [
     ...RUNTIME_PERMISSIONS,
     ...(parts.changeCalendars ? [CHANGE_CALENDAR_ACTION] : []),
+    ...(parts.organizationPermissions ?? []),
     ...parts.readPermissions,
     ...Object.values(parts.executors).flatMap((e) => e.permissions),
   ];

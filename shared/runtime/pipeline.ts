@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { awaitApproval } from '#shared/approval/pending.ts';
 import type { ApprovalNeed } from '#shared/approval/recheck.ts';
-import { functionConfig, type SharedConfig } from '#shared/config.ts';
+import { functionConfig, type RuntimeConfig, type SharedConfig } from '#shared/config.ts';
 import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.ts';
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -15,6 +15,12 @@ import type {
   RateGuardKey,
   RateSlot,
 } from '#shared/executors/types.ts';
+import { accountDecision } from '#shared/organization/account.ts';
+import { accountNameOf, withAccountName } from '#shared/organization/accountNames.ts';
+import { foreignArnOf } from '#shared/organization/foreignArns.ts';
+import { NOT_SERVED_WINDOW_MINUTES } from '#shared/organization/servedAccounts.ts';
+import { actingSiteOf } from '#shared/organization/site.ts';
+import { actInTarget } from '#shared/organization/target.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
@@ -25,7 +31,7 @@ import {
   type FreezeState,
   freezeReason,
 } from './changeFreeze.ts';
-import type { FunctionSpec, InvocationSite, PipelineResult } from './functionSpec.ts';
+import type { FunctionSpec, InvocationSite, Observation, PipelineResult } from './functionSpec.ts';
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
 import { logger, metrics, tracer } from './powertools.ts';
@@ -227,6 +233,19 @@ export async function execute<I extends Intent, C extends SharedConfig>(
       outcomes.push(await executor.execute(intent, ctx));
       continue;
     }
+    // Another account's resource is refused here, once, whatever planned it (and in dry-run too: the
+    // preview of an action on another account would be a lie).
+    const foreign = foreignArnOf(intent, signal);
+    if (foreign) {
+      outcomes.push(
+        skipped(
+          intent.kind,
+          'out-of-scope',
+          `not done: would ${executor.preview(intent, ctx)}; it names ${foreign.arn}, of account ${foreign.account}, and this event is account ${signal.account}'s: an action touches only its own event's account`,
+        ),
+      );
+      continue;
+    }
     // Dry-run is enforced here, once: a mutating executor is never called, it only describes itself.
     if (cfg.dryRun) {
       const by = forcedDryRun ? ` (${forcedDryRun})` : '';
@@ -277,8 +296,14 @@ async function forcedDryRunOf<I extends Intent, C extends SharedConfig>(
   plan: Plan<I, unknown>,
   executors: ExecutorMap<I, C>,
   cfg: SharedConfig,
+  accountDryRun: string | undefined,
 ): Promise<string | undefined> {
   if (cfg.dryRun || !plan.intents.some((i) => executorFor(executors, i.kind).mutates)) return undefined;
+  // The account's own mode (an organization's stage) makes it dry already; the switch is not needed.
+  if (accountDryRun) {
+    logger.warn('account dry-run', { why: accountDryRun });
+    return accountDryRun;
+  }
   const mode = await readKillSwitch(cfg.stage);
   if (!mode.forced) return undefined;
   logger.warn('forced dry-run', { parameter: mode.parameter, why: mode.why });
@@ -375,17 +400,100 @@ export async function runFunction<
   site: InvocationSite,
   options: RunOptions = {},
 ): Promise<PipelineResult<Findings>> {
-  const cfg = functionConfig(spec.settings);
-  const observation = spec.observe(event, { site, config: cfg });
+  const functionCfg = functionConfig(spec.settings);
+  // A member's event is observed where it happened, and acted on there (shared/organization/).
+  const acting = actingSiteOf(event, site, functionCfg.organization);
+  const observation = spec.observe(event, { site: acting, config: functionCfg });
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });
+  const account = await accountDecision(signal, acting, site, functionCfg);
+  if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account, options);
+  if (account.act === 'here')
+    return decideAndAct(spec, observation, account.config, account.dryRunBy, options);
+  // A member's pages name the account: its name is read with the facts, before anything is decided.
+  const { target } = account;
+  return actInTarget(target, async () => {
+    const accountName = await accountNameOf(target.account);
+    return decideAndAct(spec, observation, account.config, account.dryRunBy, options, accountName);
+  });
+}
+
+/**
+ * An event the organization's rules give nothing to (its account is off, or not served): nothing
+ * gathered, planned or done; the notes say why in the action log, and a not-served account is paged
+ * once a day (its page's incident is the account and the day, its window a day).
+ */
+async function actOnNothing<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
+  signal: Signal,
+  cfg: RuntimeConfig<L>,
+  { notes, page }: { notes: PlanNote[]; page?: PageIntent },
+  options: RunOptions,
+): Promise<PipelineResult<Findings>> {
+  const outcomes: Outcome[] = [];
+  if (page) {
+    const paging = { ...cfg.paging, suppressionWindowMinutes: NOT_SERVED_WINDOW_MINUTES };
+    outcomes.push(await pageExecutor.execute(page, { config: { ...cfg, paging }, signal, prior: [] }));
+  }
+  const result: PipelineResult<Findings> = {
+    correlationId: signal.correlationId,
+    signal: {
+      kind: signal.kind,
+      title: signal.title,
+      severity: signal.severity,
+      incidentKey: signal.incidentKey,
+    },
+    dryRun: cfg.dryRun,
+    outcomes,
+    notes,
+  };
+  report(signal, result, spec.executors);
+  const entries = actionLogEntries(
+    signal,
+    cfg.functionName,
+    cfg.dryRun,
+    notes,
+    outcomes,
+    cfg.actionLogRetentionDays,
+  );
+  const failing = outcomes.some((o) => o.status === 'failed');
+  if (failing || !options.logWithCompletion?.(entries)) await writeActionLog(entries);
+  if (failing) throw new ActionFailedError(result);
+  return result;
+}
+
+/** gather -> plan -> execute -> report, with the run's configuration, in the account it acts in. */
+async function decideAndAct<
+  S extends z.ZodType,
+  Facts,
+  Gathered,
+  I extends Intent,
+  Findings,
+  L extends readonly FunctionSettings[],
+>(
+  spec: FunctionSpec<S, Facts, Gathered, I, Findings, L>,
+  observation: Observation<Facts>,
+  cfg: RuntimeConfig<L>,
+  accountDryRun: string | undefined,
+  options: RunOptions,
+  accountName?: string,
+): Promise<PipelineResult<Findings>> {
+  const { signal } = observation;
   const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
-  const plan = spec.plan({ ...observation, gathered, config: cfg });
+  const decided = spec.plan({ ...observation, gathered, config: cfg });
+  const plan = accountName ? withAccountName(decided, accountName) : decided;
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
   const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
-  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned);
+  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned, accountDryRun);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
   const approvalOf = spec.approval;
   const gate = approvalOf ? { owner: spec.name, need: (i: I) => approvalOf(i, cfg) } : undefined;

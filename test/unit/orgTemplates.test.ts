@@ -19,6 +19,7 @@ import { stackTarget } from '#deploy/stack/index.ts';
 import { pascal } from '#deploy/stack/names.ts';
 import { resolvedPatternsOf } from '#deploy/stack/patterns.ts';
 import { registry } from '#functions/index.ts';
+import { organizationStatements } from '#shared/organization/statements.ts';
 import { runtimeStatements } from '#shared/runtime/statements.ts';
 import { type ScopedStatement, unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
 
@@ -106,6 +107,7 @@ describe('the member templates of an organization stage', () => {
         | { Properties: Policy & { Roles: unknown } }
         | undefined;
       const held = policy?.Properties.PolicyDocument.Statement ?? [];
+      // The central role's: the runtime's, and what acting in member accounts needs.
       const central = [
         ...runtimeStatements(STAGE, name, {
           stateTableActions: entry.deployment.stateTableActions ?? [],
@@ -113,6 +115,7 @@ describe('the member templates of an organization stage', () => {
         }),
         // What acts on the central stack's own resources (the idle scan's queue) stays central too.
         ...centralOnlyStatements(entry, config),
+        ...organizationStatements(STAGE, config.organization.id),
       ];
       // Act
       const declared = await entry.permissions(config);

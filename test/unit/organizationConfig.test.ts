@@ -52,6 +52,12 @@ describe('stage configuration: organization', () => {
     ['an organization id of another shape', { id: 'o-1' }, /organization\.id.*organization id/],
     ['an unknown mode', { defaultMode: 'on' }, /organization\.defaultMode/],
     ['an unknown key', { admin: '123456789012' }, /organization.*admin/],
+    [
+      'a served-accounts cache longer than five minutes',
+      { accountsCacheSeconds: 301 },
+      /organization\.accountsCacheSeconds.*at most 300/,
+    ],
+    ['a served-accounts cache of no time', { accountsCacheSeconds: 0 }, /organization\.accountsCacheSeconds/],
   ])('refuses %s, naming the field', (_case, change, message) => {
     // Act
     const act = () => parseStageConfig('broken', stageWith({ ...organization, ...change }));
@@ -65,6 +71,13 @@ describe('stage configuration: organization', () => {
     const act = () => parseStageConfig('broken', stageWith({ ...organization, defaultMode: 'live' }));
     // Assert
     expect(act).toThrow(/organization\.defaultMode: "live" on a stage with dryRun: true/);
+  });
+
+  it('keeps the served accounts for 300 s when the stage says nothing', () => {
+    // Act
+    const parsed = parseStageConfig('org', stageWith(organization));
+    // Assert
+    expect(parsed.organization?.accountsCacheSeconds).toBe(300);
   });
 
   it('lets a live stage default its members to live', () => {

@@ -5,7 +5,6 @@ import type { Scope } from '#shared/idle/exclusions.ts';
 import type { IdlePolicy } from '#shared/idle/idleness.ts';
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
 import { type IdleStopSettings, settings as idleStopSettings } from '#shared/idle/stageSettings.ts';
-import { settings as organizationSettings } from '#shared/organization/stageSettings.ts';
 import { calendarsOf } from '#shared/runtime/changeCalendarSettings.ts';
 import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 import { type IdleScanEvent, isScanTarget, isScheduled, type ManualScanPayload } from './schema.ts';
@@ -165,6 +164,6 @@ export function idleStopChangeCalendars(stage: {
 }
 
 /** The stage settings stopIdleInstances reads (the idle stopper's): its spec's `settings`, all the runtime parses for it. */
-export const specSettings = [idleStopSettings, organizationSettings] as const;
+export const specSettings = [idleStopSettings] as const;
 /** stopIdleInstances' configuration: the shared keys and the idle stopper's, no other function's. */
 export type IdleScanConfig = RuntimeConfig<typeof specSettings>;

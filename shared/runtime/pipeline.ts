@@ -7,14 +7,7 @@ import type { Intent, PageIntent, Plan, PlanNote } from '#shared/domain/intent.t
 import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
-import type {
-  ExecutionContext,
-  Executor,
-  ExecutorMap,
-  MutatingExecutor,
-  RateGuardKey,
-  RateSlot,
-} from '#shared/executors/types.ts';
+import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
 import { accountDecision } from '#shared/organization/account.ts';
 import { accountNameOf, withAccountName } from '#shared/organization/accountNames.ts';
 import { foreignArnOf } from '#shared/organization/foreignArns.ts';
@@ -23,7 +16,6 @@ import { actingSiteOf } from '#shared/organization/site.ts';
 import { actInTarget } from '#shared/organization/target.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import { type ActionLogEntry, actionLogEntries, writeActionLog } from '#shared/state/actionLog.ts';
-import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
 import {
   calendarsFor,
   changeFreezeState,
@@ -35,7 +27,7 @@ import type { FunctionSpec, InvocationSite, Observation, PipelineResult } from '
 import { currentInvocation, DeadlineError, throwIfAborted } from './invocation.ts';
 import { readKillSwitch } from './killSwitch.ts';
 import { logger, metrics, tracer } from './powertools.ts';
-import { rateLimitFor } from './rateGuardSettings.ts';
+import { guardedExecute } from './rateGuardedExecution.ts';
 
 /**
  * The one way through every function: observe (pure: signal and facts) -> gather (reads) -> plan
@@ -72,113 +64,6 @@ function deadlineRefusal(budgetMs: number): DeadlineError | undefined {
   return new DeadlineError(
     `${left} ms left in the invocation; this action needs ${budgetMs} ms to finish and be recorded`,
   );
-}
-
-/** The one "rate guard tripped" page of a rule's window: its own incident, so it is paged once. */
-function tripPage(
-  signal: Signal,
-  cfg: SharedConfig,
-  key: RateGuardKey,
-  claim: RateClaim,
-  refused: string,
-): PageIntent {
-  const { maxActions, windowMinutes } = rateLimitFor(cfg.rateGuard, key.rule);
-  const start = new Date(claim.windowStart * 1000).toISOString();
-  const end = new Date(claim.windowEnd * 1000).toISOString();
-  return {
-    kind: 'sns.page',
-    notice: 'incident',
-    severity: 'high',
-    incidentKey: `rate-guard:${key.rule}:${start}`,
-    correlationId: signal.correlationId,
-    occurredAt: signal.occurredAt,
-    content: {
-      source: 'ops.rate-guard',
-      title: `rate guard tripped for ${key.rule}`,
-      summary:
-        `${cfg.functionName} has taken ${maxActions} mutating action(s) for ${key.rule} since ${start}, ` +
-        `its limit per ${windowMinutes} min: further actions of ${key.rule} are refused until ${end}. ` +
-        'Pages continue as usual; this is the only page about the limit in this window.',
-      account: signal.account,
-      region: signal.region,
-      resources: signal.resources,
-      evidence: { rule: key.rule, maxActions, windowMinutes, windowStart: start, windowEnd: end },
-      links: signal.links,
-      reason: `refused: would ${refused} (delivery ${signal.correlationId}, ${signal.title})`,
-      nothingDone: `Nothing: ${key.rule} acts again from ${end}, or once rateGuard in config/stages.ts allows more.`,
-    },
-  };
-}
-
-/** The rate guard slot a live mutation claims: its rule's limit and window, its action's id. */
-function rateSlotOf<I extends Intent, C extends SharedConfig>(
-  executor: MutatingExecutor<I, C>,
-  intent: I,
-  ctx: ExecutionContext<C>,
-): RateSlot {
-  const key = executor.rateGuard(intent, ctx);
-  const { maxActions, windowMinutes } = rateLimitFor(ctx.config.rateGuard, key.rule);
-  return { ...key, maxActions, windowSeconds: windowMinutes * 60, atMs: Date.now() };
-}
-
-/**
- * A mutation the rate guard refused: `rate-limited`, and the first refused delivery of the window pages
- * that the guard tripped.
- */
-async function refusedByRate<I extends Intent, C extends SharedConfig>(
-  executor: MutatingExecutor<I, C>,
-  intent: I,
-  ctx: ExecutionContext<C>,
-  slot: RateSlot,
-): Promise<Outcome[]> {
-  const { start, end } = windowOf(slot);
-  const claim: RateClaim = { allowed: false, windowStart: start, windowEnd: end };
-  const minutes = slot.windowSeconds / 60;
-  const preview = executor.preview(intent, ctx);
-  const refusedAt = new Date(claim.windowEnd * 1000).toISOString();
-  const refusal = skipped(
-    intent.kind,
-    'rate-limited',
-    `not done: would ${preview}; the rate guard allows ${slot.maxActions} action(s) of ${slot.rule} per ${minutes} min, all used until ${refusedAt}`,
-  );
-  let notify: boolean;
-  try {
-    notify = await claimTripNotice(slot.rule, claim.windowStart, ctx.signal.correlationId);
-  } catch (error) {
-    return [refusal, failed('sns.page', error, `could not claim the rate guard page for ${slot.rule}`)];
-  }
-  if (!notify) return [refusal];
-  logger.warn('rate guard tripped', { rule: slot.rule, maxActions: slot.maxActions, windowMinutes: minutes });
-  const page = tripPage(ctx.signal, ctx.config, slot, claim, preview);
-  return [refusal, await pageExecutor.execute(page, { ...ctx, prior: [...ctx.prior, refusal] })];
-}
-
-/**
- * The per-rule rate guard around a live mutation: a slot is claimed in the state table (atomic, keyed
- * by the action's idempotency id) before the executor runs, or, for an executor that joins it to its
- * own claim, in that claim's transaction. Refused: see refusedByRate.
- */
-async function guardedExecute<I extends Intent, C extends SharedConfig>(
-  executor: MutatingExecutor<I, C>,
-  intent: I,
-  ctx: ExecutionContext<C>,
-): Promise<Outcome[]> {
-  const slot = rateSlotOf(executor, intent, ctx);
-  if (executor.joinsRateGuard) {
-    const outcome = await executor.execute(intent, { ...ctx, rateSlot: slot });
-    if (outcome.status === 'skipped' && outcome.reason === 'rate-limited') {
-      return refusedByRate(executor, intent, ctx, slot);
-    }
-    return [outcome];
-  }
-  let claim: RateClaim;
-  try {
-    claim = await claimRateSlot(slot, slot.actionId);
-  } catch (error) {
-    return [failed(intent.kind, error, `could not claim a rate guard slot for ${slot.rule}; nothing done`)];
-  }
-  if (!claim.allowed) return refusedByRate(executor, intent, ctx, slot);
-  return [await executor.execute(intent, ctx)];
 }
 
 const OPEN: FreezeState = { closed: false };

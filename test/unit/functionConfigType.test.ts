@@ -39,7 +39,7 @@ type SharedKeys = keyof SharedConfig;
 const OWN_KEYS = {
   onAlarm: ['alarmRules', 'runbooks'],
   onCloudTrail: ['cloudTrail'],
-  stopIdleInstances: ['idleStop', 'organization'],
+  stopIdleInstances: ['idleStop'],
   onCostAnomaly: ['costAnomaly', 'idleStop'],
   onRunbookResult: ['runbookResult'],
   onBackupFailure: ['backupFailure'],
@@ -85,7 +85,7 @@ describe("a function's configuration type is the shared settings and its spec's 
     async (name, own) => {
       // Arrange
       const spec = (await import(`#functions/${name}/spec.ts`))[name] as AnyFunctionSpec;
-      // The organization's stage: it sets every optional key a spec reads (stopIdleInstances' organization).
+      // The organization's stage: it sets every optional key (its `organization` is a shared key).
       const shared = Object.keys(loadConfig({ STAGE: 'org' }));
       // Act
       const keys = Object.keys(loadConfig({ STAGE: 'org' }, spec.settings));

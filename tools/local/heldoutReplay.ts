@@ -12,6 +12,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   BatchWriteCommand,
@@ -53,6 +54,9 @@ export async function startHeldoutReplay(template: Template): Promise<HeldoutRep
   const router = await installRouter(eventRules(template).filter((r) => r.functionName === 'onCloudTrail'));
 
   const aws = await mockAwsClients();
+  // The router reads its delivery queues from moto through SQS, which onCloudTrail never calls: the
+  // mock of every client the functions use (the idle scan's queue client too) must not answer for it.
+  aws.of(SQSClient).restore();
   const sns = aws.of(SNSClient);
   const ssm = aws.of(SSMClient);
   const dynamodb = aws.of(DynamoDBClient);

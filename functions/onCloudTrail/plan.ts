@@ -141,6 +141,13 @@ export function planCloudTrail(input: {
   }
   const { finding, settings } = decided;
   const named = `detection ${finding.detection}${settings.cis ? ` (CIS ${settings.cis})` : ''}`;
+  // A service acting through its service-linked role is recorded, not paged or undone, unless the
+  // detection says its change is the danger whoever made it (declaration.ts, serviceLinkedRole).
+  const slr = facts.serviceLinkedRole;
+  const byService =
+    slr && settings.serviceLinkedRole === 'recorded'
+      ? `made by AWS service ${slr.service} through its service-linked role ${slr.role}`
+      : undefined;
   const intents: CloudTrailIntent[] = [];
   const [firstRemediation] = settings.remediations;
   if (settings.remediate && firstRemediation) {
@@ -154,11 +161,11 @@ export function planCloudTrail(input: {
         detail: `${named} remediates, but this record has no exact undo (${facts.eventName}, or a value not in its AWS format); nothing changed`,
         withheld,
       });
-    } else if (facts.outOfScope) {
+    } else if (facts.outOfScope || byService) {
       notes.push({
         decision: 'skipped',
         reason: 'out-of-scope',
-        detail: `not remediated: ${facts.outOfScope}`,
+        detail: `not remediated: ${facts.outOfScope ?? byService}`,
         withheld,
       });
     } else {
@@ -166,16 +173,18 @@ export function planCloudTrail(input: {
     }
   }
   const trail = trailLogBucketCheck(finding.pagesOnlyIf, input.gathered);
-  const action = settings.action === 'page' && trail.pages ? 'page' : 'record';
+  const action = settings.action === 'page' && trail.pages && !byService ? 'page' : 'record';
   if (action === 'record') {
     notes.push({
       decision: 'skipped',
       reason: 'record-only',
       // The summary says who called what and when: a record without it sends the review back to CloudTrail.
       detail:
-        settings.action === 'page'
-          ? `${named}: ${trail.why}; recorded, not paged: ${signal.summary}${also}`
-          : `${named} is set to record: ${signal.summary}${also}`,
+        settings.action !== 'page'
+          ? `${named} is set to record: ${signal.summary}${also}`
+          : byService
+            ? `${named}: ${byService}; recorded, not paged: ${signal.summary}${also}`
+            : `${named}: ${trail.why}; recorded, not paged: ${signal.summary}${also}`,
       withheld: 'sns.page',
     });
   } else {

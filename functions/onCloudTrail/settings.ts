@@ -32,6 +32,8 @@ export interface DetectionDefaults {
   remediations?: readonly RemediationKind[];
   /** One line for the README and the page. */
   describes: string;
+  /** Decided as for anyone when an AWS service acts through its service-linked role (else recorded). */
+  serviceLinkedRole?: 'as-for-anyone';
 }
 
 /**
@@ -39,9 +41,16 @@ export interface DetectionDefaults {
  * from the detections' declarations (detections.ts).
  */
 export const CATALOGUE = Object.fromEntries(
-  DETECTIONS.map(({ name, cis, severity, action, remediations, describes }) => [
+  DETECTIONS.map(({ name, cis, severity, action, remediations, describes, serviceLinkedRole }) => [
     name,
-    { ...(cis ? { cis } : {}), severity, action, ...(remediations ? { remediations } : {}), describes },
+    {
+      ...(cis ? { cis } : {}),
+      severity,
+      action,
+      ...(remediations ? { remediations } : {}),
+      describes,
+      ...(serviceLinkedRole ? { serviceLinkedRole } : {}),
+    },
   ]),
 ) as Record<DetectionName, DetectionDefaults>;
 
@@ -124,6 +133,8 @@ export interface DetectionSettings {
   /** What undoes its change, one per kind of resource it covers; empty when nothing can. */
   remediations: readonly RemediationKind[];
   remediate: boolean;
+  /** A call through an AWS service-linked role: `recorded` (not paged or remediated) or as for anyone. */
+  serviceLinkedRole: 'recorded' | 'as-for-anyone';
 }
 
 export function detectionSettings(settings: CloudTrailSettings, name: DetectionName): DetectionSettings {
@@ -136,6 +147,7 @@ export function detectionSettings(settings: CloudTrailSettings, name: DetectionN
     action: o.action ?? d.action,
     remediations: d.remediations ?? [],
     remediate: d.remediations !== undefined && o.remediate === true,
+    serviceLinkedRole: d.serviceLinkedRole ?? 'recorded',
   };
 }
 

@@ -9,6 +9,7 @@ import {
 } from '#shared/runtime/functionSpec.ts';
 import { detect, type Finding } from './detections.ts';
 import type { CloudTrailEvent } from './schema.ts';
+import { type ServiceLinkedRoleCall, serviceLinkedRoleCall } from './serviceLinkedRole.ts';
 import type { CloudTrailConfig } from './settings.ts';
 import { DETECTION_NAMES, type DetectionSettings, detectionSettings } from './settings.ts';
 import { sigmaDecision, sigmaRule } from './sigma/detection.ts';
@@ -24,6 +25,8 @@ export interface CloudTrailFacts {
   outOfScope?: string;
   /** A global service's record this stack forwards to the home region, whose stack pages it. */
   forwardedTo?: string;
+  /** An AWS service made the call through its service-linked role in this account. */
+  serviceLinkedRole?: ServiceLinkedRoleCall;
 }
 
 /** Services whose events reach EventBridge in us-east-1 only. */
@@ -152,7 +155,9 @@ export function observeCloudTrail(
     : undefined;
   const home = env.config.globalEventsHomeRegion;
   const forwarded = home !== undefined && home !== env.site.region && GLOBAL_SOURCES.has(event.source);
+  const byService = serviceLinkedRoleCall(event);
   const facts: CloudTrailFacts = {
+    ...(byService ? { serviceLinkedRole: byService } : {}),
     ...(outOfScope ? { outOfScope } : {}),
     ...(forwarded ? { forwardedTo: home } : {}),
     eventId: event.detail.eventID,
@@ -188,6 +193,12 @@ export function cloudTrailSignal(event: CloudTrailEvent, facts: CloudTrailFacts)
       event: `${d.eventSource} ${d.eventName}`,
       ...(finding?.evidence ?? {}),
       ...who(event),
+      ...(facts.serviceLinkedRole
+        ? {
+            actingService: facts.serviceLinkedRole.service,
+            serviceLinkedRole: facts.serviceLinkedRole.role,
+          }
+        : {}),
       ...(d.sourceIPAddress ? { sourceIPAddress: d.sourceIPAddress } : {}),
       ...(d.userAgent ? { userAgent: d.userAgent } : {}),
       eventTime: d.eventTime,

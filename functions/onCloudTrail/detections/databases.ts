@@ -32,6 +32,7 @@ export const databasePublic = detection({
   name: 'database-public',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'an RDS instance or cluster created, restored or modified with `PubliclyAccessible` true (the request says so, or for a new one the response does)',
   watches: { calls: [...MODIFY, ...CREATE] },
@@ -73,6 +74,7 @@ export const dbSecurityGroupOpenToWorld = detection({
   name: 'db-security-group-open-to-world',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'a DB security group (EC2-Classic) opened to the world (`AuthorizeDBSecurityGroupIngress` from 0.0.0.0/0 or ::/0)',
   watches: { calls: ['AuthorizeDBSecurityGroupIngress'] },

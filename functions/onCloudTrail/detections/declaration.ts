@@ -89,6 +89,13 @@ export interface Detection<Name extends string = string> {
   /** One line for the docs and the page. */
   describes: string;
   /**
+   * A call an AWS service makes through its service-linked role (serviceLinkedRole.ts) is recorded,
+   * never paged or remediated: the service does what someone set it up to do, and that set-up was a
+   * call of its own. `as-for-anyone` where the change is the danger whoever made it: something opened
+   * to outsiders, or AWS flagging a leaked key (docs/functions/onCloudTrail.md#service-linked-roles).
+   */
+  serviceLinkedRole?: 'as-for-anyone';
+  /**
    * What the rule must deliver for it: successful calls by name, or a `detail` branch of its own
    * (any call by root, any refused call) for what names cannot say. `readOnly` calls reach only the
    * second rule a stage may turn on (`cloudTrail.readOnlyRule`), never the main rules.

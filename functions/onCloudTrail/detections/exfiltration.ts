@@ -88,6 +88,7 @@ export const ssmDocumentSharedOut = detection({
   name: 'ssm-document-shared-out',
   severity: 'high',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'an SSM document shared with all AWS accounts or with an account outside this account and `cloudTrail.trustedAccounts`',
   watches: { calls: ['ModifyDocumentPermission'] },

@@ -71,6 +71,7 @@ export const securityGroupOpenToWorld = detection({
   cis: '4.10',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   remediations: ['revoke-world-ingress'],
   describes: 'security-group ingress opened to 0.0.0.0/0 or ::/0 (any /0), with its ports',
   watches: { calls: ['AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules'] },

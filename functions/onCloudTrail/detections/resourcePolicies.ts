@@ -90,6 +90,7 @@ export const resourcePolicyPublic = detection({
   name: 'resource-policy-public',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'an ECR repository, SQS queue, SNS topic, secret, KMS key or OpenSearch domain policy that allows anyone (Principal *) with no condition narrowing who',
   watches: { calls: [...POLICY_CALLS.keys()] },
@@ -112,6 +113,7 @@ export const codeBuildProjectPublic = detection({
   name: 'codebuild-project-public',
   severity: 'high',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes: "a CodeBuild project's builds, logs and artifacts made visible to anyone (PUBLIC_READ)",
   watches: { calls: ['UpdateProjectVisibility'] },
   match: (e) => {

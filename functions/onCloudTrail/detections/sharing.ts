@@ -209,6 +209,7 @@ export const dataSharedPublicly = detection({
   name: 'data-shared-publicly',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   remediations: ['revoke-ec2-share', 'revoke-rds-snapshot-share'],
   describes:
     'an EBS snapshot, AMI, or RDS DB or cluster snapshot shared with all AWS accounts (`all` added to its create-volume, launch or restore permission)',
@@ -220,6 +221,7 @@ export const dataSharedOut = detection({
   name: 'data-shared-out',
   severity: 'high',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   remediations: ['revoke-ec2-share', 'revoke-rds-snapshot-share'],
   describes:
     'an EBS snapshot, AMI, or RDS DB or cluster snapshot shared with an account (or, for an AMI, an organization) outside this account, `cloudTrail.trustedAccounts` and `cloudTrail.organizationId`',

@@ -97,6 +97,7 @@ export const s3BucketPublic = detection({
   cis: '4.8',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   remediations: ['restore-public-access-block'],
   describes:
     'bucket policy with a public principal and no condition, ACL grant to AllUsers/AuthenticatedUsers, public access block deleted or turned off',

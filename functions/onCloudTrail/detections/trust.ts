@@ -25,6 +25,7 @@ export const compromisedKeyQuarantined = detection({
   name: 'compromised-key-quarantined',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes: 'AWS attached an AWSCompromisedKeyQuarantine policy to a user: one of its access keys leaked',
   watches: { calls: ['AttachUserPolicy'] },
   match: (e) => {
@@ -150,6 +151,7 @@ export const roleTrustsOutsider = detection({
   name: 'role-trusts-outsider',
   severity: 'critical',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     "a role's trust policy admits another account not trusted by the stage, anyone (*), or a web-identity or SAML federation without a narrowing condition",
   watches: { calls: ['CreateRole', 'UpdateAssumeRolePolicy'] },
@@ -180,6 +182,7 @@ export const rolesAnywhereTrustCreated = detection({
   name: 'roles-anywhere-trust-created',
   severity: 'high',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'an IAM Roles Anywhere trust anchor or profile created: certificates from outside can now get credentials',
   watches: { calls: ['CreateTrustAnchor', 'CreateProfile'] },
@@ -243,6 +246,7 @@ export const lambdaInvokableByAnyone = detection({
   name: 'lambda-invokable-by-anyone',
   severity: 'high',
   action: 'page',
+  serviceLinkedRole: 'as-for-anyone',
   describes:
     'a Lambda permission for anyone (*) without a source condition, or a function URL with AuthType NONE',
   watches: { calls: [...LAMBDA_ADD_PERMISSION, ...LAMBDA_URL_CONFIG] },

@@ -9,14 +9,42 @@ import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../../tools/local/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import { ROOT, runSls, SLS, withSlsPath } from '../../tools/local/packaged.ts';
+import { atMost } from '../../tools/local/processGroup.ts';
 
 const run = promisify(execFile);
 
+/**
+ * The invocations are independent (their own stack in moto per describe, their own events): two run at
+ * once, each started when the file starts and awaited by its test, so one CLI's start-up overlaps
+ * another's instead of eleven in a row.
+ */
+const twoAtOnce = atMost(2);
+let bundles = 0;
+/** A scratch folder of its own per invocation: two at once would overwrite each other's bundle. */
+const ownBundleFolder = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+  ...env,
+  OPS_ESBUILD_WORK_FOLDER: `${process.env.OPS_ESBUILD_WORK_FOLDER ?? '.esbuild'}-invoke-${++bundles}`,
+});
+
+/**
+ * A run started before its test awaits it: its failure is the test's, not an unhandled rejection of the
+ * file when an earlier failure (moto not starting) leaves it unawaited.
+ */
+function started<T>(run: Promise<T>): Promise<T> {
+  run.catch(() => undefined);
+  return run;
+}
+
 // One moto for the file (a start is seconds of CPU); each describe gets a stack of its own in it.
 let moto: Moto;
+const motoUp = started(
+  startMoto().then((up) => {
+    moto = up;
+    useMotoEnvironment(moto.endpoint);
+  }),
+);
 beforeAll(async () => {
-  moto = await startMoto();
-  useMotoEnvironment(moto.endpoint);
+  await motoUp;
 });
 afterAll(async () => {
   await moto?.stop();
@@ -36,17 +64,25 @@ async function invokeLocalEnvironment(stackName: string): Promise<NodeJS.Process
 }
 
 describe('sls invoke local with the fixtures', () => {
-  let env: NodeJS.ProcessEnv;
+  const env = started(motoUp.then(() => invokeLocalEnvironment('ops-autopilot-invoke')));
 
-  beforeAll(async () => {
-    env = await invokeLocalEnvironment('ops-autopilot-invoke');
-  });
-
+  /** Started now (two at once), awaited by its test. */
   const invokeLocal = (fn: string, path: string) =>
-    run(SLS, ['invoke', 'local', '-f', fn, '--path', path], { cwd: ROOT, env: withSlsPath(env) }).then(
-      (r) => ({ ok: true, out: r.stdout }),
-      (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
+    started(
+      twoAtOnce(async () =>
+        run(SLS, ['invoke', 'local', '-f', fn, '--path', path], {
+          cwd: ROOT,
+          env: withSlsPath(ownBundleFolder(await env)),
+        }).then(
+          (r) => ({ ok: true, out: r.stdout }),
+          (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
+        ),
+      ),
     );
+  const samples = new Map(
+    registry.map((e) => [e.name, invokeLocal(e.name, `events/${e.deployment.sampleFixture}`)] as const),
+  );
+  const invalid = invokeLocal('onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json');
 
   /** What each function's sample prints, beyond a successful run. */
   const printed: Record<string, string[]> = {
@@ -70,7 +106,7 @@ describe('sls invoke local with the fixtures', () => {
     'runs %s offline on its sample %s and prints the decision',
     async (name, fixture) => {
       // Act
-      const result = await invokeLocal(name, `events/${fixture}`);
+      const result = await (samples.get(name) ?? invokeLocal(name, `events/${fixture}`));
       // Assert
       expect(result.ok, result.out).toBe(true);
       expect(result.out).toContain('"outcomes"');
@@ -81,7 +117,7 @@ describe('sls invoke local with the fixtures', () => {
 
   it('fails on an invalid fixture with the error type and the field', async () => {
     // Act
-    const result = await invokeLocal('onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json');
+    const result = await invalid;
     // Assert
     expect(result.ok).toBe(false);
     expect(result.out).toContain('"errorType": "InvalidEventError"');
@@ -90,53 +126,23 @@ describe('sls invoke local with the fixtures', () => {
 });
 
 describe('sls invoke local after a start-up error or without credentials', () => {
-  let env: NodeJS.ProcessEnv;
+  const env = started(motoUp.then(() => invokeLocalEnvironment('ops-autopilot-startup')));
   const invoke = ['invoke', 'local', '-f', 'onAlarm', '--path', 'events/onAlarm/metric-alarm.json'];
+  /** `sls invoke local` of the sample alarm with the stack's environment changed: started now, two at once. */
+  const invokeWith = (change: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv) =>
+    started(twoAtOnce(async () => runSls(invoke, ownBundleFolder(change(await env)))));
 
-  beforeAll(async () => {
-    env = await invokeLocalEnvironment('ops-autopilot-startup');
-  });
-
-  it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {
-    // Arrange
-    const { STATE_TABLE_NAME: _unset, ...withoutTable } = env;
-    // Act
-    const result = await runSls(invoke, withoutTable);
-    // Assert
-    expect(result.hung).toBe(false);
-    expect(result.code).toBe(1);
-    expect(result.out).toContain('STATE_TABLE_NAME is not set');
-  }, 120_000);
-
-  it('exits non-zero naming PAGE_TOPIC_ARN when it holds a placeholder instead of an ARN', async () => {
-    // Act
-    const result = await runSls(invoke, { ...env, PAGE_TOPIC_ARN: '<your-page-topic-arn>' });
-    // Assert
-    expect(result.hung).toBe(false);
-    expect(result.code).toBe(1);
-    expect(result.out).toContain('PAGE_TOPIC_ARN: must be an SNS topic ARN');
-    // Thrown by the first invocation (no tracer reads the environment at import any more), so sls prints
-    // it inside its JSON errorMessage, quotes escaped.
-    expect(result.out).toMatch(/got \\?"<your-page-topic-arn>\\?"/);
-  }, 120_000);
-
-  it('exits non-zero saying the page could not be sent when PAGE_TOPIC_ARN names no topic', async () => {
-    // Act
-    const result = await runSls(invoke, {
-      ...env,
-      PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:REPLACE_ME',
-    });
-    // Assert
-    expect(result.hung).toBe(false);
-    expect(result.code).toBe(1);
-    expect(result.out).toContain('sns.page: could not send');
-  }, 120_000);
-
-  it('exits non-zero saying there are no AWS credentials, not only that the idempotency store failed', async () => {
-    // Arrange: no credentials anywhere the SDK looks (environment, profile files, instance metadata).
+  const withoutTable = invokeWith(({ STATE_TABLE_NAME: _unset, ...rest }) => rest);
+  const placeholderTopic = invokeWith((e) => ({ ...e, PAGE_TOPIC_ARN: '<your-page-topic-arn>' }));
+  const missingTopic = invokeWith((e) => ({
+    ...e,
+    PAGE_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:REPLACE_ME',
+  }));
+  // No credentials anywhere the SDK looks (environment, profile files, instance metadata).
+  const withoutCredentials = invokeWith((e) => {
     const nowhere = mkdtempSync(join(tmpdir(), 'ops-autopilot-no-credentials-'));
     const noCredentials: NodeJS.ProcessEnv = {
-      ...env,
+      ...e,
       AWS_SHARED_CREDENTIALS_FILE: join(nowhere, 'no-credentials'),
       AWS_CONFIG_FILE: join(nowhere, 'no-config'),
       AWS_EC2_METADATA_DISABLED: 'true',
@@ -154,8 +160,42 @@ describe('sls invoke local after a start-up error or without credentials', () =>
     ]) {
       delete noCredentials[name];
     }
+    return noCredentials;
+  });
+
+  it('exits non-zero with the message when STATE_TABLE_NAME is not set', async () => {
     // Act
-    const result = await runSls(invoke, noCredentials);
+    const result = await withoutTable;
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('STATE_TABLE_NAME is not set');
+  }, 120_000);
+
+  it('exits non-zero naming PAGE_TOPIC_ARN when it holds a placeholder instead of an ARN', async () => {
+    // Act
+    const result = await placeholderTopic;
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('PAGE_TOPIC_ARN: must be an SNS topic ARN');
+    // Thrown by the first invocation (no tracer reads the environment at import any more), so sls prints
+    // it inside its JSON errorMessage, quotes escaped.
+    expect(result.out).toMatch(/got \\?"<your-page-topic-arn>\\?"/);
+  }, 120_000);
+
+  it('exits non-zero saying the page could not be sent when PAGE_TOPIC_ARN names no topic', async () => {
+    // Act
+    const result = await missingTopic;
+    // Assert
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('sns.page: could not send');
+  }, 120_000);
+
+  it('exits non-zero saying there are no AWS credentials, not only that the idempotency store failed', async () => {
+    // Act
+    const result = await withoutCredentials;
     // Assert
     expect(result.hung).toBe(false);
     expect(result.code).toBe(1);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { documentedBlock } from '../../scripts/docs/generate.ts';
 import { ROOT } from '../../tools/local/packaged.ts';
-import { runInGroup } from '../../tools/local/processGroup.ts';
+import { atMost, runInGroup } from '../../tools/local/processGroup.ts';
 
 /**
  * The "Run locally" section of docs/operations.md, run as a newcomer would: `npm run local:up`, its
@@ -161,6 +161,30 @@ describe('npm run local:up and the commands of docs/operations.md', () => {
       0,
     );
 
+  /**
+   * The documented lines are independent (each its own sample and resources, dry-run): two run at once,
+   * all started by the first test that needs one, each awaited by its own test. Each bundles in a
+   * scratch folder of its own (the environment, not the line, says where), or two at once would
+   * overwrite each other's bundle.
+   */
+  let documentedRuns: Map<string, Promise<Run>> | undefined;
+  const documentedRun = (line: string): Promise<Run> => {
+    if (!documentedRuns) {
+      const twoAtOnce = atMost(2);
+      documentedRuns = new Map();
+      for (const l of documentedInvokeLines()) {
+        const fn = /-f (\S+)/.exec(l)?.[1] ?? l;
+        const run = twoAtOnce(() =>
+          sh(l, { ...exported, OPS_ESBUILD_WORK_FOLDER: `.esbuild/local-${process.pid}-${fn}` }),
+        );
+        // Awaited by its own test; one that never runs must not fail the file as an unhandled rejection.
+        run.catch(() => undefined);
+        documentedRuns.set(l, run);
+      }
+    }
+    return documentedRuns.get(line) ?? sh(line, exported);
+  };
+
   it.each(registry.map((e) => e.name))(
     'runs the documented line for %s as written against it, and it decides',
     async (name) => {
@@ -168,7 +192,7 @@ describe('npm run local:up and the commands of docs/operations.md', () => {
       const line = documentedInvokeLines().find((l) => l.includes(` -f ${name} `));
       expect(line, `no invoke line for ${name} in docs/operations.md`).toBeDefined();
       // Act
-      const result = await sh(line as string, exported);
+      const result = await documentedRun(line as string);
       // Assert
       expect(result.code, result.out).toBe(0);
       expect(result.out).toContain('"outcomes"');

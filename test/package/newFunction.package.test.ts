@@ -67,9 +67,13 @@ beforeAll(async () => {
     .map((l) => l.slice(3))
     // The linked node_modules is the harness's, not the scaffold's (a clone has it ignored or linked).
     .filter((p) => p !== 'node_modules');
-  typecheck = await inClone('npx', ['tsc', '--noEmit']);
   const out = join(clone, '.serverless');
-  const packaged = await inClone('npx', ['sls', 'package', '--stage', 'dev', '--package', out]);
+  // Independent of each other: the typecheck waits on the disk while the packaging bundles, and back.
+  const [checked, packaged] = await Promise.all([
+    inClone('npx', ['tsc', '--noEmit']),
+    inClone('npx', ['sls', 'package', '--stage', 'dev', '--package', out]),
+  ]);
+  typecheck = checked;
   if (packaged.code !== 0) throw new Error(`sls package failed:\n${packaged.out}`);
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }, 1_500_000);

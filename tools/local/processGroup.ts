@@ -47,3 +47,31 @@ export function runInGroup(
     });
   });
 }
+
+/**
+ * A bound on how many commands run at once: `run(work)` starts `work` when fewer than `limit` are running,
+ * in the order asked. Independent CLI runs (each seconds of start-up, much of it waiting on the disk and
+ * on other processes) overlap without starting them all at once on a two-core machine.
+ */
+export function atMost(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queued: (() => void)[] = [];
+  const next = () => {
+    if (running >= limit) return;
+    const start = queued.shift();
+    if (start) start();
+  };
+  return <T>(work: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queued.push(() => {
+        running++;
+        work()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            next();
+          });
+      });
+      next();
+    });
+}

@@ -23,12 +23,16 @@ export async function gatherIdleScan(
   const { signal, facts: run, config } = input;
   if (run.fanOut && config.organization) {
     return {
-      fanOut: await servedTargets({ organization: config.organization, centralAccount: signal.account }),
+      fanOut: await servedTargets({
+        stage: config.stage,
+        organization: config.organization,
+        centralAccount: signal.account,
+      }),
     };
   }
   if (run.target) {
-    const { account, region, centralAccount } = run.target;
-    const clients = await targetClients({ account, region }, centralAccount, signal.correlationId);
+    const { account, region } = run.target;
+    const clients = await targetClients({ account, region });
     return gatherIdleStops({
       run: signal.correlationId,
       scope: run.scope,

@@ -124,7 +124,7 @@ export function planIdleScan(input: {
   const stop: StopInstancesIntent = target
     ? {
         ...planned,
-        target: { account: target.account, region: target.region, centralAccount: target.centralAccount },
+        target: { account: target.account, region: target.region },
       }
     : planned;
   const page = pageIntent(signal, {

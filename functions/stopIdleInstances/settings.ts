@@ -25,7 +25,7 @@ export interface IdleRun {
    */
   fanOut?: true;
   /** A worker run: the one (account, region) of a scheduled run it scans. */
-  target?: { run: string; account: string; region: string; scheduledAt: string; centralAccount: string };
+  target?: { run: string; account: string; region: string; scheduledAt: string };
 }
 
 export interface RunIssue {
@@ -46,7 +46,7 @@ export interface StageForRun {
  * fewer stops, lower thresholds, a longer window) and more aggressive only within the stage's ceilings;
  * it may turn dry-run off only on a stage that is live.
  */
-export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun, centralAccount = ''): RunResolution {
+export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun): RunResolution {
   const s = stage.idleStop;
   const base: IdleRun = {
     trigger: isScheduled(event) || isScanTarget(event) ? 'schedule' : 'manual',
@@ -75,7 +75,7 @@ export function resolveIdleRun(event: IdleScanEvent, stage: StageForRun, central
         ],
       };
     }
-    return { ok: true, run: { ...base, target: { run, account, region, scheduledAt, centralAccount } } };
+    return { ok: true, run: { ...base, target: { run, account, region, scheduledAt } } };
   }
   // A manual invoke scans where it runs, on every stage; the schedule of an organization fans out.
   if (isScheduled(event)) return { ok: true, run: stage.organization ? { ...base, fanOut: true } : base };

@@ -13,7 +13,7 @@ export function observeIdleScan(
   event: IdleScanEvent,
   env: { site: InvocationSite; config: IdleScanConfig },
 ): Observation<IdleRun> {
-  const resolved = resolveIdleRun(event, env.config, env.site.account);
+  const resolved = resolveIdleRun(event, env.config);
   if (!resolved.ok) throw new EventRejected(resolved.issues);
   return { facts: resolved.run, signal: idleScanSignal(event, resolved.run, env.site) };
 }

@@ -45,6 +45,12 @@ export const stopIdleInstances: FunctionSpec<
   // A manual payload has no envelope: only someone allowed to invoke the function here sends one.
   scope: (event, site) =>
     isScanTarget(event) ? queueScope(event, site) : isScheduled(event) ? envelopeScope(event, site) : [],
+  // A worker's run is its target's: that account's mode, served check and member role decide it.
+  actingSite: (event, site) => {
+    if (!isScanTarget(event)) return undefined;
+    const { account, region } = (event.Records[0] as (typeof event.Records)[number]).body;
+    return { requestId: site.requestId, account, region };
+  },
   observe: observeIdleScan,
   gather: { permissions: gatherPermissions, read: gatherIdleScan },
   plan: planIdleScan,

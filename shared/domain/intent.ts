@@ -42,10 +42,10 @@ export interface StopInstancesIntent {
   run?: string;
   /**
    * The account and region the stops happen in, on an organization's fanned-out scan: the executor
-   * then uses that target's clients (shared/organization/scanTargets.ts), in place when the account is
-   * the central one. Unset: this account and region.
+   * then uses that target's clients (shared/organization/scanTargets.ts): the member's acting clients, or
+   * this account's in that region for the central account's own target. Unset: this account and region.
    */
-  target?: { account: string; region: string; centralAccount: string };
+  target?: { account: string; region: string };
 }
 
 /**

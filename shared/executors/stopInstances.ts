@@ -27,14 +27,14 @@ const ec2Actions = () => import('#shared/aws/ec2Actions.ts');
 type Ec2Sender = Awaited<ReturnType<typeof ec2Actions>>['ec2'];
 
 /**
- * The EC2 client a stop uses: the target's on an organization's scan (in place for the central account,
- * the member client source for another), this account's otherwise.
+ * The EC2 client a stop uses: the target's on an organization's scan (the member's acting client, or
+ * this account's in the target's region for the central account's own), this account's otherwise.
  */
-async function ec2For(intent: StopInstancesIntent, session: string): Promise<Ec2Sender> {
+async function ec2For(intent: StopInstancesIntent): Promise<Ec2Sender> {
   if (!intent.target) return (await ec2Actions()).ec2;
   const { targetClients } = await import('#shared/organization/scanTargets.ts');
-  const { account, region, centralAccount } = intent.target;
-  return (await targetClients({ account, region }, centralAccount, session)).ec2;
+  const { account, region } = intent.target;
+  return (await targetClients({ account, region })).ec2;
 }
 
 /**
@@ -162,7 +162,7 @@ export const stopInstancesExecutor: MutatingExecutor<StopInstancesIntent, StopIn
     // The target's client first: an account it cannot act in claims nothing from the hourly limit.
     let ec2: Ec2Sender;
     try {
-      ec2 = await ec2For(intent, ctx.signal.correlationId);
+      ec2 = await ec2For(intent);
     } catch (error) {
       return failed(
         intent.kind,

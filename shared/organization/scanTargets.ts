@@ -1,18 +1,20 @@
 /**
  * Where an organization's idle scan runs: the (account, region) targets it fans out to, and the SDK
- * clients a target's scan and stops use. Both are seams, set once at start-up:
+ * clients a target's scan and stops use.
  *
- * - `servedTargets`: until the served-account check (the member-roles StackSet's current instances) is
- *   wired in, the central account alone, in every listed region.
- * - `targetClients`: the central account's own clients, in place (nothing assumed); a member account's
- *   come from the assume-role client source, wired with `useTargetClientSource`. Unwired, a member
- *   target fails with an error saying so, and only that target's message is retried.
+ * - `servedTargets`: the served accounts (a current instance of the member-roles StackSet,
+ *   servedAccounts.ts) and the central account, each in every listed region.
+ * - `targetClients`: a worker's run is decided for its target's account (the spec's `actingSite`,
+ *   account.ts): a member's reads and stops go through the acting clients in the assumed member role;
+ *   the central account's own target, in place, with this account's clients in the target's region.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import type { OrganizationSettings } from '#config/organization.ts';
 import { regionalScanClients } from '#shared/aws/regional.ts';
+import { servedAccounts } from './servedAccounts.ts';
+import { currentTarget } from './target.ts';
 
 /** One (account, region) the idle scan covers: one queue message, one worker run. */
 export const ScanTarget = z.strictObject({
@@ -29,62 +31,42 @@ export interface TargetClients {
   cloudwatch: CloudWatchClient;
 }
 
-/** The targets of one scheduled scan: every served account in every listed region. */
-export type ServedTargetSource = (input: {
-  organization: OrganizationSettings;
-  centralAccount: string;
-}) => Promise<ScanTarget[]>;
-
-/** A member account's clients (assumed member role); the central account never reaches it. */
-export type MemberClientSource = (target: ScanTarget, session: string) => Promise<TargetClients>;
-
-/** Until the served-account check lands: the central account, in each listed region. */
-const centralAccountOnly: ServedTargetSource = async ({ organization, centralAccount }) =>
-  organization.regions.map((region) => ({ account: centralAccount, region }));
-
-const memberClientsNotWired: MemberClientSource = async (target) => {
-  throw new MemberClientsNotWired(
-    `no client source for member account ${target.account}: acting in member accounts (assume the member role) is not wired yet`,
-  );
-};
-
-export class MemberClientsNotWired extends Error {
-  override name = 'MemberClientsNotWired';
-}
-
-let served: ServedTargetSource = centralAccountOnly;
-let memberClients: MemberClientSource = memberClientsNotWired;
-
-/** The seam the served-account check and the assume-role client source plug into (and tests). */
-export function useTargetSources(sources: {
-  served?: ServedTargetSource;
-  member?: MemberClientSource;
-}): void {
-  served = sources.served ?? centralAccountOnly;
-  memberClients = sources.member ?? memberClientsNotWired;
-}
-
 /** The targets one scheduled scan fans out to, each once, in a stable order. */
 export async function servedTargets(input: {
+  stage: string;
   organization: OrganizationSettings;
   centralAccount: string;
 }): Promise<ScanTarget[]> {
-  const targets = (await served(input)).map((t) => ScanTarget.parse(t));
-  const unique = new Map(targets.map((t) => [`${t.account}/${t.region}`, t]));
-  return [...unique.values()].sort((a, b) =>
-    a.account === b.account ? a.region.localeCompare(b.region) : a.account.localeCompare(b.account),
+  const { stage, organization, centralAccount } = input;
+  const served = await servedAccounts(stage, organization.accountsCacheSeconds);
+  const accounts = [...new Set([centralAccount, ...served])].sort();
+  return accounts.flatMap((account) =>
+    [...organization.regions].sort().map((region) => ScanTarget.parse({ account, region })),
   );
 }
 
+/** A member target's run reached its scan without the member's acting target: nothing is read there. */
+export class TargetNotActing extends Error {
+  override name = 'TargetNotActing';
+}
+
 /**
- * The clients a target's scan and stops use: in place for the central account, the member client source
- * for any other. `session` names the run (the assumed session's name carries it).
+ * The clients a target's scan and stops use. Inside a member's run (the pipeline acts in the assumed
+ * member role), the acting clients, which go to that account and region; they must be the target's, or
+ * nothing is read. Outside one, the run is the central account's own target (account.ts decides
+ * in place only for it): this account's clients in the target's region.
  */
-export async function targetClients(
-  target: ScanTarget,
-  centralAccount: string,
-  session: string,
-): Promise<TargetClients> {
-  if (target.account === centralAccount) return regionalScanClients(target.region);
-  return memberClients(target, session);
+export async function targetClients(target: ScanTarget): Promise<TargetClients> {
+  const acting = currentTarget();
+  if (acting === undefined) return regionalScanClients(target.region);
+  if (acting.account !== target.account || acting.region !== target.region) {
+    throw new TargetNotActing(
+      `the run acts in ${acting.account}/${acting.region}, not in its target ${target.account}/${target.region}; nothing was read or done`,
+    );
+  }
+  const [{ ec2 }, { cloudwatch }] = await Promise.all([
+    import('#shared/aws/ec2.ts'),
+    import('#shared/aws/cloudwatch.ts'),
+  ]);
+  return { ec2, cloudwatch };
 }

@@ -124,6 +124,12 @@ export interface FunctionSpec<
    */
   scope(event: z.output<S>, site: InvocationSite): EventIssue[];
   /**
+   * Where an event whose envelope names no account is acted on, on an organization's stage (a scan
+   * target's queue message names its account and region in its body); undefined: the envelope's
+   * (shared/organization/site.ts). The account's mode, the served check and the member role follow it.
+   */
+  actingSite?(event: z.output<S>, site: InvocationSite): InvocationSite | undefined;
+  /**
    * The stage settings it reads: its own (its settings.ts) and those of a shared capability it runs
    * (the idle stopper's `idleStop`). The runtime parses only these and the shared settings, so its
    * bundle holds no other function's settings. The config its steps and executors receive is typed

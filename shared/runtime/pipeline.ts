@@ -287,7 +287,9 @@ export async function runFunction<
 ): Promise<PipelineResult<Findings>> {
   const functionCfg = functionConfig(spec.settings);
   // A member's event is observed where it happened, and acted on there (shared/organization/).
-  const acting = actingSiteOf(event, site, functionCfg.organization);
+  const acting =
+    (functionCfg.organization && spec.actingSite?.(event, site)) ??
+    actingSiteOf(event, site, functionCfg.organization);
   const observation = spec.observe(event, { site: acting, config: functionCfg });
   const { signal } = observation;
   logger.appendKeys({ correlationId: signal.correlationId });

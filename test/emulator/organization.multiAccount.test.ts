@@ -10,9 +10,11 @@ import {
   GetTrailStatusCommand,
   StopLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -171,6 +173,68 @@ const openedRecord = (account: string, groupId: string) =>
       withRequestParameters: { groupId },
     }),
   );
+
+/** An idle opted-in instance in `account`: 24 quiet hourly datapoints of each metric the scan reads. */
+async function idleInstanceIn(account: string): Promise<string> {
+  const run = await inAccount(new EC2Client({}), account).send(
+    new RunInstancesCommand({
+      ImageId: DEFAULT_AMI,
+      InstanceType: 't3.medium',
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'ops:auto-stop', Value: 'true' }] }],
+    }),
+  );
+  const instance = run.Instances?.[0]?.InstanceId as string;
+  const hour = 3_600_000;
+  const lastHour = Math.floor(Date.now() / hour) * hour;
+  const data: MetricDatum[] = (['CPUUtilization', 'NetworkIn', 'NetworkOut'] as const).flatMap((metric) =>
+    Array.from({ length: 24 }, (_, h) => ({
+      MetricName: metric,
+      Dimensions: [{ Name: 'InstanceId', Value: instance }],
+      Timestamp: new Date(lastHour - (h + 1) * hour + hour / 2),
+      Value: metric === 'CPUUtilization' ? 1 : 20_000,
+      Unit: metric === 'CPUUtilization' ? ('Percent' as const) : ('Bytes' as const),
+    })),
+  );
+  const cloudwatch = inAccount(new CloudWatchClient({}), account);
+  for (let from = 0; from < data.length; from += 20) {
+    await cloudwatch.send(
+      new PutMetricDataCommand({ Namespace: 'AWS/EC2', MetricData: data.slice(from, from + 20) }),
+    );
+  }
+  return instance;
+}
+
+const stateOf = async (account: string, instance: string) =>
+  (
+    await inAccount(new EC2Client({}), account).send(
+      new DescribeInstancesCommand({ InstanceIds: [instance] }),
+    )
+  ).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+
+/** One message of the idle scan's queue for (`account`, HOME), as its event source mapping delivers it. */
+const scanTargetDelivery = (account: string) => ({
+  Records: [
+    {
+      messageId: crypto.randomUUID(),
+      receiptHandle: 'handle',
+      body: JSON.stringify({
+        kind: 'idle-scan-target',
+        run: crypto.randomUUID(),
+        scheduledAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        account,
+        region: HOME,
+      }),
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: 'x',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${HOME}:${CENTRAL}:${STACK}-idle-scan-targets`,
+      awsRegion: HOME,
+    },
+  ],
+});
 
 const ssm = () => new SSMClient({});
 const setMode = (name: string, value: string) =>
@@ -331,5 +395,25 @@ describe('an organization in moto: a central account acting in members A and B',
     const config = (start.thisValue as SSMClient).config;
     expect((await config.credentials()).accessKeyId).not.toBe(process.env.AWS_ACCESS_KEY_ID);
     expect(await config.region()).toBe(HOME);
+  });
+
+  it('stops the idle opted-in instance of a live member and only previews that of a dry-run one', async () => {
+    // Arrange: A live, B dry-run, the central account live.
+    const inA = await idleInstanceIn(org.a);
+    const inB = await idleInstanceIn(org.b);
+    await setMode(`/ops-autopilot/org/accounts/${org.b}/mode`, 'dry-run');
+    const { handler: scanHandler } = await import('#functions/stopIdleInstances/handler.ts');
+    const context = makeContext('ops-autopilot-org-stopIdleInstances', { account: CENTRAL, region: HOME });
+    // Act
+    await scanHandler(scanTargetDelivery(org.a) as never, context);
+    await scanHandler(scanTargetDelivery(org.b) as never, context);
+    // Assert
+    expect(await stateOf(org.a, inA)).toMatch(/^stopp(ing|ed)$/);
+    expect(await stateOf(org.b, inB)).toBe('running');
+    const bodies = (await stack.readPages(true)).map((p) => p.body);
+    expect(bodies.filter((b) => b.includes(inA))).toHaveLength(1);
+    expect(bodies.filter((b) => b.includes(inB) && b.includes(`Dry-run for account ${org.b}`))).toHaveLength(
+      1,
+    );
   });
 });

@@ -1,11 +1,13 @@
 /**
  * An organization's idle scan (stage org): the scheduled run queues one message per served (account,
- * region) and scans nothing itself; each message is one run of its own, with its target's clients, so
- * one slow or broken account holds up no other. Mocked clients; each account's are told apart by the
- * client instance its target's client source hands out.
+ * region) and scans nothing itself; each message is one run of its own, decided by its target account's
+ * mode and acted on with that account's member role, so one slow or broken account holds up no other.
+ * Mocked clients: the served accounts are the StackSet's CURRENT instances (ListStackInstances), each
+ * member's credentials come from STS, and a call's account is told by the credentials its client holds.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -14,13 +16,18 @@ import {
   EC2Client,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { type ScanTarget, type TargetClients, useTargetSources } from '#shared/organization/scanTargets.ts';
+import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
+import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
+import type { ScanTarget } from '#shared/organization/scanTargets.ts';
+import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
@@ -32,6 +39,9 @@ const ec2 = aws.of(EC2Client);
 const cloudwatch = aws.of(CloudWatchClient);
 const sns = aws.of(SNSClient);
 const sqs = aws.of(SQSClient);
+const ssm = aws.of(SSMClient);
+const sts = aws.of(STSClient);
+const cloudformation = aws.of(CloudFormationClient);
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const scheduled = JSON.parse(
@@ -41,29 +51,23 @@ const CENTRAL = scheduled.account;
 const GOOD = '111111111111';
 const SLOW = '222222222222';
 const BROKEN = '333333333333';
+/** In the organization, but with no current instance of the member-roles StackSet. */
+const UNSERVED = '444444444444';
 const REGIONS = ['eu-west-1', 'us-east-1'];
 const QUEUE_ARN = `arn:aws:sqs:us-east-1:${CENTRAL}:ops-autopilot-org-idle-scan-targets`;
 const QUEUE_URL = `https://sqs.us-east-1.amazonaws.com/${CENTRAL}/ops-autopilot-org-idle-scan-targets`;
 
-/** Each member account's clients, and which account a client instance stands for. */
-const accountOf = new WeakMap<object, string>();
-const membersClients = new Map<string, TargetClients>();
-function memberClients(target: ScanTarget): TargetClients {
-  const key = `${target.account}/${target.region}`;
-  let clients = membersClients.get(key);
-  if (!clients) {
-    clients = {
-      ec2: new EC2Client({ region: target.region }),
-      cloudwatch: new CloudWatchClient({ region: target.region }),
-    };
-    accountOf.set(clients.ec2, target.account);
-    accountOf.set(clients.cloudwatch, target.account);
-    membersClients.set(key, clients);
-  }
-  return clients;
+/** A member's assumed credentials carry its account id in the access key: a call's account is read back. */
+const keyOf = (account: string) => `ASIA${account}`;
+/** The account and region of the client a call went out on: the central account's when nothing was assumed. */
+async function whereCalled(client: unknown): Promise<{ account: string; region: string }> {
+  const config = (
+    client as { config: { region(): Promise<string>; credentials(): Promise<{ accessKeyId: string }> } }
+  ).config;
+  const key = (await config.credentials()).accessKeyId;
+  const account = key.startsWith('ASIA') ? key.slice(4) : CENTRAL;
+  return { account, region: await config.region() };
 }
-/** The central account's own clients are built in place by the scan (not handed out here). */
-const accountCalled = (getClient: () => unknown): string => accountOf.get(getClient() as object) ?? CENTRAL;
 const instanceOf = (account: string) => `i-0${account.slice(0, 16).padEnd(16, '0')}`;
 
 const invoke = async (event: unknown) => {
@@ -93,6 +97,24 @@ const delivery = (target: ScanTarget) => ({
   ],
 });
 
+/**
+ * Each account's mode parameter (absent: the stage's default, dry-run); the kill switch is set when
+ * `killSwitch` is, and absent otherwise. Every account is live unless a test says otherwise.
+ */
+function withMode(modes: Record<string, string>, killSwitch?: string): void {
+  withoutKillSwitch(ssm);
+  for (const account of [CENTRAL, GOOD, SLOW, BROKEN, UNSERVED]) {
+    ssm
+      .on(GetParameterCommand, { Name: `/ops-autopilot/org/accounts/${account}/mode` })
+      .resolves({ Parameter: { Value: modes[account] ?? 'live' } });
+  }
+  if (killSwitch) {
+    ssm
+      .on(GetParameterCommand, { Name: '/ops-autopilot/org/mode' })
+      .resolves({ Parameter: { Value: killSwitch } });
+  }
+}
+
 let slowAccount = latch();
 let slowAccountAsked = latch();
 
@@ -107,23 +129,36 @@ beforeEach(() => {
   resetConfigForTests();
   slowAccount = latch();
   slowAccountAsked = latch();
-  useTargetSources({
-    served: async ({ organization }) =>
-      [CENTRAL, GOOD, SLOW, BROKEN].flatMap((account) =>
-        organization.regions.map((region) => ({ account, region })),
-      ),
-    member: async (target) => {
-      if (target.account === BROKEN) {
-        throw Object.assign(new Error(`not authorized to perform sts:AssumeRole in ${BROKEN}`), {
-          name: 'AccessDenied',
-        });
-      }
-      return memberClients(target);
-    },
+  withMode({});
+  resetServedAccountsForTests();
+  resetMemberCredentialsForTests();
+  resetAccountNamesForTests();
+  cloudformation.on(ListStackInstancesCommand).resolves({
+    Summaries: [GOOD, SLOW, BROKEN].map((Account) => ({ Account, Region: 'us-east-1', Status: 'CURRENT' })),
   });
+  sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn?: string }) => {
+    const account = input.RoleArn?.split(':')[4] ?? '';
+    if (account === BROKEN) {
+      throw Object.assign(new Error(`not authorized to perform sts:AssumeRole in ${BROKEN}`), {
+        name: 'AccessDenied',
+      });
+    }
+    return {
+      Credentials: {
+        AccessKeyId: keyOf(account),
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3600_000),
+      },
+    };
+  });
+  aws
+    .of(OrganizationsClient)
+    .on(DescribeAccountCommand)
+    .resolves({ Account: { Name: 'member' } });
   for (const m of [aws.of(DynamoDBClient), aws.of(DynamoDBDocumentClient)]) m.onAnyCommand().resolves({});
   ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
-    const account = accountCalled(getClient);
+    const { account } = await whereCalled(getClient());
     if (account === SLOW) {
       slowAccountAsked.open();
       await slowAccount.opened;
@@ -155,7 +190,6 @@ beforeEach(() => {
 
 afterEach(() => {
   slowAccount.open();
-  useTargetSources({});
   delete process.env.ORG_SCAN_QUEUE_URL;
   process.env.STAGE = 'dev';
   resetConfigForTests();
@@ -236,7 +270,9 @@ describe("an organization's scheduled idle scan", () => {
     // Assert
     const stops = ec2.commandCalls(StopInstancesCommand);
     expect(stops.map((c) => c.args[0].input.InstanceIds)).toEqual([[instanceOf(GOOD)]]);
-    expect(stops.map((c) => accountOf.get(c.thisValue as object))).toEqual([GOOD]);
+    expect(await Promise.all(stops.map((c) => whereCalled(c.thisValue)))).toEqual([
+      { account: GOOD, region: 'eu-west-1' },
+    ]);
   });
 
   it('scans the central account in place, in the target region, with nothing assumed', async () => {
@@ -246,8 +282,8 @@ describe("an organization's scheduled idle scan", () => {
     const clients = ec2.commandCalls(DescribeInstancesCommand).map((c) => c.thisValue as EC2Client);
     expect(clients).toHaveLength(1);
     const [client] = clients as [EC2Client];
-    expect(accountOf.get(client)).toBeUndefined();
-    expect(await client.config.region()).toBe('eu-west-1');
+    expect(await whereCalled(client)).toEqual({ account: CENTRAL, region: 'eu-west-1' });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
 
   it('refuses a message from a queue of another account, naming the field, and scans nothing', async () => {
@@ -269,5 +305,112 @@ describe("an organization's scheduled idle scan", () => {
     await expect(act).rejects.toThrow(
       /Records\.0\.body\.region: ap-south-1 is not one of organization\.regions/,
     );
+  });
+});
+
+describe("a member target's run obeys that member's mode, not the central account's", () => {
+  beforeEach(() => {
+    process.env.DRY_RUN = 'false';
+    resetConfigForTests();
+  });
+
+  it('queues only the accounts with a current member stack, and the central account', async () => {
+    // Arrange
+    cloudformation.on(ListStackInstancesCommand).resolves({
+      Summaries: [
+        { Account: GOOD, Region: 'us-east-1', Status: 'CURRENT' },
+        { Account: UNSERVED, Region: 'us-east-1', Status: 'INOPERABLE' },
+      ],
+    });
+    // Act
+    await invoke(scheduled);
+    // Assert
+    const bodies = sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}')));
+    expect(bodies.map((b) => `${b.account}/${b.region}`).sort()).toEqual(
+      [CENTRAL, GOOD].flatMap((a) => REGIONS.map((r) => `${a}/${r}`)).sort(),
+    );
+  });
+
+  it("stops a live member's idle opted-in instance with that member's credentials and region while the central account is dry-run", async () => {
+    // Arrange
+    withMode({ [CENTRAL]: 'dry-run', [GOOD]: 'live' });
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    const stops = ec2.commandCalls(StopInstancesCommand);
+    expect(stops.map((c) => c.args[0].input.InstanceIds)).toEqual([[instanceOf(GOOD)]]);
+    expect(await Promise.all(stops.map((c) => whereCalled(c.thisValue)))).toEqual([
+      { account: GOOD, region: 'eu-west-1' },
+    ]);
+    const assumed = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn);
+    expect(assumed).toEqual([`arn:aws:iam::${GOOD}:role/ops-autopilot-org-member`]);
+  });
+
+  it("only previews a dry-run member's idle instance while the central account is live: no StopInstances call", async () => {
+    // Arrange
+    withMode({ [CENTRAL]: 'live', [GOOD]: 'dry-run' });
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+    const [page] = pagesOf();
+    expect(page?.Message).toContain(instanceOf(GOOD));
+    expect(page?.Message).toContain(`Dry-run for account ${GOOD}`);
+  });
+
+  it('reads, assumes, stops and pages nothing for a member that is off', async () => {
+    // Arrange
+    withMode({ [GOOD]: 'off' });
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(pagesOf()).toHaveLength(0);
+  });
+
+  it('acts on nothing for a message of an account that is not served, and pages that it is not', async () => {
+    // Act
+    await invoke(delivery({ account: UNSERVED, region: 'eu-west-1' }));
+    // Assert
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    const pages = pagesOf();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.Message).toContain(`account ${UNSERVED} is not served`);
+  });
+
+  it("stops nothing in a live member while the stage's kill switch is set to dry-run", async () => {
+    // Arrange
+    withMode({ [GOOD]: 'live' }, 'dry-run');
+    // Act
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(pagesOf()[0]?.Message).toContain('Forced dry-run by /ops-autopilot/org/mode');
+  });
+
+  it("stops, live, in the other members while one member's role cannot be assumed", async () => {
+    // Act
+    const broken = await invoke(delivery({ account: BROKEN, region: 'eu-west-1' })).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    slowAccount.open();
+    await invoke(delivery({ account: SLOW, region: 'eu-west-1' }));
+    await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
+    // Assert
+    expect(broken?.message).toContain(
+      `could not assume arn:aws:iam::${BROKEN}:role/ops-autopilot-org-member`,
+    );
+    const stopped = await Promise.all(
+      ec2.commandCalls(StopInstancesCommand).map((c) => whereCalled(c.thisValue)),
+    );
+    expect(stopped.map((w) => w.account).sort()).toEqual([GOOD, SLOW]);
   });
 });

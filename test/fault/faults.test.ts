@@ -9,22 +9,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LambdaHandler, registry } from '#functions/index.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
+import { loadAwsClients } from '../../tools/awsClients.ts';
 import { setDryRun } from '../../tools/local/emulator.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { type FaultProxy, type ProxiedCall, startFaultProxy } from '../../tools/local/faultProxy.ts';
-import { DEFAULT_AMI, inParallel, seedFleet } from '../../tools/local/fleet.ts';
+import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
 import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
-import {
-  AnswerTimes,
-  BASE_REQUEST_TIMEOUT_MS,
-  LANE_HEADER,
-  type Lane,
-  laneOfLoadedClients,
-  RetryClock,
-} from '../support/faultLanes.ts';
 
 /**
  * Every registered function, its sample event, against moto behind a proxy that fails 30 % of the
@@ -39,22 +32,16 @@ const SEED = Number(process.env.FAULT_SEED ?? 20_261_122);
 const FAULT_RATE = 0.3;
 /** Bounded: about a minute per 100 deliveries at this rate (the throttles' backoff dominates). */
 const EVENTS_PER_FUNCTION = 30;
+/** The SDK's request timeout here (production: 5 s); a held request is dropped after HOLD_MS. */
+const TEST_REQUEST_TIMEOUT_MS = 250;
 /**
- * The SDK's waits between retries, scaled down as the request timeout is (5 s to 250 ms on a quiet
- * machine, more on a busy one: test/support/faultLanes.ts). Unscaled they were most of this file's time
- * (throttle backoff: base 1 s, doubling, up to 20 s). How many retries a call gets and its client's retry
- * quota do not depend on the wait, so the same calls are retried or given up on, in the same order.
+ * The SDK's waits between retries, scaled down as the request timeout is (5 s to 250 ms). Unscaled they
+ * were most of this file's time (throttle backoff: base 1 s, doubling, up to 20 s). How many retries a
+ * call gets and its client's retry quota do not depend on the wait, so the same calls are retried or
+ * given up on, in the same order.
  */
 const BACKOFF_SCALE = 1 / 20;
-/** An injected timeout holds its request longer than any request timeout the SDK is given here (5 s). */
-const HOLD_MS = 6_000;
-/**
- * How many functions run side by side, each in its own lane of the proxy (its own fault sequence).
- * Measured at 3 on this two-core machine (load 4-8): no faster (249 s against 164 s one at a time,
- * under less load): moto answers one call at a time, the slower answers lengthen the measured request
- * timeout, and every retry's clock move waits for the other lanes' attempts. So one at a time.
- */
-const FUNCTIONS_AT_ONCE = 1;
+const HOLD_MS = 1_000;
 const STACK = 'ops-autopilot-faults';
 /** Lambda's waits before its first and second retry of an asynchronous invocation. */
 const LAMBDA_RETRY_WAITS_MS = [60_000, 120_000];
@@ -151,7 +138,7 @@ interface Delivery {
   fn: string;
   id: string;
   attempts: number;
-  /** Where each attempt's calls start among its function's (its lane's) in the proxy's log, to read a failure's calls. */
+  /** Where each attempt's calls start in the proxy's log, to read a failure's calls. */
   calls: number[];
   /** The last attempt's result, when one returned. */
   result?: { correlationId?: string; outcomes?: Outcome[]; signal?: { incidentKey?: string } };
@@ -161,22 +148,21 @@ interface Delivery {
 
 /** Invokes like Lambda's asynchronous invocation: retries a throw after Lambda's waits, then gives up. */
 async function invokeAsync(
-  lane: Lane,
+  fn: string,
   handler: LambdaHandler,
   event: Json,
   label: string,
   maximumRetryAttempts: number,
 ): Promise<Delivery> {
-  const fn = lane.name;
   const delivery: Delivery = { fn, id: label, attempts: 0, calls: [] };
   for (let attempt = 0; attempt <= maximumRetryAttempts; attempt++) {
-    if (attempt > 0) await clock.moveOn(LAMBDA_RETRY_WAITS_MS[attempt - 1] ?? 120_000);
-    lane.setRequestTimeout(answerTimes.requestTimeoutMs());
+    if (attempt > 0) vi.setSystemTime(Date.now() + (LAMBDA_RETRY_WAITS_MS[attempt - 1] ?? 120_000));
     delivery.attempts++;
-    delivery.calls.push(proxy.calls.filter((c) => c.lane === fn).length);
+    delivery.calls.push(proxy.calls.length);
     try {
-      delivery.result = (await clock.attempt(() =>
-        handler(structuredClone(event), makeContext(`ops-autopilot-dev-${fn}`)),
+      delivery.result = (await handler(
+        structuredClone(event),
+        makeContext(`ops-autopilot-dev-${fn}`),
       )) as Delivery['result'];
       delete delivery.failure;
       return delivery;
@@ -188,9 +174,32 @@ async function invokeAsync(
   return delivery;
 }
 
+/** The part of the SDK's standard retry strategy that picks the wait before a retry. */
+interface RetryBackoff {
+  computeNextBackoffDelay(retries: number): number;
+}
+
+/**
+ * Sets every client the handlers use (tools/awsClients.ts finds them all) to time out fast and wait
+ * between retries briefly, as production's 5 s and backoff would, scaled down.
+ */
+async function shortenRequestTimeouts(): Promise<void> {
+  for (const { client } of await loadAwsClients()) {
+    const handler = client.config.requestHandler as
+      | { updateHttpClientConfig?(key: string, value: number): void }
+      | undefined;
+    handler?.updateHttpClientConfig?.('requestTimeout', TEST_REQUEST_TIMEOUT_MS);
+    // The client's one strategy (built on first ask, then kept), whose retry quota its calls share.
+    const { retryStrategy } = client.config as { retryStrategy?: () => Promise<unknown> };
+    const strategy = (await retryStrategy?.()) as { retryBackoffStrategy?: RetryBackoff } | undefined;
+    const backoff = strategy?.retryBackoffStrategy;
+    if (!backoff) throw new Error('the SDK retry strategy has no retryBackoffStrategy to scale down');
+    const unscaled = backoff.computeNextBackoffDelay.bind(backoff);
+    backoff.computeNextBackoffDelay = (retries) => Math.floor(unscaled(retries) * BACKOFF_SCALE);
+  }
+}
+
 const deliveries: Delivery[] = [];
-const clock = new RetryClock();
-const answerTimes = new AnswerTimes();
 let pages: DeliveredPage[] = [];
 const executionsByToken = new Map<string, string>();
 
@@ -202,8 +211,6 @@ beforeAll(async () => {
     rate: FAULT_RATE,
     holdMs: HOLD_MS,
     maxFaults: 5_000,
-    // The set-up's own calls (seeding, the stack) carry no lane: never failed.
-    laneHeader: LANE_HEADER,
   });
   useMotoEnvironment(proxy.endpoint);
   process.env.STATE_TABLE_NAME = `${STACK}-state`;
@@ -218,40 +225,41 @@ beforeAll(async () => {
     executionsByToken.set(token, id);
     return { AutomationExecutionId: id };
   });
+  proxy.setEnabled(false);
   stack = await createLocalStack(STACK);
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
 
-  // Each function runs in its own Lambda environments: its own SDK clients, so its own retry quota.
-  const loaded: { entry: (typeof registry)[number]; handler: LambdaHandler; lane: Lane }[] = [];
   for (const entry of registry) {
+    // Each function runs in its own Lambda environments: its own SDK clients, so its own retry quota.
     vi.resetModules();
     const handler = await entry.loadHandler();
-    loaded.push({ entry, handler, lane: await laneOfLoadedClients(entry.name, answerTimes, BACKOFF_SCALE) });
-  }
-  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-  const runs = await inParallel(loaded, FUNCTIONS_AT_ONCE, async ({ entry, handler, lane }) => {
+    await shortenRequestTimeouts();
     const vary = variants[entry.name] ?? (async (event: Json) => event);
     const sample = loadFixture<Json>(entry.deployment.sampleFixture);
-    const own: Delivery[] = [];
-    for (let i = 0; i < EVENTS_PER_FUNCTION; i++) {
+    const eventOf = async (i: number) => {
       const event = await vary(structuredClone(sample), i);
       // A manual payload has no envelope: it keeps none (its schema would refuse an id).
       if ('id' in event) event.id = `fault-${entry.name}-${i}`;
+      return event;
+    };
+    for (let i = 0; i < EVENTS_PER_FUNCTION; i++) {
+      const event = await eventOf(i);
+      proxy.setEnabled(true);
       const label = `fault-${entry.name}-${i}`;
-      own.push(await invokeAsync(lane, handler, event, label, entry.deployment.maximumRetryAttempts));
+      deliveries.push(
+        await invokeAsync(entry.name, handler, event, label, entry.deployment.maximumRetryAttempts),
+      );
+      proxy.setEnabled(false);
     }
-    return own;
-  });
-  // In registry order, as when the functions ran one after another.
-  deliveries.push(...runs.flat());
+  }
   vi.useRealTimers();
   pages = await stack.readPages();
   // The figures behind the assertions, for the log of a CI run.
   const handled = registry.map(
     (e) => `${e.name} ${deliveries.filter((d) => d.fn === e.name && d.result).length}/${EVENTS_PER_FUNCTION}`,
   );
-  const abandoned = proxy.calls.filter((c) => c.abandoned).length;
   console.info(
-    `faults ${replay()}: ${proxy.calls.length} calls, ${JSON.stringify(proxy.faultCounts())}; handled ${handled.join(', ')}; ${pages.length} pages; request timeout ${answerTimes.requestTimeoutMs()} ms (base ${BASE_REQUEST_TIMEOUT_MS}), ${abandoned} slow answers given up on`,
+    `faults ${replay()}: ${proxy.calls.length} calls, ${JSON.stringify(proxy.faultCounts())}; handled ${handled.join(', ')}; ${pages.length} pages`,
   );
   // FAULT_DUMP=<file> keeps every call, delivery and page of the run, to read a failure from.
   if (process.env.FAULT_DUMP) {

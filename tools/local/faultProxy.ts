@@ -30,14 +30,6 @@ export interface FaultProxyOptions {
   maxFaults: number;
   /** The kinds to draw from; all by default. */
   kinds?: readonly FaultKind[];
-  /**
-   * A request header naming the caller's lane (one per function when several run at once): each lane
-   * draws from its own generator (the seed and the lane's name), so its faults do not depend on how the
-   * lanes' calls interleave, and a request without the header (a test's own set-up) is never failed.
-   */
-  laneHeader?: string;
-  /** Every forwarded call waits this long before it reaches moto: an emulator on a starved machine. */
-  upstreamDelayMs?: number;
 }
 
 /** One call that reached the proxy: its service and operation, and what the proxy did with it. */
@@ -47,13 +39,6 @@ export interface ProxiedCall {
   /** The request body as sent (query string, JSON or CBOR as text): enough to find an instance id. */
   body: string;
   fault: FaultKind | 'none';
-  /** The lane header's value (FaultProxyOptions.laneHeader), when the request carried one. */
-  lane?: string;
-  /**
-   * A forwarded call whose caller hung up before moto's answer reached it: the SDK timed out on an
-   * answer that was only slow (a loaded machine), a timeout the proxy did not inject.
-   */
-  abandoned?: boolean;
   /** Whether moto received it: true for forwarded calls and lost responses. */
   applied: boolean;
   /** moto's HTTP status when it received the call (2xx: it did what was asked), also for a lost response. */
@@ -148,19 +133,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     throw new Error(`the fault proxy forwards to loopback only, not ${target.hostname}`);
   }
   const random = seededRandom(options.seed);
-  const laneRandoms = new Map<string, () => number>();
-  /** The lane's generator: the seed mixed with the lane's name (FNV-1a), the same on every run. */
-  const randomOf = (lane: string | undefined): (() => number) => {
-    if (lane === undefined) return random;
-    let generator = laneRandoms.get(lane);
-    if (!generator) {
-      let hash = 0x811c9dc5;
-      for (const char of lane) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
-      generator = seededRandom(options.seed ^ hash);
-      laneRandoms.set(lane, generator);
-    }
-    return generator;
-  };
   const calls: ProxiedCall[] = [];
   const counts: Record<FaultKind, number> = {
     throttle: 0,
@@ -172,14 +144,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let faults = 0;
   const held = new Set<NodeJS.Timeout>();
 
-  const pickFault = (lane: string | undefined): FaultKind | 'none' => {
-    // Laned: a request without a lane is the test's own, never failed, and draws nothing.
-    if (options.laneHeader !== undefined && lane === undefined) return 'none';
-    const draw = randomOf(lane);
+  const pickFault = (): FaultKind | 'none' => {
     // Always draw both numbers: the sequence of decisions depends on the seed alone.
-    const hit = draw() < options.rate;
+    const hit = random() < options.rate;
     const kinds = options.kinds ?? FAULT_KINDS;
-    const kind = kinds[Math.floor(draw() * kinds.length)] ?? 'throttle';
+    const kind = kinds[Math.floor(random() * kinds.length)] ?? 'throttle';
     if (!enabled || !hit || faults >= options.maxFaults) return 'none';
     faults++;
     counts[kind]++;
@@ -187,18 +156,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const passOn = (req: IncomingMessage, body: Buffer, onAnswer: (answer: IncomingMessage) => void) => {
-    if (options.upstreamDelayMs) {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        forwardNow(req, body, onAnswer);
-      }, options.upstreamDelayMs);
-      held.add(timer);
-      return;
-    }
-    forwardNow(req, body, onAnswer);
-  };
-
-  const forwardNow = (req: IncomingMessage, body: Buffer, onAnswer: (answer: IncomingMessage) => void) => {
     const upstream = forward(
       {
         host: target.hostname,
@@ -219,16 +176,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const text = body.toString('utf8');
-      const laneValue = options.laneHeader ? req.headers[options.laneHeader.toLowerCase()] : undefined;
-      const lane = typeof laneValue === 'string' ? laneValue : undefined;
-      const fault = pickFault(lane);
+      const fault = pickFault();
       const call: ProxiedCall = {
         service: serviceOf(req),
         operation: operationOf(req, text),
         body: text,
         fault,
         applied: fault === 'none' || fault === 'lost-response',
-        ...(lane === undefined ? {} : { lane }),
       };
       calls.push(call);
       switch (fault) {
@@ -258,9 +212,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           });
           return;
         default:
-          res.on('close', () => {
-            if (!res.writableFinished) call.abandoned = true;
-          });
           passOn(req, body, (answer) => {
             call.upstreamStatus = answer.statusCode;
             keepStart(answer, call);

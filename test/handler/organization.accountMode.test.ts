@@ -1,17 +1,12 @@
-import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
-import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
+import { CENTRAL, centralInvoker, liveOrganizationStage, openedIn } from '../support/organizationStage.ts';
 
 // Handler layer, on the example organization stage `org` made live (DRY_RUN=false): what each account's
 // mode parameter makes of a member's world-open ingress. Its default there is dry-run.
@@ -20,23 +15,13 @@ const ssm = aws.of(SSMClient);
 const sts = aws.of(STSClient);
 const ec2 = aws.of(EC2Client);
 const sns = aws.of(SNSClient);
-const cloudformation = aws.of(CloudFormationClient);
+const _cloudformation = aws.of(CloudFormationClient);
 const { handler } = await import('#functions/onCloudTrail/handler.ts');
 
-const CENTRAL = '111111111111';
 const MEMBER_A = '222222222222';
 const MODE_A = `/ops-autopilot/org/accounts/${MEMBER_A}/mode`;
 
-function openedIn(account: string, region: string): CloudTrailRecord {
-  const record = cloudTrailRecord('security-group-open-world', { region, awsRegion: region });
-  return JSON.parse(JSON.stringify(record).replaceAll('123456789012', account)) as CloudTrailRecord;
-}
-
-const invokeCentral = async (record: CloudTrailRecord) =>
-  (await handler(
-    record as never,
-    makeContext('ops-autopilot-org-onCloudTrail', { account: CENTRAL, region: 'us-east-1' }),
-  )) as PipelineResult;
+const invokeCentral = centralInvoker(handler);
 
 /** The member's mode parameter holds `value` (the kill switch and every other parameter absent). */
 const modeOfA = (value: string) => {
@@ -47,28 +32,7 @@ const modeOfA = (value: string) => {
 const revokes = () => ec2.commandCalls(RevokeSecurityGroupIngressCommand);
 
 beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAMEMBERA',
-      SecretAccessKey: 'secret-a',
-      SessionToken: 'token-a',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  });
-  cloudformation.on(ListStackInstancesCommand).resolves({
-    Summaries: [{ Account: MEMBER_A, Region: 'us-east-1', Status: 'CURRENT' }],
-  });
-  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  process.env.STAGE = 'org';
-  process.env.DRY_RUN = 'false';
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:${CENTRAL}:pages`;
-  resetConfigForTests();
-  resetMemberCredentialsForTests();
+  liveOrganizationStage(aws, [{ Account: MEMBER_A, Status: 'CURRENT' }]);
 });
 
 describe("organization: each account's mode, without a deploy", () => {

@@ -1,4 +1,4 @@
-import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -9,12 +9,9 @@ import type { StageConfigInput } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
-import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
 import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
+import { CENTRAL, centralInvoker, liveOrganizationStage, openedIn } from '../support/organizationStage.ts';
 
 // Handler layer, on the example organization stage `org` (members' events arrive on its bus): every
 // client mocked, the member role's credentials answered by STS, the member served and set live.
@@ -23,32 +20,18 @@ const ssm = aws.of(SSMClient);
 const sts = aws.of(STSClient);
 const ec2 = aws.of(EC2Client);
 const sns = aws.of(SNSClient);
-const cloudformation = aws.of(CloudFormationClient);
+const _cloudformation = aws.of(CloudFormationClient);
 const organizations = aws.of(OrganizationsClient);
 const { handler } = await import('#functions/onCloudTrail/handler.ts');
 
-const CENTRAL = '111111111111';
 const MEMBER_A = '222222222222';
 const MEMBER_B = '333333333333';
 const MEMBER_ROLE_A = `arn:aws:iam::${MEMBER_A}:role/ops-autopilot-org-member`;
 const MEMBER_KEYS = { AccessKeyId: 'ASIAMEMBERA', SecretAccessKey: 'secret-a', SessionToken: 'token-a' };
 
 /** A security group opened to the world in `account` and `region`, as that account's rule forwards it. */
-function openedIn(account: string, region: string, id?: string): CloudTrailRecord {
-  const record = cloudTrailRecord('security-group-open-world', {
-    region,
-    awsRegion: region,
-    ...(id ? { id } : {}),
-  });
-  return JSON.parse(JSON.stringify(record).replaceAll('123456789012', account)) as CloudTrailRecord;
-}
-
 /** onCloudTrail as the central stack runs it: in the central account and the home region. */
-const invokeCentral = async (record: CloudTrailRecord) =>
-  (await handler(
-    record as never,
-    makeContext('ops-autopilot-org-onCloudTrail', { account: CENTRAL, region: 'us-east-1' }),
-  )) as PipelineResult;
+const invokeCentral = centralInvoker(handler);
 
 /** The region and credentials of the client a call went out on. */
 async function whereCalled(call: { thisValue: unknown }) {
@@ -61,28 +44,12 @@ async function whereCalled(call: { thisValue: unknown }) {
 }
 
 beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
+  liveOrganizationStage(aws, [{ Account: MEMBER_A, Status: 'CURRENT' }], MEMBER_KEYS);
   for (const account of [CENTRAL, MEMBER_A]) {
     ssm
       .on(GetParameterCommand, { Name: `/ops-autopilot/org/accounts/${account}/mode` })
       .resolves({ Parameter: { Value: 'live' } });
   }
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: { ...MEMBER_KEYS, Expiration: new Date(Date.now() + 3600_000) },
-  });
-  cloudformation.on(ListStackInstancesCommand).resolves({
-    Summaries: [{ Account: MEMBER_A, Region: 'us-east-1', Status: 'CURRENT' }],
-  });
-  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  process.env.STAGE = 'org';
-  process.env.DRY_RUN = 'false';
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:${CENTRAL}:pages`;
-  resetConfigForTests();
-  resetMemberCredentialsForTests();
   resetAccountNamesForTests();
 });
 

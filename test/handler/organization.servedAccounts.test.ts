@@ -5,14 +5,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '#shared/config.ts';
-import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
-import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
-import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
-import { makeContext } from '../../tools/local/lambda.ts';
-import { type CloudTrailRecord, cloudTrailRecord } from '../support/events/index.ts';
+import { CENTRAL, centralInvoker, liveOrganizationStage, openedIn } from '../support/organizationStage.ts';
 
 // Handler layer, on the example organization stage `org` made live, every member set live: which
 // accounts the central functions act for (those with a current instance of the member-roles StackSet).
@@ -25,58 +20,23 @@ const documents = aws.of(DynamoDBDocumentClient);
 const cloudformation = aws.of(CloudFormationClient);
 const { handler } = await import('#functions/onCloudTrail/handler.ts');
 
-const CENTRAL = '111111111111';
 const SERVED = '222222222222';
 const UNSERVED = '444444444444';
 const DAY_SECONDS = 86_400;
 
-function openedIn(account: string, region: string, id?: string): CloudTrailRecord {
-  const record = cloudTrailRecord('security-group-open-world', {
-    region,
-    awsRegion: region,
-    ...(id ? { id } : {}),
-  });
-  return JSON.parse(JSON.stringify(record).replaceAll('123456789012', account)) as CloudTrailRecord;
-}
-
-const invokeCentral = async (record: CloudTrailRecord) =>
-  (await handler(
-    record as never,
-    makeContext('ops-autopilot-org-onCloudTrail', { account: CENTRAL, region: 'us-east-1' }),
-  )) as PipelineResult;
+const invokeCentral = centralInvoker(handler);
 
 beforeEach(() => {
-  aws.reset();
-  withoutKillSwitch(ssm);
+  liveOrganizationStage(aws, [
+    { Account: SERVED, Status: 'CURRENT' },
+    // The member stack of this one was deleted outside StackSets: no role to assume.
+    { Account: UNSERVED, Status: 'INOPERABLE' },
+  ]);
   for (const account of [CENTRAL, SERVED, UNSERVED]) {
     ssm
       .on(GetParameterCommand, { Name: `/ops-autopilot/org/accounts/${account}/mode` })
       .resolves({ Parameter: { Value: 'live' } });
   }
-  aws.answerAsEmptyStateTable();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAMEMBER',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  });
-  cloudformation.on(ListStackInstancesCommand).resolves({
-    Summaries: [
-      { Account: SERVED, Region: 'us-east-1', Status: 'CURRENT' },
-      // The member stack of this one was deleted outside StackSets: no role to assume.
-      { Account: UNSERVED, Region: 'us-east-1', Status: 'INOPERABLE' },
-    ],
-  });
-  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  process.env.STAGE = 'org';
-  process.env.DRY_RUN = 'false';
-  process.env.STATE_TABLE_NAME = 'state';
-  process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:${CENTRAL}:pages`;
-  resetConfigForTests();
-  resetMemberCredentialsForTests();
   resetServedAccountsForTests();
 });
 

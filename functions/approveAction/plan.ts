@@ -1,7 +1,9 @@
 import type { Recheck } from '#shared/approval/recheck.ts';
+import { remediationScopeProblem } from '#shared/approval/remediationScope.ts';
 import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
 import type {
   ApprovalDecisionIntent,
+  Intent,
   PageIntent,
   Plan,
   PlanNote,
@@ -24,6 +26,7 @@ function refusalOf(
   input: ApproveActionInput,
   gathered: DecisionGathered,
   cfg: ApproveActionConfig,
+  here: Signal,
 ): { reason: SkipReason; message: string } | undefined {
   const { approval, now } = gathered;
   const id = input.approvalId;
@@ -74,6 +77,14 @@ function refusalOf(
     const problem = instanceScopeProblem(recheck.instance, gathered.target);
     if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
   }
+  if (recheck.remediation) {
+    const recorded = {
+      intent: JSON.parse(approval.intent) as Intent,
+      signal: JSON.parse(approval.signal) as Signal,
+    };
+    const problem = remediationScopeProblem(recorded, here);
+    if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
+  }
   return undefined;
 }
 
@@ -91,7 +102,7 @@ export function planDecision(input: {
   const { facts, gathered, config: cfg } = input;
   const notes: PlanNote[] = [];
   const dryRun = facts.dryRun === true ? { dryRun: true } : {};
-  const refusal = refusalOf(facts, gathered, cfg);
+  const refusal = refusalOf(facts, gathered, cfg, input.signal);
   const { approval } = gathered;
   if (refusal || !approval) {
     const { reason, message } = refusal ?? { reason: 'unknown' as const, message: 'no approval' };

@@ -26,6 +26,9 @@ const REFUSALS = new Set([
   'rate-limited',
 ]);
 
+/** A remediation executor's own "nothing left to undo": the opening is gone, or its resource is. */
+const ALREADY_DONE = new Set(['already-remediated', 'nothing-to-do']);
+
 /** A refusal's answer, `{ refused, message }`, else the decision and what it did. */
 export function respondDecision(result: PipelineResult): unknown {
   const note = result.notes.find((n) => REFUSALS.has(n.reason));
@@ -34,6 +37,10 @@ export function respondDecision(result: PipelineResult): unknown {
   // What the action's executor said: the runbook claim's `already-recovered` is the incident's end.
   if (outcome?.status === 'skipped' && outcome.reason === 'already-recovered') {
     return { refused: 'resolved', message: outcome.detail };
+  }
+  // A remediation whose opening is gone (closed by hand meanwhile): nothing left to undo.
+  if (outcome?.status === 'skipped' && ALREADY_DONE.has(outcome.reason ?? '')) {
+    return { refused: 'resolved', message: `already remediated, nothing left to undo (${outcome.detail})` };
   }
   if (outcome?.status === 'skipped' && outcome.reason && REFUSALS.has(outcome.reason)) {
     return { refused: outcome.reason, message: outcome.detail };

@@ -2,7 +2,7 @@ import type { StageConfig } from '#config/stageConfig.ts';
 import type { ExecutorGrant, FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts';
 import { EVENT_PATTERNS } from './detections.ts';
-import { cloudTrailChangeCalendars, enabledRemediations } from './settings.ts';
+import { cloudTrailChangeCalendars, enabledRemediations, remediationsAwaitApproval } from './settings.ts';
 
 export const deployment: FunctionDeployment = {
   description: 'CloudTrail risky account changes -> one page per record, or a record in the action log',
@@ -30,6 +30,9 @@ export const deployment: FunctionDeployment = {
   },
   sampleFixture: 'onCloudTrail/security-group-open-world.json',
   changeCalendars: cloudTrailChangeCalendars,
+  // A detection whose remediation waits for approval records it as pending (shared/state/approvals.ts).
+  sharedStateRecords: (stage) =>
+    remediationsAwaitApproval(stage.cloudTrail) ? [{ kind: 'approval', actions: ['dynamodb:PutItem'] }] : [],
   readStatements: (): IamStatement[] => [
     {
       // DescribeTrails: which buckets the trails log to (cloudtrail-log-expiry); it has no resource-level

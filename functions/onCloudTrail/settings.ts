@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalRequirement } from '#shared/approval/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
@@ -67,6 +68,8 @@ const DetectionSetting = z.strictObject({
   changeCalendars: ChangeCalendars.optional(),
   /** A security remediation that acts through a change freeze (never through the kill switch or dry-run). */
   ignoreChangeFreeze: z.boolean().optional(),
+  /** `'required'`: its remediation waits for a person's approval (approveAction) instead of running. */
+  approval: ApprovalRequirement,
 });
 
 export const CloudTrailSettings = z.strictObject({
@@ -177,6 +180,9 @@ export function cloudTrailSettingsIssue(settings: CloudTrailSettings): string | 
     ) {
       return `detection ${name} has no remediation; changeCalendars and ignoreChangeFreeze must not be set`;
     }
+    if (o.approval !== undefined && d.remediations === undefined) {
+      return `detection ${name} has no remediation; approval must not be set`;
+    }
     if (o.ignoreChangeFreeze === true && o.changeCalendars !== undefined) {
       return `detection ${name}: ignoreChangeFreeze acts through every calendar; changeCalendars must not be set with it`;
     }
@@ -219,6 +225,14 @@ export function enabledRemediations(settings: CloudTrailSettings): RemediationKi
   return DETECTION_NAMES.map((n) => detectionSettings(settings, n))
     .filter((d) => d.remediate && d.action !== 'off')
     .flatMap((d) => d.remediations);
+}
+
+/** Whether a remediation the stage runs waits for approval (its role then records pending actions). */
+export function remediationsAwaitApproval(settings: CloudTrailSettings): boolean {
+  return DETECTION_NAMES.some((n) => {
+    const d = detectionSettings(settings, n);
+    return d.remediate && d.action !== 'off' && settings.detections[n]?.approval === 'required';
+  });
 }
 
 /** onCloudTrail's key in a stage: its detections, checked as a whole. */

@@ -8,6 +8,7 @@ import { startLoggingExecutor } from '#shared/executors/startLogging.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { cloudTrailApproval } from './approval.ts';
 import { REMEDIATIONS, type RemediationKind } from './detections/remediations.ts';
 import { type CloudTrailGathered, gatherCloudTrail, gatherPermissions } from './gather.ts';
 import { type CloudTrailFindings, type CloudTrailIntent, planCloudTrail } from './plan.ts';
@@ -53,6 +54,7 @@ export const onCloudTrail: FunctionSpec<
   plan: planCloudTrail,
   executors,
   changeFreeze: cloudTrailFreezeScope,
+  approval: cloudTrailApproval,
   measure: (result) => {
     const action = result.findings?.action;
     metrics.addMetric('DetectionsPaged', MetricUnit.Count, action === 'page' ? 1 : 0);

@@ -16,6 +16,11 @@ export interface Recheck {
    * approveAction reads them, with its stage's calendars, again when the approval comes.
    */
   freeze?: FreezeScope;
+  /**
+   * A CloudTrail remediation: it acts only in the account and region of the record it undoes, which must
+   * be approveAction's own, and only on ids in their AWS format (shared/approval/remediationScope.ts).
+   */
+  remediation?: true;
 }
 
 /** Why an intent waits for a person, from the owning function's settings (its spec's `approval`). */

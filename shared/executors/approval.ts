@@ -5,7 +5,12 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { execute } from '#shared/runtime/pipeline.ts';
 import { decideApproval, reopenApproval } from '#shared/state/approvals.ts';
 import { actingFor } from '#shared/state/table.ts';
+import { restorePublicAccessBlockExecutor } from './publicAccessBlock.ts';
+import { revokeIngressExecutor } from './revokeIngress.ts';
+import { revokeRdsSnapshotShareExecutor } from './revokeRdsSnapshotShare.ts';
+import { revokeShareExecutor } from './revokeShare.ts';
 import { runbookExecutor } from './runbook.ts';
+import { startLoggingExecutor } from './startLogging.ts';
 import type { ExecutionContext, Executor, ExecutorMap, NotifyingExecutor } from './types.ts';
 
 /**
@@ -15,6 +20,12 @@ import type { ExecutionContext, Executor, ExecutorMap, NotifyingExecutor } from 
  */
 export const approvableExecutors = {
   'ssm.start-automation': runbookExecutor,
+  // onCloudTrail's remediations (a detection with `approval: 'required'`).
+  'ec2.revoke-ingress': revokeIngressExecutor,
+  's3.restore-public-access-block': restorePublicAccessBlockExecutor,
+  'cloudtrail.start-logging': startLoggingExecutor,
+  'ec2.revoke-share': revokeShareExecutor,
+  'rds.revoke-snapshot-share': revokeRdsSnapshotShareExecutor,
 } as const;
 export type ApprovableKind = keyof typeof approvableExecutors;
 

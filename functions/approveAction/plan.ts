@@ -1,3 +1,4 @@
+import { retryRecheckRefusal } from '#functions/onBackupFailure/approval.ts';
 import type { Recheck } from '#shared/approval/recheck.ts';
 import { remediationScopeProblem } from '#shared/approval/remediationScope.ts';
 import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
@@ -7,6 +8,7 @@ import type {
   PageIntent,
   Plan,
   PlanNote,
+  RetryBackupIntent,
   SkipReason,
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
@@ -84,6 +86,15 @@ function refusalOf(
     };
     const problem = remediationScopeProblem(recorded, here);
     if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
+  }
+  if (recheck.backupRetry) {
+    const recorded = {
+      signal: JSON.parse(approval.signal) as Signal,
+      settings: JSON.parse(approval.settings) as Parameters<typeof retryRecheckRefusal>[1]['settings'],
+    };
+    const intent = JSON.parse(approval.intent) as RetryBackupIntent;
+    const refusal = retryRecheckRefusal(intent, recorded, gathered.backupRetry);
+    if (refusal) return refusal;
   }
   return undefined;
 }

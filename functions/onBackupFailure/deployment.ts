@@ -31,6 +31,11 @@ export const deployment: FunctionDeployment = {
   },
   sampleFixture: 'onBackupFailure/backup-job-failed.json',
   changeCalendars: backupChangeCalendars,
+  // A retry that waits for approval is recorded as pending (shared/state/approvals.ts).
+  sharedStateRecords: (stage) =>
+    stage.backupFailure.retry && stage.backupFailure.approval === 'required'
+      ? [{ kind: 'approval', actions: ['dynamodb:PutItem'] }]
+      : [],
   readStatements: (): IamStatement[] => [
     {
       // DescribeBackupJob: AWS's own answer about a job (the event is only a hint); no resource-level

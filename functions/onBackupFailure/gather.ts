@@ -24,7 +24,7 @@ export interface BackupFailureGathered {
 const describeError = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
-async function readJob(jobId: string): Promise<AwsJobRead> {
+export async function readJob(jobId: string): Promise<AwsJobRead> {
   try {
     const res = await backup.send(new DescribeBackupJobCommand({ BackupJobId: jobId }));
     return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalRequirement } from '#shared/approval/settings.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { Severity } from '#shared/domain/severity.ts';
@@ -28,6 +29,8 @@ export const BackupFailureSettings = z.strictObject({
   retryDeleteAfterDays: z.number().int().min(1).max(36_500).default(35),
   /** SSM Change Calendars that hold a retry back while CLOSED, besides the stage's `changeCalendars`. */
   changeCalendars: ChangeCalendars.optional(),
+  /** `'required'`: the retry waits for a person's approval (approveAction) instead of starting. */
+  approval: ApprovalRequirement,
 });
 export type BackupFailureSettings = z.infer<typeof BackupFailureSettings>;
 
@@ -50,7 +53,11 @@ export function backupChangeCalendars(stage: {
 }
 
 /** onBackupFailure's key in a stage. */
-export const settings = functionSettings({ backupFailure: BackupFailureSettings.prefault({}) });
+export const settings = functionSettings({ backupFailure: BackupFailureSettings.prefault({}) }, (s) =>
+  s.backupFailure.approval !== undefined && !s.backupFailure.retry
+    ? 'backupFailure.approval: a retry waits for approval only when backupFailure.retry is true'
+    : undefined,
+);
 
 /** The stage settings onBackupFailure reads (its own): its spec's `settings`, all the runtime parses for it. */
 export const specSettings = [settings] as const;

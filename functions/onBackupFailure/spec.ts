@@ -4,6 +4,7 @@ import { retryBackupExecutor } from '#shared/executors/retryBackup.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
+import { backupApproval } from './approval.ts';
 import { type BackupFailureGathered, gatherBackupFailure, gatherPermissions } from './gather.ts';
 import { type BackupFailureFindings, type BackupFailureIntent, planBackupFailure } from './plan.ts';
 import { BackupFailureEvent } from './schema.ts';
@@ -34,6 +35,7 @@ export const onBackupFailure: FunctionSpec<
   plan: planBackupFailure,
   executors,
   changeFreeze: backupFreezeScope,
+  approval: backupApproval,
   measure(result) {
     // A job completed with issues on a stage that records them: the metric shows how many.
     if (result.findings?.decision === 'record') {

@@ -21,6 +21,12 @@ export interface Recheck {
    * be approveAction's own, and only on ids in their AWS format (shared/approval/remediationScope.ts).
    */
   remediation?: true;
+  /**
+   * A backup retry: the failed job read again from AWS Backup must still be one the retry's own verdict
+   * allows, with the vault, resource and role recorded, and not retried meanwhile
+   * (functions/onBackupFailure/approval.ts).
+   */
+  backupRetry?: true;
 }
 
 /** Why an intent waits for a person, from the owning function's settings (its spec's `approval`). */

@@ -6,6 +6,7 @@ import { execute } from '#shared/runtime/pipeline.ts';
 import { decideApproval, reopenApproval } from '#shared/state/approvals.ts';
 import { actingFor } from '#shared/state/table.ts';
 import { restorePublicAccessBlockExecutor } from './publicAccessBlock.ts';
+import { retryBackupExecutor } from './retryBackup.ts';
 import { revokeIngressExecutor } from './revokeIngress.ts';
 import { revokeRdsSnapshotShareExecutor } from './revokeRdsSnapshotShare.ts';
 import { revokeShareExecutor } from './revokeShare.ts';
@@ -26,6 +27,8 @@ export const approvableExecutors = {
   'cloudtrail.start-logging': startLoggingExecutor,
   'ec2.revoke-share': revokeShareExecutor,
   'rds.revoke-snapshot-share': revokeRdsSnapshotShareExecutor,
+  // onBackupFailure's retry (`backupFailure.approval: 'required'`).
+  'backup.retry-job': retryBackupExecutor,
 } as const;
 export type ApprovableKind = keyof typeof approvableExecutors;
 

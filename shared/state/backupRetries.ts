@@ -78,12 +78,13 @@ export async function claimBackupRetry(
     const at = cancelledAt(error);
     if (at === 0 && rateSlot) return { claimed: false, rateLimited: true };
     if (!isConditionalFailure(error) && at === undefined) throw error;
-    const earlier = await readClaim(failedJobId).catch(() => undefined);
+    const earlier = await readRetryClaim(failedJobId).catch(() => undefined);
     return { claimed: false, ...(earlier ? { earlier } : {}) };
   }
 }
 
-async function readClaim(failedJobId: string): Promise<RetryClaim | undefined> {
+/** The retry claimed for `failedJobId`, when one was (read-only: approveAction's re-check, as the owner). */
+export async function readRetryClaim(failedJobId: string): Promise<RetryClaim | undefined> {
   const res = await documents.send(
     new GetCommand({ TableName: stateTable(), Key: { id: claimKey(failedJobId) }, ConsistentRead: true }),
   );

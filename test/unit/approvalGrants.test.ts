@@ -28,4 +28,12 @@ describe('approval grants', () => {
       grants('onCloudTrail', { cloudTrail: { detections: { [detection]: { approval: 'required' } } } }),
     ).toEqual([]);
   });
+
+  it("grant onBackupFailure's role the approval record only when its retry waits for approval", () => {
+    // Assert
+    expect(grants('onBackupFailure', { backupFailure: { retry: true } })).toEqual([]);
+    expect(grants('onBackupFailure', { backupFailure: { retry: true, approval: 'required' } })).toEqual([
+      ['approval', ['dynamodb:PutItem']],
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import type { SharedConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { failed, type Outcome } from '#shared/domain/outcome.ts';
 import type { ExecutionContext, MutatingExecutor } from '#shared/executors/types.ts';
-import { recordPendingApproval } from '#shared/state/approvals.ts';
+import { approvalSlotFor, recordPendingApproval } from '#shared/state/approvals.ts';
 import { nowSeconds } from '#shared/state/table.ts';
 import { newApprovalId } from './approvalId.ts';
 import { approvalInstructions } from './command.ts';
@@ -21,28 +21,46 @@ export async function awaitApproval<I extends Intent, C extends SharedConfig>(
   need: ApprovalNeed,
 ): Promise<Outcome> {
   const preview = executor.preview(intent, ctx);
-  const approvalId = newApprovalId();
-  const expiresAt = nowSeconds() + ctx.config.approvals.expiryMinutes * 60;
-  const until = new Date(expiresAt * 1000).toISOString();
+  const recorded = JSON.stringify(intent);
+  const fresh = {
+    approvalId: newApprovalId(),
+    expiresAt: nowSeconds() + ctx.config.approvals.expiryMinutes * 60,
+  };
+  let approvalId = fresh.approvalId;
+  let expiresAt = fresh.expiresAt;
   try {
-    await recordPendingApproval({
-      approvalId,
-      owner,
-      ownerFunction: ctx.config.functionName,
-      incidentKey: ctx.signal.incidentKey,
-      rule: need.rule,
-      correlationId: ctx.signal.correlationId,
-      intent: JSON.stringify(intent),
-      signal: JSON.stringify(ctx.signal),
-      preview,
-      settings: JSON.stringify(need.settings ?? {}),
-      recheck: JSON.stringify(need.recheck),
-      expiresAt,
-    });
+    // A retried delivery (one that failed after recording it) finds its pending action and pages it again.
+    ({ approvalId, expiresAt } = await approvalSlotFor(
+      {
+        ownerFunction: ctx.config.functionName,
+        correlationId: ctx.signal.correlationId,
+        incidentKey: ctx.signal.incidentKey,
+        intent: recorded,
+      },
+      fresh,
+    ));
+    await recordPendingApproval(
+      {
+        approvalId,
+        owner,
+        ownerFunction: ctx.config.functionName,
+        incidentKey: ctx.signal.incidentKey,
+        rule: need.rule,
+        correlationId: ctx.signal.correlationId,
+        intent: recorded,
+        signal: JSON.stringify(ctx.signal),
+        preview,
+        settings: JSON.stringify(need.settings ?? {}),
+        recheck: JSON.stringify(need.recheck),
+        expiresAt,
+      },
+      approvalId !== fresh.approvalId,
+    );
   } catch (error) {
     // Not recorded, nothing can approve it: the delivery fails and is retried.
     return failed(intent.kind, error, `not done: would ${preview}; could not record its approval`);
   }
+  const until = new Date(expiresAt * 1000).toISOString();
   return {
     kind: intent.kind,
     status: 'skipped',

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
 import { config } from '#shared/config.ts';
 import { sharedPrefixOf } from './sharedRecords.ts';
@@ -51,24 +53,90 @@ export interface PendingApproval {
 export const approvalKey = (stage: string, approvalId: string): string =>
   `${sharedPrefixOf(stage, 'approval')}${approvalId}`;
 
-/** Records a new pending approval; an id is random, so a clash is a bug, refused by the condition. */
+/**
+ * What one pending action is, whichever delivery records it: the owning function, the event (its
+ * correlation id), the incident and the intent. A retried delivery of the same event plans the same
+ * intent, so it finds the pending action its first attempt recorded.
+ */
+export interface PendingActionOf {
+  ownerFunction: string;
+  correlationId: string;
+  incidentKey: string;
+  intent: string;
+}
+
+/** The record that maps a pending action to its approval id: under the approval prefix, so no new grant. */
+const retryKeyOf = (stage: string, of: PendingActionOf): string =>
+  `${sharedPrefixOf(stage, 'approval')}for-${createHash('sha256')
+    .update(JSON.stringify([of.ownerFunction, of.correlationId, of.incidentKey, of.intent]))
+    .digest('hex')}`;
+
+/** The approval id a pending action is recorded under, and until when it may be approved. */
+export interface ApprovalSlot {
+  approvalId: string;
+  expiresAt: number;
+}
+
+/**
+ * The approval of this pending action: `fresh` when none is recorded (or the one recorded has expired),
+ * else the one an earlier attempt of the delivery recorded. One conditional put, whose refusal returns
+ * the record it found (ALL_OLD), so the acting role needs no read of the approval prefix.
+ */
+export async function approvalSlotFor(of: PendingActionOf, fresh: ApprovalSlot): Promise<ApprovalSlot> {
+  const now = nowSeconds();
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: stateTable(),
+        Item: {
+          id: retryKeyOf(config().stage, of),
+          type: 'approval-of-action',
+          ...fresh,
+          expiration: fresh.expiresAt + APPROVAL_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(id) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': now },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return fresh;
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+    const found = item ? unmarshall(item) : undefined;
+    if (typeof found?.approvalId !== 'string' || typeof found.expiresAt !== 'number') {
+      throw new Error('an approval is recorded for this action, but DynamoDB did not return it');
+    }
+    return { approvalId: found.approvalId, expiresAt: found.expiresAt };
+  }
+}
+
+/**
+ * Records a pending approval. An id is random, so a clash is refused by the condition, except for the
+ * id an earlier attempt of the same delivery recorded (`again`): that record is already there.
+ */
 export async function recordPendingApproval(
   approval: Omit<PendingApproval, 'status' | 'stage' | 'createdAt'>,
+  again = false,
 ): Promise<PendingApproval> {
   const stage = config().stage;
   const record: PendingApproval = { ...approval, status: 'pending', stage, createdAt: nowSeconds() };
-  await documents.send(
-    new PutCommand({
-      TableName: stateTable(),
-      Item: {
-        id: approvalKey(stage, approval.approvalId),
-        type: 'approval',
-        ...record,
-        expiration: approval.expiresAt + APPROVAL_RETENTION_SECONDS,
-      },
-      ConditionExpression: 'attribute_not_exists(id)',
-    }),
-  );
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: stateTable(),
+        Item: {
+          id: approvalKey(stage, approval.approvalId),
+          type: 'approval',
+          ...record,
+          expiration: approval.expiresAt + APPROVAL_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  } catch (error) {
+    if (!(again && isConditionalFailure(error))) throw error;
+  }
   return record;
 }
 

@@ -79,11 +79,12 @@ beforeEach(() => {
 });
 
 const invoke = (event: unknown) => handler(event as never, makeContext());
+// The pending actions (type `approval`), not the record a retried delivery finds its own by.
 const pendingPuts = () =>
   documents
     .commandCalls(PutCommand)
     .map((c) => c.args[0].input.Item ?? {})
-    .filter((item) => String(item.id).includes('#shared#approval#'));
+    .filter((item) => String(item.id).includes('#shared#approval#') && item.type === 'approval');
 
 describe('onAlarm: a runbook rule with approval required', () => {
   it('starts nothing on ALARM, records one pending approval and pages its id with the approve command', async () => {

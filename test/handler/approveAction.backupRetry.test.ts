@@ -1,11 +1,12 @@
 import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCalendarStateCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { resetChangeFreezeForTests } from '#shared/runtime/changeFreeze.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { loadFixture } from '../../tools/local/events.ts';
@@ -138,6 +139,39 @@ describe('onBackupFailure: a retry that needs approval', () => {
     expect(result.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('dry-run');
     expect(table.items.size).toBe(0);
     expect(starts()).toHaveLength(0);
+  });
+
+  it('under the kill switch or a closed calendar previews the retry and records no approval', async () => {
+    // Arrange
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: { Name: `/ops-autopilot/${STAGE}/mode`, Value: 'dry-run', Type: 'String' },
+    });
+    asFunction(ON_BACKUP_FAILURE);
+    // Act
+    const killed = (await onBackupFailure(ebsFailure() as never, makeContext(ON_BACKUP_FAILURE))) as Outcomes;
+    // Arrange: the switch off, the retry's own calendar closed.
+    withoutKillSwitch(ssm);
+    resetKillSwitchForTests();
+    const settings = stages[STAGE]?.backupFailure as { changeCalendars?: string[] };
+    settings.changeCalendars = ['backup-freeze'];
+    resetConfigForTests();
+    resetChangeFreezeForTests();
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'CLOSED' });
+    try {
+      // Act
+      const frozen = (await onBackupFailure(
+        ebsFailure() as never,
+        makeContext(ON_BACKUP_FAILURE),
+      )) as Outcomes;
+      // Assert
+      expect(killed.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('dry-run');
+      expect(frozen.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('change-freeze');
+      expect(table.items.size).toBe(0);
+      expect(starts()).toHaveLength(0);
+    } finally {
+      delete settings.changeCalendars;
+      resetChangeFreezeForTests();
+    }
   });
 
   it('refuses approval on a stage that does not retry, naming the field', () => {

@@ -130,6 +130,40 @@ describe('onCloudTrail: a detection whose remediation needs approval', () => {
     expect(revokes()).toHaveLength(0);
   });
 
+  it('under the kill switch previews the remediation and records no approval', async () => {
+    // Arrange
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: { Name: `/ops-autopilot/${STAGE}/mode`, Value: 'dry-run', Type: 'String' },
+    });
+    asFunction(ON_CLOUDTRAIL);
+    // Act
+    const result = (await onCloudTrail(openWorld() as never, makeContext(ON_CLOUDTRAIL))) as Outcomes;
+    // Assert
+    expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')?.reason).toBe('dry-run');
+    expect(table.items.size).toBe(0);
+    expect(revokes()).toHaveLength(0);
+  });
+
+  it("under the detection's closed calendar previews it as change-freeze and records no approval", async () => {
+    // Arrange
+    const detection = stages[STAGE]?.cloudTrail?.detections?.[DETECTION] as { changeCalendars?: string[] };
+    detection.changeCalendars = ['sg-freeze'];
+    resetChangeFreezeForTests();
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'CLOSED', NextTransitionTime: '2026-12-07T08:00:00Z' });
+    asFunction(ON_CLOUDTRAIL);
+    try {
+      // Act
+      const result = (await onCloudTrail(openWorld() as never, makeContext(ON_CLOUDTRAIL))) as Outcomes;
+      // Assert
+      expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')?.reason).toBe('change-freeze');
+      expect(table.items.size).toBe(0);
+      expect(revokes()).toHaveLength(0);
+    } finally {
+      delete detection.changeCalendars;
+      resetChangeFreezeForTests();
+    }
+  });
+
   it('refuses approval on a detection that has no remediation, naming the field', () => {
     // Assert
     expect(() =>

@@ -1,3 +1,4 @@
+import { isRemediationKind } from '#shared/approval/remediationScope.ts';
 import { approvalDecisionExecutor } from '#shared/executors/approval.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
@@ -39,7 +40,11 @@ export function respondDecision(result: PipelineResult): unknown {
     return { refused: 'resolved', message: outcome.detail };
   }
   // A remediation whose opening is gone (closed by hand meanwhile): nothing left to undo.
-  if (outcome?.status === 'skipped' && ALREADY_DONE.has(outcome.reason ?? '')) {
+  if (
+    outcome?.status === 'skipped' &&
+    isRemediationKind(outcome.kind) &&
+    ALREADY_DONE.has(outcome.reason ?? '')
+  ) {
     return { refused: 'resolved', message: `already remediated, nothing left to undo (${outcome.detail})` };
   }
   if (outcome?.status === 'skipped' && outcome.reason && REFUSALS.has(outcome.reason)) {

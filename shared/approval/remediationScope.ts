@@ -76,6 +76,9 @@ const REMEDIATION_INTENTS = {
 
 export type RemediationIntentKind = keyof typeof REMEDIATION_INTENTS;
 
+export const isRemediationKind = (kind: string): kind is RemediationIntentKind =>
+  Object.hasOwn(REMEDIATION_INTENTS, kind);
+
 /** Why the recorded remediation is out of scope here, naming the field; undefined when it is in scope. */
 export function remediationScopeProblem(
   recorded: { intent: Intent; signal: Signal },
@@ -85,9 +88,8 @@ export function remediationScopeProblem(
   if (signal.account !== here.account || signal.region !== here.region) {
     return `the remediation's record is from account ${signal.account} region ${signal.region}; approveAction runs in account ${here.account} region ${here.region} and acts only there`;
   }
-  const schema = (REMEDIATION_INTENTS as Record<string, z.ZodType | undefined>)[intent.kind];
-  if (!schema) return `${intent.kind} is not a remediation`;
-  const parsed = schema.safeParse(intent);
+  if (!isRemediationKind(intent.kind)) return `${intent.kind} is not a remediation`;
+  const parsed = REMEDIATION_INTENTS[intent.kind].safeParse(intent);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
     return `the recorded ${intent.kind} is not valid: ${issue?.path.join('.') || 'intent'}: ${issue?.message}`;

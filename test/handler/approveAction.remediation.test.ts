@@ -313,6 +313,18 @@ describe('approveAction: a pending remediation refused', () => {
     }
   });
 
+  it("refuses when the detection's rate guard is full, and puts the approval back to pending", async () => {
+    // Arrange: onCloudTrail's rate guard window for the detection refuses the slot.
+    const approvalId = await pendingRemediation();
+    table.refuseUpdates((id) => id.startsWith(`${ON_CLOUDTRAIL}#rate-guard#${DETECTION}#`));
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer).toMatchObject({ refused: 'rate-limited' });
+    expect(revokes()).toHaveLength(0);
+    expect(stored(approvalId)?.status).toBe('pending');
+  });
+
   it.each([
     ['recorded in another account', { signal: { account: '210987654321' } }, 'account 210987654321'],
     ['recorded in another region', { signal: { region: 'eu-west-1' } }, 'region eu-west-1'],

@@ -26,6 +26,8 @@ export interface ApprovalTable {
   holdReads(gate: Latch | undefined, onRead?: () => void): void;
   /** Answers a GetCommand of any other key (an owner's incident record). */
   otherReads(answer: (id: string) => Item | undefined): void;
+  /** Refuses, as a failed condition, every UpdateCommand of another key `refuse` picks (a full rate guard). */
+  refuseUpdates(refuse: (id: string) => boolean): void;
 }
 
 /**
@@ -41,6 +43,7 @@ export function approvalTable(aws: AwsMocks): ApprovalTable {
   let gate: Latch | undefined;
   let onRead: (() => void) | undefined;
   let other: (id: string) => Item | undefined = () => undefined;
+  let refused: (id: string) => boolean = () => false;
   documents
     .on(PutCommand)
     .callsFake((input: { Item: Item; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
@@ -67,7 +70,10 @@ export function approvalTable(aws: AwsMocks): ApprovalTable {
   documents
     .on(UpdateCommand)
     .callsFake((input: { Key: { id: string }; ExpressionAttributeValues?: Record<string, unknown> }) => {
-      if (!isApprovalRecord(input.Key.id)) return { Attributes: { repeats: 0 } };
+      if (!isApprovalRecord(input.Key.id)) {
+        if (refused(input.Key.id)) throw conditionFailed();
+        return { Attributes: { repeats: 0 } };
+      }
       const item = items.get(input.Key.id);
       const v = input.ExpressionAttributeValues ?? {};
       if (v[':to'] !== undefined) {
@@ -97,6 +103,9 @@ export function approvalTable(aws: AwsMocks): ApprovalTable {
     },
     otherReads(answer) {
       other = answer;
+    },
+    refuseUpdates(refuse) {
+      refused = refuse;
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { Recheck } from '#shared/approval/recheck.ts';
 import { readInstanceTags } from '#shared/aws/instanceTags.ts';
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
+import type { StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { readStopTargets, type StopTargets } from '#shared/idle/approval.ts';
 import { calendarsFor, changeFreezeState, type FreezeState } from '#shared/runtime/changeFreeze.ts';
 import { type KillSwitch, readKillSwitch } from '#shared/runtime/killSwitch.ts';
 import { type PendingApproval, readApproval } from '#shared/state/approvals.ts';
@@ -16,6 +18,8 @@ export const gatherPermissions = [
   'ssm:GetParameter',
   'ssm:GetCalendarState',
   'tag:GetResources',
+  // An idle stop list's instances, read again (shared/idle/approval.ts).
+  'ec2:DescribeInstances',
 ] as const;
 
 export interface DecisionGathered {
@@ -29,6 +33,8 @@ export interface DecisionGathered {
   recoveredAt?: number;
   /** The runbook target's tags, read again. */
   target?: TargetFacts;
+  /** An idle stop list's instances, read again. */
+  stopTargets?: StopTargets;
 }
 
 const isOpen = (approval: PendingApproval, now: number) =>
@@ -52,7 +58,7 @@ export async function gatherDecision(input: {
   const recheck = JSON.parse(approval.recheck) as Recheck;
   const signal = JSON.parse(approval.signal) as Signal;
   const calendars = calendarsFor(cfg.changeCalendars, recheck.freeze ?? {});
-  const [killSwitch, freeze, recoveredAt, target] = await Promise.all([
+  const [killSwitch, freeze, recoveredAt, target, stopTargets] = await Promise.all([
     // A dry-run stage never acts: its preview needs no switch.
     cfg.dryRun ? undefined : readKillSwitch(cfg.stage),
     cfg.dryRun || calendars.length === 0 ? undefined : changeFreezeState(calendars),
@@ -60,6 +66,9 @@ export async function gatherDecision(input: {
       ? actingFor(approval.ownerFunction, () => lastRecoveryAt(approval.incidentKey))
       : undefined,
     recheck.instance ? readInstanceTags(recheck.instance.instanceId, signal) : undefined,
+    recheck.idleStop
+      ? readStopTargets(JSON.parse(approval.intent) as StopInstancesIntent, input.signal)
+      : undefined,
   ]);
   return {
     approval,
@@ -68,5 +77,6 @@ export async function gatherDecision(input: {
     ...(freeze ? { freeze } : {}),
     ...(recoveredAt !== undefined ? { recoveredAt } : {}),
     ...(target ? { target } : {}),
+    ...(stopTargets ? { stopTargets } : {}),
   };
 }

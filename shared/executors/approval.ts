@@ -6,6 +6,7 @@ import { execute } from '#shared/runtime/pipeline.ts';
 import { decideApproval, reopenApproval } from '#shared/state/approvals.ts';
 import { actingFor } from '#shared/state/table.ts';
 import { runbookExecutor } from './runbook.ts';
+import { stopInstancesExecutor } from './stopInstances.ts';
 import type { ExecutionContext, Executor, ExecutorMap, NotifyingExecutor } from './types.ts';
 
 /**
@@ -15,6 +16,8 @@ import type { ExecutionContext, Executor, ExecutorMap, NotifyingExecutor } from 
  */
 export const approvableExecutors = {
   'ssm.start-automation': runbookExecutor,
+  // The idle stopper's (stopIdleInstances', onCostAnomaly's): an approved stop list, its budget and tags.
+  'ec2.stop-instances': stopInstancesExecutor,
 } as const;
 export type ApprovableKind = keyof typeof approvableExecutors;
 

@@ -130,3 +130,35 @@ export function screenStopList(
   }
   return { kept, skipped };
 }
+
+/** approveAction's judgement of an approved stop list now: why none may be stopped, or what may. */
+export type StopListNow =
+  | { refusal: string }
+  | { intent: StopInstancesIntent; skipped: ScreenedStops['skipped'] };
+
+const skippedList = (skipped: ScreenedStops['skipped']) =>
+  skipped.map((s) => `${s.instanceId}: ${s.why}`).join('; ');
+
+/**
+ * Pure: the recorded stop intent narrowed to the instances that still qualify, or a refusal when the
+ * list could not be read again or none qualifies. Idleness is not judged again: the verdict is the
+ * scan's (docs/APPROVALS.md says why).
+ */
+export function stopListNow(
+  recordedIntent: string,
+  targets: StopTargets | undefined,
+  recheck: IdleStopRecheck,
+): StopListNow {
+  if (targets === undefined) return { refusal: 'the stop list was not read again' };
+  if ('unavailable' in targets) {
+    return { refusal: `the stop list could not be read again (${targets.unavailable})` };
+  }
+  const intent = JSON.parse(recordedIntent) as StopInstancesIntent;
+  const { kept, skipped } = screenStopList(intent, targets, recheck);
+  if (kept.length === 0) return { refusal: `no listed instance qualifies now: ${skippedList(skipped)}` };
+  return { intent: { ...intent, instances: kept }, skipped };
+}
+
+/** The sentence for the instances an approval skipped, for the update page. */
+export const skippedSentence = (skipped: ScreenedStops['skipped']): string =>
+  `Not stopped, no longer qualifying now: ${skippedList(skipped)}.`;

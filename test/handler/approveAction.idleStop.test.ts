@@ -255,6 +255,33 @@ describe('approveAction: an idle stop list that is refused does nothing and says
     expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
   });
 
+  it('refuses while the rate guard is full, and puts the approval back to pending', async () => {
+    // Arrange
+    const approvalId = await pendingStops();
+    table.rateGuardFull = true;
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer).toMatchObject({ refused: 'rate-limited' });
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(table.approval(approvalId)?.status).toBe('pending');
+  });
+
+  it('starts no stop too close to the deadline, and leaves the approval pending for another try', async () => {
+    // Arrange: 5 s left, the stop executor needs 30 s to finish and be recorded.
+    const approvalId = await pendingStops();
+    const context = { ...makeContext(APPROVE_ACTION), getRemainingTimeInMillis: () => 5_000 };
+    // Act
+    const error = await approveAction(
+      { approvalId, decision: 'approve', approvedBy: 'Ana Ops' } as never,
+      context,
+    ).catch((e: unknown) => e as Error);
+    // Assert
+    expect(String(error)).toContain('not started: would stop 2 instance(s)');
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(table.approval(approvalId)?.status).toBe('pending');
+  });
+
   it('refuses an expired id', async () => {
     // Arrange
     const approvalId = await pendingStops();

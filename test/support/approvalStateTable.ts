@@ -18,6 +18,8 @@ export interface ApprovalStateTable {
   /** Set to hold every read of an approval until it opens; `onApprovalRead` counts them. */
   holdApprovalReads?: Latch;
   onApprovalRead?: (reads: number) => void;
+  /** Set to refuse every rate-guard slot (shared/state/rateGuard.ts), as a full window does. */
+  rateGuardFull?: boolean;
 }
 
 const isApproval = (id: unknown) => String(id).includes('#shared#approval#');
@@ -62,7 +64,11 @@ export function approvalStateTable(documents: AwsClientStub<DynamoDBDocumentClie
   documents
     .on(UpdateCommand)
     .callsFake((input: { Key: { id: string }; ExpressionAttributeValues?: Item }) => {
-      if (!isApproval(input.Key.id)) return { Attributes: { repeats: 0 } };
+      if (!isApproval(input.Key.id)) {
+        if (table.rateGuardFull && input.ExpressionAttributeValues?.[':max'] !== undefined)
+          throw conditionFailed();
+        return { Attributes: { repeats: 0 } };
+      }
       const item = items.get(input.Key.id);
       const v = input.ExpressionAttributeValues ?? {};
       // The two conditional updates of shared/state/approvals.ts: decide (from pending), reopen.

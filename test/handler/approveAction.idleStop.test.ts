@@ -214,6 +214,42 @@ describe('approveAction: an approved idle stop list', () => {
     expect(table.approval(approvalId)?.status).toBe('pending');
   });
 
+  it('refuses a list it cannot read again, saying why, and leaves the approval pending', async () => {
+    // Arrange
+    const approvalId = await pendingStops();
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer).toEqual({
+      refused: 'out-of-scope',
+      message: expect.stringContaining('could not be read again (UnauthorizedOperation: denied)'),
+    });
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+    expect(table.approval(approvalId)?.status).toBe('pending');
+  });
+
+  it("refuses a member account's list (an organization's worker run) without reading it", async () => {
+    // Arrange: the recorded stops are in another account of the organization.
+    const approvalId = await pendingStops();
+    const record = table.approval(approvalId) as { intent: string };
+    record.intent = JSON.stringify({
+      ...JSON.parse(record.intent),
+      target: { account: '210987654321', region: 'eu-west-1' },
+    });
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer).toEqual({
+      refused: 'out-of-scope',
+      message: expect.stringContaining('member account 210987654321 (eu-west-1)'),
+    });
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+  });
+
   it('stops only as many as the hourly budget allows at approval time, and reports the rest not stopped', async () => {
     // Arrange: after the scan, another run spends 9 of the hour's 10.
     const approvalId = await pendingStops();

@@ -216,7 +216,7 @@ export function planAnomalyStops(input: {
   const verb = cfg.dryRun
     ? 'would stop (dry-run: none is stopped)'
     : approval
-      ? 'asks approval (below) to stop'
+      ? "needs a person's approval to stop"
       : 'stops';
   return {
     intent,

@@ -121,7 +121,7 @@ export function planIdleScan(input: {
   }
 
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
-  const verb = run.dryRun ? 'would stop' : approval ? 'asks approval to stop' : 'stopping';
+  const verb = run.dryRun ? 'would stop' : approval ? 'needs approval to stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const { target } = run;

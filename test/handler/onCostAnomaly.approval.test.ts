@@ -127,6 +127,7 @@ describe("onCostAnomaly's stops with idleStop.approval: required", () => {
     expect(pages()).toHaveLength(1);
     expect(pages()[0]).toContain(`waits for approval ${String(pending?.approvalId)}`);
     expect(pages()[0]).toContain('-f approveAction');
+    expect(pages()[0]).toContain("The idle stopper needs a person's approval to stop 2 instance(s)");
   });
 
   it('on a dry-run stage creates no approval and stops nothing', async () => {

@@ -117,7 +117,7 @@ describe('stopIdleInstances with idleStop.approval: required', () => {
     expect(page).toContain(
       `npx sls invoke --stage ${STAGE} --region us-east-1 -f approveAction --data '{"approvalId":"${approvalId}","decision":"approve","approvedBy":"<your-name>"}'`,
     );
-    expect(page).toMatch(/asks approval to stop 2 instance\(s\)/);
+    expect(page).toMatch(/needs approval to stop 2 instance\(s\)/);
     // Nothing spent from the hour's budget: it is claimed when the stops are approved.
     expect(table.items.has(budgetKey)).toBe(false);
   });

@@ -2,8 +2,9 @@ import { type RetryRecheckRead, readRetryRecheck } from '#functions/onBackupFail
 import type { Recheck } from '#shared/approval/recheck.ts';
 import { readInstanceTags } from '#shared/aws/instanceTags.ts';
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
-import type { RetryBackupIntent } from '#shared/domain/intent.ts';
+import type { RetryBackupIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { readStopTargets, type StopTargets } from '#shared/idle/approval.ts';
 import { calendarsFor, changeFreezeState, type FreezeState } from '#shared/runtime/changeFreeze.ts';
 import { type KillSwitch, readKillSwitch } from '#shared/runtime/killSwitch.ts';
 import { type PendingApproval, readApproval } from '#shared/state/approvals.ts';
@@ -20,6 +21,8 @@ export const gatherPermissions = [
   'tag:GetResources',
   // A backup retry's re-check: the failed job, read again.
   'backup:DescribeBackupJob',
+  // An idle stop list's instances, read again (shared/idle/approval.ts).
+  'ec2:DescribeInstances',
 ] as const;
 
 export interface DecisionGathered {
@@ -35,6 +38,8 @@ export interface DecisionGathered {
   target?: TargetFacts;
   /** A backup retry's failed job and retry claim, read again (as onBackupFailure). */
   backupRetry?: RetryRecheckRead;
+  /** An idle stop list's instances, read again. */
+  stopTargets?: StopTargets;
 }
 
 const isOpen = (approval: PendingApproval, now: number) =>
@@ -58,7 +63,7 @@ export async function gatherDecision(input: {
   const recheck = JSON.parse(approval.recheck) as Recheck;
   const signal = JSON.parse(approval.signal) as Signal;
   const calendars = calendarsFor(cfg.changeCalendars, recheck.freeze ?? {});
-  const [killSwitch, freeze, recoveredAt, target, backupRetry] = await Promise.all([
+  const [killSwitch, freeze, recoveredAt, target, backupRetry, stopTargets] = await Promise.all([
     // A dry-run stage never acts: its preview needs no switch.
     cfg.dryRun ? undefined : readKillSwitch(cfg.stage),
     cfg.dryRun || calendars.length === 0 ? undefined : changeFreezeState(calendars),
@@ -71,6 +76,9 @@ export async function gatherDecision(input: {
           readRetryRecheck(JSON.parse(approval.intent) as RetryBackupIntent),
         )
       : undefined,
+    recheck.idleStop
+      ? readStopTargets(JSON.parse(approval.intent) as StopInstancesIntent, input.signal)
+      : undefined,
   ]);
   return {
     approval,
@@ -80,5 +88,6 @@ export async function gatherDecision(input: {
     ...(recoveredAt !== undefined ? { recoveredAt } : {}),
     ...(target ? { target } : {}),
     ...(backupRetry ? { backupRetry } : {}),
+    ...(stopTargets ? { stopTargets } : {}),
   };
 }

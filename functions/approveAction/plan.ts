@@ -14,6 +14,7 @@ import type {
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
+import { skippedSentence, stopListNow } from '#shared/idle/approval.ts';
 import { freezeReason } from '#shared/runtime/changeFreeze.ts';
 import type { DecisionGathered } from './gather.ts';
 import type { ApproveActionInput } from './schema.ts';
@@ -96,6 +97,15 @@ function refusalOf(
     const refusal = retryRecheckRefusal(intent, recorded, gathered.backupRetry);
     if (refusal) return refusal;
   }
+  if (recheck.idleStop) {
+    const list = stopListNow(approval.intent, gathered.stopTargets, recheck.idleStop);
+    if ('refusal' in list) {
+      return {
+        reason: 'out-of-scope',
+        message: `${list.refusal}: nothing done; ${id} stays pending until ${iso(approval.expiresAt)}`,
+      };
+    }
+  }
   return undefined;
 }
 
@@ -120,6 +130,20 @@ export function planDecision(input: {
     notes.push({ decision: 'skipped', reason, detail: message, withheld: 'approval.decide' });
     return { intents: [], notes, ...dryRun };
   }
+  // An idle stop list runs narrowed to the instances that still qualify; each other one is said.
+  const recheck = JSON.parse(approval.recheck) as Recheck;
+  const list =
+    recheck.idleStop && facts.decision === 'approve'
+      ? stopListNow(approval.intent, gathered.stopTargets, recheck.idleStop)
+      : undefined;
+  const narrowed = list && 'intent' in list ? list : undefined;
+  for (const s of narrowed?.skipped ?? []) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'nothing-to-do',
+      detail: `${s.instanceId}: ${s.why} Not stopped: it no longer qualifies.`,
+    });
+  }
   const decide: ApprovalDecisionIntent = {
     kind: 'approval.decide',
     approvalId: facts.approvalId,
@@ -130,7 +154,7 @@ export function planDecision(input: {
     action: {
       owner: approval.owner,
       ownerFunction: approval.ownerFunction,
-      intent: approval.intent,
+      intent: narrowed ? JSON.stringify(narrowed.intent) : approval.intent,
       signal: approval.signal,
       settings: approval.settings,
       preview: approval.preview,
@@ -143,7 +167,8 @@ export function planDecision(input: {
     severity: 'info',
     reason:
       `${facts.approvedBy}${facts.chatUser ? ` (chat user ${facts.chatUser})` : ''} ${verb} ${facts.approvalId}` +
-      `${facts.reason ? `: ${facts.reason}` : ''}. It was to ${approval.preview}.`,
+      `${facts.reason ? `: ${facts.reason}` : ''}. It was to ${approval.preview}.` +
+      (narrowed && narrowed.skipped.length > 0 ? ` ${skippedSentence(narrowed.skipped)}` : ''),
     say: { title: `${verb}: ${original.title}` },
     nothingDone: 'Nothing: the decision was recorded, nothing else was done.',
   });

@@ -50,7 +50,13 @@ export function respondDecision(result: PipelineResult): unknown {
   if (outcome?.status === 'skipped' && outcome.reason && REFUSALS.has(outcome.reason)) {
     return { refused: outcome.reason, message: outcome.detail };
   }
-  return { decided: outcome?.detail, dryRun: result.dryRun, outcomes: result.outcomes };
+  return {
+    decided: outcome?.detail,
+    dryRun: result.dryRun,
+    outcomes: result.outcomes,
+    // What the decision left out (an idle stop list's instances that no longer qualify), and why.
+    ...(result.notes.length > 0 ? { notes: result.notes } : {}),
+  };
 }
 
 /**

@@ -56,5 +56,13 @@ export const deployment: FunctionDeployment = {
   },
   // The account's hourly stop budget, shared with stopIdleInstances: both spend from one limit.
   sharedStateRecords: (stage) =>
-    stage.costAnomaly.stopIdle.enabled ? [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }] : [],
+    stage.costAnomaly.stopIdle.enabled
+      ? [
+          { kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS },
+          // The idle stopper's `approval`: an anomaly's stops wait as one pending action per page.
+          ...(stage.idleStop.approval === 'required'
+            ? [{ kind: 'approval' as const, actions: ['dynamodb:PutItem'] }]
+            : []),
+        ]
+      : [],
 };

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import { idleStopNeed } from '#shared/idle/approval.ts';
 import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
@@ -40,6 +41,9 @@ export const onCostAnomaly: FunctionSpec<
   plan: planCostAnomaly,
   executors,
   changeFreeze: costAnomalyFreezeScope,
+  // The idle stopper's `approval`: an anomaly's stop list waits for a person, as one pending action. Its
+  // stops are of opted-in instances only, whatever idleStop.scope says (anomalyStopRequest).
+  approval: (intent, config) => idleStopNeed(intent, config.idleStop, 'opt-in'),
   measure(result) {
     // An anomaly below the thresholds is recorded, not paged: the metric shows how many.
     if (result.findings?.decision === 'below-threshold') {

@@ -1,4 +1,5 @@
 import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
+import { asksApproval, budgetAtApproval } from '#shared/idle/approval.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
 import type { IdleStopRequest } from '#shared/idle/gather.ts';
 import {
@@ -161,7 +162,12 @@ export function planAnomalyStops(input: {
     findings: { decision, why, stops: [] },
   });
   if (scope.decision !== 'in-scope') return notStopped(scope.decision, scope.why);
-  const fleet = gathered.fleet;
+  // Stops that wait for approval spend the hour's budget when approved, not now.
+  const approval = asksApproval(cfg.idleStop, cfg.dryRun);
+  const fleet =
+    approval && gathered.fleet && !('unavailable' in gathered.fleet)
+      ? budgetAtApproval(gathered.fleet)
+      : gathered.fleet;
   if (fleet === undefined) return notStopped('fleet-unreadable', 'the fleet was not read');
   if ('unavailable' in fleet) {
     return notStopped('fleet-unreadable', `the fleet could not be read (${fleet.unavailable})`);
@@ -207,7 +213,11 @@ export function planAnomalyStops(input: {
     correlationId: input.correlationId,
     why: `cost anomaly ${facts.anomalyId} (+${dollars(facts.totalImpact)})`,
   });
-  const verb = cfg.dryRun ? 'would stop (dry-run: none is stopped)' : 'stops';
+  const verb = cfg.dryRun
+    ? 'would stop (dry-run: none is stopped)'
+    : approval
+      ? "needs a person's approval to stop"
+      : 'stops';
   return {
     intent,
     notes,

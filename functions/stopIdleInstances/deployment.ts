@@ -64,5 +64,11 @@ export const deployment: FunctionDeployment = {
   },
   orgFanOut,
   // The account's hourly stop budget, shared with every function that stops instances.
-  sharedStateRecords: () => [{ kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS }],
+  sharedStateRecords: (stage) => [
+    { kind: 'stop-budget', actions: STOP_BUDGET_ACTIONS },
+    // Stops that wait for approval are recorded as one pending action per run (shared/state/approvals.ts).
+    ...(stage.idleStop.approval === 'required'
+      ? [{ kind: 'approval' as const, actions: ['dynamodb:PutItem'] }]
+      : []),
+  ],
 };

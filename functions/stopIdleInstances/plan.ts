@@ -8,6 +8,7 @@ import type {
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { asksApproval, budgetAtApproval } from '#shared/idle/approval.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
 import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import {
@@ -71,8 +72,11 @@ export function planIdleScan(input: {
       dryRun: run.dryRun,
     };
   }
-  const { budget } = gathered;
-  const { verdicts, summary, stops } = decideIdleStops(gathered, run, signal.region);
+  // Stops that wait for approval spend the hour's budget when approved, not at the scan.
+  const approval = asksApproval(config.idleStop, run.dryRun);
+  const judged = approval ? budgetAtApproval(gathered) : gathered;
+  const { budget } = judged;
+  const { verdicts, summary, stops } = decideIdleStops(judged, run, signal.region);
   const pricing = priceBasis(signal.region);
   const notes: PlanNote[] = [];
   const findings: IdleScanFindings = {
@@ -117,7 +121,7 @@ export function planIdleScan(input: {
   }
 
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
-  const verb = run.dryRun ? 'would stop' : 'stopping';
+  const verb = run.dryRun ? 'would stop' : approval ? 'needs approval to stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const { target } = run;

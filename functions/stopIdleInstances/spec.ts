@@ -2,6 +2,7 @@ import { fanOutScanExecutor } from '#shared/executors/fanOutScan.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
+import { idleStopNeed } from '#shared/idle/approval.ts';
 import { envelopeScope, type FunctionSpec } from '#shared/runtime/functionSpec.ts';
 import { gatherIdleScan, gatherPermissions, type IdleScanGathered } from './gather.ts';
 import { type IdleScanFindings, type IdleScanIntent, planIdleScan } from './plan.ts';
@@ -56,6 +57,8 @@ export const stopIdleInstances: FunctionSpec<
   plan: planIdleScan,
   executors,
   changeFreeze: idleStopFreezeScope,
+  // `idleStop.approval: 'required'`: the run's stop list waits for a person, as one pending action.
+  approval: (intent, config) => idleStopNeed(intent, config.idleStop, config.idleStop.scope),
   measure: measureIdleScan,
   // A manual invoke returns every verdict; a scheduled run's stored result stays small (they are logged).
   // Stop protection refusals turn their 'stop' verdicts into exclusions first.

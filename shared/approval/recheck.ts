@@ -1,4 +1,5 @@
 import type { InstanceScope } from '#shared/domain/instanceScope.ts';
+import type { IdleStopRecheck } from '#shared/idle/approval.ts';
 import type { FreezeScope } from '#shared/runtime/changeFreeze.ts';
 
 /**
@@ -27,6 +28,11 @@ export interface Recheck {
    * (functions/onBackupFailure/approval.ts).
    */
   backupRetry?: true;
+  /**
+   * An idle stop list: each instance read again and judged by the idle stopper's own scope rules;
+   * those that no longer qualify are skipped, the rest stopped (shared/idle/approval.ts).
+   */
+  idleStop?: IdleStopRecheck;
 }
 
 /** Why an intent waits for a person, from the owning function's settings (its spec's `approval`). */

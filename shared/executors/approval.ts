@@ -2,6 +2,7 @@ import type { SharedConfig } from '#shared/config.ts';
 import type { ApprovalDecisionIntent, Intent } from '#shared/domain/intent.ts';
 import { done, failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { DeadlineError } from '#shared/runtime/invocation.ts';
 import { execute } from '#shared/runtime/pipeline.ts';
 import { decideApproval, reopenApproval } from '#shared/state/approvals.ts';
 import { actingFor } from '#shared/state/table.ts';
@@ -12,6 +13,7 @@ import { revokeRdsSnapshotShareExecutor } from './revokeRdsSnapshotShare.ts';
 import { revokeShareExecutor } from './revokeShare.ts';
 import { runbookExecutor } from './runbook.ts';
 import { startLoggingExecutor } from './startLogging.ts';
+import { stopInstancesExecutor } from './stopInstances.ts';
 import type { ExecutionContext, Executor, ExecutorMap, NotifyingExecutor } from './types.ts';
 
 /**
@@ -29,10 +31,15 @@ export const approvableExecutors = {
   'rds.revoke-snapshot-share': revokeRdsSnapshotShareExecutor,
   // onBackupFailure's retry (`backupFailure.approval: 'required'`).
   'backup.retry-job': retryBackupExecutor,
+  // The idle stopper's (stopIdleInstances', onCostAnomaly's): an approved stop list, its budget and tags.
+  'ec2.stop-instances': stopInstancesExecutor,
 } as const;
 export type ApprovableKind = keyof typeof approvableExecutors;
 
 export const isApprovableKind = (kind: string): kind is ApprovableKind => kind in approvableExecutors;
+
+/** The name of the runtime's refusal of an action too close to the invocation's deadline. */
+const DEADLINE_EXCEEDED = new DeadlineError('').name;
 
 const who = (i: ApprovalDecisionIntent) =>
   `${i.decidedBy}${i.chatUser ? ` (chat user ${i.chatUser})` : ''}${i.reason ? `: ${i.reason}` : ''}`;
@@ -126,7 +133,11 @@ export const approvalDecisionExecutor: NotifyingExecutor<ApprovalDecisionIntent,
       });
     }
     const outcome = await runRecorded(intent, ctx, false);
-    if (outcome.status === 'skipped' && outcome.reason === 'rate-limited') {
+    const notStarted =
+      (outcome.status === 'skipped' && outcome.reason === 'rate-limited') ||
+      // Too close to the invocation's deadline: the action was not started, nothing was done.
+      (outcome.status === 'failed' && outcome.error?.name === DEADLINE_EXCEEDED);
+    if (notStarted) {
       // A limit that passes: the approval may be given again while it lasts.
       await reopenApproval(intent.approvalId, requestId);
     }

@@ -111,7 +111,8 @@ export interface IdleStopRequest {
   clients?: ScanClients;
 }
 
-function toFacts(i: Instance): InstanceFacts {
+/** One DescribeInstances instance as the facts the stopper screens (the scan, an approval's re-check). */
+export function toFacts(i: Instance): InstanceFacts {
   return {
     instanceId: i.InstanceId ?? '',
     instanceType: i.InstanceType ?? 'unknown',

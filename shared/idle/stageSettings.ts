@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalRequirement } from '#shared/approval/settings.ts';
 import { ChangeCalendars } from '#shared/runtime/changeCalendarSettings.ts';
 import { functionSettings } from '#shared/stageSettings.ts';
 
@@ -28,6 +29,11 @@ export const IdleStopSettings = z.strictObject({
    * stopIdleInstances' and onCostAnomaly's, since both stop idle instances.
    */
   changeCalendars: ChangeCalendars.optional(),
+  /**
+   * `'required'`: a run's stops wait for a person (approveAction) instead of happening: one pending
+   * approval per scan run (and per cost anomaly page) covering its whole stop list. Off by default.
+   */
+  approval: ApprovalRequirement,
   /** How far a manual payload may make a run more aggressive than the settings above. */
   overrides: z
     .strictObject({

@@ -116,8 +116,10 @@ export function planIdleScan(input: {
     return { intents: [], notes, findings, dryRun: run.dryRun };
   }
 
-  // Planned before the stops run: the subject says what is attempted; the body lists each result.
-  const verb = run.dryRun ? 'would stop' : 'stopping';
+  // Planned before the stops run: the subject says what is attempted; the body lists each result. A
+  // run the account's mode or the kill switch made dry is planned again with a dry config.
+  const dryRun = run.dryRun || config.dryRun;
+  const verb = dryRun ? 'would stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const { target } = run;
@@ -134,7 +136,7 @@ export function planIdleScan(input: {
     say: {
       title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
       summary:
-        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
+        `${summary.considered} running instance(s) considered: ${stops.length} idle ${dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
       resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
       evidence: {

@@ -375,13 +375,19 @@ async function decideAndAct<
   const { signal } = observation;
   const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
-  const decided = spec.plan({ ...observation, gathered, config: cfg });
-  const plan = accountName ? withAccountName(decided, accountName) : decided;
+  const planWith = (config: RuntimeConfig<L>) => {
+    const decided = spec.plan({ ...observation, gathered, config });
+    return accountName ? withAccountName(decided, accountName) : decided;
+  };
+  const firstPlan = planWith(cfg);
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
-  const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
+  const planned = firstPlan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
-  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned, accountDryRun);
+  const forcedDryRun = await forcedDryRunOf(firstPlan, spec.executors, planned, accountDryRun);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
+  // A run made dry after it was planned (its account's mode, the kill switch) is planned again, dry:
+  // planning is pure, and what the plan writes (a page's subject) then says what the run does.
+  const plan = forcedDryRun ? planWith(runConfig) : firstPlan;
   const approvalOf = spec.approval;
   const gate = approvalOf ? { owner: spec.name, need: (i: I) => approvalOf(i, cfg) } : undefined;
   const { outcomes, deadline } = await execute(

@@ -51,7 +51,7 @@ export async function accountDecision<C extends SharedConfig>(
   const served = await servedAccounts(config.stage, organization.accountsCacheSeconds);
   if (!served.has(account)) {
     const stackSet = memberRolesStackSetName(config.stage);
-    const detail = `account ${account} is not served: it has no current instance of the StackSet ${stackSet}; nothing was read or done there`;
+    const detail = `account ${account} is not served: it has no current (or updating) instance of the StackSet ${stackSet}; nothing was read or done there`;
     return {
       act: 'nothing',
       notes: [{ decision: 'skipped', reason: 'account-not-served', detail }],

@@ -2,7 +2,7 @@ import type { SharedConfig } from '#shared/config.ts';
 import type { PageIntent, PlanNote } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
-import { memberCredentials } from './credentials.ts';
+import { assumedRoleArnOf, memberCredentials, sessionNameOf } from './credentials.ts';
 import { readAccountMode } from './mode.ts';
 import { memberRoleArn, memberRoleName, memberRolesStackSetName, memberRunbookRoleName } from './names.ts';
 import { notServedPage, servedAccounts } from './servedAccounts.ts';
@@ -59,7 +59,9 @@ export async function accountDecision<C extends SharedConfig>(
     };
   }
   const roleArn = memberRoleArn(account, region, memberRoleName(config.stage));
-  const credentials = memberCredentials(roleArn, signal.correlationId);
+  // One session per function, not per event: the credentials outlive the event (credentials.ts).
+  const sessionName = sessionNameOf(config.functionName);
+  const credentials = memberCredentials(roleArn, sessionName);
   try {
     await credentials();
   } catch (error) {
@@ -69,7 +71,12 @@ export async function accountDecision<C extends SharedConfig>(
       { cause: error },
     );
   }
-  const target: ActingTarget = { account, region, credentials };
+  const target: ActingTarget = {
+    account,
+    region,
+    credentials,
+    session: assumedRoleArnOf(roleArn, sessionName),
+  };
   // A runbook in a member account runs as that account's runbook role, never as a central one.
   const automationRoleArn = memberRoleArn(account, region, memberRunbookRoleName(config.stage));
   return { act: 'member', config: { ...config, automationRoleArn }, target, ...dryRun };

@@ -62,6 +62,17 @@ export const OrganizationSettings = z.strictObject({
     .min(1, { error: 'must be at least 1 second' })
     .max(300, { error: 'must be at most 300 seconds (an offboarded account is refused within it)' })
     .default(300),
+  /**
+   * The stage-wide ceiling of the hourly stop budget: instances stopped in any rolling hour over every
+   * account together. Each account has its own `idleStop.maxStopsPerHour` (one member's storm cannot
+   * spend another's); this bounds what all of them stop at once.
+   */
+  maxStopsPerHour: z
+    .number({ error: 'must be a number of instances' })
+    .int({ error: 'must be a whole number of instances' })
+    .min(1, { error: 'must be at least 1 instance' })
+    .max(1000, { error: 'must be at most 1000 instances (the budget record holds every claim of the hour)' })
+    .default(100),
 });
 export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
 

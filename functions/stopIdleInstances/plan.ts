@@ -72,8 +72,10 @@ export function planIdleScan(input: {
       dryRun: run.dryRun,
     };
   }
+  // A run the account's mode or the kill switch made dry is planned again with a dry config.
+  const dryRun = run.dryRun || config.dryRun;
   // Stops that wait for approval spend the hour's budget when approved, not at the scan.
-  const approval = asksApproval(config.idleStop, run.dryRun);
+  const approval = asksApproval(config.idleStop, dryRun);
   const judged = approval ? budgetAtApproval(gathered) : gathered;
   const { budget } = judged;
   const { verdicts, summary, stops } = decideIdleStops(judged, run, signal.region);
@@ -121,7 +123,7 @@ export function planIdleScan(input: {
   }
 
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
-  const verb = run.dryRun ? 'would stop' : approval ? 'needs approval to stop' : 'stopping';
+  const verb = dryRun ? 'would stop' : approval ? 'needs approval to stop' : 'stopping';
   const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const { target } = run;
@@ -138,7 +140,7 @@ export function planIdleScan(input: {
     say: {
       title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
       summary:
-        `${summary.considered} running instance(s) considered: ${stops.length} idle ${run.dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
+        `${summary.considered} running instance(s) considered: ${stops.length} idle ${dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
       resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
       evidence: {

@@ -26,6 +26,8 @@ export interface RateSlot {
   windowSeconds: number;
   /** Epoch ms the window is computed from. */
   atMs: number;
+  /** The member account it counts in, on an organization's stage (shared/state/rateGuard.ts). */
+  account?: string;
 }
 
 /**

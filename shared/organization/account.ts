@@ -2,7 +2,7 @@ import type { SharedConfig } from '#shared/config.ts';
 import type { PageIntent, PlanNote } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
-import { memberCredentials } from './credentials.ts';
+import { assumedRoleArnOf, memberCredentials, sessionNameOf } from './credentials.ts';
 import { readAccountMode } from './mode.ts';
 import { memberRoleArn, memberRoleName, memberRolesStackSetName, memberRunbookRoleName } from './names.ts';
 import { notServedPage, servedAccounts } from './servedAccounts.ts';
@@ -51,7 +51,7 @@ export async function accountDecision<C extends SharedConfig>(
   const served = await servedAccounts(config.stage, organization.accountsCacheSeconds);
   if (!served.has(account)) {
     const stackSet = memberRolesStackSetName(config.stage);
-    const detail = `account ${account} is not served: it has no current instance of the StackSet ${stackSet}; nothing was read or done there`;
+    const detail = `account ${account} is not served: it has no current (or updating) instance of the StackSet ${stackSet}; nothing was read or done there`;
     return {
       act: 'nothing',
       notes: [{ decision: 'skipped', reason: 'account-not-served', detail }],
@@ -59,7 +59,9 @@ export async function accountDecision<C extends SharedConfig>(
     };
   }
   const roleArn = memberRoleArn(account, region, memberRoleName(config.stage));
-  const credentials = memberCredentials(roleArn, signal.correlationId);
+  // One session per function, not per event: the credentials outlive the event (credentials.ts).
+  const sessionName = sessionNameOf(config.functionName);
+  const credentials = memberCredentials(roleArn, sessionName);
   try {
     await credentials();
   } catch (error) {
@@ -69,7 +71,12 @@ export async function accountDecision<C extends SharedConfig>(
       { cause: error },
     );
   }
-  const target: ActingTarget = { account, region, credentials };
+  const target: ActingTarget = {
+    account,
+    region,
+    credentials,
+    session: assumedRoleArnOf(roleArn, sessionName),
+  };
   // A runbook in a member account runs as that account's runbook role, never as a central one.
   const automationRoleArn = memberRoleArn(account, region, memberRunbookRoleName(config.stage));
   return { act: 'member', config: { ...config, automationRoleArn }, target, ...dryRun };

@@ -40,13 +40,24 @@ export function resetAccountNamesForTests(): void {
   names.clear();
 }
 
-/** The plan's pages with the member account's name first in their evidence (pure). */
-export function withAccountName<I extends Intent, F>(plan: Plan<I, F>, name: string): Plan<I, F> {
+/** How a member's pages name its account, where Organizations lets it be read (ouPaths.ts for the path). */
+export interface AccountLabels {
+  name?: string;
+  ouPath?: string;
+}
+
+/** The plan's pages with the member account's name and OU path first in their evidence (pure). */
+export function withAccountLabels<I extends Intent, F>(plan: Plan<I, F>, labels: AccountLabels): Plan<I, F> {
+  const lines = {
+    ...(labels.name ? { 'account name': labels.name } : {}),
+    ...(labels.ouPath ? { 'OU path': labels.ouPath } : {}),
+  };
+  if (Object.keys(lines).length === 0) return plan;
   const intents = plan.intents.map((intent) =>
     intent.kind === 'sns.page'
       ? ({
           ...intent,
-          content: { ...intent.content, evidence: { 'account name': name, ...intent.content.evidence } },
+          content: { ...intent.content, evidence: { ...lines, ...intent.content.evidence } },
         } as I)
       : intent,
   );

@@ -16,12 +16,20 @@ const SESSION_NAME_MAX = 64;
 const SESSION_NAME_REFUSED = /[^\w+=,.@-]/g;
 
 /**
- * The session name an assumed role carries, in the member account's CloudTrail: the run it acts for (the
- * delivery's correlation id), so a person there finds which decision it was. Characters STS refuses are
- * replaced, and it is cut to STS's 64.
+ * The session name an assumed role carries in the member account's CloudTrail: the function's deployed
+ * name (`ops-autopilot-<stage>-<function>`), the same for every event. The credentials are cached an hour
+ * and shared by the events of that hour, so a session named after one event would attribute the others'
+ * actions to it; which event an action was for is in the central action log instead, each entry naming
+ * the account and this session (shared/state/actionLog.ts). Characters STS refuses are replaced, and it
+ * is cut to STS's 64.
  */
-export function sessionNameOf(runId: string): string {
-  return `ops-autopilot-${runId}`.replace(SESSION_NAME_REFUSED, '-').slice(0, SESSION_NAME_MAX);
+export function sessionNameOf(functionName: string): string {
+  return functionName.replace(SESSION_NAME_REFUSED, '-').slice(0, SESSION_NAME_MAX);
+}
+
+/** The ARN CloudTrail names a member session's calls with (its userIdentity.arn). */
+export function assumedRoleArnOf(roleArn: string, sessionName: string): string {
+  return `${roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/${sessionName}`;
 }
 
 interface Cached {
@@ -30,17 +38,16 @@ interface Cached {
   refreshAfter: number;
 }
 
-const byRole = new Map<string, Cached>();
-/** The latest run acting through each role: a refresh carries its session name. */
-const sessionByRole = new Map<string, string>();
+/** Per role and session name: a process runs one function, so one session per role in Lambda. */
+const bySession = new Map<string, Cached>();
 const providers = new Map<string, AwsCredentialIdentityProvider>();
 
-async function assume(roleArn: string): Promise<AwsCredentialIdentity> {
+async function assume(roleArn: string, sessionName: string): Promise<AwsCredentialIdentity> {
   const { sts, AssumeRoleCommand } = await import('#shared/aws/sts.ts');
   const answer = await sts.send(
     new AssumeRoleCommand({
       RoleArn: roleArn,
-      RoleSessionName: sessionByRole.get(roleArn) ?? sessionNameOf('refresh'),
+      RoleSessionName: sessionName,
       DurationSeconds: SESSION_SECONDS,
     }),
   );
@@ -57,11 +64,12 @@ async function assume(roleArn: string): Promise<AwsCredentialIdentity> {
 }
 
 /** The cached credentials of `roleArn`, assumed again shortly before they expire (or when a request failed). */
-function cachedCredentials(roleArn: string): Promise<AwsCredentialIdentity> {
-  const hit = byRole.get(roleArn);
+function cachedCredentials(roleArn: string, sessionName: string): Promise<AwsCredentialIdentity> {
+  const key = `${roleArn} ${sessionName}`;
+  const hit = bySession.get(key);
   if (hit && Date.now() < hit.refreshAfter) return hit.credentials;
-  const entry: Cached = { credentials: assume(roleArn), refreshAfter: Number.POSITIVE_INFINITY };
-  byRole.set(roleArn, entry);
+  const entry: Cached = { credentials: assume(roleArn, sessionName), refreshAfter: Number.POSITIVE_INFINITY };
+  bySession.set(key, entry);
   entry.credentials.then(
     (credentials) => {
       const expiry = credentials.expiration?.getTime() ?? Date.now() + SESSION_SECONDS * 1000;
@@ -69,30 +77,29 @@ function cachedCredentials(roleArn: string): Promise<AwsCredentialIdentity> {
     },
     () => {
       // A failed AssumeRole is not kept: the next call asks STS again.
-      if (byRole.get(roleArn) === entry) byRole.delete(roleArn);
+      if (bySession.get(key) === entry) bySession.delete(key);
     },
   );
   return entry.credentials;
 }
 
 /**
- * The credentials provider of a member role, one per role (so one per account): the SDK clients built for
- * that account in any region share it, and with it one AssumeRole until shortly before expiry. `runId`
- * names the session of the next AssumeRole.
+ * The credentials provider of a member role under `sessionName` (sessionNameOf: the function's), one per
+ * role and session (so one per account in a function): the SDK clients built for that account in any
+ * region share it, and with it one AssumeRole until shortly before expiry.
  */
-export function memberCredentials(roleArn: string, runId: string): AwsCredentialIdentityProvider {
-  sessionByRole.set(roleArn, sessionNameOf(runId));
-  let provider = providers.get(roleArn);
+export function memberCredentials(roleArn: string, sessionName: string): AwsCredentialIdentityProvider {
+  const key = `${roleArn} ${sessionName}`;
+  let provider = providers.get(key);
   if (provider === undefined) {
-    provider = () => cachedCredentials(roleArn);
-    providers.set(roleArn, provider);
+    provider = () => cachedCredentials(roleArn, sessionName);
+    providers.set(key, provider);
   }
   return provider;
 }
 
 /** Tests start each case with no credentials cached. */
 export function resetMemberCredentialsForTests(): void {
-  byRole.clear();
-  sessionByRole.clear();
+  bySession.clear();
   providers.clear();
 }

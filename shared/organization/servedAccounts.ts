@@ -1,15 +1,46 @@
+import type { StackInstanceSummary } from '@aws-sdk/client-cloudformation';
 import type { PageIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { memberRolesStackSetName } from './names.ts';
 
 /**
- * The accounts an organization's stage serves: those with a current instance of the member-roles
- * StackSet, read with ListStackInstances as the StackSets delegated administrator. Membership of the
- * organization is not enough: an account outside the listed OUs, or whose member stack failed or was
+ * The accounts an organization's stage serves: those with an instance of the member-roles StackSet
+ * that holds the member role (holdsMemberRole: current, or being updated), read with
+ * ListStackInstances as the StackSets delegated administrator. Membership of the organization is not
+ * enough: an account outside the listed OUs, or whose member stack failed or was
  * deleted, has no member role to assume, and acting there would fail as AccessDenied or, worse, find a
  * role someone else made with that name. Kept `organization.accountsCacheSeconds` (at most 300 s).
  */
+
+/**
+ * The operations on an OUTDATED instance that leave its existing stack as it was until they finish:
+ * waiting (PENDING), under way (RUNNING), or stopped before reaching it (CANCELLED)
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceComprehensiveStatus.html).
+ */
+const STACK_KEPT_WHILE = new Set(['PENDING', 'RUNNING', 'CANCELLED']);
+
+/**
+ * Whether a member-roles stack instance means the member role is there
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceSummary.html):
+ * - CURRENT: the stack matches the StackSet;
+ * - OUTDATED during a StackSet update (PENDING, RUNNING) or after one was stopped (CANCELLED), when the
+ *   instance has a stack (StackId): the stack, and the role of its last version, is in place, so a
+ *   template update does not stop an account being served;
+ * - not: OUTDATED with no stack yet (being created), FAILED (the operation may have been the stack's
+ *   creation, rolled back with no role), SKIPPED_SUSPENDED_ACCOUNT, FAILED_IMPORT, and INOPERABLE
+ *   (a deletion failed). Those are paged as not served until the instance is repaired.
+ */
+export function holdsMemberRole(instance: StackInstanceSummary): boolean {
+  if (instance.Status === 'CURRENT') return true;
+  const detailed = instance.StackInstanceStatus?.DetailedStatus;
+  return (
+    instance.Status === 'OUTDATED' &&
+    Boolean(instance.StackId) &&
+    detailed !== undefined &&
+    STACK_KEPT_WHILE.has(detailed)
+  );
+}
 
 /** A bound on the listing (100 instances a page): 10,000 accounts, far beyond an organization's quota. */
 const MAX_PAGES = 100;
@@ -30,9 +61,7 @@ async function listServed(stackSet: string): Promise<ReadonlySet<string>> {
       }),
     );
     for (const instance of answer.Summaries ?? []) {
-      // CURRENT: the stack matches the StackSet. OUTDATED (being created, updated, or failed) and
-      // INOPERABLE (deleted or detached) may hold no role, or an old one.
-      if (instance.Account && instance.Status === 'CURRENT') served.add(instance.Account);
+      if (instance.Account && holdsMemberRole(instance)) served.add(instance.Account);
     }
     token = answer.NextToken;
     if (!token) return served;
@@ -70,7 +99,7 @@ export function notServedPage(
   const page = pageIntent(signal, {
     notice: 'incident',
     severity: 'high',
-    reason: `account ${account} is not served: it has no current instance of the StackSet ${stackSet}`,
+    reason: `account ${account} is not served: it has no current (or updating) instance of the StackSet ${stackSet}`,
     nothingDone: `Nothing, for any event of account ${account} until it has a current ${stackSet} instance (move it into one of organization.ous, or repair its stack instance). This page is sent once a day.`,
     say: {
       title: `account ${account} is not served`,

@@ -5,7 +5,7 @@ import { memberRoleName, memberRolesStackSetName } from './names.ts';
  * What a central function's role needs on an organization's stage to act in member accounts, declared
  * once beside the code that uses it (account.ts): assume the member role, in accounts of the
  * organization only; read the accounts' mode parameters (mode.ts); list the member-roles StackSet's
- * instances (servedAccounts.ts); name a member in its pages (accountNames.ts). A single-account
+ * instances (servedAccounts.ts); name a member and its OU path in its pages (accountNames.ts, ouPaths.ts). A single-account
  * stage's roles hold none of it (deploy/stack/roles.ts).
  */
 export function organizationStatements(stage: string, organizationId: string): RuntimeStatement[] {
@@ -44,6 +44,17 @@ export function organizationStatements(stage: string, organizationId: string): R
       // The accounts of this organization (their ARNs name the management account): a member's name for
       // its pages. Organizations answers only where its management account lets this account read.
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${organizationId}/*` },
+    },
+    {
+      Sid: 'AccountOuPaths',
+      Effect: 'Allow',
+      Action: ['organizations:ListParents', 'organizations:DescribeOrganizationalUnit'],
+      // A member's OU path for its pages (ouPaths.ts): the parents of this organization's accounts and
+      // OUs, and those OUs' names. Organizations answers only a management account or delegated admin.
+      Resource: [
+        { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${organizationId}/*` },
+        { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:ou/${organizationId}/*` },
+      ],
     },
   ];
 }

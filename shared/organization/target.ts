@@ -14,6 +14,8 @@ export interface ActingTarget {
   region: string;
   /** The member role's credentials, cached per account (shared/organization/credentials.ts). */
   credentials: AwsCredentialIdentityProvider;
+  /** The assumed-role session the member's CloudTrail names these calls with; the action log keeps it. */
+  session?: string;
 }
 
 const current = new AsyncLocalStorage<ActingTarget>();

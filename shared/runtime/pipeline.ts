@@ -9,8 +9,9 @@ import type { Signal } from '#shared/domain/signal.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutionContext, Executor, ExecutorMap } from '#shared/executors/types.ts';
 import { accountDecision } from '#shared/organization/account.ts';
-import { accountNameOf, withAccountName } from '#shared/organization/accountNames.ts';
+import { type AccountLabels, accountNameOf, withAccountLabels } from '#shared/organization/accountNames.ts';
 import { foreignArnOf } from '#shared/organization/foreignArns.ts';
+import { ouPathOf } from '#shared/organization/ouPaths.ts';
 import { NOT_SERVED_WINDOW_MINUTES } from '#shared/organization/servedAccounts.ts';
 import { actingSiteOf } from '#shared/organization/site.ts';
 import { actInTarget } from '#shared/organization/target.ts';
@@ -297,11 +298,13 @@ export async function runFunction<
   if (account.act === 'nothing') return actOnNothing(spec, signal, functionCfg, account, options);
   if (account.act === 'here')
     return decideAndAct(spec, observation, account.config, account.dryRunBy, options);
-  // A member's pages name the account: its name is read with the facts, before anything is decided.
+  // A member's pages name the account: its name and OU path are read with the facts, before anything
+  // is decided (each kept an hour per account, so most events read neither).
   const { target } = account;
   return actInTarget(target, async () => {
-    const accountName = await accountNameOf(target.account);
-    return decideAndAct(spec, observation, account.config, account.dryRunBy, options, accountName);
+    const [name, ouPath] = await Promise.all([accountNameOf(target.account), ouPathOf(target.account)]);
+    const labels: AccountLabels = { ...(name ? { name } : {}), ...(ouPath ? { ouPath } : {}) };
+    return decideAndAct(spec, observation, account.config, account.dryRunBy, options, labels);
   });
 }
 
@@ -370,18 +373,24 @@ async function decideAndAct<
   cfg: RuntimeConfig<L>,
   accountDryRun: string | undefined,
   options: RunOptions,
-  accountName?: string,
+  accountLabels?: AccountLabels,
 ): Promise<PipelineResult<Findings>> {
   const { signal } = observation;
   const gathered = await spec.gather.read({ ...observation, config: cfg });
   throwIfAborted();
-  const decided = spec.plan({ ...observation, gathered, config: cfg });
-  const plan = accountName ? withAccountName(decided, accountName) : decided;
+  const planWith = (config: RuntimeConfig<L>) => {
+    const decided = spec.plan({ ...observation, gathered, config });
+    return accountLabels ? withAccountLabels(decided, accountLabels) : decided;
+  };
+  const firstPlan = planWith(cfg);
   // A plan may make a run dry on a live stage (a manual payload asked for it), never live on a dry stage.
-  const planned = plan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
+  const planned = firstPlan.dryRun === true && !cfg.dryRun ? { ...cfg, dryRun: true } : cfg;
   // The kill switch may make it dry too, without a deploy; nothing makes a dry run live.
-  const forcedDryRun = await forcedDryRunOf(plan, spec.executors, planned, accountDryRun);
+  const forcedDryRun = await forcedDryRunOf(firstPlan, spec.executors, planned, accountDryRun);
   const runConfig = forcedDryRun ? { ...planned, dryRun: true } : planned;
+  // A run made dry after it was planned (its account's mode, the kill switch) is planned again, dry:
+  // planning is pure, and what the plan writes (a page's subject) then says what the run does.
+  const plan = forcedDryRun ? planWith(runConfig) : firstPlan;
   const approvalOf = spec.approval;
   const gate = approvalOf ? { owner: spec.name, need: (i: I) => approvalOf(i, cfg) } : undefined;
   const { outcomes, deadline } = await execute(

@@ -4,6 +4,7 @@ import { failed, type Outcome, skipped } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutionContext, MutatingExecutor, RateGuardKey, RateSlot } from '#shared/executors/types.ts';
+import { currentTarget } from '#shared/organization/target.ts';
 import { claimRateSlot, claimTripNotice, type RateClaim, windowOf } from '#shared/state/rateGuard.ts';
 import { logger } from './powertools.ts';
 import { rateLimitFor } from './rateGuardSettings.ts';
@@ -17,25 +18,27 @@ import { rateLimitFor } from './rateGuardSettings.ts';
 function tripPage(
   signal: Signal,
   cfg: SharedConfig,
-  key: RateGuardKey,
+  key: RateGuardKey & { account?: string },
   claim: RateClaim,
   refused: string,
 ): PageIntent {
   const { maxActions, windowMinutes } = rateLimitFor(cfg.rateGuard, key.rule);
   const start = new Date(claim.windowStart * 1000).toISOString();
   const end = new Date(claim.windowEnd * 1000).toISOString();
+  // A member account's window trips on its own: its page is its own incident.
+  const inAccount = key.account ? `:${key.account}` : '';
   return {
     kind: 'sns.page',
     notice: 'incident',
     severity: 'high',
-    incidentKey: `rate-guard:${key.rule}:${start}`,
+    incidentKey: `rate-guard:${key.rule}${inAccount}:${start}`,
     correlationId: signal.correlationId,
     occurredAt: signal.occurredAt,
     content: {
       source: 'ops.rate-guard',
       title: `rate guard tripped for ${key.rule}`,
       summary:
-        `${cfg.functionName} has taken ${maxActions} mutating action(s) for ${key.rule} since ${start}, ` +
+        `${cfg.functionName} has taken ${maxActions} mutating action(s) for ${key.rule}${key.account ? ` in account ${key.account}` : ''} since ${start}, ` +
         `its limit per ${windowMinutes} min: further actions of ${key.rule} are refused until ${end}. ` +
         'Pages continue as usual; this is the only page about the limit in this window.',
       account: signal.account,
@@ -57,7 +60,15 @@ function rateSlotOf<I extends Intent, C extends SharedConfig>(
 ): RateSlot {
   const key = executor.rateGuard(intent, ctx);
   const { maxActions, windowMinutes } = rateLimitFor(ctx.config.rateGuard, key.rule);
-  return { ...key, maxActions, windowSeconds: windowMinutes * 60, atMs: Date.now() };
+  // In a member account (an organization's stage), the window is that account's own.
+  const account = currentTarget()?.account;
+  return {
+    ...key,
+    maxActions,
+    windowSeconds: windowMinutes * 60,
+    atMs: Date.now(),
+    ...(account ? { account } : {}),
+  };
 }
 
 /**
@@ -82,7 +93,7 @@ async function refusedByRate<I extends Intent, C extends SharedConfig>(
   );
   let notify: boolean;
   try {
-    notify = await claimTripNotice(slot.rule, claim.windowStart, ctx.signal.correlationId);
+    notify = await claimTripNotice(slot.rule, claim.windowStart, ctx.signal.correlationId, slot.account);
   } catch (error) {
     return [refusal, failed('sns.page', error, `could not claim the rate guard page for ${slot.rule}`)];
   }

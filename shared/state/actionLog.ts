@@ -3,6 +3,7 @@ import { documents } from '#shared/aws/dynamodb.ts';
 import type { PlanNote } from '#shared/domain/intent.ts';
 import type { Outcome } from '#shared/domain/outcome.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import { type ActingTarget, currentTarget } from '#shared/organization/target.ts';
 import { DAY, nowSeconds, stateKey, stateTable } from './table.ts';
 
 /** One record per decision: what was decided, done or skipped, and why. */
@@ -22,12 +23,23 @@ export interface ActionLogEntry {
   dryRun: boolean;
   /** Why the kill switch made the run dry, when it did. */
   forcedDryRun?: string;
+  /** The member account acted in, on an organization's stage (absent: the stack's own account). */
+  account?: string;
+  /**
+   * The assumed-role session the member's CloudTrail names this run's calls with: shared by a
+   * function's events within the credentials' hour, so this entry (its correlationId) says which event
+   * an action in that account was for.
+   */
+  memberSession?: string;
   /** ISO 8601 UTC time of the decision: the sort key of both action-log indexes (tableDefinition.ts). */
   at: string;
   /** The UTC date of `at` (YYYY-MM-DD): the partition of the `byDay` index, so recent decisions need no scan. */
   day: string;
   expiration: number;
 }
+
+const memberOf = (target: ActingTarget | undefined) =>
+  target ? { account: target.account, ...(target.session ? { memberSession: target.session } : {}) } : {};
 
 export function actionLogEntries(
   signal: Signal,
@@ -48,6 +60,7 @@ export function actionLogEntries(
     incidentKey: signal.incidentKey,
     dryRun,
     ...(forcedDryRun ? { forcedDryRun } : {}),
+    ...memberOf(currentTarget()),
     at,
     day: at.slice(0, 10),
     expiration,

@@ -14,6 +14,11 @@ export interface RateWindow {
   windowSeconds: number;
   /** Epoch ms the window is computed from (now, in production). */
   atMs: number;
+  /**
+   * The member account the action is in, on an organization's stage: each account counts in a window of
+   * its own, so one member's storm cannot use another's. Absent for the account the stack runs in.
+   */
+  account?: string;
 }
 
 export interface RateClaim {
@@ -29,7 +34,8 @@ export function windowOf(w: Pick<RateWindow, 'windowSeconds' | 'atMs'>): { start
   return { start, end: start + w.windowSeconds };
 }
 
-const recordKey = (rule: string, windowStart: number) => stateKey('rate-guard', rule, windowStart);
+const recordKey = (rule: string, windowStart: number, account?: string) =>
+  account ? stateKey('rate-guard', rule, account, windowStart) : stateKey('rate-guard', rule, windowStart);
 
 /** One write of a transaction (document client form). */
 export type TransactUpdate = NonNullable<
@@ -44,7 +50,7 @@ export function rateSlotUpdate(w: RateWindow, actionId: string): TransactUpdate 
   const { start, end } = windowOf(w);
   return {
     TableName: stateTable(),
-    Key: { id: recordKey(w.rule, start) },
+    Key: { id: recordKey(w.rule, start, w.account) },
     // Adding an id the set holds already changes nothing: a retry is not counted twice.
     UpdateExpression: 'ADD actions :action SET #rule = :rule, expiration = :expiration',
     ConditionExpression: 'attribute_not_exists(actions) OR contains(actions, :id) OR size(actions) < :max',
@@ -80,12 +86,13 @@ export async function claimTripNotice(
   rule: string,
   windowStart: number,
   correlationId: string,
+  account?: string,
 ): Promise<boolean> {
   try {
     await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
-        Key: { id: recordKey(rule, windowStart) },
+        Key: { id: recordKey(rule, windowStart, account) },
         UpdateExpression: 'SET trippedBy = :me',
         ConditionExpression:
           'attribute_exists(actions) AND (attribute_not_exists(trippedBy) OR trippedBy = :me)',

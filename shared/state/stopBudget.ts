@@ -1,5 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#shared/aws/dynamodb.ts';
+import { config } from '#shared/config.ts';
+import { currentTarget } from '#shared/organization/target.ts';
 import { isConditionalFailure, nowSeconds, sharedStateKey, stateTable } from './table.ts';
 
 /**
@@ -13,14 +15,20 @@ export const BUDGET_WINDOW_MS = 3_600_000;
 const CLAIM_ATTEMPTS = 8;
 
 /**
- * One budget for the account and stage, whichever function stops (the idle scan, a cost anomaly): the
- * key is shared, not the function's own, so the blast radius holds across them.
+ * One budget record for the stage, whichever function stops (the idle scan, a cost anomaly): the key is
+ * shared, not the function's own, so the blast radius holds across them (and, on an organization's
+ * stage, across its accounts: see spender).
  */
 const budgetId = (): string => sharedStateKey('stop-budget');
 
 interface BudgetClaim {
   /** The run's correlation id: a retry of the same run finds its claim instead of claiming again. */
   run: string;
+  /**
+   * The member account the stops are in, on an organization's stage; absent for the account the stack
+   * runs in. Each account spends its own `limit`; all of them together the stage's ceiling.
+   */
+  account?: string;
   /** Epoch ms */
   at: number;
   instanceIds: string[];
@@ -56,9 +64,25 @@ async function read(): Promise<BudgetRecord | undefined> {
 const recent = (record: BudgetRecord | undefined, now: number): BudgetClaim[] =>
   (record?.claims ?? []).filter((c) => c.at > now - BUDGET_WINDOW_MS);
 
+const stopsOf = (claims: BudgetClaim[]) => claims.reduce((sum, c) => sum + c.instanceIds.length, 0);
+
+/**
+ * Whose budget a run spends: the member account it acts in (shared/organization/target.ts), and on an
+ * organization's stage the ceiling over every account (organization.maxStopsPerHour). One record
+ * holds every account's claims, so one conditional write keeps both limits, however runs interleave.
+ */
+function spender(): { account?: string; ceiling?: number } {
+  const account = currentTarget()?.account;
+  const ceiling = config().organization?.maxStopsPerHour;
+  return { ...(account ? { account } : {}), ...(ceiling ? { ceiling } : {}) };
+}
+
 function budgetOf(claims: BudgetClaim[], limit: number): StopBudget {
-  const usedInLastHour = claims.reduce((sum, c) => sum + c.instanceIds.length, 0);
-  return { limit, usedInLastHour, remaining: Math.max(0, limit - usedInLastHour) };
+  const { account, ceiling } = spender();
+  const usedInLastHour = stopsOf(claims.filter((c) => c.account === account));
+  const own = limit - usedInLastHour;
+  const stageLeft = ceiling === undefined ? own : ceiling - stopsOf(claims);
+  return { limit, usedInLastHour, remaining: Math.max(0, Math.min(own, stageLeft)) };
 }
 
 /**
@@ -83,6 +107,7 @@ export async function claimStopBudget(
   limit: number,
   now = Date.now(),
 ): Promise<BudgetGrant> {
+  const { account } = spender();
   for (let attempt = 1; ; attempt++) {
     const record = await read();
     const claims = recent(record, now);
@@ -96,7 +121,7 @@ export async function claimStopBudget(
       id: budgetId(),
       type: 'stop-budget',
       version: (record?.version ?? 0) + 1,
-      claims: [...claims, { run, at: now, instanceIds: granted }],
+      claims: [...claims, { run, at: now, instanceIds: granted, ...(account ? { account } : {}) }],
       expiration: nowSeconds() + (2 * BUDGET_WINDOW_MS) / 1000,
     };
     try {

@@ -69,15 +69,26 @@ describe("organization: a member's event is acted on in the member account", () 
     expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')).toMatchObject({ status: 'done' });
   });
 
-  it('names the session after the delivery, within what STS takes', async () => {
+  it("names the member session after the function, not after whichever event assumed it first, and logs each event's actions with that session", async () => {
     // Arrange
-    const id = 'fbf3ebb6-a75f-4418-8d50-cd450470995c';
-    // Act
-    await invokeCentral(openedIn(MEMBER_A, 'eu-west-1', id));
-    // Assert
-    const session = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.RoleSessionName ?? '';
-    expect(session).toContain(id);
-    expect(session).toMatch(/^[\w+=,.@-]{2,64}$/);
+    const first = 'e0000000-0000-4000-8000-000000000001';
+    const second = 'e0000000-0000-4000-8000-000000000002';
+    // Act: two events of the account within the credentials' hour.
+    await invokeCentral(openedIn(MEMBER_A, 'eu-west-1', first));
+    await invokeCentral(openedIn(MEMBER_A, 'eu-west-1', second));
+    // Assert: one session, named for the function, so the member's CloudTrail attributes no action of
+    // the second event to the first; the central action log ties each event to that session.
+    const sessions = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName ?? '');
+    expect(sessions).toHaveLength(1);
+    const [session = ''] = sessions;
+    expect(session).toMatch(/^ops-autopilot-[\w+=,.@-]{1,50}$/);
+    expect(session).not.toContain(first);
+    const sessionArn = `arn:aws:sts::${MEMBER_A}:assumed-role/ops-autopilot-org-member/${session}`;
+    const revoked = aws.actionLog().filter((e) => e.intentKind === 'ec2.revoke-ingress');
+    expect(revoked.map((e) => [e.correlationId, e.account, e.memberSession])).toEqual([
+      [expect.stringContaining(first), MEMBER_A, sessionArn],
+      [expect.stringContaining(second), MEMBER_A, sessionArn],
+    ]);
   });
 
   it('assumes the member role once for several events of the account, until shortly before expiry', async () => {

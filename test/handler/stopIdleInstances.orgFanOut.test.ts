@@ -359,6 +359,8 @@ describe("a member target's run obeys that member's mode, not the central accoun
     const [page] = pagesOf();
     expect(page?.Message).toContain(instanceOf(GOOD));
     expect(page?.Message).toContain(`Dry-run for account ${GOOD}`);
+    // The subject agrees with the body: the plan is written as the dry run it turned out to be.
+    expect(page?.Subject).toMatch(/idle scan would stop 1 instance/);
   });
 
   it('reads, assumes, stops and pages nothing for a member that is off', async () => {
@@ -392,7 +394,9 @@ describe("a member target's run obeys that member's mode, not the central accoun
     await invoke(delivery({ account: GOOD, region: 'eu-west-1' }));
     // Assert
     expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
-    expect(pagesOf()[0]?.Message).toContain('Forced dry-run by /ops-autopilot/org/mode');
+    const [page] = pagesOf();
+    expect(page?.Message).toContain('Forced dry-run by /ops-autopilot/org/mode');
+    expect(page?.Subject).toMatch(/idle scan would stop 1 instance/);
   });
 
   it("stops, live, in the other members while one member's role cannot be assumed", async () => {

@@ -96,7 +96,8 @@ export function plan(boxes: Box[], run = runFor(scheduled()), stopsInLastHour = 
     signal: signalOf(scheduled(), run),
     facts: run,
     gathered: gathered(boxes, run, stopsInLastHour),
-    config: makeConfig(),
+    // As the runtime runs it: a live run has a live config (a dry config would plan it dry).
+    config: makeConfig({ dryRun: run.dryRun }),
   });
 }
 

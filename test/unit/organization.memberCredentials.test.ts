@@ -11,6 +11,7 @@ import {
 const sts = mockClient(STSClient);
 const ROLE_A = 'arn:aws:iam::222222222222:role/ops-autopilot-org-member';
 const ROLE_B = 'arn:aws:iam::333333333333:role/ops-autopilot-org-member';
+const SESSION = 'ops-autopilot-org-onAlarm';
 
 /** STS answers credentials expiring `inMs` from now. */
 const expiringIn = (inMs: number) =>
@@ -33,23 +34,23 @@ describe("a member role's credentials", () => {
     // Arrange
     expiringIn(3600_000);
     // Act
-    await memberCredentials(ROLE_A, 'run-1')();
-    await memberCredentials(ROLE_A, 'run-2')();
-    await memberCredentials(ROLE_B, 'run-3')();
+    await memberCredentials(ROLE_A, SESSION)();
+    await memberCredentials(ROLE_A, SESSION)();
+    await memberCredentials(ROLE_B, SESSION)();
     // Assert
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([ROLE_A, ROLE_B]);
   });
 
-  it('are assumed again once they are about to expire, with the latest run as the session', async () => {
+  it("are assumed again once they are about to expire, under the function's session again", async () => {
     // Arrange
     expiringIn(REFRESH_BEFORE_EXPIRY_MS - 1000);
     // Act
-    await memberCredentials(ROLE_A, 'run-1')();
-    await memberCredentials(ROLE_A, 'run-2')();
+    await memberCredentials(ROLE_A, SESSION)();
+    await memberCredentials(ROLE_A, SESSION)();
     // Assert
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName)).toEqual([
-      'ops-autopilot-run-1',
-      'ops-autopilot-run-2',
+      SESSION,
+      SESSION,
     ]);
   });
 
@@ -67,9 +68,9 @@ describe("a member role's credentials", () => {
         },
       });
     // Act
-    const first = memberCredentials(ROLE_A, 'run-1')();
+    const first = memberCredentials(ROLE_A, SESSION)();
     await expect(first).rejects.toThrow('AccessDenied');
-    const second = await memberCredentials(ROLE_A, 'run-2')();
+    const second = await memberCredentials(ROLE_A, SESSION)();
     // Assert
     expect(second.accessKeyId).toBe('ASIAMEMBER');
   });
@@ -78,9 +79,9 @@ describe("a member role's credentials", () => {
 describe('the session name', () => {
   it('keeps to the 64 characters and the characters STS takes', () => {
     // Act
-    const name = sessionNameOf(`arn:aws:cloudwatch:us-east-1:222222222222:alarm:${'x'.repeat(80)} /?`);
+    const name = sessionNameOf(`ops-autopilot-a-stage-name-that-is-long-${'x'.repeat(80)} /?`);
     // Assert
     expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
-    expect(name.startsWith('ops-autopilot-arn-aws-cloudwatch')).toBe(true);
+    expect(name.startsWith('ops-autopilot-a-stage-name-that-is-long-x')).toBe(true);
   });
 });

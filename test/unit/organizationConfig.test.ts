@@ -58,6 +58,12 @@ describe('stage configuration: organization', () => {
       /organization\.accountsCacheSeconds.*at most 300/,
     ],
     ['a served-accounts cache of no time', { accountsCacheSeconds: 0 }, /organization\.accountsCacheSeconds/],
+    [
+      'a stage-wide stop ceiling above 1000',
+      { maxStopsPerHour: 1001 },
+      /organization\.maxStopsPerHour.*at most 1000/,
+    ],
+    ['a stage-wide stop ceiling of no stop', { maxStopsPerHour: 0 }, /organization\.maxStopsPerHour/],
   ])('refuses %s, naming the field', (_case, change, message) => {
     // Act
     const act = () => parseStageConfig('broken', stageWith({ ...organization, ...change }));

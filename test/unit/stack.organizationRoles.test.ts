@@ -4,14 +4,14 @@ import { functionStatements } from '#deploy/stack/roles.ts';
 import { registry } from '#functions/index.ts';
 
 // What an organization's stage adds to each central function's role, for acting in member accounts
-// (shared/organization/): exactly these four statements, and on a single-account stage none.
-const ORG_SIDS = ['AssumeMemberRole', 'AccountModes', 'ServedAccounts', 'AccountNames'];
+// (shared/organization/): exactly these five statements, and on a single-account stage none.
+const ORG_SIDS = ['AssumeMemberRole', 'AccountModes', 'ServedAccounts', 'AccountNames', 'AccountOuPaths'];
 const org = stageConfigOf('org');
 const orgId = org.organization?.id;
 
 describe("an organization's central function roles", () => {
   it.each(registry.map((e) => [e.name, e] as const))(
-    '%s may assume only the member role, inside the organization, read only the accounts’ modes, list only the member-roles StackSet and describe only its organization’s accounts',
+    '%s may assume only the member role, inside the organization, read only the accounts’ modes, list only the member-roles StackSet and describe only its organization’s accounts and OUs',
     (_name, entry) => {
       // Act
       const statements = functionStatements('org', entry, org).filter((s) => ORG_SIDS.includes(s.Sid ?? ''));
@@ -45,6 +45,15 @@ describe("an organization's central function roles", () => {
           Effect: 'Allow',
           Action: 'organizations:DescribeAccount',
           Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${orgId}/*` },
+        },
+        {
+          Sid: 'AccountOuPaths',
+          Effect: 'Allow',
+          Action: ['organizations:ListParents', 'organizations:DescribeOrganizationalUnit'],
+          Resource: [
+            { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:account/${orgId}/*` },
+            { 'Fn::Sub': `arn:\${AWS::Partition}:organizations::*:ou/${orgId}/*` },
+          ],
         },
       ]);
     },

@@ -1,6 +1,6 @@
-import { type RetryRecheckRead, readRetryRecheck } from '#functions/onBackupFailure/approval.ts';
 import type { Recheck } from '#shared/approval/recheck.ts';
 import { readInstanceTags } from '#shared/aws/instanceTags.ts';
+import { type RetryRecheckRead, readRetryRecheck } from '#shared/backup/retryRecheck.ts';
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
 import type { RetryBackupIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';

@@ -1,6 +1,6 @@
-import { retryRecheckRefusal } from '#functions/onBackupFailure/approval.ts';
 import type { Recheck } from '#shared/approval/recheck.ts';
 import { remediationScopeProblem } from '#shared/approval/remediationScope.ts';
+import { retryRecheckRefusal } from '#shared/backup/retryRecheck.ts';
 import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
 import type {
   ApprovalDecisionIntent,

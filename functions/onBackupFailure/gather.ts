@@ -1,9 +1,6 @@
-import { DescribeBackupJobCommand } from '@aws-sdk/client-backup';
-import { backup } from '#shared/aws/backup.ts';
+import { type AwsJobRead, readJob } from '#shared/backup/jobRead.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { logger } from '#shared/runtime/powertools.ts';
 import { retryOf } from '#shared/state/backupRetries.ts';
-import type { AwsJobRead } from './retry.ts';
 import type { BackupFailureConfig } from './settings.ts';
 import type { BackupFailureFacts } from './signal.ts';
 
@@ -19,34 +16,6 @@ export interface BackupFailureGathered {
   retryOf?: string;
   /** AWS's answer about a backup job (DescribeBackupJob), or why it could not be read. */
   aws?: AwsJobRead;
-}
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
-export async function readJob(jobId: string): Promise<AwsJobRead> {
-  try {
-    const res = await backup.send(new DescribeBackupJobCommand({ BackupJobId: jobId }));
-    return {
-      job: {
-        ...(res.AccountId ? { accountId: res.AccountId } : {}),
-        ...(res.State ? { state: res.State } : {}),
-        ...(res.StatusMessage ? { statusMessage: res.StatusMessage } : {}),
-        ...(res.BackupVaultName ? { backupVaultName: res.BackupVaultName } : {}),
-        ...(res.ResourceArn ? { resourceArn: res.ResourceArn } : {}),
-        ...(res.ResourceType ? { resourceType: res.ResourceType } : {}),
-        ...(res.IamRoleArn ? { iamRoleArn: res.IamRoleArn } : {}),
-        ...(res.CreatedBy?.BackupPlanId ? { backupPlanId: res.CreatedBy.BackupPlanId } : {}),
-        ...(res.CreatedBy?.BackupPlanArn ? { backupPlanArn: res.CreatedBy.BackupPlanArn } : {}),
-        ...(res.CreatedBy?.BackupRuleId ? { backupRuleId: res.CreatedBy.BackupRuleId } : {}),
-        ...(res.CreationDate ? { creationDate: new Date(res.CreationDate).toISOString() } : {}),
-        ...(res.CompletionDate ? { completionDate: new Date(res.CompletionDate).toISOString() } : {}),
-      },
-    };
-  } catch (error) {
-    logger.warn('backup job not readable', { jobId, error });
-    return { unreadable: describeError(error) };
-  }
 }
 
 /**

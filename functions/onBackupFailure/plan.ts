@@ -1,9 +1,9 @@
+import { retryVerdict } from '#shared/backup/retryVerdict.ts';
 import type { PageIntent, Plan, PlanNote, RetryBackupIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { tokenFromKey } from '#shared/domain/tokens.ts';
 import type { BackupFailureGathered } from './gather.ts';
-import { retryVerdict } from './retry.ts';
 import type { BackupFailureConfig } from './settings.ts';
 import { asSentence, type BackupFailureFacts, type BackupJob, jobEvidence, unquote } from './signal.ts';
 

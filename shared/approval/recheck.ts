@@ -25,7 +25,7 @@ export interface Recheck {
   /**
    * A backup retry: the failed job read again from AWS Backup must still be one the retry's own verdict
    * allows, with the vault, resource and role recorded, and not retried meanwhile
-   * (functions/onBackupFailure/approval.ts).
+   * (shared/backup/retryRecheck.ts).
    */
   backupRetry?: true;
   /**

@@ -22,7 +22,10 @@ export interface ApprovalStateTable {
   rateGuardFull?: boolean;
 }
 
-const isApproval = (id: unknown) => String(id).includes('#shared#approval#');
+/** A record under the approval prefix: a pending action, or the key record that keeps a retry to one. */
+const isApprovalKey = (id: unknown) => String(id).includes('#shared#approval#');
+// The pending action itself, not the key record beside it that keeps a retried delivery to one approval.
+const isApproval = (item: Item) => isApprovalKey(item.id) && item.type === 'approval';
 
 /** DynamoDB's answer to a failed condition. */
 const conditionFailed = () =>
@@ -33,9 +36,8 @@ export function approvalStateTable(documents: AwsClientStub<DynamoDBDocumentClie
   let approvalReads = 0;
   const table: ApprovalStateTable = {
     items,
-    approval: (approvalId) =>
-      [...items.values()].find((i) => i.approvalId === approvalId && isApproval(i.id)),
-    approvals: () => [...items.values()].filter((i) => isApproval(i.id)),
+    approval: (approvalId) => [...items.values()].find((i) => i.approvalId === approvalId && isApproval(i)),
+    approvals: () => [...items.values()].filter((i) => isApproval(i)),
   };
   documents
     .on(PutCommand)
@@ -53,7 +55,7 @@ export function approvalStateTable(documents: AwsClientStub<DynamoDBDocumentClie
       return {};
     });
   documents.on(GetCommand).callsFake(async (input: { Key: { id: string } }) => {
-    if (isApproval(input.Key.id)) {
+    if (isApprovalKey(input.Key.id)) {
       approvalReads += 1;
       table.onApprovalRead?.(approvalReads);
       if (table.holdApprovalReads) await table.holdApprovalReads.opened;
@@ -64,7 +66,7 @@ export function approvalStateTable(documents: AwsClientStub<DynamoDBDocumentClie
   documents
     .on(UpdateCommand)
     .callsFake((input: { Key: { id: string }; ExpressionAttributeValues?: Item }) => {
-      if (!isApproval(input.Key.id)) {
+      if (!isApprovalKey(input.Key.id)) {
         if (table.rateGuardFull && input.ExpressionAttributeValues?.[':max'] !== undefined)
           throw conditionFailed();
         return { Attributes: { repeats: 0 } };

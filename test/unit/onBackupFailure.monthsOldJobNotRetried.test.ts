@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planBackupFailure } from '#functions/onBackupFailure/plan.ts';
-import { type AwsBackupJob, retryVerdict } from '#functions/onBackupFailure/retry.ts';
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { observeBackupFailure } from '#functions/onBackupFailure/signal.ts';
+import { type AwsBackupJob, retryVerdict } from '#shared/backup/retryVerdict.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
 

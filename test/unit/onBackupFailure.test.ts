@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupFailureGathered } from '#functions/onBackupFailure/gather.ts';
 import { planBackupFailure, retryTokenOf } from '#functions/onBackupFailure/plan.ts';
-import { type AwsBackupJob, retryVerdict, unfixableBy } from '#functions/onBackupFailure/retry.ts';
 import { BackupFailureEvent } from '#functions/onBackupFailure/schema.ts';
 import { observeBackupFailure } from '#functions/onBackupFailure/signal.ts';
+import { type AwsBackupJob, retryVerdict, unfixableBy } from '#shared/backup/retryVerdict.ts';
 import type { PageIntent, RetryBackupIntent } from '#shared/domain/intent.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';

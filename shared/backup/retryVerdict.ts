@@ -1,6 +1,3 @@
-import type { BackupFailureSettings } from './settings.ts';
-import type { BackupFailureFacts } from './signal.ts';
-
 /**
  * Whether a failed backup job may be retried: pure, so gather (to skip reads a refusal makes useless)
  * and plan (to decide) agree. The event is only a hint: what a retry backs up, where and as whom is
@@ -26,6 +23,19 @@ export interface AwsBackupJob {
 }
 
 export type AwsJobRead = { job: AwsBackupJob } | { unreadable: string };
+
+/**
+ * What the verdict reads of the failed job as its event told it: onBackupFailure's facts, and the job as
+ * recorded with a retry that waits for approval (approveAction judges it again with AWS's answer now).
+ */
+export interface RetriedJobFacts {
+  job: { type: string; state: string; statusMessage?: string | undefined; resourceType: string };
+}
+
+/** The stage's `backupFailure` settings the verdict reads. */
+export interface RetrySettings {
+  retry: boolean;
+}
 
 /** Status messages no retry can fix: the page says which kind it is. */
 const UNFIXABLE: { kind: string; pattern: RegExp }[] = [
@@ -79,8 +89,8 @@ const DAY_MS = 86_400_000;
  * it. Whether the resource still exists is StartBackupJob's to say (shared/executors/retryBackup.ts).
  */
 export function retryVerdict(input: {
-  facts: BackupFailureFacts;
-  settings: BackupFailureSettings;
+  facts: RetriedJobFacts;
+  settings: RetrySettings;
   account: string;
   region: string;
   retryOf?: string | undefined;

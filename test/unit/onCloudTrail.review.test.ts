@@ -59,6 +59,16 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
     ],
     ['ssm-send-command', 'remote-command-or-task-definition', 'SSM AWS-RunShellScript sent to 1 instance(s)'],
     [
+      'ssm-create-document',
+      'remote-command-or-task-definition',
+      'SSM document run-maintenance: CreateDocument',
+    ],
+    [
+      'ecs-register-task-definition',
+      'remote-command-or-task-definition',
+      'ECS task definition web-worker registered',
+    ],
+    [
       'ec2-instance-connect-send-ssh-key',
       'instance-connect-key-sent',
       'SSH key pushed to instance i-abcdef01234567890',

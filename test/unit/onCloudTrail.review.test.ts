@@ -41,6 +41,7 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
       'the console password changed for IAM user bob',
     ],
     ['iam-create-saml-provider', 'identity-provider-change', 'CreateSAMLProvider'],
+    ['sso-create-account-assignment', 'identity-provider-change', 'Identity Center CreateAccountAssignment'],
     [
       'lambda-update-function-code',
       'lambda-code-or-configuration-change',

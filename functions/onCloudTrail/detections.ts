@@ -1,39 +1,28 @@
 import type { ResourceRef } from '#shared/domain/signal.ts';
 import { accessPaged, accessRecorded } from './detections/access.ts';
-import { changes } from './detections/changes.ts';
-import { databasePublic, dbSecurityGroupOpenToWorld } from './detections/databases.ts';
+import { changesRecorded } from './detections/changes.ts';
+import { databasesPaged } from './detections/databases.ts';
 import {
   type DetectionContext,
   type Found,
   type RemediationTarget,
   TRUSTS_NO_ONE,
 } from './detections/declaration.ts';
-import { deletions } from './detections/deletions.ts';
-import { backupsDestroyed, logsDeleted, recoveryProtectionOff } from './detections/evidence.ts';
+import { deletionsRecorded } from './detections/deletions.ts';
+import { evidencePaged } from './detections/evidence.ts';
 import { exfiltrationPaged, exfiltrationRecorded } from './detections/exfiltration.ts';
-import {
-  adminPolicyAttached,
-  rootAccessKeyCreated,
-  rootActivity,
-  unauthorizedApiCall,
-} from './detections/identity.ts';
-import {
-  cloudTrailLogExpiry,
-  cloudTrailTampering,
-  configRecorderStopped,
-  guardDutyDisabled,
-  vpcFlowLogsDeleted,
-} from './detections/logging.ts';
-import { securityGroupOpenToWorld } from './detections/network.ts';
+import { identityPaged, identityRecorded, unauthorizedApiCall } from './detections/identity.ts';
+import { loggingPaged } from './detections/logging.ts';
+import { networkPaged } from './detections/network.ts';
 import { eventPatterns, readOnlyCalls, readOnlyPattern, watchedCalls } from './detections/pattern.ts';
-import { readOnlyDetections } from './detections/readOnly.ts';
-import { codeBuildProjectPublic, resourcePolicyPublic } from './detections/resourcePolicies.ts';
-import { reviewRecords } from './detections/review.ts';
-import { dataSharedOut, dataSharedPublicly, rdsExportedToS3 } from './detections/sharing.ts';
-import { consoleSignInFailure, consoleSignInWithoutMfa, rootConsoleSignIn } from './detections/signIn.ts';
-import { kmsKeyDisabled, s3BucketPublic } from './detections/storage.ts';
-import { guardDutyFindingsSuppressed, securityToolingDisabled } from './detections/tooling.ts';
-import { trust } from './detections/trust.ts';
+import { readOnlyPaged } from './detections/readOnly.ts';
+import { resourcePoliciesPaged } from './detections/resourcePolicies.ts';
+import { reviewRecorded } from './detections/review.ts';
+import { sharingPaged, sharingRecorded } from './detections/sharing.ts';
+import { signInPaged, signInRecorded } from './detections/signIn.ts';
+import { storagePaged } from './detections/storage.ts';
+import { toolingPaged } from './detections/tooling.ts';
+import { trustPaged } from './detections/trust.ts';
 import type { CloudTrailEvent } from './schema.ts';
 import { sigmaRule } from './sigma/detection.ts';
 
@@ -42,64 +31,39 @@ export { UNAUTHORIZED_ERROR } from './detections/identity.ts';
 
 /**
  * Every CloudTrail detection, in the order they are tried: the first that matches an event decides
- * (one a stage turns `off` lets the next try). The specific, default-page ones come first, so a
- * world-open ingress rule is `security-group-open-to-world`, and a `/32` one falls through to
- * `security-group-change`. Each is declared once in detections/<domain>.ts; the catalogue and the
- * settings' names (settings.ts), the event patterns (deployment.ts), the remediation executors
- * (spec.ts) and their IAM statements (deployment.ts) are derived from this list.
+ * (one a stage turns `off` lets the next try). Each is declared once in detections/<domain>.ts and
+ * joins its file's paged or recorded list; this file only concatenates the lists. Every paged list
+ * comes before every recorded one, so a specific page decides before a broad record would (a world-open
+ * ingress rule is `security-group-open-to-world`, a `/32` one falls through to `security-group-change`;
+ * a root call is not decided by `root-activity`). The catalogue and the settings' names (settings.ts),
+ * the event patterns (deployment.ts), the remediation executors (spec.ts) and their IAM statements
+ * (deployment.ts) are derived from this list; test/unit/onCloudTrail.catalogue.test.ts proves every
+ * declared detection reaches it.
  */
 export const DETECTIONS = [
-  securityGroupOpenToWorld,
-  s3BucketPublic,
-  cloudTrailTampering,
-  // Before s3-bucket-policy-change, which records every lifecycle change.
-  cloudTrailLogExpiry,
-  adminPolicyAttached,
-  rootAccessKeyCreated,
-  rootConsoleSignIn,
-  consoleSignInWithoutMfa,
-  guardDutyDisabled,
-  vpcFlowLogsDeleted,
-  configRecorderStopped,
-  kmsKeyDisabled,
-  // Issue 18 trust (compromised key, trust backdoors): paged, so listed before the records (a CIS
-  // change record such as iam-policy-change would otherwise decide AttachUserPolicy).
-  ...trust,
-  // exposure (issue 18): data shared out or made public, databases reachable from the internet (paged
-  // ones stay before the first record-only one: the declarations test holds that order)
-  dataSharedPublicly,
-  dataSharedOut,
-  databasePublic,
-  dbSecurityGroupOpenToWorld,
-  // Issue 18, evidence group: resources made public, evidence destroyed, tooling silenced. Paged by
-  // default, so before the record-only ones: the first that matches decides, and a root call would
-  // otherwise be decided by root-activity.
-  resourcePolicyPublic,
-  codeBuildProjectPublic,
-  logsDeleted,
-  backupsDestroyed,
-  recoveryProtectionOff,
-  securityToolingDisabled,
-  guardDutyFindingsSuppressed,
-  // Breadth (docs/detection-coverage.md): the rule sets' high-rated categories that mean an attacker
-  // acting now; paged, so before every record (traffic-mirroring-change records a mirror's target).
+  ...networkPaged,
+  ...storagePaged,
+  ...loggingPaged,
+  ...identityPaged,
+  ...signInPaged,
+  ...trustPaged,
+  ...sharingPaged,
+  ...databasesPaged,
+  ...resourcePoliciesPaged,
+  ...evidencePaged,
+  ...toolingPaged,
   ...exfiltrationPaged,
   ...accessPaged,
-  // Read-only calls (issue 18): delivered only by the read-only rule a stage may turn on.
-  ...readOnlyDetections,
-  // sigma (issue 18): the Sigma rules of detections/, after the built-in pages (a specific built-in
-  // decides first) and before the built-in records (a Sigma rule that pages is not silenced by them).
+  ...readOnlyPaged,
+  // The Sigma rules of detections/: after the built-in pages (a specific built-in decides first),
+  // before the built-in records (a Sigma rule that pages is not silenced by them).
   sigmaRule,
-  rootActivity,
-  consoleSignInFailure,
-  unauthorizedApiCall,
-  ...changes,
-  // exposure (issue 18): recorded, not paged
-  rdsExportedToS3,
-  // records (18d): what an incident review needs, recorded not paged; kept after every paging block
-  ...reviewRecords,
-  // Breadth (docs/detection-coverage.md): recorded, not paged; after every paging block.
-  ...deletions,
+  ...identityRecorded,
+  ...signInRecorded,
+  ...changesRecorded,
+  ...sharingRecorded,
+  ...reviewRecorded,
+  ...deletionsRecorded,
   ...exfiltrationRecorded,
   ...accessRecorded,
 ] as const;

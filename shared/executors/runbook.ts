@@ -36,6 +36,16 @@ function describeEarlier(earlier: EarlierStart[]): string {
     .join(', ');
 }
 
+/**
+ * Whether SSM may have started the execution although the call failed: no answer at all (a timeout, a
+ * dropped connection: the request may have arrived) or a server error. A 4xx answer means it refused.
+ */
+function answerMayBeLost(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
 /** What onRunbookResult needs to know about an execution this system started (the signal's severity). */
 export function executionRecordOf(
   intent: Pick<RunbookIntent, 'document' | 'rule'>,
@@ -172,6 +182,15 @@ export const runbookExecutor: MutatingExecutor<RunbookIntent, RunbookStartConfig
     } catch (error) {
       // The slot stays claimed: a failed call may still have started it, and a retry of this transition
       // keeps the slot (same ClientToken), so the limit can never be exceeded.
+      if (answerMayBeLost(error)) {
+        // The page must not tell the on-call the runbook did not run (they would start it by hand).
+        return failed(
+          intent.kind,
+          error,
+          `may have started ${target}: SSM's answer was lost; the retried delivery sends the same ClientToken, ` +
+            'which gets that execution back instead of starting a second one',
+        );
+      }
       return failed(intent.kind, error, `could not start ${target}`);
     }
     if (started === 'unknown') {

@@ -201,9 +201,12 @@ describe('onAlarm handler: failures are visible and retried', () => {
 
   it('pages the runbook failure and then throws so the delivery is retried', async () => {
     // Arrange
-    ssm
-      .on(StartAutomationExecutionCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ssm.on(StartAutomationExecutionCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     // Act
     const error = (await invoke(makeAlarmEvent({ alarmName: 'web-cpu-high' })).catch(
       (e: unknown) => e,

@@ -35,6 +35,7 @@ describe('resources other than S3 made public by a resource policy', () => {
     ['kms-key-policy-public', 'KMS key (unreadable) policy allows anyone'],
     ['kms-create-key-public', 'KMS key 1234abcd-12ab-34cd-56ef-1234567890ab policy allows anyone'],
     ['elasticsearch-domain-public', 'OpenSearch domain (unreadable) policy allows anyone'],
+    ['secretsmanager-policy-public', 'secret prod/db/password policy allows anyone'],
   ])('pages %s as resource-policy-public: "%s"', (name, what) => {
     // Act
     const { decision, signal, pages } = decide(fixture(name));
@@ -50,6 +51,7 @@ describe('resources other than S3 made public by a resource policy', () => {
     'secretsmanager-policy-narrowed',
     'secretsmanager-policy-org-narrowed',
     'kms-key-policy-org-narrowed',
+    'ecr-repository-policy-org-narrowed',
     // A source IP range that is not the world narrows who, as S3's check reads it.
     'opensearch-domain-ip-narrowed',
     // An empty policy is unreadable: never "allows anyone".
@@ -134,6 +136,12 @@ describe('evidence and recovery destroyed', () => {
       'recovery point arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0 in vault prod-vault deleted',
     ],
     ['backup-vault-lock-removed', 'backups-destroyed', 'backup vault prod-vault lock removed'],
+    ['backup-plan-deleted', 'backups-destroyed', 'backup plan 8f2c4b1e-8b7d-4d7a-9a55-3f0e1c2d4b6a deleted'],
+    [
+      'backup-vault-access-policy-changed',
+      'backups-destroyed',
+      'backup vault prod-vault access policy changed',
+    ],
     [
       'rds-instance-deletion-protection-off',
       'recovery-protection-off',

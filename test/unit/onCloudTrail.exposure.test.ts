@@ -58,6 +58,24 @@ describe('data shared out or made public (issue 18, exposure)', () => {
     expect(deciding(raw('rds-snapshot-shared-to-trusted-account'))?.detection).toBe('data-shared-out');
   });
 
+  it('does not page a private AMI share to an account on the stage allow-list, and pages and revokes it elsewhere', () => {
+    // Arrange
+    const trusting = { trustedAccounts: new Set(['111122223333']) };
+    // Act
+    const untrusted = deciding(raw('ami-shared-to-account'));
+    // Assert
+    expect(deciding(raw('ami-shared-to-account'), trusting)).toBeUndefined();
+    expect(untrusted?.detection).toBe('data-shared-out');
+    expect(untrusted?.what).toContain('ami ami-0a1b2c3d4e5f67890 shared with an account outside');
+    expect(untrusted?.remediation).toEqual({
+      kind: 'revoke-ec2-share',
+      resource: 'image',
+      id: 'ami-0a1b2c3d4e5f67890',
+      everyone: false,
+      accounts: ['111122223333'],
+    });
+  });
+
   it("does not page an AMI shared with the stage's own organization, and pages it for another organization", () => {
     // Arrange
     const ours = { trustedAccounts: new Set<string>(), organizationId: 'o-exampleorgid' };

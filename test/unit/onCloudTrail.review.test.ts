@@ -41,6 +41,7 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
       'the console password changed for IAM user bob',
     ],
     ['iam-create-saml-provider', 'identity-provider-change', 'CreateSAMLProvider'],
+    ['sso-create-account-assignment', 'identity-provider-change', 'Identity Center CreateAccountAssignment'],
     [
       'lambda-update-function-code',
       'lambda-code-or-configuration-change',
@@ -58,6 +59,16 @@ describe('onCloudTrail review records (issue 18 item 2), on real records', () =>
       'user data of instance (unreadable) replaced',
     ],
     ['ssm-send-command', 'remote-command-or-task-definition', 'SSM AWS-RunShellScript sent to 1 instance(s)'],
+    [
+      'ssm-create-document',
+      'remote-command-or-task-definition',
+      'SSM document run-maintenance: CreateDocument',
+    ],
+    [
+      'ecs-register-task-definition',
+      'remote-command-or-task-definition',
+      'ECS task definition web-worker registered',
+    ],
     [
       'ec2-instance-connect-send-ssh-key',
       'instance-connect-key-sent',

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseStageConfig, type StageConfigInput } from '#config/stageConfig.ts';
-import { detect } from '#functions/onCloudTrail/detections.ts';
+import { TRUSTS_NO_ONE } from '#functions/onCloudTrail/detections/declaration.ts';
+import { eventPatterns } from '#functions/onCloudTrail/detections/pattern.ts';
+import { DETECTIONS, detect, EVENT_PATTERNS } from '#functions/onCloudTrail/detections.ts';
 import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { DETECTION_NAMES } from '#functions/onCloudTrail/settings.ts';
 import { compileSigmaRule } from '#functions/onCloudTrail/sigma/compile.ts';
-import { SIGMA_RULES, sigmaDecision } from '#functions/onCloudTrail/sigma/detection.ts';
+import { SIGMA_RULES, sigmaDecision, sigmaDetection } from '#functions/onCloudTrail/sigma/detection.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { loadFixture } from '../../tools/local/events.ts';
 import { makeConfig } from '../support/config.ts';
@@ -122,5 +124,39 @@ detection:
     const decided = sigmaDecision(event('rds-storage-modified.json'), { sigma: {}, detections: {} }, [rule]);
     expect(decided?.found.what).toBe('Sigma rule: Storage grown by Jack');
     expect(decided?.action).toBe('page');
+  });
+
+  it('routes a rule dropped into detections/ for a call no built-in detection watches, and pages its record with its title', () => {
+    // Arrange: SigmaHQ-style rule on an ElastiCache call the catalogue does not otherwise read.
+    const text = `title: ElastiCache security group created
+id: 33333333-4444-4555-8666-777777777777
+level: high
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    eventSource: elasticache.amazonaws.com
+    eventName: CreateCacheSecurityGroup
+  condition: selection`;
+    const { rule } = compileSigmaRule(text, 'detections/elasticache.yml');
+    if (!rule) throw new Error('did not compile');
+    const withRule = DETECTIONS.map((d) => (d.name === 'sigma-rule' ? sigmaDetection([rule]) : d));
+    const names = (patterns: readonly unknown[]) => JSON.stringify(patterns);
+    const record = CloudTrailEvent.parse(
+      cloudTrailRecord('security-group-open-world', {
+        source: 'aws.elasticache',
+        eventSource: 'elasticache.amazonaws.com',
+        eventName: 'CreateCacheSecurityGroup',
+        requestParameters: { cacheSecurityGroupName: 'open-cache' },
+      }),
+    );
+    // Act
+    const patterns = eventPatterns(withRule);
+    const found = withRule.find((d) => d.name === 'sigma-rule')?.match(record, TRUSTS_NO_ONE);
+    // Assert: only the dropped rule brings the call into the rules' patterns, and its record pages.
+    expect(names(EVENT_PATTERNS)).not.toContain('"CreateCacheSecurityGroup"');
+    expect(names(patterns)).toContain('"CreateCacheSecurityGroup"');
+    expect(detect(record, DETECTION_NAMES)).toEqual([]);
+    expect(found?.what).toBe('Sigma rule: ElastiCache security group created');
+    expect(sigmaDecision(record, { sigma: {}, detections: {} }, [rule])?.action).toBe('page');
   });
 });

@@ -222,8 +222,8 @@ export const organizationsChange = callsIn('organizations', {
   ],
 });
 
-/** In the order they are tried. */
-export const changes = [
+/** In the order detections.ts tries them: with the other domains' records, after every page. */
+export const changesRecorded = [
   iamPolicyChange,
   cloudTrailChange,
   s3BucketPolicyChange,

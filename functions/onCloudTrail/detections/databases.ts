@@ -91,3 +91,6 @@ export const dbSecurityGroupOpenToWorld = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const databasesPaged = [databasePublic, dbSecurityGroupOpenToWorld] as const;

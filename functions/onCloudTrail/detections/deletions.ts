@@ -166,5 +166,5 @@ export const dataStoreDeleted = detection({
   },
 });
 
-/** The deletion records, in the order detections.ts tries them (after every paging detection). */
-export const deletions = [monitoringDeleted, dataStoreDeleted] as const;
+/** In the order detections.ts tries them: with the other domains' records, after every page. */
+export const deletionsRecorded = [monitoringDeleted, dataStoreDeleted] as const;

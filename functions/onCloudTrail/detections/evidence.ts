@@ -213,3 +213,6 @@ export const recoveryProtectionOff = detection({
     return undefined;
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const evidencePaged = [logsDeleted, backupsDestroyed, recoveryProtectionOff] as const;

@@ -113,3 +113,8 @@ export const unauthorizedApiCall = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const identityPaged = [adminPolicyAttached, rootAccessKeyCreated] as const;
+/** In the order detections.ts tries them: with the other domains' records, after every page. */
+export const identityRecorded = [rootActivity, unauthorizedApiCall] as const;

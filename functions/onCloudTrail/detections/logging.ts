@@ -251,3 +251,13 @@ export const configRecorderStopped = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const loggingPaged = [
+  cloudTrailTampering,
+  // Before s3-bucket-policy-change, which records every lifecycle change.
+  cloudTrailLogExpiry,
+  guardDutyDisabled,
+  vpcFlowLogsDeleted,
+  configRecorderStopped,
+] as const;

@@ -109,3 +109,6 @@ export const securityGroupOpenToWorld = detection({
     return undefined;
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const networkPaged = [securityGroupOpenToWorld] as const;

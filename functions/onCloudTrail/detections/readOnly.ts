@@ -90,7 +90,11 @@ export const secretReadByUnusualPrincipal = detection({
   },
 });
 
-export const readOnlyDetections = [
+/**
+ * In the order detections.ts tries them, with the other domains' pages: only the read-only rule a stage
+ * may turn on delivers their calls.
+ */
+export const readOnlyPaged = [
   secretScannerKeyCheck,
   ec2PasswordDataRead,
   secretReadByUnusualPrincipal,

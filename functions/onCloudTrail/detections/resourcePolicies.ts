@@ -129,3 +129,6 @@ export const codeBuildProjectPublic = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const resourcePoliciesPaged = [resourcePolicyPublic, codeBuildProjectPublic] as const;

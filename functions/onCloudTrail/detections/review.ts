@@ -384,7 +384,7 @@ export const s3BucketEncryptionRemoved = recorded({
 });
 
 /** The review records, in the order detections.ts tries them (after every paging detection). */
-export const reviewRecords = [
+export const reviewRecorded = [
   iamUserCreated,
   credentialsForAnotherUser,
   identityProviderChange,

@@ -262,3 +262,8 @@ export const rdsExportedToS3 = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const sharingPaged = [dataSharedPublicly, dataSharedOut] as const;
+/** In the order detections.ts tries them: with the other domains' records, after every page. */
+export const sharingRecorded = [rdsExportedToS3] as const;

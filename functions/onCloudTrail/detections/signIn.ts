@@ -81,3 +81,8 @@ export const consoleSignInFailure = detection({
       ? changed('a console sign-in failed')
       : undefined,
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const signInPaged = [rootConsoleSignIn, consoleSignInWithoutMfa] as const;
+/** In the order detections.ts tries them: with the other domains' records, after every page. */
+export const signInRecorded = [consoleSignInFailure] as const;

@@ -149,3 +149,6 @@ export const kmsKeyDisabled = detection({
     };
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const storagePaged = [s3BucketPublic, kmsKeyDisabled] as const;

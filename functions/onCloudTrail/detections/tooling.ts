@@ -112,3 +112,6 @@ export const guardDutyFindingsSuppressed = detection({
     return undefined;
   },
 });
+
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const toolingPaged = [securityToolingDisabled, guardDutyFindingsSuppressed] as const;

@@ -282,8 +282,8 @@ export const lambdaInvokableByAnyone = detection({
   },
 });
 
-/** The trust detections, in the order they are tried. */
-export const trust = [
+/** In the order detections.ts tries them: with the other domains' pages, before every record. */
+export const trustPaged = [
   compromisedKeyQuarantined,
   roleTrustsOutsider,
   rolesAnywhereTrustCreated,

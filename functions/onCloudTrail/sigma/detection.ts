@@ -54,18 +54,23 @@ export function sigmaFound(rule: CompiledRule): Found {
 export const matchingSigmaRules = (e: CloudTrailEvent, rules = SIGMA_RULES): CompiledRule[] =>
   rules.filter((rule) => rule.calls.includes(e.detail.eventName) && ruleMatches(rule, e.detail));
 
-export const sigmaRule = detection({
-  name: 'sigma-rule',
-  severity: 'high',
-  action: 'page',
-  describes:
-    'A Sigma rule in detections/ matched: its level sets action and severity; cloudTrail.sigma overrides the action per rule id',
-  watches: { calls: [...new Set(SIGMA_RULES.flatMap((r) => r.calls))].sort() },
-  match: (e) => {
-    const [first] = matchingSigmaRules(e);
-    return first ? sigmaFound(first) : undefined;
-  },
-});
+/** The `sigma-rule` detection over a set of compiled rules: their calls are what the rules deliver. */
+export const sigmaDetection = (rules: readonly CompiledRule[]) =>
+  detection({
+    name: 'sigma-rule',
+    severity: 'high',
+    action: 'page',
+    describes:
+      'A Sigma rule in detections/ matched: its level sets action and severity; cloudTrail.sigma overrides the action per rule id',
+    watches: { calls: [...new Set(rules.flatMap((r) => r.calls))].sort() },
+    match: (e) => {
+      const [first] = matchingSigmaRules(e, rules);
+      return first ? sigmaFound(first) : undefined;
+    },
+  });
+
+/** The rules of detections/, compiled at package time. */
+export const sigmaRule = sigmaDetection(SIGMA_RULES);
 
 /** The rule that decides a record on a stage: the first matching one whose action is not `off`. */
 export function sigmaDecision(

@@ -16,13 +16,17 @@ import type { InstanceFacts } from './exclusions.ts';
  * grows with its instances and, on a slow endpoint, with the fleet (moto renders each instance by scanning
  * every tag in the account: about 15 ms an instance at 5,000, 37 ms on a loaded machine, so a page of
  * 1,000 outlasts the 15 s request timeout). The scan therefore starts at 200 and sizes each next page
- * from how long the last one took, aiming at a third of the request timeout: on EC2 it grows to 1,000 in
- * three pages (1,000 instances in 3 calls), on a slow endpoint it shrinks, never below 50.
+ * from how long the last one took, aiming at a fifth of the request timeout (room for a load spike): on
+ * EC2 it grows to 1,000 in three pages (1,000 instances in 3 calls), on a slow endpoint it shrinks, never
+ * below 50. A page that times out all the same (after the client's retries) is asked again from the same
+ * token at half its size, at most DESCRIBE_PAGE_RETRIES times a scan: each such retry can cost the
+ * client's attempts times the request timeout.
  */
 export const DESCRIBE_PAGE_FIRST = 200;
 export const DESCRIBE_PAGE_MAX = 1000;
 export const DESCRIBE_PAGE_MIN = 50;
-export const DESCRIBE_PAGE_TARGET_MS = SDK_LARGE_REQUEST_TIMEOUT_MS / 3;
+export const DESCRIBE_PAGE_TARGET_MS = SDK_LARGE_REQUEST_TIMEOUT_MS / 5;
+export const DESCRIBE_PAGE_RETRIES = 2;
 
 /** The next page's size after a page of `size` instances took `elapsedMs`: at most double, within bounds. */
 export function nextDescribePageSize(size: number, elapsedMs: number): number {
@@ -73,8 +77,9 @@ export async function describeRunning(
   const clock = paging.clock ?? (() => performance.now());
   const facts: InstanceFacts[] = [];
   let size = paging.pageSize ?? DESCRIBE_PAGE_FIRST;
+  let retriesLeft = paging.pageSize === undefined ? DESCRIBE_PAGE_RETRIES : 0;
   let nextToken: string | undefined;
-  do {
+  for (;;) {
     let page: DescribeInstancesCommandOutput;
     const started = clock();
     try {
@@ -87,7 +92,15 @@ export async function describeRunning(
       );
     } catch (error) {
       // The invocation's deadline is not a page's failure: the run stops here and is retried.
-      if (stats.describePages === 0 || currentInvocation()?.signal.aborted) throw error;
+      if (currentInvocation()?.signal.aborted) throw error;
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      if (timedOut && retriesLeft > 0 && size > DESCRIBE_PAGE_MIN) {
+        retriesLeft--;
+        size = Math.max(DESCRIBE_PAGE_MIN, Math.floor(size / 2));
+        logger.warn('describe page timed out: asked again at half its size', { size, error });
+        continue;
+      }
+      if (stats.describePages === 0) throw error;
       stats.describePagesFailed++;
       const name = error instanceof Error ? error.name : 'Error';
       stats.fleetPartlyRead = `DescribeInstances page ${stats.describePages + 1} failed (${name})`;
@@ -105,6 +118,7 @@ export async function describeRunning(
     }
     if (paging.pageSize === undefined) size = nextDescribePageSize(size, clock() - started);
     nextToken = page.NextToken;
-  } while (nextToken);
+    if (!nextToken) return facts;
+  }
   return facts;
 }

@@ -96,6 +96,43 @@ describe('the idle scan reading a fleet whose DescribeInstances answers are slow
   });
 });
 
+describe('the idle scan reading a fleet whose DescribeInstances answers slow down suddenly', () => {
+  it('asks a page that timed out again from the same token at half its size, and reads the whole fleet', async () => {
+    // Arrange: 16 ms an instance, then 100 ms from instance 1,000 on: the page sized for 16 ms times out.
+    const clock = { now: 0 };
+    const asked: { from: number; size: number }[] = [];
+    ec2.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      const size = input.MaxResults ?? 1000;
+      const from = Number(input.NextToken ?? 0);
+      asked.push({ from, size });
+      const count = Math.min(size, 3000 - from);
+      const took = count * (from >= 1000 ? 100 : 16);
+      clock.now += Math.min(took, SDK_LARGE_REQUEST_TIMEOUT_MS);
+      if (took > SDK_LARGE_REQUEST_TIMEOUT_MS) throw timeout();
+      const instances = Array.from({ length: count }, (_, j) => ({
+        InstanceId: id(from + j),
+        State: { Name: 'running' as const, Code: 16 },
+      }));
+      return {
+        Reservations: [{ Instances: instances }],
+        ...(from + count < 3000 ? { NextToken: String(from + count) } : {}),
+      };
+    });
+    // Act
+    const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerHour: 10, clock: () => clock.now });
+    // Assert
+    expect(scan.scanStats).toMatchObject({ instancesRunning: 3000, describePagesFailed: 0 });
+    const timedOut = asked.findIndex(
+      (a) => a.size * (a.from >= 1000 ? 100 : 16) > SDK_LARGE_REQUEST_TIMEOUT_MS,
+    );
+    expect(timedOut).toBeGreaterThan(0);
+    expect(asked[timedOut + 1]).toEqual({
+      from: asked[timedOut]?.from,
+      size: Math.floor((asked[timedOut]?.size ?? 0) / 2),
+    });
+  });
+});
+
 describe('the idle scan reading a fleet whose DescribeInstances answers are quick (EC2)', () => {
   it('grows its pages to EC2 maximum of 1,000: 1,000 instances in at most 3 calls, 5,000 in at most 8', async () => {
     for (const [n, calls] of [

@@ -1,5 +1,6 @@
 // esbuild plugins of every function bundle: serverless.yml's custom.esbuild.plugins, and the cold-start
 // bench's shipped build (scripts/bench/coldStart.ts), so the bench measures what ships.
+const { readFile } = require('node:fs/promises');
 const { dirname, join } = require('node:path');
 
 /**
@@ -28,4 +29,31 @@ const zodEnglishOnly = {
   },
 };
 
-module.exports = [zodEnglishOnly];
+/**
+ * An AWS SDK client's schemas (`dist-es/schemas/schemas_0.js`: a shape per array, for every operation of
+ * the service) name their member traits with computed keys, `{ [_eQN]: 'Min' }`, where `_eQN` is a
+ * module constant holding a string. esbuild cannot prove a computed key free of side effects, so it keeps
+ * every shape holding one and everything those reference: EC2's client kept 552 KiB of schemas for the
+ * one or two commands a function sends. Writing each such key as the literal its constant holds
+ * (`{ "ec2QueryName": 'Min' }`, the same object) lets esbuild drop the shapes no command reaches
+ * (EC2: about 22 KiB left with DescribeInstances). Keys whose constant is not a plain string stay as they are.
+ */
+const SCHEMA_FILE =
+  /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/][^\\/]+\.js$/;
+const sdkSchemaLiteralKeys = {
+  name: 'sdk-schema-literal-keys',
+  setup(build) {
+    build.onLoad({ filter: SCHEMA_FILE }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const strings = new Map();
+      for (const [, name, literal] of source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm))
+        strings.set(name, literal);
+      const contents = source.replace(/\[(_\w+)\]:/g, (key, name) =>
+        strings.has(name) ? `${strings.get(name)}:` : key,
+      );
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+module.exports = [zodEnglishOnly, sdkSchemaLiteralKeys];

@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../tools/local/localStack.ts';
 import { startMoto, useMotoEnvironment } from '../tools/local/moto.ts';
+import { BenchUsageError, benchUsage, parseBenchArgs } from './bench/args.ts';
 import {
   type BenchFunction,
   benchColdStart,
@@ -41,18 +42,30 @@ import {
   writeBenchBlock,
 } from './bench/report.ts';
 
-const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-const coldStartOnly = process.argv.includes('--cold-start');
-const idleScanOnly = process.argv.includes('--idle-scan');
-const callsOnly = process.argv.includes('--calls');
-const stormOnly = process.argv.includes('--storm');
-const orgScanOnly = process.argv.includes('--org-scan');
+let flags: ReturnType<typeof parseBenchArgs>;
+try {
+  flags = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BenchUsageError)) throw error;
+  console.error(`${error.message}\n\n${benchUsage()}`);
+  process.exit(2);
+}
+if (flags.has('--help')) {
+  console.log(benchUsage());
+  process.exit(0);
+}
+const quick = flags.has('--quick') || process.env.BENCH_QUICK === '1';
+const coldStartOnly = flags.has('--cold-start');
+const idleScanOnly = flags.has('--idle-scan');
+const callsOnly = flags.has('--calls');
+const stormOnly = flags.has('--storm');
+const orgScanOnly = flags.has('--org-scan');
 // Taken before the bench loads the machine itself.
 const machine = thisMachine();
 const startedAt = new Date();
 const sections: BenchSection[] = [];
 const partial = coldStartOnly || idleScanOnly || callsOnly || stormOnly || orgScanOnly;
-const write = process.argv.includes('--write') || (!quick && !partial);
+const write = flags.has('--write') || (!quick && !partial);
 const PAGE = join(import.meta.dirname, '..', 'docs', 'performance.md');
 const writePage = () => {
   if (!write) return;

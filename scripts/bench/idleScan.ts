@@ -5,8 +5,8 @@ import { type InstanceGroup, inParallel, seedFleet } from '../../tools/local/fle
 import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
 
 /**
- * The idle scan's cost at fleet scale, against moto: our batched scan (DescribeInstances pages of 1000,
- * GetMetricData pages of 100 queries, network only for the CPU-idle, stop protection learnt from the
+ * The idle scan's cost at fleet scale, against moto: our batched scan (DescribeInstances pages sized from
+ * the answer's time, 200 to 1,000 instances, as shipped; GetMetricData pages of 100 queries, network only for the CPU-idle, stop protection learnt from the
  * stop's refusal) beside a per-instance scan (one GetMetricStatistics call per instance and metric, as
  * Cloud Custodian's metrics filter does), on the same seeded fleet in the same process, with the shipped
  * clients (timeouts and retries).
@@ -38,8 +38,8 @@ export interface Row {
   seedMs: number;
   /** Both approaches found the same CPU-idle instances */
   agrees: boolean;
-  /** Instances per DescribeInstances page the bench asked for (see describePageFor) */
-  describePageInstances: number;
+  /** The smallest and largest DescribeInstances page the scan asked for, in instances (0 when none) */
+  describePageInstances: { min: number; max: number };
   /** This size failed: what was thrown, and the figures are zero */
   error?: string;
 }
@@ -50,18 +50,16 @@ export interface BenchOptions {
   perInstanceConcurrency?: number;
 }
 
-/** The bench's fleet is launched in reservations of this many instances (seedFleet's default). */
-const SEEDED_PER_RESERVATION = 250;
 /**
- * moto counts DescribeInstances' MaxResults in reservations, not instances as EC2 does, and renders each
- * instance by scanning every tag in the account (moto 5.2's describe_tags: about 15 ms an instance at
- * 5,000 instances, profiled). The shipped MaxResults of 1,000 would put the whole seeded fleet in one
- * page (75 s at N = 5,000, measured), and even a faithful page of 1,000 instances would take 15-19 s
- * there: over the shipped 15 s request timeout. Above 1,000 instances the bench therefore asks one
- * reservation (250 instances) a page and says so; EC2 answers a page of 1,000 in a few seconds.
+ * moto counts DescribeInstances' MaxResults in reservations, EC2 in instances. The bench launches its fleet
+ * in reservations of this many instances and turns the scan's MaxResults into as many whole reservations
+ * (rounded up), so each page holds what the shipped scan asked for. One instance a reservation would need
+ * no translation but took 551 s to seed 5,000 at load 24 (RunInstances costs moto more per call the more
+ * instances it holds).
  */
-export const describePageFor = (n: number): { maxResults: number; instances: number } =>
-  n > 1000 ? { maxResults: 1, instances: SEEDED_PER_RESERVATION } : { maxResults: 1000, instances: 1000 };
+export const SEEDED_PER_RESERVATION = 10;
+export const reservationsFor = (maxResults: number): number =>
+  Math.max(1, Math.ceil(maxResults / SEEDED_PER_RESERVATION));
 
 const SCANS_PER_MONTH = 730;
 const USD_PER_1000 = 0.01;
@@ -76,6 +74,7 @@ export function benchFleet(n: number, lookbackHours: number): InstanceGroup[] {
     {
       name: 'busy',
       count: n - idle - excluded,
+      perReservation: SEEDED_PER_RESERVATION,
       tags: optIn,
       cpu: { hours: 1, value: 55 },
       instanceType: 'm5.large',
@@ -83,17 +82,23 @@ export function benchFleet(n: number, lookbackHours: number): InstanceGroup[] {
     {
       name: 'idle',
       count: idle,
+      perReservation: SEEDED_PER_RESERVATION,
       tags: optIn,
       cpu: { hours: lookbackHours, value: 1 },
       network: { hours: lookbackHours, value: 20_000 },
       instanceType: 't3.medium',
     },
-    { name: 'eks', count: Math.ceil(excluded / 2), tags: { ...optIn, 'eks:cluster-name': 'main' } },
-    { name: 'untagged', count: Math.floor(excluded / 2) },
+    {
+      name: 'eks',
+      count: Math.ceil(excluded / 2),
+      perReservation: SEEDED_PER_RESERVATION,
+      tags: { ...optIn, 'eks:cluster-name': 'main' },
+    },
+    { name: 'untagged', count: Math.floor(excluded / 2), perReservation: SEEDED_PER_RESERVATION },
   ].filter((g) => g.count > 0);
 }
 
-const FAILED_ROW: Omit<Row, 'instances' | 'describePageInstances'> = {
+const FAILED_ROW: Omit<Row, 'instances'> = {
   approach: 'batched',
   inScope: 0,
   cpuIdle: 0,
@@ -107,6 +112,7 @@ const FAILED_ROW: Omit<Row, 'instances' | 'describePageInstances'> = {
   failedPages: 0,
   seedMs: 0,
   agrees: true,
+  describePageInstances: { min: 0, max: 0 },
 };
 
 export async function benchIdleScan(
@@ -144,6 +150,22 @@ export async function benchIdleScan(
         { step: 'initialize', name: 'benchTimeInAws' },
       );
     }
+    // The scan's pages in instances, asked of moto in whole reservations (SEEDED_PER_RESERVATION).
+    let pageSizes: number[] = [];
+    (ec2 as { middlewareStack: { add(m: unknown, o: unknown): void } }).middlewareStack.add(
+      (next: (args: { input: { MaxResults?: number } }) => Promise<unknown>) =>
+        async (args: { input: { MaxResults?: number } }) => {
+          const asked = args.input.MaxResults;
+          if (asked === undefined) return next(args);
+          pageSizes.push(asked);
+          return next({ ...args, input: { ...args.input, MaxResults: reservationsFor(asked) } });
+        },
+      { step: 'initialize', name: 'benchPagesInReservations' },
+    );
+    const pageRange = () =>
+      pageSizes.length === 0
+        ? { min: 0, max: 0 }
+        : { min: Math.min(...pageSizes), max: Math.max(...pageSizes) };
     const policy = {
       lookbackHours,
       cpuThresholdPercent: 5,
@@ -154,7 +176,6 @@ export async function benchIdleScan(
 
     for (const [i, n] of sizes.entries()) {
       progress(`  idle scan ${i + 1}/${sizes.length}: N = ${n}`);
-      const page = describePageFor(n);
       // One size's failure is stated in its row, and the other sizes still run.
       try {
         await moto.reset();
@@ -165,14 +186,10 @@ export async function benchIdleScan(
 
         // Batched: our gather, as the function runs it (dry-run: nothing is stopped).
         inAwsMs = 0;
+        pageSizes = [];
         let start = performance.now();
-        const scan = await scanFleet({
-          scope: 'opt-in',
-          policy,
-          maxStopsPerHour: 10,
-          now,
-          describePageSize: page.maxResults,
-        });
+        const scan = await scanFleet({ scope: 'opt-in', policy, maxStopsPerHour: 10, now });
+        const batchedPages = pageRange();
         const batchedMs = performance.now() - start;
         const batchedInAwsMs = inAwsMs;
         const s = scan.scanStats;
@@ -185,9 +202,11 @@ export async function benchIdleScan(
 
         // Per instance: the same describe and screening, then one GetMetricStatistics per instance and metric.
         inAwsMs = 0;
+        pageSizes = [];
         start = performance.now();
         const stats = { ...s, describePages: 0, metricCalls: 0, metricsRequested: 0 };
-        const facts = await describeRunning(stats, page.maxResults);
+        const facts = await describeRunning(stats);
+        const perInstancePages = pageRange();
         const inScope = facts.filter((i) => screenInstance(i, 'opt-in') === undefined);
         const window = lookbackWindow(now, lookbackHours);
         let statCalls = 0;
@@ -240,7 +259,7 @@ export async function benchIdleScan(
           failedPages: s.metricPagesFailed + s.describePagesFailed,
           seedMs,
           agrees,
-          describePageInstances: page.instances,
+          describePageInstances: batchedPages,
         });
         rows.push({
           approach: 'per-instance',
@@ -257,12 +276,12 @@ export async function benchIdleScan(
           failedPages: 0,
           seedMs,
           agrees,
-          describePageInstances: page.instances,
+          describePageInstances: perInstancePages,
         });
       } catch (error) {
         const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         progress(`  idle scan N = ${n} failed: ${why}`);
-        rows.push({ ...FAILED_ROW, instances: n, describePageInstances: page.instances, error: why });
+        rows.push({ ...FAILED_ROW, instances: n, describePageInstances: pageRange(), error: why });
       }
     }
     return rows;
@@ -288,7 +307,7 @@ export function printIdleScanTable(rows: Row[]): void {
     'outside moto',
     'failed pages',
     'seed',
-    'describe page',
+    'describe pages (instances)',
   ];
   const ok = rows.filter((r) => r.error === undefined);
   const cells = ok.map((r) => [
@@ -305,7 +324,9 @@ export function printIdleScanTable(rows: Row[]): void {
     `${(r.outsideAwsMs / 1000).toFixed(2)} s`,
     r.approach === 'batched' ? String(r.failedPages) : '-',
     `${(r.seedMs / 1000).toFixed(1)} s`,
-    `${r.describePageInstances} instances`,
+    r.describePageInstances.min === r.describePageInstances.max
+      ? `${r.describePageInstances.max}`
+      : `${r.describePageInstances.min}-${r.describePageInstances.max}`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => (row[c] ?? '').length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
@@ -321,14 +342,13 @@ export function printIdleScanTable(rows: Row[]): void {
   for (const r of rows) {
     if (r.error !== undefined) console.log(`N = ${r.instances}: FAILED, no figures: ${r.error}`);
   }
-  if (rows.some((r) => r.describePageInstances < 1000))
-    console.log(
-      'describe page: the shipped scan asks 1,000 instances a page (EC2 answers that in seconds); above N = 1,000 ' +
-        "the bench asks moto one seeded reservation (250 instances) a page, since moto's DescribeInstances " +
-        'renders each instance by scanning every tag in the account and a 1,000-instance page outlasts the 15 s ' +
-        'request timeout there (scripts/bench/idleScan.ts, describePageFor). The describe calls are the ' +
-        "bench's; the shipped scan makes ceil(N / 1,000).",
-    );
+  console.log(
+    'describe pages: the smallest and largest DescribeInstances page the scan asked for, in instances: the ' +
+      "shipped scan starts at 200 and sizes each next page from the last one's time (a fifth of the 15 s " +
+      "request timeout, 50 to 1,000). moto counts MaxResults in reservations, so the bench's fleet is " +
+      `launched ${SEEDED_PER_RESERVATION} instances a reservation and each page asked of moto in whole reservations ` +
+      '(scripts/bench/idleScan.ts, reservationsFor).',
+  );
   if (rows.some((r) => !r.agrees))
     console.log('WARNING: the two approaches disagree on the CPU-idle instances');
 }

@@ -13,7 +13,7 @@ import { currentInvocation } from '#shared/runtime/invocation.ts';
  * - A connection must open within 1 s and a request (sent, answered and read) finish within 5 s, an
  *   error otherwise (`throwOnRequestTimeout`): without these the SDK waits for ever on a call whose
  *   answer never comes, and only the invocation's deadline would end it. The fleet scan's large
- *   answers (DescribeInstances pages of 1000, GetMetricData of 500 queries) get 15 s. A call gives up
+ *   answers (DescribeInstances pages of up to 1000, GetMetricData of 500 queries) get 15 s. A call gives up
  *   after at most attempts x timeout plus a few seconds of backoff; middy's early deadline
  *   (TIMEOUT_EARLY_MS) still aborts whatever is in flight when the invocation runs out first.
  */

@@ -68,7 +68,7 @@ export async function readStopTargets(
   try {
     const [{ DescribeInstancesCommand }, { toFacts }] = await Promise.all([
       import('@aws-sdk/client-ec2'),
-      import('./gather.ts'),
+      import('./describe.ts'),
     ]);
     const client = target
       ? (await (await import('#shared/organization/scanTargets.ts')).targetClients(target)).ec2

@@ -4,31 +4,26 @@ import {
   type GetMetricDataCommandOutput,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandOutput,
-  type EC2Client,
-  type Instance,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
-import { ec2 } from '#shared/aws/ec2.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { readStopBudget, type StopBudget } from '#shared/state/stopBudget.ts';
 import { readStopList } from '#shared/state/stopRun.ts';
+import { type DescribeStats, describeRunning } from './describe.ts';
 import { type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
 import { type HourlySeries, type IdlePolicy, judgeCpu } from './idleness.ts';
 import type { IdleStopRule } from './rule.ts';
 
+export { describeRunning } from './describe.ts';
 export { gatherPermissions } from './readPermissions.ts';
 
 /**
- * AWS limits that shape the scan: DescribeInstances returns at most 1000 instances a page
- * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), GetMetricData
- * takes at most 500 queries a call (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+ * AWS limits that shape the scan: GetMetricData takes at most 500 queries a call
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html); the
+ * DescribeInstances page size adapts to the answer's time (./describe.ts).
  */
-export const DESCRIBE_PAGE_SIZE = 1000;
 export const METRIC_QUERIES_PER_CALL = 500;
 /**
  * Queries per GetMetricData page: a fifth of the API's limit, so a page finishes well inside the client's
@@ -40,12 +35,7 @@ export const METRIC_QUERIES_PER_PAGE = 100;
 const HOUR_MS = 3_600_000;
 
 /** What one scan cost, so tests and the bench can hold it to O(N/100) calls. */
-export interface ScanStats {
-  describePages: number;
-  /** DescribeInstances pages that failed after the first: the fleet beyond them was not read (0 or 1). */
-  describePagesFailed: number;
-  /** Why the fleet was read only in part, for the page; absent when every page was read. */
-  fleetPartlyRead?: string;
+export interface ScanStats extends DescribeStats {
   instancesRunning: number;
   instancesInScope: number;
   cpuIdleCandidates: number;
@@ -78,8 +68,10 @@ export interface ScanOptions {
   /** Stops already made in the rolling hour. */
   stopsInLastHour?: number;
   now?: Date;
-  /** DescribeInstances MaxResults; 1000 unless a test needs smaller pages. */
+  /** A fixed DescribeInstances MaxResults, for tests of paging; adaptive otherwise (./describe.ts). */
   describePageSize?: number;
+  /** Milliseconds, for timing DescribeInstances pages; performance.now unless a test sets it. */
+  clock?: () => number;
   /** Another account's or region's clients (an organization's scan target); this account's otherwise. */
   clients?: ScanClients;
 }
@@ -109,66 +101,6 @@ export interface IdleStopRequest {
   maxStopsPerHour: number;
   /** Another account's or region's clients (an organization's scan target); this account's otherwise. */
   clients?: ScanClients;
-}
-
-/** One DescribeInstances instance as the facts the stopper screens (the scan, an approval's re-check). */
-export function toFacts(i: Instance): InstanceFacts {
-  return {
-    instanceId: i.InstanceId ?? '',
-    instanceType: i.InstanceType ?? 'unknown',
-    state: i.State?.Name ?? 'unknown',
-    tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-    ...(i.InstanceLifecycle ? { lifecycle: i.InstanceLifecycle } : {}),
-    // Unknown is not instance-store: the stop itself would then fail visibly rather than silently skip.
-    rootDeviceType: i.RootDeviceType ?? 'unknown',
-    ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}),
-  };
-}
-
-/**
- * Running instances, a DescribeInstances page at a time. A page after the first that fails (after the
- * client's retries) ends the read: the next page's token is in its answer, so nothing beyond it can be
- * read, but the instances already read are judged (stopping fewer is safe) and the page says the fleet
- * was partly read. The first page failing fails the run: nothing was read.
- */
-export async function describeRunning(
-  stats: ScanStats,
-  pageSize: number,
-  client: EC2Client = ec2,
-): Promise<InstanceFacts[]> {
-  const facts: InstanceFacts[] = [];
-  let nextToken: string | undefined;
-  do {
-    let page: DescribeInstancesCommandOutput;
-    try {
-      page = await client.send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
-          MaxResults: pageSize,
-          NextToken: nextToken,
-        }),
-      );
-    } catch (error) {
-      // The invocation's deadline is not a page's failure: the run stops here and is retried.
-      if (stats.describePages === 0 || currentInvocation()?.signal.aborted) throw error;
-      stats.describePagesFailed++;
-      const name = error instanceof Error ? error.name : 'Error';
-      stats.fleetPartlyRead = `DescribeInstances page ${stats.describePages + 1} failed (${name})`;
-      logger.warn('fleet partly read', {
-        pagesRead: stats.describePages,
-        instancesRead: facts.length,
-        error,
-      });
-      break;
-    }
-    stats.describePages++;
-    for (const reservation of page.Reservations ?? []) {
-      for (const instance of reservation.Instances ?? [])
-        if (instance.InstanceId) facts.push(toFacts(instance));
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return facts;
 }
 
 interface SeriesQuery {
@@ -321,7 +253,10 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
   const window = lookbackWindow(options.now ?? new Date(), options.policy.lookbackHours);
   const instances = await describeRunning(
     stats,
-    options.describePageSize ?? DESCRIBE_PAGE_SIZE,
+    {
+      ...(options.describePageSize !== undefined ? { pageSize: options.describePageSize } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
     options.clients?.ec2,
   );
   stats.instancesRunning = instances.length;

@@ -18,6 +18,8 @@ const SSM_CLIENT = /node_modules\/@aws-sdk\/client-ssm\//;
 // zod's error messages in 40-odd languages (about 250 KiB minified) are re-exported by `zod` whatever a
 // schema uses; a function only ever reports in English, the locale zod registers by default.
 const ZOD_LOCALE = /node_modules\/zod\/v4\/locales\/(?<locale>[^/]+)\.js$/;
+// The EC2 client's schemas of every EC2 operation (552 KiB minified) when a function sends two of them.
+const EC2_SCHEMAS = /node_modules\/@aws-sdk\/client-ec2\/dist-es\/schemas\//;
 
 const out = mkdtempSync(join(tmpdir(), 'ops-cold-start-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -73,4 +75,20 @@ describe('what a cold start loads', () => {
     },
     60_000,
   );
+
+  it('stopIdleInstances reads at a cold start only the EC2 schemas of the commands it sends, as serverless.yml builds it', async () => {
+    // Act
+    const built = await bundle(
+      join(import.meta.dirname, '..', '..', 'functions', 'stopIdleInstances', 'handler.ts'),
+      join(out, 'stopIdleInstances-schemas'),
+      shipped,
+    );
+    // Assert
+    const schemaBytes = built.loadedAtStart
+      .flatMap((o) => Object.entries(o.inputs))
+      .filter(([path]) => EC2_SCHEMAS.test(path))
+      .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    expect(schemaBytes).toBeGreaterThan(0);
+    expect(schemaBytes).toBeLessThan(100 * 1024);
+  }, 60_000);
 });

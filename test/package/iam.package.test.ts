@@ -112,7 +112,7 @@ describe('the packaged template: roles', () => {
         actionsOf([st]).includes('ssm:StartAutomationExecution'),
       ),
     ).toEqual([]);
-  });
+  }, 300_000);
 
   it('gives stopIdleInstances and onCostAnomaly one stop budget: exactly its shared key, read and put, no other function', () => {
     // Arrange

@@ -2,6 +2,7 @@ import type { StageConfig } from '#config/stageConfig.ts';
 import type { FunctionDeployment, IamStatement } from '#functions/index.ts';
 import { APPROVABLE_KINDS } from '#shared/approval/approvableKinds.ts';
 import type { ActingFor } from '#shared/runtime/statements.ts';
+import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
 
 const pascal = (name: string) => name.replace(/^[a-z]/, (c) => c.toUpperCase());
 
@@ -44,6 +45,14 @@ function approvedActionStatements(owners: Owners, stage: StageConfig): IamStatem
   );
 }
 
+/** One grant per shared record: two owners of one record (the idle stoppers' stop budget) share it. */
+function mergedByKind(grants: SharedStateGrant[]): SharedStateGrant[] {
+  const byKind = new Map<SharedStateGrant['kind'], Set<string>>();
+  for (const { kind, actions } of grants)
+    byKind.set(kind, new Set([...(byKind.get(kind) ?? []), ...actions]));
+  return [...byKind].map(([kind, actions]) => ({ kind, actions: [...actions] }));
+}
+
 /**
  * approveAction's deployment, from the functions whose actions may wait for approval (the registry
  * passes them: a function imports no other function's folder). No event rule: a person invokes it.
@@ -75,12 +84,13 @@ export function approverDeployment(owners: Owners): FunctionDeployment {
     // What the owner's executor reads from its environment (onAlarm's automation role).
     ...(Object.keys(environment).length > 0 ? { environment } : {}),
     // It decides the pending record, and the owner's executor touches the owner's shared records.
-    sharedStateRecords: (stage) => [
-      { kind: 'approval', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
-      ...approvalOwnersOn(owners, stage).flatMap(({ deployment }) =>
-        (deployment.sharedStateRecords?.(stage) ?? []).filter((r) => r.kind !== 'approval'),
-      ),
-    ],
+    sharedStateRecords: (stage) =>
+      mergedByKind([
+        { kind: 'approval', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+        ...approvalOwnersOn(owners, stage).flatMap(({ deployment }) =>
+          (deployment.sharedStateRecords?.(stage) ?? []).filter((r) => r.kind !== 'approval'),
+        ),
+      ]),
     // The approved action runs as its owner: its claims, incident and rate-guard records are the owner's.
     actsFor: (stage): ActingFor[] =>
       approvalOwnersOn(owners, stage).map(({ name, deployment }) => ({

@@ -8,6 +8,7 @@ import { parseStageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { actingStatements, type OrganizationStageConfig } from '#deploy/org/member.ts';
 import { functionStatements } from '#deploy/stack/roles.ts';
+import { approverDeployment } from '#functions/approveAction/deployment.ts';
 import { type IamStatement, type RegistryEntry, registry } from '#functions/index.ts';
 import { APPROVABLE_KINDS } from '#shared/approval/approvableKinds.ts';
 import { approvableExecutors } from '#shared/executors/approval.ts';
@@ -128,5 +129,30 @@ describe("approveAction's role", () => {
       runbookStart(actingStatements(onAlarm, stage)).map(withoutSid),
     );
     expect(actionsOf(acting)).toContain('tag:GetResources');
+  });
+});
+
+describe("approveAction's shared records, from several owners", () => {
+  it('takes a record two owners share once, with the actions of both (the idle stoppers share one stop budget)', () => {
+    // Arrange: two owners of one approvable kind, both on the account's stop budget.
+    const stage = stageWithApproval('dev', true);
+    const owner = (actions: string[]) => ({
+      ...onAlarm.deployment,
+      sharedStateRecords: () => [
+        { kind: 'approval' as const, actions: ['dynamodb:PutItem'] },
+        { kind: 'stop-budget' as const, actions },
+      ],
+    });
+    const deployment = approverDeployment({
+      first: owner(['dynamodb:GetItem']),
+      second: owner(['dynamodb:GetItem', 'dynamodb:PutItem']),
+    });
+    // Act
+    const records = deployment.sharedStateRecords?.(stage) ?? [];
+    // Assert
+    expect(records).toEqual([
+      { kind: 'approval', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+      { kind: 'stop-budget', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
+    ]);
   });
 });

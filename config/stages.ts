@@ -66,7 +66,17 @@ export const stages: Record<string, StageConfigInput> = {
     paging: { suppressionWindowMinutes: 30 },
     idempotency: { expiresAfterMinutes: 120 },
     actionLogRetentionDays: 90,
-    alarmRules: [restartUnresponsiveInstance],
+    alarmRules: [
+      restartUnresponsiveInstance,
+      // A database host restarts only once a person approves it (docs/APPROVALS.md): the page gives the
+      // approval id and the sls invoke command, and approveAction's role may then start this runbook.
+      {
+        ...restartUnresponsiveInstance,
+        name: 'restart-db-host',
+        match: { alarmName: 'db-host-*' },
+        approval: 'required',
+      },
+    ],
     // One restart per incident; a flapping alarm does not restart again within the hour.
     runbooks: { maxStartsPerIncident: 1, cooldownMinutes: 60 },
     // Page a cost anomaly from $250 and 20 % over the expected spend; smaller ones are only recorded.

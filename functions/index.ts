@@ -9,8 +9,11 @@ import type { CfnValue, IamStatement } from '#shared/domain/iam.ts';
 import { settings as stopIdleInstancesSettings } from '#shared/idle/stageSettings.ts';
 import { ORGANIZATION_PERMISSIONS } from '#shared/organization/statements.ts';
 import { declaredPermissions } from '#shared/runtime/permissions.ts';
+import type { ActingFor } from '#shared/runtime/statements.ts';
 import type { FunctionSettings } from '#shared/stageSettings.ts';
 import type { SharedStateGrant } from '#shared/state/sharedRecords.ts';
+import { approverDeployment } from './approveAction/deployment.ts';
+import { settings as approveActionSettings } from './approveAction/settings.ts';
 import { deployment as onAlarm } from './onAlarm/deployment.ts';
 import { settings as onAlarmSettings } from './onAlarm/settings.ts';
 import { deployment as onBackupFailure } from './onBackupFailure/deployment.ts';
@@ -42,6 +45,7 @@ export const functionSettings = {
   onCostAnomaly: onCostAnomalySettings,
   onRunbookResult: onRunbookResultSettings,
   onBackupFailure: onBackupFailureSettings,
+  approveAction: approveActionSettings,
 } as const satisfies Record<string, FunctionSettings>;
 export type FunctionName = keyof typeof functionSettings;
 
@@ -78,16 +82,14 @@ export interface FunctionDeployment {
   /** Short name in the role's name (`ops-autopilot-<stage>-<roleName>-<region>`, at most 64 characters). */
   roleName: string;
   /**
-   * The EventBridge rule that invokes it (`ops-autopilot-<stage>-<rule>`): an event pattern file
-   * (relative to the repository), patterns derived in code (one rule each; `patternsFrom` names where,
-   * for the docs), or a schedule held by a stage param of serverless.yml.
+   * What invokes it: an EventBridge rule (`ops-autopilot-<stage>-<rule>`: an event pattern file, relative
+   * to the repository; patterns derived in code, one rule each, `patternsFrom` naming where, for the docs;
+   * or a schedule held by a stage param of serverless.yml), or nothing but a person (`manual`: how it is
+   * invoked, for the docs), which gets no rule at all.
    */
-  trigger: { rule: string } & (
-    | { patternFile: string }
-    | { patterns: EventPattern[]; patternsFrom: string }
-    | { scheduleParam: string }
-  );
-  ruleRetryPolicy: { maximumEventAge: number; maximumRetryAttempts: number };
+  trigger: RuleTrigger | ManualTrigger;
+  /** The rule's retries of a delivery; a function invoked by hand has no rule, and none. */
+  ruleRetryPolicy?: { maximumEventAge: number; maximumRetryAttempts: number };
   monitoring: {
     /** Seconds per evaluated period of its alarms: 300 when event-driven, 3600 when hourly. */
     period: 300 | 3600;
@@ -110,6 +112,11 @@ export interface FunctionDeployment {
    * none where it cannot act: its role may read exactly these. Unset: it checks none (it mutates nothing).
    */
   changeCalendars?(stage: StageConfig): string[];
+  /**
+   * Other functions of the stage whose own records it reads and writes as that function (their key
+   * prefix; approveAction runs an approved action as the function that planned it). Unset: none.
+   */
+  actsFor?(stage: StageConfig): ActingFor[];
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
@@ -129,6 +136,30 @@ export interface FunctionDeployment {
    * its alarm). Unused on a single-account stage.
    */
   orgFanOut?: OrgFanOut;
+}
+
+/** An EventBridge rule that invokes a function. */
+export type RuleTrigger = { rule: string } & (
+  | { patternFile: string }
+  | { patterns: EventPattern[]; patternsFrom: string }
+  | { scheduleParam: string }
+);
+
+/** No rule: a person invokes it (`sls invoke -f <function>`, a chat custom action); `manual` says how. */
+export interface ManualTrigger {
+  manual: string;
+}
+
+/** A deployment's rule and its retries, or undefined for a function invoked by hand. */
+export function eventRuleOf(
+  deployment: Pick<FunctionDeployment, 'trigger' | 'ruleRetryPolicy'>,
+): { trigger: RuleTrigger; retryPolicy: NonNullable<FunctionDeployment['ruleRetryPolicy']> } | undefined {
+  const { trigger, ruleRetryPolicy } = deployment;
+  if ('manual' in trigger) return undefined;
+  // A rule without its retries would deliver with EventBridge's defaults (24 h, 185 attempts).
+  if (ruleRetryPolicy === undefined)
+    throw new Error(`ops-autopilot: rule ${trigger.rule} has no ruleRetryPolicy`);
+  return { trigger, retryPolicy: ruleRetryPolicy };
 }
 
 /** The queue an organization's scheduled run fans out through, and how its messages are consumed. */
@@ -249,6 +280,8 @@ function described(
         executors: executorsOn(name, spec, deployment, stage),
         readPermissions: spec.gather.permissions,
         changeCalendars: (deployment.changeCalendars?.(stage) ?? []).length > 0,
+        // Acting as another function on its records: its transactions' condition checks, say.
+        stateTableActions: (deployment.actsFor?.(stage) ?? []).flatMap((o) => o.stateTableActions),
         organizationPermissions: stage.organization ? ORGANIZATION_PERMISSIONS : [],
       });
     },
@@ -292,5 +325,12 @@ export const registry: RegistryEntry[] = [
     onBackupFailure,
     async () => (await import('./onBackupFailure/spec.ts')).onBackupFailure,
     async () => (await import('./onBackupFailure/handler.ts')).handler as LambdaHandler,
+  ),
+  // No event rule: a person approves or rejects a pending action, and it runs as the owner's executor.
+  described(
+    'approveAction',
+    approverDeployment({ onAlarm, onCloudTrail, stopIdleInstances, onCostAnomaly, onBackupFailure }),
+    async () => (await import('./approveAction/spec.ts')).approveAction,
+    async () => (await import('./approveAction/handler.ts')).handler as LambdaHandler,
   ),
 ];

@@ -4,7 +4,7 @@
  * its default-bus rules; and the two StackSets that give every member account of the listed OUs the
  * member templates (member.ts), deployed to new accounts as they join.
  */
-import type { RegistryEntry } from '#functions/index.ts';
+import { eventRuleOf, type RegistryEntry } from '#functions/index.ts';
 import { ruleFailedInvocationsAlarm } from '../stack/alarms.ts';
 import { pascal, type Resources, roleId, type StackTarget } from '../stack/names.ts';
 import { resolvedPatternsOf, ruleSuffixes } from '../stack/patterns.ts';
@@ -78,6 +78,9 @@ function orgBusRules(
   for (const { name, deployment } of registry) {
     const lambdaId = lambdaIds.get(name);
     if (lambdaId === undefined) throw new Error(`ops-autopilot: ${name} is not in the template`);
+    // A function invoked by hand (approveAction) takes no event from the bus.
+    const rule = eventRuleOf(deployment);
+    if (rule === undefined) continue;
     const suffixes = ruleSuffixes(deployment, target.root);
     resolvedPatternsOf(target, registry, deployment).forEach((pattern, i) => {
       if (pattern === undefined) return;
@@ -93,11 +96,11 @@ function orgBusRules(
           EventPattern: pattern,
           Targets: [
             {
-              Id: `${deployment.trigger.rule}-org`,
+              Id: `${rule.trigger.rule}-org`,
               Arn: { 'Fn::GetAtt': [lambdaId, 'Arn'] },
               RetryPolicy: {
-                MaximumEventAgeInSeconds: deployment.ruleRetryPolicy.maximumEventAge,
-                MaximumRetryAttempts: deployment.ruleRetryPolicy.maximumRetryAttempts,
+                MaximumEventAgeInSeconds: rule.retryPolicy.maximumEventAge,
+                MaximumRetryAttempts: rule.retryPolicy.maximumRetryAttempts,
               },
               DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } },
             },

@@ -1,4 +1,4 @@
-import type { RegistryEntry } from '#functions/index.ts';
+import { eventRuleOf, type RegistryEntry } from '#functions/index.ts';
 import { deployedName, roleId, type StackTarget } from './names.ts';
 import { resolvedPatternsOf, ruleName } from './patterns.ts';
 
@@ -16,10 +16,14 @@ export function functionEntry(
   if ('scheduleParam' in trigger && schedule === undefined) {
     throw new Error(`ops-autopilot: ${name} runs on param:${trigger.scheduleParam}, which has no value`);
   }
+  // A function invoked by hand (a manual trigger) has no rule: no event source at all.
+  const rule = eventRuleOf(deployment);
   const sources =
-    'scheduleParam' in trigger
-      ? [{ schedule }]
-      : resolvedPatternsOf(target, registry, deployment).map((pattern) => ({ pattern }));
+    rule === undefined
+      ? []
+      : 'scheduleParam' in trigger
+        ? [{ schedule }]
+        : resolvedPatternsOf(target, registry, deployment).map((pattern) => ({ pattern }));
   return {
     name: deployedName(target.stage, name),
     handler: `functions/${name}/handler.handler`,
@@ -44,7 +48,7 @@ export function functionEntry(
       eventBridge: {
         name: ruleName(target, deployment, i),
         ...source,
-        retryPolicy: { ...deployment.ruleRetryPolicy },
+        retryPolicy: { ...rule?.retryPolicy },
         deadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
       },
     })),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Deployment, RegistryEntry } from '#functions/index.ts';
+import { type Deployment, eventRuleOf, type RegistryEntry } from '#functions/index.ts';
 import { functionRoleName, type StackTarget } from './names.ts';
 
 export type EventPattern = Record<string, unknown>;
@@ -11,20 +11,27 @@ export const PATTERN_LIMIT = 2048;
 /**
  * A function's patterns, unresolved: a pattern file holds one event pattern, or several (one rule each:
  * a rule's pattern holds 2,048 characters); a deployment may instead give its patterns as data
- * (onCloudTrail derives them from its detections). A scheduled function has one rule and no pattern.
+ * (onCloudTrail derives them from its detections). A scheduled function has one rule and no pattern; a
+ * function invoked by hand has no rule.
  */
 export function patternsOf(deployment: Deployment, root: string): (EventPattern | undefined)[] {
-  if ('patterns' in deployment.trigger) return [...deployment.trigger.patterns];
-  if (!('patternFile' in deployment.trigger)) return [undefined];
-  const json: unknown = JSON.parse(readFileSync(join(root, deployment.trigger.patternFile), 'utf8'));
+  const { trigger } = deployment;
+  if ('manual' in trigger) return [];
+  if ('patterns' in trigger) return [...trigger.patterns];
+  if (!('patternFile' in trigger)) return [undefined];
+  const json: unknown = JSON.parse(readFileSync(join(root, trigger.patternFile), 'utf8'));
   return Array.isArray(json) ? (json as EventPattern[]) : [json as EventPattern];
 }
 
-/** The rule suffixes of a function: `<rule>` for its first pattern (or schedule), `<rule>-2`... for the others. */
-export const ruleSuffixes = (deployment: Deployment, root: string): string[] =>
-  patternsOf(deployment, root).map((_, i) =>
-    i === 0 ? deployment.trigger.rule : `${deployment.trigger.rule}-${i + 1}`,
-  );
+/**
+ * The rule suffixes of a function: `<rule>` for its first pattern (or schedule), `<rule>-2`... for the
+ * others; none for a function invoked by hand.
+ */
+export function ruleSuffixes(deployment: Deployment, root: string): string[] {
+  const rule = eventRuleOf(deployment)?.trigger.rule;
+  if (rule === undefined) return [];
+  return patternsOf(deployment, root).map((_, i) => (i === 0 ? rule : `${rule}-${i + 1}`));
+}
 
 export const ruleName = (target: StackTarget, deployment: Deployment, index = 0): string =>
   `ops-autopilot-${target.stage}-${ruleSuffixes(deployment, target.root)[index]}`;

@@ -1,4 +1,4 @@
-import type { RegistryEntry } from '#functions/index.ts';
+import { eventRuleOf, type RegistryEntry } from '#functions/index.ts';
 import { readOnlyRulePattern } from '#functions/onCloudTrail/detections.ts';
 import { ruleFailedInvocationsAlarm } from './alarms.ts';
 import type { Resources, StackTarget } from './names.ts';
@@ -53,7 +53,9 @@ export function readOnlyRuleOn(
   const entry = registry.find(({ name }) => name === READ_ONLY_FUNCTION);
   if (!entry) throw new Error(`ops-autopilot: ${READ_ONLY_FUNCTION} is not in the registry`);
   const ruleId = `${on.idPrefix}Rule`;
-  const { maximumEventAge, maximumRetryAttempts } = entry.deployment.ruleRetryPolicy;
+  const rule = eventRuleOf(entry.deployment);
+  if (!rule) throw new Error(`ops-autopilot: ${READ_ONLY_FUNCTION} has no event rule`);
+  const { maximumEventAge, maximumRetryAttempts } = rule.retryPolicy;
   const [alarmId, alarm] = ruleFailedInvocationsAlarm(
     target.stage,
     on.suffix,

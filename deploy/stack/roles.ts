@@ -20,6 +20,7 @@ export function functionStatements(
       stateTableActions: deployment.stateTableActions ?? [],
       sharedState: deployment.sharedStateRecords?.(stageConfig) ?? [],
       changeCalendars: deployment.changeCalendars?.(stageConfig) ?? [],
+      actsFor: deployment.actsFor?.(stageConfig) ?? [],
     }),
     ...(stageConfig.organization ? organizationStatements(stage, stageConfig.organization.id) : []),
     ...deployment.statements(stageConfig),

@@ -13,11 +13,14 @@ import { actingFor, nowSeconds } from '#shared/state/table.ts';
 import type { ApproveActionInput } from './schema.ts';
 import type { ApproveActionConfig } from './settings.ts';
 
-/** The reads: the pending record; for an approval still open, what a live action checks now. */
+/**
+ * The reads: the pending record; for an approval still open, what a live action checks now. The
+ * calendars' ssm:GetCalendarState is declared with the calendars its role may read (its deployment's
+ * changeCalendars), not here: a stage where no function asks for approval has none to read.
+ */
 export const gatherPermissions = [
   'dynamodb:GetItem',
   'ssm:GetParameter',
-  'ssm:GetCalendarState',
   'tag:GetResources',
   // A backup retry's re-check: the failed job, read again.
   'backup:DescribeBackupJob',

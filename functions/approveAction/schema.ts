@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { APPROVAL_ID_PATTERN } from '#shared/approval/approvalId.ts';
-import { boundedText } from '#shared/domain/text.ts';
+import { boundedText, eventString } from '#shared/domain/text.ts';
 
 /**
  * What a person sends (`sls invoke -f approveAction --data '…'`, or a chat custom action): exactly the
@@ -8,9 +8,10 @@ import { boundedText } from '#shared/domain/text.ts';
  * house's `"dryRun": true`. Strict, so a mistyped key is named, not ignored.
  */
 export const ApproveActionInput = z.strictObject({
-  approvalId: z
-    .string()
-    .regex(APPROVAL_ID_PATTERN, 'must be an approval id from a page (ap- and 32 hex digits)'),
+  approvalId: eventString().regex(
+    APPROVAL_ID_PATTERN,
+    'must be an approval id from a page (ap- and 32 hex digits)',
+  ),
   decision: z.enum(['approve', 'reject']),
   /** Who decides, as the action log will name them: a name or an e-mail address, nothing else. */
   approvedBy: boundedText({ min: 1, max: 64 }).regex(

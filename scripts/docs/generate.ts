@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { parseStageConfig, StageConfig } from '#config/stageConfig.ts';
 import { stages } from '#config/stages.ts';
 import { FORWARDED_FUNCTION } from '#deploy/stack/forwarding.ts';
-import { type Deployment, RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
+import { type Deployment, eventRuleOf, RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
 import { CATALOGUE, type DetectionDefaults } from '#functions/onCloudTrail/settings.ts';
 import { costTable, deployOutput } from './deployFigures.ts';
 
@@ -44,10 +44,12 @@ interface EventPattern {
  * deployment may give them as data instead.
  */
 function patternsOf(deployment: Deployment): (EventPattern | undefined)[] {
-  if ('patterns' in deployment.trigger) return deployment.trigger.patterns;
-  if (!('patternFile' in deployment.trigger)) return [undefined];
+  const { trigger } = deployment;
+  if ('manual' in trigger) return [];
+  if ('patterns' in trigger) return trigger.patterns;
+  if (!('patternFile' in trigger)) return [undefined];
   const json: EventPattern | EventPattern[] = JSON.parse(
-    readFileSync(join(ROOT, deployment.trigger.patternFile), 'utf8'),
+    readFileSync(join(ROOT, trigger.patternFile), 'utf8'),
   );
   return Array.isArray(json) ? json : [json];
 }
@@ -55,6 +57,12 @@ function patternsOf(deployment: Deployment): (EventPattern | undefined)[] {
 /** `<rule>` for the first pattern (or the schedule), `<rule>-2`... for the others, as the plugin names them. */
 const ruleNames = (rule: string, count: number) =>
   Array.from({ length: count }, (_, i) => `ops-autopilot-<stage>-${i === 0 ? rule : `${rule}-${i + 1}`}`);
+
+/** A function's rule names; none for a function invoked by hand. */
+const rulesOf = (deployment: Deployment): string[] => {
+  const rule = eventRuleOf(deployment);
+  return rule ? ruleNames(rule.trigger.rule, patternsOf(deployment).length) : [];
+};
 
 const code = (s: string) => `\`${s.replaceAll('|', '\\|')}\``;
 const sourceText = (s: unknown) =>
@@ -66,6 +74,7 @@ const sourceText = (s: unknown) =>
 
 function triggerText(deployment: Deployment, pattern: EventPattern | undefined): string {
   const { trigger } = deployment;
+  if ('manual' in trigger) return trigger.manual;
   if ('scheduleParam' in trigger) {
     return `schedule, stage param ${code(trigger.scheduleParam)} (serverless.yml), or a manual invoke`;
   }
@@ -79,7 +88,10 @@ function triggerText(deployment: Deployment, pattern: EventPattern | undefined):
 function ruleRows(): string[] {
   return registry.flatMap(({ name, deployment }) => {
     const patterns = patternsOf(deployment);
-    return ruleNames(deployment.trigger.rule, patterns.length).map(
+    if ('manual' in deployment.trigger) {
+      return [`| [${name}](${name}.md) | none: invoked by hand | ${triggerText(deployment, undefined)} |`];
+    }
+    return rulesOf(deployment).map(
       (rule, i) => `| [${name}](${name}.md) | ${code(rule)} | ${triggerText(deployment, patterns[i])} |`,
     );
   });
@@ -94,12 +106,17 @@ function functionTrigger(name: string): string {
   if (!entry) throw new Error(`no function ${name} in the registry`);
   const { deployment } = entry;
   const patterns = patternsOf(deployment);
-  const lines = ruleNames(deployment.trigger.rule, patterns.length).map(
-    (rule, i) => `- ${code(rule)}: ${triggerText(deployment, patterns[i])}`,
-  );
+  const lines =
+    'manual' in deployment.trigger
+      ? [`- No EventBridge rule: ${triggerText(deployment, undefined)}.`]
+      : rulesOf(deployment).map((rule, i) => `- ${code(rule)}: ${triggerText(deployment, patterns[i])}`);
+  const retries =
+    deployment.maximumRetryAttempts === 0
+      ? 'no asynchronous retries (an asynchronous invocation that fails goes straight to the failure queue)'
+      : `asynchronous retries ${deployment.maximumRetryAttempts} within ${deployment.maximumEventAge} s, then the failure queue`;
   return [
     ...lines,
-    `- Runs as ${code(`ops-autopilot-<stage>-${name}`)}: timeout ${deployment.timeout ?? 60} s, memory ${deployment.memorySize ?? 256} MB, reserved concurrency ${deployment.reservedConcurrency}, asynchronous retries ${deployment.maximumRetryAttempts} within ${deployment.maximumEventAge} s, then the failure queue.`,
+    `- Runs as ${code(`ops-autopilot-<stage>-${name}`)}: timeout ${deployment.timeout ?? 60} s, memory ${deployment.memorySize ?? 256} MB, reserved concurrency ${deployment.reservedConcurrency}, ${retries}.`,
     `- Sample event: ${code(`events/${deployment.sampleFixture}`)}.`,
   ].join('\n');
 }
@@ -267,9 +284,7 @@ function concurrency(): string {
 }
 
 function emergencyRules(): string {
-  const own = registry.flatMap(({ deployment }) =>
-    ruleNames(deployment.trigger.rule, patternsOf(deployment).length),
-  );
+  const own = registry.flatMap(({ deployment }) => rulesOf(deployment));
   const forwarded = registry.find((e) => e.name === FORWARDED_FUNCTION);
   const forwarding = forwarded
     ? ruleNames('global-events-forward', patternsOf(forwarded.deployment).length)

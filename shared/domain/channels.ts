@@ -1,3 +1,4 @@
+import { APPROVAL_ID_PATTERN } from '#shared/approval/approvalId.ts';
 import type { PageIntent } from './intent.ts';
 import { BODY_LIMIT, describeOutcome, type PageContext, toSubject } from './page.ts';
 import type { Severity } from './severity.ts';
@@ -53,6 +54,21 @@ export interface ChatNotification {
   };
 }
 
+/**
+ * The action of this page that waits for approval, when there is one: the chat custom action's button
+ * reads its id from `metadata.additionalContext.approvalId` (docs/APPROVALS.md). Only an id in the
+ * approval id format goes there, since the button pastes it into a command.
+ */
+function pendingApproval(ctx: PageContext): { approvalId: string; approvalExpiresAt?: string } | undefined {
+  for (const o of ctx.outcomes) {
+    const id = o.refs?.approvalId;
+    if (o.reason !== 'approval-pending' || id === undefined || !APPROVAL_ID_PATTERN.test(id)) continue;
+    const expiresAt = o.refs?.expiresAt;
+    return { approvalId: id, ...(expiresAt ? { approvalExpiresAt: expiresAt } : {}) };
+  }
+  return undefined;
+}
+
 /** Markdown special characters in text taken from events, so a name cannot restyle or link the message. */
 const md = (text: string) => text.replace(/([\\`*_[\]<>|])/g, '\\$1');
 
@@ -87,6 +103,7 @@ export function renderChat(intent: PageIntent, ctx: PageContext): ChatNotificati
     if (evidence.length > CHAT_EVIDENCE_LINES)
       lines.push(`- ... ${evidence.length - CHAT_EVIDENCE_LINES} more in the email and the logs`);
   }
+  const approval = pendingApproval(ctx);
   const tail = `\n\n${ids.join('\n')}`;
   const room = CHAT_DESCRIPTION_LIMIT - tail.length;
   let head = lines.join('\n');
@@ -102,7 +119,13 @@ export function renderChat(intent: PageIntent, ctx: PageContext): ChatNotificati
       title: cutChars(subject, CHAT_TITLE_LIMIT),
       description: `${head}${tail}`,
       nextSteps: s.links.slice(0, 5).map((l) => `[${md(l.label)}](${l.url})`),
-      keywords: [resolve ? 'RESOLVED' : intent.severity, s.source, s.account, s.region],
+      keywords: [
+        resolve ? 'RESOLVED' : intent.severity,
+        s.source,
+        s.account,
+        s.region,
+        ...(approval ? ['approval-pending'] : []),
+      ],
     },
     metadata: {
       // A resolve notice lands in its page's thread: the thread is the incident's page id.
@@ -115,6 +138,7 @@ export function renderChat(intent: PageIntent, ctx: PageContext): ChatNotificati
         ...(ctx.resolvesPageId ? { resolvesPageId: ctx.resolvesPageId } : {}),
         correlationId: intent.correlationId,
         incidentKey: intent.incidentKey,
+        ...approval,
       },
     },
   };

@@ -21,9 +21,12 @@ export function declaredPermissions(parts: {
   changeCalendars?: boolean;
   /** On an organization's stage, what acting in member accounts needs (shared/organization/statements.ts). */
   organizationPermissions?: readonly string[];
+  /** State-table actions beyond the runtime's it takes acting as another function (ActingFor). */
+  stateTableActions?: readonly string[];
 }): string[] {
   const all = [
     ...RUNTIME_PERMISSIONS,
+    ...(parts.stateTableActions ?? []),
     ...(parts.changeCalendars ? [CHANGE_CALENDAR_ACTION] : []),
     ...(parts.organizationPermissions ?? []),
     ...parts.readPermissions,

@@ -26,7 +26,28 @@ export interface StateTableUse {
   sharedState?: readonly SharedStateGrant[];
   /** The change calendars its live actions are checked against (names or ARNs); none: no statement. */
   changeCalendars?: readonly string[];
+  /** Other functions' records it writes as that function (approveAction runs an action as its owner). */
+  actsFor?: readonly ActingFor[];
 }
+
+/**
+ * Acting as another function of the stage on its own records (its key prefix): the actions every
+ * runtime takes on its records, and that function's `stateTableActions`.
+ */
+export interface ActingFor {
+  /** The function as the registry names it (`onAlarm`). */
+  functionName: string;
+  stateTableActions: readonly string[];
+}
+
+/** What every function's runtime may do on its own records (idempotency, pages, action log, rate guard). */
+const OWN_RECORD_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
 
 /** The one action the change freeze needs (shared/runtime/changeFreeze.ts). */
 export const CHANGE_CALENDAR_ACTION = 'ssm:GetCalendarState';
@@ -102,7 +123,7 @@ function sharedStateStatements(stage: string, grants: readonly SharedStateGrant[
 export function runtimeStatements(
   stage: string,
   functionName: string,
-  { stateTableActions = [], sharedState = [], changeCalendars = [] }: StateTableUse = {},
+  { stateTableActions = [], sharedState = [], changeCalendars = [], actsFor = [] }: StateTableUse = {},
 ): RuntimeStatement[] {
   const deployedName = `${SERVICE}-${stage}-${functionName}`;
   return [
@@ -124,17 +145,22 @@ export function runtimeStatements(
     {
       Sid: 'StateTable',
       Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
-        ...stateTableActions,
-      ],
+      Action: [...OWN_RECORD_ACTIONS, ...stateTableActions],
       Resource: stateTableArn,
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${deployedName}#*`] } },
     },
+    // Another function's records, as that function: exactly its prefix, and what it may do there.
+    ...actsFor.map((owner) => ({
+      Sid: `StateTableAs${sidOf(owner.functionName)}`,
+      Effect: 'Allow' as const,
+      Action: [...OWN_RECORD_ACTIONS, ...owner.stateTableActions],
+      Resource: stateTableArn,
+      Condition: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${SERVICE}-${stage}-${owner.functionName}#*`],
+        },
+      },
+    })),
     ...sharedStateStatements(stage, sharedState),
     {
       Sid: 'Page',

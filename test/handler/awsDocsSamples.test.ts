@@ -42,9 +42,11 @@ async function schemaVerdict(fn: string, event: unknown): Promise<string> {
 }
 
 describe("AWS's documented samples", () => {
-  it('has a documented sample for every registered function', () => {
-    // Act
-    const without = registry.filter(({ name }) => samplesOf(name).length === 0).map(({ name }) => name);
+  it('has a documented sample for every registered function an AWS event invokes', () => {
+    // Act: a function invoked by hand (approveAction) receives a person's input, no AWS event.
+    const without = registry
+      .filter(({ name, deployment }) => !('manual' in deployment.trigger) && samplesOf(name).length === 0)
+      .map(({ name }) => name);
     // Assert
     expect(without).toEqual([]);
   });

@@ -68,7 +68,9 @@ beforeEach(() => {
   clients.dynamodb.on(GetItemCommand).resolves({});
 });
 
-const entries = registry.map((e) => [e.name, e] as const);
+// A function invoked by hand (approveAction) takes no event: its input names no account or region, and
+// the approval record says which stage it belongs to (refused as foreign-stage otherwise).
+const entries = registry.filter((e) => !('manual' in e.deployment.trigger)).map((e) => [e.name, e] as const);
 
 describe.each(entries)('%s refuses an event of another account or region', (name, entry) => {
   const own = envelopeFixture(name, entry.deployment.sampleFixture);

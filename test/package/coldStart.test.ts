@@ -13,7 +13,9 @@ const EC2_AT_EVERY_COLD_START = new Set(['stopIdleInstances']);
 const EC2_CLIENT = /node_modules\/@aws-sdk\/client-ec2\//;
 // The SSM client: onAlarm starts runbooks with it; the others read only the kill switch with it, and
 // only when a live run plans a mutation, which most runs (a page alone) do not.
-const SSM_AT_EVERY_COLD_START = new Set(['onAlarm']);
+// approveAction: an approval that may act reads the kill switch and the calendars and starts the
+// runbook through SSM, and it is invoked by a person, where a cold start's milliseconds do not matter.
+const SSM_AT_EVERY_COLD_START = new Set(['onAlarm', 'approveAction']);
 const SSM_CLIENT = /node_modules\/@aws-sdk\/client-ssm\//;
 // zod's error messages in 40-odd languages (about 250 KiB minified) are re-exported by `zod` whatever a
 // schema uses; a function only ever reports in English, the locale zod registers by default.

@@ -39,9 +39,11 @@ describe('the packaged template: roles', () => {
         (st) => actionsOf([st]).some((a) => a.startsWith('dynamodb:')) && !metadataOnly(st),
       );
       expect(dynamo.length, name).toBeGreaterThan(0);
-      // Its own records, or records shared by name: the stop budget (exact key) and the runbook
-      // execution records (their prefix); the next tests hold who may touch them.
-      for (const st of dynamo.filter((d) => d.Sid !== 'SharedStateAutomation')) {
+      // Its own records, or records shared by name: the stop budget (exact key), the runbook
+      // execution records and the pending approvals (their prefix); the next tests hold who may
+      // touch them, and what approveAction may do as the function that planned an approved action.
+      const sharedByName = ['SharedStateAutomation', 'SharedStateApproval'];
+      for (const st of dynamo.filter((d) => !sharedByName.includes(d.Sid ?? ''))) {
         const condition = (st as Statement & { Condition?: unknown }).Condition;
         expect(condition, `${name} ${st.Sid}`).toEqual(
           st.Sid === 'SharedState'
@@ -82,6 +84,35 @@ describe('the packaged template: roles', () => {
       expect(shared(name), name).toEqual([]);
     }
   });
+
+  it("lets approveAction decide pending approvals and, on a stage whose rule asks for approval (prod), start that rule's runbooks as onAlarm, on onAlarm's records only", async () => {
+    // Arrange
+    const prod = (await packagedOnce('prod')).template;
+    const conditionOf = (fn: string, sid: string) =>
+      (roleOf(prod, fn).find((st) => st.Sid === sid) as (Statement & { Condition?: unknown }) | undefined)
+        ?.Condition;
+    const approvals = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ops-autopilot-prod#shared#approval#*'] },
+    };
+    const startsOf = (fn: string) =>
+      roleOf(prod, fn)
+        .filter((st) => actionsOf([st]).includes('ssm:StartAutomationExecution'))
+        .map((st) => st.Resource);
+    // Assert
+    expect(conditionOf('onAlarm', 'SharedStateApproval')).toEqual(approvals);
+    expect(conditionOf('approveAction', 'SharedStateApproval')).toEqual(approvals);
+    expect(conditionOf('approveAction', 'StateTableAsOnAlarm')).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ops-autopilot-prod-onAlarm#*'] },
+    });
+    expect(startsOf('approveAction')).toEqual(startsOf('onAlarm'));
+    expect(startsOf('approveAction')).not.toEqual([]);
+    // On dev no rule asks for approval: approveAction may decide, and run nothing.
+    expect(
+      roleOf(packaged.template, 'approveAction').filter((st) =>
+        actionsOf([st]).includes('ssm:StartAutomationExecution'),
+      ),
+    ).toEqual([]);
+  }, 300_000);
 
   it('gives stopIdleInstances and onCostAnomaly one stop budget: exactly its shared key, read and put, no other function', () => {
     // Arrange

@@ -47,34 +47,42 @@ describe('routing through the packaged rules', () => {
 
   const routable = listFixtures().filter((f) => isEventBridgeEvent(loadFixture(f)));
 
-  it.each(functions)('invokes %s from its own rule: its event pattern or its schedule', (name, entry) => {
-    // Arrange
-    const { trigger } = entry.deployment;
-    const byPattern = eventRules(packaged.template).filter((r) => r.functionName === name);
-    // Assert
-    if (!('scheduleParam' in trigger)) {
-      // A file (or the deployment's data) holds one pattern or several (one rule each, named <rule>, <rule>-2, ...).
-      const file: unknown =
-        'patterns' in trigger
-          ? trigger.patterns
-          : JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8'));
-      const patterns = Array.isArray(file) ? file : [file];
-      expect(byPattern.map((r) => r.name)).toEqual(
-        patterns.map((_, i) => `ops-autopilot-dev-${trigger.rule}${i === 0 ? '' : `-${i + 1}`}`),
-      );
-      // The file's patterns, with this stack's role names where the file asks for them.
-      const stackRoles = JSON.stringify({ 'anything-but': OWN_ROLE_NAMES });
-      expect(byPattern.map((r) => r.pattern)).toEqual(
-        patterns.map((p) =>
-          JSON.parse(JSON.stringify(p).replaceAll('{"anything-but":{"stackRoleNames":true}}', stackRoles)),
-        ),
-      );
-      expect(router.functions).toContain(name);
-    } else {
-      expect(byPattern).toEqual([]);
-      expect(scheduledFunctions(packaged.template)).toContain(name);
-    }
-  });
+  it.each(functions)(
+    'invokes %s from its own rule (its event pattern or its schedule), or from none when it is invoked by hand',
+    (name, entry) => {
+      // Arrange
+      const { trigger } = entry.deployment;
+      const byPattern = eventRules(packaged.template).filter((r) => r.functionName === name);
+      // Assert
+      if ('manual' in trigger) {
+        // approveAction: a person invokes it; no rule of the stack routes an event to it.
+        expect(byPattern).toEqual([]);
+        expect(scheduledFunctions(packaged.template)).not.toContain(name);
+        expect(router.functions).not.toContain(name);
+      } else if (!('scheduleParam' in trigger)) {
+        // A file (or the deployment's data) holds one pattern or several (one rule each, named <rule>, <rule>-2, ...).
+        const file: unknown =
+          'patterns' in trigger
+            ? trigger.patterns
+            : JSON.parse(readFileSync(join(ROOT, trigger.patternFile), 'utf8'));
+        const patterns = Array.isArray(file) ? file : [file];
+        expect(byPattern.map((r) => r.name)).toEqual(
+          patterns.map((_, i) => `ops-autopilot-dev-${trigger.rule}${i === 0 ? '' : `-${i + 1}`}`),
+        );
+        // The file's patterns, with this stack's role names where the file asks for them.
+        const stackRoles = JSON.stringify({ 'anything-but': OWN_ROLE_NAMES });
+        expect(byPattern.map((r) => r.pattern)).toEqual(
+          patterns.map((p) =>
+            JSON.parse(JSON.stringify(p).replaceAll('{"anything-but":{"stackRoleNames":true}}', stackRoles)),
+          ),
+        );
+        expect(router.functions).toContain(name);
+      } else {
+        expect(byPattern).toEqual([]);
+        expect(scheduledFunctions(packaged.template)).toContain(name);
+      }
+    },
+  );
 
   it('has fixtures for registered functions only, each with its sample', () => {
     // Arrange

@@ -43,6 +43,8 @@ const OWN_KEYS = {
   onCostAnomaly: ['costAnomaly', 'idleStop'],
   onRunbookResult: ['runbookResult'],
   onBackupFailure: ['backupFailure'],
+  // Its decision needs only the shared keys; the approved action carries its owner's settings.
+  approveAction: [],
 } as const;
 type OwnKeys<F extends keyof typeof OWN_KEYS> = (typeof OWN_KEYS)[F][number];
 

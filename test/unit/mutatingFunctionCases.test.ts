@@ -52,3 +52,35 @@ describe('every function with a mutating executor', async () => {
     expect(missing, `functions with a mutating executor and no case in ${testFile}`).toEqual([]);
   });
 });
+
+/**
+ * A function that runs other functions' mutating executors on a person's decision (approveAction: its
+ * own executor, approval.decide, mutates nothing, so it is not in the list above) proves the same
+ * three guards in its handler test, where its exactly-once race is ordered by a latch on mocks.
+ */
+describe('every function that runs an approved action', async () => {
+  const approvers: string[] = [];
+  for (const { name } of registry) {
+    const spec = (await import(`#functions/${name}/spec.ts`)) as { executors?: Record<string, unknown> };
+    if (spec.executors && 'approval.decide' in spec.executors) approvers.push(name);
+  }
+
+  it('is found in the registry (approveAction), and is not counted as mutating itself', async () => {
+    // Assert
+    expect(approvers).toEqual(['approveAction']);
+    expect(await mutatingFunctions()).not.toContain('approveAction');
+  });
+
+  it.each([
+    ['the kill switch', /it\(\s*['"`][^'"`]*kill switch/],
+    ['a CLOSED change calendar', /it\(\s*['"`][^'"`]*calendar is closed/],
+    ['two approvals at once', /it\(\s*['"`][^'"`]*approved twice at the same time/],
+  ])('has its case for %s in test/handler/<function>.test.ts', (_, title) => {
+    // Act
+    const missing = approvers.filter(
+      (name) => !title.test(readFileSync(join(ROOT, `test/handler/${name}.test.ts`), 'utf8')),
+    );
+    // Assert
+    expect(missing).toEqual([]);
+  });
+});

@@ -7,11 +7,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
     // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts).
-    globalSetup: ['test/support/packageCache.ts'],
+    globalSetup: ['test/support/packageCache.ts', 'test/support/motoPool.ts'],
     pool: 'forks',
     // The longest files start first, so no worker is left to run one alone at the end.
     sequence: { sequencer: SlowFilesFirst },
-    // Two cores here: emulator files each start their own moto_server.
+    // Two cores here; emulator files share one moto_server per worker slot (test/support/sharedMoto.ts).
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,17 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import SlowFilesFirst from './test/support/slowFilesFirst.ts';
+
+/** The pure layer: files that touch no AWS, no process and no module state another file relies on. */
+const SHARED_WORKER = ['test/unit/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    // A scaffolded function's handler test starts beside it (npm run new:function), until it moves to test/handler/.
-    include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
-    // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts).
-    globalSetup: ['test/support/packageCache.ts'],
+    // One `sls package` per stage and params per run, shared by the package tests (test/support/packagedOnce.ts);
+    // the run's motos, one per emulator file running at once (test/support/sharedMoto.ts).
+    globalSetup: ['test/support/packageCache.ts', 'test/support/motoPool.ts'],
     pool: 'forks',
     // The longest files start first, so no worker is left to run one alone at the end.
     sequence: { sequencer: SlowFilesFirst },
-    // Two cores here: emulator files each start their own moto_server.
+    // Two cores here; emulator files share one moto_server per worker slot (test/support/sharedMoto.ts).
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -28,5 +30,30 @@ export default defineConfig({
       POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: 'ops-autopilot-test',
     },
+    projects: [
+      {
+        extends: true,
+        // A worker runs many unit files one after another, their modules evaluated once per worker: a fresh
+        // worker per file cost a fork and the imports again (~0.3 s each, 77 files). test/unit stays free of
+        // module state a later file could see (docs/testing.md); what a file may change (its environment,
+        // the clock, client stubs) is put back after it by test/support/sharedWorker.ts.
+        test: {
+          name: 'unit',
+          include: SHARED_WORKER,
+          isolate: false,
+          // Puts back what a file changed in the process (environment, clock, client stubs).
+          setupFiles: ['test/support/sharedWorker.ts'],
+        },
+      },
+      {
+        extends: true,
+        // A scaffolded function's handler test starts beside it (npm run new:function), until it moves to test/handler/.
+        test: {
+          name: 'isolated',
+          include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SHARED_WORKER],
+        },
+      },
+    ],
   },
 });

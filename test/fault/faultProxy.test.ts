@@ -4,7 +4,8 @@ import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-s
 import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultKind, type FaultProxy, startFaultProxy } from '../../tools/local/faultProxy.ts';
-import { type Moto, startMoto } from '../../tools/local/moto.ts';
+import type { Moto } from '../../tools/local/moto.ts';
+import { claimSharedMoto } from '../support/sharedMoto.ts';
 
 /**
  * The fault proxy fails calls the way AWS does, as the SDK understands them: a throttle is classified
@@ -39,7 +40,7 @@ const clientSettings = (proxy: FaultProxy) => ({
 });
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await claimSharedMoto();
   await direct().send(
     new CreateTableCommand({
       TableName: 'faults',

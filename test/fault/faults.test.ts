@@ -17,7 +17,8 @@ import { DEFAULT_AMI, seedFleet } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 import { createLocalStack, type DeliveredPage, type LocalStack } from '../../tools/local/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { type Moto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { claimSharedMoto } from '../support/sharedMoto.ts';
 
 /**
  * Every registered function, its sample event, against moto behind a proxy that fails 30 % of the
@@ -204,7 +205,7 @@ let pages: DeliveredPage[] = [];
 const executionsByToken = new Map<string, string>();
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await claimSharedMoto();
   proxy = await startFaultProxy({
     target: moto.endpoint,
     seed: SEED,

@@ -2,9 +2,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { type Moto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import { ROOT } from '../../tools/local/packaged.ts';
 import { copyOfRepository, editStages } from '../support/deployRehearsal.ts';
+import { claimSharedMoto } from '../support/sharedMoto.ts';
 
 describe('the runbook documents, at deploy time', () => {
   let moto: Moto;
@@ -27,7 +28,7 @@ describe('the runbook documents, at deploy time', () => {
     );
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await claimSharedMoto();
     useMotoEnvironment(moto.endpoint);
   });
   afterAll(async () => {

@@ -7,9 +7,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../../tools/local/localStack.ts';
-import { type Moto, startMoto, useMotoEnvironment } from '../../tools/local/moto.ts';
+import { type Moto, useMotoEnvironment } from '../../tools/local/moto.ts';
 import { ROOT, runSls, SLS, withSlsPath } from '../../tools/local/packaged.ts';
 import { atMost } from '../../tools/local/processGroup.ts';
+import { claimSharedMoto } from '../support/sharedMoto.ts';
 
 const run = promisify(execFile);
 
@@ -38,7 +39,7 @@ function started<T>(run: Promise<T>): Promise<T> {
 // One moto for the file (a start is seconds of CPU); each describe gets a stack of its own in it.
 let moto: Moto;
 const motoUp = started(
-  startMoto().then((up) => {
+  claimSharedMoto().then((up) => {
     moto = up;
     useMotoEnvironment(moto.endpoint);
   }),

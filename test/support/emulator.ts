@@ -2,20 +2,21 @@ import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { type SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { setDryRun, startEmulatedStack } from '../../tools/local/emulator.ts';
+import { setDryRun, useStackEnvironment } from '../../tools/local/emulator.ts';
 import { DEFAULT_AMI } from '../../tools/local/fleet.ts';
 import { killSwitchFromEmulator } from '../../tools/local/killSwitch.ts';
 import { createLocalStack, type LocalStack } from '../../tools/local/localStack.ts';
 import type { Moto } from '../../tools/local/moto.ts';
+import { claimSharedMoto } from './sharedMoto.ts';
 
 /**
- * The set-up every emulator test file shares (test/emulator/): its own moto, the environment a deployed
- * function of the stack would have, a fresh stack (state table, page topic) for every test, and moto
- * stopped after the file. What a file adds (its handlers, mocks, middleware) goes in its own hooks,
+ * The set-up every emulator test file shares (test/emulator/): a moto of its own while it runs (the
+ * run's shared moto of its slot, reset: sharedMoto.ts), the environment a deployed function of the stack
+ * would have, a fresh stack (state table, page topic) for every test, and moto handed on after the file. What a file adds (its handlers, mocks, middleware) goes in its own hooks,
  * written after `useEmulatedStack`: hooks run in the order they are written, so moto is up by then.
  */
 
-/** The file's moto: started before its first test. */
+/** The file's moto: claimed (and reset) before its first test. */
 export let moto: Moto;
 /** The stack the current test runs against: made anew before each test. */
 export let stack: LocalStack;
@@ -31,7 +32,8 @@ export interface EmulatedStackOptions {
 export function useEmulatedStack(name: string, options: EmulatedStackOptions = {}): void {
   const freshEachTest = options.freshEachTest ?? true;
   beforeAll(async () => {
-    moto = await startEmulatedStack(name);
+    moto = await claimSharedMoto();
+    useStackEnvironment(moto.endpoint, name);
     if (!freshEachTest) stack = await createLocalStack(name);
   });
   afterAll(async () => {

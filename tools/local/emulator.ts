@@ -8,10 +8,15 @@ import { type Moto, startMoto, useMotoEnvironment } from './moto.ts';
  */
 export async function startEmulatedStack(stack: string): Promise<Moto> {
   const moto = await startMoto();
-  useMotoEnvironment(moto.endpoint);
+  useStackEnvironment(moto.endpoint, stack);
+  return moto;
+}
+
+/** The environment a deployed function of stack `stack` would have, its AWS at `endpoint` (a moto). */
+export function useStackEnvironment(endpoint: string, stack: string): void {
+  useMotoEnvironment(endpoint);
   process.env.STATE_TABLE_NAME = `${stack}-state`;
   process.env.PAGE_TOPIC_ARN = `arn:aws:sns:us-east-1:123456789012:${stack}-pages`;
-  return moto;
 }
 
 /** The stage's dry-run switch, as DRY_RUN sets it for a deployed function. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,28 +58,66 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => 
   throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${output()}`);
 }
 
+/** The Python beside moto_server (the one that has moto), or undefined when there is none. */
+function motoPython(): string | undefined {
+  const [server] = findMotoCommand();
+  return ['python3', 'python']
+    .map((name) => join(dirname(server as string), name))
+    .find((candidate) => existsSync(candidate));
+}
+
+/**
+ * moto_server run by the Python beside it, with `setup` (Python lines) run first; undefined when there
+ * is no such Python.
+ */
+function motoWith(setup: string[]): string[] | undefined {
+  const python = motoPython();
+  if (!python) return undefined;
+  const launcher = [...setup, 'from moto.server import main', 'sys.argv[0] = "moto_server"', 'main()'];
+  return [python, '-c', ['import sys', ...launcher].join('\n')];
+}
+
 /**
  * moto_server whose first EC2 instances get these ids, then random ones as usual: RunInstances takes no
  * id, and a sample event names its instance (`npm run local:up` seeds the one onAlarm's sample alarm is
- * about). Run by the Python beside moto_server; undefined when there is none.
+ * about).
  */
 function motoWithInstanceIds(ids: string[]): string[] | undefined {
-  const [server] = findMotoCommand();
-  const python = ['python3', 'python']
-    .map((name) => join(dirname(server as string), name))
-    .find((candidate) => existsSync(candidate));
-  if (!python) return undefined;
-  const launcher = [
-    'import sys',
+  return motoWith([
     'import moto.ec2.models.instances as instances',
     `fixed = ${JSON.stringify(ids)}`,
     'generated = instances.random_instance_id',
     'instances.random_instance_id = lambda: fixed.pop(0) if fixed else generated()',
-    'from moto.server import main',
-    'sys.argv[0] = "moto_server"',
-    'main()',
-  ].join('\n');
-  return [python, '-c', launcher];
+  ]);
+}
+
+/**
+ * moto_server that exits by itself once process `pid` has gone: one that outlives the process starting
+ * it (a test run's shared moto) cannot be left behind by a run that was killed.
+ */
+function motoWhileAlive(pid: number): string[] | undefined {
+  return motoWith([
+    'import os, threading, time',
+    'def watch():',
+    '    while True:',
+    '        time.sleep(1)',
+    '        try:',
+    `            os.kill(${pid}, 0)`,
+    '        except OSError:',
+    '            os._exit(0)',
+    'threading.Thread(target=watch, daemon=True).start()',
+  ]);
+}
+
+/** Whether `startMoto` can start a moto that outlives its starter (it needs the Python beside moto_server). */
+export function motoCanOutliveStarter(): boolean {
+  return motoPython() !== undefined;
+}
+
+/** A moto that outlives the process starting it: its output goes to `logFile`, it exits when `whileAlive` has. */
+export interface DetachedMoto {
+  whileAlive: number;
+  logFile: string;
 }
 
 /**
@@ -126,6 +164,42 @@ export async function startMoto(
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * moto_server on a free loopback port that outlives the process starting it (detached, unreferenced,
+ * its output in `logFile`) and exits once process `whileAlive` has: several processes in turn use it
+ * (test/support/sharedMoto.ts). Undefined when it cannot be started so (no Python beside moto_server).
+ */
+export async function startDetachedMoto(
+  options: DetachedMoto,
+): Promise<{ endpoint: string; pid: number } | undefined> {
+  const launcher = motoWhileAlive(options.whileAlive);
+  if (!launcher) return undefined;
+  const [command, ...args] = launcher;
+  const port = await freePort();
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(command as string, [...args, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  closeSync(log);
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilUp(endpoint, child, () => {
+      if (spawnError) throw new Error(`moto_server could not be started (${command}): ${spawnError.message}`);
+      return `see ${options.logFile}`;
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  child.unref();
+  return { endpoint, pid: child.pid as number };
 }
 
 /** Points every AWS SDK client created after this call at moto. */

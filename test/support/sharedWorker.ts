@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+import { afterAll, vi } from 'vitest';
+import { resetConfigForTests } from '#shared/config.ts';
+
+/**
+ * Set-up of every file that shares its worker with the files before and after it (the `unit` project of
+ * vitest.config.ts, isolate: false): what a file changed in the process is put back after it, so the
+ * next file starts as in a fresh worker. The environment (and the configuration read from it), the
+ * clock, and the class stubs of aws-sdk-client-mock, which replace `send` on a client's prototype for
+ * every later file until restored.
+ */
+const environment = { ...process.env };
+// aws-sdk-client-mock stubs through sinon's default sandbox: its own copy of sinon, not one of ours.
+const sinon = createRequire(createRequire(import.meta.url).resolve('aws-sdk-client-mock'))('sinon') as {
+  restore(): void;
+};
+
+afterAll(() => {
+  sinon.restore();
+  vi.useRealTimers();
+  for (const key of Object.keys(process.env)) {
+    if (!(key in environment)) delete process.env[key];
+  }
+  Object.assign(process.env, environment);
+  resetConfigForTests();
+});

@@ -1,4 +1,4 @@
-import type { SharedConfig } from '#shared/config.ts';
+import { processRegion, type SharedConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
 import { failed, type Outcome } from '#shared/domain/outcome.ts';
 import type { ExecutionContext, MutatingExecutor } from '#shared/executors/types.ts';
@@ -67,7 +67,13 @@ export async function awaitApproval<I extends Intent, C extends SharedConfig>(
     reason: 'approval-pending',
     detail:
       `waits for approval ${approvalId}: would ${preview}. ` +
-      approvalInstructions({ stage: ctx.config.stage, region: ctx.signal.region }, approvalId, until),
+      // approveAction runs where the stack does, which on an organization's stage need not be the region
+      // the action is in (a worker run of a listed region).
+      approvalInstructions(
+        { stage: ctx.config.stage, region: processRegion() ?? ctx.signal.region },
+        approvalId,
+        until,
+      ),
     refs: { approvalId, expiresAt: until },
   };
 }

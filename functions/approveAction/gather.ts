@@ -4,7 +4,7 @@ import { type RetryRecheckRead, readRetryRecheck } from '#shared/backup/retryRec
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
 import type { RetryBackupIntent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
-import { readStopTargets, type StopTargets } from '#shared/idle/approval.ts';
+import type { StopTargets } from '#shared/idle/approval.ts';
 import { calendarsFor, changeFreezeState, type FreezeState } from '#shared/runtime/changeFreeze.ts';
 import { type KillSwitch, readKillSwitch } from '#shared/runtime/killSwitch.ts';
 import { type PendingApproval, readApproval } from '#shared/state/approvals.ts';
@@ -80,7 +80,9 @@ export async function gatherDecision(input: {
         )
       : undefined,
     recheck.idleStop
-      ? readStopTargets(JSON.parse(approval.intent) as StopInstancesIntent, input.signal)
+      ? import('#shared/idle/stopListRead.ts').then(({ readStopTargets }) =>
+          readStopTargets(JSON.parse(approval.intent) as StopInstancesIntent, input.signal),
+        )
       : undefined,
   ]);
   return {

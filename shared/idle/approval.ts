@@ -1,7 +1,7 @@
 import type { ApprovalNeed } from '#shared/approval/recheck.ts';
 import type { InstanceToStop, Intent, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { IDLE_STOP_RULE } from '#shared/executors/stopInstances.ts';
-import { exclusionReason, type InstanceFacts, type Scope, screenInstance } from './exclusions.ts';
+import { exclusionReason, type Scope, screenInstance } from './exclusions.ts';
 import type { IdleStopsGathered } from './gather.ts';
 import type { IdleStopSettings } from './stageSettings.ts';
 
@@ -46,54 +46,6 @@ export function budgetAtApproval<G extends Pick<IdleStopsGathered, 'budget'>>(ga
 
 /** The listed instances as read again at approval time, or why they could not be. */
 export type StopTargets = { instances: import('./exclusions.ts').InstanceFacts[] } | { unavailable: string };
-
-/** EC2 takes at most 200 values in one filter (DescribeInstances, Filters). */
-const FILTER_VALUES = 200;
-
-/**
- * Reads the stop list's instances again (DescribeInstances by instance-id filter, so one that no longer
- * exists is simply absent rather than failing the call), in the run's account and region. A member
- * account's list is not read: approveAction does not act in member accounts (docs/APPROVALS.md).
- */
-export async function readStopTargets(
-  intent: StopInstancesIntent,
-  here: { account: string },
-): Promise<StopTargets> {
-  const { target } = intent;
-  if (target && target.account !== here.account) {
-    return {
-      unavailable: `the stops are in member account ${target.account} (${target.region}), and approveAction does not act in member accounts yet`,
-    };
-  }
-  try {
-    const [{ DescribeInstancesCommand }, { toFacts }] = await Promise.all([
-      import('@aws-sdk/client-ec2'),
-      import('./describe.ts'),
-    ]);
-    const client = target
-      ? (await (await import('#shared/organization/scanTargets.ts')).targetClients(target)).ec2
-      : (await import('#shared/aws/ec2.ts')).ec2;
-    const ids = intent.instances.map((i) => i.instanceId);
-    const instances: InstanceFacts[] = [];
-    for (let from = 0; from < ids.length; from += FILTER_VALUES) {
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(
-          new DescribeInstancesCommand({
-            Filters: [{ Name: 'instance-id', Values: ids.slice(from, from + FILTER_VALUES) }],
-            NextToken: nextToken,
-          }),
-        );
-        for (const r of page.Reservations ?? [])
-          for (const i of r.Instances ?? []) if (i.InstanceId) instances.push(toFacts(i));
-        nextToken = page.NextToken;
-      } while (nextToken);
-    }
-    return { instances };
-  } catch (error) {
-    return { unavailable: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-  }
-}
 
 /** The stop list as it stands now: the instances still to stop, and each other one with why not. */
 export interface ScreenedStops {

@@ -4,7 +4,7 @@ import { planCloudTrail } from '#functions/onCloudTrail/plan.ts';
 import { CloudTrailEvent } from '#functions/onCloudTrail/schema.ts';
 import { observeCloudTrail } from '#functions/onCloudTrail/signal.ts';
 import { makeConfig } from '../support/config.ts';
-import { cloudTrailRecord } from '../support/events/index.ts';
+import { type CloudTrailRecordOverrides, cloudTrailRecord } from '../support/events/index.ts';
 
 /**
  * RDS `StartExportTask` (issue 18, "data shared out"): the record names the bucket, not its owner, so
@@ -14,9 +14,9 @@ import { cloudTrailRecord } from '../support/events/index.ts';
 
 const SITE = { requestId: 'r-1', account: '123456789012', region: 'us-east-1' };
 
-function decide(name: string, gathered: CloudTrailGathered) {
+function decide(name: string, gathered: CloudTrailGathered, overrides: CloudTrailRecordOverrides = {}) {
   const config = makeConfig();
-  const record = cloudTrailRecord(`exposure/${name}`);
+  const record = cloudTrailRecord(`exposure/${name}`, overrides);
   const observation = observeCloudTrail(CloudTrailEvent.parse(record), { config, site: SITE });
   const plan = planCloudTrail({ ...observation, gathered, config });
   return { observation, plan, decision: [plan.findings?.detection ?? null, plan.findings?.action] };
@@ -74,5 +74,18 @@ describe('rds-exported-to-s3', () => {
     expect(observation.facts.decided?.finding.pagesOnlyIf).toEqual({
       bucketOutsideAccount: 'partner-data-drop',
     });
+  });
+
+  it('records an export whose bucket name is not a bucket name, without looking it up or paging', () => {
+    // Act
+    const { observation, plan, decision } = decide(
+      'rds-export-to-s3-foreign-bucket',
+      {},
+      { withRequestParameters: { s3BucketName: 'Not A Bucket/../x' } },
+    );
+    // Assert
+    expect(observation.facts.decided?.finding.pagesOnlyIf).toEqual({ bucketOutsideAccount: null });
+    expect(decision).toEqual(['rds-exported-to-s3', 'record']);
+    expect(plan.notes[0]?.detail).toContain('the bucket name in the record is unreadable');
   });
 });

@@ -42,6 +42,14 @@ export const deployment: FunctionDeployment = {
       Action: 'cloudtrail:DescribeTrails',
       Resource: '*',
     },
+    {
+      // ListBuckets: whether an RDS export's bucket is this account's (rds-exported-to-s3); it takes no
+      // resource (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+      Sid: 'ReadOwnBuckets',
+      Effect: 'Allow',
+      Action: 's3:ListAllMyBuckets',
+      Resource: '*',
+    },
   ],
   // Only the remediations the stage turns on, on this account and region's resources only (in the
   // catalogue's order of their detections).

@@ -5,6 +5,7 @@ import { databasesPaged } from './detections/databases.ts';
 import {
   type DetectionContext,
   type Found,
+  type PagesOnlyIf,
   type RemediationTarget,
   TRUSTS_NO_ONE,
 } from './detections/declaration.ts';
@@ -18,7 +19,7 @@ import { eventPatterns, readOnlyCalls, readOnlyPattern, watchedCalls } from './d
 import { readOnlyPaged } from './detections/readOnly.ts';
 import { resourcePoliciesPaged } from './detections/resourcePolicies.ts';
 import { reviewRecorded } from './detections/review.ts';
-import { sharingPaged, sharingRecorded } from './detections/sharing.ts';
+import { sharingPaged } from './detections/sharing.ts';
 import { signInPaged, signInRecorded } from './detections/signIn.ts';
 import { storagePaged } from './detections/storage.ts';
 import { toolingPaged } from './detections/tooling.ts';
@@ -61,7 +62,6 @@ export const DETECTIONS = [
   ...identityRecorded,
   ...signInRecorded,
   ...changesRecorded,
-  ...sharingRecorded,
   ...reviewRecorded,
   ...deletionsRecorded,
   ...exfiltrationRecorded,
@@ -78,7 +78,7 @@ export interface Finding {
   /** The dangerous part of the request (CIDR and ports, the public statement, the policy ARN). */
   evidence: Record<string, string>;
   remediation?: RemediationTarget;
-  pagesOnlyIf?: { trailLogBucket: string };
+  pagesOnlyIf?: PagesOnlyIf;
 }
 
 /** Every API call a detection reads when it succeeds: the event patterns list the same names. */

@@ -10,6 +10,7 @@ import type {
 } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
+import type { PagesOnlyIf } from './detections/declaration.ts';
 import { REMEDIATIONS } from './detections/remediations.ts';
 import type { RemediationTarget } from './detections.ts';
 import type { CloudTrailGathered } from './gather.ts';
@@ -87,10 +88,9 @@ function remediationIntent(
  * bucket no trail logs to is recorded; trails that could not be read page, so a person checks.
  */
 function trailLogBucketCheck(
-  condition: { trailLogBucket: string } | undefined,
+  condition: { trailLogBucket: string },
   gathered: CloudTrailGathered,
 ): { pages: boolean; why?: string } {
-  if (!condition) return { pages: true };
   const bucket = condition.trailLogBucket;
   const read = gathered.trailLogBuckets;
   if (!read || 'unreadable' in read) {
@@ -104,6 +104,48 @@ function trailLogBucketCheck(
   return trails
     ? { pages: true, why: `${bucket} is the log bucket of trail ${trails.join(', ')}` }
     : { pages: false, why: `${bucket} is the log bucket of no trail of this account (DescribeTrails)` };
+}
+
+/**
+ * Whether an export that pages only to another account's bucket does, from gather's ListBuckets: this
+ * account's bucket is recorded; an owner that could not be read is recorded too, saying so, since an
+ * unreadable answer is not evidence the data left the account.
+ */
+function exportBucketCheck(
+  bucket: string | null,
+  account: string,
+  gathered: CloudTrailGathered,
+): { pages: boolean; why?: string } {
+  if (bucket === null) {
+    return {
+      pages: false,
+      why: 'the bucket name in the record is unreadable, so its owner could not be looked up',
+    };
+  }
+  const read = gathered.exportBucketOwner;
+  if (!read || read.bucket !== bucket || 'unreadable' in read) {
+    const reason = read && read.bucket === bucket && 'unreadable' in read ? read.unreadable : 'not read';
+    return {
+      pages: false,
+      why: `could not tell whether ${bucket} is a bucket of account ${account} (${reason}): check who owns it`,
+    };
+  }
+  return read.owned
+    ? { pages: false, why: `${bucket} is a bucket of account ${account} (ListBuckets)` }
+    : { pages: true, why: `${bucket} is not a bucket of account ${account} (ListBuckets)` };
+}
+
+/** Whether a finding with a condition on what gather reads pages; one without always may. */
+function gatheredCheck(
+  finding: { pagesOnlyIf?: PagesOnlyIf },
+  account: string,
+  gathered: CloudTrailGathered,
+): { pages: boolean; why?: string } {
+  const condition = finding.pagesOnlyIf;
+  if (!condition) return { pages: true };
+  return 'trailLogBucket' in condition
+    ? trailLogBucketCheck(condition, gathered)
+    : exportBucketCheck(condition.bucketOutsideAccount, account, gathered);
 }
 
 /** What one record came to, for the metrics and a manual invoke's result. */
@@ -172,7 +214,7 @@ export function planCloudTrail(input: {
       intents.push(remediationIntent(target, signal.account, finding.detection, `${named}: ${finding.what}`));
     }
   }
-  const trail = trailLogBucketCheck(finding.pagesOnlyIf, input.gathered);
+  const trail = gatheredCheck(finding, signal.account, input.gathered);
   const action = settings.action === 'page' && trail.pages && !byService ? 'page' : 'record';
   if (action === 'record') {
     notes.push({

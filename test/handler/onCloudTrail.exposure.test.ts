@@ -95,19 +95,6 @@ describe('onCloudTrail pages data shared out and databases made public, with who
     expect(sent[0]?.body).toContain(`Account 123456789012, region ${region}`);
     expect(sent[0]?.body).toContain(`#/events/${event.detail.eventID}`);
   });
-
-  it('records an RDS export to S3 without paging it', async () => {
-    // Act
-    const result = await invoke(fixture('rds-export-to-s3'));
-    // Assert
-    expect(pages()).toEqual([]);
-    expect(result.notes).toEqual([
-      expect.objectContaining({
-        reason: 'record-only',
-        detail: expect.stringContaining('rds-exported-to-s3'),
-      }),
-    ]);
-  });
 });
 
 describe('onCloudTrail removes a share-out exactly (dev stage: remediation on)', () => {

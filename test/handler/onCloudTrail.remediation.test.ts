@@ -103,7 +103,8 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
     // Act
     const granted = { on: own(on), off: own(off) };
     // Assert
-    // DescribeTrails is gather's read (cloudtrail-log-expiry), granted on every stage; the rest are the
+    // DescribeTrails and ListBuckets are gather's reads (cloudtrail-log-expiry, rds-exported-to-s3),
+    // granted on every stage; the rest are the
     // remediations', the share one for EBS, AMIs and RDS snapshots alike.
     expect(granted.on).toEqual([
       'cloudtrail:DescribeTrails',
@@ -119,11 +120,12 @@ describe('onCloudTrail remediation: what reaches AWS', () => {
       'rds:ModifyDBClusterSnapshotAttribute',
       'rds:ModifyDBSnapshotAttribute',
       's3:GetBucketPublicAccessBlock',
+      's3:ListAllMyBuckets',
       's3:PutBucketPublicAccessBlock',
     ]);
     expect(granted.on).toEqual(
       (await declared(on)).filter((a) => !a.startsWith('sns:') && !a.startsWith('kms:')),
     );
-    expect(granted.off).toEqual(['cloudtrail:DescribeTrails']);
+    expect(granted.off).toEqual(['cloudtrail:DescribeTrails', 's3:ListAllMyBuckets']);
   });
 });

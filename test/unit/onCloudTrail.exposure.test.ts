@@ -173,7 +173,7 @@ describe('data shared out or made public (issue 18, exposure)', () => {
     expect(crafted?.remediation).toBeUndefined();
   });
 
-  it('records an RDS export to S3 with its source and bucket, and does not page it by default', () => {
+  it("finds an RDS export to S3 with its source and bucket, paging only if gather finds the bucket is another account's", () => {
     // Act
     const found = deciding(raw('rds-export-to-s3'));
     // Assert
@@ -182,6 +182,7 @@ describe('data shared out or made public (issue 18, exposure)', () => {
       'arn:aws:rds:us-east-1:123456789012:snapshot:my-snapshot exported to S3 bucket mybucket',
     );
     expect(found?.evidence).toMatchObject({ exportTask: 'my-snapshot-export', bucket: 'mybucket' });
+    expect(found?.pagesOnlyIf).toEqual({ bucketOutsideAccount: 'mybucket' });
   });
 });
 

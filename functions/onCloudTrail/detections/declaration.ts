@@ -37,6 +37,12 @@ export type RemediationTarget =
     };
 
 /** What a detection finds in a record; evidence entries it could not read are left undefined and dropped. */
+/**
+ * What gather must find for a finding to page: a trail's log bucket, or a bucket of another account
+ * (null: the record's bucket name is unreadable, so nothing can be looked up and it is recorded).
+ */
+export type PagesOnlyIf = { trailLogBucket: string } | { bucketOutsideAccount: string | null };
+
 export interface Found {
   /** One line: what was done, to what. */
   what: string;
@@ -45,10 +51,10 @@ export interface Found {
   evidence: Record<string, string | undefined>;
   remediation?: RemediationTarget;
   /**
-   * The finding pages only if this bucket is a trail's log bucket: gather reads the trails
-   * (DescribeTrails), and the plan records the finding instead when no trail logs to it.
+   * The finding pages only if gather finds the condition true: the bucket is a trail's log bucket
+   * (DescribeTrails), or the bucket is not this account's (ListBuckets); otherwise the plan records it.
    */
-  pagesOnlyIf?: { trailLogBucket: string };
+  pagesOnlyIf?: PagesOnlyIf;
 }
 
 /** What a detection may know of the stage besides the record: whom the stage trusts. */

@@ -232,15 +232,16 @@ export const dataSharedOut = detection({
 /**
  * RDS `StartExportTask` writes a snapshot's data to an S3 bucket named only by its name: the record
  * cannot show who owns that bucket (a bucket of another account can be written when its policy lets
- * the export role in), and an export to one's own data lake is routine. So it records, with the source
- * and the bucket, rather than paging every export; a stage that wants a page sets it to `page`.
+ * the export role in), and an export to one's own data lake is routine. So gather asks whether this
+ * account owns the bucket: another account's pages, this account's is recorded, and an owner that
+ * could not be read is recorded saying so (an unreadable answer is not "shared out").
  */
 export const rdsExportedToS3 = detection({
   name: 'rds-exported-to-s3',
   severity: 'high',
-  action: 'record',
+  action: 'page',
   describes:
-    "an RDS snapshot or cluster exported to S3 (`StartExportTask`); recorded, not paged: the record names the bucket but not its owner, so it cannot tell another account's bucket from this one's",
+    "an RDS snapshot or cluster exported to an S3 bucket of another account (`StartExportTask`; the owner is read with ListBuckets, `s3:ListAllMyBuckets`); an export to this account's own bucket, or to a bucket whose owner could not be read, is recorded, not paged",
   watches: { calls: ['StartExportTask'] },
   match: (e) => {
     if (!from('rds', e) || e.detail.eventName !== 'StartExportTask') return undefined;
@@ -259,11 +260,11 @@ export const rdsExportedToS3 = detection({
         kmsKey:
           str(field(req, 'kmsKeyId')) !== undefined ? shown('kmsKey', field(req, 'kmsKeyId')) : undefined,
       },
+      // An unreadable bucket name (null) cannot be looked up: recorded, never paged as another account's.
+      pagesOnlyIf: { bucketOutsideAccount: valid('bucket', field(req, 's3BucketName')) ?? null },
     };
   },
 });
 
 /** In the order detections.ts tries them: with the other domains' pages, before every record. */
-export const sharingPaged = [dataSharedPublicly, dataSharedOut] as const;
-/** In the order detections.ts tries them: with the other domains' records, after every page. */
-export const sharingRecorded = [rdsExportedToS3] as const;
+export const sharingPaged = [dataSharedPublicly, dataSharedOut, rdsExportedToS3] as const;

@@ -67,6 +67,32 @@ export const UNROUTED: Record<string, string> = {
   'onCloudTrail/evidence/backup-vault-lock-set.json':
     'PutBackupVaultLockConfiguration protects backups: not a watched call',
   'onCloudTrail/evidence/rds-activity-stream-started.json': 'StartActivityStream is not a watched call',
+  'onCloudTrail/near-misses/access-analyzer-created.json':
+    'CreateAnalyzer turns tooling on: not a watched call (a near miss)',
+  'onCloudTrail/near-misses/account-get-region-opt-status.json':
+    'GetRegionOptStatus is a read, not a watched call (a near miss)',
+  'onCloudTrail/near-misses/bedrock-invocation-logging-put.json':
+    'PutModelInvocationLoggingConfiguration turns logging on: not a watched call (a near miss)',
+  'onCloudTrail/near-misses/ec2-ebs-default-encryption-enabled.json':
+    'EnableEbsEncryptionByDefault is not a watched call (a near miss)',
+  'onCloudTrail/near-misses/ec2-get-console-output.json':
+    'GetConsoleOutput is a read, not a watched call (a near miss)',
+  'onCloudTrail/near-misses/iam-create-user-already-exists.json':
+    'a failed call (EntityAlreadyExists, not a refusal) changed nothing (a near miss)',
+  'onCloudTrail/near-misses/inspector-enabled.json':
+    'Enable turns Inspector on: not a watched call (a near miss)',
+  'onCloudTrail/near-misses/rds-automated-backup-delete-not-found.json':
+    'a failed call (DBInstanceAutomatedBackupNotFound, not a refusal) changed nothing (a near miss)',
+  'onCloudTrail/near-misses/route53resolver-query-log-associated.json':
+    'AssociateResolverQueryLogConfig turns logging on: not a watched call (a near miss)',
+  'onCloudTrail/near-misses/route53resolver-query-log-config-delete-not-found.json':
+    'a failed call (ResourceNotFound, not a refusal) changed nothing (a near miss)',
+  'onCloudTrail/near-misses/securityhub-enabled.json':
+    'EnableSecurityHub is not a watched call (a near miss)',
+  'onCloudTrail/near-misses/sts-get-federation-token.json':
+    'GetFederationToken is not a watched call (a near miss)',
+  'onCloudTrail/near-misses/wafv2-web-acl-associated.json':
+    'AssociateWebACL is not a watched call (a near miss)',
 };
 
 export { ROUTED_BUT_REFUSED } from '../../tools/local/routedButRefused.ts';

@@ -1,6 +1,7 @@
 import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { readInstanceTags } from '#shared/aws/instanceTags.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { logger } from '#shared/runtime/powertools.ts';
@@ -27,9 +28,6 @@ export interface AlarmGathered {
   /** Epoch ms of the incident's latest OK, when a dry run read one: an older ALARM must not act. */
   recoveredAt?: number;
 }
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 async function alarmTags(facts: AlarmFacts): Promise<Pick<AlarmGathered, 'tags' | 'tagsUnavailable'>> {
   if (facts.eventTags) return { tags: facts.eventTags };

@@ -1,14 +1,12 @@
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#shared/aws/s3.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 
 /**
  * Whether the account the client acts in owns a bucket, or why that could not be read. `bucket`
  * is the one asked about, so a page or a record names what was looked up.
  */
 export type BucketOwnership = { bucket: string; owned: boolean } | { bucket: string; unreadable: string };
-
-const explain = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * ListBuckets lists only the buckets the caller's account owns, so a bucket it does not list is
@@ -23,6 +21,6 @@ export async function bucketOwnership(bucket: string): Promise<BucketOwnership> 
     const { Buckets = [] } = await s3.send(new ListBucketsCommand({ Prefix: bucket }));
     return { bucket, owned: Buckets.some((b) => b.Name === bucket) };
   } catch (error) {
-    return { bucket, unreadable: explain(error) };
+    return { bucket, unreadable: describeError(error) };
   }
 }

@@ -1,5 +1,6 @@
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { cloudtrail } from '#shared/aws/cloudtrail.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 
 /** The buckets this account's trails log to, each with its trails' names; or why they could not be read. */
 export type TrailLogBuckets = { buckets: Record<string, string[]> } | { unreadable: string };
@@ -33,9 +34,6 @@ export async function describeTrailBuckets(): Promise<TrailBucket[]> {
     );
 }
 
-const explain = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
 /** A per-container cache of the trails' log buckets: a successful read is kept for `ttlMs`, a failure never. */
 export function trailLogBucketCache(options: {
   ttlMs: number;
@@ -56,7 +54,7 @@ export function trailLogBucketCache(options: {
         return cached.value;
       } catch (error) {
         cached = undefined;
-        return { unreadable: explain(error) };
+        return { unreadable: describeError(error) };
       }
     },
     forget() {

@@ -1,5 +1,6 @@
 import { type Budget, BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { boundToInvocation, sdkClientSettings } from '#shared/aws/client.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 import { currentInvocation } from '#shared/runtime/invocation.ts';
 import { logger, tracer } from '#shared/runtime/powertools.ts';
 import { dollars } from './signal.ts';
@@ -63,9 +64,6 @@ function untilAborted(signal: AbortSignal): Promise<never> {
 }
 
 /** An error as a page says it: its name and message. */
-export const describeError = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
 /** Read-only: the cost budgets of `account` that cover the affected accounts, or why they could not be read. */
 export async function readBudgets(account: string, affected: readonly string[]): Promise<BudgetsGathered> {
   const invocation = currentInvocation()?.signal;

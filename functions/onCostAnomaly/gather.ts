@@ -1,8 +1,9 @@
+import { describeError } from '#shared/domain/errorText.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { IdleStopsGathered } from '#shared/idle/gather.ts';
 import { gatherPermissions as idleStopReads } from '#shared/idle/readPermissions.ts';
 import { logger } from '#shared/runtime/powertools.ts';
-import { type BudgetsGathered, describeError, readBudgets } from './budgets.ts';
+import { type BudgetsGathered, readBudgets } from './budgets.ts';
 import { cents, lastPagedImpact, type PagedImpact } from './pageClaim.ts';
 import type { CostAnomalyConfig } from './settings.ts';
 import type { CostAnomalyFacts } from './signal.ts';

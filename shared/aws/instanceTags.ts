@@ -1,11 +1,9 @@
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { describeError } from '#shared/domain/errorText.ts';
 import type { TargetFacts } from '#shared/domain/instanceScope.ts';
 import { partitionOf } from '#shared/domain/partition.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { tagging } from './tagging.ts';
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * One GetResources call for the instance's ARN in the given account and region

@@ -1,12 +1,10 @@
 import { DescribeBackupJobCommand } from '@aws-sdk/client-backup';
 import { backup } from '#shared/aws/backup.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import type { AwsJobRead } from './retryVerdict.ts';
 
 export type { AwsJobRead };
-
-const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * AWS Backup's own answer about a job (DescribeBackupJob), read by onBackupFailure before it decides and

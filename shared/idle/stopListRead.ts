@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '#shared/aws/ec2.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 import type { StopInstancesIntent } from '#shared/domain/intent.ts';
 import { targetClients } from '#shared/organization/scanTargets.ts';
 import type { StopTargets } from './approval.ts';
@@ -50,6 +51,6 @@ export async function readStopTargets(
     }
     return { instances };
   } catch (error) {
-    return { unavailable: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    return { unavailable: describeError(error) };
   }
 }

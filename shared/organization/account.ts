@@ -1,4 +1,5 @@
 import type { SharedConfig } from '#shared/config.ts';
+import { describeError } from '#shared/domain/errorText.ts';
 import type { PageIntent, PlanNote } from '#shared/domain/intent.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import type { InvocationSite } from '#shared/runtime/functionSpec.ts';
@@ -65,7 +66,7 @@ export async function accountDecision<C extends SharedConfig>(
   try {
     await credentials();
   } catch (error) {
-    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const why = describeError(error);
     throw new MemberRoleUnavailable(
       `could not assume ${roleArn} for account ${account}'s event (${why}); nothing was read or done there`,
       { cause: error },

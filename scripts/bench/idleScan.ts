@@ -344,8 +344,9 @@ export function printIdleScanTable(rows: Row[]): void {
   }
   console.log(
     'describe pages: the smallest and largest DescribeInstances page the scan asked for, in instances: the ' +
-      "shipped scan starts at 200 and sizes each next page from the last one's time (a fifth of the 15 s " +
-      "request timeout, 50 to 1,000). moto counts MaxResults in reservations, so the bench's fleet is " +
+      'shipped scan asks 1,000 first; a first page not answered in half the 15 s request timeout is ' +
+      "abandoned and the scan goes on from 200, sizing each next page from the last one's time (a fifth of " +
+      "the request timeout, 50 to 1,000). moto counts MaxResults in reservations, so the bench's fleet is " +
       `launched ${SEEDED_PER_RESERVATION} instances a reservation and each page asked of moto in whole reservations ` +
       '(scripts/bench/idleScan.ts, reservationsFor).',
   );

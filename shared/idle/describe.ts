@@ -12,20 +12,25 @@ import type { InstanceFacts } from './exclusions.ts';
 
 /**
  * DescribeInstances' MaxResults, in instances: EC2 allows 5 to 1,000 a page
- * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html). The time of a page
- * grows with its instances and, on a slow endpoint, with the fleet (moto renders each instance by scanning
- * every tag in the account: about 15 ms an instance at 5,000, 37 ms on a loaded machine, so a page of
- * 1,000 outlasts the 15 s request timeout). The scan therefore starts at 200 and sizes each next page
- * from how long the last one took, aiming at a fifth of the request timeout (room for a load spike): on
- * EC2 it grows to 1,000 in three pages (1,000 instances in 3 calls), on a slow endpoint it shrinks, never
- * below 50. A page that times out all the same (after the client's retries) is asked again from the same
- * token at half its size, at most DESCRIBE_PAGE_RETRIES times a scan: each such retry can cost the
- * client's attempts times the request timeout.
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html). EC2 answers a page
+ * of 1,000 in a second or two, so the scan asks that first: 1,000 instances in 1 call, 5,000 in 5. A slow
+ * endpoint's page time grows with its instances and, on moto, with the fleet (moto renders each instance
+ * by scanning every tag in the account: about 15 ms an instance at 5,000 on a loaded machine, 37 ms at
+ * load 24, so a page of 1,000 outlasts the 15 s request timeout, and the client would try it 6 times).
+ * The first page therefore has a budget of half the request timeout: not answered by then, it is
+ * abandoned (aborted, not retried by the client) and the scan starts again at 200 and sizes each next
+ * page from how long the last one took, aiming at a fifth of the request timeout (room for a load
+ * spike), never below 50. A page that times out all the same (after the client's retries) is asked again
+ * from the same token at half its size, at most DESCRIBE_PAGE_RETRIES times a scan: each such retry can
+ * cost the client's attempts times the request timeout.
  */
-export const DESCRIBE_PAGE_FIRST = 200;
 export const DESCRIBE_PAGE_MAX = 1000;
+export const DESCRIBE_PAGE_FIRST = DESCRIBE_PAGE_MAX;
+/** Where the adaptive pages start after the first page was abandoned. */
+export const DESCRIBE_PAGE_CAUTIOUS = 200;
 export const DESCRIBE_PAGE_MIN = 50;
 export const DESCRIBE_PAGE_TARGET_MS = SDK_LARGE_REQUEST_TIMEOUT_MS / 5;
+export const DESCRIBE_FIRST_PAGE_BUDGET_MS = SDK_LARGE_REQUEST_TIMEOUT_MS / 2;
 export const DESCRIBE_PAGE_RETRIES = 2;
 
 /** The next page's size after a page of `size` instances took `elapsedMs`: at most double, within bounds. */
@@ -48,6 +53,41 @@ export interface DescribePaging {
   pageSize?: number;
   /** Milliseconds, for timing pages; performance.now unless a test sets it. */
   clock?: () => number;
+  /**
+   * Resolves when the first page is over its budget; a timer of DESCRIBE_FIRST_PAGE_BUDGET_MS unless a
+   * test sets it (a latch, so no test waits on a clock).
+   */
+  firstPageOverBudget?: () => Promise<void>;
+}
+
+const afterFirstPageBudget = () =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, DESCRIBE_FIRST_PAGE_BUDGET_MS).unref();
+  });
+
+/** The first page was not answered within its budget (it was aborted). */
+const ABANDONED = Symbol('abandoned');
+
+/**
+ * Sends `command` and gives up when `overBudget` resolves: the request is aborted (the client does not
+ * retry an abort) and ABANDONED returned. The invocation's own deadline still aborts it too.
+ */
+async function sendWithinBudget(
+  client: EC2Client,
+  command: DescribeInstancesCommand,
+  overBudget: () => Promise<void>,
+): Promise<DescribeInstancesCommandOutput | typeof ABANDONED> {
+  const budget = new AbortController();
+  const invocation = currentInvocation()?.signal;
+  const abortSignal = invocation ? AbortSignal.any([budget.signal, invocation]) : budget.signal;
+  const sent = client.send(command, { abortSignal });
+  // The abandoned request's rejection (AbortError) is expected and must not surface as unhandled.
+  sent.catch(() => undefined);
+  const abandoned = overBudget().then((): typeof ABANDONED => {
+    budget.abort();
+    return ABANDONED;
+  });
+  return Promise.race([sent, abandoned]);
 }
 
 /** One DescribeInstances instance as the facts the stopper screens (the scan, an approval's re-check). */
@@ -77,20 +117,39 @@ export async function describeRunning(
 ): Promise<InstanceFacts[]> {
   const clock = paging.clock ?? (() => performance.now());
   const facts: InstanceFacts[] = [];
+  const adaptive = paging.pageSize === undefined;
   let size = paging.pageSize ?? DESCRIBE_PAGE_FIRST;
-  let retriesLeft = paging.pageSize === undefined ? DESCRIBE_PAGE_RETRIES : 0;
+  let retriesLeft = adaptive ? DESCRIBE_PAGE_RETRIES : 0;
+  // Only the scan's very first request is on a budget: after it, pages are sized to their answers.
+  let firstRequest = adaptive;
   let nextToken: string | undefined;
   for (;;) {
     let page: DescribeInstancesCommandOutput;
     const started = clock();
+    const command = new DescribeInstancesCommand({
+      Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
+      MaxResults: size,
+      NextToken: nextToken,
+    });
     try {
-      page = await client.send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
-          MaxResults: size,
-          NextToken: nextToken,
-        }),
-      );
+      if (firstRequest) {
+        firstRequest = false;
+        const answer = await sendWithinBudget(
+          client,
+          command,
+          paging.firstPageOverBudget ?? afterFirstPageBudget,
+        );
+        if (answer === ABANDONED) {
+          size = DESCRIBE_PAGE_CAUTIOUS;
+          logger.warn('first describe page not answered within its budget: reading in smaller pages', {
+            size,
+          });
+          continue;
+        }
+        page = answer;
+      } else {
+        page = await client.send(command);
+      }
     } catch (error) {
       // The invocation's deadline is not a page's failure: the run stops here and is retried.
       if (currentInvocation()?.signal.aborted) throw error;
@@ -117,7 +176,7 @@ export async function describeRunning(
       for (const instance of reservation.Instances ?? [])
         if (instance.InstanceId) facts.push(toFacts(instance));
     }
-    if (paging.pageSize === undefined) size = nextDescribePageSize(size, clock() - started);
+    if (adaptive) size = nextDescribePageSize(size, clock() - started);
     nextToken = page.NextToken;
     if (!nextToken) return facts;
   }

@@ -72,6 +72,8 @@ export interface ScanOptions {
   describePageSize?: number;
   /** Milliseconds, for timing DescribeInstances pages; performance.now unless a test sets it. */
   clock?: () => number;
+  /** When the first DescribeInstances page is over its budget (./describe.ts); for tests. */
+  describeFirstPageOverBudget?: () => Promise<void>;
   /** Another account's or region's clients (an organization's scan target); this account's otherwise. */
   clients?: ScanClients;
 }
@@ -256,6 +258,9 @@ export async function scanFleet(options: ScanOptions): Promise<FleetScan> {
     {
       ...(options.describePageSize !== undefined ? { pageSize: options.describePageSize } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.describeFirstPageOverBudget
+        ? { firstPageOverBudget: options.describeFirstPageOverBudget }
+        : {}),
     },
     options.clients?.ec2,
   );

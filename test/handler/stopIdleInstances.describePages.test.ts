@@ -12,14 +12,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { DESCRIBE_PAGE_FIRST } from '#shared/idle/describe.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
 
-// A fleet of 3,000 idle opted-in instances read in DescribeInstances pages, where a page after the
-// first times out (a slow region, throttling, an emulator at 5,000 instances): issue 21's bench died
+// A fleet of 3,000 idle opted-in instances read in DescribeInstances pages of 1,000, where a page after
+// the first times out (a slow region, throttling, an emulator at 5,000 instances): issue 21's bench died
 // on such a page and stopped nothing.
 const aws = await mockAwsClients();
 const ssm = aws.of(SSMClient);
@@ -34,14 +33,11 @@ const cpuOf = (instanceId: string) => 0.1 + Number.parseInt(instanceId.slice(2),
 const timeout = () =>
   Object.assign(new Error('Request did not complete within 15000 ms'), { name: 'TimeoutError' });
 
-/** The pages asked for so far in this test, by their first instance. */
-let pagesAsked: number[] = [];
-/** Pages of MaxResults instances; page number `failing` (1 is the first) times out, however often asked. */
-const describePages = (failing: number) => (input: DescribeInstancesCommandInput) => {
+/** Pages of MaxResults instances; the page starting at `failFrom` times out. */
+const describePages = (failFrom: number) => (input: DescribeInstancesCommandInput) => {
   const size = input.MaxResults ?? 1000;
   const from = Number(input.NextToken ?? 0);
-  if (!pagesAsked.includes(from)) pagesAsked.push(from);
-  if (pagesAsked.indexOf(from) + 1 === failing) throw timeout();
+  if (from === failFrom) throw timeout();
   const ks = Array.from({ length: Math.min(size, N - from) }, (_, j) => from + j);
   return {
     Reservations: [
@@ -60,7 +56,6 @@ const describePages = (failing: number) => (input: DescribeInstancesCommandInput
 };
 
 beforeEach(() => {
-  pagesAsked = [];
   aws.reset();
   withoutKillSwitch(ssm);
   process.env.STATE_TABLE_NAME = 'state';
@@ -85,8 +80,8 @@ const invoke = async () => {
 
 describe('an idle scan whose DescribeInstances page after the first times out', () => {
   it('judges the instances it read, stops the quietest of them and pages that the rest of the fleet was not read', async () => {
-    // Arrange: the second page times out, so the third is never asked for; the first holds DESCRIBE_PAGE_FIRST.
-    ec2.on(DescribeInstancesCommand).callsFake(describePages(2));
+    // Arrange: the second page (instances 1000 to 1999) times out, so the third is never asked for.
+    ec2.on(DescribeInstancesCommand).callsFake(describePages(1000));
     // Act
     const result = (await invoke()) as unknown as {
       findings: { counts: { considered: number }; scanStats: { describePagesFailed: number } };
@@ -94,17 +89,17 @@ describe('an idle scan whose DescribeInstances page after the first times out', 
     // Assert
     const stopped = ec2.commandCalls(StopInstancesCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []);
     expect([...stopped].sort()).toEqual(Array.from({ length: 10 }, (_, k) => id(k)).sort());
-    expect(result.findings.counts.considered).toBe(DESCRIBE_PAGE_FIRST);
+    expect(result.findings.counts.considered).toBe(1000);
     expect(result.findings.scanStats.describePagesFailed).toBe(1);
     const body = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
     expect(body).toContain(
-      `Fleet partly read: DescribeInstances page 2 failed (TimeoutError); ${DESCRIBE_PAGE_FIRST} running instance(s) read and judged, the rest not read and not stopped.`,
+      'Fleet partly read: DescribeInstances page 2 failed (TimeoutError); 1000 running instance(s) read and judged, the rest not read and not stopped.',
     );
   });
 
   it('fails the run, stopping nothing, when the first page cannot be read', async () => {
     // Arrange
-    ec2.on(DescribeInstancesCommand).callsFake(describePages(1));
+    ec2.on(DescribeInstancesCommand).callsFake(describePages(0));
     // Act
     const run = invoke();
     // Assert

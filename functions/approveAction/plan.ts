@@ -57,6 +57,13 @@ function refusalOf(
       message: `the kill switch ${gathered.killSwitch.parameter} is set (${gathered.killSwitch.why}): nothing done; ${id} stays pending until ${iso(approval.expiresAt)}`,
     };
   }
+  // The record's account and region: served, listed and not off now, or nothing is assumed or done.
+  if (gathered.accountRefusal) {
+    return {
+      reason: 'out-of-scope',
+      message: `${gathered.accountRefusal}; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
   // The change freeze, read now: a closed (or unreadable) calendar refuses, and the approval stays
   // pending until it expires, so it can be approved once the calendar opens.
   if (gathered.freeze?.closed) {
@@ -85,7 +92,8 @@ function refusalOf(
       intent: JSON.parse(approval.intent) as Intent,
       signal: JSON.parse(approval.signal) as Signal,
     };
-    const problem = remediationScopeProblem(recorded, here);
+    // In a member account the remediation acts there, so its ids and owner are judged against it.
+    const problem = remediationScopeProblem(recorded, gathered.member ?? here);
     if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
   }
   if (recheck.backupRetry) {
@@ -122,9 +130,19 @@ export function planDecision(input: {
 }): Plan<DecisionIntent> {
   const { facts, gathered, config: cfg } = input;
   const notes: PlanNote[] = [];
-  const dryRun = facts.dryRun === true ? { dryRun: true } : {};
   const refusal = refusalOf(facts, gathered, cfg, input.signal);
   const { approval } = gathered;
+  // A member account that is dry-run now gets the preview and no decision: the approval stays pending,
+  // so it can be approved again once the account is live (docs/APPROVALS.md says why).
+  const accountDry = !refusal && approval && facts.decision === 'approve' && gathered.member?.mode === 'dry-run';
+  if (accountDry && approval) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'dry-run',
+      detail: `account ${gathered.member?.account} is dry-run by ${gathered.member?.by}: previewed only, nothing decided or done; ${facts.approvalId} stays pending until ${iso(approval.expiresAt)}`,
+    });
+  }
+  const dryRun = facts.dryRun === true || accountDry ? { dryRun: true } : {};
   if (refusal || !approval) {
     const { reason, message } = refusal ?? { reason: 'unknown' as const, message: 'no approval' };
     notes.push({ decision: 'skipped', reason, detail: message, withheld: 'approval.decide' });

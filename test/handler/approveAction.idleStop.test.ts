@@ -231,8 +231,8 @@ describe('approveAction: an approved idle stop list', () => {
     expect(table.approval(approvalId)?.status).toBe('pending');
   });
 
-  it("refuses a member account's list (an organization's worker run) without reading it", async () => {
-    // Arrange: the recorded stops are in another account of the organization.
+  it("refuses a list whose target is another account than its record's, without reading it", async () => {
+    // Arrange: the recorded stops are moved to another account (someone who can write the table).
     const approvalId = await pendingStops();
     const record = table.approval(approvalId) as { intent: string };
     record.intent = JSON.stringify({
@@ -244,7 +244,7 @@ describe('approveAction: an approved idle stop list', () => {
     // Assert
     expect(answer).toEqual({
       refused: 'out-of-scope',
-      message: expect.stringContaining('member account 210987654321 (eu-west-1)'),
+      message: expect.stringContaining("the stop list's target is account 210987654321 region eu-west-1"),
     });
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
     expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);

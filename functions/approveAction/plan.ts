@@ -15,6 +15,7 @@ import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { skippedSentence, stopListNow } from '#shared/idle/approval.ts';
+import { foreignArnOf } from '#shared/organization/foreignArns.ts';
 import { freezeReason } from '#shared/runtime/changeFreeze.ts';
 import type { DecisionGathered } from './gather.ts';
 import type { ApproveActionInput } from './schema.ts';
@@ -62,6 +63,16 @@ function refusalOf(
     return {
       reason: 'out-of-scope',
       message: `${gathered.accountRefusal}; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
+  // The runtime's cross-account ARN guard, against the account the record names, before anything is
+  // decided (the execute step asks again): a record naming another account's resource never acts.
+  const recordedSignal = JSON.parse(approval.signal) as Signal;
+  const foreign = foreignArnOf(JSON.parse(approval.intent) as Intent, recordedSignal);
+  if (foreign) {
+    return {
+      reason: 'out-of-scope',
+      message: `the recorded action names ${foreign.arn}, of account ${foreign.account}, and its record is account ${recordedSignal.account}'s: an action touches only its own event's account; nothing done`,
     };
   }
   // The change freeze, read now: a closed (or unreadable) calendar refuses, and the approval stays

@@ -94,7 +94,8 @@ export async function gatherDecision(input: {
   };
   // The kill switch wins, a freeze holds, a refused account gets no AssumeRole: nothing more is read.
   if (refusedAlready) return base;
-  if (account.at === 'here') return { ...base, ...(await readRechecks(approval, recheck, signal, input.signal)) };
+  if (account.at === 'here')
+    return { ...base, ...(await readRechecks(approval, recheck, signal, input.signal)) };
   const target = memberTargetOf(account, cfg.stage, cfg.functionName);
   await assumed(target);
   // Read where the action acts: the member's instances, tags and backup jobs, as the owner would.

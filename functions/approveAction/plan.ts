@@ -145,7 +145,8 @@ export function planDecision(input: {
   const { approval } = gathered;
   // A member account that is dry-run now gets the preview and no decision: the approval stays pending,
   // so it can be approved again once the account is live (docs/APPROVALS.md says why).
-  const accountDry = !refusal && approval && facts.decision === 'approve' && gathered.member?.mode === 'dry-run';
+  const accountDry =
+    !refusal && approval && facts.decision === 'approve' && gathered.member?.mode === 'dry-run';
   if (accountDry && approval) {
     notes.push({
       decision: 'skipped',

@@ -23,8 +23,8 @@ import {
   MEMBER_ROLE,
   type MemberStage,
   memberApprovalStage,
-  scanDelivery,
   STAGE,
+  scanDelivery,
 } from '../support/approvalMemberStage.ts';
 import { latch } from '../support/latch.ts';
 
@@ -144,7 +144,9 @@ describe("approveAction: an idle stop list recorded in a member account's worker
     const answer = await approve(approvalId);
     // Assert
     expect(answer.dryRun).toBe(true);
-    expect(answer.decided).toContain(`would approve ${approvalId} for Ana Ops and then: would stop 1 instance(s)`);
+    expect(answer.decided).toContain(
+      `would approve ${approvalId} for Ana Ops and then: would stop 1 instance(s)`,
+    );
     expect(answer.notes?.map((n) => n.detail).join('\n')).toContain(
       `account ${MEMBER_A} is dry-run by /ops-autopilot/${STAGE}/accounts/${MEMBER_A}/mode`,
     );

@@ -102,7 +102,7 @@ describe("approveAction: a remediation recorded for a member account's event", (
     expect(stage.table.approval(approvalId)?.status).toBe('pending');
   });
 
-  it("refuses a record whose resource ARN names account B, decides nothing and revokes nothing", async () => {
+  it('refuses a record whose resource ARN names account B, decides nothing and revokes nothing', async () => {
     // Arrange: the record says A, the resource it is about is B's.
     const approvalId = await pendingRevokeInA();
     const record = stage.table.approval(approvalId) ?? {};

@@ -1,5 +1,6 @@
 import type { SharedConfig } from '#shared/config.ts';
 import type { Intent } from '#shared/domain/intent.ts';
+import { RESOURCE_ID_FORMATS } from '#shared/domain/resourceIds.ts';
 import { assumedRoleArnOf, memberCredentials, sessionNameOf } from '#shared/organization/credentials.ts';
 import { readAccountMode } from '#shared/organization/mode.ts';
 import { memberRoleArn, memberRoleName, memberRolesStackSetName } from '#shared/organization/names.ts';
@@ -15,7 +16,7 @@ import type { ActingTarget } from '#shared/organization/target.ts';
  * here before any role is assumed: a record someone wrote or changed cannot reach another account.
  */
 
-const ACCOUNT_ID = /^\d{12}$/;
+const ACCOUNT_ID = RESOURCE_ID_FORMATS.accountId;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The account and region the record says the action is for. */

@@ -124,10 +124,9 @@ describe("approveAction: an idle stop list recorded in a member account's worker
     // Arrange: both invocations read the pending record before either decides.
     const approvalId = await pendingStopsInA();
     const gate = latch();
-    stage.table.holdApprovalReads = gate;
-    stage.table.onApprovalRead = (reads) => {
+    stage.table.holdReads(gate, (reads) => {
       if (reads === 2) gate.open();
-    };
+    });
     // Act
     const answers = await Promise.all([approve(approvalId), approve(approvalId, { approvedBy: 'Bo Ops' })]);
     // Assert

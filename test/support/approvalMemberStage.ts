@@ -12,7 +12,6 @@ import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-org
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
@@ -24,7 +23,7 @@ import type { AwsMocks } from '../../tools/awsMocks.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { type ApprovalStateTable, approvalStateTable } from './approvalStateTable.ts';
+import { type ApprovalTable, approvalTable } from './approvalTable.ts';
 
 /**
  * The handler tests of approvals recorded in a member account of an organization's stage: a live stage
@@ -85,7 +84,7 @@ export const idleInstanceOf = (account: string): Instance => ({
 });
 
 export interface MemberStage {
-  table: ApprovalStateTable;
+  table: ApprovalTable;
   /** Each account's mode parameter; absent: the stage's default (live). */
   modes: Map<string, string>;
   /** The accounts the member-roles StackSet serves now. */
@@ -109,7 +108,7 @@ export function answerMemberStage(aws: AwsMocks): MemberStage {
   resetAccountNamesForTests();
   resetChangeFreezeForTests();
   const stage: MemberStage = {
-    table: undefined as unknown as ApprovalStateTable,
+    table: undefined as unknown as ApprovalTable,
     modes: new Map(),
     served: new Set([MEMBER_A, MEMBER_B]),
     calls: [],
@@ -128,7 +127,7 @@ export function answerMemberStage(aws: AwsMocks): MemberStage {
   });
   resetKillSwitchForTests();
   aws.answerAsEmptyStateTable();
-  stage.table = approvalStateTable(aws.of(DynamoDBDocumentClient));
+  stage.table = approvalTable(aws);
   aws.of(SNSClient).on(PublishCommand).resolves({ MessageId: 'm-1' });
   aws
     .of(CloudFormationClient)

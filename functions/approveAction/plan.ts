@@ -1,4 +1,4 @@
-import type { Recheck } from '#shared/approval/recheck.ts';
+import { RECORDED_SETTINGS, type Recheck } from '#shared/approval/recheck.ts';
 import { remediationScopeProblem } from '#shared/approval/remediationScope.ts';
 import { retryRecheckRefusal } from '#shared/backup/retryRecheck.ts';
 import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
@@ -63,6 +63,15 @@ function refusalOf(
     return {
       reason: 'out-of-scope',
       message: `${gathered.accountRefusal}; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
+  // The owner's settings the executor reads, and nothing else: no record loosens a limit or names a role.
+  const settingsKeys = Object.keys(JSON.parse(approval.settings) as Record<string, unknown>);
+  const foreignKey = settingsKeys.find((k) => !(RECORDED_SETTINGS as readonly string[]).includes(k));
+  if (foreignKey !== undefined) {
+    return {
+      reason: 'out-of-scope',
+      message: `the record's settings carry ${JSON.stringify(foreignKey.slice(0, 64))}, which no owner records (only ${RECORDED_SETTINGS.join(', ')}): nothing done`,
     };
   }
   // The runtime's cross-account ARN guard, against the account the record names, before anything is

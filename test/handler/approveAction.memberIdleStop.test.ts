@@ -222,6 +222,23 @@ describe("approveAction: an idle stop list recorded in a member account's worker
     expect(callsOf(stage, 'StopInstances')).toHaveLength(0);
   });
 
+  it('refuses a record whose settings were given a rate guard of their own, and stops nothing', async () => {
+    // Arrange: someone who can write the table loosens the limit the stops are held to.
+    const approvalId = await pendingStopsInA();
+    const record = stage.table.approval(approvalId) ?? {};
+    record.settings = JSON.stringify({
+      ...JSON.parse(String(record.settings)),
+      rateGuard: { maxActions: 1000, windowMinutes: 1 },
+    });
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer.refused).toBe('out-of-scope');
+    expect(answer.message).toContain('"rateGuard", which no owner records');
+    expect(callsOf(stage, 'StopInstances')).toHaveLength(0);
+    expect(stage.table.approval(approvalId)?.status).toBe('pending');
+  });
+
   it('on a stage that is no organization refuses a member account record, naming the account', async () => {
     // Arrange: the stage has since become a single-account stage.
     const approvalId = await pendingStopsInA();

@@ -45,11 +45,22 @@ export const BUDGET = `ops-autopilot-${STAGE}#shared#stop-budget`;
 export const KILL_SWITCH = `/ops-autopilot/${STAGE}/mode`;
 export const modeParameter = (account: string) => `/ops-autopilot/${STAGE}/accounts/${account}/mode`;
 
-/** The stage: live, every member live by default, the idle stop and one remediation asking for approval. */
+/** The stage: live, every member live by default; the idle stop, a remediation and a runbook ask for approval. */
 export function memberApprovalStage(): void {
   stages[STAGE] = {
     dryRun: false,
     idleStop: { approval: 'required' },
+    alarmRules: [
+      {
+        name: 'restart-web',
+        match: { alarmName: 'web-cpu-*' },
+        runbook: {
+          document: 'AWS-RestartEC2Instance',
+          parameters: { InstanceId: { fromDimension: 'InstanceId', format: 'ec2-instance-id' } },
+        },
+        approval: 'required',
+      },
+    ],
     cloudTrail: { detections: { [DETECTION]: { remediate: true, approval: 'required' } } },
     organization: {
       id: 'o-exampleorg1',

@@ -45,11 +45,12 @@ export const BUDGET = `ops-autopilot-${STAGE}#shared#stop-budget`;
 export const KILL_SWITCH = `/ops-autopilot/${STAGE}/mode`;
 export const modeParameter = (account: string) => `/ops-autopilot/${STAGE}/accounts/${account}/mode`;
 
-/** The stage: live, every member live by default; the idle stop, a remediation and a runbook ask for approval. */
+/** The stage: live, every member live by default; the idle stop, a remediation, a runbook and the backup retry ask for approval. */
 export function memberApprovalStage(): void {
   stages[STAGE] = {
     dryRun: false,
     idleStop: { approval: 'required' },
+    backupFailure: { retry: true, approval: 'required' },
     alarmRules: [
       {
         name: 'restart-web',

@@ -6,6 +6,7 @@
  * back from the credentials its client holds (test/support/approvalMemberStage.ts).
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -30,6 +31,7 @@ import { latch } from '../support/latch.ts';
 
 const aws = await mockAwsClients();
 const sts = aws.of(STSClient);
+const documents = aws.of(DynamoDBDocumentClient);
 let stopIdleInstances: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 let approveAction: typeof import('#functions/approveAction/handler.ts').handler;
 let stage: MemberStage;
@@ -112,11 +114,21 @@ describe("approveAction: an idle stop list recorded in a member account's worker
     expect(stage.table.items.get(BUDGET)?.claims).toEqual([
       expect.objectContaining({ account: MEMBER_A, instanceIds: [A_INSTANCE] }),
     ]);
-    // The action log's entry of the stop names the account and the session it acted as.
-    expect(answer.outcomes?.[0]?.refs).toMatchObject({
-      account: MEMBER_A,
-      memberSession: `arn:aws:sts::${MEMBER_A}:assumed-role/${MEMBER_ROLE}/ops-autopilot-${STAGE}-approveAction`,
-    });
+    // The outcome, and so the action log's entry of the stop, names the account and the session.
+    const session = `arn:aws:sts::${MEMBER_A}:assumed-role/${MEMBER_ROLE}/ops-autopilot-${STAGE}-approveAction`;
+    expect(answer.outcomes?.[0]?.refs).toMatchObject({ account: MEMBER_A, memberSession: session });
+    const logged = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => Object.values(c.args[0].input.RequestItems ?? {}).flat())
+      .map(
+        (r) => (r as { PutRequest?: { Item?: { intentKind?: string; detail?: string } } }).PutRequest?.Item,
+      );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        intentKind: 'ec2.stop-instances',
+        detail: expect.stringContaining(`(in account ${MEMBER_A} eu-west-1, as ${session})`),
+      }),
+    );
     expect(stage.table.approval(approvalId)?.status).toBe('approved');
   });
 

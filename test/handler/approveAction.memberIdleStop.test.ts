@@ -147,6 +147,24 @@ describe("approveAction: an idle stop list recorded in a member account's worker
     expect(answers.filter((a) => a.refused === 'decided')).toHaveLength(1);
   });
 
+  it("counts the stop in A's own rate-guard window: A's full window refuses it and puts the approval back", async () => {
+    // Arrange: A's idle-stop window is full; the stage's own window (the central account's) is not.
+    const approvalId = await pendingStopsInA();
+    const windows: string[] = [];
+    stage.table.refuseUpdates((id) => {
+      if (!id.includes('#rate-guard#')) return false;
+      windows.push(id);
+      return id.includes(`#rate-guard#idle-stop#${MEMBER_A}#`);
+    });
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer.refused).toBe('rate-limited');
+    expect(windows.length).toBeGreaterThan(0);
+    expect(callsOf(stage, 'StopInstances')).toHaveLength(0);
+    expect(stage.table.approval(approvalId)?.status).toBe('pending');
+  });
+
   it('previews the stops while A is dry-run now, stops nothing, and leaves the approval pending', async () => {
     // Arrange: A was live when the scan asked; an operator set it to dry-run since.
     const approvalId = await pendingStopsInA();

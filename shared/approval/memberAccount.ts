@@ -38,11 +38,13 @@ export type RecordedAccount =
  * AWS format, or a stop list whose target is not the record's own account and region.
  */
 export function recordedSiteProblem(site: RecordedSite, intent: Intent): string | undefined {
-  if (!ACCOUNT_ID.test(site.account)) {
-    return `the record's account ${JSON.stringify(site.account.slice(0, 32))} is not a 12-digit account id`;
+  // Read as untrusted: a changed record may hold anything where a string was written.
+  const shown = (value: unknown) => JSON.stringify(String(value).slice(0, 32));
+  if (typeof site.account !== 'string' || !ACCOUNT_ID.test(site.account)) {
+    return `the record's account ${shown(site.account)} is not a 12-digit account id`;
   }
-  if (!REGION.test(site.region)) {
-    return `the record's region ${JSON.stringify(site.region.slice(0, 32))} is not a region name`;
+  if (typeof site.region !== 'string' || !REGION.test(site.region)) {
+    return `the record's region ${shown(site.region)} is not a region name`;
   }
   if (intent.kind === 'ec2.stop-instances' && intent.target) {
     const { account, region } = intent.target;

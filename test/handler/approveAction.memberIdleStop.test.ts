@@ -18,6 +18,7 @@ import {
   answerMemberStage,
   asCentral,
   BUDGET,
+  CENTRAL,
   callsOf,
   idleInstanceOf,
   MEMBER_A,
@@ -130,6 +131,26 @@ describe("approveAction: an idle stop list recorded in a member account's worker
       }),
     );
     expect(stage.table.approval(approvalId)?.status).toBe('approved');
+  });
+
+  it("stops the central account's own worker run in place, in its region, assuming nothing", async () => {
+    // Arrange: the central account's own target in eu-west-1 (the stack runs in us-east-1).
+    await asCentral('stopIdleInstances', stopIdleInstances, scanDelivery(CENTRAL, 'eu-west-1'));
+    const approvalId = String(stage.table.approvals()[0]?.approvalId);
+    stage.calls.length = 0;
+    sts.resetHistory();
+    // Act
+    const answer = await approve(approvalId);
+    // Assert
+    expect(answer.refused).toBeUndefined();
+    expect(callsOf(stage, 'StopInstances')).toEqual([
+      expect.objectContaining({
+        account: CENTRAL,
+        region: 'eu-west-1',
+        input: expect.objectContaining({ InstanceIds: [idleInstanceOf(CENTRAL).InstanceId] }),
+      }),
+    ]);
+    expect(assumedRoles()).toEqual([]);
   });
 
   it('stops them once when approved twice at once in the member account: the second is refused as decided', async () => {

@@ -117,6 +117,11 @@ export interface FunctionDeployment {
    * prefix; approveAction runs an approved action as the function that planned it). Unset: none.
    */
   actsFor?(stage: StageConfig): ActingFor[];
+  /**
+   * On an organization's stage, whether it may assume the member role (act in member accounts). Unset:
+   * it may, as every event function does; approveAction only where an owner asks for approval.
+   */
+  actsInMembers?(stage: StageConfig): boolean;
   /** Environment beyond the provider's. */
   environment?: Record<string, CfnValue>;
   /**
@@ -223,6 +228,9 @@ interface SpecExecutors {
 }
 
 /** The actions a grant's statements allow: an executor's AWS actions, declared there alone. */
+/** The member role's assumption, the one organization action a function that acts in no member lacks. */
+const ASSUME_ROLE = 'sts:AssumeRole';
+
 const allowedActions = (statements: readonly IamStatement[]): string[] =>
   statements.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action].flat());
 
@@ -282,7 +290,11 @@ function described(
         changeCalendars: (deployment.changeCalendars?.(stage) ?? []).length > 0,
         // Acting as another function on its records: its transactions' condition checks, say.
         stateTableActions: (deployment.actsFor?.(stage) ?? []).flatMap((o) => o.stateTableActions),
-        organizationPermissions: stage.organization ? ORGANIZATION_PERMISSIONS : [],
+        organizationPermissions: stage.organization
+          ? ORGANIZATION_PERMISSIONS.filter(
+              (action) => action !== ASSUME_ROLE || deployment.actsInMembers?.(stage) !== false,
+            )
+          : [],
       });
     },
   };

@@ -22,9 +22,24 @@ export function functionStatements(
       changeCalendars: deployment.changeCalendars?.(stageConfig) ?? [],
       actsFor: deployment.actsFor?.(stageConfig) ?? [],
     }),
-    ...(stageConfig.organization ? organizationStatements(stage, stageConfig.organization.id) : []),
+    ...organizationStatementsOf(stage, deployment, stageConfig),
     ...deployment.statements(stageConfig),
   ];
+}
+
+/**
+ * What acting in member accounts needs, on an organization's stage (none elsewhere): without the member
+ * role's AssumeRole for a function that acts in no member account there (its `actsInMembers`).
+ */
+export function organizationStatementsOf(
+  stage: string,
+  deployment: RegistryEntry['deployment'],
+  stageConfig: StageConfig,
+): IamStatement[] {
+  if (!stageConfig.organization) return [];
+  const statements = organizationStatements(stage, stageConfig.organization.id);
+  if (deployment.actsInMembers?.(stageConfig) !== false) return statements;
+  return statements.filter((st) => ![st.Action].flat().includes('sts:AssumeRole'));
 }
 
 /** A function's role: Lambda may assume it, and it holds exactly the function's statements. */

@@ -97,6 +97,9 @@ export function approverDeployment(owners: Owners): FunctionDeployment {
         functionName: name,
         stateTableActions: deployment.stateTableActions ?? [],
       })),
+    // On an organization's stage it assumes the member role only to act for an owner that asks for
+    // approval (an approved action recorded in a member account runs there).
+    actsInMembers: (stage) => approvalOwnersOn(owners, stage).length > 0,
     // The calendars its owners' actions are checked against (the stage's and their rules'), read again.
     changeCalendars: (stage) => [
       ...new Set(

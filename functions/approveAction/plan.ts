@@ -1,4 +1,4 @@
-import type { Recheck } from '#shared/approval/recheck.ts';
+import { RECORDED_SETTINGS, type Recheck } from '#shared/approval/recheck.ts';
 import { remediationScopeProblem } from '#shared/approval/remediationScope.ts';
 import { retryRecheckRefusal } from '#shared/backup/retryRecheck.ts';
 import { instanceScopeProblem } from '#shared/domain/instanceScope.ts';
@@ -15,6 +15,7 @@ import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { parseAwsTimestamp } from '#shared/domain/time.ts';
 import { skippedSentence, stopListNow } from '#shared/idle/approval.ts';
+import { foreignArnOf } from '#shared/organization/foreignArns.ts';
 import { freezeReason } from '#shared/runtime/changeFreeze.ts';
 import type { DecisionGathered } from './gather.ts';
 import type { ApproveActionInput } from './schema.ts';
@@ -57,6 +58,32 @@ function refusalOf(
       message: `the kill switch ${gathered.killSwitch.parameter} is set (${gathered.killSwitch.why}): nothing done; ${id} stays pending until ${iso(approval.expiresAt)}`,
     };
   }
+  // The record's account and region: served, listed and not off now, or nothing is assumed or done.
+  if (gathered.accountRefusal) {
+    return {
+      reason: 'out-of-scope',
+      message: `${gathered.accountRefusal}; ${id} stays pending until ${iso(approval.expiresAt)}`,
+    };
+  }
+  // The owner's settings the executor reads, and nothing else: no record loosens a limit or names a role.
+  const settingsKeys = Object.keys(JSON.parse(approval.settings) as Record<string, unknown>);
+  const foreignKey = settingsKeys.find((k) => !(RECORDED_SETTINGS as readonly string[]).includes(k));
+  if (foreignKey !== undefined) {
+    return {
+      reason: 'out-of-scope',
+      message: `the record's settings carry ${JSON.stringify(foreignKey.slice(0, 64))}, which no owner records (only ${RECORDED_SETTINGS.join(', ')}): nothing done`,
+    };
+  }
+  // The runtime's cross-account ARN guard, against the account the record names, before anything is
+  // decided (the execute step asks again): a record naming another account's resource never acts.
+  const recordedSignal = JSON.parse(approval.signal) as Signal;
+  const foreign = foreignArnOf(JSON.parse(approval.intent) as Intent, recordedSignal);
+  if (foreign) {
+    return {
+      reason: 'out-of-scope',
+      message: `the recorded action names ${foreign.arn}, of account ${foreign.account}, and its record is account ${recordedSignal.account}'s: an action touches only its own event's account; nothing done`,
+    };
+  }
   // The change freeze, read now: a closed (or unreadable) calendar refuses, and the approval stays
   // pending until it expires, so it can be approved once the calendar opens.
   if (gathered.freeze?.closed) {
@@ -85,7 +112,8 @@ function refusalOf(
       intent: JSON.parse(approval.intent) as Intent,
       signal: JSON.parse(approval.signal) as Signal,
     };
-    const problem = remediationScopeProblem(recorded, here);
+    // In a member account the remediation acts there, so its ids and owner are judged against it.
+    const problem = remediationScopeProblem(recorded, gathered.member ?? here);
     if (problem) return { reason: 'out-of-scope', message: `${problem}: nothing done` };
   }
   if (recheck.backupRetry) {
@@ -122,9 +150,20 @@ export function planDecision(input: {
 }): Plan<DecisionIntent> {
   const { facts, gathered, config: cfg } = input;
   const notes: PlanNote[] = [];
-  const dryRun = facts.dryRun === true ? { dryRun: true } : {};
   const refusal = refusalOf(facts, gathered, cfg, input.signal);
   const { approval } = gathered;
+  // A member account that is dry-run now gets the preview and no decision: the approval stays pending,
+  // so it can be approved again once the account is live (docs/APPROVALS.md says why).
+  const accountDry =
+    !refusal && approval && facts.decision === 'approve' && gathered.member?.mode === 'dry-run';
+  if (accountDry && approval) {
+    notes.push({
+      decision: 'skipped',
+      reason: 'dry-run',
+      detail: `account ${gathered.member?.account} is dry-run by ${gathered.member?.by}: previewed only, nothing decided or done; ${facts.approvalId} stays pending until ${iso(approval.expiresAt)}`,
+    });
+  }
+  const dryRun = facts.dryRun === true || accountDry ? { dryRun: true } : {};
   if (refusal || !approval) {
     const { reason, message } = refusal ?? { reason: 'unknown' as const, message: 'no approval' };
     notes.push({ decision: 'skipped', reason, detail: message, withheld: 'approval.decide' });

@@ -1,16 +1,17 @@
 import { isRemediationKind } from '#shared/approval/remediationScope.ts';
-import { approvalDecisionExecutor } from '#shared/executors/approval.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import type { FunctionSpec, PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { type DecisionGathered, gatherDecision, gatherPermissions } from './gather.ts';
+import { decisionInRecordedAccount } from './inRecordedAccount.ts';
 import { type DecisionIntent, planDecision } from './plan.ts';
 import { ApproveActionInput } from './schema.ts';
 import { type ApproveActionConfig, specSettings } from './settings.ts';
 import { observeDecision } from './signal.ts';
 
 export const executors: ExecutorMap<DecisionIntent, ApproveActionConfig> = {
-  'approval.decide': approvalDecisionExecutor,
+  // The decision, and the approved action in the account its record names (a member's, or this one).
+  'approval.decide': decisionInRecordedAccount,
   'sns.page': pageExecutor,
 };
 

@@ -35,6 +35,14 @@ export interface Recheck {
   idleStop?: IdleStopRecheck;
 }
 
+/**
+ * The owners' settings a pending action may carry for its executor (ApprovalNeed.settings): onAlarm's
+ * runbook limits, the idle stopper's `idleStop`, onBackupFailure's `backupFailure`. approveAction lays
+ * them over its own configuration, so a record carrying any other key (a rate guard, a role, the
+ * organization) is refused: a record someone changed must not loosen what the action is held to.
+ */
+export const RECORDED_SETTINGS = ['runbooks', 'idleStop', 'backupFailure'] as const;
+
 /** Why an intent waits for a person, from the owning function's settings (its spec's `approval`). */
 export interface ApprovalNeed {
   /** The rule or detection that asks for it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Intent } from '#shared/domain/intent.ts';
+import { RESOURCE_ID_FORMATS as IDS } from '#shared/domain/resourceIds.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 
 /**
@@ -7,10 +8,10 @@ import type { Signal } from '#shared/domain/signal.ts';
  * record's account and region are approveAction's own (a remediation never reaches across), and every
  * id it names is in its AWS format. The pending record is data in a table, so it is read as untrusted:
  * a value changed after it was written is refused before any AWS call. The formats are those
- * onCloudTrail's detections check a record's values with (functions/onCloudTrail/detections/formats.ts).
+ * onCloudTrail's detections check a record's values with (shared/domain/resourceIds.ts).
  */
 
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const accountId = z.string().regex(IDS.accountId, 'must be a 12-digit AWS account id');
 const port = z.number().int().min(-1).max(65_535);
 const owned = {
   detection: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a detection name'),
@@ -19,21 +20,15 @@ const owned = {
 
 const REMEDIATION_INTENTS = {
   'ec2.revoke-ingress': z.object({
-    groupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)'),
+    groupId: z.string().regex(IDS.securityGroupId, 'must be a security group id (sg-…)'),
     permissions: z
       .array(
         z.object({
-          ipProtocol: z.string().regex(/^(tcp|udp|icmp|icmpv6|all|-1|\d{1,3})$/i, 'must be an IP protocol'),
+          ipProtocol: z.string().regex(IDS.protocol, 'must be an IP protocol'),
           fromPort: port.optional(),
           toPort: port.optional(),
-          cidrIpv4: z
-            .string()
-            .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/)
-            .optional(),
-          cidrIpv6: z
-            .string()
-            .regex(/^[0-9A-Fa-f:.]{2,45}\/(12[0-8]|1[01]\d|[1-9]?\d)$/)
-            .optional(),
+          cidrIpv4: z.string().regex(IDS.ipv4Cidr).optional(),
+          cidrIpv6: z.string().regex(IDS.ipv6Cidr).optional(),
         }),
       )
       .min(1)
@@ -41,25 +36,25 @@ const REMEDIATION_INTENTS = {
     ...owned,
   }),
   's3.restore-public-access-block': z.object({
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name'),
+    bucket: z.string().regex(IDS.bucket, 'must be a bucket name'),
     expectedOwner: accountId,
     ...owned,
   }),
   'cloudtrail.start-logging': z.object({
-    trail: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/, 'must be a trail name'),
+    trail: z.string().regex(IDS.trailName, 'must be a trail name'),
     ...owned,
   }),
   'ec2.revoke-share': z.discriminatedUnion('resource', [
     z.object({
       resource: z.literal('snapshot'),
-      id: z.string().regex(/^snap-[0-9a-f]{8,17}$/, 'must be an EBS snapshot id (snap-…)'),
+      id: z.string().regex(IDS.ebsSnapshotId, 'must be an EBS snapshot id (snap-…)'),
       everyone: z.boolean(),
       accounts: z.array(accountId).max(1000),
       ...owned,
     }),
     z.object({
       resource: z.literal('image'),
-      id: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id (ami-…)'),
+      id: z.string().regex(IDS.imageId, 'must be an AMI id (ami-…)'),
       everyone: z.boolean(),
       accounts: z.array(accountId).max(1000),
       ...owned,
@@ -67,7 +62,7 @@ const REMEDIATION_INTENTS = {
   ]),
   'rds.revoke-snapshot-share': z.object({
     resource: z.enum(['db-snapshot', 'db-cluster-snapshot']),
-    id: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,254}$/, 'must be a snapshot identifier (not an ARN)'),
+    id: z.string().regex(IDS.rdsSnapshotIdentifier, 'must be a snapshot identifier (not an ARN)'),
     everyone: z.boolean(),
     accounts: z.array(accountId).max(1000),
     ...owned,

@@ -18,8 +18,9 @@ const FILTER_VALUES = 200;
 
 /**
  * Reads the stop list's instances again (DescribeInstances by instance-id filter, so one that no longer
- * exists is simply absent rather than failing the call), in the run's account and region. A member
- * account's list is not read: approveAction does not act in member accounts (docs/APPROVALS.md).
+ * exists is simply absent rather than failing the call), in the run's account and region: `here` is
+ * where approveAction acts for the record (a member's list is read inside its member target), and a
+ * list of any other account is not read.
  */
 export async function readStopTargets(
   intent: StopInstancesIntent,
@@ -28,7 +29,7 @@ export async function readStopTargets(
   const { target } = intent;
   if (target && target.account !== here.account) {
     return {
-      unavailable: `the stops are in member account ${target.account} (${target.region}), and approveAction does not act in member accounts yet`,
+      unavailable: `the stops are in account ${target.account} (${target.region}), not in account ${here.account} where this approval acts`,
     };
   }
   try {

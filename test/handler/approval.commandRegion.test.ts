@@ -60,7 +60,7 @@ describe('the approve command of a pending action', () => {
     expect(outcome.reason).toBe('approval-pending');
     expect(outcome.detail).toContain(`--region ${STACK_REGION} -f approveAction`);
     expect(outcome.detail).not.toContain('--region eu-west-1');
-    expect(table.pending()).toHaveLength(1);
+    expect(table.approvals()).toHaveLength(1);
   });
 
   it("falls back to the event's region where the process has none (a local run without AWS_REGION)", async () => {

@@ -64,11 +64,11 @@ describe('a retried delivery that recorded a pending action', () => {
     sns.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({ MessageId: 'm-2' });
     const failed = await invoke(record).catch((e: unknown) => e as Error);
     expect(failed).toBeInstanceOf(Error);
-    const [first] = table.pending();
+    const [first] = table.approvals();
     // Act: Lambda retries the same event.
     const retried = (await invoke(record)) as Outcomes;
     // Assert
-    expect(table.pending()).toHaveLength(1);
+    expect(table.approvals()).toHaveLength(1);
     expect(approvalIdOf(retried)).toBe(first?.approvalId);
     expect(pageBodies().at(-1)).toContain(`"approvalId":"${String(first?.approvalId)}"`);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
@@ -81,7 +81,7 @@ describe('a retried delivery that recorded a pending action', () => {
     // Act
     await invoke(cloudTrailRecord('security-group-open-world', { id: 'another-delivery', eventID: 'e-2' }));
     // Assert
-    expect(table.pending()).toHaveLength(2);
+    expect(table.approvals()).toHaveLength(2);
   });
 
   it('records a new pending action when the one the first attempt recorded has expired', async () => {
@@ -89,11 +89,11 @@ describe('a retried delivery that recorded a pending action', () => {
     const record = cloudTrailRecord('security-group-open-world');
     sns.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({ MessageId: 'm-2' });
     await invoke(record).catch(() => undefined);
-    for (const item of table.items.values()) item.expiresAt = Math.floor(Date.now() / 1000) - 1;
+    for (const item of table.approvalRecords()) item.expiresAt = Math.floor(Date.now() / 1000) - 1;
     // Act
     const retried = (await invoke(record)) as Outcomes;
     // Assert
-    expect(table.pending()).toHaveLength(2);
-    expect(approvalIdOf(retried)).not.toBe(table.pending()[0]?.approvalId);
+    expect(table.approvals()).toHaveLength(2);
+    expect(approvalIdOf(retried)).not.toBe(table.approvals()[0]?.approvalId);
   });
 });

@@ -115,7 +115,7 @@ describe('onBackupFailure: a retry that needs approval', () => {
     const retry = result.outcomes.find((o) => o.kind === 'backup.retry-job');
     expect(retry).toMatchObject({ status: 'skipped', reason: 'approval-pending' });
     const approvalId = retry?.refs?.approvalId ?? '';
-    expect(table.pending()).toEqual([
+    expect(table.approvals()).toEqual([
       expect.objectContaining({
         approvalId,
         status: 'pending',
@@ -137,7 +137,7 @@ describe('onBackupFailure: a retry that needs approval', () => {
     const result = (await onBackupFailure(ebsFailure() as never, makeContext(ON_BACKUP_FAILURE))) as Outcomes;
     // Assert
     expect(result.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('dry-run');
-    expect(table.items.size).toBe(0);
+    expect(table.approvalRecords()).toEqual([]);
     expect(starts()).toHaveLength(0);
   });
 
@@ -166,7 +166,7 @@ describe('onBackupFailure: a retry that needs approval', () => {
       // Assert
       expect(killed.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('dry-run');
       expect(frozen.outcomes.find((o) => o.kind === 'backup.retry-job')?.reason).toBe('change-freeze');
-      expect(table.items.size).toBe(0);
+      expect(table.approvalRecords()).toEqual([]);
       expect(starts()).toHaveLength(0);
     } finally {
       delete settings.changeCalendars;

@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -18,7 +17,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { type ApprovalStateTable, approvalStateTable } from '../support/approvalStateTable.ts';
+import { type ApprovalTable, approvalTable } from '../support/approvalTable.ts';
 import { answerCalendars } from '../support/changeCalendars.ts';
 import { latch } from '../support/latch.ts';
 
@@ -30,7 +29,6 @@ const ec2 = aws.of(EC2Client);
 const cloudwatch = aws.of(CloudWatchClient);
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let scanHandler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 let approveAction: typeof import('#functions/approveAction/handler.ts').handler;
 
@@ -39,7 +37,7 @@ const SCAN = `ops-autopilot-${STAGE}-stopIdleInstances`;
 const APPROVE_ACTION = `ops-autopilot-${STAGE}-approveAction`;
 const BUDGET = `ops-autopilot-${STAGE}#shared#stop-budget`;
 const IDS = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'];
-let table: ApprovalStateTable;
+let table: ApprovalTable;
 /** The fleet as EC2 answers now, by instance id. */
 let fleet: Map<string, Instance>;
 
@@ -80,7 +78,7 @@ beforeEach(() => {
   delete process.env.DRY_RUN;
   withoutKillSwitch(ssm);
   aws.answerAsEmptyStateTable();
-  table = approvalStateTable(documents);
+  table = approvalTable(aws);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   fleet = new Map(IDS.map((id) => [id, running(id)]));
   // The scan asks for running instances; the re-check for the listed ids, whatever their state.
@@ -145,10 +143,9 @@ describe('approveAction: an approved idle stop list', () => {
     // Arrange: both invocations read the pending record before either decides.
     const approvalId = await pendingStops();
     const gate = latch();
-    table.holdApprovalReads = gate;
-    table.onApprovalRead = (reads) => {
+    table.holdReads(gate, (reads) => {
       if (reads === 2) gate.open();
-    };
+    });
     // Act
     const answers = await Promise.all([approve(approvalId), approve(approvalId, { approvedBy: 'Bo Ops' })]);
     // Assert
@@ -231,8 +228,8 @@ describe('approveAction: an approved idle stop list', () => {
     expect(table.approval(approvalId)?.status).toBe('pending');
   });
 
-  it("refuses a member account's list (an organization's worker run) without reading it", async () => {
-    // Arrange: the recorded stops are in another account of the organization.
+  it("refuses a list whose target is another account than its record's, without reading it", async () => {
+    // Arrange: the recorded stops are moved to another account (someone who can write the table).
     const approvalId = await pendingStops();
     const record = table.approval(approvalId) as { intent: string };
     record.intent = JSON.stringify({
@@ -244,7 +241,7 @@ describe('approveAction: an approved idle stop list', () => {
     // Assert
     expect(answer).toEqual({
       refused: 'out-of-scope',
-      message: expect.stringContaining('member account 210987654321 (eu-west-1)'),
+      message: expect.stringContaining("the stop list's target is account 210987654321 region eu-west-1"),
     });
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
     expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
@@ -294,7 +291,8 @@ describe('approveAction: an idle stop list that is refused does nothing and says
   it('refuses while the rate guard is full, and puts the approval back to pending', async () => {
     // Arrange
     const approvalId = await pendingStops();
-    table.rateGuardFull = true;
+    // Every rate-guard slot is refused, as a full window does (its claim carries the limit, :max).
+    table.refuseUpdates((_id, values) => values[':max'] !== undefined);
     // Act
     const answer = await approve(approvalId);
     // Assert

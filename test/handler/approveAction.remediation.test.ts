@@ -107,7 +107,7 @@ describe('onCloudTrail: a detection whose remediation needs approval', () => {
     expect(remediation).toMatchObject({ status: 'skipped', reason: 'approval-pending' });
     const approvalId = remediation?.refs?.approvalId ?? '';
     expect(approvalId).toMatch(/^ap-[0-9a-f]{32}$/);
-    expect(table.pending()).toEqual([
+    expect(table.approvals()).toEqual([
       expect.objectContaining({ approvalId, status: 'pending', owner: 'onCloudTrail', rule: DETECTION }),
     ]);
     const body = String(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message);
@@ -126,7 +126,7 @@ describe('onCloudTrail: a detection whose remediation needs approval', () => {
     const result = (await onCloudTrail(openWorld() as never, makeContext(ON_CLOUDTRAIL))) as Outcomes;
     // Assert
     expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')?.reason).toBe('dry-run');
-    expect(table.items.size).toBe(0);
+    expect(table.approvalRecords()).toEqual([]);
     expect(revokes()).toHaveLength(0);
   });
 
@@ -140,7 +140,7 @@ describe('onCloudTrail: a detection whose remediation needs approval', () => {
     const result = (await onCloudTrail(openWorld() as never, makeContext(ON_CLOUDTRAIL))) as Outcomes;
     // Assert
     expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')?.reason).toBe('dry-run');
-    expect(table.items.size).toBe(0);
+    expect(table.approvalRecords()).toEqual([]);
     expect(revokes()).toHaveLength(0);
   });
 
@@ -156,7 +156,7 @@ describe('onCloudTrail: a detection whose remediation needs approval', () => {
       const result = (await onCloudTrail(openWorld() as never, makeContext(ON_CLOUDTRAIL))) as Outcomes;
       // Assert
       expect(result.outcomes.find((o) => o.kind === 'ec2.revoke-ingress')?.reason).toBe('change-freeze');
-      expect(table.items.size).toBe(0);
+      expect(table.approvalRecords()).toEqual([]);
       expect(revokes()).toHaveLength(0);
     } finally {
       delete detection.changeCalendars;

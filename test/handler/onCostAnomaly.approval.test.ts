@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -18,13 +17,12 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { type ApprovalStateTable, approvalStateTable } from '../support/approvalStateTable.ts';
+import { type ApprovalTable, approvalTable } from '../support/approvalTable.ts';
 
 // Handler layer, issue 20: `idleStop.approval` governs onCostAnomaly's stops too. An anomaly's page asks
 // for one approval covering its stop list and stops nothing; approveAction then stops them once.
 const aws = await mockAwsClients();
 const sns = aws.of(SNSClient);
-const documents = aws.of(DynamoDBDocumentClient);
 const budgets = aws.of(BudgetsClient);
 const ec2 = aws.of(EC2Client);
 const cloudwatch = aws.of(CloudWatchClient);
@@ -36,7 +34,7 @@ const STAGE = 'anomaly-approval-test';
 const ON_COST_ANOMALY = `ops-autopilot-${STAGE}-onCostAnomaly`;
 const APPROVE_ACTION = `ops-autopilot-${STAGE}-approveAction`;
 const IDLE = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'];
-let table: ApprovalStateTable;
+let table: ApprovalTable;
 
 beforeAll(async () => {
   stages[STAGE] = {
@@ -68,7 +66,7 @@ beforeEach(() => {
   aws.reset();
   withoutKillSwitch(ssm);
   aws.answerAsEmptyStateTable();
-  table = approvalStateTable(documents);
+  table = approvalTable(aws);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   budgets.on(DescribeBudgetsCommand).resolves({ Budgets: [] });
   ec2.on(DescribeInstancesCommand).resolves({

@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
 import { resetConfigForTests } from '#shared/config.ts';
@@ -18,7 +17,7 @@ import { loadFixture } from '../../tools/local/events.ts';
 import { hourlyMetricAnswer } from '../../tools/local/fleet.ts';
 import { withoutKillSwitch } from '../../tools/local/killSwitch.ts';
 import { makeContext } from '../../tools/local/lambda.ts';
-import { type ApprovalStateTable, approvalStateTable } from '../support/approvalStateTable.ts';
+import { type ApprovalTable, approvalTable } from '../support/approvalTable.ts';
 import { answerCalendars } from '../support/changeCalendars.ts';
 
 // Handler layer, issue 20: with `idleStop.approval: 'required'` a live scan stops nothing; it records one
@@ -29,13 +28,12 @@ const ec2 = aws.of(EC2Client);
 const cloudwatch = aws.of(CloudWatchClient);
 const sns = aws.of(SNSClient);
 const ssm = aws.of(SSMClient);
-const documents = aws.of(DynamoDBDocumentClient);
 let handler: typeof import('#functions/stopIdleInstances/handler.ts').handler;
 
 const STAGE = 'idle-approval-test';
 const FUNCTION = `ops-autopilot-${STAGE}-stopIdleInstances`;
 const IDLE = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'];
-let table: ApprovalStateTable;
+let table: ApprovalTable;
 
 beforeAll(async () => {
   stages[STAGE] = { dryRun: false, idleStop: { approval: 'required' } };
@@ -59,7 +57,7 @@ beforeEach(() => {
   resetConfigForTests();
   withoutKillSwitch(ssm);
   aws.answerAsEmptyStateTable();
-  table = approvalStateTable(documents);
+  table = approvalTable(aws);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [

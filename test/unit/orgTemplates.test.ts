@@ -18,8 +18,8 @@ import { TEMPLATE_BODY_LIMIT } from '#deploy/org/names.ts';
 import { stackTarget } from '#deploy/stack/index.ts';
 import { pascal } from '#deploy/stack/names.ts';
 import { resolvedPatternsOf } from '#deploy/stack/patterns.ts';
+import { organizationStatementsOf } from '#deploy/stack/roles.ts';
 import { registry } from '#functions/index.ts';
-import { organizationStatements } from '#shared/organization/statements.ts';
 import { runtimeStatements } from '#shared/runtime/statements.ts';
 import { type ScopedStatement, unscopedFindings, wildcardFindings } from '../support/iamScope.ts';
 
@@ -115,7 +115,7 @@ describe('the member templates of an organization stage', () => {
         }),
         // What acts on the central stack's own resources (the idle scan's queue) stays central too.
         ...centralOnlyStatements(entry, config),
-        ...organizationStatements(STAGE, config.organization.id),
+        ...organizationStatementsOf(STAGE, entry.deployment, config),
       ];
       // Act
       const declared = await entry.permissions(config);

@@ -1,30 +1,29 @@
+import { RESOURCE_ID_FORMATS as IDS } from '#shared/domain/resourceIds.ts';
 import { type Json, str } from './json.ts';
 
 /** The AWS formats a value from a record must have before it reaches a page line or a remediation. */
 export const FORMATS = {
-  securityGroupId: /^sg-[0-9a-f]{8,17}$/,
+  securityGroupId: IDS.securityGroupId,
   securityGroupRuleId: /^sgr-[0-9a-f]{8,17}$/,
-  ipv4Cidr: /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/,
-  ipv6Cidr: /^[0-9A-Fa-f:.]{2,45}\/(12[0-8]|1[01]\d|[1-9]?\d)$/,
-  protocol: /^(tcp|udp|icmp|icmpv6|all|-1|\d{1,3})$/i,
-  bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-  trail:
-    /^([A-Za-z0-9][A-Za-z0-9._-]{2,127}|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9][A-Za-z0-9._-]{2,127})$/,
+  ipv4Cidr: IDS.ipv4Cidr,
+  ipv6Cidr: IDS.ipv6Cidr,
+  protocol: IDS.protocol,
+  bucket: IDS.bucket,
+  trail: IDS.trail,
   iamPolicyArn: /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]{1,512}$/,
   iamName: /^[\w+=,.@-]{1,128}$/,
   kmsKey: /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-fA-F-]{36}$|^mrk-[0-9a-f]{32}$/,
   // Shares and databases (issue 18, exposure).
-  accountId: /^\d{12}$/,
-  ebsSnapshotId: /^snap-[0-9a-f]{8,17}$/,
-  imageId: /^ami-[0-9a-f]{8,17}$/,
+  accountId: IDS.accountId,
+  ebsSnapshotId: IDS.ebsSnapshotId,
+  imageId: IDS.imageId,
   organizationArn: /^arn:aws[a-z-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/,
   organizationalUnitArn:
     /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/,
   /** A DB instance or cluster identifier: a letter, then letters, digits and hyphens. */
   rdsIdentifier: /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
   /** A manual DB or cluster snapshot, by identifier or ARN (automated ones, `rds:...`, cannot be shared). */
-  rdsSnapshot:
-    /^([A-Za-z][A-Za-z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:[A-Za-z][A-Za-z0-9-]{0,254})$/,
+  rdsSnapshot: IDS.rdsSnapshot,
   rdsExportTask: /^[A-Za-z][A-Za-z0-9-]{0,59}$/,
   rdsSourceArn:
     /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:[A-Za-z][A-Za-z0-9:-]{0,254}$|^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][A-Za-z0-9-]{0,62}$/,

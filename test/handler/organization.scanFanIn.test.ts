@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { recordRegionScanned } from '#shared/organization/scanFanIn.ts';
+import { type RegionScanned, recordRegionScanned } from '#shared/organization/scanFanIn.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { type Latch, latch } from '../support/latch.ts';
 
@@ -51,7 +51,13 @@ async function get(input: GetCommandInput) {
 
 const REGIONS = ['eu-west-1', 'us-east-1'] as const;
 const ACCOUNT = '222222222222';
-const found = (region: string, stops: string[]) => ({ region, stops, previewed: false });
+const found = (region: string, stops: string[]): RegionScanned => ({
+  region,
+  stops,
+  previewed: false,
+  result: stops.length > 0 ? 'stopped' : 'nothing',
+  lines: [],
+});
 
 beforeEach(() => {
   aws.reset();

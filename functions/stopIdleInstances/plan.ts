@@ -1,10 +1,5 @@
 import { usd } from '#shared/domain/format.ts';
-import type {
-  FanOutScanIntent,
-  Plan,
-  PlanNote,
-  StopInstancesIntent,
-} from '#shared/domain/intent.ts';
+import type { FanOutScanIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { asksApproval, budgetAtApproval } from '#shared/idle/approval.ts';

@@ -32,7 +32,7 @@ export async function gatherIdleScan(
         organization: config.organization,
         centralAccount: signal.account,
       }),
-      unfinishedFanIns(signal.occurredAt),
+      unfinishedFanIns(signal.occurredAt, signal.correlationId),
     ]);
     return { fanOut, ...swept };
   }

@@ -41,7 +41,7 @@ export type SweepPageIntent = PageIntent & {
 export type IdleScanPageIntent = PageIntent | RegionPageIntent | SweepPageIntent;
 
 /** The summary's page: a day's suppression (the record's life, past every retry), no other action listed. */
-function summaryContext<C extends ExecutionContext>(ctx: C, dryRun: boolean): ExecutionContext {
+function summaryContext(ctx: ExecutionContext, dryRun: boolean): ExecutionContext {
   const { forcedDryRun: _each, ...rest } = ctx;
   const paging = { ...ctx.config.paging, suppressionWindowMinutes: KEPT_SECONDS / 60 };
   return { ...rest, prior: [], config: { ...ctx.config, dryRun, paging } };
@@ -126,7 +126,7 @@ async function recordAndPage(intent: RegionPageIntent, ctx: ExecutionContext): P
 
 async function closeAndPage(intent: SweepPageIntent, ctx: ExecutionContext): Promise<Outcome> {
   const { run, account, expected, dryRun } = intent.sweep;
-  if (!(await closeUnfinished(run, account, expected))) {
+  if (!(await closeUnfinished(run, account, expected, ctx.signal.correlationId))) {
     return skipped(
       intent.kind,
       'superseded',
@@ -146,7 +146,7 @@ export const idleScanPageExecutor: NotifyingExecutor<IdleScanPageIntent> = {
       if ('sweep' in intent) return await closeAndPage(intent, ctx);
     } catch (error) {
       // The state table could not record or close: the delivery is retried, and pages then.
-      return failed(intent.kind, error, "could not record the region in its account's summary");
+      return failed(intent.kind, error, "could not record or close the account's summary; not paged");
     }
     return pageExecutor.execute(intent, ctx);
   },

@@ -42,6 +42,8 @@ export interface FanIn {
   missing: string[];
   /** The sweep closed the record (a region never finished) and paged its summary: nobody pages it again. */
   closed?: true;
+  /** The scheduled run whose sweep closed it: its retry may page again (deduplicated by the incident). */
+  closedBy?: string;
   base?: FanInBase;
 }
 
@@ -71,6 +73,7 @@ export function fanInOf(
     regions: recorded,
     missing: regions.filter((r) => !done.has(r)),
     ...(item?.closed !== undefined ? { closed: true as const } : {}),
+    ...(typeof item?.closedBy === 'string' ? { closedBy: item.closedBy } : {}),
     ...(base ? { base } : {}),
   };
 }
@@ -134,19 +137,25 @@ export async function recordRegionScanned(
 }
 
 /**
- * Closes a record whose regions did not all finish, for the sweep's summary: true when this call closed
- * it, false when a late region completed it meanwhile (that region pages) or another sweep closed it.
+ * Closes a record whose regions did not all finish, for the sweep of scheduled run `by`: true when this
+ * call closed it (or `by` did before: a retry of that run, whose page may not have gone out), false when
+ * a late region completed it meanwhile (that region pages) or another run's sweep closed it.
  */
-export async function closeUnfinished(run: string, account: string, expected: number): Promise<boolean> {
+export async function closeUnfinished(
+  run: string,
+  account: string,
+  expected: number,
+  by: string,
+): Promise<boolean> {
   try {
     await documents.send(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id: fanInKey(run, account) },
-        UpdateExpression: 'SET closed = :now',
+        UpdateExpression: 'SET closed = :now, closedBy = :by',
         ConditionExpression:
-          'attribute_exists(regionsDone) AND attribute_not_exists(closed) AND regionsDone < :expected',
-        ExpressionAttributeValues: { ':now': nowSeconds(), ':expected': expected },
+          '(attribute_exists(regionsDone) AND attribute_not_exists(closed) AND regionsDone < :expected) OR closedBy = :by',
+        ExpressionAttributeValues: { ':now': nowSeconds(), ':expected': expected, ':by': by },
       }),
     );
     return true;

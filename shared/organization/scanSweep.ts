@@ -84,11 +84,13 @@ async function runsToSweep(at: string): Promise<FannedOutRun[]> {
 }
 
 /**
- * The incomplete, unclosed fan-in records of the runs in the sweep's window before `at`, at most
- * MAX_SWEPT_RECORDS of them read; `leftOut` counts the (run, account) records not read.
+ * The incomplete fan-in records of the runs in the sweep's window before `at`, not closed by another
+ * run than `by` (the sweeping run: its retry finishes its own sweep), at most MAX_SWEPT_RECORDS of them
+ * read; `leftOut` counts the (run, account) records not read.
  */
 export async function unfinishedFanIns(
   at: string,
+  by: string,
 ): Promise<{ unfinished: UnfinishedFanIn[]; leftOut: number }> {
   const runs = await runsToSweep(at);
   const pairs = runs.flatMap((r) => r.accounts.map((account) => ({ entry: r, account })));
@@ -107,7 +109,7 @@ export async function unfinishedFanIns(
       // No record: no region recorded anything (the account off, or every region failed): no summary.
       if (!item) continue;
       const fanIn = fanInOf(item, entry.regions);
-      if (fanIn.closed || fanIn.missing.length === 0) continue;
+      if ((fanIn.closed && fanIn.closedBy !== by) || fanIn.missing.length === 0) continue;
       unfinished.push({
         run: entry.run,
         account,

@@ -74,10 +74,11 @@ async function update(input: UpdateCommandInput) {
       await holdFanIn.all.opened;
     }
     const current = structuredClone(table.get(id) ?? { id });
-    if (expression === 'SET closed = :now') {
+    if (expression.startsWith('SET closed')) {
       const open = current.regionsDone !== undefined && current.closed === undefined;
-      if (!open || Number(current.regionsDone) >= Number(values[':expected'])) throw conditionalFailure();
-      current.closed = values[':now'];
+      const unfinished = open && Number(current.regionsDone) < Number(values[':expected']);
+      if (!unfinished && current.closedBy !== values[':by']) throw conditionalFailure();
+      Object.assign(current, { closed: values[':now'], closedBy: values[':by'] });
     } else {
       const region = names['#region'] as string;
       if (current[region] !== undefined || current.closed !== undefined) throw conditionalFailure();
@@ -97,6 +98,10 @@ async function update(input: UpdateCommandInput) {
       if (item.windowEndsAt !== undefined) throw conditionalFailure();
       Object.assign(item, { windowEndsAt: values[':end'], pagedBy: values[':cid'] });
       Object.assign(item, { lastCorrelationId: values[':cid'] });
+    } else if (expression.includes('REMOVE pagedBy')) {
+      // Released: SNS refused the page, so the next delivery pages.
+      delete item.windowEndsAt;
+      delete item.pagedBy;
     } else if (expression.includes('pageSentAt')) {
       item.pageSentAt = 1;
     } else if (expression.includes('ADD repeats')) {
@@ -341,6 +346,29 @@ describe('the sweep for a region that never finished', () => {
     // Assert
     expect(pagesOf()).toHaveLength(1);
     expect(pagesOf()[0]?.Message).toContain('Region us-east-1: not read');
+  });
+
+  it('pages the summary on the retry of a sweep whose page SNS refused', async () => {
+    // Arrange
+    await runWithParkedRegion();
+    const refused = Object.assign(new Error('Rate exceeded'), {
+      name: 'Throttling',
+      $metadata: { httpStatusCode: 400 },
+    });
+    sns.on(PublishCommand).rejectsOnce(refused).resolves({ MessageId: 'm-2' });
+    const sweeping = scheduledLater(3);
+    // Act
+    const first = await invoke(sweeping).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    await invoke(sweeping);
+    await invoke(delivery('us-east-1'));
+    // Assert: the refused publish, then the retry's, and nothing from the late region.
+    expect(first?.message).toContain('Rate exceeded');
+    const sent = pagesOf();
+    expect(sent).toHaveLength(2);
+    expect(sent.every((p) => p.Message?.includes('Region us-east-1: not read'))).toBe(true);
   });
 
   it('pages one summary when the late region and the sweep close the record at the same moment', async () => {

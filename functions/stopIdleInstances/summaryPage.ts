@@ -87,7 +87,9 @@ async function recordAndPage(intent: RegionPageIntent, ctx: ExecutionContext): P
       `${fanIn.region} not recorded in its account's summary: its stops failed, and its retry records it`,
     );
   }
-  const base = { evidence: intent.content.evidence, reason: intent.content.reason };
+  // The account's evidence (its name, OU path, the rule): one region's own figures would mislead.
+  const { stopsInLastHour: _budget, metricsRequested: _metrics, ...evidence } = intent.content.evidence;
+  const base = { evidence, reason: intent.content.reason };
   const joined = await recordRegionScanned(fanIn.run, fanIn.account, fanIn.regions, scanned, base);
   const of = `account ${fanIn.account}'s summary of run ${fanIn.run}`;
   if (joined.closed) {

@@ -27,7 +27,10 @@ export interface RegionScanned {
   lines: string[];
 }
 
-/** What every region of the record shares in the summary: the first region's page evidence and reason. */
+/**
+ * What every region of the record shares in the summary (`accountPage`): the first region's page
+ * evidence and reason. Attribute names avoid DynamoDB's reserved words (`base`, `closed`).
+ */
 export interface FanInBase {
   evidence: Record<string, string | number | boolean>;
   reason: string;
@@ -68,11 +71,11 @@ export function fanInOf(
     return result ? [result] : [];
   });
   const done = new Set(recorded.map((r) => r.region));
-  const base = item?.base as FanInBase | undefined;
+  const base = item?.accountPage as FanInBase | undefined;
   return {
     regions: recorded,
     missing: regions.filter((r) => !done.has(r)),
-    ...(item?.closed !== undefined ? { closed: true as const } : {}),
+    ...(item?.closedAt !== undefined ? { closed: true as const } : {}),
     ...(typeof item?.closedBy === 'string' ? { closedBy: item.closedBy } : {}),
     ...(base ? { base } : {}),
   };
@@ -107,10 +110,10 @@ export async function recordRegionScanned(
       new UpdateCommand({
         TableName: stateTable(),
         Key: key,
-        UpdateExpression: `SET #region = :result, expected = :expected, expiration = :expiration${base ? ', base = if_not_exists(base, :base)' : ''} ADD regionsDone :one`,
+        UpdateExpression: `SET #region = :result, regionsExpected = :expected, expiration = :expiration${base ? ', accountPage = if_not_exists(accountPage, :base)' : ''} ADD regionsDone :one`,
         // Written once per region (a retried region's run adds nothing), and never after the sweep
         // closed the record: its summary is out, a late region's result stays in its action log.
-        ConditionExpression: 'attribute_not_exists(#region) AND attribute_not_exists(closed)',
+        ConditionExpression: 'attribute_not_exists(#region) AND attribute_not_exists(closedAt)',
         ExpressionAttributeNames: { '#region': attributeOf(scanned.region) },
         ExpressionAttributeValues: {
           ':result': bounded(scanned),
@@ -152,9 +155,9 @@ export async function closeUnfinished(
       new UpdateCommand({
         TableName: stateTable(),
         Key: { id: fanInKey(run, account) },
-        UpdateExpression: 'SET closed = :now, closedBy = :by',
+        UpdateExpression: 'SET closedAt = :now, closedBy = :by',
         ConditionExpression:
-          '(attribute_exists(regionsDone) AND attribute_not_exists(closed) AND regionsDone < :expected) OR closedBy = :by',
+          '(attribute_exists(regionsDone) AND attribute_not_exists(closedAt) AND regionsDone < :expected) OR closedBy = :by',
         ExpressionAttributeValues: { ':now': nowSeconds(), ':expected': expected, ':by': by },
       }),
     );

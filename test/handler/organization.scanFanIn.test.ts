@@ -37,7 +37,7 @@ async function update(input: UpdateCommandInput) {
   const regionAttribute = names['#region'] as string;
   if (item[regionAttribute] !== undefined) throw conditionalFailure();
   item[regionAttribute] = values[':result'];
-  item.expected = values[':expected'];
+  item.regionsExpected = values[':expected'];
   item.expiration = values[':expiration'];
   item.regionsDone = Number(item.regionsDone ?? 0) + Number(values[':one']);
   table.set(id, item);

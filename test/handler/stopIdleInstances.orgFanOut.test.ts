@@ -172,7 +172,7 @@ beforeEach(() => {
           ? {
               Attributes: {
                 [String(names?.['#region'])]: values?.[':result'],
-                base: values?.[':base'],
+                accountPage: values?.[':base'],
                 regionsDone: 2,
               },
             }

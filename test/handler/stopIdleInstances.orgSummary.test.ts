@@ -74,17 +74,17 @@ async function update(input: UpdateCommandInput) {
       await holdFanIn.all.opened;
     }
     const current = structuredClone(table.get(id) ?? { id });
-    if (expression.startsWith('SET closed')) {
-      const open = current.regionsDone !== undefined && current.closed === undefined;
+    if (expression.startsWith('SET closedAt')) {
+      const open = current.regionsDone !== undefined && current.closedAt === undefined;
       const unfinished = open && Number(current.regionsDone) < Number(values[':expected']);
       if (!unfinished && current.closedBy !== values[':by']) throw conditionalFailure();
-      Object.assign(current, { closed: values[':now'], closedBy: values[':by'] });
+      Object.assign(current, { closedAt: values[':now'], closedBy: values[':by'] });
     } else {
       const region = names['#region'] as string;
-      if (current[region] !== undefined || current.closed !== undefined) throw conditionalFailure();
+      if (current[region] !== undefined || current.closedAt !== undefined) throw conditionalFailure();
       current[region] = values[':result'];
-      current.expected = values[':expected'];
-      current.base ??= values[':base'];
+      current.regionsExpected = values[':expected'];
+      current.accountPage ??= values[':base'];
       current.regionsDone = Number(current.regionsDone ?? 0) + 1;
     }
     table.set(id, current);

@@ -272,6 +272,28 @@ describe("an organization's scan run pages one summary per account", () => {
     expect(pagesOf()).toHaveLength(1);
   });
 
+  it("records nothing for a region whose stops failed, and pages the summary once that region's retry stops", async () => {
+    // Arrange: eu-west-1 stops; EC2 then refuses us-east-1's stops on its first delivery.
+    await invoke(delivery('eu-west-1'));
+    const refused = Object.assign(new Error('Request limit exceeded'), { name: 'RequestLimitExceeded' });
+    ec2.on(StopInstancesCommand).rejects(refused);
+    const failedRun = await invoke(delivery('us-east-1')).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failedRun?.message).toContain('RequestLimitExceeded');
+    expect(pagesOf()).toHaveLength(0);
+    ec2.on(StopInstancesCommand).resolves({});
+    // Act: its message comes back after the visibility timeout.
+    await invoke(delivery('us-east-1'));
+    // Assert
+    const pages = pagesOf();
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.Message).toContain(
+      `Region us-east-1: stopped 1 instance(s): ${instanceIn('us-east-1')}`,
+    );
+  });
+
   it('pages exactly one summary for two regions finishing at the same moment', async () => {
     // Arrange
     holdFanIn = { count: 2, all: latch() };

@@ -80,6 +80,13 @@ describe("an account's scan regions joined into one summary", () => {
     expect(last.regions).toEqual([found('eu-west-1', ['i-1']), found('us-east-1', ['i-2', 'i-3'])]);
   });
 
+  it('tells the one region of a one-region run to page at once', async () => {
+    // Act
+    const only = await recordRegionScanned('run-1', ACCOUNT, ['eu-west-1'], found('eu-west-1', ['i-1']));
+    // Assert
+    expect(only).toMatchObject({ pages: true, missing: [] });
+  });
+
   it('tells exactly one of two regions finishing at the same moment to page', async () => {
     // Arrange
     holdUpdates = { count: 2, all: latch() };

@@ -4,12 +4,15 @@ import {
   type IdleStopsGathered,
   gatherPermissions as idleScanReads,
 } from '#shared/idle/gather.ts';
+import { type UnfinishedFanIn, unfinishedFanIns } from '#shared/organization/scanSweep.ts';
 import { type ScanTarget, servedTargets, targetClients } from '#shared/organization/scanTargets.ts';
 import type { Observation } from '#shared/runtime/functionSpec.ts';
 import type { IdleRun, IdleScanConfig } from './settings.ts';
 
 /** What a run read: the fleet it judges, or (an organization's scheduled run) the targets to queue. */
-export type IdleScanGathered = IdleStopsGathered | { fanOut: ScanTarget[] };
+export type IdleScanGathered =
+  | IdleStopsGathered
+  | { fanOut: ScanTarget[]; unfinished: UnfinishedFanIn[]; leftOut: number };
 
 export const gatherPermissions = idleScanReads;
 
@@ -22,13 +25,16 @@ export async function gatherIdleScan(
 ): Promise<IdleScanGathered> {
   const { signal, facts: run, config } = input;
   if (run.fanOut && config.organization) {
-    return {
-      fanOut: await servedTargets({
+    // The sweep reads the earlier runs' unfinished fan-in records as of this run's scheduled time.
+    const [fanOut, swept] = await Promise.all([
+      servedTargets({
         stage: config.stage,
         organization: config.organization,
         centralAccount: signal.account,
       }),
-    };
+      unfinishedFanIns(signal.occurredAt, signal.correlationId),
+    ]);
+    return { fanOut, ...swept };
   }
   if (run.target) {
     const { account, region } = run.target;

@@ -1,11 +1,5 @@
 import { usd } from '#shared/domain/format.ts';
-import type {
-  FanOutScanIntent,
-  PageIntent,
-  Plan,
-  PlanNote,
-  StopInstancesIntent,
-} from '#shared/domain/intent.ts';
+import type { FanOutScanIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
 import { asksApproval, budgetAtApproval } from '#shared/idle/approval.ts';
@@ -22,11 +16,13 @@ import {
   verdictTable,
 } from '#shared/idle/plan.ts';
 import { priceBasis } from '#shared/idle/pricing.ts';
+import { asRegionPart, nothingToStopPart, sweepNotes, sweepPages } from './fanIn.ts';
 import type { IdleScanGathered } from './gather.ts';
 import type { IdleRun, IdleScanConfig } from './settings.ts';
+import type { IdleScanPageIntent } from './summaryPage.ts';
 
 // The idle scan's own plan: its findings and summary page around the idle stopper's decision.
-export type IdleScanIntent = StopInstancesIntent | PageIntent | FanOutScanIntent;
+export type IdleScanIntent = StopInstancesIntent | IdleScanPageIntent | FanOutScanIntent;
 
 /** What a run found: its settings, counts, stops and every verdict (a manual invoke returns them all). */
 export interface IdleScanFindings {
@@ -64,13 +60,20 @@ export function planIdleScan(input: {
   config: IdleScanConfig;
 }): Plan<IdleScanIntent, IdleScanFindings> {
   const { signal, facts: run, gathered, config } = input;
-  // An organization's scheduled run decides nothing itself: each target's worker run does.
+  // An organization's scheduled run decides nothing itself: each target's worker run does. Before it
+  // fans out, it pages the summaries of earlier runs whose regions never all finished (the sweep).
   if ('fanOut' in gathered) {
-    return {
-      intents: [{ kind: 'sqs.fan-out-scan', run: signal.correlationId, targets: gathered.fanOut }],
-      notes: [],
-      dryRun: run.dryRun,
+    const fanOut: FanOutScanIntent = {
+      kind: 'sqs.fan-out-scan',
+      run: signal.correlationId,
+      targets: gathered.fanOut,
     };
+    const sweep = sweepPages(
+      signal,
+      gathered.unfinished,
+      `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
+    );
+    return { intents: [...sweep, fanOut], notes: sweepNotes(gathered.leftOut), dryRun: run.dryRun };
   }
   // A run the account's mode or the kill switch made dry is planned again with a dry config.
   const dryRun = run.dryRun || config.dryRun;
@@ -113,13 +116,18 @@ export function planIdleScan(input: {
   if (summary.capped > 0) notes.push(cappedNote(summary.capped, run.maxStopsPerHour, budget.usedInLastHour));
   const unreadable = unreadableSentence(gathered.scanStats);
   if (unreadable) notes.push({ decision: 'skipped', reason: 'metrics-unavailable', detail: unreadable });
+  const evidence = {
+    ...signal.evidence,
+    stopsInLastHour: budget.usedInLastHour,
+    metricsRequested: gathered.scanStats.metricsRequested,
+  };
+  const reason = `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`;
   if (stops.length === 0) {
-    notes.push({
-      decision: 'skipped',
-      reason: 'nothing-to-do',
-      detail: `no idle instance to stop among ${summary.considered} running (${summary.spared} spared, ${summary.excluded} excluded)`,
-    });
-    return { intents: [], notes, findings, dryRun: run.dryRun };
+    const detail = `no idle instance to stop among ${summary.considered} running (${summary.spared} spared, ${summary.excluded} excluded)`;
+    notes.push({ decision: 'skipped', reason: 'nothing-to-do', detail });
+    // An organization's region still counts in its account's summary, which it pages with nothing of its own.
+    const part = nothingToStopPart(signal, run, config, evidence, detail, reason);
+    return { intents: part, notes, findings, dryRun: run.dryRun };
   }
 
   // Planned before the stops run: the subject says what is attempted; the body lists each result.
@@ -143,18 +151,21 @@ export function planIdleScan(input: {
         `${summary.considered} running instance(s) considered: ${stops.length} idle ${dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
         `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
       resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
-      evidence: {
-        ...signal.evidence,
-        stopsInLastHour: budget.usedInLastHour,
-        metricsRequested: gathered.scanStats.metricsRequested,
-      },
+      evidence,
     },
-    reason: `Idle by the stage's rule: ${idleRuleSentence(run.policy)}.`,
+    reason,
     details: [
       ...(unreadable ? [unreadable] : []),
       ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
       `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
     ],
   });
-  return { intents: [stop, page], notes, findings, dryRun: run.dryRun };
+  // On an organization's worker run, the page is the region's part of its account's one summary.
+  const part = asRegionPart(
+    page,
+    run,
+    config,
+    stops.map((v) => v.instanceId),
+  );
+  return { intents: [stop, part], notes, findings, dryRun: run.dryRun };
 }

@@ -42,8 +42,8 @@ export function idleScanSignal(event: IdleScanEvent, run: IdleRun, invocation: I
     region,
     resources: [],
     correlationId,
-    // Every run is its own incident: one summary page per run (per account and region of an
-    // organization's run) that stops something.
+    // Every run is its own incident: one summary page per run that stops something. An organization's
+    // region run pages its account's summary instead, whose incident is the run and account (scanSummary.ts).
     incidentKey: `idle-scan#${correlationId}`,
     occurredAt: target?.scheduledAt ?? (scheduled ? event.time : new Date().toISOString()),
     evidence: {

@@ -1,5 +1,3 @@
-import { fanOutScanExecutor } from '#shared/executors/fanOutScan.ts';
-import { pageExecutor } from '#shared/executors/page.ts';
 import { stopInstancesExecutor } from '#shared/executors/stopInstances.ts';
 import type { ExecutorMap } from '#shared/executors/types.ts';
 import { idleStopNeed } from '#shared/idle/approval.ts';
@@ -10,11 +8,13 @@ import { measureIdleScan, withoutVerdicts, withStopRefusals } from './report.ts'
 import { IdleScanEvent, isScanTarget, isScheduled, type ScanTargetEvent } from './schema.ts';
 import { type IdleRun, type IdleScanConfig, idleStopFreezeScope, specSettings } from './settings.ts';
 import { observeIdleScan } from './signal.ts';
+import { idleScanFanOutExecutor, idleScanPageExecutor } from './summaryPage.ts';
 
 export const executors: ExecutorMap<IdleScanIntent, IdleScanConfig> = {
   'ec2.stop-instances': stopInstancesExecutor,
-  'sns.page': pageExecutor,
-  'sqs.fan-out-scan': fanOutScanExecutor,
+  // An organization's worker run pages its account's one summary; the scheduled run indexes its fan-out for the sweep.
+  'sns.page': idleScanPageExecutor,
+  'sqs.fan-out-scan': idleScanFanOutExecutor,
 };
 
 /** A scan target comes from this stack's own queue: its ARN names this function's account and region. */

@@ -213,18 +213,18 @@ const stateOf = async (account: string, instance: string) =>
     )
   ).Reservations?.[0]?.Instances?.[0]?.State?.Name;
 
-/** One message of the idle scan's queue for (`account`, HOME), as its event source mapping delivers it. */
-const scanTargetDelivery = (account: string) => ({
+/** One message of the idle scan's queue for (`account`, `region`) of `run`, as its event source mapping delivers it. */
+const scanTargetDelivery = (account: string, region: string, run: string) => ({
   Records: [
     {
       messageId: crypto.randomUUID(),
       receiptHandle: 'handle',
       body: JSON.stringify({
         kind: 'idle-scan-target',
-        run: crypto.randomUUID(),
+        run,
         scheduledAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         account,
-        region: HOME,
+        region,
       }),
       attributes: {},
       messageAttributes: {},
@@ -398,22 +398,31 @@ describe('an organization in moto: a central account acting in members A and B',
   });
 
   it('stops the idle opted-in instance of a live member and only previews that of a dry-run one', async () => {
-    // Arrange: A live, B dry-run, the central account live.
+    // Arrange: A live, B dry-run, the central account live; each idle instance in HOME, none in the other region.
     const inA = await idleInstanceIn(org.a);
     const inB = await idleInstanceIn(org.b);
     await setMode(`/ops-autopilot/org/accounts/${org.b}/mode`, 'dry-run');
     const { handler: scanHandler } = await import('#functions/stopIdleInstances/handler.ts');
     const context = makeContext('ops-autopilot-org-stopIdleInstances', { account: CENTRAL, region: HOME });
-    // Act
-    await scanHandler(scanTargetDelivery(org.a) as never, context);
-    await scanHandler(scanTargetDelivery(org.b) as never, context);
+    const run = crypto.randomUUID();
+    // Act: one scan run over both listed regions of each member: one summary page per account.
+    for (const account of [org.a, org.b]) {
+      for (const region of [HOME, 'eu-west-1']) {
+        await scanHandler(scanTargetDelivery(account, region, run) as never, context);
+      }
+    }
     // Assert
     expect(await stateOf(org.a, inA)).toMatch(/^stopp(ing|ed)$/);
     expect(await stateOf(org.b, inB)).toBe('running');
     const bodies = (await stack.readPages(true)).map((p) => p.body);
-    expect(bodies.filter((b) => b.includes(inA))).toHaveLength(1);
-    expect(bodies.filter((b) => b.includes(inB) && b.includes(`Dry-run for account ${org.b}`))).toHaveLength(
-      1,
-    );
+    expect(bodies).toHaveLength(2);
+    const pagesOf = (account: string) => bodies.filter((b) => b.includes(`account ${account}`));
+    const [ofA, ofB] = [pagesOf(org.a), pagesOf(org.b)];
+    expect(ofA).toHaveLength(1);
+    expect(ofA[0]).toContain(`Region ${HOME}: stopped 1 instance(s): ${inA}`);
+    expect(ofA[0]).toContain('Region eu-west-1: nothing to stop');
+    expect(ofB).toHaveLength(1);
+    expect(ofB[0]).toContain(`Region ${HOME}: would stop 1 instance(s): ${inB}`);
+    expect(ofB[0]).toContain(`Dry-run for account ${org.b}`);
   });
 });

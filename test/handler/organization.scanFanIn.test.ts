@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
-import { recordRegionScanned } from '#shared/organization/scanFanIn.ts';
+import { type RegionScanned, recordRegionScanned } from '#shared/organization/scanFanIn.ts';
 import { mockAwsClients } from '../../tools/awsMocks.ts';
 import { type Latch, latch } from '../support/latch.ts';
 
@@ -37,7 +37,7 @@ async function update(input: UpdateCommandInput) {
   const regionAttribute = names['#region'] as string;
   if (item[regionAttribute] !== undefined) throw conditionalFailure();
   item[regionAttribute] = values[':result'];
-  item.expected = values[':expected'];
+  item.regionsExpected = values[':expected'];
   item.expiration = values[':expiration'];
   item.regionsDone = Number(item.regionsDone ?? 0) + Number(values[':one']);
   table.set(id, item);
@@ -51,7 +51,13 @@ async function get(input: GetCommandInput) {
 
 const REGIONS = ['eu-west-1', 'us-east-1'] as const;
 const ACCOUNT = '222222222222';
-const found = (region: string, stops: string[]) => ({ region, stops, previewed: false });
+const found = (region: string, stops: string[]): RegionScanned => ({
+  region,
+  stops,
+  previewed: false,
+  result: stops.length > 0 ? 'stopped' : 'nothing',
+  lines: [],
+});
 
 beforeEach(() => {
   aws.reset();
@@ -72,6 +78,13 @@ describe("an account's scan regions joined into one summary", () => {
     expect(first).toMatchObject({ pages: false, missing: ['us-east-1'] });
     expect(last).toMatchObject({ pages: true, missing: [] });
     expect(last.regions).toEqual([found('eu-west-1', ['i-1']), found('us-east-1', ['i-2', 'i-3'])]);
+  });
+
+  it('tells the one region of a one-region run to page at once', async () => {
+    // Act
+    const only = await recordRegionScanned('run-1', ACCOUNT, ['eu-west-1'], found('eu-west-1', ['i-1']));
+    // Assert
+    expect(only).toMatchObject({ pages: true, missing: [] });
   });
 
   it('tells exactly one of two regions finishing at the same moment to page', async () => {

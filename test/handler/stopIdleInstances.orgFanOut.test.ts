@@ -21,7 +21,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '#shared/config.ts';
 import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
@@ -157,6 +157,27 @@ beforeEach(() => {
     .on(DescribeAccountCommand)
     .resolves({ Account: { Name: 'member' } });
   for (const m of [aws.of(DynamoDBClient), aws.of(DynamoDBDocumentClient)]) m.onAnyCommand().resolves({});
+  // Each account's other listed region has finished with nothing to stop: the target's run completes
+  // its account's fan-in and pages the summary (stopIdleInstances.orgSummary.test.ts joins regions).
+  aws
+    .of(DynamoDBDocumentClient)
+    .on(UpdateCommand)
+    .callsFake(
+      async ({
+        Key,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }: UpdateCommandInput) =>
+        String(Key?.id).includes('#scan-fan-in#')
+          ? {
+              Attributes: {
+                [String(names?.['#region'])]: values?.[':result'],
+                accountPage: values?.[':base'],
+                regionsDone: 2,
+              },
+            }
+          : {},
+    );
   ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
     const { account } = await whereCalled(getClient());
     if (account === SLOW) {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RESERVED_CONCURRENCY_CAP, registry } from '#functions/index.ts';
-import { ROOT } from '../../tools/local/packaged.ts';
+import { ROOT, SLS, withSlsPath } from '../../tools/local/packaged.ts';
 import { type PackagedRun, packagedOnce } from '../support/packagedOnce.ts';
 
 const run = promisify(execFile);
@@ -102,13 +102,10 @@ describe('the packaged template', () => {
 
   it('refuses to package a stage with no configuration, naming it', async () => {
     // Act
-    const error = await run(
-      'npx',
-      ['sls', 'package', '--stage', 'nosuchstage', '--package', `${packaged.dir}-bad`],
-      {
-        cwd: ROOT,
-      },
-    ).then(
+    const error = await run(SLS, ['package', '--stage', 'nosuchstage', '--package', `${packaged.dir}-bad`], {
+      cwd: ROOT,
+      env: withSlsPath(process.env),
+    }).then(
       () => undefined,
       (e: { stdout?: string; stderr?: string }) => `${e.stdout}${e.stderr}`,
     );

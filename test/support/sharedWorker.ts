@@ -1,13 +1,17 @@
 import { createRequire } from 'node:module';
 import { afterAll, vi } from 'vitest';
+import { resetTrailLogBucketsForTests } from '#functions/onCloudTrail/trailLogBuckets.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { resetChangeFreezeForTests } from '#shared/runtime/changeFreeze.ts';
+import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 
 /**
- * Set-up of every file that shares its worker with the files before and after it (the `unit` project of
- * vitest.config.ts, isolate: false): what a file changed in the process is put back after it, so the
- * next file starts as in a fresh worker. The environment (and the configuration read from it), the
- * clock, and the class stubs of aws-sdk-client-mock, which replace `send` on a client's prototype for
- * every later file until restored.
+ * Set-up of every file that shares its worker with the files before and after it (the `unit` and
+ * `handler` projects of vitest.config.ts, isolate: false): what a file changed in the process is put
+ * back after it, so the next file starts as in a fresh worker. The environment (and the configuration
+ * read from it), the clock, and the class stubs of aws-sdk-client-mock, which replace `send` on a
+ * client's prototype for every later file until restored; and what the handlers' modules keep for a
+ * warm container (the kill switch, the change calendars, the trails' log buckets).
  */
 const environment = { ...process.env };
 // aws-sdk-client-mock stubs through sinon's default sandbox: its own copy of sinon, not one of ours.
@@ -15,7 +19,8 @@ const sinon = createRequire(createRequire(import.meta.url).resolve('aws-sdk-clie
   restore(): void;
 };
 
-afterAll(() => {
+/** What runs after each file of a shared worker. */
+export function putBackAfterFile(): void {
   sinon.restore();
   vi.useRealTimers();
   for (const key of Object.keys(process.env)) {
@@ -23,4 +28,9 @@ afterAll(() => {
   }
   Object.assign(process.env, environment);
   resetConfigForTests();
-});
+  resetKillSwitchForTests();
+  resetChangeFreezeForTests();
+  resetTrailLogBucketsForTests();
+}
+
+afterAll(putBackAfterFile);

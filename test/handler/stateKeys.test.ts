@@ -66,6 +66,11 @@ function idsIn(input: unknown): string[] {
 
 describe('state-table keys', () => {
   it("all start with the function's name (idempotency, suppression, the action log), but the shared execution record", async () => {
+    // Arrange: onAlarm's process (the other test names its own), and only this test's calls
+    process.env.AWS_LAMBDA_FUNCTION_NAME = FUNCTION_NAME;
+    resetConfigForTests();
+    dynamodb.resetHistory();
+    documents.resetHistory();
     // Act
     await handler(makeAlarmEvent({ alarmName: 'web-cpu-high' }) as never, makeContext(FUNCTION_NAME));
     // Assert

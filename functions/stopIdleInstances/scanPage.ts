@@ -75,3 +75,13 @@ export function pageAfterStops(
     },
   };
 }
+
+/** Pure: the planned page's body lines (`planned`) once its stops ran, as `pageAfterStops` renders them. */
+export function detailsAfterStops(
+  planned: string[],
+  data: IdleScanPageData,
+  refused: ReadonlySet<string>,
+): string[] {
+  const table = withRefusals(data.table, refused);
+  return table === data.table ? planned : (idleScanPageText({ ...data, table }).details ?? planned);
+}

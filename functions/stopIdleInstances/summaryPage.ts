@@ -14,7 +14,7 @@ import {
 } from '#shared/organization/scanFanIn.ts';
 import { accountSummaryPage, stoppedAnything } from '#shared/organization/scanSummary.ts';
 import { recordRunFannedOut } from '#shared/organization/scanSweep.ts';
-import { type IdleScanPageData, pageAfterStops } from './scanPage.ts';
+import { detailsAfterStops, type IdleScanPageData, pageAfterStops } from './scanPage.ts';
 
 /**
  * An organization's scan pages one summary per account and run (docs/ORGANIZATION.md): a region's run
@@ -57,8 +57,15 @@ function summaryContext(ctx: ExecutionContext, dryRun: boolean): ExecutionContex
   return { ...rest, prior: [], config: { ...ctx.config, dryRun, paging } };
 }
 
-/** What the region's stops came to, from their outcome; undefined when they failed (the retry records). */
-export function regionScannedOf(fanIn: RegionFanIn, prior: readonly Outcome[]): RegionScanned | undefined {
+/**
+ * What the region's stops came to, from their outcome; undefined when they failed (the retry records).
+ * Its lines are its page's as the stops turned out (`idle`: what the page is rendered from).
+ */
+export function regionScannedOf(
+  fanIn: RegionFanIn,
+  prior: readonly Outcome[],
+  idle?: IdleScanPageData,
+): RegionScanned | undefined {
   const stop = prior.find((o) => o.kind === 'ec2.stop-instances');
   if (!stop) {
     return { region: fanIn.region, stops: [], previewed: false, result: 'nothing', lines: fanIn.lines };
@@ -82,15 +89,16 @@ export function regionScannedOf(fanIn: RegionFanIn, prior: readonly Outcome[]): 
     stops,
     previewed,
     result,
-    lines: [describeOutcome(stop).replace(/^- /, ''), ...fanIn.lines],
+    lines: [
+      describeOutcome(stop).replace(/^- /, ''),
+      ...(idle ? detailsAfterStops(fanIn.lines, idle, refusedByStopProtection(prior)) : fanIn.lines),
+    ],
   };
 }
 
 async function recordAndPage(intent: RegionPageIntent, ctx: ExecutionContext): Promise<Outcome> {
-  // The region's lines in the summary: its table as the stops turned out.
-  const lines = afterStops(intent, ctx.prior).content.details ?? intent.fanIn.lines;
-  const fanIn = { ...intent.fanIn, lines };
-  const scanned = regionScannedOf(fanIn, ctx.prior);
+  const { fanIn } = intent;
+  const scanned = regionScannedOf(fanIn, ctx.prior, intent.idle);
   if (!scanned) {
     // Its retry records it: a result recorded now would be the failed attempt's, and a retry adds nothing.
     return skipped(

@@ -5,10 +5,12 @@ import type { PageIntent } from '#shared/domain/intent.ts';
 import { skipped } from '#shared/domain/outcome.ts';
 import { pageIdOf } from '#shared/domain/page.ts';
 import { pageExecutorWith } from '#shared/executors/page.ts';
+import { refusedByStopProtection } from '#shared/idle/report.ts';
 import type { PageClaim } from '#shared/paging/claim.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import { DAY, isConditionalFailure, nowSeconds, stateKey, stateTable } from '#shared/state/table.ts';
 import { dollars } from './signal.ts';
+import { type AnomalyStopSection, detailsAfterStops } from './stopIdle.ts';
 
 /**
  * One record per anomaly, and the only record its pages are claimed on: the largest impact paged so
@@ -65,6 +67,8 @@ export async function lastPagedImpact(anomalyId: string): Promise<PagedImpact | 
 export interface AnomalyPageIntent extends PageIntent {
   /** `previousCents`: the impact an update follows, when the plan knew it (its wording says so). */
   anomaly: { id: string; impactCents: number; previousCents?: number };
+  /** What the idle-stop lines are rendered from, again once the stops ran (stopIdle.ts). */
+  idleStops?: AnomalyStopSection;
 }
 
 /**
@@ -182,5 +186,19 @@ export const anomalyImpactClaim: PageClaim<AnomalyPageIntent> = {
   release: async () => undefined,
 };
 
-/** The one page executor, claiming each larger impact of an anomaly once. */
-export const anomalyPageExecutor = pageExecutorWith(anomalyImpactClaim);
+const claimedPageExecutor = pageExecutorWith(anomalyImpactClaim);
+
+/**
+ * The one page executor, claiming each larger impact of an anomaly once. Its idle-stop lines are those
+ * of the stops as they turned out: a stop refused for stop protection is excluded (stopIdle.ts).
+ */
+export const anomalyPageExecutor: typeof claimedPageExecutor = {
+  ...claimedPageExecutor,
+  execute(intent, ctx) {
+    const { idleStops, ...page } = intent;
+    if (!idleStops) return claimedPageExecutor.execute(page, ctx);
+    const refused = refusedByStopProtection(ctx.prior);
+    const details = detailsAfterStops(page.content.details ?? [], idleStops, refused);
+    return claimedPageExecutor.execute({ ...page, content: { ...page.content, details } }, ctx);
+  },
+};

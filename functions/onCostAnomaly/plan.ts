@@ -84,6 +84,7 @@ export function planCostAnomaly(input: {
     // Each larger impact is its own notice, with its own page id.
     incidentKey: `${signal.incidentKey}#${impactCents}`,
     anomaly: { id: facts.anomalyId, impactCents },
+    ...(stops.section ? { idleStops: stops.section } : {}),
   };
   // An update the plan knows of is worded here; otherwise the claim words the one it finds.
   const intent = previousCents === undefined ? planned : asUpdate(planned, previousCents);

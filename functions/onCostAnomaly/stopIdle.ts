@@ -11,6 +11,13 @@ import {
   verdictTable,
 } from '#shared/idle/plan.ts';
 import { stageIdlePolicy } from '#shared/idle/rule.ts';
+import {
+  renderVerdictTable,
+  stopsOf,
+  type VerdictTableData,
+  verdictTableData,
+  withRefusals,
+} from '#shared/idle/verdictTable.ts';
 import { LOCAL_ACCOUNT } from '#shared/runtime/functionSpec.ts';
 import type { CostAnomalyGathered } from './gather.ts';
 import { cents } from './pageClaim.ts';
@@ -132,6 +139,8 @@ export interface AnomalyStops {
   notes: PlanNote[];
   /** The page's lines about the stops, empty when the option is off. */
   details: string[];
+  /** What those lines are rendered from when there are stops: the page executor renders them again. */
+  section?: AnomalyStopSection;
   findings: AnomalyStopFindings;
 }
 
@@ -218,15 +227,62 @@ export function planAnomalyStops(input: {
     : approval
       ? "needs a person's approval to stop"
       : 'stops';
+  const section: AnomalyStopSection = {
+    header,
+    verb,
+    within: `${request.maxStopsPerHour} stop(s) per rolling hour for the account (${fleet.budget.usedInLastHour} already made)`,
+    rule,
+    table: verdictTableData(verdicts),
+    whereAll: loggedVerdictsAt(cfg.functionName, input.correlationId),
+  };
   return {
     intent,
     notes,
-    details: [
-      header,
-      `  The idle stopper ${verb} ${stops.length} instance(s), quietest first, within ${request.maxStopsPerHour} stop(s) per rolling hour for the account (${fleet.budget.usedInLastHour} already made).`,
-      rule,
-      ...table,
-    ],
+    details: anomalyStopLines(section),
+    section,
     findings: { ...found, decision: 'stop' },
   };
+}
+
+/** What the page's idle-stop lines are rendered from, again once the stops ran (bounded: verdictTable.ts). */
+export interface AnomalyStopSection {
+  header: string;
+  /** What the idle stopper does with its stops: 'stops', 'would stop (...)', 'needs ... approval to stop'. */
+  verb: string;
+  /** The hourly limit and the stops already made. */
+  within: string;
+  rule: string;
+  table: VerdictTableData;
+  whereAll: string;
+}
+
+/** Pure: the page's idle-stop lines; a stop StopInstances refused for stop protection is excluded. */
+export function anomalyStopLines(s: AnomalyStopSection): string[] {
+  const refused = s.table.refusedCount;
+  const more = refused > 0 ? ` (${refused} more refused by stop protection)` : '';
+  return [
+    s.header,
+    `  The idle stopper ${s.verb} ${stopsOf(s.table).count} instance(s)${more}, quietest first, within ${s.within}.`,
+    s.rule,
+    ...renderVerdictTable(s.table, s.whereAll),
+  ];
+}
+
+/**
+ * Pure: an anomaly's page once its stops ran. Its idle-stop lines close its body; when StopInstances
+ * refused some for their stop protection (`refused`), they are rendered again with those excluded.
+ */
+export function detailsAfterStops(
+  details: readonly string[],
+  section: AnomalyStopSection,
+  refused: ReadonlySet<string>,
+): string[] {
+  const table = withRefusals(section.table, refused);
+  const planned = anomalyStopLines(section);
+  const start = details.length - planned.length;
+  // Only the lines the plan wrote are replaced; anything else is left as planned.
+  if (table === section.table || start < 0 || planned.some((l, k) => details[start + k] !== l)) {
+    return [...details];
+  }
+  return [...details.slice(0, start), ...anomalyStopLines({ ...section, table })];
 }

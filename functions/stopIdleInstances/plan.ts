@@ -1,4 +1,3 @@
-import { usd } from '#shared/domain/format.ts';
 import type { FanOutScanIntent, Plan, PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import { pageIntent } from '#shared/domain/page.ts';
 import type { Signal } from '#shared/domain/signal.ts';
@@ -13,13 +12,14 @@ import {
   PAGE_STOP_ROWS,
   stopIntentFor,
   unreadableSentence,
-  verdictTable,
 } from '#shared/idle/plan.ts';
 import { priceBasis } from '#shared/idle/pricing.ts';
+import { verdictTableData } from '#shared/idle/verdictTable.ts';
 import { asRegionPart, nothingToStopPart, sweepNotes, sweepPages } from './fanIn.ts';
 import type { IdleScanGathered } from './gather.ts';
+import { type IdleScanPageData, idleScanPageText } from './scanPage.ts';
 import type { IdleRun, IdleScanConfig } from './settings.ts';
-import type { IdleScanPageIntent } from './summaryPage.ts';
+import type { IdleScanPageIntent, PlannedScanPageIntent } from './summaryPage.ts';
 
 // The idle scan's own plan: its findings and summary page around the idle stopper's decision.
 export type IdleScanIntent = StopInstancesIntent | IdleScanPageIntent | FanOutScanIntent;
@@ -130,9 +130,9 @@ export function planIdleScan(input: {
     return { intents: part, notes, findings, dryRun: run.dryRun };
   }
 
-  // Planned before the stops run: the subject says what is attempted; the body lists each result.
+  // Planned before the stops run: the subject says what is attempted; the body lists each result. The
+  // page executor renders it again from `idle` when StopInstances refused some for stop protection.
   const verb = dryRun ? 'would stop' : approval ? 'needs approval to stop' : 'stopping';
-  const saving = `${usd(summary.estimatedMonthlySavingUsd)}/month${summary.unpricedStops.length > 0 ? ` + ${summary.unpricedStops.length} unpriced` : ''}`;
   const planned = stopIntentFor(stops, run, { correlationId: signal.correlationId });
   const { target } = run;
   const stop: StopInstancesIntent = target
@@ -141,25 +141,34 @@ export function planIdleScan(input: {
         target: { account: target.account, region: target.region },
       }
     : planned;
-  const page = pageIntent(signal, {
-    notice: 'incident',
-    severity: 'warning',
-    // The page summarizes the run: its title, summary and resources are the decision's, not the scan's.
-    say: {
-      title: `idle scan ${verb} ${stops.length} instance(s) (est. ${saving})`,
-      summary:
-        `${summary.considered} running instance(s) considered: ${stops.length} idle ${dryRun ? 'to stop (dry-run)' : 'to stop'}, ` +
-        `${summary.capped} capped, ${summary.spared} spared, ${summary.excluded} excluded.`,
-      resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
-      evidence,
-    },
-    reason,
-    details: [
-      ...(unreadable ? [unreadable] : []),
-      ...verdictTable(verdicts, whereVerdicts(run.trigger, config.functionName, signal.correlationId)),
-      `Estimated monthly saving: ${saving}${summary.capped > 0 ? `; capped instances would add ${usd(summary.cappedMonthlySavingUsd)}` : ''} (on-demand compute, EBS stays billed; ${pricing.label})`,
-    ],
-  });
+  const idle: IdleScanPageData = {
+    verb,
+    dryRun,
+    considered: summary.considered,
+    capped: summary.capped,
+    cappedMonthlySavingUsd: summary.cappedMonthlySavingUsd,
+    table: verdictTableData(verdicts),
+    ...(unreadable ? { unreadable } : {}),
+    whereAll: whereVerdicts(run.trigger, config.functionName, signal.correlationId),
+    priceLabel: pricing.label,
+  };
+  const text = idleScanPageText(idle);
+  const page: PlannedScanPageIntent = {
+    ...pageIntent(signal, {
+      notice: 'incident',
+      severity: 'warning',
+      // The page summarizes the run: its title, summary and resources are the decision's, not the scan's.
+      say: {
+        title: text.title,
+        summary: text.summary,
+        resources: stops.slice(0, PAGE_STOP_ROWS).map((v) => ({ type: 'ec2 instance', id: v.instanceId })),
+        evidence,
+      },
+      reason,
+      details: text.details ?? [],
+    }),
+    idle,
+  };
   // On an organization's worker run, the page is the region's part of its account's one summary.
   const part = asRegionPart(
     page,

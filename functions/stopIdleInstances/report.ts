@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { STOP_PROTECTED_REF } from '#shared/executors/stopInstances.ts';
 import type { IdleVerdict } from '#shared/idle/fleet.ts';
-import { logVerdicts, stoppedInstances } from '#shared/idle/report.ts';
+import { logVerdicts, refusedByStopProtection, stoppedInstances } from '#shared/idle/report.ts';
+import { STOP_REFUSAL_REASON } from '#shared/idle/verdictTable.ts';
 import type { PipelineResult } from '#shared/runtime/functionSpec.ts';
 import { metrics } from '#shared/runtime/powertools.ts';
 import type { IdleScanFindings } from './plan.ts';
@@ -38,8 +38,7 @@ export function withoutVerdicts(result: PipelineResult<IdleScanFindings>): Pipel
  * its evidence, and no longer counted as a stop.
  */
 export function withStopRefusals(result: PipelineResult<IdleScanFindings>): PipelineResult<IdleScanFindings> {
-  const refs = result.outcomes.find((o) => o.kind === 'ec2.stop-instances')?.refs ?? {};
-  const refused = new Set(Object.keys(refs).filter((id) => refs[id] === STOP_PROTECTED_REF));
+  const refused = refusedByStopProtection(result.outcomes);
   if (!result.findings || refused.size === 0) return result;
   const { findings } = result;
   const verdicts = findings.verdicts?.map(
@@ -49,7 +48,7 @@ export function withStopRefusals(result: PipelineResult<IdleScanFindings>): Pipe
             ...v,
             decision: 'excluded',
             exclusion: 'stop-protection',
-            reason: `Stop protection is on: StopInstances refused it (OperationNotPermitted). ${v.reason}`,
+            reason: `${STOP_REFUSAL_REASON} ${v.reason}`,
             estimatedMonthlySavingUsd: 0,
           }
         : v,

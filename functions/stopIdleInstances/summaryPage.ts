@@ -4,6 +4,7 @@ import { describeOutcome } from '#shared/domain/page.ts';
 import { fanOutScanExecutor } from '#shared/executors/fanOutScan.ts';
 import { pageExecutor } from '#shared/executors/page.ts';
 import type { ExecutionContext, NotifyingExecutor } from '#shared/executors/types.ts';
+import { refusedByStopProtection } from '#shared/idle/report.ts';
 import {
   closeUnfinished,
   KEPT_SECONDS,
@@ -13,6 +14,7 @@ import {
 } from '#shared/organization/scanFanIn.ts';
 import { accountSummaryPage, stoppedAnything } from '#shared/organization/scanSummary.ts';
 import { recordRunFannedOut } from '#shared/organization/scanSweep.ts';
+import { detailsAfterStops, type IdleScanPageData, pageAfterStops } from './scanPage.ts';
 
 /**
  * An organization's scan pages one summary per account and run (docs/ORGANIZATION.md): a region's run
@@ -34,11 +36,19 @@ export interface RegionFanIn {
   lines: string[];
 }
 
-export type RegionPageIntent = PageIntent & { fanIn: RegionFanIn };
+/** A page with stops: `idle` is what it is rendered from, again once the stops ran (scanPage.ts). */
+export type PlannedScanPageIntent = PageIntent & { idle: IdleScanPageData };
+export type RegionPageIntent = PageIntent & { fanIn: RegionFanIn; idle?: IdleScanPageData };
 export type SweepPageIntent = PageIntent & {
   sweep: { run: string; account: string; expected: number; dryRun: boolean };
 };
-export type IdleScanPageIntent = PageIntent | RegionPageIntent | SweepPageIntent;
+export type IdleScanPageIntent = PageIntent | PlannedScanPageIntent | RegionPageIntent | SweepPageIntent;
+
+/** The page as its stops turned out (a refusal for stop protection excludes the instance), without `idle`. */
+function afterStops(intent: PageIntent & { idle?: IdleScanPageData }, prior: readonly Outcome[]): PageIntent {
+  const { idle, ...page } = intent;
+  return idle ? pageAfterStops(page, idle, refusedByStopProtection(prior)) : page;
+}
 
 /** The summary's page: a day's suppression (the record's life, past every retry), no other action listed. */
 function summaryContext(ctx: ExecutionContext, dryRun: boolean): ExecutionContext {
@@ -47,8 +57,15 @@ function summaryContext(ctx: ExecutionContext, dryRun: boolean): ExecutionContex
   return { ...rest, prior: [], config: { ...ctx.config, dryRun, paging } };
 }
 
-/** What the region's stops came to, from their outcome; undefined when they failed (the retry records). */
-export function regionScannedOf(fanIn: RegionFanIn, prior: readonly Outcome[]): RegionScanned | undefined {
+/**
+ * What the region's stops came to, from their outcome; undefined when they failed (the retry records).
+ * Its lines are its page's as the stops turned out (`idle`: what the page is rendered from).
+ */
+export function regionScannedOf(
+  fanIn: RegionFanIn,
+  prior: readonly Outcome[],
+  idle?: IdleScanPageData,
+): RegionScanned | undefined {
   const stop = prior.find((o) => o.kind === 'ec2.stop-instances');
   if (!stop) {
     return { region: fanIn.region, stops: [], previewed: false, result: 'nothing', lines: fanIn.lines };
@@ -72,13 +89,16 @@ export function regionScannedOf(fanIn: RegionFanIn, prior: readonly Outcome[]): 
     stops,
     previewed,
     result,
-    lines: [describeOutcome(stop).replace(/^- /, ''), ...fanIn.lines],
+    lines: [
+      describeOutcome(stop).replace(/^- /, ''),
+      ...(idle ? detailsAfterStops(fanIn.lines, idle, refusedByStopProtection(prior)) : fanIn.lines),
+    ],
   };
 }
 
 async function recordAndPage(intent: RegionPageIntent, ctx: ExecutionContext): Promise<Outcome> {
   const { fanIn } = intent;
-  const scanned = regionScannedOf(fanIn, ctx.prior);
+  const scanned = regionScannedOf(fanIn, ctx.prior, intent.idle);
   if (!scanned) {
     // Its retry records it: a result recorded now would be the failed attempt's, and a retry adds nothing.
     return skipped(
@@ -121,7 +141,7 @@ async function recordAndPage(intent: RegionPageIntent, ctx: ExecutionContext): P
     missing: [],
     base: joined.base ?? base,
   });
-  const { fanIn: _recorded, ...page } = summary as RegionPageIntent;
+  const { fanIn: _recorded, idle: _rendered, ...page } = summary as RegionPageIntent;
   const dryRun = joined.regions.every((r) => r.result !== 'stopped');
   return pageExecutor.execute(page, summaryContext(ctx, dryRun));
 }
@@ -150,7 +170,7 @@ export const idleScanPageExecutor: NotifyingExecutor<IdleScanPageIntent> = {
       // The state table could not record or close: the delivery is retried, and pages then.
       return failed(intent.kind, error, "could not record or close the account's summary; not paged");
     }
-    return pageExecutor.execute(intent, ctx);
+    return pageExecutor.execute(afterStops(intent, ctx.prior), ctx);
   },
 };
 

@@ -1,4 +1,4 @@
-import { decimalBytes as bytes, countBy, percent as pct, textTable, usd } from '#shared/domain/format.ts';
+import { decimalBytes as bytes } from '#shared/domain/format.ts';
 import type { PlanNote, StopInstancesIntent } from '#shared/domain/intent.ts';
 import {
   decideFleet,
@@ -10,19 +10,10 @@ import {
 import type { IdleStopsGathered } from './gather.ts';
 import type { IdlePolicy } from './idleness.ts';
 import type { IdleStopRule } from './rule.ts';
+import { renderVerdictTable, verdictTableData } from './verdictTable.ts';
 
-/**
- * A page must fit SNS's 256 KB whatever the fleet: it lists this many stops (the hourly limit allows up
- * to 1000) and capped instances (a large fleet has thousands), counts the rest, and says where every
- * verdict is.
- */
-export const PAGE_STOP_ROWS = 200;
-export const PAGE_CAPPED_ROWS = 50;
+export { PAGE_CAPPED_ROWS, PAGE_STOP_ROWS } from './verdictTable.ts';
 
-/**
- * The page body's table: the stopped (or would-stop) and capped instances, each list bounded, then the
- * others counted; `whereAll` says where the full verdicts are.
- */
 /**
  * The ops:stop-reason tag: the rule and its thresholds, which every instance of the run met, and where
  * its own figures are. The same for the run, so its stops are tagged in one call (at most 256 characters).
@@ -35,43 +26,9 @@ export function stopTagReason(policy: IdlePolicy, correlationId: string): string
   );
 }
 
+/** The page body's table of a decision's verdicts (verdictTable.ts). */
 export function verdictTable(verdicts: readonly IdleVerdict[], whereAll: string): string[] {
-  const stops = verdicts.filter((v) => v.decision === 'stop');
-  const capped = verdicts.filter((v) => v.decision === 'capped');
-  const acted = [...stops.slice(0, PAGE_STOP_ROWS), ...capped.slice(0, PAGE_CAPPED_ROWS)];
-  const unlisted = [
-    ...(stops.length > PAGE_STOP_ROWS
-      ? [`  ... ${stops.length - PAGE_STOP_ROWS} more to stop (not listed)`]
-      : []),
-    ...(capped.length > PAGE_CAPPED_ROWS
-      ? [`  ... ${capped.length - PAGE_CAPPED_ROWS} more capped (not listed)`]
-      : []),
-  ];
-  const header = ['decision', 'instance', 'type', 'max CPU', 'max net/h', 'hours', 'saving/month'];
-  const rows = acted.map((v) => [
-    v.decision,
-    v.instanceId,
-    v.instanceType,
-    pct(v.evidence?.maxCpuPercent ?? null),
-    bytes(v.evidence?.maxNetworkBytesPerHour ?? null),
-    v.evidence ? `${v.evidence.cpuHoursCovered}/${v.evidence.hoursExpected}` : '-',
-    v.decision === 'stop'
-      ? typeof v.estimatedMonthlySavingUsd === 'number'
-        ? usd(v.estimatedMonthlySavingUsd)
-        : 'unknown'
-      : '-',
-  ]);
-  const spared = verdicts.filter((v) => v.decision === 'spare').map((v) => v.status ?? 'spare');
-  const excluded = verdicts.filter((v) => v.decision === 'excluded').map((v) => v.exclusion ?? 'excluded');
-  return [
-    'Verdicts',
-    ...textTable(header, rows),
-    ...unlisted,
-    '',
-    `Spared: ${spared.length}${spared.length > 0 ? ` (${countBy(spared)})` : ''}`,
-    `Excluded: ${excluded.length}${excluded.length > 0 ? ` (${countBy(excluded)})` : ''}`,
-    `Every verdict with its reason: ${whereAll}`,
-  ];
+  return renderVerdictTable(verdictTableData(verdicts), whereAll);
 }
 
 /** Where the verdicts a decision logged are (`logVerdicts`). */

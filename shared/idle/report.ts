@@ -1,4 +1,5 @@
 import type { Outcome } from '#shared/domain/outcome.ts';
+import { STOP_PROTECTED_REF } from '#shared/executors/stopInstances.ts';
 import { logger } from '#shared/runtime/powertools.ts';
 import type { IdleVerdict } from './fleet.ts';
 
@@ -9,6 +10,12 @@ const VERDICTS_PER_LOG_ENTRY = 200;
 export function stoppedInstances(outcomes: readonly Outcome[]): Set<string> {
   const refs = outcomes.find((o) => o.kind === 'ec2.stop-instances')?.refs ?? {};
   return new Set(Object.keys(refs).filter((id) => refs[id]?.startsWith('stopped')));
+}
+
+/** The instances a decision's stop outcome says StopInstances refused for their stop protection. */
+export function refusedByStopProtection(outcomes: readonly Outcome[]): Set<string> {
+  const refs = outcomes.find((o) => o.kind === 'ec2.stop-instances')?.refs ?? {};
+  return new Set(Object.keys(refs).filter((id) => refs[id] === STOP_PROTECTED_REF));
 }
 
 /** Every verdict of a stop decision in the log, in parts small enough for a log event. */

@@ -34,6 +34,7 @@ describe('stopIdleInstances against the emulator', () => {
       idle('asg', { tags: { ...OPT_IN, 'aws:autoscaling:groupName': 'web' } }),
       idle('eks', { tags: { ...OPT_IN, 'eks:cluster-name': 'main' } }),
       idle('spot', { spot: true }),
+      idle('protected', { disableApiStop: true }),
     ]);
     // Act
     const result = await invoke({});
@@ -55,7 +56,8 @@ describe('stopIdleInstances against the emulator', () => {
     expect(evidence.find((r) => r.resource === only(fleet, 'idle-a'))?.detail).toMatch(/hourly CPU max 1 %/);
     expect(evidence.find((r) => r.resource === only(fleet, 'idle-b'))?.detail).toMatch(/hourly CPU max 2 %/);
     expect(seen.get(only(fleet, 'busy-cpu'))?.tags['ops:stopped-by']).toBeUndefined();
-    expect(stoppedIds().sort()).toEqual([...stopped].sort());
+    // Stopped optimistically: the protected instance is asked once with the others, refuses, and is not asked again.
+    expect(stoppedIds().filter((id) => !stopped.includes(id))).toEqual([only(fleet, 'protected')]);
     const expected: Record<string, Partial<Verdict>> = {
       'busy-cpu': { decision: 'spare', status: 'busy-cpu' },
       'busy-network': { decision: 'spare', status: 'busy-network' },
@@ -65,6 +67,7 @@ describe('stopIdleInstances against the emulator', () => {
       asg: { decision: 'excluded', exclusion: 'auto-scaling-member' },
       eks: { decision: 'excluded', exclusion: 'eks-managed' },
       spot: { decision: 'excluded', exclusion: 'spot' },
+      protected: { decision: 'excluded', exclusion: 'stop-protection' },
     };
     for (const [name, verdict] of Object.entries(expected)) {
       expect(decisionOf(result, only(fleet, name)), name).toMatchObject(verdict);
@@ -76,8 +79,11 @@ describe('stopIdleInstances against the emulator', () => {
     );
     expect(page?.body).toContain(`stop      ${only(fleet, 'idle-a')}  t3.large`);
     expect(page?.body).toContain('Spared: 3 (busy-cpu 1, busy-network 1, not-enough-data 1)');
-    expect(page?.body).toContain('Excluded: 5 (');
-    expect(page?.body).toContain('DONE ec2.stop-instances: stopped 2 of 2 instance(s)');
+    expect(page?.body).toContain('Excluded: 6 (');
+    // Stopped optimistically: the refusal is counted where the stop is reported.
+    expect(page?.body).toContain(
+      `DONE ec2.stop-instances: stopped 2 of 3 instance(s): ${only(fleet, 'idle-a')}, ${only(fleet, 'idle-b')}; 1 refused by stop protection`,
+    );
   });
 
   it('stops nothing in a manual dry-run: no mutating call, every instance still running', async () => {

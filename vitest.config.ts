@@ -7,18 +7,26 @@ import SlowFilesFirst from './test/support/slowFilesFirst.ts';
 const UNIT = ['test/unit/**/*.test.ts'];
 /**
  * Handler files that keep a fresh worker each: those that mock a module (vi.mock applies only to a module
- * graph not yet loaded, and an earlier file in a shared worker has loaded it), and those whose modules
- * keep state test/support/sharedWorker.ts does not put back (an organization's member credentials, OU
- * paths and served accounts; approvals across accounts).
+ * graph not yet loaded, and an earlier file in a shared worker has loaded it).
  */
-const OWN_WORKER = /^(organization|approv)|\.(org|approval)/;
 const mocksAModule = (file: string) => /\bvi\.mock\(/.test(readFileSync(file, 'utf8'));
+/**
+ * And those that assert which member account's credentials a call went out with: each acting client
+ * (shared/aws/client.ts) keeps one client per member account and region, and in it the credentials an
+ * earlier file's STS answered; nothing can forget those clients yet (seen with shuffled file orders).
+ */
+const ACTS_WITH_KEPT_MEMBER_CLIENTS = new Set([
+  'organization.memberAccount.test.ts',
+  'approveAction.memberIdleStop.test.ts',
+  'approveAction.memberRemediation.test.ts',
+  'stopIdleInstances.orgFanOut.test.ts',
+]);
 /** The other handler files share their workers, as the unit files do (test/support/sharedWorker.ts). */
 const SHARED_HANDLER = readdirSync(join(import.meta.dirname, 'test', 'handler'), {
   recursive: true,
   encoding: 'utf8',
 })
-  .filter((file) => file.endsWith('.test.ts') && !OWN_WORKER.test(file))
+  .filter((file) => file.endsWith('.test.ts') && !ACTS_WITH_KEPT_MEMBER_CLIENTS.has(file))
   .map((file) => `test/handler/${file}`)
   .filter((file) => !mocksAModule(join(import.meta.dirname, file)));
 
@@ -67,7 +75,8 @@ export default defineConfig({
         extends: true,
         // The same for handler files: a fresh worker per file spent ~1.7 s importing the handlers and the
         // SDK again (two thirds of the layer's time); what a file's modules cache (configuration, kill
-        // switch, calendars, trail buckets) is forgotten after it by test/support/sharedWorker.ts.
+        // switch, calendars, trail buckets, an organization's member credentials, OU paths, account names and
+        // served accounts) is forgotten after it by test/support/sharedWorker.ts.
         test: {
           name: 'handler',
           include: SHARED_HANDLER,

@@ -15,6 +15,7 @@ import {
   dev,
   editStages,
   POLICY_TEMPLATE,
+  packagedDevBeforeAll,
   type Run,
   roleStatements,
   type Statement,
@@ -22,6 +23,8 @@ import {
   templateIn,
 } from '../support/deployRehearsal.ts';
 import { packagedOnce } from '../support/packagedOnce.ts';
+
+packagedDevBeforeAll();
 
 describe('the deployer policy (deploy/deployer-policy.template.json)', () => {
   type ManagedPolicy = { Properties: { PolicyDocument: { Statement: Statement[] } } };

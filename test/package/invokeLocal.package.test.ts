@@ -1,23 +1,21 @@
 /** `sls invoke local` with the fixtures, after a start-up error, and without credentials. */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '#functions/index.ts';
 import { createLocalStack } from '../../tools/local/localStack.ts';
 import { type Moto, useMotoEnvironment } from '../../tools/local/moto.ts';
-import { ROOT, runSls, SLS, withSlsPath } from '../../tools/local/packaged.ts';
-import { atMost } from '../../tools/local/processGroup.ts';
+import { ROOT, runSls, withSlsPath } from '../../tools/local/packaged.ts';
+import { atMost, runInGroup } from '../../tools/local/processGroup.ts';
 import { claimSharedMoto } from '../support/sharedMoto.ts';
 
-const run = promisify(execFile);
+const INVOKE_LOCAL_MANY = join(ROOT, 'tools', 'local', 'invokeLocalMany.cjs');
 
 /**
- * The invocations are independent (their own stack in moto per describe, their own events): two run at
- * once, each started when the file starts and awaited by its test, so one CLI's start-up overlaps
- * another's instead of eleven in a row.
+ * The runs are independent (their own stack in moto per describe, their own events): two run at once
+ * (the fixtures' batch, the start-up errors' CLIs), each started when the file starts and awaited by its
+ * test, so one's start-up overlaps another's instead of all in a row.
  */
 const twoAtOnce = atMost(2);
 let bundles = 0;
@@ -67,19 +65,50 @@ async function invokeLocalEnvironment(stackName: string): Promise<NodeJS.Process
 describe('sls invoke local with the fixtures', () => {
   const env = started(motoUp.then(() => invokeLocalEnvironment('ops-autopilot-invoke')));
 
-  /** Started now (two at once), awaited by its test. */
-  const invokeLocal = (fn: string, path: string) =>
-    started(
-      twoAtOnce(async () =>
-        run(SLS, ['invoke', 'local', '-f', fn, '--path', path], {
-          cwd: ROOT,
-          env: withSlsPath(ownBundleFolder(await env)),
-        }).then(
-          (r) => ({ ok: true, out: r.stdout }),
-          (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
+  /**
+   * Each sample and the invalid fixture, `sls invoke local -f <fn> --path <fixture>` each, all in one
+   * process (tools/local/invokeLocalMany.cjs): osls's CLI once per invocation, its modules loaded once
+   * instead of eight times. What each printed on stdout (and stderr on a failure), and its exit code.
+   */
+  const fixtures = [
+    ...registry.map((e) => [e.name, `events/${e.deployment.sampleFixture}`] as const),
+    ['onAlarm', 'events/onAlarm/invalid/missing-alarm-name.json'] as const,
+  ];
+  const invoked = started(
+    twoAtOnce(async () => {
+      const shared = withSlsPath({ ...(await env), SLS_TELEMETRY_DISABLED: '1' });
+      const dir = mkdtempSync(join(tmpdir(), 'ops-autopilot-invoke-local-'));
+      const invocations = join(dir, 'invocations.json');
+      const results = join(dir, 'results.json');
+      writeFileSync(
+        invocations,
+        JSON.stringify(
+          fixtures.map(([fn, path]) => ({
+            args: ['invoke', 'local', '-f', fn, '--path', path],
+            env: ownBundleFolder(shared),
+          })),
         ),
-      ),
-    );
+      );
+      const batch = await runInGroup(process.execPath, [INVOKE_LOCAL_MANY, invocations, results], {
+        cwd: ROOT,
+        env: shared,
+        timeoutMs: 300_000,
+      });
+      if (batch.hung || batch.code !== 0 || !existsSync(results)) {
+        throw new Error(`${INVOKE_LOCAL_MANY} ${batch.hung ? 'hung' : `exited ${batch.code}`}: ${batch.out}`);
+      }
+      return (
+        JSON.parse(readFileSync(results, 'utf8')) as { code: number; stdout: string; stderr: string }[]
+      ).map((r) => ({ ok: r.code === 0, out: r.code === 0 ? r.stdout : `${r.stdout}${r.stderr}` }));
+    }),
+  );
+  /** The result of `sls invoke local` of `fn` with the fixture at `path`. */
+  const invokeLocal = async (fn: string, path: string) => {
+    const at = fixtures.findIndex(([f, p]) => f === fn && p === path);
+    const result = (await invoked)[at];
+    if (result === undefined) throw new Error(`${fn} was not invoked with ${path}`);
+    return result;
+  };
   const samples = new Map(
     registry.map((e) => [e.name, invokeLocal(e.name, `events/${e.deployment.sampleFixture}`)] as const),
   );

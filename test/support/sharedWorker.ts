@@ -2,6 +2,10 @@ import { createRequire } from 'node:module';
 import { afterAll, vi } from 'vitest';
 import { resetTrailLogBucketsForTests } from '#functions/onCloudTrail/trailLogBuckets.ts';
 import { resetConfigForTests } from '#shared/config.ts';
+import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
+import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
+import { resetOuPathsForTests } from '#shared/organization/ouPaths.ts';
+import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { resetChangeFreezeForTests } from '#shared/runtime/changeFreeze.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
 
@@ -11,7 +15,8 @@ import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
  * back after it, so the next file starts as in a fresh worker. The environment (and the configuration
  * read from it), the clock, and the class stubs of aws-sdk-client-mock, which replace `send` on a
  * client's prototype for every later file until restored; and what the handlers' modules keep for a
- * warm container (the kill switch, the change calendars, the trails' log buckets).
+ * warm container (the kill switch, the change calendars, the trails' log buckets, and an organization's
+ * member credentials, OU paths, account names and served accounts).
  */
 const environment = { ...process.env };
 // aws-sdk-client-mock stubs through sinon's default sandbox: its own copy of sinon, not one of ours.
@@ -31,6 +36,12 @@ export function putBackAfterFile(): void {
   resetKillSwitchForTests();
   resetChangeFreezeForTests();
   resetTrailLogBucketsForTests();
+  // An organization's: member credentials, OU paths, account names, served accounts (the accounts' modes
+  // are read as the kill switch is, and forgotten with it).
+  resetMemberCredentialsForTests();
+  resetOuPathsForTests();
+  resetAccountNamesForTests();
+  resetServedAccountsForTests();
 }
 
 afterAll(putBackAfterFile);

@@ -10,23 +10,12 @@ const UNIT = ['test/unit/**/*.test.ts'];
  * graph not yet loaded, and an earlier file in a shared worker has loaded it).
  */
 const mocksAModule = (file: string) => /\bvi\.mock\(/.test(readFileSync(file, 'utf8'));
-/**
- * And those that assert which member account's credentials a call went out with: each acting client
- * (shared/aws/client.ts) keeps one client per member account and region, and in it the credentials an
- * earlier file's STS answered; nothing can forget those clients yet (seen with shuffled file orders).
- */
-const ACTS_WITH_KEPT_MEMBER_CLIENTS = new Set([
-  'organization.memberAccount.test.ts',
-  'approveAction.memberIdleStop.test.ts',
-  'approveAction.memberRemediation.test.ts',
-  'stopIdleInstances.orgFanOut.test.ts',
-]);
 /** The other handler files share their workers, as the unit files do (test/support/sharedWorker.ts). */
 const SHARED_HANDLER = readdirSync(join(import.meta.dirname, 'test', 'handler'), {
   recursive: true,
   encoding: 'utf8',
 })
-  .filter((file) => file.endsWith('.test.ts') && !ACTS_WITH_KEPT_MEMBER_CLIENTS.has(file))
+  .filter((file) => file.endsWith('.test.ts'))
   .map((file) => `test/handler/${file}`)
   .filter((file) => !mocksAModule(join(import.meta.dirname, file)));
 

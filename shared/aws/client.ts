@@ -85,6 +85,17 @@ export interface ClientTarget {
   credentials: AwsCredentialIdentityProvider;
 }
 
+/** Every acting client's member clients, so a test can forget them (forgetMemberClientsForTests). */
+const memberClients = new Set<Map<string, unknown>>();
+
+/**
+ * Tests: the member clients built so far are forgotten; each kept the credentials it was built with, so
+ * a test file sharing a worker with another would otherwise call with the other's member credentials.
+ */
+export function forgetMemberClientsForTests(): void {
+  for (const clients of memberClients) clients.clear();
+}
+
 /**
  * A client that reads and acts where the invocation's target is (shared/organization/target.ts): the
  * client built with no target, bound to the invocation, when there is none (a single-account stage, the
@@ -97,6 +108,7 @@ export function actingClient<C extends Sendable>(build: (target?: ClientTarget) 
   const home = boundToInvocation(build());
   const homeSend = home.send;
   const byTarget = new Map<string, C>();
+  memberClients.add(byTarget);
   Object.defineProperty(home, 'send', {
     configurable: true,
     // biome-ignore lint/suspicious/noExplicitAny: forwards the SDK's own argument types.

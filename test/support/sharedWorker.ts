@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, vi } from 'vitest';
 import { resetTrailLogBucketsForTests } from '#functions/onCloudTrail/trailLogBuckets.ts';
+import { forgetMemberClientsForTests } from '#shared/aws/client.ts';
 import { resetConfigForTests } from '#shared/config.ts';
 import { resetAccountNamesForTests } from '#shared/organization/accountNames.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
@@ -42,6 +43,8 @@ export function putBackAfterFile(): void {
   resetOuPathsForTests();
   resetAccountNamesForTests();
   resetServedAccountsForTests();
+  // The member clients, each built with the credentials of the file that first acted in its account.
+  forgetMemberClientsForTests();
 }
 
 afterAll(putBackAfterFile);

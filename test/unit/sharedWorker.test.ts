@@ -11,10 +11,12 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { trailLogBuckets } from '#functions/onCloudTrail/trailLogBuckets.ts';
+import { actingClient, type ClientTarget } from '#shared/aws/client.ts';
 import { accountNameOf } from '#shared/organization/accountNames.ts';
 import { memberCredentials } from '#shared/organization/credentials.ts';
 import { ouPathOf } from '#shared/organization/ouPaths.ts';
 import { servedAccounts } from '#shared/organization/servedAccounts.ts';
+import { actInTarget } from '#shared/organization/target.ts';
 import { readKillSwitch } from '#shared/runtime/killSwitch.ts';
 import { putBackAfterFile } from '../support/sharedWorker.ts';
 
@@ -128,6 +130,32 @@ describe('the put-back after each file of a shared worker', () => {
     // Assert
     expect(first).toEqual(['111111111111']);
     expect(next).toEqual(['222222222222']);
+    putBackAfterFile();
+  });
+
+  it("forgets the member clients a file built, so the next file's calls in that account use its own credentials", async () => {
+    // Arrange: an acting client whose member clients answer with the credentials they were built with.
+    class MemberClient {
+      constructor(private readonly target?: ClientTarget) {}
+      async send(_command: unknown): Promise<string> {
+        return this.target ? (await this.target.credentials()).accessKeyId : 'home';
+      }
+    }
+    const client = actingClient((target) => new MemberClient(target));
+    const inAccountA = (accessKeyId: string) =>
+      actInTarget(
+        {
+          account: '111111111111',
+          region: 'us-east-1',
+          credentials: async () => ({ accessKeyId, secretAccessKey: 'secret' }),
+        },
+        () => client.send({}),
+      );
+    expect(await inAccountA('FIRSTFILEKEY')).toBe('FIRSTFILEKEY');
+    // Act: the file ends; the next one assumes the member role with its own STS.
+    putBackAfterFile();
+    // Assert
+    expect(await inAccountA('NEXTFILEKEY')).toBe('NEXTFILEKEY');
     putBackAfterFile();
   });
 });

@@ -6,8 +6,6 @@
 import { BackupClient, DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { stages } from '#config/stages.ts';
-import { resetConfigForTests } from '#shared/config.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
@@ -17,10 +15,10 @@ import {
   answerMemberStage,
   asCentral,
   callsOf,
+  leaveMemberApprovalStage,
   MEMBER_A,
   type MemberStage,
   memberApprovalStage,
-  STAGE,
   whereCalled,
 } from '../support/approvalMemberStage.ts';
 
@@ -39,12 +37,7 @@ beforeAll(async () => {
   ({ handler: approveAction } = await import('#functions/approveAction/handler.ts'));
 });
 
-afterAll(() => {
-  delete stages[STAGE];
-  process.env.STAGE = 'dev';
-  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-  resetConfigForTests();
-});
+afterAll(leaveMemberApprovalStage);
 
 beforeEach(() => {
   stage = answerMemberStage(aws);

@@ -9,7 +9,6 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stages } from '#config/stages.ts';
-import { resetConfigForTests } from '#shared/config.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
@@ -21,6 +20,7 @@ import {
   CENTRAL,
   callsOf,
   idleInstanceOf,
+  leaveMemberApprovalStage,
   MEMBER_A,
   MEMBER_ROLE,
   type MemberStage,
@@ -44,12 +44,7 @@ beforeAll(async () => {
   ({ handler: approveAction } = await import('#functions/approveAction/handler.ts'));
 });
 
-afterAll(() => {
-  delete stages[STAGE];
-  process.env.STAGE = 'dev';
-  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-  resetConfigForTests();
-});
+afterAll(leaveMemberApprovalStage);
 
 beforeEach(() => {
   stage = answerMemberStage(aws);

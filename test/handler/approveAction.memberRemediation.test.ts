@@ -5,8 +5,6 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { stages } from '#config/stages.ts';
-import { resetConfigForTests } from '#shared/config.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
@@ -15,11 +13,11 @@ import {
   answerMemberStage,
   asCentral,
   callsOf,
+  leaveMemberApprovalStage,
   MEMBER_A,
   MEMBER_B,
   type MemberStage,
   memberApprovalStage,
-  STAGE,
 } from '../support/approvalMemberStage.ts';
 import { openedIn } from '../support/organizationStage.ts';
 
@@ -36,12 +34,7 @@ beforeAll(async () => {
   ({ handler: approveAction } = await import('#functions/approveAction/handler.ts'));
 });
 
-afterAll(() => {
-  delete stages[STAGE];
-  process.env.STAGE = 'dev';
-  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-  resetConfigForTests();
-});
+afterAll(leaveMemberApprovalStage);
 
 beforeEach(() => {
   stage = answerMemberStage(aws);

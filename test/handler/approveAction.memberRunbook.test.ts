@@ -11,8 +11,6 @@ import {
 import { SSMClient, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { stages } from '#config/stages.ts';
-import { resetConfigForTests } from '#shared/config.ts';
 import { resetMemberCredentialsForTests } from '#shared/organization/credentials.ts';
 import { resetServedAccountsForTests } from '#shared/organization/servedAccounts.ts';
 import { resetKillSwitchForTests } from '#shared/runtime/killSwitch.ts';
@@ -22,6 +20,7 @@ import {
   answerMemberStage,
   asCentral,
   callsOf,
+  leaveMemberApprovalStage,
   MEMBER_A,
   type MemberStage,
   memberApprovalStage,
@@ -42,12 +41,7 @@ beforeAll(async () => {
   ({ handler: approveAction } = await import('#functions/approveAction/handler.ts'));
 });
 
-afterAll(() => {
-  delete stages[STAGE];
-  process.env.STAGE = 'dev';
-  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-  resetConfigForTests();
-});
+afterAll(leaveMemberApprovalStage);
 
 beforeEach(() => {
   stage = answerMemberStage(aws);

@@ -46,6 +46,14 @@ export const KILL_SWITCH = `/ops-autopilot/${STAGE}/mode`;
 export const modeParameter = (account: string) => `/ops-autopilot/${STAGE}/accounts/${account}/mode`;
 
 /** The stage: live, every member live by default; the idle stop, a remediation, a runbook and the backup retry ask for approval. */
+/** Puts back the stage and environment memberApprovalStage set (each member file's afterAll). */
+export function leaveMemberApprovalStage(): void {
+  delete stages[STAGE];
+  process.env.STAGE = 'dev';
+  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+  resetConfigForTests();
+}
+
 export function memberApprovalStage(): void {
   stages[STAGE] = {
     dryRun: false,

@@ -28,6 +28,22 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const shipped = VARIANTS.find((v) => v.name.includes('shipped'));
 if (!shipped) throw new Error('scripts/bench/coldStart.ts names no shipped variant');
+const shippedVariant = shipped;
+
+/** Each function bundled once as serverless.yml ships it, for every test that reads its bundle. */
+const bundles = new Map<string, ReturnType<typeof bundle>>();
+function shippedBundle(name: string): ReturnType<typeof bundle> {
+  let built = bundles.get(name);
+  if (!built) {
+    built = bundle(
+      join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
+      join(out, name),
+      shippedVariant,
+    );
+    bundles.set(name, built);
+  }
+  return built;
+}
 
 describe('what a cold start loads', () => {
   it('is measured as serverless.yml ships it: one ES module per function, code-split into chunks', () => {
@@ -44,11 +60,7 @@ describe('what a cold start loads', () => {
     '%s reads the EC2 and SSM clients at a cold start only if it calls them on every run',
     async (name) => {
       // Act
-      const built = await bundle(
-        join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
-        join(out, name),
-        shipped,
-      );
+      const built = await shippedBundle(name);
       // Assert
       const loaded = built.loadedAtStart.flatMap((o) => Object.keys(o.inputs));
       expect(loaded.some((path) => EC2_CLIENT.test(path))).toBe(EC2_AT_EVERY_COLD_START.has(name));
@@ -63,11 +75,7 @@ describe('what a cold start loads', () => {
       // Arrange
       const esbuild = readFileSync(join(import.meta.dirname, '..', '..', 'serverless.yml'), 'utf8');
       // Act
-      const built = await bundle(
-        join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
-        join(out, `${name}-locales`),
-        shipped,
-      );
+      const built = await shippedBundle(name);
       // Assert
       expect(esbuild).toMatch(/^ {4}plugins: plugins\/esbuildPlugins\.cjs$/m);
       const locales = built.loadedAtStart
@@ -80,11 +88,7 @@ describe('what a cold start loads', () => {
 
   it('stopIdleInstances reads at a cold start only the EC2 schemas of the commands it sends, as serverless.yml builds it', async () => {
     // Act
-    const built = await bundle(
-      join(import.meta.dirname, '..', '..', 'functions', 'stopIdleInstances', 'handler.ts'),
-      join(out, 'stopIdleInstances-schemas'),
-      shipped,
-    );
+    const built = await shippedBundle('stopIdleInstances');
     // Assert
     const schemaBytes = built.loadedAtStart
       .flatMap((o) => Object.entries(o.inputs))

@@ -28,6 +28,8 @@ export function stringsIn(
  * on an unpaired surrogate. Undefined when the input is encodable.
  */
 export function encodingFailure(input: unknown): string | undefined {
+  // Most inputs are encodable: V8's own check first, the paths only for an input that is not.
+  if (allWellFormed(input)) return undefined;
   for (const { path, text } of stringsIn(input)) {
     try {
       encodeURIComponent(text);
@@ -36,6 +38,17 @@ export function encodingFailure(input: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether every string in a value (keys included) is well-formed UTF-16, by V8's
+ * String.prototype.isWellFormed (ES2024): false exactly when encodeURIComponent would throw URIError.
+ */
+function allWellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return (value as string & { isWellFormed(): boolean }).isWellFormed();
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(allWellFormed);
+  return Object.entries(value).every(([key, item]) => allWellFormed(key) && allWellFormed(item));
 }
 
 /** Throws the URIError the query protocol would, so a mocked SNS fails where the real one does. */

@@ -12,13 +12,14 @@ const UNIT = ['test/unit/**/*.test.ts'];
  */
 const mocksAModule = (file: string) => /\bvi\.mock\(/.test(readFileSync(file, 'utf8'));
 /** The other handler files share their workers, as the unit files do (test/support/sharedWorker.ts). */
-const SHARED_HANDLER = readdirSync(join(import.meta.dirname, 'test', 'handler'), {
-  recursive: true,
-  encoding: 'utf8',
-})
-  .filter((file) => file.endsWith('.test.ts'))
-  .map((file) => `test/handler/${file}`)
-  .filter((file) => !mocksAModule(join(import.meta.dirname, file)));
+const sharedFilesOf = (layer: string) =>
+  readdirSync(join(import.meta.dirname, 'test', layer), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => `test/${layer}/${file}`)
+    .filter((file) => !mocksAModule(join(import.meta.dirname, file)));
+const SHARED_HANDLER = sharedFilesOf('handler');
+const SHARED_EMULATOR = sharedFilesOf('emulator');
+const SHARED_PACKAGE = sharedFilesOf('package');
 
 /**
  * V8's compiled code for every module Node loads itself (the SDK in each worker; osls, serverless-esbuild
@@ -85,11 +86,35 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {
+          name: 'emulator',
+          include: SHARED_EMULATOR,
+          isolate: false,
+          setupFiles: ['test/support/sharedWorker.ts', 'test/support/freshModules.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'package',
+          include: SHARED_PACKAGE,
+          isolate: false,
+          setupFiles: ['test/support/sharedWorker.ts', 'test/support/freshModules.ts'],
+        },
+      },
+      {
+        extends: true,
         // A scaffolded function's handler test starts beside it (npm run new:function), until it moves to test/handler/.
         test: {
           name: 'isolated',
           include: ['test/**/*.test.ts', 'functions/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...UNIT, ...SHARED_HANDLER],
+          exclude: [
+            ...configDefaults.exclude,
+            ...UNIT,
+            ...SHARED_HANDLER,
+            ...SHARED_EMULATOR,
+            ...SHARED_PACKAGE,
+          ],
         },
       },
     ],

@@ -40,17 +40,26 @@ const zodEnglishOnly = {
  */
 const SCHEMA_FILE =
   /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/][^\\/]+\.js$/;
+/**
+ * Each schema file rewritten once per process: `sls package` bundles every function in one process, and
+ * most hold the same clients (a node_modules file does not change while a package is built).
+ */
+const rewrittenSchemas = new Map();
 const sdkSchemaLiteralKeys = {
   name: 'sdk-schema-literal-keys',
   setup(build) {
     build.onLoad({ filter: SCHEMA_FILE }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const strings = new Map();
-      for (const [, name, literal] of source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm))
-        strings.set(name, literal);
-      const contents = source.replace(/\[(_\w+)\]:/g, (key, name) =>
-        strings.has(name) ? `${strings.get(name)}:` : key,
-      );
+      let contents = rewrittenSchemas.get(args.path);
+      if (contents === undefined) {
+        const source = await readFile(args.path, 'utf8');
+        const strings = new Map();
+        for (const [, name, literal] of source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm))
+          strings.set(name, literal);
+        contents = source.replace(/\[(_\w+)\]:/g, (key, name) =>
+          strings.has(name) ? `${strings.get(name)}:` : key,
+        );
+        rewrittenSchemas.set(args.path, contents);
+      }
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });
   },

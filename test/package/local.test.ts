@@ -41,13 +41,14 @@ interface Run {
 }
 
 /**
- * A newcomer's shell: PATH and HOME, and the run's compile cache (vitest.config.ts), which changes only how
- * fast node loads its modules.
+ * A newcomer's shell: PATH and HOME, and the run's compile cache and temporary folder (vitest.config.ts),
+ * which change only how fast node loads its modules and where scratch files go.
  */
 const SHELL = {
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '',
   ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
+  ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
 };
 
 /** A shell command in the repository with only `env` (and the newcomer's shell), killed with its group after `ms`. */

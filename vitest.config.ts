@@ -41,6 +41,8 @@ enableCompileCache(process.env.NODE_COMPILE_CACHE);
 if (!process.env.OPS_TEST_RUN_TMPDIR) {
   process.env.OPS_TEST_RUN_TMPDIR = mkdtempSync(join(tmpdir(), 'ops-autopilot-test-run-'));
   process.env.TMPDIR = process.env.OPS_TEST_RUN_TMPDIR;
+  // A vitest started inside the run (none today) inherits the folder and leaves its removal to this one.
+  process.env.OPS_TEST_RUN_TMPDIR_OWNER = String(process.pid);
 }
 
 export default defineConfig({

@@ -7,6 +7,8 @@ import { rmSync } from 'node:fs';
 export default function setup(): () => void {
   return () => {
     const dir = process.env.OPS_TEST_RUN_TMPDIR;
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && process.env.OPS_TEST_RUN_TMPDIR_OWNER === String(process.pid)) {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
 }

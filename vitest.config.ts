@@ -35,7 +35,7 @@ enableCompileCache(process.env.NODE_COMPILE_CACHE);
  * The run's own temporary folder, removed when it ends (test/support/runScratch.ts): the copies of the
  * repository, the packages, and tsx's cache of compiled TypeScript, which is keyed by each file's path and
  * so never reused by another run's copies or clone. In the shared /tmp that cache only grows (190,000
- * files here after some months of runs), and every long-lived tsx process (each `sls`) lists it to expire
+ * files on this machine), and every long-lived tsx process (each `sls`) lists it to expire
  * old entries: about 0.4 s of CPU each.
  */
 if (!process.env.OPS_TEST_RUN_TMPDIR) {
@@ -99,28 +99,24 @@ export default defineConfig({
           setupFiles: ['test/support/sharedWorker.ts'],
         },
       },
-      {
+      // Emulator and package files share workers for the packages they load (the SDK, Powertools), and
+      // evaluate the repository's modules again for each file (test/support/freshModules.ts): a handler
+      // module builds its state table and endpoints from the file's environment when it loads.
+      // test/emulator alone: 104 s of CPU with a fresh worker per file, 50 s shared.
+      ...(
+        [
+          ['emulator', SHARED_EMULATOR],
+          ['package', SHARED_PACKAGE],
+        ] as const
+      ).map(([name, include]) => ({
         extends: true,
-        // Emulator and package files share workers for the packages they load (the SDK, Powertools), and
-        // evaluate the repository's modules again for each file (test/support/freshModules.ts): a handler
-        // module builds its state table and endpoints from the file's environment when it loads.
-        // test/emulator alone: 104 s of CPU with a fresh worker per file, 50 s shared.
         test: {
-          name: 'emulator',
-          include: SHARED_EMULATOR,
+          name,
+          include,
           isolate: false,
           setupFiles: ['test/support/sharedWorker.ts', 'test/support/freshModules.ts'],
         },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'package',
-          include: SHARED_PACKAGE,
-          isolate: false,
-          setupFiles: ['test/support/sharedWorker.ts', 'test/support/freshModules.ts'],
-        },
-      },
+      })),
       {
         extends: true,
         // A scaffolded function's handler test starts beside it (npm run new:function), until it moves to test/handler/.

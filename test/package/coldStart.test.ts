@@ -28,22 +28,21 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const shipped = VARIANTS.find((v) => v.name.includes('shipped'));
 if (!shipped) throw new Error('scripts/bench/coldStart.ts names no shipped variant');
-const shippedVariant = shipped;
 
 /** Each function bundled once as serverless.yml ships it, for every test that reads its bundle. */
 const bundles = new Map<string, ReturnType<typeof bundle>>();
-function shippedBundle(name: string): ReturnType<typeof bundle> {
+const shippedBundle = (name: string): ReturnType<typeof bundle> => {
   let built = bundles.get(name);
   if (!built) {
     built = bundle(
       join(import.meta.dirname, '..', '..', 'functions', name, 'handler.ts'),
       join(out, name),
-      shippedVariant,
+      shipped,
     );
     bundles.set(name, built);
   }
   return built;
-}
+};
 
 describe('what a cold start loads', () => {
   it('is measured as serverless.yml ships it: one ES module per function, code-split into chunks', () => {
